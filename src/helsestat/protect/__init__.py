@@ -1,1 +1,48 @@
-"""helsestat.protect."""
+"""The protect stage: every published table passes here and leaves as a ProtectedTable.
+
+``protect`` applies the primary rules of a table to its cells: a suppressed cell keeps its
+dimension values, its measures become null, ``status`` says ``primary`` and ``status_rule``
+names the rule. Secondary suppression and the attacker audit build on this (see docs).
+
+>>> import pyarrow as pa
+>>> from helsestat.protect.rules import FrequencyRule
+>>> t = protect_table("demo", "Demo", pa.table({"k": ["a", "b"], "n": [2, 9]}), ("k",), ("n",),
+...                   (FrequencyRule("n", 3),))
+>>> t.table.column("n").to_pylist(), t.table.column("status").to_pylist()
+([None, 9], ['primary', 'published'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from helsestat.model import RULE_COLUMN, STATUS_COLUMN, ProtectedTable
+from helsestat.protect.rules import FrequencyRule, MinimumPopulationRule, Rule
+
+
+def protect_table(name: str, title: str, table: pa.Table, dimensions: tuple[str, ...],
+                  measures: tuple[str, ...], rules: Sequence[Rule], notes: tuple[str, ...] = ()) -> ProtectedTable:
+    """Apply primary rules to one table; the first rule that hits a cell names it."""
+    n = table.num_rows
+    suppressed = np.zeros(n, dtype=bool)
+    labels = np.full(n, "", dtype=object)
+    for rule in rules:
+        hit = rule.apply(table) & ~suppressed
+        labels[hit] = rule.label
+        suppressed |= hit
+    mask = pa.array(suppressed)
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {d: table.column(d) for d in dimensions}
+    for m in measures:
+        col = table.column(m)
+        columns[m] = pc.if_else(mask, pa.scalar(None, col.type), col)
+    columns[STATUS_COLUMN] = pa.array(np.where(suppressed, "primary", "published"), pa.string())
+    columns[RULE_COLUMN] = pa.array(labels.astype(str), pa.string())
+    return ProtectedTable(name=name, title=title, dimensions=dimensions, measures=measures,
+                          table=pa.table(columns), notes=notes)
+
+
+__all__ = ["FrequencyRule", "MinimumPopulationRule", "Rule", "protect_table"]

@@ -1,1 +1,12 @@
-"""helsestat.statistics."""
+"""The published statistics, one module each.
+
+>>> [t.name for t in STATISTICS[0].tables][-1]
+'takstbruk/landet/ar'
+"""
+
+from helsestat.statistics.base import Statistic, TableDef
+from helsestat.statistics.takstbruk import TAKSTBRUK
+
+STATISTICS: tuple[Statistic, ...] = (TAKSTBRUK,)
+
+__all__ = ["STATISTICS", "Statistic", "TableDef"]

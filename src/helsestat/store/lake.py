@@ -123,6 +123,10 @@ class Lake:
         """Every stored Parquet file of one extract kind, in a stable order."""
         return sorted(self.extract_dir(kind).glob("period=*/*.parquet"))
 
+    def stored_batches(self, kind: str) -> dict[str, Path]:
+        """Checksum → batch record of every committed extract of one kind."""
+        return {p.stem: p for p in sorted((self.root / "batches" / kind).glob("*.json"))}
+
     def quarantine_path(self, kind: str, checksum: str) -> Path:
         return self.root / "quarantine" / kind / f"{checksum}.parquet"
 

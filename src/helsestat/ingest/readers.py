@@ -1,0 +1,120 @@
+"""Read extract files (CSV or Parquet) into Arrow, every column as text.
+
+CSV: UTF-8 or Windows-1252 (detected: a file that is not valid UTF-8 is read as
+Windows-1252), ``;`` or ``,`` separated (detected from the header line). Parquet: any column
+types, cast to text so validation sees the same values whatever the format.
+
+>>> import tempfile, pathlib
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
+>>> _ = p.write_bytes("a;b\\n1;æ\\n".encode("cp1252"))
+>>> read_extract(p, "demo").table.to_pylist()
+[{'a': '1', 'b': 'æ'}]
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from helsestat.errors import ExtractError
+from helsestat.model import RawExtract
+
+_SNIFF_BYTES = 1 << 16
+
+
+def file_checksum(path: Path) -> str:
+    """SHA-256 of the file's bytes: the identity of an extract (re-ingesting it is a no-op)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _detect_encoding(path: Path) -> str:
+    decoder_ok = True
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            try:
+                chunk.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                # a multi-byte character cut at the chunk end is not an error
+                if exc.start < len(chunk) - 3:
+                    decoder_ok = False
+                    break
+    return "utf-8" if decoder_ok else "cp1252"
+
+
+def _detect_delimiter(head: str, source: str) -> str:
+    first = head.splitlines()[0] if head else ""
+    if not first.strip():
+        raise ExtractError("ingest.empty_file", f"{source}: the file is empty or has no header line",
+                           hint="an extract starts with a header line naming its columns")
+    return ";" if first.count(";") >= first.count(",") else ","
+
+
+def read_csv(path: Path, kind: str) -> RawExtract:
+    """Read a CSV extract; every value as text, empty fields as empty strings."""
+    encoding = _detect_encoding(path)
+    with open(path, "rb") as fh:
+        head = fh.read(_SNIFF_BYTES).decode(encoding, errors="replace").lstrip("\ufeff")
+    delimiter = _detect_delimiter(head, path.name)
+    names = next(csv.reader([head.splitlines()[0]], delimiter=delimiter))
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding=encoding, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False,
+                auto_dict_encode=False, include_missing_columns=False,
+                null_values=[], check_utf8=True,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        raise ExtractError("ingest.unreadable_csv", f"{path.name}: not a readable CSV file ({_short(exc)})",
+                           hint="check that every line has the header's number of fields; "
+                                "'helsestat spec <kind>' lists the expected columns") from None
+    table = table.rename_columns([c.lstrip("\ufeff").strip() for c in table.column_names])
+    table = pa.table({c: table.column(c).cast(pa.string()) for c in table.column_names})
+    return RawExtract(kind=kind, source=path.name, checksum=file_checksum(path), table=table, first_line=2)
+
+
+def read_parquet(path: Path, kind: str) -> RawExtract:
+    """Read a Parquet extract, casting every column to text."""
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise ExtractError("ingest.unreadable_parquet", f"{path.name}: not a readable Parquet file ({_short(exc)})",
+                           hint="write the extract with a Parquet writer, or send it as CSV") from None
+    cols = {}
+    for name in table.column_names:
+        col = table.column(name)
+        cols[name] = col.cast(pa.string()).fill_null("")
+    return RawExtract(kind=kind, source=path.name, checksum=file_checksum(path), table=pa.table(cols), first_line=1)
+
+
+def read_extract(path: Path, kind: str) -> RawExtract:
+    """Read an extract by its file ending (.csv, .txt, .parquet).
+
+    Raises ExtractError naming the file when it is missing or unreadable."""
+    if not path.is_file():
+        raise ExtractError("ingest.file_not_found", f"{path}: no such file",
+                           hint="give the path of a CSV or Parquet extract")
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        return read_csv(path, kind)
+    if suffix in (".parquet", ".pq"):
+        return read_parquet(path, kind)
+    raise ExtractError("ingest.unknown_format", f"{path.name}: unknown file type {suffix!r}",
+                       hint="extracts are .csv (UTF-8 or Windows-1252, ';' or ',') or .parquet")
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]

@@ -1,0 +1,142 @@
+"""Norwegian kommuner and fylker across the 2020 and 2024 reforms, with population.
+
+Real data from ``data/refdata`` (see its PROVENANCE.md): the kommune sets of the 2019,
+2020–2023 and 2024– structures, csdata's kommune history for the years before 2019, the
+recoding tables between structures and 1 January population 2024–2026 (SSB table 07459).
+
+>>> geo = load_geography()
+>>> "0301" in geo.kommuner_valid_in(2018), "1507" in geo.kommuner_valid_in(2024)
+(True, False)
+>>> geo.population("0301", 2025)
+724290
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+#: The first year of each kommune structure whose full code list is in the reference data.
+STRUCTURES: tuple[tuple[int, int | None, str], ...] = (
+    (2019, 2019, "no_kommuner_2019.csv"),
+    (2020, 2023, "no_kommuner_2020_2023.csv"),
+    (2024, None, "no_kommuner_2024.csv"),
+)
+POPULATION_YEARS = (2024, 2025, 2026)
+
+
+def _rows(name: str) -> Iterator[dict[str, str]]:
+    with resources.files("helsestat.data.refdata").joinpath(name).open(encoding="utf-8") as fh:
+        yield from csv.DictReader(fh)
+
+
+@dataclass(frozen=True)
+class Kommune:
+    """One kommune in one structure."""
+
+    kommunenr: str
+    navn: str
+    fylkenr: str
+
+
+@dataclass(frozen=True, eq=False)
+class Geography:
+    """Kommune sets per year, names, population and recoding to the 2024 structure."""
+
+    by_structure: dict[int, dict[str, Kommune]]
+    history: tuple[tuple[str, str, int, int | None], ...]  # kommunenr, navn, from, to
+    population_2024: dict[tuple[str, int], int]
+    to_2024: dict[tuple[int, str], tuple[tuple[str, float], ...]]
+    predecessors: dict[tuple[int, str], int]
+
+    def structure_year(self, year: int) -> int | None:
+        """The first year of the structure in force in ``year`` (None before 2019)."""
+        for first, last, _ in STRUCTURES:
+            if year >= first and (last is None or year <= last):
+                return first
+        return None
+
+    def kommuner_valid_in(self, year: int) -> frozenset[str]:
+        """Kommunenummer valid at some time in ``year``.
+
+        Before 2019 the codes come from csdata's history table (year resolution)."""
+        first = self.structure_year(year)
+        if first is not None:
+            return frozenset(self.by_structure[first])
+        return frozenset(k for k, _, start, end in self.history
+                         if start <= year and (end is None or year <= end))
+
+    def kommuner(self, year: int) -> dict[str, Kommune]:
+        """Kommuner of the structure in force in ``year`` (2019's list before 2019)."""
+        first = self.structure_year(year) or 2019
+        return self.by_structure[first]
+
+    def name(self, kommunenr: str, year: int) -> str:
+        """The kommune's name in ``year``'s structure, else any known name."""
+        k = self.kommuner(year).get(kommunenr)
+        if k:
+            return k.navn
+        for code, navn, _, _ in self.history:
+            if code == kommunenr:
+                return navn
+        return kommunenr
+
+    def population(self, kommunenr: str, year: int) -> int | None:
+        """1 January population of a 2024-structure kommune (years 2024–2026)."""
+        return self.population_2024.get((kommunenr, year))
+
+    def recode_to_2024(self, kommunenr: str, year: int) -> tuple[tuple[str, float], ...]:
+        """The 2024-structure kommuner a code valid in ``year`` became, with weights."""
+        return self.to_2024.get((year, kommunenr), ())
+
+    def population_estimate(self, kommunenr: str, year: int) -> int:
+        """Population of a kommune valid in ``year``: the 1 January figure where the data has
+        it (2024–2026), otherwise the weighted 2024 population of its 2024 successors shared
+        equally among the codes that merged into each (an approximation: SSB's earlier
+        figures are not in the reference data)."""
+        pop_year = min(max(year, POPULATION_YEARS[0]), POPULATION_YEARS[-1])
+        direct = self.population(kommunenr, pop_year) if year >= 2024 else None
+        if direct is not None:
+            return direct
+        total = 0.0
+        for successor, weight in self.recode_to_2024(kommunenr, min(year, 2023)):
+            sharers = self._predecessor_count(successor, min(year, 2023))
+            total += (self.population(successor, pop_year) or 0) * weight / sharers
+        return round(total)
+
+    def _predecessor_count(self, successor: str, year: int) -> int:
+        return self.predecessors.get((year, successor), 1)
+
+
+@cache
+def load_geography() -> Geography:
+    """Read the package's reference data once per process."""
+    by_structure: dict[int, dict[str, Kommune]] = {}
+    for first, _, name in STRUCTURES:
+        by_structure[first] = {
+            r["kommunenr"]: Kommune(r["kommunenr"], r.get("navn_klass_noapi") or r["navn"], r["fylkenr"])
+            for r in _rows(name)
+        }
+    history = tuple(
+        (r["kommunenr"], r["navn"], int(r["gyldig_fra_aar"]),
+         int(float(r["gyldig_til_aar"])) if r["gyldig_til_aar"] else None)
+        for r in _rows("no_kommune_historikk_csdata.csv")
+    )
+    population = {
+        (r["kommunenr"], y): int(r[f"folketall_{y}"])
+        for r in _rows("no_kommuner_2024.csv") for y in POPULATION_YEARS
+    }
+    to_2024: dict[tuple[int, str], list[tuple[str, float]]] = defaultdict(list)
+    for r in _rows("no_kommune_omkoding_til_2024_per_aar.csv"):
+        to_2024[(int(r["aar"]), r["kommunenr_original"])].append(
+            (r["kommunenr_2024"], float(r["weighting"])))
+    predecessors: dict[tuple[int, str], int] = defaultdict(int)
+    for (year, _), targets in to_2024.items():
+        for successor, _ in targets:
+            predecessors[(year, successor)] += 1
+    return Geography(by_structure, history, population,
+                     {k: tuple(v) for k, v in to_2024.items()}, dict(predecessors))

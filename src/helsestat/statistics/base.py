@@ -1,0 +1,50 @@
+"""What a published statistic is: one cube spec, the tables published from it, and the
+rules that protect each table. The data source catalogue and the docs are generated from
+these definitions, so nothing is written twice.
+
+>>> from helsestat.statistics import STATISTICS
+>>> [s.name for s in STATISTICS]
+['takstbruk']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from helsestat.aggregate.spec import CubeSpec
+from helsestat.model import Grouping
+from helsestat.protect.rules import Rule
+
+
+@dataclass(frozen=True)
+class TableDef:
+    """One published table: the cube grouping it comes from, its name and its rules in
+    compatibility mode (the documented rules of the API it replaces)."""
+
+    name: str
+    title: str
+    grouping: Grouping
+    compat_rules: tuple[Rule, ...] = ()
+    rules_note: str = ""
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """A statistic: a cube over one extract kind, and the tables published from it.
+
+    ``finish`` turns a cube table into the published shape (column names, units);
+    ``count_measure`` is the count the frequency rule looks at in full protection mode."""
+
+    name: str
+    title: str
+    description: str
+    source_kind: str
+    spec: CubeSpec
+    tables: tuple[TableDef, ...]
+    dimensions: Callable[[TableDef], tuple[str, ...]]
+    measures: tuple[str, ...]
+    count_measure: str
+    finish: Callable[[pa.Table, TableDef], pa.Table]

@@ -1,0 +1,31 @@
+"""Shared fixtures: demo-mode settings in a temporary data directory and small synthetic
+extracts (SYNTHETIC DATA)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from helsestat.settings import Settings
+from helsestat.synth.claims import generate_claims
+from helsestat.synth.core import write_csv, write_parquet
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(demo_mode=True, data_dir=tmp_path / "var")
+
+
+@pytest.fixture(scope="session")
+def claims_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("extracts") / "claims_small.csv"
+    write_csv(generate_claims(6000, seed=7, bad_share=0.02), path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def claims_parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("extracts") / "claims_small.parquet"
+    write_parquet(generate_claims(6000, seed=7, bad_share=0.02), path)
+    return path

@@ -1,0 +1,87 @@
+"""The CLI runs every stage verb in-process; errors come out as error:/hint: lines, never a
+traceback, and never carry an identifier."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helsestat.cli import main
+
+GOOD_KEY = "k" * 40
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.setenv("HELSESTAT_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("HELSESTAT_PSEUDONYM_KEY", GOOD_KEY)
+    return tmp_path
+
+
+def test_spec_lists_columns(capsys: pytest.CaptureFixture[str], env: Path) -> None:
+    assert main(["spec", "claims"]) == 0
+    out = capsys.readouterr().out
+    assert "takstkode" in out and "pasient_id" in out and "takstkode.not_valid_on_date" in out
+
+
+def test_unknown_kind_is_a_clear_error(capsys: pytest.CaptureFixture[str], env: Path) -> None:
+    assert main(["spec", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "error: unknown extract kind 'nope'" in err and "hint: known kinds: claims" in err
+    assert "Traceback" not in err
+
+
+def test_settings_refused_at_start(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HELSESTAT_PSEUDONYM_KEY", raising=False)
+    monkeypatch.setenv("HELSESTAT_DEMO_MODE", "0")
+    assert main(["releases"]) == 2
+    err = capsys.readouterr().err
+    assert "pseudonym_key is missing" in err and "hint:" in err
+
+
+def test_synth_ingest_validate_build_releases(capsys: pytest.CaptureFixture[str], env: Path) -> None:
+    extract = env / "claims.csv"
+    assert main(["synth", "claims", "--rows", "3000", "--out", str(extract)]) == 0
+    assert main(["validate", "claims", str(extract)]) == 0
+    assert "3,000 rows" in capsys.readouterr().out
+    assert main(["ingest", "claims", str(extract)]) == 0
+    assert "stored" in capsys.readouterr().out
+    assert main(["ingest", "claims", str(extract)]) == 0
+    assert "already stored" in capsys.readouterr().out
+    assert main(["build", "--release", "r1"]) == 0
+    assert main(["build", "--release", "r2"]) == 0
+    assert main(["releases"]) == 0
+    out = capsys.readouterr().out
+    assert "  r1 " in out and "* r2 " in out
+    assert main(["build", "--release", "r2"]) == 2  # releases are immutable
+    assert "exists already" in capsys.readouterr().err
+
+
+def test_bad_file_error_names_the_file(capsys: pytest.CaptureFixture[str], env: Path) -> None:
+    bad = env / "claims_2024.csv"
+    bad.write_text("regning_id;behandlingsdato\nR1;2024-01-01\n")
+    assert main(["ingest", "claims", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "claims_2024.csv line 1: column" in err and "helsestat spec claims" in err
+
+
+def test_identifier_never_in_cli_output(capsys: pytest.CaptureFixture[str], env: Path) -> None:
+    path = env / "c.csv"
+    path.write_text(
+        "regning_id;behandlingsdato;behandler_praksistype;behandler_fagomraade;behandler_kommunenr;"
+        "pasient_id;pasient_kjonn;pasient_alder;takstkode;antall;egenandel_betalt_av_pasient;"
+        "egenandel_dekket_av_folketrygden;refusjon;resultat\n"
+        "R1;2024-03-18;FALE;LE;0301;01010150015;K;47;2ad;1;160.00;0.00;194.00;godkjent\n")
+    assert main(["ingest", "claims", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert "01010150015" not in captured.out + captured.err
+    assert "pasient_id.invalid" in captured.out
+
+
+def test_console_script_runs() -> None:
+    result = subprocess.run([sys.executable, "-m", "helsestat.cli", "--help"], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0 and "demo" in result.stdout

@@ -1,0 +1,44 @@
+"""The CLI reference and the settings page are generated and must be current; every page
+the mkdocs nav names exists."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+GEN = runpy.run_path(str(ROOT / "scripts" / "gen_reference.py"))
+
+
+def test_cli_reference_is_current() -> None:
+    assert (ROOT / "docs" / "cli.md").read_text(encoding="utf-8") == GEN["cli_reference"](), \
+        "run: .venv/bin/python scripts/gen_reference.py"
+
+
+def test_settings_reference_is_current() -> None:
+    assert (ROOT / "docs" / "settings.md").read_text(encoding="utf-8") == GEN["settings_reference"](), \
+        "run: .venv/bin/python scripts/gen_reference.py"
+
+
+def test_every_command_is_documented() -> None:
+    from helsestat.cli import cli
+
+    text = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    for name in cli.commands:
+        assert f"## helsestat {name}" in text
+
+
+def test_mkdocs_nav_pages_exist() -> None:
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    pages = [line.split(":", 1)[1].strip() for line in nav.splitlines() if line.strip().startswith("- ")
+             and line.strip().endswith(".md")]
+    assert pages
+    for page in pages:
+        assert (ROOT / "docs" / page).is_file(), page
+
+
+def test_glossary_defines_domain_terms() -> None:
+    text = (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8").lower()
+    for term in ("takstkode", "fagområde", "praksistype", "kommune", "fylke", "fødselsnummer",
+                 "d-nummer", "regning", "refusjon", "egenandel", "resh", "klass"):
+        assert term in text, term

@@ -1,0 +1,221 @@
+"""Ingest → validate → store for claims: no row lost, no identifier in clear, idempotent,
+all or nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from helsestat.errors import ExtractError
+from helsestat.ingest.readers import read_extract
+from helsestat.pipeline import ingest_file
+from helsestat.store.extracts import committed_files, store_extract
+from helsestat.store.lake import Lake
+from helsestat.synth.claims import CLAIM_COLUMNS, generate_claims
+from helsestat.synth.core import write_csv
+from helsestat.validate import spec_for, validate
+from helsestat.validate.claims import CLAIMS
+from helsestat.validate.pseudonymise import pseudonymise_values
+
+KEY = b"test-key-" + b"x" * 32
+
+GOOD = {
+    "regning_id": "R1", "behandlingsdato": "2024-03-18", "klokkeslett": "10:15",
+    "behandler_praksistype": "FALE", "behandler_fagomraade": "LE", "behandler_kommunenr": "0301",
+    "pasient_id": "01010150014", "pasient_kommunenr": "0301", "pasient_kjonn": "K", "pasient_alder": "47",
+    "diagnose": "R74", "takstkode": "2ad", "antall": "1", "fritaksgrunn": "",
+    "egenandel_betalt_av_pasient": "160.00", "egenandel_dekket_av_folketrygden": "0.00",
+    "refusjon": "194.00", "resultat": "godkjent",
+}
+
+
+def _write(tmp_path: Path, rows: list[dict[str, str]], name: str = "claims.csv", sep: str = ";",
+           encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    header = list(rows[0])
+    lines = [sep.join(header)] + [sep.join(r[c] for c in header) for r in rows]
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    return path
+
+
+def test_the_good_row_is_valid(tmp_path: Path) -> None:
+    clean = validate(read_extract(_write(tmp_path, [GOOD]), "claims"), CLAIMS, KEY)
+    assert (clean.report.accepted, clean.report.quarantined) == (1, 0)
+    row = clean.accepted.to_pylist()[0]
+    assert row["maned"] == 202403 and row["refusjon_ore"] == 19400 and row["regning_teller"] == 1
+    assert "pasient_id" not in clean.accepted.column_names
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "rule"),
+    [
+        ("behandlingsdato", "2024-02-30", "behandlingsdato.invalid"),
+        ("behandlingsdato", "18.03.2024", "behandlingsdato.invalid"),
+        ("behandler_kommunenr", "1507", "behandler_kommunenr.invalid"),  # Ålesund before 2024 only
+        ("behandler_kommunenr", "9999", "behandler_kommunenr.invalid"),
+        ("behandler_praksistype", "TANN", "behandler_praksistype.fagomraade_mismatch"),
+        ("behandler_praksistype", "XXXX", "behandler_praksistype.unknown"),
+        ("behandler_fagomraade", "QQ", "behandler_fagomraade.unknown"),
+        ("pasient_id", "01010150015", "pasient_id.invalid"),
+        ("pasient_id", "0101015001", "pasient_id.invalid"),
+        ("pasient_kjonn", "X", "pasient_kjonn.invalid"),
+        ("pasient_alder", "130", "pasient_alder.out_of_range"),
+        ("takstkode", "ZZ9", "takstkode.unknown"),
+        ("takstkode", "A1a", "takstkode.fagomraade_mismatch"),
+        ("antall", "0", "antall.out_of_range"),
+        ("antall", "1.5", "antall.out_of_range"),
+        ("refusjon", "-1.00", "amount.out_of_range"),
+        ("refusjon", "12.345", "amount.out_of_range"),
+        ("resultat", "ukjent", "resultat.invalid"),
+        ("regning_id", "", "regning_id.missing"),
+    ],
+)
+def test_each_rule_quarantines_its_defect(tmp_path: Path, field: str, value: str, rule: str) -> None:
+    bad = {**GOOD, field: value, "regning_id": GOOD["regning_id"] if field != "regning_id" else value}
+    clean = validate(read_extract(_write(tmp_path, [GOOD, bad]), "claims"), CLAIMS, KEY)
+    assert clean.report.by_rule == ((rule,) + (1,),) or dict(clean.report.by_rule)[rule] == 1
+    q = clean.quarantined.to_pylist()
+    assert len(q) == 1 and q[0]["linje"] == 3 and rule in q[0]["arsaker"].split(";")
+
+
+def test_takst_not_valid_before_its_first_period(tmp_path: Path) -> None:
+    row = {**GOOD, "behandlingsdato": "2013-12-31", "behandler_kommunenr": "0301"}
+    clean = validate(read_extract(_write(tmp_path, [row]), "claims"), CLAIMS, KEY)
+    assert "takstkode.not_valid_on_date" in clean.quarantined.column("arsaker")[0].as_py()
+
+
+def test_dnummer_is_accepted(tmp_path: Path) -> None:
+    # d-nummer: day + 40; check digits computed for 410101500..
+    from helsestat.synth.claims import fnr_check_digits
+    import numpy as np
+
+    nine = np.array([[4, 1, 0, 1, 0, 1, 5, 0, 0]])
+    k1, k2, ok = fnr_check_digits(nine)
+    assert ok[0]
+    dnr = "410101500" + str(k1[0]) + str(k2[0])
+    clean = validate(read_extract(_write(tmp_path, [{**GOOD, "pasient_id": dnr}]), "claims"), CLAIMS, KEY)
+    assert clean.report.accepted == 1
+
+
+@pytest.mark.parametrize(("sep", "encoding"), [(";", "utf-8"), (",", "utf-8"), (";", "cp1252")])
+def test_csv_dialects(tmp_path: Path, sep: str, encoding: str) -> None:
+    row = {**GOOD, "diagnose": "Ø-æå"}
+    raw = read_extract(_write(tmp_path, [row], sep=sep, encoding=encoding), "claims")
+    assert raw.table.column("diagnose").to_pylist() == ["Ø-æå"]
+    assert raw.table.column("pasient_id").to_pylist() == ["01010150014"]  # leading zero kept
+
+
+def test_missing_column_names_file_line_and_column(tmp_path: Path) -> None:
+    row = {k: v for k, v in GOOD.items() if k != "takstkode"}
+    with pytest.raises(ExtractError) as info:
+        validate(read_extract(_write(tmp_path, [row], name="claims_2024.csv"), "claims"), CLAIMS, KEY)
+    assert info.value.message == "claims_2024.csv line 1: column 'takstkode' missing"
+    assert info.value.hint == "'helsestat spec claims' lists the columns"
+
+
+def test_unreadable_files(tmp_path: Path) -> None:
+    with pytest.raises(ExtractError, match="no such file"):
+        read_extract(tmp_path / "nope.csv", "claims")
+    bad = tmp_path / "x.parquet"
+    bad.write_bytes(b"not parquet")
+    with pytest.raises(ExtractError, match="not a readable Parquet"):
+        read_extract(bad, "claims")
+    with pytest.raises(ExtractError, match="unknown file type"):
+        read_extract(bad.rename(tmp_path / "x.xls"), "claims")
+    empty = tmp_path / "e.csv"
+    empty.write_text("")
+    with pytest.raises(ExtractError, match="empty"):
+        read_extract(empty, "claims")
+
+
+def test_synthetic_extract_balances_and_catches_every_defect(claims_csv: Path) -> None:
+    clean = validate(read_extract(claims_csv, "claims"), CLAIMS, KEY)
+    r = clean.report
+    assert r.rows_in == 6000 and r.balanced and r.quarantined > 0
+    assert sum(n for _, n in r.by_rule) >= r.quarantined
+
+
+def test_csv_and_parquet_give_the_same_rows(claims_csv: Path, claims_parquet: Path) -> None:
+    a = validate(read_extract(claims_csv, "claims"), CLAIMS, KEY)
+    b = validate(read_extract(claims_parquet, "claims"), CLAIMS, KEY)
+    assert a.accepted.equals(b.accepted)
+    assert a.report.by_rule == b.report.by_rule
+
+
+def test_no_identifier_in_any_stored_file(tmp_path: Path, claims_csv: Path) -> None:
+    lake = Lake(tmp_path / "var")
+    batch = ingest_file(claims_csv, "claims", KEY, lake)
+    assert batch.report.balanced
+    ids = set(read_extract(claims_csv, "claims").table.column("pasient_id").to_pylist())
+    stored = 0
+    for path in (tmp_path / "var").rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            if path.suffix == ".parquet":
+                table = pq.read_table(path)
+                values = {v for c in table.columns if pa.types.is_string(c.type) for v in c.to_pylist()}
+                assert not values & ids, f"clear identifier in {path}"
+                stored += table.num_rows
+            for ident in list(ids)[:200]:
+                assert ident.encode() not in data
+    assert stored == batch.report.rows_in  # accepted + quarantined rows, nothing else
+
+
+def test_pseudonyms_stable_per_key_and_differ_across_keys() -> None:
+    ids = ["01010150014", "41010150095"]
+    assert pseudonymise_values(ids, KEY) == pseudonymise_values(ids, KEY)
+    assert set(pseudonymise_values(ids, KEY)).isdisjoint(pseudonymise_values(ids, b"other" * 8))
+
+
+def test_reingest_is_a_no_op(tmp_path: Path, claims_csv: Path) -> None:
+    lake = Lake(tmp_path / "var")
+    first = ingest_file(claims_csv, "claims", KEY, lake)
+    snapshot = {p: p.stat().st_mtime_ns for p in (tmp_path / "var").rglob("*") if p.is_file()}
+    again = ingest_file(claims_csv, "claims", KEY, lake)
+    assert again.already_stored and again.report == first.report
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "var").rglob("*") if p.is_file()} == snapshot
+
+
+def test_a_failure_half_way_leaves_the_store_as_it_was(tmp_path: Path, claims_csv: Path) -> None:
+    lake = Lake(tmp_path / "var")
+    clean = validate(read_extract(claims_csv, "claims"), CLAIMS, KEY)
+    # an obstacle where the quarantine file goes: partitions get written, then the write fails
+    obstacle = lake.quarantine_path("claims", clean.checksum)
+    obstacle.mkdir(parents=True)
+    (obstacle / "keep").write_text("x")
+    with pytest.raises(OSError):
+        store_extract(clean, lake, "maned")
+    assert lake.extract_files("claims"), "the failure came after some partitions were written"
+    assert committed_files(lake, "claims") == [] and lake.stored_batches("claims") == {}
+    # once the obstacle is gone, storing again completes, with exactly the input's rows
+    (obstacle / "keep").unlink()
+    obstacle.rmdir()
+    batch = store_extract(clean, lake, "maned")
+    rows = sum(pq.read_metadata(p).num_rows for p in committed_files(lake, "claims"))
+    assert rows == batch.report.accepted
+    record = json.loads(lake.batch_path("claims", clean.checksum).read_text())
+    assert record["report"]["rows_in"] == 6000
+
+
+def test_synthetic_generator_is_reproducible_and_streams() -> None:
+    a = list(generate_claims(1200, seed=3, batch_rows=500))
+    b = list(generate_claims(1200, seed=3, batch_rows=500))
+    assert [x.num_rows for x in a] == [500, 500, 200]
+    assert all(x.equals(y) for x, y in zip(a, b, strict=True))
+    assert tuple(a[0].schema.names) == CLAIM_COLUMNS
+    c = next(generate_claims(500, seed=4, batch_rows=500))
+    assert not c.equals(a[0])
+
+
+def test_synthetic_volumes_follow_population(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    write_csv(generate_claims(40_000, seed=5, first_year=2024, last_year=2024, bad_share=0), path)
+    t = read_extract(path, "claims").table
+    kommuner = t.column("behandler_kommunenr").to_pylist()
+    oslo, bergen = kommuner.count("0301"), kommuner.count("4601")
+    assert 1.8 < oslo / bergen < 3.2  # population 717 710 vs 291 940
+    assert spec_for("claims") is CLAIMS
