@@ -1,1 +1,70 @@
-"""helsestat.api."""
+"""The HTTP API and dashboard of helsestat: :func:`create_app` builds the whole app.
+
+Routes (see ``/docs`` on a running server):
+
+- ``GET /health`` — liveness and readiness;
+- ``GET /api/v1/releases`` — every kept release, the current one marked;
+- ``GET /api/v1/tables`` — the tables of the current release (``?release=`` for another);
+- ``GET /api/v1/tables/{name}`` — a table as json, xml, csv, xlsx, jsonstat or parquet
+  (``?format=`` or ``Accept``), filtered with ``?<dimension>=v1,v2``, cacheable (ETag, 304);
+- ``/``, ``/dashboard/tables/{name}``, ``/docs`` — the server-rendered pages;
+- ``/openapi.json`` — the OpenAPI document.
+
+Errors are ``application/problem+json`` everywhere (:mod:`helsestat.api.problems`).
+
+>>> from helsestat.settings import Settings
+>>> app = create_app(Settings(demo_mode=True))
+>>> app.url_path_for("table_data", name="takstbruk/kommune/aar")
+'/api/v1/tables/takstbruk/kommune/aar'
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+
+from helsestat.api.problems import install_problem_handlers
+from helsestat.api.routers import health, tables
+from helsestat.settings import Settings
+from helsestat.store.lake import Lake
+
+
+def _version() -> str:
+    try:
+        return version("helsestat")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The FastAPI app serving the lake under ``settings.data_dir``. Does no I/O: the lake
+    is opened lazily by the first request.
+
+    >>> from helsestat.settings import Settings
+    >>> create_app(Settings(demo_mode=True)).state.lake.root.name
+    'var'
+    """
+    # The dashboard builds on this package (deps, queries, links), so it is imported here
+    # rather than at the top: importing helsestat.web or helsestat.api first both work.
+    from helsestat.web import install_dashboard
+
+    app = FastAPI(
+        title="helsestat",
+        version=_version(),
+        description="Open data about health services: published tables in JSON, XML, CSV, "
+        "Excel, JSON-stat 2.0 and Parquet, with the disclosure-control status of every cell.",
+        docs_url=None,  # Swagger UI needs a CDN; /docs is served offline by helsestat.web
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.lake = Lake(settings.data_dir)
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(tables.router)
+    install_dashboard(app)
+    return app
+
+
+__all__ = ["create_app"]

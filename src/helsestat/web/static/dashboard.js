@@ -1,0 +1,12 @@
+// Draw every chart of the page: an element with data-chart="<id>" gets the plotly figure
+// stored as JSON in the <script type="application/json" id="<id>"> beside it.
+// plotly.js comes from /static/plotly.min.js (the plotly wheel), never from a CDN.
+"use strict";
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-chart]").forEach(function (el) {
+    var source = document.getElementById(el.dataset.chart);
+    if (!source || typeof Plotly === "undefined") { return; }
+    var figure = JSON.parse(source.textContent);
+    Plotly.newPlot(el, figure.data, figure.layout, { responsive: true, displaylogo: false });
+  });
+});

@@ -1,0 +1,145 @@
+"""Fixtures of the API tests: a lake in ``tmp_path``, releases built from hand-made
+protected tables, and ``TestClient(create_app(settings))``."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from starlette.exceptions import StarletteDeprecationWarning
+
+# Starlette >= 1.x wants the httpx2 package for its TestClient and warns (an error under
+# filterwarnings=error) when it falls back to httpx. Until httpx2 is a dev dependency, the
+# one import that warns is made here, before any test module imports TestClient.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from fastapi.testclient import TestClient
+
+from helsestat.api import create_app
+from helsestat.model import ProtectedTable
+from helsestat.settings import Settings
+from helsestat.store.lake import Lake
+
+TAKSTBRUK = "takstbruk/kommune/aar"
+SOB = "sob/lan"
+
+
+def takstbruk(antall_0301_2024: int = 1500) -> ProtectedTable:
+    """Claims by kommune and year: two published, one primary and one secondary cell."""
+    return ProtectedTable(
+        name=TAKSTBRUK,
+        title="Takstbruk by kommune and year",
+        dimensions=("kommune", "aar"),
+        measures=("antall", "refusjon"),
+        table=pa.table(
+            {
+                "kommune": ["0301", "0301", "1103", "1103", "4601"],
+                "aar": ["2023", "2024", "2023", "2024", "2024"],
+                "antall": pa.array([1234, antall_0301_2024, None, None, 880], pa.int64()),
+                "refusjon": pa.array([56789.5, 61000.25, None, None, 40100.0], pa.float64()),
+                "status": ["published", "published", "primary", "secondary", "published"],
+                "status_rule": ["", "", "antall <= 5", "protects 1103/2023", ""],
+            }
+        ),
+        notes=("Helfo compatibility rules",),
+    )
+
+
+def sob() -> ProtectedTable:
+    """Treatment programme cases by län: one dimension, one measure."""
+    return ProtectedTable(
+        name=SOB,
+        title="Stöd och behandling by län",
+        dimensions=("lan",),
+        measures=("personer",),
+        table=pa.table(
+            {
+                "lan": ["01", "12", "14"],
+                "personer": pa.array([420, None, 77], pa.int64()),
+                "status": ["published", "primary", "published"],
+                "status_rule": ["", "personer <= 10", ""],
+            }
+        ),
+    )
+
+
+def build_release(data_dir: Path, release_id: str, tables: Sequence[ProtectedTable]) -> None:
+    """Publish ``tables`` as release ``release_id`` (which becomes current)."""
+    with Lake(data_dir).release(release_id) as release:
+        for table in tables:
+            release.add(table)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(demo_mode=True, data_dir=tmp_path)
+
+
+@pytest.fixture
+def empty_client(settings: Settings) -> Iterator[TestClient]:
+    """A client of an app whose lake has no release yet."""
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture
+def published(settings: Settings) -> Settings:
+    """The settings of a lake whose current release ``r1`` holds both sample tables."""
+    build_release(settings.data_dir, "r1", [takstbruk(), sob()])
+    return settings
+
+
+@pytest.fixture
+def client(published: Settings) -> Iterator[TestClient]:
+    """A client of an app serving release ``r1`` (both sample tables)."""
+    with TestClient(create_app(published)) as client:
+        yield client
+
+
+@pytest.fixture
+def build(settings: Settings) -> Callable[[str, Sequence[ProtectedTable]], None]:
+    """``build(release_id, tables)`` publishes a release into the test lake."""
+    return lambda release_id, tables: build_release(settings.data_dir, release_id, tables)
+
+
+@pytest.fixture(scope="session")
+def make_takstbruk() -> Callable[..., ProtectedTable]:
+    return takstbruk
+
+
+@pytest.fixture
+def serve() -> Callable[[FastAPI], AbstractContextManager[str]]:
+    """``with serve(app) as base_url:`` runs ``app`` under uvicorn (see :func:`serving`)."""
+    return serving
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """Run ``app`` under uvicorn on a free loopback port in a thread; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("uvicorn did not start within 10 s")
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

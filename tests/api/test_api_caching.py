@@ -1,0 +1,83 @@
+from collections.abc import Callable, Sequence
+
+from fastapi.testclient import TestClient
+
+from helsestat.model import ProtectedTable
+from helsestat.store.lake import Lake
+
+URL = "/api/v1/tables/takstbruk/kommune/aar"
+
+
+def test_data_responses_carry_cache_headers(client: TestClient) -> None:
+    response = client.get(URL, params={"format": "csv"})
+    etag = response.headers["etag"]
+    assert etag.startswith('"') and etag.endswith('"') and not etag.startswith("W/")
+    assert response.headers["cache-control"] == "public, max-age=300"
+    assert response.headers["x-helsestat-release"] == "r1"
+
+
+def test_if_none_match_gives_304_without_a_body(client: TestClient) -> None:
+    first = client.get(URL, params={"format": "xlsx"})
+    again = client.get(
+        URL, params={"format": "xlsx"}, headers={"If-None-Match": first.headers["etag"]}
+    )
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == first.headers["etag"]
+    assert again.headers["cache-control"] == "public, max-age=300"
+    assert again.headers["x-helsestat-release"] == "r1"
+
+
+def test_304_does_not_read_the_table(client: TestClient) -> None:
+    # Answering 304 needs only the release manifest: with the Parquet file gone, a
+    # conditional request still succeeds while a plain one cannot.
+    etag = client.get(URL, params={"format": "csv"}).headers["etag"]
+    lake: Lake = client.app.state.lake  # type: ignore[attr-defined]
+    (lake.get("r1").path / "takstbruk__kommune__aar.parquet").unlink()
+    headers = {"If-None-Match": f'"other", W/{etag}'}
+    assert client.get(URL, params={"format": "csv"}, headers=headers).status_code == 304
+
+
+def test_etag_differs_by_format_query_and_path(client: TestClient) -> None:
+    tags = {
+        client.get(URL, params={"format": "csv"}).headers["etag"],
+        client.get(URL, params={"format": "json"}).headers["etag"],
+        client.get(URL, params={"format": "csv", "kommune": "0301"}).headers["etag"],
+        client.get("/api/v1/tables/sob/lan", params={"format": "csv"}).headers["etag"],
+    }
+    assert len(tags) == 4
+
+
+def test_etag_ignores_the_order_of_filter_values(client: TestClient) -> None:
+    a = client.get(URL, params={"kommune": "0301,1103", "aar": "2023"})
+    b = client.get(URL, params={"aar": "2023", "kommune": "1103,0301"})
+    assert a.headers["etag"] == b.headers["etag"]
+    assert a.content == b.content
+
+
+def test_etag_changes_when_a_new_release_is_built(
+    client: TestClient,
+    build: Callable[[str, Sequence[ProtectedTable]], None],
+    make_takstbruk: Callable[..., ProtectedTable],
+) -> None:
+    before = client.get(URL, params={"format": "json"}).headers["etag"]
+    build("r2", [make_takstbruk(antall_0301_2024=1600)])
+    stale = client.get(URL, params={"format": "json"}, headers={"If-None-Match": before})
+    assert stale.status_code == 200
+    assert stale.headers["etag"] != before
+    assert stale.headers["x-helsestat-release"] == "r2"
+    pinned = client.get(
+        URL, params={"format": "json", "release": "r1"}, headers={"If-None-Match": before}
+    )
+    assert pinned.status_code == 304  # r1 as published: the representation tagged before
+
+
+def test_listings_are_cacheable_too(
+    client: TestClient, build: Callable[[str, Sequence[ProtectedTable]], None]
+) -> None:
+    for path in ("/api/v1/tables", "/api/v1/releases"):
+        etag = client.get(path).headers["etag"]
+        assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+    old = client.get("/api/v1/releases").headers["etag"]
+    build("r2", [])
+    assert client.get("/api/v1/releases", headers={"If-None-Match": old}).status_code == 200

@@ -1,0 +1,121 @@
+"""Fixtures of the dashboard tests: a lake with one release, the app, and a live server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from starlette.exceptions import StarletteDeprecationWarning
+
+from helsestat.model import ProtectedTable
+from helsestat.settings import Settings
+from helsestat.store.lake import Lake
+
+# Starlette >= 1.x wants httpx2 for its TestClient and warns (an error here) on httpx;
+# import it once, quietly, before the test modules do (see tests/api/conftest.py).
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    from fastapi.testclient import TestClient
+
+from helsestat.api import create_app
+
+
+def takstbruk_by_month() -> ProtectedTable:
+    """Claims by month and fylke: a time series with one primary and one secondary cell."""
+    months = ["202401", "202402", "202403"]
+    return ProtectedTable(
+        name="takstbruk/fylke/maned",
+        title="Takstbruk by fylke and month",
+        dimensions=("maned", "fylke"),
+        measures=("antall",),
+        table=pa.table(
+            {
+                "maned": months * 2,
+                "fylke": ["03"] * 3 + ["46"] * 3,
+                "antall": pa.array([5120, 4980, 5230, 2210, None, None], pa.int64()),
+                "status": ["published"] * 4 + ["primary", "secondary"],
+                "status_rule": ["", "", "", "", "antall <= 5", "protects 46/202402"],
+            }
+        ),
+        notes=("Synthetic demo numbers",),
+    )
+
+
+def units() -> ProtectedTable:
+    """Cases by health region: a categorical (bar chart) table."""
+    return ProtectedTable(
+        name="speshelse/rhf",
+        title="Cases by regional health authority",
+        dimensions=("rhf",),
+        measures=("pasienter",),
+        table=pa.table(
+            {
+                "rhf": ["Helse Nord", "Helse Midt-Norge", "Helse Vest", "Helse Sør-Øst"],
+                "pasienter": pa.array([41000, 52000, 88000, 240000], pa.int64()),
+                "status": ["published"] * 4,
+                "status_rule": [""] * 4,
+            }
+        ),
+    )
+
+
+def publish_release(data_dir: Path, release_id: str = "r1") -> None:
+    with Lake(data_dir).release(release_id) as release:
+        release.add(takstbruk_by_month())
+        release.add(units())
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(demo_mode=True, data_dir=tmp_path)
+
+
+@pytest.fixture
+def published(settings: Settings) -> Settings:
+    """Settings of a lake whose current release ``r1`` holds two tables."""
+    publish_release(settings.data_dir)
+    return settings
+
+
+@pytest.fixture
+def client(published: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(published)) as client:
+        yield client
+
+
+@pytest.fixture
+def serve() -> Callable[[FastAPI], AbstractContextManager[str]]:
+    """``with serve(app) as base_url:`` runs ``app`` under uvicorn in a thread."""
+    return serving
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """Run ``app`` under uvicorn on a free loopback port in a thread; yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("uvicorn did not start within 10 s")
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
