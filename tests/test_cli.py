@@ -74,10 +74,10 @@ def test_identifier_never_in_cli_output(capsys: pytest.CaptureFixture[str], env:
         "regning_id;behandlingsdato;behandler_praksistype;behandler_fagomraade;behandler_kommunenr;"
         "pasient_id;pasient_kjonn;pasient_alder;takstkode;antall;egenandel_betalt_av_pasient;"
         "egenandel_dekket_av_folketrygden;refusjon;resultat\n"
-        "R1;2024-03-18;FALE;LE;0301;01010150015;K;47;2ad;1;160.00;0.00;194.00;godkjent\n")
+        "R1;2024-03-18;FALE;LE;0301;01018010019;K;47;2ad;1;160.00;0.00;194.00;godkjent\n")
     assert main(["ingest", "claims", str(path)]) == 0
     captured = capsys.readouterr()
-    assert "01010150015" not in captured.out + captured.err
+    assert "01018010019" not in captured.out + captured.err
     assert "pasient_id.invalid" in captured.out
 
 

@@ -26,7 +26,7 @@ KEY = b"test-key-" + b"x" * 32
 GOOD = {
     "regning_id": "R1", "behandlingsdato": "2024-03-18", "klokkeslett": "10:15",
     "behandler_praksistype": "FALE", "behandler_fagomraade": "LE", "behandler_kommunenr": "0301",
-    "pasient_id": "01010150014", "pasient_kommunenr": "0301", "pasient_kjonn": "K", "pasient_alder": "47",
+    "pasient_id": "01018010018", "pasient_kommunenr": "0301", "pasient_kjonn": "K", "pasient_alder": "47",
     "diagnose": "R74", "takstkode": "2ad", "antall": "1", "fritaksgrunn": "",
     "egenandel_betalt_av_pasient": "160.00", "egenandel_dekket_av_folketrygden": "0.00",
     "refusjon": "194.00", "resultat": "godkjent",
@@ -60,7 +60,7 @@ def test_the_good_row_is_valid(tmp_path: Path) -> None:
         ("behandler_praksistype", "TANN", "behandler_praksistype.fagomraade_mismatch"),
         ("behandler_praksistype", "XXXX", "behandler_praksistype.unknown"),
         ("behandler_fagomraade", "QQ", "behandler_fagomraade.unknown"),
-        ("pasient_id", "01010150015", "pasient_id.invalid"),
+        ("pasient_id", "01018010019", "pasient_id.invalid"),
         ("pasient_id", "0101015001", "pasient_id.invalid"),
         ("pasient_kjonn", "X", "pasient_kjonn.invalid"),
         ("pasient_alder", "130", "pasient_alder.out_of_range"),
@@ -106,7 +106,7 @@ def test_csv_dialects(tmp_path: Path, sep: str, encoding: str) -> None:
     row = {**GOOD, "diagnose": "Ø-æå"}
     raw = read_extract(_write(tmp_path, [row], sep=sep, encoding=encoding), "claims")
     assert raw.table.column("diagnose").to_pylist() == ["Ø-æå"]
-    assert raw.table.column("pasient_id").to_pylist() == ["01010150014"]  # leading zero kept
+    assert raw.table.column("pasient_id").to_pylist() == ["01018010018"]  # leading zero kept
 
 
 def test_missing_column_names_file_line_and_column(tmp_path: Path) -> None:
@@ -166,7 +166,7 @@ def test_no_identifier_in_any_stored_file(tmp_path: Path, claims_csv: Path) -> N
 
 
 def test_pseudonyms_stable_per_key_and_differ_across_keys() -> None:
-    ids = ["01010150014", "41010150095"]
+    ids = ["01018010018", "41010150095"]
     assert pseudonymise_values(ids, KEY) == pseudonymise_values(ids, KEY)
     assert set(pseudonymise_values(ids, KEY)).isdisjoint(pseudonymise_values(ids, b"other" * 8))
 
@@ -219,3 +219,12 @@ def test_synthetic_volumes_follow_population(tmp_path: Path) -> None:
     oslo, bergen = kommuner.count("0301"), kommuner.count("4601")
     assert 1.8 < oslo / bergen < 3.2  # population 717 710 vs 291 940
     assert spec_for("claims") is CLAIMS
+
+
+def test_bill_counted_once_per_takst_even_when_its_first_line_is_quarantined(tmp_path: Path) -> None:
+    first_bad = {**GOOD, "antall": "0"}
+    second = {**GOOD, "antall": "2"}
+    third = {**GOOD, "takstkode": "2dd"}
+    clean = validate(read_extract(_write(tmp_path, [first_bad, second, GOOD, third]), "claims"), CLAIMS, KEY)
+    rows = clean.accepted.to_pylist()
+    assert [(r["takstkode"], r["regning_teller"]) for r in rows] == [("2ad", 1), ("2ad", 0), ("2dd", 1)]

@@ -14,8 +14,8 @@ Errors are ``application/problem+json`` everywhere (:mod:`helsestat.api.problems
 
 >>> from helsestat.settings import Settings
 >>> app = create_app(Settings(demo_mode=True))
->>> app.url_path_for("table_data", name="takstbruk/kommune/aar")
-'/api/v1/tables/takstbruk/kommune/aar'
+>>> app.url_path_for("table_data", name="takstbruk/kommune/ar")
+'/api/v1/tables/takstbruk/kommune/ar'
 """
 
 from __future__ import annotations

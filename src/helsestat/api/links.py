@@ -6,8 +6,8 @@ moved route cannot leave a stale link behind.
 >>> from starlette.requests import Request
 >>> app = create_app(Settings(demo_mode=True))
 >>> request = Request({"type": "http", "app": app, "path": "/", "headers": [], "root_path": ""})
->>> table_data_url(request, "takstbruk/kommune/aar", release="r1", fmt="csv")
-'/api/v1/tables/takstbruk/kommune/aar?release=r1&format=csv'
+>>> table_data_url(request, "takstbruk/kommune/ar", release="r1", fmt="csv")
+'/api/v1/tables/takstbruk/kommune/ar?release=r1&format=csv'
 """
 
 from __future__ import annotations

@@ -93,6 +93,8 @@ def _check(t: pa.Table) -> Checked:
                         format="%Y-%m-%d", unit="s", error_is_null=True)
     date_ok &= ~_np(pc.is_null(dates))
     dates = pc.cast(pc.fill_null(dates, pa.scalar(0, pa.timestamp("s"))), pa.date32())
+    # strptime rolls 2024-02-30 over to March: a real date formats back to the same text
+    date_ok &= _np(pc.equal(pc.strftime(dates, format="%Y-%m-%d"), t["behandlingsdato"]))
     fail["behandlingsdato.invalid"] = ~date_ok
     years = _np(pc.year(dates)).astype(np.int64)
     months = _np(pc.month(dates)).astype(np.int64)
@@ -180,7 +182,6 @@ def _check(t: pa.Table) -> Checked:
         "diagnose": t["diagnose"],
         "fritaksgrunn": t["fritaksgrunn"],
         "resultat": t["resultat"],
-        "regning_teller": pa.array(_first_of_bill_takst(_np(t["regning_id"]).astype(str), takst)),
     })
     return Checked(typed=typed, failures=fail)
 
@@ -191,14 +192,19 @@ def _lookup(values: np.ndarray, mapping: dict[str, str]) -> np.ndarray:
     return mapped[inv]
 
 
-def _first_of_bill_takst(bills: np.ndarray, takst: np.ndarray) -> np.ndarray:
-    """1 on the first line of each (bill, takstkode) pair in the file, else 0: summing it
-    counts bills per takst without a COUNT(DISTINCT) at build time (a bill lies in one file)."""
-    key = np.char.add(np.char.add(bills, "\x1f"), takst)
-    _, first = np.unique(key, return_index=True)
-    out = np.zeros(len(bills), dtype=np.int8)
-    out[first] = 1
-    return out
+def _add_bill_counter(accepted: pa.Table) -> pa.Table:
+    """Add ``regning_teller``: 1 on the first accepted line of each (bill, takstkode, result)
+    in the file, else 0. Summing it counts bills per takst without a COUNT(DISTINCT) at build
+    time (a bill lies in one file). It is computed on accepted rows only, so a quarantined
+    first line does not make the bill vanish from the count."""
+    key = np.char.add(np.char.add(np.char.add(_np(accepted["regning_id"]).astype(str), "\x1f"),
+                                  _np(accepted["takstkode"]).astype(str)),
+                      np.char.add("\x1f", _np(accepted["resultat"]).astype(str)))
+    out = np.zeros(accepted.num_rows, dtype=np.int8)
+    if accepted.num_rows:
+        _, first = np.unique(key, return_index=True)
+        out[first] = 1
+    return accepted.append_column("regning_teller", pa.array(out))
 
 
 CLAIMS = ExtractSpec(
@@ -209,4 +215,5 @@ CLAIMS = ExtractSpec(
     check=_check,
     partition_column="maned",
     rules=RULES,
+    finish=_add_bill_counter,
 )

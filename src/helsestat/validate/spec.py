@@ -57,6 +57,7 @@ class ExtractSpec:
     check: Callable[[pa.Table], Checked]
     partition_column: str
     rules: tuple[tuple[str, str], ...]
+    finish: Callable[[pa.Table], pa.Table] | None = None
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -101,6 +102,8 @@ def validate(raw: RawExtract, spec: ExtractSpec, key: bytes) -> CleanExtract:
     by_rule = tuple((rule, int(mask.sum())) for rule, mask in checked.failures.items() if mask.any())
 
     accepted = checked.typed.filter(pa.array(~bad_any))
+    if spec.finish is not None:
+        accepted = spec.finish(accepted)
     for ident in spec.identifiers:
         if ident in accepted.column_names:
             idx = accepted.column_names.index(ident)

@@ -4,7 +4,7 @@ Data responses are cacheable (see :mod:`helsestat.api.caching`): they carry a st
 ``ETag``, ``Cache-Control: public, max-age=300`` and ``X-Helsestat-Release``, and a request
 whose ``If-None-Match`` matches is answered 304 before the table is read.
 
->>> # curl -s 'localhost:8000/api/v1/tables/takstbruk/kommune/aar?format=csv&kommune=0301'
+>>> # curl -s 'localhost:8000/api/v1/tables/takstbruk/kommune/ar?format=csv&kommune=0301'
 """
 
 from __future__ import annotations
