@@ -39,7 +39,7 @@ docs: install  ## build the documentation site into site/
 	$(BIN)/mkdocs build --strict
 
 bench: install  ## run the benchmarks and write docs/benchmarks.md
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run --rows $${BENCH_ROWS:-5000000} --stage-rows $${BENCH_STAGE_ROWS:-500000}
 
 clean:
 	rm -rf var site .pytest_cache .mypy_cache .ruff_cache

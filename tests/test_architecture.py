@@ -11,8 +11,17 @@ import helsestat.errors
 import helsestat.model
 
 SRC = Path(__file__).parents[1] / "src" / "helsestat"
-STAGES = ("reference", "ingest", "validate", "store", "aggregate", "protect", "publish", "statistics",
-          "synth")
+STAGES = (
+    "reference",
+    "ingest",
+    "validate",
+    "store",
+    "aggregate",
+    "protect",
+    "publish",
+    "statistics",
+    "synth",
+)
 ENTRY_POINTS = ("helsestat.cli", "helsestat.api", "helsestat.web")
 
 
@@ -29,7 +38,7 @@ def _imports(path: Path) -> set[str]:
 
 def _stage_files() -> list[Path]:
     files = [p for stage in STAGES for p in (SRC / stage).rglob("*.py")]
-    return files + [SRC / "pipeline.py", SRC / "model.py", SRC / "settings.py", SRC / "errors.py"]
+    return [*files, SRC / "pipeline.py", SRC / "model.py", SRC / "settings.py", SRC / "errors.py"]
 
 
 @pytest.mark.parametrize("path", _stage_files(), ids=lambda p: str(p.relative_to(SRC)))
@@ -42,7 +51,9 @@ def test_the_check_itself_catches_an_offending_import(tmp_path: Path) -> None:
     offending = tmp_path / "x.py"
     offending.write_text("from helsestat.api import create_app\nimport helsestat.cli\n")
     assert {m for m in _imports(offending) if m.startswith(ENTRY_POINTS)} == {
-        "helsestat.api", "helsestat.cli"}
+        "helsestat.api",
+        "helsestat.cli",
+    }
 
 
 def test_stage_folders_exist() -> None:

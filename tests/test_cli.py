@@ -34,7 +34,9 @@ def test_unknown_kind_is_a_clear_error(capsys: pytest.CaptureFixture[str], env: 
     assert "Traceback" not in err
 
 
-def test_settings_refused_at_start(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_settings_refused_at_start(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("HELSESTAT_PSEUDONYM_KEY", raising=False)
     monkeypatch.setenv("HELSESTAT_DEMO_MODE", "0")
     assert main(["releases"]) == 2
@@ -42,7 +44,9 @@ def test_settings_refused_at_start(capsys: pytest.CaptureFixture[str], monkeypat
     assert "pseudonym_key is missing" in err and "hint:" in err
 
 
-def test_synth_ingest_validate_build_releases(capsys: pytest.CaptureFixture[str], env: Path) -> None:
+def test_synth_ingest_validate_build_releases(
+    capsys: pytest.CaptureFixture[str], env: Path
+) -> None:
     extract = env / "claims.csv"
     assert main(["synth", "claims", "--rows", "3000", "--out", str(extract)]) == 0
     assert main(["validate", "claims", str(extract)]) == 0
@@ -74,7 +78,8 @@ def test_identifier_never_in_cli_output(capsys: pytest.CaptureFixture[str], env:
         "regning_id;behandlingsdato;behandler_praksistype;behandler_fagomraade;behandler_kommunenr;"
         "pasient_id;pasient_kjonn;pasient_alder;takstkode;antall;egenandel_betalt_av_pasient;"
         "egenandel_dekket_av_folketrygden;refusjon;resultat\n"
-        "R1;2024-03-18;FALE;LE;0301;01018010019;K;47;2ad;1;160.00;0.00;194.00;godkjent\n")
+        "R1;2024-03-18;FALE;LE;0301;01018010019;K;47;2ad;1;160.00;0.00;194.00;godkjent\n"
+    )
     assert main(["ingest", "claims", str(path)]) == 0
     captured = capsys.readouterr()
     assert "01018010019" not in captured.out + captured.err
@@ -82,6 +87,10 @@ def test_identifier_never_in_cli_output(capsys: pytest.CaptureFixture[str], env:
 
 
 def test_console_script_runs() -> None:
-    result = subprocess.run([sys.executable, "-m", "helsestat.cli", "--help"], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "helsestat.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0 and "demo" in result.stdout

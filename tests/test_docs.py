@@ -11,13 +11,15 @@ GEN = runpy.run_path(str(ROOT / "scripts" / "gen_reference.py"))
 
 
 def test_cli_reference_is_current() -> None:
-    assert (ROOT / "docs" / "cli.md").read_text(encoding="utf-8") == GEN["cli_reference"](), \
+    assert (ROOT / "docs" / "cli.md").read_text(encoding="utf-8") == GEN["cli_reference"](), (
         "run: .venv/bin/python scripts/gen_reference.py"
+    )
 
 
 def test_settings_reference_is_current() -> None:
-    assert (ROOT / "docs" / "settings.md").read_text(encoding="utf-8") == GEN["settings_reference"](), \
-        "run: .venv/bin/python scripts/gen_reference.py"
+    assert (ROOT / "docs" / "settings.md").read_text(encoding="utf-8") == GEN[
+        "settings_reference"
+    ](), "run: .venv/bin/python scripts/gen_reference.py"
 
 
 def test_every_command_is_documented() -> None:
@@ -30,8 +32,11 @@ def test_every_command_is_documented() -> None:
 
 def test_mkdocs_nav_pages_exist() -> None:
     nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    pages = [line.split(":", 1)[1].strip() for line in nav.splitlines() if line.strip().startswith("- ")
-             and line.strip().endswith(".md")]
+    pages = [
+        line.split(":", 1)[1].strip()
+        for line in nav.splitlines()
+        if line.strip().startswith("- ") and line.strip().endswith(".md")
+    ]
     assert pages
     for page in pages:
         assert (ROOT / "docs" / page).is_file(), page
@@ -39,6 +44,18 @@ def test_mkdocs_nav_pages_exist() -> None:
 
 def test_glossary_defines_domain_terms() -> None:
     text = (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8").lower()
-    for term in ("takstkode", "fagområde", "praksistype", "kommune", "fylke", "fødselsnummer",
-                 "d-nummer", "regning", "refusjon", "egenandel", "resh", "klass"):
+    for term in (
+        "takstkode",
+        "fagområde",
+        "praksistype",
+        "kommune",
+        "fylke",
+        "fødselsnummer",
+        "d-nummer",
+        "regning",
+        "refusjon",
+        "egenandel",
+        "resh",
+        "klass",
+    ):
         assert term in text, term

@@ -24,17 +24,34 @@ from helsestat.validate.pseudonymise import pseudonymise_values
 KEY = b"test-key-" + b"x" * 32
 
 GOOD = {
-    "regning_id": "R1", "behandlingsdato": "2024-03-18", "klokkeslett": "10:15",
-    "behandler_praksistype": "FALE", "behandler_fagomraade": "LE", "behandler_kommunenr": "0301",
-    "pasient_id": "01018010018", "pasient_kommunenr": "0301", "pasient_kjonn": "K", "pasient_alder": "47",
-    "diagnose": "R74", "takstkode": "2ad", "antall": "1", "fritaksgrunn": "",
-    "egenandel_betalt_av_pasient": "160.00", "egenandel_dekket_av_folketrygden": "0.00",
-    "refusjon": "194.00", "resultat": "godkjent",
+    "regning_id": "R1",
+    "behandlingsdato": "2024-03-18",
+    "klokkeslett": "10:15",
+    "behandler_praksistype": "FALE",
+    "behandler_fagomraade": "LE",
+    "behandler_kommunenr": "0301",
+    "pasient_id": "01018010018",
+    "pasient_kommunenr": "0301",
+    "pasient_kjonn": "K",
+    "pasient_alder": "47",
+    "diagnose": "R74",
+    "takstkode": "2ad",
+    "antall": "1",
+    "fritaksgrunn": "",
+    "egenandel_betalt_av_pasient": "160.00",
+    "egenandel_dekket_av_folketrygden": "0.00",
+    "refusjon": "194.00",
+    "resultat": "godkjent",
 }
 
 
-def _write(tmp_path: Path, rows: list[dict[str, str]], name: str = "claims.csv", sep: str = ";",
-           encoding: str = "utf-8") -> Path:
+def _write(
+    tmp_path: Path,
+    rows: list[dict[str, str]],
+    name: str = "claims.csv",
+    sep: str = ";",
+    encoding: str = "utf-8",
+) -> Path:
     path = tmp_path / name
     header = list(rows[0])
     lines = [sep.join(header)] + [sep.join(r[c] for c in header) for r in rows]
@@ -74,10 +91,16 @@ def test_the_good_row_is_valid(tmp_path: Path) -> None:
         ("regning_id", "", "regning_id.missing"),
     ],
 )
-def test_each_rule_quarantines_its_defect(tmp_path: Path, field: str, value: str, rule: str) -> None:
-    bad = {**GOOD, field: value, "regning_id": GOOD["regning_id"] if field != "regning_id" else value}
+def test_each_rule_quarantines_its_defect(
+    tmp_path: Path, field: str, value: str, rule: str
+) -> None:
+    bad = {
+        **GOOD,
+        field: value,
+        "regning_id": GOOD["regning_id"] if field != "regning_id" else value,
+    }
     clean = validate(read_extract(_write(tmp_path, [GOOD, bad]), "claims"), CLAIMS, KEY)
-    assert clean.report.by_rule == ((rule,) + (1,),) or dict(clean.report.by_rule)[rule] == 1
+    assert dict(clean.report.by_rule)[rule] == 1
     q = clean.quarantined.to_pylist()
     assert len(q) == 1 and q[0]["linje"] == 3 and rule in q[0]["arsaker"].split(";")
 
@@ -90,14 +113,17 @@ def test_takst_not_valid_before_its_first_period(tmp_path: Path) -> None:
 
 def test_dnummer_is_accepted(tmp_path: Path) -> None:
     # d-nummer: day + 40; check digits computed for 410101500..
-    from helsestat.synth.claims import fnr_check_digits
     import numpy as np
+
+    from helsestat.synth.claims import fnr_check_digits
 
     nine = np.array([[4, 1, 0, 1, 0, 1, 5, 0, 0]])
     k1, k2, ok = fnr_check_digits(nine)
     assert ok[0]
     dnr = "410101500" + str(k1[0]) + str(k2[0])
-    clean = validate(read_extract(_write(tmp_path, [{**GOOD, "pasient_id": dnr}]), "claims"), CLAIMS, KEY)
+    clean = validate(
+        read_extract(_write(tmp_path, [{**GOOD, "pasient_id": dnr}]), "claims"), CLAIMS, KEY
+    )
     assert clean.report.accepted == 1
 
 
@@ -112,7 +138,9 @@ def test_csv_dialects(tmp_path: Path, sep: str, encoding: str) -> None:
 def test_missing_column_names_file_line_and_column(tmp_path: Path) -> None:
     row = {k: v for k, v in GOOD.items() if k != "takstkode"}
     with pytest.raises(ExtractError) as info:
-        validate(read_extract(_write(tmp_path, [row], name="claims_2024.csv"), "claims"), CLAIMS, KEY)
+        validate(
+            read_extract(_write(tmp_path, [row], name="claims_2024.csv"), "claims"), CLAIMS, KEY
+        )
     assert info.value.message == "claims_2024.csv line 1: column 'takstkode' missing"
     assert info.value.hint == "'helsestat spec claims' lists the columns"
 
@@ -157,7 +185,9 @@ def test_no_identifier_in_any_stored_file(tmp_path: Path, claims_csv: Path) -> N
             data = path.read_bytes()
             if path.suffix == ".parquet":
                 table = pq.read_table(path)
-                values = {v for c in table.columns if pa.types.is_string(c.type) for v in c.to_pylist()}
+                values = {
+                    v for c in table.columns if pa.types.is_string(c.type) for v in c.to_pylist()
+                }
                 assert not values & ids, f"clear identifier in {path}"
                 stored += table.num_rows
             for ident in list(ids)[:200]:
@@ -177,7 +207,9 @@ def test_reingest_is_a_no_op(tmp_path: Path, claims_csv: Path) -> None:
     snapshot = {p: p.stat().st_mtime_ns for p in (tmp_path / "var").rglob("*") if p.is_file()}
     again = ingest_file(claims_csv, "claims", KEY, lake)
     assert again.already_stored and again.report == first.report
-    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "var").rglob("*") if p.is_file()} == snapshot
+    assert {
+        p: p.stat().st_mtime_ns for p in (tmp_path / "var").rglob("*") if p.is_file()
+    } == snapshot
 
 
 def test_a_failure_half_way_leaves_the_store_as_it_was(tmp_path: Path, claims_csv: Path) -> None:
@@ -221,10 +253,18 @@ def test_synthetic_volumes_follow_population(tmp_path: Path) -> None:
     assert spec_for("claims") is CLAIMS
 
 
-def test_bill_counted_once_per_takst_even_when_its_first_line_is_quarantined(tmp_path: Path) -> None:
+def test_bill_counted_once_per_takst_even_when_its_first_line_is_quarantined(
+    tmp_path: Path,
+) -> None:
     first_bad = {**GOOD, "antall": "0"}
     second = {**GOOD, "antall": "2"}
     third = {**GOOD, "takstkode": "2dd"}
-    clean = validate(read_extract(_write(tmp_path, [first_bad, second, GOOD, third]), "claims"), CLAIMS, KEY)
+    clean = validate(
+        read_extract(_write(tmp_path, [first_bad, second, GOOD, third]), "claims"), CLAIMS, KEY
+    )
     rows = clean.accepted.to_pylist()
-    assert [(r["takstkode"], r["regning_teller"]) for r in rows] == [("2ad", 1), ("2ad", 0), ("2dd", 1)]
+    assert [(r["takstkode"], r["regning_teller"]) for r in rows] == [
+        ("2ad", 1),
+        ("2ad", 0),
+        ("2dd", 1),
+    ]

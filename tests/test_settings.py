@@ -30,7 +30,9 @@ def test_defaults_in_demo_mode() -> None:
         ({"pseudonym_key": GOOD_KEY, "port": 0}, "port"),
     ],
 )
-def test_unsafe_values_are_refused_with_a_clear_message(overrides: dict[str, object], message: str) -> None:
+def test_unsafe_values_are_refused_with_a_clear_message(
+    overrides: dict[str, object], message: str
+) -> None:
     with pytest.raises(SettingsError) as info:
         load_settings(**overrides)
     assert message in info.value.message

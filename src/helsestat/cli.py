@@ -36,8 +36,14 @@ class Context:
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=err_console, transient=False)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,8 +82,13 @@ def _report_batches(batches: list[Any]) -> None:
         table.add_column(col, justify="right" if col not in ("file", "note") else "left")
     for b in batches:
         r = b.report
-        table.add_row(r.source, f"{r.rows_in:,}", f"{r.accepted:,}", f"{r.quarantined:,}",
-                      "already stored: nothing changed" if b.already_stored else "stored")
+        table.add_row(
+            r.source,
+            f"{r.rows_in:,}",
+            f"{r.accepted:,}",
+            f"{r.quarantined:,}",
+            "already stored: nothing changed" if b.already_stored else "stored",
+        )
     console.print(table)
     rules = Table(title="quarantined rows per rule")
     rules.add_column("file")
@@ -124,13 +135,17 @@ def validate_cmd(ctx: click.Context, kind: str, file: Path) -> None:
 
     clean = validate(read_extract(file, kind), spec_for(kind), _settings(ctx).key)
     r = clean.report
-    click.echo(f"{r.source}: {r.rows_in:,} rows: {r.accepted:,} accepted, {r.quarantined:,} quarantined")
+    click.echo(
+        f"{r.source}: {r.rows_in:,} rows: {r.accepted:,} accepted, {r.quarantined:,} quarantined"
+    )
     for rule, count in r.by_rule:
         click.echo(f"  {rule}: {count:,}")
 
 
 @cli.command()
-@click.option("--release", "release_id", default=None, help="Id of the new release (default: a timestamp).")
+@click.option(
+    "--release", "release_id", default=None, help="Id of the new release (default: a timestamp)."
+)
 @click.pass_context
 def build(ctx: click.Context, release_id: str | None) -> None:
     """Build every statistic from the stored extracts into a new release and make it current."""
@@ -145,9 +160,14 @@ def _build(settings: Settings, release_id: str | None = None) -> None:
     engine = engine_for(settings)
     with _progress() as progress:
         task = progress.add_task("building statistics", total=None)
-        release = build_release(Lake(settings.data_dir), engine, mode=settings.protection_mode,
-                                threshold=settings.suppression_threshold, release_id=release_id,
-                                progress=lambda msg: progress.update(task, description=msg))
+        release = build_release(
+            Lake(settings.data_dir),
+            engine,
+            mode=settings.protection_mode,
+            threshold=settings.suppression_threshold,
+            release_id=release_id,
+            progress=lambda msg: progress.update(task, description=msg),
+        )
         progress.update(task, total=1, completed=1, description="built")
     console.print(f"release [bold]{release.id}[/bold]: {len(release.tables)} tables")
 
@@ -179,18 +199,37 @@ def migrate(ctx: click.Context) -> None:
 
 @cli.command()
 @click.argument("kind", type=click.Choice(["claims"]))
-@click.option("--rows", type=int, default=10_000, show_default=True, help="Number of rows to generate.")
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="Output file (.csv or .parquet).")
-@click.option("--encoding", type=click.Choice(["utf-8", "cp1252"]), default="utf-8", show_default=True,
-              help="CSV encoding.")
-@click.option("--delimiter", type=click.Choice([";", ","]), default=";", show_default=True, help="CSV separator.")
+@click.option(
+    "--rows", type=int, default=10_000, show_default=True, help="Number of rows to generate."
+)
+@click.option(
+    "--out", type=click.Path(path_type=Path), required=True, help="Output file (.csv or .parquet)."
+)
+@click.option(
+    "--encoding",
+    type=click.Choice(["utf-8", "cp1252"]),
+    default="utf-8",
+    show_default=True,
+    help="CSV encoding.",
+)
+@click.option(
+    "--delimiter",
+    type=click.Choice([";", ","]),
+    default=";",
+    show_default=True,
+    help="CSV separator.",
+)
 @click.pass_context
-def synth(ctx: click.Context, kind: str, rows: int, out: Path, encoding: str, delimiter: str) -> None:
+def synth(
+    ctx: click.Context, kind: str, rows: int, out: Path, encoding: str, delimiter: str
+) -> None:
     """Generate a SYNTHETIC extract of KIND (seeded by HELSESTAT_SEED)."""
     _synth(_settings(ctx), rows, out, encoding, delimiter)
 
 
-def _synth(settings: Settings, rows: int, out: Path, encoding: str = "utf-8", delimiter: str = ";") -> None:
+def _synth(
+    settings: Settings, rows: int, out: Path, encoding: str = "utf-8", delimiter: str = ";"
+) -> None:
     from helsestat.synth.claims import generate_claims
     from helsestat.synth.core import write_csv, write_parquet
 
@@ -200,8 +239,13 @@ def _synth(settings: Settings, rows: int, out: Path, encoding: str = "utf-8", de
         if out.suffix == ".parquet":
             write_parquet(batches, out, progress=lambda n: progress.advance(task, n))
         else:
-            write_csv(batches, out, delimiter=delimiter, encoding=encoding,
-                      progress=lambda n: progress.advance(task, n))
+            write_csv(
+                batches,
+                out,
+                delimiter=delimiter,
+                encoding=encoding,
+                progress=lambda n: progress.advance(task, n),
+            )
 
 
 @cli.command()
@@ -221,17 +265,25 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     host = host or settings.host
     port = port or settings.port
     console.print(f"serving the API and dashboard on http://{host}:{port} (Ctrl+C stops)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower(),
-                workers=1)
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level=settings.log_level.lower(), workers=1
+    )
 
 
 @cli.command()
 @click.option("--no-serve", is_flag=True, help="Only generate, ingest and build; do not serve.")
-@click.option("--rows", type=int, default=None, help="Synthetic claim lines (default: HELSESTAT_SYNTHETIC_SCALE).")
+@click.option(
+    "--rows",
+    type=int,
+    default=None,
+    help="Synthetic claim lines (default: HELSESTAT_SYNTHETIC_SCALE).",
+)
 @click.option("--host", default=None, help="Address to listen on.")
 @click.option("--port", type=int, default=None, help="Port to listen on.")
 @click.pass_context
-def demo(ctx: click.Context, no_serve: bool, rows: int | None, host: str | None, port: int | None) -> None:
+def demo(
+    ctx: click.Context, no_serve: bool, rows: int | None, host: str | None, port: int | None
+) -> None:
     """Generate SYNTHETIC claims, ingest them, build every statistic, then serve.
 
     Runs in demo mode (the public demo pseudonymisation key): never use it for real data."""

@@ -58,7 +58,7 @@ class HelsestatError(Exception):
         self.message = message
         self.hint = hint
         if status is not None:
-            self.status = status
+            self.status = status  # type: ignore[misc]  # a per-instance override, e.g. 406
         self.details = details or {}
 
     def __str__(self) -> str:

@@ -45,30 +45,52 @@ def ingest_file(path: Path, kind: str, key: bytes, lake: Lake) -> Batch:
     return store_extract(clean, lake, spec.partition_column)
 
 
-def rules_for(statistic: Statistic, table: TableDef, mode: Literal["compat", "full"],
-              threshold: int) -> tuple[Rule, ...]:
+def rules_for(
+    statistic: Statistic, table: TableDef, mode: Literal["compat", "full"], threshold: int
+) -> tuple[Rule, ...]:
     """Compat: the replaced API's documented rules. Full: those plus the frequency rule."""
     if mode == "compat":
         return table.compat_rules
     return (*table.compat_rules, FrequencyRule(statistic.count_measure, threshold))
 
 
-def protect_statistic(statistic: Statistic, files: Sequence[Path], engine: Engine,
-                      mode: Literal["compat", "full"], threshold: int) -> list[ProtectedTable]:
+def protect_statistic(
+    statistic: Statistic,
+    files: Sequence[Path],
+    engine: Engine,
+    mode: Literal["compat", "full"],
+    threshold: int,
+) -> list[ProtectedTable]:
     """Aggregate one statistic and protect each of its tables."""
     cube = aggregate(files, statistic.spec, engine)
     out = []
     for tdef in statistic.tables:
         finished = statistic.finish(cube.tables[tdef.grouping], tdef)
         notes = (tdef.rules_note,) if tdef.rules_note and mode == "compat" else ()
-        out.append(protect_table(tdef.name, tdef.title, finished, statistic.dimensions(tdef),
-                                 statistic.measures, rules_for(statistic, tdef, mode, threshold), notes))
+        out.append(
+            protect_table(
+                tdef.name,
+                tdef.title,
+                finished,
+                statistic.dimensions(tdef),
+                statistic.measures,
+                rules_for(statistic, tdef, mode, threshold),
+                notes,
+            )
+        )
     return out
 
 
-def build(lake: Lake, engine: Engine, *, mode: Literal["compat", "full"], threshold: int,
-          statistics: Sequence[Statistic] = STATISTICS, release_id: str | None = None,
-          progress: Progress | None = None) -> ReleaseInfo:
+def build(
+    lake: Lake,
+    engine: Engine,
+    *,
+    mode: Literal["compat", "full"],
+    threshold: int,
+    statistics: Sequence[Statistic] = STATISTICS,
+    release_id: str | None = None,
+    progress: Progress | None = None,
+) -> ReleaseInfo:
     """Build every statistic from the stored extracts into a new release and make it current."""
     with lake.release(release_id) as release:
         for statistic in statistics:

@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     workers: int = Field(default=1, ge=1)
     """Number of server worker processes for ``helsestat serve``."""
 
-    synthetic_scale: int = Field(default=200_000, ge=1000)
+    synthetic_scale: int = Field(default=1_000_000, ge=1000)
     """Claim lines the demo generates (synthetic data); the test suite uses a few thousand,
     the benchmarks up to 100 million."""
 
@@ -97,14 +97,19 @@ class Settings(BaseSettings):
             if not key:
                 raise ValueError(
                     "pseudonym_key is missing: set HELSESTAT_PSEUDONYM_KEY to a secret of at "
-                    f"least {MIN_KEY_LENGTH} characters, or HELSESTAT_DEMO_MODE=1 for synthetic data"
+                    f"least {MIN_KEY_LENGTH} characters, or HELSESTAT_DEMO_MODE=1 for synthetic "
+                    "data"
                 )
             if key == DEMO_PSEUDONYM_KEY:
-                raise ValueError("pseudonym_key is the public demo key; it is refused outside demo mode")
+                raise ValueError(
+                    "pseudonym_key is the public demo key; it is refused outside demo mode"
+                )
         if key and len(key) < MIN_KEY_LENGTH:
             raise ValueError(f"pseudonym_key is shorter than {MIN_KEY_LENGTH} characters")
         if self.engine == "spark" and importlib.util.find_spec("pyspark") is None:
-            raise ValueError("engine='spark' but pyspark is not installed: pip install 'helsestat[spark]'")
+            raise ValueError(
+                "engine='spark' but pyspark is not installed: pip install 'helsestat[spark]'"
+            )
         return self
 
     @property
@@ -131,7 +136,8 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg'].removeprefix('Value error, ')}"
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: "
+            f"{e['msg'].removeprefix('Value error, ')}"
             for e in exc.errors()
         )
         raise SettingsError(

@@ -138,7 +138,9 @@ class CubeSpec:
     def __post_init__(self) -> None:
         for grouping in self.groupings:
             if len(grouping) != len(self.hierarchies):
-                raise ValueError(f"cube {self.name!r}: grouping {grouping} needs one level per hierarchy")
+                raise ValueError(
+                    f"cube {self.name!r}: grouping {grouping} needs one level per hierarchy"
+                )
             for hierarchy, level in zip(self.hierarchies, grouping, strict=True):
                 hierarchy.level(level)
 

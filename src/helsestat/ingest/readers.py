@@ -53,8 +53,11 @@ def _detect_encoding(path: Path) -> str:
 def _detect_delimiter(head: str, source: str) -> str:
     first = head.splitlines()[0] if head else ""
     if not first.strip():
-        raise ExtractError("ingest.empty_file", f"{source}: the file is empty or has no header line",
-                           hint="an extract starts with a header line naming its columns")
+        raise ExtractError(
+            "ingest.empty_file",
+            f"{source}: the file is empty or has no header line",
+            hint="an extract starts with a header line naming its columns",
+        )
     return ";" if first.count(";") >= first.count(",") else ","
 
 
@@ -71,18 +74,27 @@ def read_csv(path: Path, kind: str) -> RawExtract:
             read_options=pacsv.ReadOptions(encoding=encoding, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False,
-                auto_dict_encode=False, include_missing_columns=False,
-                null_values=[], check_utf8=True,
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                auto_dict_encode=False,
+                include_missing_columns=False,
+                null_values=[],
+                check_utf8=True,
             ),
         )
     except pa.ArrowInvalid as exc:
-        raise ExtractError("ingest.unreadable_csv", f"{path.name}: not a readable CSV file ({_short(exc)})",
-                           hint="check that every line has the header's number of fields; "
-                                "'helsestat spec <kind>' lists the expected columns") from None
+        raise ExtractError(
+            "ingest.unreadable_csv",
+            f"{path.name}: not a readable CSV file ({_short(exc)})",
+            hint="check that every line has the header's number of fields; "
+            "'helsestat spec <kind>' lists the expected columns",
+        ) from None
     table = table.rename_columns([c.lstrip("\ufeff").strip() for c in table.column_names])
     table = pa.table({c: table.column(c).cast(pa.string()) for c in table.column_names})
-    return RawExtract(kind=kind, source=path.name, checksum=file_checksum(path), table=table, first_line=2)
+    return RawExtract(
+        kind=kind, source=path.name, checksum=file_checksum(path), table=table, first_line=2
+    )
 
 
 def read_parquet(path: Path, kind: str) -> RawExtract:
@@ -90,13 +102,22 @@ def read_parquet(path: Path, kind: str) -> RawExtract:
     try:
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise ExtractError("ingest.unreadable_parquet", f"{path.name}: not a readable Parquet file ({_short(exc)})",
-                           hint="write the extract with a Parquet writer, or send it as CSV") from None
+        raise ExtractError(
+            "ingest.unreadable_parquet",
+            f"{path.name}: not a readable Parquet file ({_short(exc)})",
+            hint="write the extract with a Parquet writer, or send it as CSV",
+        ) from None
     cols = {}
     for name in table.column_names:
         col = table.column(name)
         cols[name] = col.cast(pa.string()).fill_null("")
-    return RawExtract(kind=kind, source=path.name, checksum=file_checksum(path), table=pa.table(cols), first_line=1)
+    return RawExtract(
+        kind=kind,
+        source=path.name,
+        checksum=file_checksum(path),
+        table=pa.table(cols),
+        first_line=1,
+    )
 
 
 def read_extract(path: Path, kind: str) -> RawExtract:
@@ -104,15 +125,21 @@ def read_extract(path: Path, kind: str) -> RawExtract:
 
     Raises ExtractError naming the file when it is missing or unreadable."""
     if not path.is_file():
-        raise ExtractError("ingest.file_not_found", f"{path}: no such file",
-                           hint="give the path of a CSV or Parquet extract")
+        raise ExtractError(
+            "ingest.file_not_found",
+            f"{path}: no such file",
+            hint="give the path of a CSV or Parquet extract",
+        )
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
         return read_csv(path, kind)
     if suffix in (".parquet", ".pq"):
         return read_parquet(path, kind)
-    raise ExtractError("ingest.unknown_format", f"{path.name}: unknown file type {suffix!r}",
-                       hint="extracts are .csv (UTF-8 or Windows-1252, ';' or ',') or .parquet")
+    raise ExtractError(
+        "ingest.unknown_format",
+        f"{path.name}: unknown file type {suffix!r}",
+        hint="extracts are .csv (UTF-8 or Windows-1252, ';' or ',') or .parquet",
+    )
 
 
 def _short(exc: Exception) -> str:

@@ -24,8 +24,15 @@ from helsestat.model import RULE_COLUMN, STATUS_COLUMN, ProtectedTable
 from helsestat.protect.rules import FrequencyRule, MinimumPopulationRule, Rule
 
 
-def protect_table(name: str, title: str, table: pa.Table, dimensions: tuple[str, ...],
-                  measures: tuple[str, ...], rules: Sequence[Rule], notes: tuple[str, ...] = ()) -> ProtectedTable:
+def protect_table(
+    name: str,
+    title: str,
+    table: pa.Table,
+    dimensions: tuple[str, ...],
+    measures: tuple[str, ...],
+    rules: Sequence[Rule],
+    notes: tuple[str, ...] = (),
+) -> ProtectedTable:
     """Apply primary rules to one table; the first rule that hits a cell names it."""
     n = table.num_rows
     suppressed = np.zeros(n, dtype=bool)
@@ -41,8 +48,14 @@ def protect_table(name: str, title: str, table: pa.Table, dimensions: tuple[str,
         columns[m] = pc.if_else(mask, pa.scalar(None, col.type), col)
     columns[STATUS_COLUMN] = pa.array(np.where(suppressed, "primary", "published"), pa.string())
     columns[RULE_COLUMN] = pa.array(labels.astype(str), pa.string())
-    return ProtectedTable(name=name, title=title, dimensions=dimensions, measures=measures,
-                          table=pa.table(columns), notes=notes)
+    return ProtectedTable(
+        name=name,
+        title=title,
+        dimensions=dimensions,
+        measures=measures,
+        table=pa.table(columns),
+        notes=notes,
+    )
 
 
 __all__ = ["FrequencyRule", "MinimumPopulationRule", "Rule", "protect_table"]

@@ -41,7 +41,9 @@ class FrequencyRule:
         return f"{self.measure}<={self.threshold}"
 
     def apply(self, table: pa.Table) -> np.ndarray:
-        values = np.asarray(table.column(self.measure).to_numpy(zero_copy_only=False), dtype=np.float64)
+        values = np.asarray(
+            table.column(self.measure).to_numpy(zero_copy_only=False), dtype=np.float64
+        )
         values = np.nan_to_num(values, nan=0.0)
         return (values > 0) & (values <= self.threshold)
 

@@ -67,8 +67,9 @@ class Geography:
         first = self.structure_year(year)
         if first is not None:
             return frozenset(self.by_structure[first])
-        return frozenset(k for k, _, start, end in self.history
-                         if start <= year and (end is None or year <= end))
+        return frozenset(
+            k for k, _, start, end in self.history if start <= year and (end is None or year <= end)
+        )
 
     def kommuner(self, year: int) -> dict[str, Kommune]:
         """Kommuner of the structure in force in ``year`` (2019's list before 2019)."""
@@ -118,25 +119,38 @@ def load_geography() -> Geography:
     by_structure: dict[int, dict[str, Kommune]] = {}
     for first, _, name in STRUCTURES:
         by_structure[first] = {
-            r["kommunenr"]: Kommune(r["kommunenr"], r.get("navn_klass_noapi") or r["navn"], r["fylkenr"])
+            r["kommunenr"]: Kommune(
+                r["kommunenr"], r.get("navn_klass_noapi") or r["navn"], r["fylkenr"]
+            )
             for r in _rows(name)
         }
     history = tuple(
-        (r["kommunenr"], r["navn"], int(r["gyldig_fra_aar"]),
-         int(float(r["gyldig_til_aar"])) if r["gyldig_til_aar"] else None)
+        (
+            r["kommunenr"],
+            r["navn"],
+            int(r["gyldig_fra_aar"]),
+            int(float(r["gyldig_til_aar"])) if r["gyldig_til_aar"] else None,
+        )
         for r in _rows("no_kommune_historikk_csdata.csv")
     )
     population = {
         (r["kommunenr"], y): int(r[f"folketall_{y}"])
-        for r in _rows("no_kommuner_2024.csv") for y in POPULATION_YEARS
+        for r in _rows("no_kommuner_2024.csv")
+        for y in POPULATION_YEARS
     }
     to_2024: dict[tuple[int, str], list[tuple[str, float]]] = defaultdict(list)
     for r in _rows("no_kommune_omkoding_til_2024_per_aar.csv"):
         to_2024[(int(r["aar"]), r["kommunenr_original"])].append(
-            (r["kommunenr_2024"], float(r["weighting"])))
+            (r["kommunenr_2024"], float(r["weighting"]))
+        )
     predecessors: dict[tuple[int, str], int] = defaultdict(int)
     for (year, _), targets in to_2024.items():
         for successor, _ in targets:
             predecessors[(year, successor)] += 1
-    return Geography(by_structure, history, population,
-                     {k: tuple(v) for k, v in to_2024.items()}, dict(predecessors))
+    return Geography(
+        by_structure,
+        history,
+        population,
+        {k: tuple(v) for k, v in to_2024.items()},
+        dict(predecessors),
+    )

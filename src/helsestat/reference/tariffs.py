@@ -75,12 +75,23 @@ class Tariffs:
 def load_tariffs() -> Tariffs:
     """Read the package's tariff lists once per process."""
     takster = tuple(
-        Takst(int(r["takst_id"]), r["takstkode"], r["fagomraade"], date.fromisoformat(r["fradato"]),
-              date.fromisoformat(r["tildato"]) if r["tildato"] else None, float(r["honorar"]),
-              float(r["refusjon"]), float(r["egenandel"]), r["beskrivelse"])
+        Takst(
+            int(r["takst_id"]),
+            r["takstkode"],
+            r["fagomraade"],
+            date.fromisoformat(r["fradato"]),
+            date.fromisoformat(r["tildato"]) if r["tildato"] else None,
+            float(r["honorar"]),
+            float(r["refusjon"]),
+            float(r["egenandel"]),
+            r["beskrivelse"],
+        )
         for r in _rows("helsestat.data.tariffs", "takstkoder.csv")
     )
-    fag = {r["fagomrade_kode"]: r["beskrivelse"] for r in _rows("helsestat.data.refdata", "no_kuhr_fagomrader.csv")}
+    fag = {
+        r["fagomrade_kode"]: r["beskrivelse"]
+        for r in _rows("helsestat.data.refdata", "no_kuhr_fagomrader.csv")
+    }
     prak_rows = list(_rows("helsestat.data.refdata", "no_kuhr_praksistyper.csv"))
     praksis = {r["praksistype_kode"]: r["fagomrade_kode"] for r in prak_rows if r["fagomrade_kode"]}
     navn = {r["praksistype_kode"]: r["beskrivelse"] for r in prak_rows}

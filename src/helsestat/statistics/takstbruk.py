@@ -33,11 +33,14 @@ from helsestat.protect.rules import FrequencyRule, MinimumPopulationRule
 from helsestat.reference.geography import load_geography
 from helsestat.statistics.base import Statistic, TableDef
 
-GEO = Hierarchy("geo", (
-    Level("behandler_kommunenr", column="behandler_kommunenr"),
-    Level("behandler_fylke", rollup=Prefix(2)),
-    Level("landet", rollup=Total()),
-))
+GEO = Hierarchy(
+    "geo",
+    (
+        Level("behandler_kommunenr", column="behandler_kommunenr"),
+        Level("behandler_fylke", rollup=Prefix(2)),
+        Level("landet", rollup=Total()),
+    ),
+)
 TID = Hierarchy("tid", (Level("maned", column="maned"), Level("ar", rollup=Prefix(4))))
 TAKST = Hierarchy("takst", (Level("takstkode", column="takstkode"),))
 FAG = Hierarchy("fag", (Level("fagomraade", column="fagomraade"),))
@@ -50,23 +53,34 @@ MEASURES = (
     Measure("sum_egenandel_betalt_av_pasient", "sum", "egenandel_pasient_ore"),
     Measure("sum_egenandel_dekket_av_folketrygden", "sum", "egenandel_folketrygd_ore"),
 )
-_KRONER = ("sum_refusjon", "sum_egenandel_betalt_av_pasient", "sum_egenandel_dekket_av_folketrygden")
+_KRONER = (
+    "sum_refusjon",
+    "sum_egenandel_betalt_av_pasient",
+    "sum_egenandel_dekket_av_folketrygden",
+)
 MEASURE_NAMES = tuple(m.name for m in MEASURES)
 
 _GEO_LEVELS = {"kommune": "behandler_kommunenr", "fylke": "behandler_fylke", "landet": "landet"}
 _TIME_LEVELS = {"maned": "maned", "ar": "ar"}
+_PERIOD_LABEL = {"maned": "måned", "ar": "år"}
 
 
 def _population(kommune: str, year: int) -> int:
     return load_geography().population_estimate(kommune, year)
 
 
-def _compat_rules(geo: str, period: str) -> tuple[tuple[FrequencyRule | MinimumPopulationRule, ...], str]:
+def _compat_rules(
+    geo: str, period: str
+) -> tuple[tuple[FrequencyRule | MinimumPopulationRule, ...], str]:
     if geo == "kommune" and period == "ar":
-        return (FrequencyRule("sum_antall_takst", 5),), "Helfo: kommune/år only takster with count > 5"
+        return (
+            FrequencyRule("sum_antall_takst", 5),
+        ), "Helfo: kommune/år only takster with count > 5"
     if geo == "kommune" and period == "maned":
-        return ((MinimumPopulationRule("behandler_kommunenr", "ar", 10_000, _population),),
-                "Helfo: kommune/måned only kommuner over 10 000 inhabitants")
+        return (
+            (MinimumPopulationRule("behandler_kommunenr", "ar", 10_000, _population),),
+            "Helfo: kommune/måned only kommuner over 10 000 inhabitants",
+        )
     return (), ""
 
 
@@ -76,11 +90,21 @@ def _tables() -> tuple[TableDef, ...]:
         for period, time_level in _TIME_LEVELS.items():
             rules, note = _compat_rules(geo, period)
             label = {"kommune": "kommune", "fylke": "fylke", "landet": "hele landet"}[geo]
-            out.append(TableDef(
-                name=f"takstbruk/{geo}/{period}",
-                title=f"Aggregert takstbruk per {label} og {'måned' if period == 'maned' else 'år'}",
-                grouping=(geo_level, time_level, "takstkode", "fagomraade", "praksis_type_kode"),
-                compat_rules=rules, rules_note=note))
+            out.append(
+                TableDef(
+                    name=f"takstbruk/{geo}/{period}",
+                    title=f"Aggregert takstbruk per {label} og {_PERIOD_LABEL[period]}",
+                    grouping=(
+                        geo_level,
+                        time_level,
+                        "takstkode",
+                        "fagomraade",
+                        "praksis_type_kode",
+                    ),
+                    compat_rules=rules,
+                    rules_note=note,
+                )
+            )
     return tuple(out)
 
 
@@ -96,7 +120,11 @@ SPEC = CubeSpec(
 def dimensions(table: TableDef) -> tuple[str, ...]:
     """The published dimension columns of a takstbruk table, in Helfo's field order."""
     geo, time = table.grouping[0], table.grouping[1]
-    dims = ["ar"] + (["maned"] if time == "maned" else []) + ["takstkode", "fagomraade", "praksis_type_kode"]
+    dims = (
+        ["ar"]
+        + (["maned"] if time == "maned" else [])
+        + ["takstkode", "fagomraade", "praksis_type_kode"]
+    )
     if geo == "behandler_kommunenr":
         dims += ["behandler_kommunenr", "behandler_fylke"]
     elif geo == "behandler_fylke":
@@ -118,12 +146,18 @@ def finish(cube_table: pa.Table, table: TableDef) -> pa.Table:
         cols[name] = cube_table.column(name)
     if "behandler_kommunenr" in cube_table.column_names:
         cols["behandler_kommunenr"] = cube_table.column("behandler_kommunenr")
-        cols["behandler_fylke"] = pc.utf8_slice_codeunits(cube_table.column("behandler_kommunenr"), 0, 2)
+        cols["behandler_fylke"] = pc.utf8_slice_codeunits(
+            cube_table.column("behandler_kommunenr"), 0, 2
+        )
     elif "behandler_fylke" in cube_table.column_names:
         cols["behandler_fylke"] = cube_table.column("behandler_fylke")
     for m in MEASURE_NAMES:
         col = cube_table.column(m)
-        cols[m] = pc.divide(pc.cast(col, pa.float64()), 100.0) if m in _KRONER else pc.cast(col, pa.int64())
+        cols[m] = (
+            pc.divide(pc.cast(col, pa.float64()), 100.0)
+            if m in _KRONER
+            else pc.cast(col, pa.int64())
+        )
     return pa.table(cols)
 
 
@@ -131,7 +165,7 @@ TAKSTBRUK = Statistic(
     name="takstbruk",
     title="Aggregert takstbruk",
     description="Use of tariff codes in reimbursement claims by treater geography, period, "
-                "fagområde and praksistype (Helfo's open-data statistic, recomputed from claims).",
+    "fagområde and praksistype (Helfo's open-data statistic, recomputed from claims).",
     source_kind="claims",
     spec=SPEC,
     tables=_tables(),

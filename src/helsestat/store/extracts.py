@@ -32,9 +32,17 @@ def is_stored(lake: Lake, kind: str, checksum: str) -> Batch | None:
     if not path.exists():
         return None
     record = json.loads(path.read_text(encoding="utf-8"))
-    report = IngestReport(**{**record["report"], "by_rule": tuple(map(tuple, record["report"]["by_rule"]))})
-    return Batch(kind=kind, source=record["source"], checksum=checksum, report=report,
-                 partitions=tuple(record["partitions"]), already_stored=True)
+    report = IngestReport(
+        **{**record["report"], "by_rule": tuple(map(tuple, record["report"]["by_rule"]))}
+    )
+    return Batch(
+        kind=kind,
+        source=record["source"],
+        checksum=checksum,
+        report=report,
+        partitions=tuple(record["partitions"]),
+        already_stored=True,
+    )
 
 
 def store_extract(clean: CleanExtract, lake: Lake, partition_column: str) -> Batch:
@@ -52,12 +60,24 @@ def store_extract(clean: CleanExtract, lake: Lake, partition_column: str) -> Bat
             write_parquet_atomic(part, path)
             partitions.append(str(value))
     write_parquet_atomic(clean.quarantined, lake.quarantine_path(clean.kind, clean.checksum))
-    record = {"source": clean.source, "kind": clean.kind, "checksum": clean.checksum,
-              "report": asdict(clean.report), "partitions": partitions}
-    write_text_atomic(json.dumps(record, ensure_ascii=False, indent=1),
-                      lake.batch_path(clean.kind, clean.checksum))
-    return Batch(kind=clean.kind, source=clean.source, checksum=clean.checksum, report=clean.report,
-                 partitions=tuple(partitions))
+    record = {
+        "source": clean.source,
+        "kind": clean.kind,
+        "checksum": clean.checksum,
+        "report": asdict(clean.report),
+        "partitions": partitions,
+    }
+    write_text_atomic(
+        json.dumps(record, ensure_ascii=False, indent=1),
+        lake.batch_path(clean.kind, clean.checksum),
+    )
+    return Batch(
+        kind=clean.kind,
+        source=clean.source,
+        checksum=clean.checksum,
+        report=clean.report,
+        partitions=tuple(partitions),
+    )
 
 
 def committed_files(lake: Lake, kind: str) -> list[Path]:

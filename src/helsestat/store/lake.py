@@ -76,7 +76,7 @@ def write_text_atomic(text: str, path: Path) -> None:
 
 
 def _table_file(name: str) -> str:
-    """File name of a published table: ``takstbruk/kommune/maned`` → ``takstbruk__kommune__maned``."""
+    """File name of a published table: ``a/b/c`` → ``a__b__c.parquet``."""
     if not name or any(part in ("", ".", "..") for part in name.split("/")):
         raise StoreError("store.bad_table_name", f"invalid table name {name!r}")
     return name.replace("/", "__") + ".parquet"
@@ -93,7 +93,9 @@ class ReleaseWriter:
     def add(self, table: ProtectedTable) -> None:
         """Write one protected table into the release being built."""
         if table.name in self._tables:
-            raise StoreError("store.duplicate_table", f"table {table.name!r} written twice in one release")
+            raise StoreError(
+                "store.duplicate_table", f"table {table.name!r} written twice in one release"
+            )
         write_parquet_atomic(table.table, self.path / _table_file(table.name))
         self._tables[table.name] = {
             "title": table.title,
@@ -104,8 +106,11 @@ class ReleaseWriter:
         }
 
     def manifest(self) -> dict[str, object]:
-        return {"id": self.id, "created": datetime.now(UTC).isoformat(timespec="seconds"),
-                "tables": self._tables}
+        return {
+            "id": self.id,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "tables": self._tables,
+        }
 
 
 class Lake:
@@ -153,15 +158,19 @@ class Lake:
         rid = release_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
         final = self.releases_dir / rid
         if final.exists():
-            raise StoreError("store.release_exists", f"release {rid!r} exists already",
-                             hint="releases are immutable; build a new one")
+            raise StoreError(
+                "store.release_exists",
+                f"release {rid!r} exists already",
+                hint="releases are immutable; build a new one",
+            )
         staging = self.releases_dir / f".building-{rid}"
         staging.mkdir(parents=True, exist_ok=False)
         writer = ReleaseWriter(rid, staging)
         try:
             yield writer
-            write_text_atomic(json.dumps(writer.manifest(), ensure_ascii=False, indent=1),
-                              staging / _MANIFEST)
+            write_text_atomic(
+                json.dumps(writer.manifest(), ensure_ascii=False, indent=1), staging / _MANIFEST
+            )
             os.replace(staging, final)
             _fsync_dir(self.releases_dir)
             write_text_atomic(rid + "\n", self.releases_dir / _POINTER)
@@ -186,27 +195,43 @@ class Lake:
         try:
             manifest = json.loads((path / _MANIFEST).read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise NotFoundError("release.not_found", f"no release {release_id!r}",
-                                hint="GET /api/v1/releases lists the releases") from None
-        return ReleaseInfo(id=release_id, path=path, created=manifest["created"],
-                           tables=tuple(manifest["tables"]))
+            raise NotFoundError(
+                "release.not_found",
+                f"no release {release_id!r}",
+                hint="GET /api/v1/releases lists the releases",
+            ) from None
+        return ReleaseInfo(
+            id=release_id, path=path, created=manifest["created"], tables=tuple(manifest["tables"])
+        )
 
     def list_releases(self) -> list[ReleaseInfo]:
         """Every complete release, oldest first."""
         if not self.releases_dir.exists():
             return []
-        found = [self.get(p.name) for p in self.releases_dir.iterdir()
-                 if p.is_dir() and not p.name.startswith(".") and (p / _MANIFEST).exists()]
+        found = [
+            self.get(p.name)
+            for p in self.releases_dir.iterdir()
+            if p.is_dir() and not p.name.startswith(".") and (p / _MANIFEST).exists()
+        ]
         return sorted(found, key=lambda r: (r.created, r.id))
 
     def read_table(self, release: ReleaseInfo, name: str) -> ProtectedTable:
         """A published table of a release, as it was published."""
         if name not in release.tables:
-            raise NotFoundError("table.not_found", f"release {release.id!r} has no table {name!r}",
-                                hint="GET /api/v1/tables lists the published tables")
+            raise NotFoundError(
+                "table.not_found",
+                f"release {release.id!r} has no table {name!r}",
+                hint="GET /api/v1/tables lists the published tables",
+            )
         manifest = json.loads((release.path / _MANIFEST).read_text(encoding="utf-8"))
         meta = manifest["tables"][name]
         table = pq.read_table(release.path / _table_file(name))
-        return ProtectedTable(name=name, title=meta["title"], dimensions=tuple(meta["dimensions"]),
-                              measures=tuple(meta["measures"]), table=table, release=release.id,
-                              notes=tuple(meta.get("notes", ())))
+        return ProtectedTable(
+            name=name,
+            title=meta["title"],
+            dimensions=tuple(meta["dimensions"]),
+            measures=tuple(meta["measures"]),
+            table=table,
+            release=release.id,
+            notes=tuple(meta.get("notes", ())),
+        )

@@ -30,8 +30,19 @@ LAST_YEAR = 2025
 
 #: Share of claim lines per fagområde, and the praksistyper used in each with their weights.
 FAGOMRADER: dict[str, tuple[float, tuple[tuple[str, float], ...]]] = {
-    "LE": (0.70, (("FALE", 0.72), ("LEVA", 0.10), ("LEKO", 0.05), ("SPES", 0.04), ("SPIN", 0.03),
-                  ("SPGY", 0.02), ("SPHU", 0.02), ("FALO", 0.02))),
+    "LE": (
+        0.70,
+        (
+            ("FALE", 0.72),
+            ("LEVA", 0.10),
+            ("LEKO", 0.05),
+            ("SPES", 0.04),
+            ("SPIN", 0.03),
+            ("SPGY", 0.02),
+            ("SPHU", 0.02),
+            ("FALO", 0.02),
+        ),
+    ),
     "FY": (0.15, (("FYNO", 0.75), ("FYMT", 0.15), ("FYPM", 0.05), ("FYKO", 0.05))),
     "PS": (0.05, (("PSNO", 0.85), ("PSNE", 0.15))),
     "KI": (0.04, (("KINO", 1.0),)),
@@ -44,10 +55,24 @@ FAGOMRADER: dict[str, tuple[float, tuple[tuple[str, float], ...]]] = {
 DEFECTS = ("pasient_id", "takstkode", "kommune", "refusjon", "praksistype", "dato", "antall")
 
 CLAIM_COLUMNS = (
-    "regning_id", "behandlingsdato", "klokkeslett", "behandler_praksistype", "behandler_fagomraade",
-    "behandler_kommunenr", "pasient_id", "pasient_kommunenr", "pasient_kjonn", "pasient_alder",
-    "diagnose", "takstkode", "antall", "fritaksgrunn", "egenandel_betalt_av_pasient",
-    "egenandel_dekket_av_folketrygden", "refusjon", "resultat",
+    "regning_id",
+    "behandlingsdato",
+    "klokkeslett",
+    "behandler_praksistype",
+    "behandler_fagomraade",
+    "behandler_kommunenr",
+    "pasient_id",
+    "pasient_kommunenr",
+    "pasient_kjonn",
+    "pasient_alder",
+    "diagnose",
+    "takstkode",
+    "antall",
+    "fritaksgrunn",
+    "egenandel_betalt_av_pasient",
+    "egenandel_dekket_av_folketrygden",
+    "refusjon",
+    "resultat",
 )
 
 _DIAGNOSER = np.array(["R74", "A04", "L03", "P76", "K86", "T90", "R05", "L86", "P74", "A97", "Z06"])
@@ -79,8 +104,20 @@ def make_fnr(rng: np.random.Generator, birth: np.ndarray, d_number: np.ndarray) 
         lo = np.where(y >= 2000, 500, 0)
         hi = np.where(y >= 2000, 999, 499)
         ind = rng.integers(lo, hi + 1)
-        digits = np.stack([days[todo] // 10, days[todo] % 10, months[todo] // 10, months[todo] % 10,
-                           (y % 100) // 10, y % 10, ind // 100, (ind // 10) % 10, ind % 10], axis=1)
+        digits = np.stack(
+            [
+                days[todo] // 10,
+                days[todo] % 10,
+                months[todo] // 10,
+                months[todo] % 10,
+                (y % 100) // 10,
+                y % 10,
+                ind // 100,
+                (ind // 10) % 10,
+                ind % 10,
+            ],
+            axis=1,
+        )
         k1, k2, ok = fnr_check_digits(digits)
         full = np.concatenate([digits, k1[:, None], k2[:, None]], axis=1)[ok]
         out[todo[ok]] = ["".join(map(str, row)) for row in full]
@@ -98,21 +135,37 @@ def _year_frames(geo: Geography) -> dict[int, _YearFrame]:
     frames = {}
     for year in range(FIRST_YEAR, LAST_YEAR + 1):
         codes = sorted(geo.kommuner_valid_in(year))
-        pops = np.array([max(geo.population_estimate(k, year), 50) for k in codes], dtype=np.float64)
+        pops = np.array(
+            [max(geo.population_estimate(k, year), 50) for k in codes], dtype=np.float64
+        )
         frames[year] = _YearFrame(np.array(codes), pops / pops.sum())
     return frames
 
 
-def _price_table(tariffs: Tariffs, fag: str) -> tuple[list[str], dict[str, list[tuple[date, date, float, float]]]]:
+def _price_table(
+    tariffs: Tariffs, fag: str
+) -> tuple[list[str], dict[str, list[tuple[date, date, float, float]]]]:
     codes = [t.takstkode for t in tariffs.takster if t.fagomraade == fag]
     codes = list(dict.fromkeys(codes))
-    periods = {c: [(t.fradato, t.tildato or date(2100, 1, 1), t.refusjon, t.egenandel)
-                   for t in tariffs.by_code[c]] for c in codes}
+    periods = {
+        c: [
+            (t.fradato, t.tildato or date(2100, 1, 1), t.refusjon, t.egenandel)
+            for t in tariffs.by_code[c]
+        ]
+        for c in codes
+    }
     return codes, periods
 
 
-def generate_claims(rows: int, seed: int, *, first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR,
-                    bad_share: float = 0.002, batch_rows: int = 500_000) -> Iterator[pa.RecordBatch]:
+def generate_claims(
+    rows: int,
+    seed: int,
+    *,
+    first_year: int = FIRST_YEAR,
+    last_year: int = LAST_YEAR,
+    bad_share: float = 0.002,
+    batch_rows: int = 500_000,
+) -> Iterator[pa.RecordBatch]:
     """Yield batches of synthetic claim lines (all columns text, as in an extract file)."""
     geo, tariffs = load_geography(), load_tariffs()
     frames = _year_frames(geo)
@@ -132,7 +185,9 @@ def generate_claims(rows: int, seed: int, *, first_year: int = FIRST_YEAR, last_
         lines_per_bill = lines_per_bill[:n_bills]
         lines_per_bill[-1] -= int(ends[n_bills - 1] - size)
         bill_of_line = np.repeat(np.arange(n_bills), lines_per_bill)
-        line_in_bill = np.arange(size) - np.repeat(np.cumsum(lines_per_bill) - lines_per_bill, lines_per_bill)
+        line_in_bill = np.arange(size) - np.repeat(
+            np.cumsum(lines_per_bill) - lines_per_bill, lines_per_bill
+        )
 
         # bill-level attributes
         day = rng.integers(0, n_days, n_bills)
@@ -141,23 +196,34 @@ def generate_claims(rows: int, seed: int, *, first_year: int = FIRST_YEAR, last_
         for y in np.unique(year):
             sel = year == y
             fr = frames[int(y)]
-            kommune[sel] = fr.kommuner[rng.choice(len(fr.kommuner), size=int(sel.sum()), p=fr.weights)]
+            kommune[sel] = fr.kommuner[
+                rng.choice(len(fr.kommuner), size=int(sel.sum()), p=fr.weights)
+            ]
         fag_i = rng.choice(len(fags), size=n_bills, p=fag_w)
         praksis = np.empty(n_bills, dtype=object)
         for i, f in enumerate(fags):
             sel = fag_i == i
             types, w = zip(*FAGOMRADER[f][1], strict=True)
-            praksis[sel] = np.array(types)[rng.choice(len(types), size=int(sel.sum()), p=np.array(w) / sum(w))]
+            praksis[sel] = np.array(types)[
+                rng.choice(len(types), size=int(sel.sum()), p=np.array(w) / sum(w))
+            ]
         alder = np.clip(rng.gamma(4.0, 11.0, n_bills).astype(int), 0, 104)
-        birth = (np.datetime64(start) + day.astype("timedelta64[D]")
-                 - (alder * 365.25 + rng.integers(0, 365, n_bills)).astype("timedelta64[D]"))
+        birth = (
+            np.datetime64(start)
+            + day.astype("timedelta64[D]")
+            - (alder * 365.25 + rng.integers(0, 365, n_bills)).astype("timedelta64[D]")
+        )
         pasient = make_fnr(rng, birth, rng.random(n_bills) < 0.03)
         kjonn = np.where(rng.random(n_bills) < 0.54, "K", "M")
-        pas_kommune = np.where(rng.random(n_bills) < 0.9, kommune, kommune[rng.permutation(n_bills)])
+        pas_kommune = np.where(
+            rng.random(n_bills) < 0.9, kommune, kommune[rng.permutation(n_bills)]
+        )
         fritak = np.where(alder < 16, "B", np.where(rng.random(n_bills) < 0.12, "F", ""))
         godkjent = np.where(rng.random(n_bills) < 0.97, "godkjent", "avvist")
-        time = np.char.add(np.char.zfill(rng.integers(7, 23, n_bills).astype(str), 2),
-                           np.char.add(":", np.char.zfill(rng.integers(0, 60, n_bills).astype(str), 2)))
+        time = np.char.add(
+            np.char.zfill(rng.integers(7, 23, n_bills).astype(str), 2),
+            np.char.add(":", np.char.zfill(rng.integers(0, 60, n_bills).astype(str), 2)),
+        )
         diagnose = _DIAGNOSER[rng.integers(0, len(_DIAGNOSER), n_bills)]
 
         # line-level: distinct takster within a bill (Zipf rank offset by the line number)
@@ -230,7 +296,9 @@ def _spoil(cols: dict[str, np.ndarray], rng: np.random.Generator, share: float) 
         elif defect == "refusjon":
             cols["refusjon"][row] = "-" + cols["refusjon"][row].lstrip("-")
         elif defect == "praksistype":
-            cols["behandler_praksistype"][row] = "TANN" if cols["behandler_fagomraade"][row] != "TH" else "FALE"
+            cols["behandler_praksistype"][row] = (
+                "TANN" if cols["behandler_fagomraade"][row] != "TH" else "FALE"
+            )
         elif defect == "dato":
             cols["behandlingsdato"][row] = cols["behandlingsdato"][row][:5] + "13-45"
         else:

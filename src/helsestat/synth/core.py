@@ -34,7 +34,9 @@ def batch_sizes(rows: int, batch_rows: int = BATCH_ROWS) -> Iterator[int]:
         yield rest
 
 
-def batch_rngs(seed: int, rows: int, batch_rows: int = BATCH_ROWS) -> Iterator[tuple[int, np.random.Generator]]:
+def batch_rngs(
+    seed: int, rows: int, batch_rows: int = BATCH_ROWS
+) -> Iterator[tuple[int, np.random.Generator]]:
     """One independent random generator per batch, derived from ``seed``: batches can be
     generated in any order (or in parallel) and still give the same data."""
     sizes = list(batch_sizes(rows, batch_rows))
@@ -46,11 +48,13 @@ def batch_rngs(seed: int, rows: int, batch_rows: int = BATCH_ROWS) -> Iterator[t
 def zipf_weights(n: int, exponent: float = 1.1) -> np.ndarray:
     """Normalised Zipf weights for ``n`` ranked items: item 0 is the most frequent."""
     w = 1.0 / np.arange(1, n + 1, dtype=np.float64) ** exponent
-    return w / w.sum()
+    out: np.ndarray = w / w.sum()
+    return out
 
 
-def write_parquet(batches: Iterable[pa.RecordBatch], path: Path,
-                  progress: Callable[[int], None] | None = None) -> int:
+def write_parquet(
+    batches: Iterable[pa.RecordBatch], path: Path, progress: Callable[[int], None] | None = None
+) -> int:
     """Stream batches into one Parquet file; returns the row count."""
     path.parent.mkdir(parents=True, exist_ok=True)
     writer: pq.ParquetWriter | None = None
@@ -69,8 +73,14 @@ def write_parquet(batches: Iterable[pa.RecordBatch], path: Path,
     return rows
 
 
-def write_csv(batches: Iterable[pa.RecordBatch], path: Path, *, delimiter: str = ";",
-              encoding: str = "utf-8", progress: Callable[[int], None] | None = None) -> int:
+def write_csv(
+    batches: Iterable[pa.RecordBatch],
+    path: Path,
+    *,
+    delimiter: str = ";",
+    encoding: str = "utf-8",
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Stream batches into one CSV file (UTF-8 or Windows-1252); returns the row count."""
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = 0
@@ -78,8 +88,13 @@ def write_csv(batches: Iterable[pa.RecordBatch], path: Path, *, delimiter: str =
     with open(path, "wb") as fh:
         for batch in batches:
             buf = pa.BufferOutputStream()
-            pacsv.write_csv(batch, buf, pacsv.WriteOptions(include_header=header, delimiter=delimiter,
-                                                           quoting_style="needed"))
+            pacsv.write_csv(
+                batch,
+                buf,
+                pacsv.WriteOptions(
+                    include_header=header, delimiter=delimiter, quoting_style="needed"
+                ),
+            )
             data = buf.getvalue().to_pybytes()
             if encoding != "utf-8":
                 data = data.decode("utf-8").encode(encoding)

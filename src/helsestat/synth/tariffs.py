@@ -62,12 +62,19 @@ def generate_takstkoder() -> list[dict[str, str]]:
             egenandel = round(honorar * copay_share)
             fra = date(year, 7, 1)
             til = "" if year == LAST_TARIFF_YEAR else date(year + 1, 6, 30).isoformat()
-            rows.append({
-                "takst_id": str(takst_id), "takstkode": kode, "fagomraade": fag,
-                "fradato": fra.isoformat(), "tildato": til, "honorar": f"{honorar:.2f}",
-                "refusjon": f"{honorar - egenandel:.2f}", "egenandel": f"{egenandel:.2f}",
-                "beskrivelse": beskrivelse,
-            })
+            rows.append(
+                {
+                    "takst_id": str(takst_id),
+                    "takstkode": kode,
+                    "fagomraade": fag,
+                    "fradato": fra.isoformat(),
+                    "tildato": til,
+                    "honorar": f"{honorar:.2f}",
+                    "refusjon": f"{honorar - egenandel:.2f}",
+                    "egenandel": f"{egenandel:.2f}",
+                    "beskrivelse": beskrivelse,
+                }
+            )
             takst_id += 1
     # The first period opens on 1 January 2014 so that claims from 2014 onward are covered.
     for row in rows:

@@ -16,8 +16,11 @@ def spec_for(kind: str) -> ExtractSpec:
     try:
         return EXTRACT_SPECS[kind]
     except KeyError:
-        raise NotFoundError("ingest.unknown_kind", f"unknown extract kind {kind!r}",
-                            hint=f"known kinds: {', '.join(sorted(EXTRACT_SPECS))}") from None
+        raise NotFoundError(
+            "ingest.unknown_kind",
+            f"unknown extract kind {kind!r}",
+            hint=f"known kinds: {', '.join(sorted(EXTRACT_SPECS))}",
+        ) from None
 
 
 __all__ = ["EXTRACT_SPECS", "Column", "ExtractSpec", "spec_for", "validate"]

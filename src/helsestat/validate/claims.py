@@ -39,8 +39,11 @@ COLUMNS = (
     Column("behandler_praksistype", "treater's praksistype (KUHR code list)", "FALE"),
     Column("behandler_fagomraade", "treater's fagområde", "LE"),
     Column("behandler_kommunenr", "the practice's kommunenummer, valid on the date", "0301"),
-    Column("pasient_id", "patient's fødselsnummer or d-nummer (11 digits); pseudonymised on ingest",
-           "11 digits"),
+    Column(
+        "pasient_id",
+        "patient's fødselsnummer or d-nummer (11 digits); pseudonymised on ingest",
+        "11 digits",
+    ),
     Column("pasient_kommunenr", "patient's residence kommunenummer", "0301", required=False),
     Column("pasient_kjonn", "patient's sex, K or M", "K"),
     Column("pasient_alder", "patient's age in whole years, 0-120", "47"),
@@ -49,7 +52,11 @@ COLUMNS = (
     Column("antall", f"number of times the takst was used, 1-{MAX_ANTALL}", "1"),
     Column("fritaksgrunn", "exemption reason for the copay, empty if none", "F", required=False),
     Column("egenandel_betalt_av_pasient", "copay paid by the patient, kroner", "160.00"),
-    Column("egenandel_dekket_av_folketrygden", "copay covered by the national insurance, kroner", "0.00"),
+    Column(
+        "egenandel_dekket_av_folketrygden",
+        "copay covered by the national insurance, kroner",
+        "0.00",
+    ),
     Column("refusjon", "refund from the state to the treater, kroner", "194.00"),
     Column("resultat", "case result: godkjent or avvist", "godkjent"),
 )
@@ -57,7 +64,10 @@ COLUMNS = (
 RULES = (
     ("regning_id.missing", "regning_id is empty"),
     ("behandlingsdato.invalid", "behandlingsdato is not a date YYYY-MM-DD from 1990 to 2099"),
-    ("behandler_kommunenr.invalid", "behandler_kommunenr is not a kommune valid in the date's year"),
+    (
+        "behandler_kommunenr.invalid",
+        "behandler_kommunenr is not a kommune valid in the date's year",
+    ),
     ("behandler_fagomraade.unknown", "behandler_fagomraade is not in the fagområde list"),
     ("behandler_praksistype.unknown", "behandler_praksistype is not in the praksistype list"),
     ("behandler_praksistype.fagomraade_mismatch", "the praksistype belongs to another fagområde"),
@@ -68,14 +78,19 @@ RULES = (
     ("takstkode.not_valid_on_date", "takstkode has no period covering behandlingsdato"),
     ("takstkode.fagomraade_mismatch", "takstkode belongs to another fagområde"),
     ("antall.out_of_range", f"antall is not a whole number 1-{MAX_ANTALL}"),
-    ("amount.out_of_range", f"an amount is not a number 0-{MAX_AMOUNT_KR} kroner with at most 2 decimals"),
+    (
+        "amount.out_of_range",
+        f"an amount is not a number 0-{MAX_AMOUNT_KR} kroner with at most 2 decimals",
+    ),
     ("resultat.invalid", "resultat is not godkjent or avvist"),
 )
 
 _AMOUNTS = ("egenandel_betalt_av_pasient", "egenandel_dekket_av_folketrygden", "refusjon")
-_STORED_AMOUNTS = {"egenandel_betalt_av_pasient": "egenandel_pasient_ore",
-                   "egenandel_dekket_av_folketrygden": "egenandel_folketrygd_ore",
-                   "refusjon": "refusjon_ore"}
+_STORED_AMOUNTS = {
+    "egenandel_betalt_av_pasient": "egenandel_pasient_ore",
+    "egenandel_dekket_av_folketrygden": "egenandel_folketrygd_ore",
+    "refusjon": "refusjon_ore",
+}
 
 
 def _np(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -89,8 +104,12 @@ def _check(t: pa.Table) -> Checked:
     fail["regning_id.missing"] = _np(pc.equal(pc.utf8_trim_whitespace(t["regning_id"]), ""))
 
     date_ok = matches(t["behandlingsdato"], r"(19[9]\d|20\d\d)-\d\d-\d\d")
-    dates = pc.strptime(pc.if_else(pa.array(date_ok), t["behandlingsdato"], "2000-01-01"),
-                        format="%Y-%m-%d", unit="s", error_is_null=True)
+    dates = pc.strptime(
+        pc.if_else(pa.array(date_ok), t["behandlingsdato"], "2000-01-01"),
+        format="%Y-%m-%d",
+        unit="s",
+        error_is_null=True,
+    )
     date_ok &= ~_np(pc.is_null(dates))
     dates = pc.cast(pc.fill_null(dates, pa.scalar(0, pa.timestamp("s"))), pa.date32())
     # strptime rolls 2024-02-30 over to March: a real date formats back to the same text
@@ -111,8 +130,11 @@ def _check(t: pa.Table) -> Checked:
     praksis = _np(t["behandler_praksistype"]).astype(str)
     known_praksis = np.isin(praksis, np.array(sorted(tariffs.praksistyper)))
     fail["behandler_praksistype.unknown"] = ~known_praksis
-    praksis_fag = np.array([tariffs.praksistyper.get(p, "") for p in praksis], dtype=object) if n < 64 else \
-        _lookup(praksis, tariffs.praksistyper)
+    praksis_fag = (
+        np.array([tariffs.praksistyper.get(p, "") for p in praksis], dtype=object)
+        if n < 64
+        else _lookup(praksis, tariffs.praksistyper)
+    )
     fail["behandler_praksistype.fagomraade_mismatch"] = known_praksis & (praksis_fag != fag)
 
     pid_ok = matches(t["pasient_id"], r"\d{11}")
@@ -120,11 +142,15 @@ def _check(t: pa.Table) -> Checked:
     k1, k2, possible = fnr_check_digits(digits[:, :9])
     day = digits[:, 0] * 10 + digits[:, 1]
     month = digits[:, 2] * 10 + digits[:, 3]
-    plausible = (((day >= 1) & (day <= 31)) | ((day >= 41) & (day <= 71))) & (month >= 1) & (month <= 12)
+    plausible = (
+        (((day >= 1) & (day <= 31)) | ((day >= 41) & (day <= 71))) & (month >= 1) & (month <= 12)
+    )
     pid_ok &= possible & (k1 == digits[:, 9]) & (k2 == digits[:, 10]) & plausible
     fail["pasient_id.invalid"] = ~pid_ok
 
-    fail["pasient_kjonn.invalid"] = ~np.isin(_np(t["pasient_kjonn"]).astype(str), np.array(["K", "M"]))
+    fail["pasient_kjonn.invalid"] = ~np.isin(
+        _np(t["pasient_kjonn"]).astype(str), np.array(["K", "M"])
+    )
     alder_ok = matches(t["pasient_alder"], r"\d{1,3}")
     alder = parse_int(t["pasient_alder"], alder_ok)
     alder_ok &= alder <= 120
@@ -162,27 +188,31 @@ def _check(t: pa.Table) -> Checked:
         amounts_ok &= ok
         ore[col] = np.rint(value * 100).astype(np.int64)
     fail["amount.out_of_range"] = ~amounts_ok
-    fail["resultat.invalid"] = ~np.isin(_np(t["resultat"]).astype(str), np.array(["godkjent", "avvist"]))
+    fail["resultat.invalid"] = ~np.isin(
+        _np(t["resultat"]).astype(str), np.array(["godkjent", "avvist"])
+    )
 
-    typed = pa.table({
-        "regning_id": t["regning_id"],
-        "maned": pa.array((years * 100 + months).astype(np.int32)),
-        "behandlingsdato": dates,
-        "klokkeslett": t["klokkeslett"],
-        "behandler_kommunenr": t["behandler_kommunenr"],
-        "fagomraade": t["behandler_fagomraade"],
-        "praksistype": t["behandler_praksistype"],
-        "takstkode": t["takstkode"],
-        "antall": pa.array(antall.astype(np.int32)),
-        **{_STORED_AMOUNTS[c]: pa.array(ore[c]) for c in _AMOUNTS},
-        "pasient_id": t["pasient_id"],
-        "pasient_kommunenr": t["pasient_kommunenr"],
-        "pasient_kjonn": t["pasient_kjonn"],
-        "pasient_alder": pa.array(alder.astype(np.int16)),
-        "diagnose": t["diagnose"],
-        "fritaksgrunn": t["fritaksgrunn"],
-        "resultat": t["resultat"],
-    })
+    typed = pa.table(
+        {
+            "regning_id": t["regning_id"],
+            "maned": pa.array((years * 100 + months).astype(np.int32)),
+            "behandlingsdato": dates,
+            "klokkeslett": t["klokkeslett"],
+            "behandler_kommunenr": t["behandler_kommunenr"],
+            "fagomraade": t["behandler_fagomraade"],
+            "praksistype": t["behandler_praksistype"],
+            "takstkode": t["takstkode"],
+            "antall": pa.array(antall.astype(np.int32)),
+            **{_STORED_AMOUNTS[c]: pa.array(ore[c]) for c in _AMOUNTS},
+            "pasient_id": t["pasient_id"],
+            "pasient_kommunenr": t["pasient_kommunenr"],
+            "pasient_kjonn": t["pasient_kjonn"],
+            "pasient_alder": pa.array(alder.astype(np.int16)),
+            "diagnose": t["diagnose"],
+            "fritaksgrunn": t["fritaksgrunn"],
+            "resultat": t["resultat"],
+        }
+    )
     return Checked(typed=typed, failures=fail)
 
 
@@ -197,9 +227,13 @@ def _add_bill_counter(accepted: pa.Table) -> pa.Table:
     in the file, else 0. Summing it counts bills per takst without a COUNT(DISTINCT) at build
     time (a bill lies in one file). It is computed on accepted rows only, so a quarantined
     first line does not make the bill vanish from the count."""
-    key = np.char.add(np.char.add(np.char.add(_np(accepted["regning_id"]).astype(str), "\x1f"),
-                                  _np(accepted["takstkode"]).astype(str)),
-                      np.char.add("\x1f", _np(accepted["resultat"]).astype(str)))
+    key = np.char.add(
+        np.char.add(
+            np.char.add(_np(accepted["regning_id"]).astype(str), "\x1f"),
+            _np(accepted["takstkode"]).astype(str),
+        ),
+        np.char.add("\x1f", _np(accepted["resultat"]).astype(str)),
+    )
     out = np.zeros(accepted.num_rows, dtype=np.int8)
     if accepted.num_rows:
         _, first = np.unique(key, return_index=True)

@@ -33,8 +33,11 @@ def pseudonymise_values(values: Sequence[str], key: bytes) -> list[str]:
 
 def pseudonymise_column(column: pa.ChunkedArray | pa.Array, key: bytes) -> pa.Array:
     """Pseudonyms for an Arrow text column; each distinct value is hashed once."""
-    encoded = pa.chunked_array(column).combine_chunks().dictionary_encode() if isinstance(
-        column, pa.ChunkedArray) else column.dictionary_encode()
+    encoded = (
+        pa.chunked_array(column).combine_chunks().dictionary_encode()
+        if isinstance(column, pa.ChunkedArray)
+        else column.dictionary_encode()
+    )
     dictionary = encoded.dictionary.to_pylist()
     hashed = pa.array(pseudonymise_values([v or "" for v in dictionary], key), pa.string())
     return hashed.take(encoded.indices)

@@ -66,8 +66,11 @@ class ExtractSpec:
     def describe(self) -> str:
         """The expected columns as text (``helsestat spec <kind>``)."""
         width = max(len(c.name) for c in self.columns)
-        lines = [f"{self.title} ({self.kind}): one row per line, CSV (UTF-8 or Windows-1252, "
-                 "';' or ',' separated) or Parquet.", ""]
+        lines = [
+            f"{self.title} ({self.kind}): one row per line, CSV (UTF-8 or Windows-1252, "
+            "';' or ',' separated) or Parquet.",
+            "",
+        ]
         for c in self.columns:
             flag = "" if c.required else " (optional)"
             lines.append(f"  {c.name:<{width}}  {c.description}{flag}; e.g. {c.example}")
@@ -99,7 +102,9 @@ def validate(raw: RawExtract, spec: ExtractSpec, key: bytes) -> CleanExtract:
     bad_any = np.zeros(n, dtype=bool)
     for mask in checked.failures.values():
         bad_any |= mask
-    by_rule = tuple((rule, int(mask.sum())) for rule, mask in checked.failures.items() if mask.any())
+    by_rule = tuple(
+        (rule, int(mask.sum())) for rule, mask in checked.failures.items() if mask.any()
+    )
 
     accepted = checked.typed.filter(pa.array(~bad_any))
     if spec.finish is not None:
@@ -107,25 +112,44 @@ def validate(raw: RawExtract, spec: ExtractSpec, key: bytes) -> CleanExtract:
     for ident in spec.identifiers:
         if ident in accepted.column_names:
             idx = accepted.column_names.index(ident)
-            accepted = accepted.set_column(idx, ident.replace("_id", "_pseudonym"),
-                                           pseudonymise_column(accepted.column(ident), key))
+            accepted = accepted.set_column(
+                idx,
+                ident.replace("_id", "_pseudonym"),
+                pseudonymise_column(accepted.column(ident), key),
+            )
 
     quarantined = table.filter(pa.array(bad_any))
     for ident in spec.identifiers:
         idx = quarantined.column_names.index(ident)
-        quarantined = quarantined.set_column(idx, ident.replace("_id", "_pseudonym"),
-                                             pseudonymise_column(quarantined.column(ident), key))
+        quarantined = quarantined.set_column(
+            idx,
+            ident.replace("_id", "_pseudonym"),
+            pseudonymise_column(quarantined.column(ident), key),
+        )
     bad_rows = np.flatnonzero(bad_any)
     reasons = _reasons(checked.failures, bad_rows)
-    quarantined = quarantined.add_column(0, LINE_COLUMN, pa.array(bad_rows + raw.first_line, pa.int64()))
+    quarantined = quarantined.add_column(
+        0, LINE_COLUMN, pa.array(bad_rows + raw.first_line, pa.int64())
+    )
     quarantined = quarantined.append_column(REASONS_COLUMN, pa.array(reasons, pa.string()))
 
-    report = IngestReport(source=raw.source, rows_in=n, accepted=accepted.num_rows,
-                          quarantined=quarantined.num_rows, by_rule=by_rule)
+    report = IngestReport(
+        source=raw.source,
+        rows_in=n,
+        accepted=accepted.num_rows,
+        quarantined=quarantined.num_rows,
+        by_rule=by_rule,
+    )
     if not report.balanced:  # pragma: no cover - a broken invariant is a bug, not bad input
         raise AssertionError("validate lost rows")
-    return CleanExtract(kind=raw.kind, source=raw.source, checksum=raw.checksum,
-                        accepted=accepted, quarantined=quarantined, report=report)
+    return CleanExtract(
+        kind=raw.kind,
+        source=raw.source,
+        checksum=raw.checksum,
+        accepted=accepted,
+        quarantined=quarantined,
+        report=report,
+    )
 
 
 def _reasons(failures: dict[str, np.ndarray], rows: np.ndarray) -> list[str]:
@@ -140,10 +164,12 @@ def _reasons(failures: dict[str, np.ndarray], rows: np.ndarray) -> list[str]:
 
 # -- shared parsing helpers for specs ---------------------------------------------------------
 
+
 def matches(col: pa.ChunkedArray, pattern: str) -> np.ndarray:
     """True where the text matches the regular expression (whole value)."""
-    return np.asarray(pc.match_substring_regex(col, f"^(?:{pattern})$").to_numpy(zero_copy_only=False),
-                      dtype=bool)
+    return np.asarray(
+        pc.match_substring_regex(col, f"^(?:{pattern})$").to_numpy(zero_copy_only=False), dtype=bool
+    )
 
 
 def parse_decimal(col: pa.ChunkedArray, ok: np.ndarray) -> np.ndarray:
@@ -164,6 +190,12 @@ def fixed_width_digits(col: pa.ChunkedArray, ok: np.ndarray, width: int) -> np.n
     safe = pc.if_else(pa.array(ok), col, "0" * width)
     arr = pa.chunked_array(safe).combine_chunks() if isinstance(safe, pa.ChunkedArray) else safe
     data = arr.buffers()[2]
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset: arr.offset + len(arr) + 1]
-    raw = np.frombuffer(data, dtype=np.uint8)[offsets[0]: offsets[-1]]
-    return (raw.reshape(-1, width).astype(np.int64) - 48) if len(arr) else np.zeros((0, width), np.int64)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
+        arr.offset : arr.offset + len(arr) + 1
+    ]
+    raw = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return (
+        (raw.reshape(-1, width).astype(np.int64) - 48)
+        if len(arr)
+        else np.zeros((0, width), np.int64)
+    )

@@ -1,0 +1,204 @@
+"""The DuckDB engine (the default): phase 1 and the count-distinct pass as SQL over
+``read_parquet``, in an in-process database opened on first use.
+
+Phase 1 is one ``GROUP BY`` on the raw typed columns (integers are grouped as integers and
+cast to text only in the small result); only the columns the spec reads are scanned, and
+filters are pushed into the Parquet scan. The count-distinct pass is one query with
+``GROUPING SETS`` whose rollups run on the raw rows: ``substring`` for a prefix, a hash join
+against a registered two-column table for a lookup.
+
+>>> import tempfile, pyarrow as pa, pyarrow.parquet as pq
+>>> from pathlib import Path
+>>> from helsestat.aggregate.plan import compile_plan
+>>> from helsestat.aggregate.spec import CubeSpec, Hierarchy, Level, Measure
+>>> path = Path(tempfile.mkdtemp()) / "x.parquet"
+>>> pq.write_table(pa.table({"maaned": [201801, 201801, 201802]}), path)
+>>> spec = CubeSpec("demo", (Hierarchy("tid", (Level("maaned", column="maaned"),)),),
+...                 (Measure("antall", "count"),))
+>>> with DuckDBEngine(threads=1) as engine:
+...     engine.finest([path], compile_plan(spec)).sort_by("maaned").to_pydict()
+{'maaned': ['201801', '201802'], 'antall': [2, 1]}
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+import duckdb
+import pyarrow as pa
+
+from helsestat.aggregate.plan import GID, FilterPlan, Plan
+from helsestat.aggregate.spec import Lookup
+from helsestat.errors import EngineError
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: str | int | float) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, float):
+        return f"CAST('{value!r}' AS DOUBLE)"
+    return str(int(value))
+
+
+def _where(filters: Sequence[FilterPlan]) -> str:
+    """SQL of the filters. A null matches no listed value: ``in``, ``ge`` and ``le`` drop
+    rows with a null, ``not_in`` keeps them."""
+    terms = []
+    for f in filters:
+        col = _ident(f.column)
+        values = ", ".join(_literal(v) for v in f.values)
+        if f.op == "in":
+            terms.append(f"{col} IN ({values})")
+        elif f.op == "not_in":
+            terms.append(f"({col} IS NULL OR {col} NOT IN ({values}))")
+        else:
+            terms.append(f"{col} {'>=' if f.op == 'ge' else '<='} {_literal(f.values[0])}")
+    return "WHERE " + " AND ".join(terms) if terms else ""
+
+
+def _source(files: Sequence[Path]) -> str:
+    return "read_parquet([" + ", ".join(_literal(str(f)) for f in files) + "])"
+
+
+class DuckDBEngine:
+    """Executes plans with DuckDB. ``threads=0`` uses every core. No I/O until first use;
+    each call runs on its own cursor, so one engine can serve several threads.
+
+    >>> DuckDBEngine(threads=2, memory_limit="1GB").name
+    'duckdb'
+    """
+
+    name = "duckdb"
+
+    def __init__(self, threads: int = 0, memory_limit: str = "2GB") -> None:
+        self.threads = threads
+        self.memory_limit = memory_limit
+        self._connection: duckdb.DuckDBPyConnection | None = None
+        self._lock = threading.Lock()
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if self._connection is None:
+                config: dict[str, str | bool | int | float | list[str]] = {
+                    "memory_limit": self.memory_limit,
+                    "preserve_insertion_order": False,
+                }
+                if self.threads:
+                    config["threads"] = self.threads
+                # Only built-in features: never download an extension at run time.
+                config["autoinstall_known_extensions"] = False
+                config["autoload_known_extensions"] = False
+                self._connection = duckdb.connect(":memory:", config=config)
+            return self._connection.cursor()
+
+    def _run(self, sql: str, tables: dict[str, pa.Table] | None = None) -> pa.Table:
+        cursor = self._cursor()
+        try:
+            for name, table in (tables or {}).items():
+                cursor.register(name, table)
+            result: pa.Table = cursor.sql(sql).to_arrow_table()
+            return result
+        except duckdb.Error as exc:
+            raise EngineError(
+                "aggregate.duckdb",
+                f"DuckDB failed: {str(exc).splitlines()[0]}",
+                hint="an int64 overflow needs a float column; otherwise report the spec",
+            ) from exc
+        finally:
+            cursor.close()
+
+    def finest(self, files: Sequence[Path], plan: Plan) -> pa.Table:
+        """Phase 1: one row per combination of the dims' finest values, additive measures.
+
+        See the module docstring for an example.
+        """
+        keys = [f"{_ident(d.column)} AS {_ident(f'__k{i}')}" for i, d in enumerate(plan.dims)]
+        aggs, outer = [], []
+        for m in plan.additive:
+            if m.kind == "count":
+                aggs.append(f"COUNT(*) AS {_ident(m.internal)}")
+            else:
+                assert m.column is not None
+                aggs.append(f"SUM({_ident(m.column)}) AS {_ident(m.internal)}")
+            sql_type = "BIGINT" if pa.types.is_integer(m.dtype) else "DOUBLE"
+            outer.append(f"CAST({_ident(m.internal)} AS {sql_type}) AS {_ident(m.name)}")
+        dims = [
+            f"CAST({_ident(f'__k{i}')} AS VARCHAR) AS {_ident(d.key)}"
+            for i, d in enumerate(plan.dims)
+        ]
+        group = "GROUP BY ALL" if keys else ""
+        sql = (
+            f"SELECT {', '.join(dims + outer)} FROM ("
+            f"SELECT {', '.join(keys + aggs)} FROM {_source(files)} {_where(plan.filters)} "
+            f"{group} HAVING COUNT(*) > 0)"
+        )
+        return self._run(sql).cast(plan.finest_schema)
+
+    def distinct(self, files: Sequence[Path], plan: Plan) -> pa.Table:
+        """The count-distinct pass: ``GROUPING SETS`` over the raw rows, one row per group of
+        every grouping, tagged with :data:`~helsestat.aggregate.plan.GID`."""
+        cols = [f"CAST({_ident(d.column)} AS VARCHAR) AS {_ident(d.key)}" for d in plan.dims]
+        cols += [f"{_ident(m.column or '')} AS {_ident(m.internal)}" for m in plan.distinct]
+        ctes = [f"s0 AS (SELECT {', '.join(cols)} FROM {_source(files)} {_where(plan.filters)})"]
+        tables: dict[str, pa.Table] = {}
+        for dim in plan.dims:
+            for parent, name, rollup in dim.steps():
+                prev, cur = f"s{len(ctes) - 1}", f"s{len(ctes)}"
+                if isinstance(rollup, Lookup):
+                    lookup = f"__lookup{len(tables)}"
+                    keys, values = zip(*rollup.pairs, strict=True) if rollup.pairs else ((), ())
+                    tables[lookup] = pa.table(
+                        {"k": pa.array(keys, pa.string()), "v": pa.array(values, pa.string())}
+                    )
+                    default = "NULL" if rollup.default is None else _literal(rollup.default)
+                    expr = (
+                        f"CASE WHEN p.{_ident(parent)} IS NULL THEN NULL "
+                        f"ELSE COALESCE(l.v, {default}) END"
+                    )
+                    ctes.append(
+                        f"{cur} AS (SELECT p.*, {expr} AS {_ident(name)} FROM {prev} p "
+                        f"LEFT JOIN {lookup} l ON p.{_ident(parent)} = l.k)"
+                    )
+                else:
+                    expr = f"substring({_ident(parent)}, 1, {rollup.length})"
+                    ctes.append(f"{cur} AS (SELECT *, {expr} AS {_ident(name)} FROM {prev})")
+        levels = [_ident(c) for c in plan.level_columns]
+        sets = ", ".join("(" + ", ".join(_ident(c) for c in s) + ")" for s in plan.sets)
+        counts = [
+            f"COUNT(DISTINCT {_ident(m.internal)}) AS {_ident(m.internal)}" for m in plan.distinct
+        ]
+        grouping = f"GROUPING({', '.join(levels)})" if levels else "0"
+        sql = (
+            f"WITH {', '.join(ctes)} "
+            f"SELECT {', '.join([f'{grouping} AS {GID}', *levels, *counts])} "
+            f"FROM s{len(ctes) - 1} GROUP BY GROUPING SETS ({sets}) HAVING COUNT(*) > 0"
+        )
+        return self._run(sql, tables)
+
+    def close(self) -> None:
+        """Close the database; the engine opens a new one if used again."""
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    def __enter__(self) -> DuckDBEngine:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+__all__ = ["DuckDBEngine"]
