@@ -268,3 +268,40 @@ def test_bill_counted_once_per_takst_even_when_its_first_line_is_quarantined(
         ("2ad", 0),
         ("2dd", 1),
     ]
+
+
+def test_json_and_jsonl_extracts(tmp_path: Path) -> None:
+    import json as _json
+
+    (tmp_path / "c.json").write_text(_json.dumps([GOOD, {**GOOD, "antall": 2}]))
+    (tmp_path / "c.jsonl").write_text("\n".join(_json.dumps(r) for r in [GOOD, GOOD]) + "\n")
+    for name in ("c.json", "c.jsonl"):
+        clean = validate(read_extract(tmp_path / name, "claims"), CLAIMS, KEY)
+        assert clean.report.accepted == 2, name
+    (tmp_path / "bad.json").write_text('[{"a": 1},')
+    with pytest.raises(ExtractError, match=r"bad\.json line 1: not valid JSON"):
+        read_extract(tmp_path / "bad.json", "claims")
+    (tmp_path / "obj.json").write_text('{"a": 1}')
+    with pytest.raises(ExtractError, match="expected a list of objects"):
+        read_extract(tmp_path / "obj.json", "claims")
+
+
+def test_a_malformed_line_is_quarantined_not_fatal_and_not_stored_in_clear(tmp_path: Path) -> None:
+    path = _write(tmp_path, [GOOD, GOOD, GOOD])
+    lines = path.read_text().splitlines()
+    lines[2] = lines[2] + ";extra;" + GOOD["pasient_id"]  # line 3 has too many fields
+    path.write_text("\n".join(lines) + "\n")
+    clean = validate(read_extract(path, "claims"), CLAIMS, KEY)
+    assert clean.report.balanced and clean.report.rows_in == 3
+    assert dict(clean.report.by_rule) == {"line.field_count": 1}
+    assert clean.quarantined.column("linje").to_pylist() == [3]
+    assert GOOD["pasient_id"] not in str(clean.quarantined.to_pylist())
+
+
+def test_line_numbers_stay_right_after_a_malformed_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, [GOOD, GOOD, {**GOOD, "antall": "0"}])
+    lines = path.read_text().splitlines()
+    lines[1] = lines[1] + ";x"  # line 2 malformed; the bad antall stays on line 4
+    path.write_text("\n".join(lines) + "\n")
+    clean = validate(read_extract(path, "claims"), CLAIMS, KEY)
+    assert sorted(clean.quarantined.column("linje").to_pylist()) == [2, 4]

@@ -35,7 +35,10 @@ class RawExtract:
     """An extract file read into Arrow, unvalidated: every column as text.
 
     ``first_line`` is the file line number of ``table``'s first row (2 for a CSV with a
-    header), so a finding can name the line a user sees in an editor.
+    header), so a finding can name the line a user sees in an editor. ``malformed_lines``
+    are CSV lines that could not be split into the header's fields; they are not in
+    ``table`` (their text is dropped: it may hold identifiers) and go to quarantine.
+    ``table``'s rows then no longer map to consecutive lines, so ``line_numbers`` does.
     """
 
     kind: str
@@ -43,6 +46,8 @@ class RawExtract:
     checksum: str
     table: pa.Table
     first_line: int = 2
+    malformed_lines: tuple[int, ...] = ()
+    line_numbers: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)

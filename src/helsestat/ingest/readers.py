@@ -1,4 +1,4 @@
-"""Read extract files (CSV or Parquet) into Arrow, every column as text.
+"""Read extract files (CSV, Parquet or JSON) into Arrow, every column as text.
 
 CSV: UTF-8 or Windows-1252 (detected: a file that is not valid UTF-8 is read as
 Windows-1252), ``;`` or ``,`` separated (detected from the header line). Parquet: any column
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -68,11 +69,21 @@ def read_csv(path: Path, kind: str) -> RawExtract:
         head = fh.read(_SNIFF_BYTES).decode(encoding, errors="replace").lstrip("\ufeff")
     delimiter = _detect_delimiter(head, path.name)
     names = next(csv.reader([head.splitlines()[0]], delimiter=delimiter))
+    malformed: list[int] = []
+
+    def skip_malformed(row: pacsv.InvalidRow) -> str:
+        malformed.append(row.number if row.number is not None else -1)
+        return "skip"
+
     try:
         table = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(encoding=encoding, block_size=1 << 24),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
+            read_options=pacsv.ReadOptions(
+                encoding=encoding, block_size=1 << 24, use_threads=False
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, newlines_in_values=False, invalid_row_handler=skip_malformed
+            ),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in names},
                 strings_can_be_null=False,
@@ -92,8 +103,20 @@ def read_csv(path: Path, kind: str) -> RawExtract:
         ) from None
     table = table.rename_columns([c.lstrip("\ufeff").strip() for c in table.column_names])
     table = pa.table({c: table.column(c).cast(pa.string()) for c in table.column_names})
+    lines = None
+    if malformed:
+        # the rows kept are the data lines (from 2 on) that were not skipped
+        skipped = set(malformed)
+        total = table.num_rows + len(malformed)
+        lines = tuple(n for n in range(2, total + 2) if n not in skipped)
     return RawExtract(
-        kind=kind, source=path.name, checksum=file_checksum(path), table=table, first_line=2
+        kind=kind,
+        source=path.name,
+        checksum=file_checksum(path),
+        table=table,
+        first_line=2,
+        malformed_lines=tuple(sorted(malformed)),
+        line_numbers=lines,
     )
 
 
@@ -120,6 +143,43 @@ def read_parquet(path: Path, kind: str) -> RawExtract:
     )
 
 
+def read_json(path: Path, kind: str) -> RawExtract:
+    """Read a JSON extract: an array of objects (``.json``) or one object per line
+    (``.jsonl``/``.ndjson``). Every value becomes text; a missing key an empty value.
+    Numbers lose leading zeros in JSON, so identifiers and codes must be strings."""
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            if path.suffix.lower() == ".json":
+                records = json.load(fh)
+            else:
+                records = [json.loads(line) for line in fh if line.strip()]
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = f" line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
+        raise ExtractError(
+            "ingest.unreadable_json",
+            f"{path.name}{where}: not valid JSON",
+            hint="send an array of objects (.json) or one object per line (.jsonl)",
+        ) from None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise ExtractError(
+            "ingest.unreadable_json",
+            f"{path.name}: expected a list of objects",
+            hint="send an array of objects (.json) or one object per line (.jsonl)",
+        )
+    names = list(dict.fromkeys(k for r in records for k in r))
+    cols = {
+        n: pa.array(["" if r.get(n) is None else str(r[n]) for r in records], pa.string())
+        for n in names
+    }
+    return RawExtract(
+        kind=kind,
+        source=path.name,
+        checksum=file_checksum(path),
+        table=pa.table(cols),
+        first_line=1,
+    )
+
+
 def read_extract(path: Path, kind: str) -> RawExtract:
     """Read an extract by its file ending (.csv, .txt, .parquet).
 
@@ -135,6 +195,8 @@ def read_extract(path: Path, kind: str) -> RawExtract:
         return read_csv(path, kind)
     if suffix in (".parquet", ".pq"):
         return read_parquet(path, kind)
+    if suffix in (".json", ".jsonl", ".ndjson"):
+        return read_json(path, kind)
     raise ExtractError(
         "ingest.unknown_format",
         f"{path.name}: unknown file type {suffix!r}",

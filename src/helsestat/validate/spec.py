@@ -26,6 +26,8 @@ from helsestat.validate.pseudonymise import pseudonymise_column
 #: quarantine columns besides the extract's own (text) columns
 LINE_COLUMN = "linje"
 REASONS_COLUMN = "arsaker"
+#: the rule of a CSV line that cannot be split into the header's fields
+MALFORMED_RULE = "line.field_count"
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class ExtractSpec:
             lines.append(f"  {c.name:<{width}}  {c.description}{flag}; e.g. {c.example}")
         lines += ["", "Rules (a row breaking any goes to quarantine with its reasons):"]
         lines += [f"  {code:<36} {text}" for code, text in self.rules]
+        lines.append(f"  {MALFORMED_RULE:<36} a CSV line without the header's number of fields")
         return "\n".join(lines)
 
 
@@ -105,6 +108,8 @@ def validate(raw: RawExtract, spec: ExtractSpec, key: bytes) -> CleanExtract:
     by_rule = tuple(
         (rule, int(mask.sum())) for rule, mask in checked.failures.items() if mask.any()
     )
+    if raw.malformed_lines:
+        by_rule = (*by_rule, (MALFORMED_RULE, len(raw.malformed_lines)))
 
     accepted = checked.typed.filter(pa.array(~bad_any))
     if spec.finish is not None:
@@ -128,10 +133,20 @@ def validate(raw: RawExtract, spec: ExtractSpec, key: bytes) -> CleanExtract:
         )
     bad_rows = np.flatnonzero(bad_any)
     reasons = _reasons(checked.failures, bad_rows)
-    quarantined = quarantined.add_column(
-        0, LINE_COLUMN, pa.array(bad_rows + raw.first_line, pa.int64())
-    )
+    if raw.line_numbers is not None:
+        line_of = np.asarray(raw.line_numbers, dtype=np.int64)[bad_rows]
+    else:
+        line_of = bad_rows + raw.first_line
+    quarantined = quarantined.add_column(0, LINE_COLUMN, pa.array(line_of, pa.int64()))
     quarantined = quarantined.append_column(REASONS_COLUMN, pa.array(reasons, pa.string()))
+    if raw.malformed_lines:
+        # the text of a malformed line is not kept (it may hold an identifier): line + reason
+        m = len(raw.malformed_lines)
+        empty = {c: pa.array([""] * m, pa.string()) for c in quarantined.column_names}
+        empty[LINE_COLUMN] = pa.array(raw.malformed_lines, pa.int64())
+        empty[REASONS_COLUMN] = pa.array([MALFORMED_RULE] * m, pa.string())
+        quarantined = pa.concat_tables([quarantined, pa.table(empty, schema=quarantined.schema)])
+        n += m
 
     report = IngestReport(
         source=raw.source,
