@@ -36,7 +36,6 @@ def duckdb_engine() -> Iterator[DuckDBEngine]:
 @pytest.fixture(scope="session")
 def spark_engine() -> Iterator[SparkEngine]:
     """One local Spark session for every Spark test (it takes seconds to start)."""
-    pytest.importorskip("pyspark")
     from helsestat.aggregate import SparkEngine
 
     with SparkEngine(master="local[2]", shuffle_partitions=2) as engine:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -15,12 +16,14 @@ from helsestat.aggregate import (
     Level,
     Lookup,
     Measure,
+    Total,
     aggregate,
     finest,
+    rollup,
 )
 from helsestat.errors import EngineError
 
-from ._data import claims, spec, write
+from ._data import claims, reference, spec, write
 
 
 def test_missing_column_names_the_column_and_the_file(
@@ -135,3 +138,41 @@ def test_filters_that_keep_nothing_give_empty_tables_even_for_totals(
     assert total.schema.names == ["linjer", "personer", "antall", "kroner", "tillegg"]
     assert total.schema.field("antall").type == pa.int64()
     assert all(t.num_rows == 0 for t in cube.tables.values())
+
+
+def test_int64_overflow_is_refused_in_both_phases(
+    tmp_path: Path, duckdb_engine: DuckDBEngine
+) -> None:
+    geo = Hierarchy("geo", (Level("kommune", column="k"), Level("landet", rollup=Total())))
+    cube_spec = CubeSpec("x", (geo,), (Measure("kr", "sum", "x"),))
+    big = pa.array([2**62, 2**62], pa.int64())
+    same_key = write(pa.table({"k": ["0301", "0301"], "x": big}), tmp_path / "a.parquet")
+    with pytest.raises(EngineError) as caught:
+        aggregate([same_key], cube_spec, duckdb_engine)
+    assert (caught.value.code, caught.value.message) == (
+        "aggregate.engine_failed",
+        "cube 'x': DuckDB failed (ConversionException)",
+    )
+    with pytest.raises(EngineError) as caught:
+        rollup(pa.table({"kommune": ["0301", "1103"], "kr": big}), cube_spec)
+    assert caught.value.code == "aggregate.overflow"
+
+
+def test_float_sums_of_real_amounts_match_to_rounding(
+    tmp_path: Path, duckdb_engine: DuckDBEngine
+) -> None:
+    # Amounts in kroner and øre are not exact in binary: the order of addition changes the
+    # last bits, so engines agree to rounding, not bit for bit (integer øre would be exact).
+    rng = np.random.default_rng(7)
+    table = claims(3000, seed=7).set_column(
+        6, "belop", pa.array(np.round(rng.gamma(2.0, 150.0, 3000), 2))
+    )
+    path = write(table, tmp_path / "x.parquet")
+    cube_spec = spec(distinct=False)
+    cube = aggregate([path], cube_spec, duckdb_engine)
+    expected = reference([table], cube_spec)
+    for grouping, actual in cube.tables.items():
+        assert actual.column("kroner").to_pylist() == pytest.approx(
+            expected[grouping].column("kroner").to_pylist(), rel=1e-12
+        )
+        assert actual.drop_columns(["kroner"]).equals(expected[grouping].drop_columns(["kroner"]))

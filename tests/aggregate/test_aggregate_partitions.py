@@ -8,7 +8,18 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from helsestat.aggregate import DuckDBEngine, aggregate, finest, merge_finest, rollup
+from helsestat.aggregate import (
+    CubeSpec,
+    DuckDBEngine,
+    Hierarchy,
+    Level,
+    Lookup,
+    Measure,
+    aggregate,
+    finest,
+    merge_finest,
+    rollup,
+)
 from helsestat.errors import EngineError
 
 from ._data import claims, spec, write
@@ -61,3 +72,22 @@ def test_rollup_refuses_count_distinct(partitions: list[Path], duckdb_engine: Du
         rollup(finest(partitions, spec(), duckdb_engine), spec())
     assert caught.value.code == "aggregate.not_additive"
     assert "personer" in caught.value.message
+
+
+def test_merge_needs_no_lookup_but_rollup_does() -> None:
+    geo = Hierarchy(
+        "geo", (Level("kommune", column="k"), Level("region", rollup=Lookup((("0301", "Øst"),))))
+    )
+    cube_spec = CubeSpec("x", (geo,), (Measure("n", "count"),))
+    parts = [
+        pa.table({"kommune": ["0301", "1103"], "n": [1, 2]}),
+        pa.table({"kommune": ["1103"], "n": [3]}),
+    ]
+    merged = merge_finest(parts, cube_spec)
+    assert merged.to_pydict() == {"kommune": ["0301", "1103"], "n": [1, 5]}
+    with pytest.raises(EngineError) as caught:
+        rollup(merged, cube_spec)
+    assert caught.value.code == "aggregate.lookup_missing"
+    with pytest.raises(EngineError) as caught:
+        merge_finest([merged, merged.drop_columns(["n"])], cube_spec)
+    assert caught.value.code == "aggregate.bad_finest"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -129,3 +130,28 @@ def test_only_count_distinct_and_grand_total(
     for grouping in cube_spec.all_groupings():
         assert_same(cube.tables[grouping], expected[grouping])
     assert cube.tables[("landet",)].to_pydict() == {"personer": [150]}
+
+
+@pytest.mark.parametrize("cardinality", [50, 5000, 10**6], ids=["low", "mid", "high"])
+def test_integer_dimensions_of_any_cardinality_sort_as_text(
+    tmp_path: Path, duckdb_engine: DuckDBEngine, cardinality: int
+) -> None:
+    # High cardinalities take the sorting path of phase 2 instead of the dense renumbering.
+    rng = np.random.default_rng(cardinality)
+    table = pa.table(
+        {
+            "a": pa.array(rng.integers(0, cardinality, 3000), pa.int64()),
+            "b": pa.array(rng.integers(0, cardinality, 3000), pa.int64()),
+            "c": pa.array([f"c{i}" for i in rng.integers(0, 3, 3000)]),
+            "x": pa.array(rng.integers(-5, 5, 3000), pa.int64()),
+        }
+    )
+    path = write(table, tmp_path / "x.parquet")
+    hierarchies = tuple(
+        Hierarchy(c, (Level(c, column=c), Level(f"{c}_total", rollup=Total()))) for c in "abc"
+    )
+    cube_spec = CubeSpec("x", hierarchies, (Measure("n", "count"), Measure("x", "sum", "x")))
+    cube = aggregate([path], cube_spec, duckdb_engine)
+    expected = reference([table], cube_spec)
+    for grouping in cube_spec.all_groupings():
+        assert_same(cube.tables[grouping], expected[grouping])

@@ -27,7 +27,12 @@ from ._data import claims, spec, write
 if TYPE_CHECKING:
     from helsestat.aggregate import SparkEngine
 
-pytestmark = pytest.mark.spark
+pytestmark = [
+    pytest.mark.spark,
+    # pyspark.testing, imported by pyspark itself at session start, checks pandas and warns
+    # about pandas 3; pyspark catches it. Our path uses Arrow only.
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
+]
 
 
 @pytest.mark.parametrize(
@@ -79,6 +84,11 @@ def test_spark_raises_the_same_errors(tmp_path: Path, spark_engine: SparkEngine)
     with pytest.raises(EngineError) as caught:
         aggregate([path], missing, spark_engine)
     assert caught.value.code == "aggregate.missing_column"
+    big = write(pa.table({"k": ["0301", "0301"], "x": [2**62, 2**62]}), tmp_path / "big.parquet")
+    kommune = Hierarchy("geo", (Level("kommune", column="k"),))
+    with pytest.raises(EngineError) as caught:
+        aggregate([big], CubeSpec("x", (kommune,), (Measure("kr", "sum", "x"),)), spark_engine)
+    assert caught.value.code == "aggregate.engine_failed"
 
 
 def test_spark_empty_results(

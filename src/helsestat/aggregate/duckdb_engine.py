@@ -30,9 +30,8 @@ from types import TracebackType
 import duckdb
 import pyarrow as pa
 
-from helsestat.aggregate.plan import GID, FilterPlan, Plan
+from helsestat.aggregate.plan import GID, FilterPlan, Plan, engine_failed
 from helsestat.aggregate.spec import Lookup
-from helsestat.errors import EngineError
 
 
 def _ident(name: str) -> str:
@@ -89,16 +88,16 @@ class DuckDBEngine:
                 config: dict[str, str | bool | int | float | list[str]] = {
                     "memory_limit": self.memory_limit,
                     "preserve_insertion_order": False,
+                    # Only built-in features: never download an extension at run time.
+                    "autoinstall_known_extensions": False,
+                    "autoload_known_extensions": False,
                 }
                 if self.threads:
                     config["threads"] = self.threads
-                # Only built-in features: never download an extension at run time.
-                config["autoinstall_known_extensions"] = False
-                config["autoload_known_extensions"] = False
                 self._connection = duckdb.connect(":memory:", config=config)
             return self._connection.cursor()
 
-    def _run(self, sql: str, tables: dict[str, pa.Table] | None = None) -> pa.Table:
+    def _run(self, plan: Plan, sql: str, tables: dict[str, pa.Table] | None = None) -> pa.Table:
         cursor = self._cursor()
         try:
             for name, table in (tables or {}).items():
@@ -106,11 +105,7 @@ class DuckDBEngine:
             result: pa.Table = cursor.sql(sql).to_arrow_table()
             return result
         except duckdb.Error as exc:
-            raise EngineError(
-                "aggregate.duckdb",
-                f"DuckDB failed: {str(exc).splitlines()[0]}",
-                hint="an int64 overflow needs a float column; otherwise report the spec",
-            ) from exc
+            raise engine_failed(plan, "DuckDB", exc) from exc
         finally:
             cursor.close()
 
@@ -139,7 +134,7 @@ class DuckDBEngine:
             f"SELECT {', '.join(keys + aggs)} FROM {_source(files)} {_where(plan.filters)} "
             f"{group} HAVING COUNT(*) > 0)"
         )
-        return self._run(sql).cast(plan.finest_schema)
+        return self._run(plan, sql).cast(plan.finest_schema)
 
     def distinct(self, files: Sequence[Path], plan: Plan) -> pa.Table:
         """The count-distinct pass: ``GROUPING SETS`` over the raw rows, one row per group of
@@ -180,7 +175,7 @@ class DuckDBEngine:
             f"SELECT {', '.join([f'{grouping} AS {GID}', *levels, *counts])} "
             f"FROM s{len(ctes) - 1} GROUP BY GROUPING SETS ({sets}) HAVING COUNT(*) > 0"
         )
-        return self._run(sql, tables)
+        return self._run(plan, sql, tables)
 
     def close(self) -> None:
         """Close the database; the engine opens a new one if used again."""

@@ -7,16 +7,19 @@ small next to the raw rows, so phase 2 is engine-independent and runs where the 
    every row replaced by the rank of its value. Rollups (:class:`Prefix`, :class:`Lookup`)
    are applied to the *dictionary*, a few hundred values, giving a code → parent-code array;
    a row is rolled up by indexing that array (no string work and no join per row).
-2. A grouping's codes are packed into one int64 (mixed radix, or ``np.lexsort`` when the
-   product of the cardinalities would overflow), sorted, and the measures summed per run
-   with ``np.add.reduceat``. Because codes follow the sorted values, the result is already
-   in output order: dimension columns ascending, nulls last.
+2. A grouping's codes are packed into one dense group id that keeps their lexicographic
+   order (mixed radix, renumbered through a present-flag array when the range grows; a
+   sort only when two dims have huge cardinalities), and the measures are summed per id
+   with ``np.bincount``. Because codes follow the sorted values, ids do too: the result is
+   in output order (dimension columns ascending, nulls last) without sorting a row.
 3. Groupings are derived from the smallest grouping already computed that is at least as
    fine in every hierarchy (a cube lattice): ``fylke × år`` comes from ``fylke × måned``,
    not from the finest table.
 
-Float sums are added in a fixed order (by key), so the same finest table always gives the
-same bits.
+Float sums are added in the order of the parent's rows, which are sorted by key, so the
+same finest table always gives the same bits. (Phase 1 adds floats in the engine's order:
+amounts that are not exact in binary can differ in the last bit between runs or engines;
+integer øre are exact everywhere.)
 
 >>> import pyarrow as pa
 >>> from helsestat.aggregate.spec import CubeSpec, Hierarchy, Level, Measure, Prefix
@@ -30,7 +33,7 @@ same bits.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -44,8 +47,8 @@ from helsestat.errors import EngineError
 
 Codes = npt.NDArray[np.int64]
 #: Packed key ranges up to max(_DENSE_FACTOR × rows, _DENSE_MIN) are renumbered densely.
-_DENSE_FACTOR = 4
-_DENSE_MIN = 1 << 20
+_DENSE_FACTOR = 12
+_DENSE_MIN = 1 << 22
 #: Show at most this many unmapped values in a lookup error.
 _SHOW_MISSING = 5
 
@@ -99,6 +102,7 @@ class _Grouped:
 
 
 def _encode(column: pa.ChunkedArray) -> tuple[Codes, _Dictionary]:
+    """Codes of a text column: the ranks of its values in code-point order, null last."""
     encoded = pc.dictionary_encode(column.combine_chunks())
     found = encoded.dictionary.to_pylist()
     order = sorted(range(len(found)), key=found.__getitem__)
@@ -112,6 +116,7 @@ def _encode(column: pa.ChunkedArray) -> tuple[Codes, _Dictionary]:
 def _roll(
     spec: CubeSpec, level: str, rollup: Prefix | Lookup, values: tuple[str, ...]
 ) -> list[str]:
+    """The values of ``level`` for the (non-null) values of the level below it."""
     if isinstance(rollup, Prefix):
         return [v[: rollup.length] for v in values]
     table = dict(rollup.pairs)
@@ -128,6 +133,7 @@ def _roll(
 
 
 def _dim(spec: CubeSpec, plan: DimPlan, finest: _Dictionary) -> _Dim:
+    """Dictionaries of every level of a dim, rolled up from the finest one."""
     levels, up = [finest], []
     for _, name, rollup in plan.steps():
         parent = levels[-1]
@@ -141,20 +147,38 @@ def _dim(spec: CubeSpec, plan: DimPlan, finest: _Dictionary) -> _Dim:
 
 def _group(keys: Sequence[tuple[Codes, int]], rows: int) -> tuple[Codes, int]:
     """A group id per row and the number of groups. Ids ascend in the lexicographic order of
-    the keys (codes with their cardinality), so groups come out sorted without a sort: keys
-    are packed mixed-radix, and whenever the packed range would outgrow the rows it is
-    renumbered densely through a present-flag array (order-preserving, O(rows + range))."""
+    the keys (codes with their cardinality), so groups come out sorted without a sort.
+
+    Adjacent keys are packed mixed-radix, halves first (a balanced tree keeps the ranges
+    small); a packed range that outgrows the rows is renumbered densely through a
+    present-flag array, which keeps the order and costs O(rows + range)."""
     if rows == 0:
         return np.zeros(0, dtype=np.int64), 0
     if not keys:
         return np.zeros(rows, dtype=np.int64), 1
     limit = max(_DENSE_FACTOR * rows, _DENSE_MIN)
-    packed, card = keys[0]
-    for codes, next_card in keys[1:]:
-        if card * next_card > limit:
-            packed, card = _renumber(packed, card, limit)
-        packed, card = packed * next_card + codes, card * next_card
-    return _renumber(packed, card, limit)
+    return _renumber(*_pack(keys, limit), limit)
+
+
+def _pack(keys: Sequence[tuple[Codes, int]], limit: int) -> tuple[Codes, int]:
+    if len(keys) == 1:
+        return keys[0]
+    (high, high_card), (low, low_card) = (_pack(half, limit) for half in _halves(keys))
+    if high_card * low_card > limit:
+        (high, high_card), (low, low_card) = (
+            _renumber(high, high_card, limit),
+            _renumber(low, low_card, limit),
+        )
+    return high * low_card + low, high_card * low_card
+
+
+def _halves(
+    keys: Sequence[tuple[Codes, int]],
+) -> tuple[Sequence[tuple[Codes, int]], Sequence[tuple[Codes, int]]]:
+    """Split where the cardinality products of the two sides are closest."""
+    logs = np.cumsum([np.log(card) for _, card in keys])
+    split = int(np.argmin(np.abs(logs[:-1] - (logs[-1] - logs[:-1])))) + 1
+    return keys[:split], keys[split:]
 
 
 def _renumber(packed: Codes, card: int, limit: int) -> tuple[Codes, int]:
@@ -162,9 +186,10 @@ def _renumber(packed: Codes, card: int, limit: int) -> tuple[Codes, int]:
     if card <= limit:
         present = np.zeros(card, dtype=np.bool_)
         present[packed] = True
-        rank = np.cumsum(present, dtype=np.int64) - 1
-        return rank[packed], int(rank[-1]) + 1
-    # Rare: a range far beyond the rows (e.g. two high-cardinality dims); sort instead.
+        rank = np.cumsum(present, dtype=np.int32 if card < 2**31 else np.int64)
+        return rank[packed].astype(np.int64) - 1, int(rank[-1])
+    # A range far beyond the rows (two high-cardinality dims): sort instead. Both sides were
+    # renumbered to at most ``rows`` values first, so ``card`` <= rows**2 fits in int64.
     distinct, ids = np.unique(packed, return_inverse=True)
     return ids.astype(np.int64).reshape(-1), len(distinct)
 
@@ -223,15 +248,7 @@ def _derive(dims: Sequence[_Dim], parent: _Grouped, levels: tuple[int | None, ..
 def _finest(spec: CubeSpec, plan: Plan, table: pa.Table) -> tuple[list[_Dim], _Grouped]:
     """Encode the finest table and group it at the finest levels (summing duplicate keys, so
     concatenated per-partition tables need no merge first)."""
-    names = set(table.column_names)
-    need = [d.key for d in plan.dims] + [m.name for m in plan.additive]
-    for column in need:
-        if column not in names:
-            raise EngineError(
-                "aggregate.bad_finest",
-                f"cube {spec.name!r}: column {column!r} missing in the finest table",
-                hint="build it with finest() for the same spec",
-            )
+    _check_finest(plan, table)
     dims, codes = [], []
     for plan_dim in plan.dims:
         dim_codes, dictionary = _encode(table.column(plan_dim.key))
@@ -248,6 +265,16 @@ def _finest(spec: CubeSpec, plan: Plan, table: pa.Table) -> tuple[list[_Dim], _G
     levels = tuple(0 for _ in dims)
     raw = _Grouped(levels, tuple(codes), tuple(sums), tuple(valid), table.num_rows, tuple(exact))
     return dims, _derive(dims, raw, levels)
+
+
+def _check_finest(plan: Plan, table: pa.Table) -> None:
+    for column in plan.finest_schema.names:
+        if column not in table.column_names:
+            raise EngineError(
+                "aggregate.bad_finest",
+                f"cube {plan.spec.name!r}: column {column!r} missing in the finest table",
+                hint="build it with finest() for the same spec",
+            )
 
 
 def _bound(spec: CubeSpec, name: str, values: npt.NDArray[np.generic]) -> float:
@@ -321,7 +348,8 @@ def _attach_distinct(
             dictionary = dim.levels[level]
             found = dictionary.encode(part.column(dim.plan.names[level]))
             keys.append((found, dictionary.card))
-        ids, groups = _group(keys, part.num_rows)
+        known = all(bool((found >= 0).all()) for found, _ in keys)
+        ids, groups = _group(keys, part.num_rows) if known else (np.zeros(0, np.int64), -1)
         same = groups == part.num_rows == table.num_rows
         for (found, _), codes in zip(keys, [c for c in target.codes if c is not None], strict=True):
             if same and codes is not None:
@@ -400,7 +428,11 @@ def merge_finest(tables: Sequence[pa.Table], spec: CubeSpec) -> pa.Table:
     {'kommune': ['0301', '1103'], 'antall': [3, 4]}
     """
     plan = compile_plan(spec, finest=tables[0].schema if tables else None)
+    # Only the finest level of each dim: merging needs no rollup (nor its lookups).
+    plan = replace(plan, dims=tuple(replace(d, depth=1) for d in plan.dims))
     schema = plan.finest_schema
+    for t in tables:
+        _check_finest(plan, t)
     table = (
         pa.concat_tables(
             [t.select(schema.names).cast(schema) for t in tables], promote_options="none"

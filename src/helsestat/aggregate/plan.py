@@ -46,9 +46,9 @@ _SPEC_HINT = "fix the cube spec in helsestat/statistics/"
 class DimPlan:
     """One hierarchy that has a column in some grouping.
 
-    ``levels`` are the levels with a column that some grouping needs, finest first (a level
-    used only as a step towards a coarser one is included); ``key`` is the finest level's name,
-    the column of the finest table.
+    ``depth`` counts the levels, finest first, that some grouping needs a column of (a level
+    used only as a step towards a coarser one counts too); :attr:`key`, the finest level's
+    name, is the dim's column in the finest table.
     """
 
     hierarchy: Hierarchy
@@ -153,6 +153,22 @@ class Plan:
         """Schema of a grouping's table: its level columns as text, then every measure."""
         fields = [pa.field(name, pa.string()) for name in self.spec.output_columns(grouping)]
         return pa.schema(fields + [pa.field(m.name, m.dtype) for m in self.measures])
+
+
+def engine_failed(plan: Plan, engine: str, exc: Exception) -> EngineError:
+    """The error for an engine failure. Only the exception's type is shown: engine messages
+    can quote values from the rows. The most likely cause is an int64 sum overflowing.
+
+    >>> from helsestat.aggregate.spec import CubeSpec
+    >>> engine_failed(compile_plan(CubeSpec("x", (), ())), "DuckDB", ValueError()).message
+    "cube 'x': DuckDB failed (ValueError)"
+    """
+    return EngineError(
+        "aggregate.engine_failed",
+        f"cube {plan.spec.name!r}: {engine} failed ({type(exc).__name__})",
+        hint="an integer sum beyond the int64 range needs a float column; "
+        "otherwise run with log level DEBUG and report the spec",
+    )
 
 
 def read_schema(files: Sequence[Path], spec: CubeSpec) -> pa.Schema | None:

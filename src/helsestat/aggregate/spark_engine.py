@@ -26,9 +26,8 @@ from pyspark.errors import PySparkException
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - the name every Spark user knows
 
-from helsestat.aggregate.plan import GID, FilterPlan, Plan
+from helsestat.aggregate.plan import GID, FilterPlan, Plan, engine_failed
 from helsestat.aggregate.spec import Lookup
-from helsestat.errors import EngineError
 
 
 def _condition(f: FilterPlan) -> Column:
@@ -95,16 +94,12 @@ class SparkEngine:
             frame = frame.where(reduce(lambda a, b: a & b, map(_condition, plan.filters)))
         return frame
 
-    def _collect(self, frame: DataFrame) -> pa.Table:
+    def _collect(self, plan: Plan, frame: DataFrame) -> pa.Table:
         try:
             table: pa.Table = frame.toArrow()
             return table
         except (PySparkException, Py4JJavaError) as exc:
-            raise EngineError(
-                "aggregate.spark",
-                f"Spark failed: {str(exc).splitlines()[0]}",
-                hint="an int64 overflow needs a float column; otherwise report the spec",
-            ) from exc
+            raise engine_failed(plan, "Spark", exc) from exc
 
     def finest(self, files: Sequence[Path], plan: Plan) -> pa.Table:
         """Phase 1: one row per combination of the dims' finest values, additive measures."""
@@ -121,7 +116,7 @@ class SparkEngine:
         for m in plan.additive:
             spark_type = "bigint" if pa.types.is_integer(m.dtype) else "double"
             out.append(F.col(m.internal).cast(spark_type).alias(m.name))
-        table = self._collect(grouped.where(F.col("__n") > 0).select(*out))
+        table = self._collect(plan, grouped.where(F.col("__n") > 0).select(*out))
         return table.cast(plan.finest_schema)
 
     def distinct(self, files: Sequence[Path], plan: Plan) -> pa.Table:
@@ -152,7 +147,7 @@ class SparkEngine:
             F.count(F.lit(1)).alias("__n"),
             *[F.countDistinct(F.col(m.internal)).alias(m.internal) for m in plan.distinct],
         )
-        return self._collect(grouped.where(F.col("__n") > 0).drop("__n"))
+        return self._collect(plan, grouped.where(F.col("__n") > 0).drop("__n"))
 
     def close(self) -> None:
         """Stop the session if this engine started it."""

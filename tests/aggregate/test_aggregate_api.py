@@ -1,0 +1,48 @@
+"""The public surface of helsestat.aggregate."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import helsestat.aggregate as aggregate_package
+from helsestat.aggregate import DuckDBEngine, Engine, engine_for
+from helsestat.settings import Settings
+
+
+def test_public_names() -> None:
+    assert sorted(aggregate_package.__all__) == [
+        "CubeSpec",
+        "DuckDBEngine",
+        "Engine",
+        "Filter",
+        "Hierarchy",
+        "Level",
+        "Lookup",
+        "Measure",
+        "Plan",
+        "Prefix",
+        "Rollup",
+        "SparkEngine",
+        "Total",
+        "aggregate",
+        "compile_plan",
+        "engine_for",
+        "finest",
+        "merge_finest",
+        "rollup",
+    ]
+
+
+def test_engine_for_settings() -> None:
+    engine = engine_for(Settings(demo_mode=True, threads=3, memory_limit="512MB"))
+    assert isinstance(engine, DuckDBEngine)
+    assert (engine.threads, engine.memory_limit) == (3, "512MB")
+    spark: Engine = engine_for(Settings(demo_mode=True, engine="spark"))
+    assert spark.name == "spark"
+    spark.close()  # never started: constructing an engine does no I/O
+
+
+def test_importing_the_package_does_not_import_pyspark() -> None:
+    code = "import sys, helsestat.aggregate; sys.exit('pyspark' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
