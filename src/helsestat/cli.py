@@ -302,6 +302,16 @@ def demo(
         _serve(settings, host, port)
 
 
+def _register_subcommands() -> None:
+    from helsestat.cli_reference import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+_register_subcommands()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI inside its one error boundary."""
     try:

@@ -46,12 +46,12 @@ def test_validation_errors_name_the_parameter_not_the_value(client: TestClient) 
 def test_openapi_document(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
     assert schema["info"]["title"] == "helsestat"
-    assert set(schema["paths"]) == {
+    assert {
         "/health",
         "/api/v1/releases",
         "/api/v1/tables",
         "/api/v1/tables/{name}",
-    }
+    } <= set(schema["paths"])
     data = schema["paths"]["/api/v1/tables/{name}"]["get"]
     assert {p["name"] for p in data["parameters"]} == {"name", "format", "release"}
     assert "application/vnd.apache.parquet" in data["responses"]["200"]["content"]

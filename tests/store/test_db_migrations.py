@@ -20,11 +20,12 @@ from helsestat.store.database import (
     codes_at,
     create_engine_for,
     downgrade,
+    head_revision,
     load_classification,
     migrate,
     session_factory,
 )
-from helsestat.store.schema import metadata
+from helsestat.store.tables import metadata
 
 
 def _reflected(engine: Engine) -> dict[str, dict[str, Any]]:
@@ -87,7 +88,7 @@ def test_upgrade_head_creates_exactly_the_metadata(engine: Engine) -> None:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, metadata) == []
-        assert context.get_current_revision() == "0001"
+        assert context.get_current_revision() == head_revision()
 
 
 def _kommuner(name: str) -> ClassificationData:
@@ -111,7 +112,7 @@ def test_migrate_is_idempotent_and_keeps_data(database_url: str) -> None:
             assert [c.name for c in codes_at(session, 131, date(2024, 6, 1))] == ["Oslo"]
     finally:
         engine.dispose()
-    assert versions == [("0001",)]
+    assert versions == [(head_revision(),)]
 
 
 def test_downgrade_to_base_drops_everything_and_upgrades_again(engine: Engine) -> None:

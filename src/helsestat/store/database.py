@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic import command
+from alembic.script import ScriptDirectory
 from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy import create_engine, delete, event, insert, or_, select, text
@@ -243,6 +244,20 @@ def _alembic(target: str | Engine, verb: str, revision: str) -> None:
     finally:
         if isinstance(target, str):
             engine.dispose()
+
+
+def head_revision() -> str:
+    """The newest Alembic revision shipped with helsestat.
+
+    >>> head_revision() >= "0001"
+    True
+    """
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.set_main_option("path_separator", "os")
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
 
 
 def migrate(target: str | Engine, revision: str = "head") -> None:

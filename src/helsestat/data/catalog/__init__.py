@@ -1,0 +1,1 @@
+"""The data source catalogue (seed 001); see README.md."""

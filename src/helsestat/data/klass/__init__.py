@@ -1,0 +1,1 @@
+"""KLASS bundles shipped with helsestat (see README.md)."""

@@ -1,0 +1,192 @@
+"""The data source catalogue: the registries helsestat's statistics come from (seed 001,
+``data/catalog/datasources.json``) and every table helsestat publishes — generated from the
+statistics' own definitions (:data:`helsestat.statistics.STATISTICS`), never written twice.
+
+Served as JSON and as DCAT-AP-NO in Turtle and JSON-LD (:mod:`helsestat.reference.dcat`).
+
+>>> cat = load_catalog()
+>>> [s.identifier for s in cat.data_sources][:3]
+['IPLOS', 'KPR', 'KUHR']
+>>> cat.tables[0].identifier, cat.tables[0].source
+('takstbruk/kommune/maned', 'KUHR')
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from helsestat.errors import ReferenceError_
+
+#: Which registry each extract kind comes from (the catalogue identifier).
+SOURCE_OF_KIND = {"claims": "KUHR", "npr": "SOMATIKK", "kpr": "KPR", "iplos": "IPLOS"}
+REQUIRED = ("identifier", "title", "full_title", "owner", "description", "legal_basis", "access")
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """One registry or dataset of the catalogue."""
+
+    identifier: str
+    title: str
+    full_title: str
+    owner: str
+    register: str
+    production_date: date | None
+    description: str
+    legal_basis: str
+    access: str
+    theme: str = "HEAL"
+    production_date_note: str = ""
+    legal_basis_note: str = ""
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    """A table helsestat publishes, described from its statistic's definition."""
+
+    identifier: str
+    title: str
+    statistic: str
+    statistic_title: str
+    description: str
+    source: str | None
+    dimensions: tuple[str, ...]
+    measures: tuple[str, ...]
+    rules_note: str
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The data sources and the published tables."""
+
+    publisher: str
+    contact: str
+    data_sources: tuple[DataSource, ...]
+    tables: tuple[PublishedTable, ...]
+
+    def data_source(self, identifier: str) -> DataSource | None:
+        """The data source with this identifier, if any."""
+        return next((s for s in self.data_sources if s.identifier == identifier), None)
+
+    def to_json(self) -> dict[str, Any]:
+        """The catalogue as plain JSON."""
+
+        def clean(obj: Any) -> Any:
+            d = asdict(obj)
+            return {k: v.isoformat() if isinstance(v, date) else v for k, v in d.items()}
+
+        return {
+            "publisher": self.publisher,
+            "contact": self.contact,
+            "data_sources": [clean(s) for s in self.data_sources],
+            "tables": [
+                clean(t) | {"dimensions": list(t.dimensions), "measures": list(t.measures)}
+                for t in self.tables
+            ],
+        }
+
+
+def parse_data_sources(text: str, source: str) -> tuple[str, str, tuple[DataSource, ...]]:
+    """Publisher, contact and data sources of a catalogue file; ``ReferenceError_`` naming
+    the file, the entry and the field.
+
+    >>> parse_data_sources('{"data_sources": [{"identifier": "X"}]}', "c.json")
+    Traceback (most recent call last):
+    helsestat.errors.ReferenceError_: c.json: data_sources[0] (X), field 'title': missing ...
+    """
+
+    def fail(where: str, problem: str) -> ReferenceError_:
+        return ReferenceError_(
+            "reference.invalid_file",
+            f"{source}: {where}: {problem}",
+            hint=f"each data source needs {', '.join(REQUIRED)}; see data/catalog/README.md",
+        )
+
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise fail(f"line {exc.lineno}", f"not JSON ({exc.msg})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("data_sources"), list):
+        raise fail("data_sources", "missing or not a list")
+    out = []
+    seen: set[str] = set()
+    for i, raw in enumerate(doc["data_sources"]):
+        if not isinstance(raw, dict):
+            raise fail(f"data_sources[{i}]", "not an object")
+        where = f"data_sources[{i}] ({raw.get('identifier', '?')})"
+        for key in REQUIRED:
+            if not isinstance(raw.get(key), str) or not raw[key].strip():
+                raise fail(f"{where}, field {key!r}", "missing")
+        if raw["identifier"] in seen:
+            raise fail(f"{where}, field 'identifier'", "appears twice")
+        seen.add(raw["identifier"])
+        produced = raw.get("production_date")
+        try:
+            day = date.fromisoformat(produced) if produced else None
+        except (TypeError, ValueError):
+            raise fail(f"{where}, field 'production_date'", "not a YYYY-MM-DD date") from None
+        out.append(
+            DataSource(
+                identifier=raw["identifier"],
+                title=raw["title"],
+                full_title=raw["full_title"],
+                owner=raw["owner"],
+                register=str(raw.get("register", "")),
+                production_date=day,
+                description=raw["description"],
+                legal_basis=raw["legal_basis"],
+                access=raw["access"],
+                theme=str(raw.get("theme", "HEAL")),
+                production_date_note=str(raw.get("production_date_note", "")),
+                legal_basis_note=str(raw.get("legal_basis_note", "")),
+            )
+        )
+    return str(doc.get("publisher", "")), str(doc.get("contact", "")), tuple(out)
+
+
+def published_tables() -> tuple[PublishedTable, ...]:
+    """Every table of every statistic, from the statistics' definitions."""
+    from helsestat.statistics import STATISTICS  # statistics build on reference: import late
+
+    return tuple(
+        PublishedTable(
+            identifier=t.name,
+            title=t.title,
+            statistic=s.name,
+            statistic_title=s.title,
+            description=s.description,
+            source=SOURCE_OF_KIND.get(s.source_kind),
+            dimensions=tuple(s.dimensions(t)),
+            measures=tuple(s.measures),
+            rules_note=t.rules_note,
+        )
+        for s in STATISTICS
+        for t in s.tables
+    )
+
+
+@cache
+def load_catalog() -> Catalog:
+    """The shipped catalogue and the published tables."""
+    text = (
+        resources.files("helsestat.data.catalog")
+        .joinpath("datasources.json")
+        .read_text(encoding="utf-8")
+    )
+    publisher, contact, sources = parse_data_sources(text, "datasources.json")
+    return Catalog(publisher, contact, sources, published_tables())
+
+
+__all__ = [
+    "Catalog",
+    "DataSource",
+    "PublishedTable",
+    "load_catalog",
+    "parse_data_sources",
+    "published_tables",
+]

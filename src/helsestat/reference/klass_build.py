@@ -1,0 +1,534 @@
+"""Build the KLASS bundles shipped in ``data/klass/`` from the real reference data in
+``data/refdata`` (see its PROVENANCE.md) and the synthetic stand-ins of
+:mod:`helsestat.reference.klass_synthetic`.
+
+``python -m helsestat.reference.klass_build`` rewrites the bundles; a test checks that the
+shipped files equal this builder's output, so the data and its recipe cannot drift apart.
+
+What is real and what is not:
+
+* 131 kommuner and 104 fylker: 2019, 2020–2023 and 2024– (S1/S2/S4), and the change tables
+  between them (S1/S2 weights). The fylke table 2019→2020 is derived from the kommune table,
+  weighted by population (the 2024 figures of the successors; earlier figures are not in
+  the data).
+* 629/630/632 catchment areas and their correspondences to 131 and 103: SKDE's tables (S5).
+  SKDE names the areas but gives no codes: the codes ``01``… are helsestat's, numbering the
+  areas alphabetically. The 629 version for 2024– is derived by recoding SKDE's 2020–2023
+  kommune codes to 2024 (marked in the version's introduction).
+* 103 bydeler: only the bydeler SKDE's tables name (S5), not SSB's full list.
+* 603 helseforetak: SSB's 2020 list of RHF/HF organisation numbers (S6), not KLASS 603 itself.
+* Swedish län and kommuner (S10) as one helsestat-local classification.
+* Everything in :mod:`helsestat.reference.klass_synthetic`: SYNTHETIC.
+
+>>> bundles = build_bundles()
+>>> sorted(bundles)[:3]
+['klass_103.json', 'klass_104.json', 'klass_131.json']
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+from helsestat.reference.classifications import (
+    LOCAL_ID_BASE,
+    Classification,
+    Code,
+    CorrespondenceTable,
+    Level,
+    MapItem,
+    Registry,
+    Version,
+)
+from helsestat.reference.geography import load_geography
+from helsestat.reference.klass_json import bundle_document
+from helsestat.reference.klass_synthetic import synthetic_classifications
+
+#: The base URL written into the shipped bundles' links (KLASS's own, so a bundle looks like
+#: what SSB's API returns; the API serves them under its own base URL).
+BUNDLE_BASE = "https://data.ssb.no/api/klass/v1"
+
+Y2019, Y2020, Y2024 = date(2019, 1, 1), date(2020, 1, 1), date(2024, 1, 1)
+SE_ID = LOCAL_ID_BASE + 1
+
+
+def _rows(name: str) -> Iterator[dict[str, str]]:
+    with resources.files("helsestat.data.refdata").joinpath(name).open(encoding="utf-8") as fh:
+        yield from csv.DictReader(fh)
+
+
+def vid(classification_id: int, year: int) -> int:
+    """helsestat's id of the version of ``classification_id`` starting in ``year``.
+
+    >>> vid(131, 2024)
+    9013124
+    """
+    return LOCAL_ID_BASE + classification_id * 100 + year % 100
+
+
+def _klass_name(row: dict[str, str], klass_key: str, other_key: str) -> str:
+    # S4 has encoding damage ('?' for some Sami letters): then S1's name is used.
+    name = row.get(klass_key, "")
+    return row[other_key] if not name or "?" in name else name
+
+
+# -- geography -------------------------------------------------------------------------------
+
+
+def _kommuner() -> tuple[Classification, list[CorrespondenceTable]]:
+    lv = (Level(1, "Kommune"),)
+    v19 = Version(
+        vid(131, 2019),
+        "Kommuneinndeling 2019",
+        Y2019,
+        Y2020,
+        lv,
+        tuple(Code(r["kommunenr"], r["navn"]) for r in _rows("no_kommuner_2019.csv")),
+    )
+    v20 = Version(
+        vid(131, 2020),
+        "Kommuneinndeling 2020-2023",
+        Y2020,
+        Y2024,
+        lv,
+        tuple(Code(r["kommunenr"], r["navn"]) for r in _rows("no_kommuner_2020_2023.csv")),
+    )
+    v24 = Version(
+        vid(131, 2024),
+        "Kommuneinndeling 2024",
+        Y2024,
+        None,
+        lv,
+        tuple(
+            Code(r["kommunenr"], _klass_name(r, "navn_klass_noapi", "navn"))
+            for r in _rows("no_kommuner_2024.csv")
+        ),
+    )
+    t1 = CorrespondenceTable(
+        vid(131, 2020) + 1_000_000,
+        "Endringer i kommuneinndelingen 2019-2020",
+        v19.id,
+        v20.id,
+        tuple(
+            MapItem(r["kommunenr_2019"], r["kommunenr_2020"], float(r["weighting"]))
+            for r in _rows("no_kommune_2019_til_2020.csv")
+        ),
+        "Kommunereformen 2020 (S2: fhidata norway_municip_merging_b2020).",
+    )
+    t2 = CorrespondenceTable(
+        vid(131, 2024) + 1_000_000,
+        "Endringer i kommuneinndelingen 2020-2024",
+        v20.id,
+        v24.id,
+        tuple(
+            MapItem(r["kommunenr_2020_2023"], r["kommunenr_2024"], float(r["weighting"]))
+            for r in _rows("no_kommune_2020_2023_til_2024.csv")
+        ),
+        "Regionreformen reversert 2024 (S1: csdata). The 1507 split uses csdata's 0.5/0.5, "
+        "which is not a population share.",
+    )
+    cls = Classification(
+        131,
+        "Standard for kommuneinndeling",
+        (v19, v20, v24),
+        description="Kommuner i Norge. Versjonene 2019, 2020-2023 og 2024- med endringstabeller "
+        "mellom dem (kilder: niphr/csdata, folkehelseinstituttet/fhidata, Riksrevisjonen/noAPI).",
+        owning_section="Reference data (real; see data/refdata/PROVENANCE.md)",
+        statistical_units=("Kommuner",),
+        source="real: S1 csdata, S2 fhidata, S4 noAPI (KLASS names where undamaged)",
+    )
+    return cls, [t1, t2]
+
+
+def _fylker() -> tuple[Classification, list[CorrespondenceTable]]:
+    lv = (Level(1, "Fylke"),)
+    v19 = Version(
+        vid(104, 2019),
+        "Fylkesinndeling 2019",
+        Y2019,
+        Y2020,
+        lv,
+        tuple(Code(r["fylkenr"], r["fylkenavn"]) for r in _rows("no_fylker_2019.csv")),
+    )
+    v20 = Version(
+        vid(104, 2020),
+        "Fylkesinndeling 2020-2023",
+        Y2020,
+        Y2024,
+        lv,
+        tuple(Code(r["fylkenr"], r["fylkenavn"]) for r in _rows("no_fylker_2020_2023.csv")),
+    )
+    v24 = Version(
+        vid(104, 2024),
+        "Fylkesinndeling 2024",
+        Y2024,
+        None,
+        lv,
+        tuple(
+            Code(r["fylkenr"], _klass_name(r, "navn_klass_noapi", "navn"))
+            for r in _rows("no_fylker_2024.csv")
+        ),
+    )
+    # 2019 → 2020, derived: each 2019 kommune's population goes to its successors' fylker.
+    geo = load_geography()
+    fylke19 = {r["kommunenr"]: r["fylkenr"] for r in _rows("no_kommuner_2019.csv")}
+    fylke20 = {r["kommunenr"]: r["fylkenr"] for r in _rows("no_kommuner_2020_2023.csv")}
+    flows: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for r in _rows("no_kommune_2019_til_2020.csv"):
+        pop = max(geo.population_estimate(r["kommunenr_2019"], 2019), 1)
+        flows[fylke19[r["kommunenr_2019"]]][fylke20[r["kommunenr_2020"]]] += pop * float(
+            r["weighting"]
+        )
+    maps19 = []
+    for old in sorted(flows):
+        total = sum(flows[old].values())
+        for new in sorted(flows[old]):
+            maps19.append(MapItem(old, new, round(flows[old][new] / total, 6)))
+    maps19 = _normalise(maps19)
+    t1 = CorrespondenceTable(
+        vid(104, 2020) + 1_000_000,
+        "Endringer i fylkesinndelingen 2019-2020",
+        v19.id,
+        v20.id,
+        tuple(maps19),
+        "Derived by helsestat from the kommune change table 2019-2020; split weights are "
+        "population shares estimated from the successors' 2024 population.",
+    )
+    t2 = CorrespondenceTable(
+        vid(104, 2024) + 1_000_000,
+        "Endringer i fylkesinndelingen 2020-2024",
+        v20.id,
+        v24.id,
+        tuple(
+            MapItem(r["fylkenr_2020_2023"], r["fylkenr_2024"], float(r["weighting"]))
+            for r in _rows("no_fylke_2020_2023_til_2024.csv")
+        ),
+        "S1 csdata; split weights are population based.",
+    )
+    cls = Classification(
+        104,
+        "Standard for fylkesinndeling",
+        (v19, v20, v24),
+        description="Fylker i Norge. Versjonene 2019, 2020-2023 og 2024- med endringstabeller.",
+        owning_section="Reference data (real; see data/refdata/PROVENANCE.md)",
+        statistical_units=("Fylker",),
+        source="real: S1 csdata, S2 fhidata, S4 noAPI; the 2019-2020 change table is derived",
+    )
+    return cls, [t1, t2]
+
+
+def _normalise(maps: list[MapItem]) -> list[MapItem]:
+    """Make rounded shares of each source add up to exactly 1 (the last one takes the rest)."""
+    by_source: dict[str, list[MapItem]] = defaultdict(list)
+    for m in maps:
+        by_source[m.source_code].append(m)
+    out = []
+    for items in by_source.values():
+        rest = round(1.0 - sum(m.weight for m in items[:-1]), 6)
+        out.extend([*items[:-1], MapItem(items[-1].source_code, items[-1].target_code, rest)])
+    return out
+
+
+def _sweden() -> Classification:
+    lan = [
+        Code(r["lanskod"], r["lan_namn"], 1, short_name=r["lan_namn_kort"])
+        for r in _rows("se_lan.csv")
+    ]
+    kommuner = [
+        Code(r["kommunkod"], r["kommun_namn"], 2, r["lanskod"], short_name=r["kommun_namn_kort"])
+        for r in _rows("se_kommuner.csv")
+    ]
+    version = Version(
+        vid(SE_ID - LOCAL_ID_BASE, 2020),
+        "Län och kommuner",
+        Y2020,
+        None,
+        (Level(1, "Län"), Level(2, "Kommun")),
+        tuple(lan + kommuner),
+        "SCB's codes as published by sjbrg/swedish-geodata (S10, CC0). The source gives no "
+        "validity dates: the version is marked valid from 2020.",
+    )
+    return Classification(
+        SE_ID,
+        "Sveriges län och kommuner",
+        (version,),
+        description="Swedish counties (län) and municipalities (kommuner), SCB codes.",
+        owning_section="Reference data (real; see data/refdata/PROVENANCE.md)",
+        statistical_units=("Län", "Kommuner"),
+        source="real: S10 sjbrg/swedish-geodata (checked against S11)",
+    )
+
+
+# -- catchment areas -------------------------------------------------------------------------
+
+_AREAS = {
+    629: (
+        "Kodeliste for opptaksområder i spesialisthelsetjenesten (somatikk)",
+        "no_opptaksomrader_skde_somatikk_koder2020.csv",
+        2020,
+    ),
+    630: (
+        "Kodeliste for opptaksområder i spesialisthelsetjenesten (psykisk helsevern)",
+        "no_opptaksomrader_skde_voksenpsykiatri_koder2024.csv",
+        2024,
+    ),
+    632: (
+        "Kodeliste for opptaksområder i spesialisthelsetjenesten (DPS)",
+        "no_dps_omrader_skde_koder2024.csv",
+        2024,
+    ),
+}
+#: KLASS's ids of the correspondences to 131 and 103 (seed 000 / S7), per classification.
+_CORR_IDS = {629: (1026, 2519), 630: (1046, 2520), 631: (1048, 2521), 632: (1098, 2522)}
+
+
+def _bydeler() -> Classification:
+    names: dict[str, str] = {}
+    for _, file, _ in _AREAS.values():
+        for r in _rows(file):
+            if r["nivaa"] == "bydel":
+                names.setdefault(r["kode"], r["navn"])
+    version = Version(
+        vid(103, 2020),
+        "Bydelsinndeling (bydeler i SKDEs opptaksområder)",
+        Y2020,
+        None,
+        (Level(1, "Bydel"),),
+        tuple(Code(c, n) for c, n in sorted(names.items())),
+        "Only the bydeler named in SKDE's catchment-area tables (S5), not SSB's full list.",
+    )
+    return Classification(
+        103,
+        "Standard for bydelsinndeling",
+        (version,),
+        description="Bydeler i Oslo, Bergen, Stavanger og Trondheim (utvalg).",
+        owning_section="Reference data (real, partial; see data/refdata/PROVENANCE.md)",
+        statistical_units=("Bydeler",),
+        source="real, partial: the bydeler of S5 (SKDE)",
+    )
+
+
+def _area_rows(file: str) -> tuple[list[str], dict[str, list[tuple[str, str]]]]:
+    areas: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for r in _rows(file):
+        pair = (r["kode"], r["nivaa"])
+        if pair not in areas[r["opptaksomrade"]]:  # S5 lists 1580 twice (source error)
+            areas[r["opptaksomrade"]].append(pair)
+    return sorted(areas), areas
+
+
+def _area_codes(names: list[str]) -> dict[str, Code]:
+    out = {}
+    for i, name in enumerate(names, start=1):
+        adjusted = name.endswith("*")
+        out[name] = Code(
+            f"{i:02d}",
+            name.rstrip(" *"),
+            notes="SKDE-adjusted relative to KLASS 632 (2025)" if adjusted else "",
+        )
+    return out
+
+
+def _recode_2024(code: str) -> list[str]:
+    return [
+        r["kommunenr_2024"]
+        for r in _rows("no_kommune_2020_2023_til_2024.csv")
+        if r["kommunenr_2020_2023"] == code
+    ]
+
+
+def _catchment(cid: int) -> tuple[Classification, list[CorrespondenceTable]]:
+    name, file, year = _AREAS[cid]
+    names, areas = _area_rows(file)
+    codes = _area_codes(names)
+    lv = (Level(1, "Opptaksområde"),)
+    versions = [
+        Version(
+            vid(cid, year),
+            f"Opptaksområder {year}" + ("-2023" if year == 2020 else ""),
+            date(year, 1, 1),
+            Y2024 if year == 2020 else None,
+            lv,
+            tuple(codes.values()),
+            f"SKDE's catchment areas (S5), {file}; area codes assigned by helsestat.",
+        )
+    ]
+    tables = []
+    to_131, to_103 = _CORR_IDS[cid]
+
+    def pairs(version: Version, recode: bool) -> tuple[list[MapItem], list[MapItem]]:
+        kom: list[MapItem] = []
+        byd: list[MapItem] = []
+        for area in names:
+            for code, level in areas[area]:
+                if level == "bydel":
+                    byd.append(MapItem(codes[area].code, code))
+                else:
+                    for k in _recode_2024(code) if recode else [code]:
+                        item = MapItem(codes[area].code, k)
+                        if item not in kom:
+                            kom.append(item)
+        return kom, byd
+
+    if year == 2020:
+        versions.append(
+            Version(
+                vid(cid, 2024),
+                "Opptaksområder 2024",
+                Y2024,
+                None,
+                lv,
+                tuple(codes.values()),
+                "Derived by helsestat: SKDE's 2020-2023 table (S5) with its kommune codes "
+                "recoded to 2024 (S1 change table).",
+            )
+        )
+    for v in versions:
+        recode = year == 2020 and v.valid_from == Y2024
+        kom, byd = pairs(v, recode)
+        latest = v.valid_to is None
+        kyear = 2024 if v.valid_from >= Y2024 else 2020
+        tables.append(
+            CorrespondenceTable(
+                to_131 if latest else vid(cid, kyear) + 2_000_000,
+                f"Korrespondansetabell mellom KLASS {cid} og KLASS 131 ({v.name})",
+                v.id,
+                vid(131, kyear),
+                tuple(kom),
+            )
+        )
+        tables.append(
+            CorrespondenceTable(
+                to_103 if latest else vid(cid, kyear) + 3_000_000,
+                f"Korrespondansetabell mellom KLASS {cid} og KLASS 103 ({v.name})",
+                v.id,
+                vid(103, 2020),
+                tuple(byd),
+            )
+        )
+    cls = Classification(
+        cid,
+        name,
+        tuple(versions),
+        description=f"{name}: SKDE's catchment areas with the kommuner and bydeler they cover.",
+        classification_type="Kodeliste",
+        owning_section="Reference data (real; see data/refdata/PROVENANCE.md)",
+        statistical_units=("Opptaksområder",),
+        source="real: S5 SKDE (mong/mongts); area codes assigned by helsestat",
+    )
+    return cls, tables
+
+
+def _rusbehandling() -> tuple[Classification, list[CorrespondenceTable]]:
+    """631 (rusbehandling) is not in the reference data: a SYNTHETIC stand-in that reuses the
+    adult-psychiatry areas (630)."""
+    cls, tables = _catchment(630)
+    v = cls.versions[0]
+    version = Version(
+        vid(631, 2024),
+        "Opptaksområder 2024 (SYNTHETIC)",
+        v.valid_from,
+        None,
+        v.levels,
+        v.codes,
+        "SYNTHETIC stand-in: the areas of 630 reused.",
+    )
+    to_131, to_103 = _CORR_IDS[631]
+    out = [
+        CorrespondenceTable(
+            to_131 if t.target_version == vid(131, 2024) else to_103,
+            t.name.replace("KLASS 630", "KLASS 631"),
+            version.id,
+            t.target_version,
+            t.maps,
+            "SYNTHETIC: copied from 630.",
+        )
+        for t in tables
+    ]
+    return (
+        Classification(
+            631,
+            "Kodeliste for opptaksområder i spesialisthelsetjenesten (rusbehandling)",
+            (version,),
+            description="SYNTHETIC stand-in: the adult-psychiatry areas of 630.",
+            classification_type="Kodeliste",
+            owning_section="SYNTHETIC stand-in",
+            statistical_units=("Opptaksområder",),
+            synthetic=True,
+            source="SYNTHETIC: copy of 630 (no public copy of KLASS 631 was found)",
+        ),
+        out,
+    )
+
+
+def _helseforetak() -> Classification:
+    rows = list(_rows("no_helseforetak_orgnr_ssb_kostra2020.csv"))
+    version = Version(
+        vid(603, 2020),
+        "Helseforetak (SSB-liste 2020)",
+        Y2020,
+        None,
+        (Level(1, "Foretak"),),
+        tuple(Code(r["orgnr"], r["navn_kilde"], notes=r["type_etter_navn"]) for r in rows),
+        "SSB's list of RHF/HF organisation numbers as of July 2020 (S6); names as of 2020.",
+    )
+    return Classification(
+        603,
+        "Standard for offentlige helseforetak",
+        (version,),
+        description="Regionale helseforetak og helseforetak med organisasjonsnummer.",
+        owning_section="Reference data (real; not the KLASS 603 export itself)",
+        statistical_units=("Foretak",),
+        source="real: S6 statisticsnorway/kostra-kontrollprogram (2020 list)",
+    )
+
+
+def registry() -> Registry:
+    """Every shipped classification and correspondence, built from the sources."""
+    classifications: list[Classification] = []
+    tables: list[CorrespondenceTable] = []
+    for build in (_kommuner, _fylker, _rusbehandling):
+        c, t = build()
+        classifications.append(c)
+        tables += t
+    for cid in _AREAS:
+        c, t = _catchment(cid)
+        classifications.append(c)
+        tables += t
+    classifications += [_bydeler(), _helseforetak(), _sweden()]
+    synth, synth_tables = synthetic_classifications()
+    return Registry.of(classifications + synth, tables + synth_tables)
+
+
+def build_bundles() -> dict[str, str]:
+    """File name → JSON text of every shipped bundle."""
+    reg = registry()
+    return {
+        f"klass_{cid}.json": json.dumps(
+            bundle_document(reg, cid, BUNDLE_BASE), ensure_ascii=False, indent=1
+        )
+        + "\n"
+        for cid in sorted(reg.classifications)
+    }
+
+
+def write_bundles(directory: Path) -> list[Path]:
+    """Write the bundles into ``directory`` (the package's ``data/klass``)."""
+    written = []
+    for name, text in build_bundles().items():
+        path = directory / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":  # pragma: no cover - maintenance entry point
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parents[1] / "data/klass"
+    for p in write_bundles(target):
+        print(p)

@@ -1,0 +1,217 @@
+"""Preflight for a statistics year: every code list and correspondence a production run
+depends on must be valid for the whole year before the run starts (seed 000: "Før noen av
+produksjonsløpene kan kjøres må alle kodelistene … være oppdatert for statistikkåret").
+
+:data:`DEPENDENCIES` names what each production run uses: the published statistics
+(:data:`helsestat.statistics.STATISTICS`) and SSB's specialist-health run of seed 000. A
+classification passes when its versions cover 1 January to 31 December; a correspondence when
+tables between versions of the two classifications cover the year; a tariff list when its
+rows' validity covers it.
+
+>>> report = preflight(2025)
+>>> report.ok, len(report.failures)
+(True, 0)
+>>> [c.subject for c in preflight(2019).failures][0]
+'KLASS 603 Standard for offentlige helseforetak'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from helsestat.errors import NotFoundError, ReferenceError_
+from helsestat.reference.classifications import Registry, span_text
+from helsestat.reference.klass_data import load_registry
+from helsestat.reference.tariff_lists import TariffLists, load_tariff_lists
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What one production run depends on."""
+
+    classifications: tuple[int, ...] = ()
+    correspondences: tuple[tuple[int, int], ...] = ()
+    tariff_lists: tuple[str, ...] = ()
+
+
+SPESHELSE = "speshelse"
+#: Dependencies per production run. ``speshelse`` is SSB's specialist-health production
+#: (seed 000), whose code lists helsestat keeps even before it publishes that statistic.
+DEPENDENCIES: dict[str, Needs] = {
+    "takstbruk": Needs(classifications=(131, 104), tariff_lists=("takstkoder",)),
+    SPESHELSE: Needs(
+        classifications=(603, 604, 605, 610, 602, 606, 612, 628, 639, 608, 609, 629, 630, 631, 632),
+        correspondences=(
+            (610, 6),
+            (612, 610),
+            (628, 7),
+            (639, 207),
+            (629, 131),
+            (630, 131),
+            (631, 131),
+            (632, 131),
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One code list or correspondence checked for the year."""
+
+    run: str
+    kind: str  # classification, correspondence, tariff list, declaration
+    subject: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class PreflightReport:
+    """Every check of a year; ``ok`` when none failed."""
+
+    year: int
+    checks: tuple[Check, ...]
+
+    @property
+    def failures(self) -> list[Check]:
+        """The checks that failed."""
+        return [c for c in self.checks if not c.ok]
+
+    @property
+    def ok(self) -> bool:
+        """True when every code list and correspondence is valid for the year."""
+        return not self.failures
+
+    def raise_for_failures(self) -> None:
+        """``ReferenceError_`` naming every failed check (the CLI shows it as the error)."""
+        if self.ok:
+            return
+        lines = "; ".join(f"{c.subject}: {c.detail}" for c in self.failures)
+        raise ReferenceError_(
+            "reference.preflight_failed",
+            f"preflight {self.year}: {len(self.failures)} of {len(self.checks)} code lists "
+            f"and correspondences are not valid for the year: {lines}",
+            hint="load versions that cover the year (helsestat reference load), or update "
+            "the code lists in KLASS before the production run",
+        )
+
+
+def _year(year: int) -> tuple[date, date]:
+    return date(year, 1, 1), date(year + 1, 1, 1)
+
+
+def _gaps(spans: list[tuple[date, date | None]], start: date, end: date) -> list[str]:
+    """The parts of ``[start, end)`` no span covers, as text (ends exclusive)."""
+    gaps, at = [], start
+    for lo, hi in sorted(spans, key=lambda s: s[0]):
+        if at >= end:
+            break
+        if lo > at:
+            gaps.append(f"from {at} until {min(lo, end)}")
+        at = end if hi is None else max(at, hi)
+    if at < end:
+        gaps.append(f"from {at} until {end}")
+    return gaps
+
+
+def _classification(reg: Registry, run: str, cid: int, year: int) -> Check:
+    start, end = _year(year)
+    cls = reg.classifications.get(cid)
+    if cls is None:
+        return Check(run, "classification", f"KLASS {cid}", False, "not in the registry")
+    subject = f"KLASS {cid} {cls.name}"
+    spans = [(v.valid_from, v.valid_to) for v in cls.versions if v.overlaps(start, end)]
+    if not spans:
+        have = "; ".join(span_text(v.valid_from, v.valid_to) for v in cls.versions) or "none"
+        return Check(
+            run, "classification", subject, False, f"no version valid in {year} (versions: {have})"
+        )
+    gaps = _gaps(spans, start, end)
+    if gaps:
+        return Check(run, "classification", subject, False, f"no version valid {', '.join(gaps)}")
+    names = ", ".join(v.name for v in cls.versions if v.overlaps(start, end))
+    flag = " (SYNTHETIC stand-in)" if cls.synthetic else ""
+    return Check(run, "classification", subject, True, f"valid: {names}{flag}")
+
+
+def _correspondence(reg: Registry, run: str, src: int, dst: int, year: int) -> Check:
+    start, end = _year(year)
+    subject = f"correspondence KLASS {src} → {dst}"
+    try:
+        items = reg.corresponds(src, dst, start, end)
+    except (NotFoundError, ReferenceError_) as exc:
+        return Check(run, "correspondence", subject, False, exc.message)
+    ids = sorted(
+        {
+            t.id
+            for t, sv, tv, _ in reg.tables_between(src, dst)
+            if sv.overlaps(start, end) and tv.overlaps(start, end)
+        }
+    )
+    return Check(
+        run,
+        "correspondence",
+        subject,
+        True,
+        f"tables {', '.join(map(str, ids))}: {len(items)} pairs",
+    )
+
+
+def _tariff(lists: TariffLists, run: str, name: str, year: int) -> Check:
+    start, end = _year(year)
+    spans = []
+    for fra, til in lists.valid_span(name):
+        hi = date.fromisoformat(til).toordinal() + 1 if til else None
+        spans.append((date.fromisoformat(fra), date.fromordinal(hi) if hi else None))
+    gaps = _gaps(spans, start, end)
+    subject = f"tariff list {name}"
+    if gaps:
+        return Check(run, "tariff list", subject, False, f"no rows valid {', '.join(gaps)}")
+    return Check(run, "tariff list", subject, True, "rows valid all year (SYNTHETIC amounts)")
+
+
+def preflight(
+    year: int,
+    *,
+    runs: tuple[str, ...] | None = None,
+    registry: Registry | None = None,
+    tariffs: TariffLists | None = None,
+) -> PreflightReport:
+    """Check every dependency of the production runs (all, or ``runs``) for ``year``."""
+    from helsestat.statistics import STATISTICS  # statistics build on reference: import late
+
+    reg = registry or load_registry()
+    lists = tariffs or load_tariff_lists()
+    names = [s.name for s in STATISTICS] + [SPESHELSE]
+    if runs:
+        unknown = [r for r in runs if r not in names]
+        if unknown:
+            raise ReferenceError_(
+                "reference.unknown_code",
+                f"no production run named {', '.join(unknown)}",
+                hint=f"runs: {', '.join(names)}",
+            )
+        names = list(runs)
+    checks: list[Check] = []
+    for run in names:
+        needs = DEPENDENCIES.get(run)
+        if needs is None:
+            checks.append(
+                Check(
+                    run,
+                    "declaration",
+                    run,
+                    True,
+                    "declares no code lists (add it to preflight.DEPENDENCIES)",
+                )
+            )
+            continue
+        checks += [_classification(reg, run, c, year) for c in needs.classifications]
+        checks += [_correspondence(reg, run, s, d, year) for s, d in needs.correspondences]
+        checks += [_tariff(lists, run, t, year) for t in needs.tariff_lists]
+    return PreflightReport(year, tuple(checks))
+
+
+__all__ = ["DEPENDENCIES", "Check", "Needs", "PreflightReport", "preflight"]
