@@ -265,9 +265,44 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     host = host or settings.host
     port = port or settings.port
     console.print(f"serving the API and dashboard on http://{host}:{port} (Ctrl+C stops)")
-    uvicorn.run(
-        create_app(settings), host=host, port=port, log_level=settings.log_level.lower(), workers=1
+    log_level = settings.log_level.lower()
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+        return
+    _serve_workers(settings, host, port, log_level)
+
+
+def _serve_workers(settings: Settings, host: str, port: int, log_level: str) -> None:
+    """Several worker processes sharing one listening socket. The socket is made here with
+    IPPROTO_TCP so that asyncio sets TCP_NODELAY on its connections (uvicorn's own
+    ``--workers`` socket has protocol 0, and keep-alive responses then wait for Nagle's
+    algorithm, about 40 ms each). Workers read the same settings from the environment."""
+    import os
+    import socket
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if value is not None:
+            secret = getattr(value, "get_secret_value", None)
+            os.environ[f"HELSESTAT_{name.upper()}"] = str(secret() if secret else value)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    config = uvicorn.Config(
+        "helsestat.api:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=settings.workers,
+        log_level=log_level,
     )
+    Multiprocess(config, sockets=[sock]).run()
 
 
 @cli.command()

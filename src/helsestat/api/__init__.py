@@ -25,8 +25,13 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 
 from helsestat.api.problems import install_problem_handlers
+from helsestat.api.routers import catalog as catalog_router
 from helsestat.api.routers import health, tables
-from helsestat.settings import Settings
+from helsestat.api.routers import klass as klass_router
+from helsestat.api.routers import tariffs as tariffs_router
+from helsestat.api.routers import units as units_router
+from helsestat.api.takstbruk import install_takstbruk
+from helsestat.settings import Settings, load_settings
 from helsestat.store.lake import Lake
 
 
@@ -47,7 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
     """
     # The dashboard builds on this package (deps, queries, links), so it is imported here
     # rather than at the top: importing helsestat.web or helsestat.api first both work.
-    from helsestat.web import install_dashboard
+    from helsestat.web import install_dashboard, reference_pages
 
     app = FastAPI(
         title="helsestat",
@@ -63,8 +68,20 @@ def create_app(settings: Settings) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(tables.router)
+    app.include_router(klass_router.router)
+    app.include_router(tariffs_router.router)
+    app.include_router(catalog_router.router)
+    install_takstbruk(app)
+    units_router.install(app)
     install_dashboard(app)
+    app.include_router(reference_pages.router)
     return app
 
 
-__all__ = ["create_app"]
+def create_app_from_env() -> FastAPI:
+    """The app with settings read from the environment: the factory for servers that start
+    several worker processes (``uvicorn --factory helsestat.api:create_app_from_env``)."""
+    return create_app(load_settings())
+
+
+__all__ = ["create_app", "create_app_from_env"]

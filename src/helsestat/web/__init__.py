@@ -19,7 +19,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from helsestat.web import apidocs, assets, pages
+from helsestat.web import apidocs, assets, pages, takstbruk
 from helsestat.web.render import make_environment
 
 
@@ -29,6 +29,7 @@ def install_dashboard(app: FastAPI) -> None:
     app.state.templates = make_environment(app.state.settings)
     app.include_router(assets.router)  # before the /static mount, which would shadow it
     app.include_router(pages.router)
+    app.include_router(takstbruk.router)
     app.include_router(apidocs.router)
     app.mount("/static", StaticFiles(packages=[("helsestat.web", "static")]), name="static")
 
