@@ -6,6 +6,7 @@ are out of date, so a new command or setting cannot go undocumented.)
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -33,7 +34,11 @@ def cli_reference() -> str:
         cmd = cli.get_command(ctx, name)
         assert cmd is not None
         sub = click.Context(
-            cmd, info_name=f"helsestat {name}", parent=ctx, terminal_width=100, max_content_width=100
+            cmd,
+            info_name=f"helsestat {name}",
+            parent=ctx,
+            terminal_width=100,
+            max_content_width=100,
         )
         lines += [f"## helsestat {name}", "", "```text", cmd.get_help(sub), "```", ""]
     return "\n".join(lines)
@@ -65,10 +70,61 @@ def settings_reference() -> str:
     return "\n".join(lines) + "\n"
 
 
+_CODE = re.compile(r'\b([A-Z][A-Za-z]*(?:Error_?|Denied))\(\s*"([a-z0-9_]+\.[a-z0-9_.]+)"')
+_STATUS = {
+    "SettingsError": 500,
+    "InputError": 400,
+    "ExtractError": 422,
+    "QueryError": 400,
+    "ReferenceError_": 400,
+    "NotFoundError": 404,
+    "PermissionDenied": 403,
+    "ConflictError": 409,
+    "StoreError": 500,
+    "EngineError": 500,
+    "ProtectionError": 500,
+    "HelsestatError": 500,
+}
+
+
+def error_codes() -> dict[str, tuple[str, list[str]]]:
+    """Every stable error code raised in src/, with its error class and the modules."""
+    src = DOCS.parent / "src" / "helsestat"
+    found: dict[str, tuple[str, list[str]]] = {}
+    for path in sorted(src.rglob("*.py")):
+        module = ".".join(path.relative_to(src.parent).with_suffix("").parts)
+        for cls, code in _CODE.findall(path.read_text(encoding="utf-8")):
+            if cls not in _STATUS or code == "x.y":
+                continue
+            kind, modules = found.setdefault(code, (cls, []))
+            if module not in modules:
+                modules.append(module)
+    return dict(sorted(found.items()))
+
+
+def error_reference() -> str:
+    lines = [
+        "# Error codes",
+        "",
+        "Generated from the source by `scripts/gen_reference.py`; do not edit by hand. "
+        "The error tree, the API's problem+json shape and the CLI's output are explained "
+        "in [errors](errors.md). The status is the class's default; a few errors set "
+        "their own (e.g. 401, 406, 412, 428).",
+        "",
+        "| code | class | status | raised in |",
+        "|---|---|---:|---|",
+    ]
+    for code, (cls, modules) in error_codes().items():
+        where = ", ".join(f"`{m}`" for m in modules)
+        lines.append(f"| `{code}` | {cls} | {_STATUS[cls]} | {where} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     (DOCS / "cli.md").write_text(cli_reference(), encoding="utf-8")
     (DOCS / "settings.md").write_text(settings_reference(), encoding="utf-8")
-    sys.stdout.write("wrote docs/cli.md and docs/settings.md\n")
+    (DOCS / "error-codes.md").write_text(error_reference(), encoding="utf-8")
+    sys.stdout.write("wrote docs/cli.md, docs/settings.md and docs/error-codes.md\n")
 
 
 if __name__ == "__main__":

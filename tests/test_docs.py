@@ -22,6 +22,24 @@ def test_settings_reference_is_current() -> None:
     ](), "run: .venv/bin/python scripts/gen_reference.py"
 
 
+def test_error_code_reference_is_current() -> None:
+    assert (ROOT / "docs" / "error-codes.md").read_text(encoding="utf-8") == GEN[
+        "error_reference"
+    ](), "run: .venv/bin/python scripts/gen_reference.py"
+
+
+def test_every_error_code_is_found_by_the_generator() -> None:
+    codes = GEN["error_codes"]()
+    for code in (
+        "ingest.missing_column",
+        "query.period_too_long",
+        "settings.invalid",
+        "store.release_exists",
+        "release.not_found",
+    ):
+        assert code in codes, code
+
+
 def test_every_command_is_documented() -> None:
     from helsestat.cli import cli
 
