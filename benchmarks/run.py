@@ -59,7 +59,8 @@ def pandas_build(files: list[Path]) -> None:
     for geo in (["kommunenr"], ["fylke"], []):
         for period in ("maaned", "aar"):
             df.groupby([*geo, period, *rest], observed=True).agg(
-                antall_linjer=("antall", "size"), **{k: (k, v) for k, v in sums.items()})
+                antall_linjer=("antall", "size"), **{k: (k, v) for k, v in sums.items()}
+            )
 
 
 def bench_build(rows: int, repeat: int, tmp: Path) -> list[tuple[str, float]]:
@@ -67,13 +68,24 @@ def bench_build(rows: int, repeat: int, tmp: Path) -> list[tuple[str, float]]:
     spec = takstbruk(distinct=False)
     results = []
     with DuckDBEngine(threads=2, memory_limit="2GB") as engine:
-        results.append(("helsestat aggregate (DuckDB, two phases)",
-                        median_seconds(lambda: aggregate(files, spec, engine), repeat)))
+        results.append(
+            (
+                "helsestat aggregate (DuckDB, two phases)",
+                median_seconds(lambda: aggregate(files, spec, engine), repeat),
+            )
+        )
     con = duckdb.connect()
     con.execute("SET threads = 2")
     sql = naive_sql(files, distinct=False)
-    results.append(("plain DuckDB SQL (GROUPING SETS)", median_seconds(lambda: con.execute(sql).to_arrow_table(), repeat)))
-    results.append(("pandas groupby", median_seconds(lambda: pandas_build(files), max(1, repeat - 1))))
+    results.append(
+        (
+            "plain DuckDB SQL (GROUPING SETS)",
+            median_seconds(lambda: con.execute(sql).to_arrow_table(), repeat),
+        )
+    )
+    results.append(
+        ("pandas groupby", median_seconds(lambda: pandas_build(files), max(1, repeat - 1)))
+    )
     return results
 
 
@@ -90,8 +102,11 @@ def bench_stages(rows: int, tmp: Path) -> list[tuple[str, float]]:
         start = time.perf_counter()
         build(lake, engine, mode="compat", threshold=5)
         build_s = time.perf_counter() - start
-    return [("synthetic claims → CSV", synth_s), ("ingest (read, validate, pseudonymise, store)", ingest_s),
-            ("build (aggregate, protect, release)", build_s)]
+    return [
+        ("synthetic claims → CSV", synth_s),
+        ("ingest (read, validate, pseudonymise, store)", ingest_s),
+        ("build (aggregate, protect, release)", build_s),
+    ]
 
 
 def main() -> None:
@@ -107,28 +122,49 @@ def main() -> None:
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
     base = build_results[1][1]
     lines = [
-        "# Benchmarks", "",
+        "# Benchmarks",
+        "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}, DuckDB {duckdb.__version__}. "
         "The machine is shared and noisy: compare ratios within one run; each figure is a median.",
-        "", "Reproduce with:", "", "```sh",
+        "",
+        "Reproduce with:",
+        "",
+        "```sh",
         f"make bench   # = .venv/bin/python -m benchmarks.run --rows {args.rows} "
-        f"--stage-rows {args.stage_rows} --repeat {args.repeat}", "```", "",
-        f"## Build: six takstbruk-shaped tables from {args.rows:,} synthetic claim lines", "",
+        f"--stage-rows {args.stage_rows} --repeat {args.repeat}",
+        "```",
+        "",
+        f"## Build: six takstbruk-shaped tables from {args.rows:,} synthetic claim lines",
+        "",
         "Input: one Parquet file per month in the lake layout (numpy-generated, Zipf-skewed "
-        "kommuner and takster; `benchmarks/bench_aggregate.py`). Same data, same process.", "",
-        "| engine | median seconds | million lines/s | vs plain DuckDB |", "|---|---:|---:|---:|",
+        "kommuner and takster; `benchmarks/bench_aggregate.py`). Same data, same process.",
+        "",
+        "| engine | median seconds | million lines/s | vs plain DuckDB |",
+        "|---|---:|---:|---:|",
     ]
     for label, seconds in build_results:
-        lines.append(f"| {label} | {seconds:.2f} | {args.rows / seconds / 1e6:.1f} | {base / seconds:.2f}× |")
-    lines += ["", f"Peak resident memory of the whole benchmark process: {peak_gb:.1f} GB.", "",
-              f"## Pipeline stages on the real path, {args.stage_rows:,} synthetic claim lines", "",
-              "| stage | seconds | thousand lines/s |", "|---|---:|---:|"]
+        lines.append(
+            f"| {label} | {seconds:.2f} | {args.rows / seconds / 1e6:.1f} | {base / seconds:.2f}× |"
+        )
+    lines += [
+        "",
+        f"Peak resident memory of the whole benchmark process: {peak_gb:.1f} GB.",
+        "",
+        f"## Pipeline stages on the real path, {args.stage_rows:,} synthetic claim lines",
+        "",
+        "| stage | seconds | thousand lines/s |",
+        "|---|---:|---:|",
+    ]
     for label, seconds in stage_results:
         lines.append(f"| {label} | {seconds:.2f} | {args.stage_rows / seconds / 1e3:.0f} |")
-    lines += ["", "Targets still open (issue: claims and tariff use): ≥ 10 million lines/s end to end at "
-              "10 and 50 million lines with peak memory ≤ 2 GB; incremental monthly refresh; "
-              "serving ≥ 5,000 requests/s.", ""]
+    lines += [
+        "",
+        "Targets still open (issue: claims and tariff use): ≥ 10 million lines/s end to end at "
+        "10 and 50 million lines with peak memory ≤ 2 GB; incremental monthly refresh; "
+        "serving ≥ 5,000 requests/s.",
+        "",
+    ]
     OUT.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
 

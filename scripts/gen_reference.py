@@ -96,7 +96,7 @@ def error_codes() -> dict[str, tuple[str, list[str]]]:
         for cls, code in _CODE.findall(path.read_text(encoding="utf-8")):
             if cls not in _STATUS or code == "x.y":
                 continue
-            kind, modules = found.setdefault(code, (cls, []))
+            _, modules = found.setdefault(code, (cls, []))
             if module not in modules:
                 modules.append(module)
     return dict(sorted(found.items()))

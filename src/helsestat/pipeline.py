@@ -5,6 +5,12 @@
 ``ingest_file`` runs the first three stages for one file; ``build`` runs the rest for every
 statistic and writes one new release, switched in atomically when complete.
 
+``aggregate_statistic`` is the incremental part of a build: it reads the lake's integer code
+columns instead of text where they are stored (:func:`~helsestat.aggregate.read_codes`),
+computes phase 1 per month partition, reusing the partitions cached by earlier builds
+(:mod:`helsestat.store.cache`), and rolls the merged tables up. A new month costs a scan of
+that month, not of the history.
+
 >>> import tempfile
 >>> from pathlib import Path
 >>> from helsestat.store.lake import Lake
@@ -16,19 +22,37 @@ statistic and writes one new release, switched in atomically when complete.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
-from helsestat.aggregate import Engine, aggregate
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from helsestat.aggregate import (
+    CodeColumn,
+    CubeSpec,
+    Engine,
+    aggregate,
+    finest,
+    finest_fingerprint,
+    read_codes,
+    rollup,
+)
+from helsestat.aggregate.plan import read_schema
 from helsestat.ingest.readers import file_checksum, read_extract
-from helsestat.model import Batch, ProtectedTable, ReleaseInfo
+from helsestat.model import Batch, Cube, ProtectedTable, ReleaseInfo
 from helsestat.protect import protect_table
 from helsestat.protect.rules import FrequencyRule, Rule
 from helsestat.statistics import STATISTICS, Statistic, TableDef
+from helsestat.store.cache import FinestCache
+from helsestat.store.codebooks import read_codebooks
 from helsestat.store.extracts import committed_files, is_stored, store_extract
 from helsestat.store.lake import Lake
 from helsestat.validate import spec_for, validate
+from helsestat.validate.spec import CODE_SUFFIX
 
 Progress = Callable[[str], None]
 
@@ -42,7 +66,66 @@ def ingest_file(path: Path, kind: str, key: bytes, lake: Lake) -> Batch:
         return previous
     raw = read_extract(path, kind)
     clean = validate(raw, spec, key)
-    return store_extract(clean, lake, spec.partition_column)
+    return store_extract(clean, lake, spec.partition_column, coded=spec.coded, sort_by=spec.sort_by)
+
+
+def stored_spec(spec: CubeSpec, lake: Lake, kind: str, files: Sequence[Path]) -> CubeSpec:
+    """``spec`` reading the integer code columns that every one of ``files`` stores beside
+    the text columns it reads (same cube, see :func:`~helsestat.aggregate.read_codes`)."""
+    books = read_codebooks(lake, kind)
+    names = [set(pq.read_schema(f).names) for f in files]
+    codes = {
+        column: CodeColumn(f"{column}{CODE_SUFFIX}", book.pairs())
+        for column, book in books.items()
+        if files and all(f"{column}{CODE_SUFFIX}" in n for n in names)
+    }
+    return read_codes(spec, codes) if codes else spec
+
+
+def aggregate_statistic(
+    statistic: Statistic,
+    lake: Lake,
+    engine: Engine,
+    *,
+    cache: bool = True,
+    progress: Progress | None = None,
+) -> Cube:
+    """The cube of a statistic from the committed extracts: phase 1 per partition, reused
+    from the cache when the partition's files are unchanged, then phase 2 over them all.
+    Specs with count-distinct measures (not additive) are aggregated in one pass."""
+    files = committed_files(lake, statistic.source_kind)
+    spec = stored_spec(statistic.spec, lake, statistic.source_kind, files)
+    if not files or not cache or any(m.kind == "count_distinct" for m in spec.measures):
+        return aggregate(files, spec, engine)
+    fingerprint = finest_fingerprint(spec, read_schema(files, spec))
+    store = FinestCache(lake, statistic.name)
+    partitions: dict[str, list[Path]] = {}
+    for file in files:
+        partitions.setdefault(file.parent.name, []).append(file)
+    store.prune(partitions)
+    tables: dict[str, pa.Table] = {}
+    todo: list[tuple[str, str]] = []
+    for partition, part_files in partitions.items():
+        key = store.key(part_files, fingerprint)
+        cached = store.get(partition, key)
+        if cached is None:
+            todo.append((partition, key))
+        else:
+            tables[partition] = cached
+
+    def compute(item: tuple[str, str]) -> tuple[str, pa.Table]:
+        partition, key = item
+        table = finest(partitions[partition], spec, engine)
+        store.put(partition, key, table)
+        return partition, table
+
+    if progress:
+        progress(f"{statistic.name}: phase 1 for {len(todo)} of {len(partitions)} partitions")
+    # DuckDB (or Spark) runs each query outside the GIL: partitions overlap on the cores
+    with ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 1))) as pool:
+        tables.update(pool.map(compute, todo))
+    merged = pa.concat_tables([tables[p] for p in sorted(tables)])
+    return rollup(merged, spec)
 
 
 def rules_for(
@@ -60,9 +143,12 @@ def protect_statistic(
     engine: Engine,
     mode: Literal["compat", "full"],
     threshold: int,
+    *,
+    cube: Cube | None = None,
 ) -> list[ProtectedTable]:
-    """Aggregate one statistic and protect each of its tables."""
-    cube = aggregate(files, statistic.spec, engine)
+    """Aggregate one statistic (unless its ``cube`` is given) and protect each table."""
+    if cube is None:
+        cube = aggregate(files, statistic.spec, engine)
     out = []
     for tdef in statistic.tables:
         finished = statistic.finish(cube.tables[tdef.grouping], tdef)
@@ -90,14 +176,18 @@ def build(
     statistics: Sequence[Statistic] = STATISTICS,
     release_id: str | None = None,
     progress: Progress | None = None,
+    cache: bool = True,
 ) -> ReleaseInfo:
-    """Build every statistic from the stored extracts into a new release and make it current."""
+    """Build every statistic from the stored extracts into a new release and make it current.
+    Phase 1 of unchanged partitions comes from the lake's cache (``cache=False``: neither
+    read nor written)."""
     with lake.release(release_id) as release:
         for statistic in statistics:
             if progress:
                 progress(f"building {statistic.name}")
             files = committed_files(lake, statistic.source_kind)
-            for table in protect_statistic(statistic, files, engine, mode, threshold):
+            cube = aggregate_statistic(statistic, lake, engine, cache=cache, progress=progress)
+            for table in protect_statistic(statistic, files, engine, mode, threshold, cube=cube):
                 release.add(table)
     current = lake.current()
     assert current is not None

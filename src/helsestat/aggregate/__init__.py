@@ -36,6 +36,12 @@ Execution, designed for speed (see ``benchmarks/bench_aggregate.py``):
 Incremental refresh: cache :func:`finest` per partition file, combine the cached tables
 with :func:`merge_finest`, and :func:`rollup` the result; a changed month costs a scan of
 that month only (count-distinct measures still need :func:`aggregate` over all files).
+:func:`finest_fingerprint` names what a cached table depends on; ``pipeline.build`` keeps the
+cache in the lake (:mod:`helsestat.store.cache`).
+
+Integer codes: :func:`read_codes` rewrites a spec over text columns to read the integer code
+columns stored beside them (then a lookup back to the text), giving the same cube; the
+DuckDB engine packs integer dimensions with known ranges into one key.
 
 >>> import tempfile, pyarrow as pa, pyarrow.parquet as pq
 >>> from pathlib import Path
@@ -55,8 +61,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from helsestat.aggregate.codes import CodeColumn, read_codes
 from helsestat.aggregate.duckdb_engine import DuckDBEngine
-from helsestat.aggregate.engine import Engine, aggregate, engine_for, finest
+from helsestat.aggregate.engine import Engine, aggregate, engine_for, finest, finest_fingerprint
 from helsestat.aggregate.lattice import merge_finest, rollup
 from helsestat.aggregate.plan import Plan, compile_plan
 from helsestat.aggregate.spec import (
@@ -85,6 +92,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "CodeColumn",
     "CubeSpec",
     "DuckDBEngine",
     "Engine",
@@ -102,6 +110,8 @@ __all__ = [
     "compile_plan",
     "engine_for",
     "finest",
+    "finest_fingerprint",
     "merge_finest",
+    "read_codes",
     "rollup",
 ]

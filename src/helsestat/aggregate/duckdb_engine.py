@@ -3,9 +3,14 @@
 
 Phase 1 is one ``GROUP BY`` on the raw typed columns (integers are grouped as integers and
 cast to text only in the small result); only the columns the spec reads are scanned, and
-filters are pushed into the Parquet scan. The count-distinct pass is one query with
-``GROUPING SETS`` whose rollups run on the raw rows: ``substring`` for a prefix, a hash join
-against a registered two-column table for a lookup.
+filters are pushed into the Parquet scan. When every dimension column is an integer whose
+range the Parquet statistics give (e.g. the code columns of the lake), the columns are
+packed into one BIGINT key, ``(c0 - min0) * card1 * … + (c1 - min1) * … + …``, the query
+groups that single key, and the small result is unpacked again (see :func:`key_packing`).
+
+The count-distinct pass is one query with ``GROUPING SETS`` whose rollups run on the raw
+rows: ``substring`` for a prefix, a hash join against a registered two-column table for a
+lookup.
 
 >>> import tempfile, pyarrow as pa, pyarrow.parquet as pq
 >>> from pathlib import Path
@@ -24,11 +29,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from helsestat.aggregate.plan import GID, FilterPlan, Plan, engine_failed
 from helsestat.aggregate.spec import Lookup
@@ -66,6 +73,95 @@ def _source(files: Sequence[Path]) -> str:
     return "read_parquet([" + ", ".join(_literal(str(f)) for f in files) + "])"
 
 
+@dataclass(frozen=True)
+class PackedColumn:
+    """One integer column in a packed key: ``(value - low) * step``; a null takes the slot
+    ``card - 1`` when the column has nulls."""
+
+    column: str
+    low: int
+    card: int
+    step: int
+    nulls: bool
+
+
+def key_packing(files: Sequence[Path], columns: Sequence[str]) -> tuple[PackedColumn, ...] | None:
+    """How to pack integer ``columns`` into one int64 key, from the min/max statistics of
+    every row group of ``files``; None when a column is not an integer, a row group has no
+    statistics, or the ranges multiplied do not fit in 62 bits.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "x.parquet"
+    >>> pq.write_table(pa.table({"a": [3, 5], "b": [0, 1]}), path)
+    >>> [(c.column, c.low, c.card, c.step) for c in key_packing([path], ["a", "b"])]
+    [('a', 3, 3, 2), ('b', 0, 2, 1)]
+    """
+    if not files or not columns:
+        return None
+    bounds: dict[str, list[int | bool]] = {}
+    for file in files:
+        meta = pq.ParquetFile(file).metadata
+        schema = meta.schema.to_arrow_schema()
+        paths = [meta.schema.column(i).path for i in range(meta.num_columns)]
+        for column in columns:
+            if column not in paths or not pa.types.is_integer(schema.field(column).type):
+                return None
+            index = paths.index(column)
+            for group in range(meta.num_row_groups):
+                rows = meta.row_group(group).num_rows
+                stats = meta.row_group(group).column(index).statistics
+                if stats is None or not stats.has_null_count:
+                    return None
+                if stats.null_count == rows:
+                    bounds.setdefault(column, [1 << 62, -(1 << 62), False])[2] = True
+                    continue
+                if not stats.has_min_max:
+                    return None
+                low, high, nulls = bounds.setdefault(column, [1 << 62, -(1 << 62), False])
+                bounds[column] = [
+                    min(int(low), int(stats.min)),
+                    max(int(high), int(stats.max)),
+                    bool(nulls) or stats.null_count > 0,
+                ]
+    cards = []
+    for column in columns:
+        low, high, nulls = bounds[column]
+        cards.append(max(int(high) - int(low) + 1, 0) + int(bool(nulls)))
+    total = 1
+    for card in cards:
+        total *= max(card, 1)
+    if total >= 1 << 62:
+        return None
+    out = []
+    step = total
+    for column, card in zip(columns, cards, strict=True):
+        step //= max(card, 1)
+        low, _, nulls = bounds[column]
+        out.append(
+            PackedColumn(column, int(low) if card > int(nulls) else 0, card, step, bool(nulls))
+        )
+    return tuple(out)
+
+
+def _pack_sql(packing: Sequence[PackedColumn]) -> str:
+    terms = []
+    for c in packing:
+        value = f"(CAST({_ident(c.column)} AS BIGINT) - {c.low})"
+        if c.nulls:
+            value = f"COALESCE({value}, {c.card - 1})"
+        terms.append(f"{value} * {c.step}" if c.step != 1 else value)
+    return " + ".join(terms)
+
+
+def _unpack_sql(c: PackedColumn, key: str) -> str:
+    slot = f"({key} // {c.step})" if c.step != 1 else key
+    slot = f"({slot} % {c.card})"
+    value = f"{slot} + {c.low}"
+    if c.nulls:
+        value = f"CASE WHEN {slot} = {c.card - 1} THEN NULL ELSE {value} END"
+    return value
+
+
 class DuckDBEngine:
     """Executes plans with DuckDB. ``threads=0`` uses every core. No I/O until first use;
     each call runs on its own cursor, so one engine can serve several threads.
@@ -76,9 +172,12 @@ class DuckDBEngine:
 
     name = "duckdb"
 
-    def __init__(self, threads: int = 0, memory_limit: str = "2GB") -> None:
+    def __init__(
+        self, threads: int = 0, memory_limit: str = "2GB", *, pack_keys: bool = True
+    ) -> None:
         self.threads = threads
         self.memory_limit = memory_limit
+        self.pack_keys = pack_keys
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
 
@@ -115,6 +214,17 @@ class DuckDBEngine:
         See the module docstring for an example.
         """
         keys = [f"{_ident(d.column)} AS {_ident(f'__k{i}')}" for i, d in enumerate(plan.dims)]
+        dims = [
+            f"CAST({_ident(f'__k{i}')} AS VARCHAR) AS {_ident(d.key)}"
+            for i, d in enumerate(plan.dims)
+        ]
+        packing = key_packing(files, [d.column for d in plan.dims]) if self.pack_keys else None
+        if packing is not None and len(packing) > 1:
+            keys = [f"{_pack_sql(packing)} AS __key"]
+            dims = [
+                f"CAST({_unpack_sql(c, '__key')} AS VARCHAR) AS {_ident(d.key)}"
+                for c, d in zip(packing, plan.dims, strict=True)
+            ]
         aggs, outer = [], []
         for m in plan.additive:
             if m.kind == "count":
@@ -124,10 +234,6 @@ class DuckDBEngine:
                 aggs.append(f"SUM({_ident(m.column)}) AS {_ident(m.internal)}")
             sql_type = "BIGINT" if pa.types.is_integer(m.dtype) else "DOUBLE"
             outer.append(f"CAST({_ident(m.internal)} AS {sql_type}) AS {_ident(m.name)}")
-        dims = [
-            f"CAST({_ident(f'__k{i}')} AS VARCHAR) AS {_ident(d.key)}"
-            for i, d in enumerate(plan.dims)
-        ]
         group = "GROUP BY ALL" if keys else ""
         sql = (
             f"SELECT {', '.join(dims + outer)} FROM ("

@@ -10,6 +10,7 @@ the engine's count-distinct pass (only when the spec has ``count_distinct`` meas
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -76,6 +77,36 @@ def finest(
     return engine.finest(files, plan)
 
 
+#: Bump when the meaning of a finest table changes, so cached ones are not reused.
+_FINEST_VERSION = 1
+
+
+def finest_fingerprint(spec: CubeSpec, schema: pa.Schema | None = None) -> str:
+    """What a :func:`finest` table of ``spec`` depends on besides the rows: the finest
+    level and column of each dimension, the additive measures, the filters, and the types
+    of the columns read (from ``schema``). Rollups are not in it: a cached finest table
+    stays valid when a lookup grows. Equal fingerprints give equal finest tables.
+
+    >>> from helsestat.aggregate.spec import Hierarchy, Level, Lookup, Measure
+    >>> a = CubeSpec("a", (Hierarchy("g", (Level("k", column="k"),)),), (Measure("n", "count"),))
+    >>> b = CubeSpec("a", (Hierarchy("g", (Level("k", column="k"),
+    ...                                   Level("r", rollup=Lookup((("1", "x"),))))),),
+    ...              (Measure("n", "count"),), groupings=(("r",),))
+    >>> finest_fingerprint(a) == finest_fingerprint(b)
+    True
+    """
+    plan = compile_plan(spec, schema)
+    types = {c: str(schema.field(c).type) for c in spec.source_columns} if schema else {}
+    parts = (
+        _FINEST_VERSION,
+        [(d.key, d.column) for d in plan.dims],
+        [(m.name, m.kind, m.column, str(m.dtype)) for m in plan.additive],
+        [(f.column, f.op, [repr(v) for v in f.values]) for f in plan.filters],
+        sorted(types.items()),
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
 def aggregate(
     files: Sequence[Path], spec: CubeSpec, engine: Engine, *, schema: pa.Schema | None = None
 ) -> model.Cube:
@@ -112,4 +143,4 @@ def engine_for(settings: Settings) -> Engine:
     return DuckDBEngine(threads=settings.threads, memory_limit=settings.memory_limit)
 
 
-__all__ = ["Engine", "aggregate", "engine_for", "finest"]
+__all__ = ["Engine", "aggregate", "engine_for", "finest", "finest_fingerprint"]

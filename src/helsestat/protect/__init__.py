@@ -1,8 +1,17 @@
 """The protect stage: every published table passes here and leaves as a ProtectedTable.
 
-``protect`` applies the primary rules of a table to its cells: a suppressed cell keeps its
-dimension values, its measures become null, ``status`` says ``primary`` and ``status_rule``
-names the rule. Secondary suppression and the attacker audit build on this (see docs).
+Two entry points:
+
+* :func:`protect_table` applies the primary rules of one table (compatibility mode: the
+  documented rules of the API being replaced, nothing more);
+* :func:`protect_tables` protects a family of linked tables together (full mode): primary
+  rules, secondary suppression by Gaussian elimination over one model matrix, an attacker
+  audit by linear programming over everything published, and more suppression where the
+  audit finds a cell too narrowly protected.
+
+A suppressed cell keeps its dimension values, its measures become null, ``status`` says
+``primary`` or ``secondary`` and ``status_rule`` names the rule (``secondary`` for secondary
+cells).
 
 >>> import pyarrow as pa
 >>> from helsestat.protect.rules import FrequencyRule
@@ -21,7 +30,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from helsestat.model import RULE_COLUMN, STATUS_COLUMN, ProtectedTable
-from helsestat.protect.rules import FrequencyRule, MinimumPopulationRule, Rule
+from helsestat.protect.engine import Requirement
+from helsestat.protect.linked import Protection, ProtectionReport, TableToProtect, protect_tables
+from helsestat.protect.rules import (
+    ContributorsRule,
+    DominanceRule,
+    FrequencyRule,
+    MinimumPopulationRule,
+    PPercentRule,
+    Rule,
+)
 
 
 def protect_table(
@@ -33,7 +51,13 @@ def protect_table(
     rules: Sequence[Rule],
     notes: tuple[str, ...] = (),
 ) -> ProtectedTable:
-    """Apply primary rules to one table; the first rule that hits a cell names it."""
+    """Apply primary rules to one table; the first rule that hits a cell names it.
+
+    >>> import pyarrow as pa
+    >>> t = protect_table("t", "T", pa.table({"n": [1]}), (), ("n",), (FrequencyRule("n", 3),))
+    >>> t.table.column("status_rule").to_pylist()
+    ['n<=3']
+    """
     n = table.num_rows
     suppressed = np.zeros(n, dtype=bool)
     labels = np.full(n, "", dtype=object)
@@ -58,4 +82,17 @@ def protect_table(
     )
 
 
-__all__ = ["FrequencyRule", "MinimumPopulationRule", "Rule", "protect_table"]
+__all__ = [
+    "ContributorsRule",
+    "DominanceRule",
+    "FrequencyRule",
+    "MinimumPopulationRule",
+    "PPercentRule",
+    "Protection",
+    "ProtectionReport",
+    "Requirement",
+    "Rule",
+    "TableToProtect",
+    "protect_table",
+    "protect_tables",
+]

@@ -10,6 +10,8 @@ Reimbursement claims (claims): one row per line, ...
 
 from __future__ import annotations
 
+import contextlib
+import re
 from datetime import date
 
 import numpy as np
@@ -21,6 +23,7 @@ from helsestat.reference.tariffs import load_tariffs
 from helsestat.synth.claims import fnr_check_digits
 from helsestat.validate.spec import (
     Checked,
+    Coded,
     Column,
     ExtractSpec,
     fixed_width_digits,
@@ -85,6 +88,8 @@ RULES = (
     ("resultat.invalid", "resultat is not godkjent or avvist"),
 )
 
+_DATE = re.compile(r"(199\d|20\d\d)-\d\d-\d\d", re.ASCII)
+_EPOCH = date(1970, 1, 1).toordinal()
 _AMOUNTS = ("egenandel_betalt_av_pasient", "egenandel_dekket_av_folketrygden", "refusjon")
 _STORED_AMOUNTS = {
     "egenandel_betalt_av_pasient": "egenandel_pasient_ore",
@@ -97,48 +102,75 @@ def _np(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(arr.to_numpy(zero_copy_only=False))
 
 
+def _encode(col: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Codes per row and the distinct values (Arrow dictionary encoding). Rules are checked
+    on the distinct values, a few hundred for most columns, then looked up per row."""
+    encoded = pc.dictionary_encode(col.combine_chunks().fill_null(""))
+    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return codes, encoded.dictionary
+
+
+def _parse_dates(values: list[str]) -> np.ndarray:
+    """Days since 1970-01-01 of ISO dates YYYY-MM-DD from 1990 to 2099; -1 where invalid
+    (a rolled-over date such as 2024-02-30 is invalid)."""
+    out = np.full(len(values), -1, dtype=np.int64)
+    for i, value in enumerate(values):
+        if _DATE.fullmatch(value):
+            with contextlib.suppress(ValueError):  # a rolled-over date such as 02-30
+                out[i] = date.fromisoformat(value).toordinal() - _EPOCH
+    return out
+
+
 def _check(t: pa.Table) -> Checked:
     geo, tariffs = load_geography(), load_tariffs()
     n = t.num_rows
     fail: dict[str, np.ndarray] = {}
     fail["regning_id.missing"] = _np(pc.equal(pc.utf8_trim_whitespace(t["regning_id"]), ""))
 
-    date_ok = matches(t["behandlingsdato"], r"(19[9]\d|20\d\d)-\d\d-\d\d")
-    dates = pc.strptime(
-        pc.if_else(pa.array(date_ok), t["behandlingsdato"], "2000-01-01"),
-        format="%Y-%m-%d",
-        unit="s",
-        error_is_null=True,
-    )
-    date_ok &= ~_np(pc.is_null(dates))
-    dates = pc.cast(pc.fill_null(dates, pa.scalar(0, pa.timestamp("s"))), pa.date32())
-    # strptime rolls 2024-02-30 over to March: a real date formats back to the same text
-    date_ok &= _np(pc.equal(pc.strftime(dates, format="%Y-%m-%d"), t["behandlingsdato"]))
+    date_code, date_values = _encode(t["behandlingsdato"])
+    value_days = _parse_dates(date_values.to_pylist())
+    value_ok = value_days >= 0
+    value_dates = pa.array(np.where(value_ok, value_days, 0).astype(np.int32), pa.date32())
+    value_years = _np(pc.year(value_dates)).astype(np.int64)
+    value_months = _np(pc.month(value_dates)).astype(np.int64)
+    date_ok = value_ok[date_code]
     fail["behandlingsdato.invalid"] = ~date_ok
-    years = _np(pc.year(dates)).astype(np.int64)
-    months = _np(pc.month(dates)).astype(np.int64)
+    years = value_years[date_code]
 
-    kommune = _np(t["behandler_kommunenr"]).astype(str)
-    kommune_ok = np.zeros(n, dtype=bool)
-    for y in np.unique(years[date_ok]):
-        sel = date_ok & (years == y)
-        kommune_ok[sel] = np.isin(kommune[sel], np.array(sorted(geo.kommuner_valid_in(int(y)))))
+    kommune_code, kommune_values = _encode(t["behandler_kommunenr"])
+    kommune_text = np.asarray(kommune_values.to_pylist(), dtype=object)
+    year_list = np.unique(value_years[value_ok])
+    # valid[y, k]: kommune value k is valid in year_list[y]
+    valid = np.zeros((max(len(year_list), 1), len(kommune_text)), dtype=bool)
+    for y, year in enumerate(year_list):
+        valid[y] = np.isin(kommune_text, np.array(sorted(geo.kommuner_valid_in(int(year)))))
+    year_pos = np.clip(np.searchsorted(year_list, years), 0, max(len(year_list) - 1, 0))
+    kommune_ok = valid[year_pos, kommune_code]
     fail["behandler_kommunenr.invalid"] = date_ok & ~kommune_ok
 
-    fag = _np(t["behandler_fagomraade"]).astype(str)
-    fail["behandler_fagomraade.unknown"] = ~np.isin(fag, np.array(sorted(tariffs.fagomraader)))
-    praksis = _np(t["behandler_praksistype"]).astype(str)
-    known_praksis = np.isin(praksis, np.array(sorted(tariffs.praksistyper)))
-    fail["behandler_praksistype.unknown"] = ~known_praksis
-    praksis_fag = (
-        np.array([tariffs.praksistyper.get(p, "") for p in praksis], dtype=object)
-        if n < 64
-        else _lookup(praksis, tariffs.praksistyper)
+    fag_code, fag_values = _encode(t["behandler_fagomraade"])
+    fag_list = fag_values.to_pylist()
+    fag_index = {f: i for i, f in enumerate(fag_list)}
+    fail["behandler_fagomraade.unknown"] = ~np.array(
+        [f in tariffs.fagomraader for f in fag_list], dtype=bool
+    )[fag_code]
+    praksis_code, praksis_values = _encode(t["behandler_praksistype"])
+    praksis_list = praksis_values.to_pylist()
+    known_praksis = np.array([p in tariffs.praksistyper for p in praksis_list], dtype=bool)
+    # the fag code of each praksistype's fagområde (-1: not in this extract)
+    praksis_fag = np.array(
+        [fag_index.get(tariffs.praksistyper.get(p, ""), -1) for p in praksis_list], np.int64
     )
-    fail["behandler_praksistype.fagomraade_mismatch"] = known_praksis & (praksis_fag != fag)
+    fail["behandler_praksistype.unknown"] = ~known_praksis[praksis_code]
+    fail["behandler_praksistype.fagomraade_mismatch"] = known_praksis[praksis_code] & (
+        praksis_fag[praksis_code] != fag_code
+    )
 
-    pid_ok = matches(t["pasient_id"], r"\d{11}")
-    digits = fixed_width_digits(t["pasient_id"], pid_ok, 11)
+    pid_code, pid_values = _encode(t["pasient_id"])
+    pid_ok = _np(pc.equal(pc.utf8_length(pid_values), 11)) & _np(
+        pc.fill_null(pc.ascii_is_decimal(pid_values), False)
+    )
+    digits = fixed_width_digits(pid_values, pid_ok, 11)
     k1, k2, possible = fnr_check_digits(digits[:, :9])
     day = digits[:, 0] * 10 + digits[:, 1]
     month = digits[:, 2] * 10 + digits[:, 3]
@@ -146,68 +178,75 @@ def _check(t: pa.Table) -> Checked:
         (((day >= 1) & (day <= 31)) | ((day >= 41) & (day <= 71))) & (month >= 1) & (month <= 12)
     )
     pid_ok &= possible & (k1 == digits[:, 9]) & (k2 == digits[:, 10]) & plausible
-    fail["pasient_id.invalid"] = ~pid_ok
+    fail["pasient_id.invalid"] = ~pid_ok[pid_code]
 
+    kjonn_code, kjonn_values = _encode(t["pasient_kjonn"])
     fail["pasient_kjonn.invalid"] = ~np.isin(
-        _np(t["pasient_kjonn"]).astype(str), np.array(["K", "M"])
-    )
-    alder_ok = matches(t["pasient_alder"], r"\d{1,3}")
-    alder = parse_int(t["pasient_alder"], alder_ok)
-    alder_ok &= alder <= 120
-    fail["pasient_alder.out_of_range"] = ~alder_ok
+        np.asarray(kjonn_values.to_pylist(), dtype=object), ["K", "M"]
+    )[kjonn_code]
+    alder_code, alder_values = _encode(t["pasient_alder"])
+    alder_ok = matches(alder_values, r"\d{1,3}")
+    alder_value = parse_int(alder_values, alder_ok)
+    alder_ok &= alder_value <= 120
+    fail["pasient_alder.out_of_range"] = ~alder_ok[alder_code]
 
-    takst = _np(t["takstkode"]).astype(str)
+    takst_code, takst_values = _encode(t["takstkode"])
+    takst_list = takst_values.to_pylist()
     by_code = tariffs.by_code
-    known = np.isin(takst, np.array(sorted(by_code)))
-    valid_date = np.zeros(n, dtype=bool)
-    takst_fag = np.full(n, "", dtype=object)
-    day_num = _np(pc.cast(dates, pa.int32())).astype(np.int64)
-    epoch = date(1970, 1, 1)
-    for code in np.unique(takst[known]):
-        sel = takst == code
-        takst_fag[sel] = by_code[str(code)][0].fagomraade
-        for period in by_code[str(code)]:
-            lo = (period.fradato - epoch).days
-            hi = (period.tildato - epoch).days if period.tildato else 1 << 30
-            valid_date[sel & (day_num >= lo) & (day_num <= hi)] = True
-    fail["takstkode.unknown"] = ~known
-    fail["takstkode.not_valid_on_date"] = known & date_ok & ~valid_date
-    fail["takstkode.fagomraade_mismatch"] = known & (takst_fag != fag)
+    known = np.array([v in by_code for v in takst_list], dtype=bool)
+    takst_fag = np.array(
+        [fag_index.get(by_code[v][0].fagomraade, -1) if v in by_code else -2 for v in takst_list],
+        dtype=np.int64,
+    )
+    # valid_on[takst value, date value]: a period of the takst covers the date
+    valid_on = np.zeros((len(takst_list), len(value_days)), dtype=bool)
+    for i in np.flatnonzero(known):
+        for period in by_code[takst_list[i]]:
+            lo = period.fradato.toordinal() - _EPOCH
+            hi = period.tildato.toordinal() - _EPOCH if period.tildato else 1 << 30
+            valid_on[i] |= (value_days >= lo) & (value_days <= hi)
+    row_known = known[takst_code]
+    fail["takstkode.unknown"] = ~row_known
+    fail["takstkode.not_valid_on_date"] = row_known & date_ok & ~valid_on[takst_code, date_code]
+    fail["takstkode.fagomraade_mismatch"] = row_known & (takst_fag[takst_code] != fag_code)
 
-    antall_ok = matches(t["antall"], r"\d{1,3}")
-    antall = parse_int(t["antall"], antall_ok)
-    antall_ok &= (antall >= 1) & (antall <= MAX_ANTALL)
-    fail["antall.out_of_range"] = ~antall_ok
+    antall_code, antall_values = _encode(t["antall"])
+    antall_ok = matches(antall_values, r"\d{1,3}")
+    antall_value = parse_int(antall_values, antall_ok)
+    antall_ok &= (antall_value >= 1) & (antall_value <= MAX_ANTALL)
+    fail["antall.out_of_range"] = ~antall_ok[antall_code]
 
     amounts_ok = np.ones(n, dtype=bool)
     ore: dict[str, np.ndarray] = {}
     for col in _AMOUNTS:
-        ok = matches(t[col], r"\d{1,7}([.,]\d{1,2})?")
-        value = parse_decimal(t[col], ok)
+        code, values = _encode(t[col])
+        ok = matches(values, r"\d{1,7}([.,]\d{1,2})?")
+        value = parse_decimal(values, ok)
         ok &= value <= MAX_AMOUNT_KR
-        amounts_ok &= ok
-        ore[col] = np.rint(value * 100).astype(np.int64)
+        amounts_ok &= ok[code]
+        ore[col] = np.rint(value * 100).astype(np.int64)[code]
     fail["amount.out_of_range"] = ~amounts_ok
+    resultat_code, resultat_values = _encode(t["resultat"])
     fail["resultat.invalid"] = ~np.isin(
-        _np(t["resultat"]).astype(str), np.array(["godkjent", "avvist"])
-    )
+        np.asarray(resultat_values.to_pylist(), dtype=object), ["godkjent", "avvist"]
+    )[resultat_code]
 
     typed = pa.table(
         {
             "regning_id": t["regning_id"],
-            "maned": pa.array((years * 100 + months).astype(np.int32)),
-            "behandlingsdato": dates,
+            "maned": pa.array((value_years * 100 + value_months).astype(np.int32)[date_code]),
+            "behandlingsdato": value_dates.take(pa.array(date_code)),
             "klokkeslett": t["klokkeslett"],
             "behandler_kommunenr": t["behandler_kommunenr"],
             "fagomraade": t["behandler_fagomraade"],
             "praksistype": t["behandler_praksistype"],
             "takstkode": t["takstkode"],
-            "antall": pa.array(antall.astype(np.int32)),
+            "antall": pa.array(antall_value.astype(np.int32)[antall_code]),
             **{_STORED_AMOUNTS[c]: pa.array(ore[c]) for c in _AMOUNTS},
             "pasient_id": t["pasient_id"],
             "pasient_kommunenr": t["pasient_kommunenr"],
             "pasient_kjonn": t["pasient_kjonn"],
-            "pasient_alder": pa.array(alder.astype(np.int16)),
+            "pasient_alder": pa.array(alder_value.astype(np.int16)[alder_code]),
             "diagnose": t["diagnose"],
             "fritaksgrunn": t["fritaksgrunn"],
             "resultat": t["resultat"],
@@ -216,27 +255,18 @@ def _check(t: pa.Table) -> Checked:
     return Checked(typed=typed, failures=fail)
 
 
-def _lookup(values: np.ndarray, mapping: dict[str, str]) -> np.ndarray:
-    uniq, inv = np.unique(values, return_inverse=True)
-    mapped = np.array([mapping.get(str(u), "") for u in uniq], dtype=object)
-    return mapped[inv]
-
-
 def _add_bill_counter(accepted: pa.Table) -> pa.Table:
     """Add ``regning_teller``: 1 on the first accepted line of each (bill, takstkode, result)
     in the file, else 0. Summing it counts bills per takst without a COUNT(DISTINCT) at build
     time (a bill lies in one file). It is computed on accepted rows only, so a quarantined
     first line does not make the bill vanish from the count."""
-    key = np.char.add(
-        np.char.add(
-            np.char.add(_np(accepted["regning_id"]).astype(str), "\x1f"),
-            _np(accepted["takstkode"]).astype(str),
-        ),
-        np.char.add("\x1f", _np(accepted["resultat"]).astype(str)),
-    )
     out = np.zeros(accepted.num_rows, dtype=np.int8)
     if accepted.num_rows:
-        _, first = np.unique(key, return_index=True)
+        key = np.zeros(accepted.num_rows, dtype=np.int64)
+        for name in ("regning_id", "takstkode", "resultat"):
+            code, values = _encode(accepted[name])
+            key = key * len(values) + code
+        _, first = np.unique(key, return_index=True)  # first occurrence of each key
         out[first] = 1
     return accepted.append_column("regning_teller", pa.array(out))
 
@@ -250,4 +280,20 @@ CLAIMS = ExtractSpec(
     partition_column="maned",
     rules=RULES,
     finish=_add_bill_counter,
+    # The treater's kommune, takst, fagområde and praksistype are what statistics group by:
+    # stored with integer codes too, and each month's file sorted by result (a filter on it
+    # then reads whole row groups as "all godkjent") and by those codes.
+    coded=(
+        Coded("behandler_kommunenr", numeric=True),
+        Coded("takstkode"),
+        Coded("fagomraade"),
+        Coded("praksistype"),
+    ),
+    sort_by=(
+        "resultat",
+        "behandler_kommunenr_kode",
+        "takstkode_kode",
+        "fagomraade_kode",
+        "praksistype_kode",
+    ),
 )

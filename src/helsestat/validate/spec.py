@@ -28,6 +28,8 @@ LINE_COLUMN = "linje"
 REASONS_COLUMN = "arsaker"
 #: the rule of a CSV line that cannot be split into the header's fields
 MALFORMED_RULE = "line.field_count"
+#: suffix of the integer code column stored beside a coded text column
+CODE_SUFFIX = "_kode"
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,22 @@ class Column:
     description: str
     example: str
     required: bool = True
+
+
+@dataclass(frozen=True)
+class Coded:
+    """A stored text column that also gets an integer code column, ``<column>_kode``, so
+    that aggregation groups small integers instead of text. A ``numeric`` column's code is
+    its value (kommunenummer ``"0301"`` → 301); the others get ids 0, 1, 2 … from the lake's
+    append-only codebook of the kind (see :mod:`helsestat.store.codebooks`)."""
+
+    column: str
+    numeric: bool = False
+
+    @property
+    def code_column(self) -> str:
+        """Name of the stored code column."""
+        return f"{self.column}{CODE_SUFFIX}"
 
 
 @dataclass(frozen=True)
@@ -60,6 +78,11 @@ class ExtractSpec:
     partition_column: str
     rules: tuple[tuple[str, str], ...]
     finish: Callable[[pa.Table], pa.Table] | None = None
+    #: stored text columns that get an integer code column beside them
+    coded: tuple[Coded, ...] = ()
+    #: stored columns each partition file is sorted by (row groups then hold few distinct
+    #: keys, so scans filter and group faster)
+    sort_by: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -111,26 +134,22 @@ def validate(raw: RawExtract, spec: ExtractSpec, key: bytes) -> CleanExtract:
     if raw.malformed_lines:
         by_rule = (*by_rule, (MALFORMED_RULE, len(raw.malformed_lines)))
 
-    accepted = checked.typed.filter(pa.array(~bad_any))
+    # Pseudonymise each identifier column once, over every row (each distinct value hashed
+    # once), then split: the accepted rows carry it in the typed table, the rejected in text.
+    typed, quarantined = checked.typed, table
+    for ident in spec.identifiers:
+        pseudonyms = pseudonymise_column(table.column(ident), key)
+        name = ident.replace("_id", "_pseudonym")
+        quarantined = quarantined.set_column(
+            quarantined.column_names.index(ident), name, pseudonyms
+        )
+        if ident in typed.column_names:
+            typed = typed.set_column(typed.column_names.index(ident), name, pseudonyms)
+    keep = pa.array(~bad_any)
+    accepted = typed.filter(keep)
     if spec.finish is not None:
         accepted = spec.finish(accepted)
-    for ident in spec.identifiers:
-        if ident in accepted.column_names:
-            idx = accepted.column_names.index(ident)
-            accepted = accepted.set_column(
-                idx,
-                ident.replace("_id", "_pseudonym"),
-                pseudonymise_column(accepted.column(ident), key),
-            )
-
-    quarantined = table.filter(pa.array(bad_any))
-    for ident in spec.identifiers:
-        idx = quarantined.column_names.index(ident)
-        quarantined = quarantined.set_column(
-            idx,
-            ident.replace("_id", "_pseudonym"),
-            pseudonymise_column(quarantined.column(ident), key),
-        )
+    quarantined = quarantined.filter(pc.invert(keep))
     bad_rows = np.flatnonzero(bad_any)
     reasons = _reasons(checked.failures, bad_rows)
     if raw.line_numbers is not None:
