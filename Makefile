@@ -38,7 +38,7 @@ typecheck: install
 docs: install  ## build the documentation site into site/
 	$(BIN)/mkdocs build --strict
 
-bench: install  ## run the benchmarks and write docs/benchmarks.md
+bench: install system-deps  ## run the benchmarks and write docs/benchmarks.md
 	$(BIN)/python -m benchmarks.run --rows $${BENCH_ROWS:-5000000} --stage-rows $${BENCH_STAGE_ROWS:-500000}
 
 clean:
