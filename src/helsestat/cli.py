@@ -339,8 +339,9 @@ def demo(
 
 def _register_subcommands() -> None:
     from helsestat.cli_reference import COMMANDS
+    from helsestat.cli_units import units
 
-    for command in COMMANDS:
+    for command in (*COMMANDS, units):
         cli.add_command(command)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -121,3 +122,12 @@ def test_405_keeps_the_allow_header(problem_client: TestClient) -> None:
     body = assert_problem(response, 405, "/health")
     assert body["code"] == "route.method_not_allowed"
     assert response.headers["allow"] == "GET"
+
+
+def test_a_401_has_its_own_title_and_a_bearer_challenge(tmp_path: Path) -> None:
+    client = TestClient(create_app(Settings(demo_mode=True, data_dir=tmp_path)))
+    response = client.post("/api/v1/units", json={})
+    assert response.status_code == 401
+    assert response.json()["title"] == "Unauthorized"
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert response.headers["content-type"].startswith("application/problem+json")

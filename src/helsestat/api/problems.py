@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -109,8 +110,11 @@ async def _helsestat_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HelsestatError)
     if exc.status >= 500:
         logger.error("%s %s failed: %s (%s)", request.method, request.url.path, exc.code, exc)
+    # an error raised with its own status (401, 406, 412 …) takes that status's title
+    title = exc.title if exc.status == type(exc).status else HTTPStatus(exc.status).phrase
+    headers = {"WWW-Authenticate": 'Bearer realm="helsestat"'} if exc.status == 401 else None
     return problem_response(
-        request, exc.status, exc.title, exc.message, code=exc.code, hint=exc.hint
+        request, exc.status, title, exc.message, code=exc.code, hint=exc.hint, headers=headers
     )
 
 

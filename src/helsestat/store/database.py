@@ -40,8 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from alembic import command
-from alembic.script import ScriptDirectory
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import create_engine, delete, event, insert, or_, select, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url

@@ -36,7 +36,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -158,8 +157,9 @@ class UnitUser(Base):
     __table_args__ = (
         CheckConstraint(ROLE_CHECK, name="role"),
         CheckConstraint("role = 'owner' OR scope_unit_id IS NOT NULL", name="scoped"),
-        UniqueConstraint("name"),
-        UniqueConstraint("identity_provider", "subject"),
+        # Unique indexes rather than constraints: they reflect the same on both backends.
+        Index(None, "name", unique=True),
+        Index(None, "identity_provider", "subject", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -179,7 +179,7 @@ class UnitApiToken(Base):
     once, when it is issued, and never stored."""
 
     __tablename__ = "unit_api_token"
-    __table_args__ = (UniqueConstraint("lookup"), Index(None, "user_id"))
+    __table_args__ = (Index(None, "lookup", unique=True), Index(None, "user_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("unit_user.id"))

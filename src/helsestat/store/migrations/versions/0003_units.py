@@ -167,10 +167,13 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "role = 'owner' OR scope_unit_id IS NOT NULL", name=op.f("ck_unit_user_scoped")
         ),
-        sa.UniqueConstraint("name", name=op.f("uq_unit_user_name")),
-        sa.UniqueConstraint(
-            "identity_provider", "subject", name=op.f("uq_unit_user_identity_provider_subject")
-        ),
+    )
+    op.create_index(op.f("ix_unit_user_name"), "unit_user", ["name"], unique=True)
+    op.create_index(
+        op.f("ix_unit_user_identity_provider_subject"),
+        "unit_user",
+        ["identity_provider", "subject"],
+        unique=True,
     )
     op.create_table(
         "unit_api_token",
@@ -186,8 +189,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["user_id"], ["unit_user.id"], name=op.f("fk_unit_api_token_user_id")
         ),
-        sa.UniqueConstraint("lookup", name=op.f("uq_unit_api_token_lookup")),
     )
+    op.create_index(op.f("ix_unit_api_token_lookup"), "unit_api_token", ["lookup"], unique=True)
     op.create_index(op.f("ix_unit_api_token_user_id"), "unit_api_token", ["user_id"])
     op.execute(sa.text("INSERT INTO unit_id_counter (name, next_value) VALUES ('unit', 100000)"))
     if op.get_bind().dialect.name == "postgresql":

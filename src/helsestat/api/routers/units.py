@@ -1,0 +1,664 @@
+"""``/api/v1/units``: the unit registry. Reads are open; writes need ``Authorization: Bearer
+<token>`` (401 without a valid one, 403 naming the missing right) and, on an existing unit,
+``If-Match`` with its ETag (428 without, 412 when the unit changed meanwhile).
+
+Reads (``date`` defaults to today; ``known_at`` asks what the registry said at that time):
+
+- ``GET /api/v1/units?q=`` search by id, HER-/HSA-id or (former) name;
+- ``GET /api/v1/units/tree?date=&root=&country=`` the tree on a date;
+- ``GET /api/v1/units/changes?from=&to=&root=`` what took effect between two dates;
+- ``GET /api/v1/units/place?id=&date=`` the RHF, HF, behandlingssted and sector of one unit;
+- ``GET /api/v1/units/fhir?date=`` the tree as FHIR R4 Organization resources (Bundle);
+- ``GET /api/v1/units/{id}`` a unit with every version (ETag, 304 on If-None-Match);
+  ``…/{id}/path``, ``…/{id}/subtree``, ``…/{id}/history`` (the audit trail).
+
+Writes: ``POST /api/v1/units`` (create), ``POST /api/v1/units/organisations`` (owner: a new
+organisation and its first administrator), ``PATCH /api/v1/units/{id}`` (change from a date:
+rename, move, …), ``POST …/{id}/close``, ``POST …/{id}/reopen``, ``POST …/{id}/identifiers``.
+Users: ``/api/v1/unit-users`` (create, list), ``…/me``, ``…/tokens``, ``…/revoke``. There is
+no DELETE: units are closed, never deleted.
+
+The database engine is created once per app, lazily, from ``settings.resolved_database_url``
+(and migrated on first use), so building the app does no I/O.
+
+>>> # curl -s 'localhost:8000/api/v1/units/place?id=100012&date=2024-03-01'
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from helsestat.api.problems import PROBLEM_RESPONSES, Problem
+from helsestat.api.routers.units_schemas import (
+    AuditOut,
+    ChangeOut,
+    ChangesOut,
+    CloseIn,
+    HistoryOut,
+    IdentifierIO,
+    IssuedOut,
+    NodeOut,
+    OrganisationCreate,
+    OrganisationOut,
+    PathOut,
+    PlacementOut,
+    SearchHitOut,
+    SearchOut,
+    TokenIn,
+    TreeOut,
+    UnitChangeIn,
+    UnitCreate,
+    UnitOut,
+    UserIn,
+    UserOut,
+    WhoAmI,
+)
+from helsestat.errors import ConflictError, InputError, NotFoundError
+from helsestat.reference.units import (
+    NewUnit,
+    Node,
+    Principal,
+    UnitRecord,
+    UserRecord,
+    change_unit,
+    changes_between,
+    close_unit,
+    create_unit,
+    get_unit,
+    path_at,
+    reopen_unit,
+    search,
+    set_identifier,
+    subtree_at,
+    tree_at,
+)
+from helsestat.reference.units.auth import (
+    authenticate,
+    create_user,
+    issue_token,
+    list_users,
+    missing_token,
+    revoke_tokens,
+)
+from helsestat.reference.units.fhir import export_bundle
+from helsestat.reference.units.permissions import require_owner
+from helsestat.reference.units.placing import place_one
+from helsestat.settings import Settings
+from helsestat.store.database import audit_trail, create_engine_for, migrate, session_factory
+
+router = APIRouter(prefix="/api/v1", tags=["units"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    **PROBLEM_RESPONSES,
+    404: {**PROBLEM_RESPONSES[404], "description": "Unknown unit (problem+json)"},
+}
+_WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    **_ERRORS,
+    **{
+        status: {"model": Problem, "description": text, "content": {"application/problem+json": {}}}
+        for status, text in (
+            (401, "Missing or invalid bearer token (problem+json)"),
+            (403, "The token's user lacks the right (problem+json)"),
+            (409, "Conflicts with the registry's state (problem+json)"),
+            (412, "If-Match does not match the unit's ETag (problem+json)"),
+            (428, "If-Match is required (problem+json)"),
+        )
+    },
+}
+_ETAG = re.compile(r'^"unit-(\d+)-(\d+)"$')
+_UNIT_ID = re.compile(r"^\d{1,18}$")
+
+
+class UnitDatabase:
+    """The app's engine on the reference database: created and migrated on first use."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    def engine(self) -> Engine:
+        with self._lock:
+            if self._engine is None:
+                engine = create_engine_for(self.url)
+                migrate(engine)
+                self._engine = engine
+            return self._engine
+
+    def dispose(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
+
+
+def install(app: FastAPI) -> None:
+    """Add the unit registry's API and dashboard pages to ``app`` (no I/O)."""
+    from helsestat.web.units_pages import router as pages
+
+    settings: Settings = app.state.settings
+    database = UnitDatabase(settings.resolved_database_url)
+    app.state.units_db = database
+    app.router.on_shutdown.append(database.dispose)
+    app.include_router(router)
+    app.include_router(pages)
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session on the app's reference database (rolled back unless a route commits)."""
+    database: UnitDatabase = request.app.state.units_db
+    with session_factory(database.engine())() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_principal(request: Request, session: SessionDep) -> Principal:
+    """The writer, from ``Authorization: Bearer <token>`` (401 when missing or invalid)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise missing_token()
+    return authenticate(session, token.strip())
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+DateParam = Annotated[
+    date | None, Query(alias="date", description="The day to look at (default: today)")
+]
+KnownAtParam = Annotated[
+    datetime | None,
+    Query(description="What the registry said at this time (default: now; ISO 8601 with zone)"),
+]
+
+
+def today() -> date:
+    """Today in UTC: the default date of every query."""
+    return datetime.now(UTC).date()
+
+
+def parse_unit_id(raw: str) -> int:
+    """A unit id from the path (a number); anything else is an unknown unit (404)."""
+    if not _UNIT_ID.match(raw):
+        raise NotFoundError(
+            "unit.not_found",
+            f"no unit {raw[:40]!r}: unit ids are numbers",
+            hint="search by name with GET /api/v1/units?q=…",
+        )
+    return int(raw)
+
+
+def expected_version(request: Request, unit_id: int) -> int | None:
+    """The ``row_version`` named by ``If-Match`` (None for ``*``); 428 without the header,
+    412 for a tag of another unit or a weak tag."""
+    header = request.headers.get("if-match")
+    if header is None:
+        raise ConflictError(
+            "unit.precondition_required",
+            f"changing unit {unit_id} needs If-Match with the unit's ETag",
+            hint=f"GET /api/v1/units/{unit_id}, then send its ETag header back in If-Match",
+            status=428,
+        )
+    tag = header.strip()
+    if tag == "*":
+        return None
+    match = _ETAG.match(tag)
+    if match is None or int(match.group(1)) != unit_id:
+        raise ConflictError(
+            "unit.precondition_failed",
+            f"If-Match {tag[:60]!r} is not an ETag of unit {unit_id}",
+            hint=f"use the ETag of GET /api/v1/units/{unit_id} (strong, quoted)",
+            status=412,
+        )
+    return int(match.group(2))
+
+
+def _links(request: Request, unit_id: int) -> dict[str, str]:
+    uid = str(unit_id)
+    return {
+        "self": str(request.app.url_path_for("unit", unit_id=uid)),
+        "path": str(request.app.url_path_for("unit_path", unit_id=uid)),
+        "subtree": str(request.app.url_path_for("unit_subtree", unit_id=uid)),
+        "history": str(request.app.url_path_for("unit_history", unit_id=uid)),
+        "dashboard": str(request.app.url_path_for("dashboard_unit", unit_id=uid)),
+    }
+
+
+def _unit_out(request: Request, response: Response, record: UnitRecord) -> UnitOut:
+    response.headers["ETag"] = record.etag
+    response.headers["Cache-Control"] = "no-cache"
+    return UnitOut.of(record, today(), _links(request, record.id))
+
+
+def _node(node: Node) -> NodeOut:
+    return NodeOut(
+        id=node.id,
+        parent_id=node.parent_id,
+        kind=node.kind,
+        name=node.name,
+        depth=node.depth,
+        country=node.country,
+        sector=node.sector,
+        children=list(node.children),
+    )
+
+
+# -- reads without a unit in the path ----------------------------------------------------------
+
+
+@router.get("/units", response_model=SearchOut, responses=_ERRORS, name="unit_search")
+def search_units(
+    request: Request,
+    session: SessionDep,
+    q: Annotated[str, Query(min_length=1, max_length=100, description="Id or part of a name")],
+    on: DateParam = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> SearchOut:
+    """Units whose id, HER-/HSA-id or name (current or former; with `date`, the name on that
+    day) matches `q`, exact id matches first."""
+    hits = search(session, q, day=on, limit=limit)
+    return SearchOut(
+        query=q,
+        hits=[
+            SearchHitOut(
+                id=h.unit_id,
+                name=h.latest.fields.name,
+                kind=h.latest.fields.kind,
+                matched=h.matched,
+                closed=h.latest.valid_to,
+                links=_links(request, h.unit_id),
+            )
+            for h in hits
+        ],
+    )
+
+
+@router.get("/units/tree", response_model=TreeOut, responses=_ERRORS, name="unit_tree")
+def unit_tree(
+    session: SessionDep,
+    on: DateParam = None,
+    root: Annotated[int | None, Query(description="Only the subtree under this unit")] = None,
+    country: Annotated[str | None, Query(pattern="^(NO|SE)$")] = None,
+    known_at: KnownAtParam = None,
+) -> TreeOut:
+    """The tree on `date` (depth-first, children by name), or the subtree under `root`."""
+    day = on or today()
+    nodes = tree_at(session, day, root=root, country=country, known_at=known_at)
+    return TreeOut(date=day, nodes=[_node(n) for n in nodes])
+
+
+@router.get("/units/changes", response_model=ChangesOut, responses=_ERRORS, name="unit_changes")
+def unit_changes(
+    session: SessionDep,
+    start: Annotated[date, Query(alias="from", description="Changes after this day")],
+    end: Annotated[date | None, Query(alias="to", description="… up to this day (today)")] = None,
+    root: Annotated[int | None, Query(description="Only units under this one")] = None,
+) -> ChangesOut:
+    """Units opened, closed, moved, renamed or otherwise changed after `from` up to and
+    including `to`."""
+    until = end or today()
+    changes = changes_between(session, start, until, root=root)
+    return ChangesOut(
+        from_=start,
+        to=until,
+        changes=[
+            ChangeOut(
+                unit_id=c.unit_id,
+                on=c.on,
+                what=c.what,
+                field=c.field,
+                before=c.before,
+                after=c.after,
+                name=c.name,
+            )
+            for c in changes
+        ],
+    )
+
+
+@router.get("/units/place", response_model=PlacementOut, responses=_ERRORS, name="unit_place")
+def place_unit(
+    session: SessionDep,
+    unit_id: Annotated[int, Query(alias="id", description="Unit id as reported")],
+    on: DateParam = None,
+) -> PlacementOut:
+    """Where reported data for unit `id` on `date` belongs: RHF, HF, behandlingssted and
+    sector (Norway), vårdgivare, vårdenhet and län (Sweden). An unknown id, or one not valid
+    on the date, is reported in `status`, never guessed."""
+    day = on or today()
+    placed = place_one(session, unit_id, day)
+    fields: dict[str, Any] = {}
+    if placed.placement is not None:
+        p = placed.placement
+        fields = {
+            "rhf_id": p.rhf_id,
+            "hf_id": p.hf_id,
+            "behandlingssted_id": p.behandlingssted_id,
+            "sector": p.sector,
+            "vardgivare_id": p.vardgivare_id,
+            "vardenhet_id": p.vardenhet_id,
+            "lan": p.lan,
+            "kommune": p.kommune,
+        }
+    return PlacementOut(
+        unit_id=unit_id,
+        date=day,
+        status=placed.status,
+        names=placed.names or {},
+        **fields,
+    )
+
+
+@router.get(
+    "/units/fhir",
+    responses={**_ERRORS, 200: {"content": {"application/fhir+json": {}}}},
+    name="unit_fhir",
+)
+def fhir_bundle(
+    session: SessionDep,
+    on: DateParam = None,
+    country: Annotated[str | None, Query(pattern="^(NO|SE)$")] = None,
+) -> JSONResponse:
+    """Every unit valid on `date` as a FHIR R4 Organization in a `collection` Bundle."""
+    bundle = export_bundle(session, on or today(), country=country)
+    return JSONResponse(bundle, media_type="application/fhir+json")
+
+
+# -- writes without a unit in the path ---------------------------------------------------------
+
+
+def _new_unit(body: UnitCreate) -> NewUnit:
+    return NewUnit(
+        body.country,
+        body.fields.to_model(),
+        body.valid_from,
+        body.valid_to,
+        tuple(i.to_model() for i in body.identifiers),
+    )
+
+
+@router.post(
+    "/units", response_model=UnitOut, status_code=201, responses=_WRITE_ERRORS, name="unit_create"
+)
+def create(
+    request: Request, response: Response, session: SessionDep, actor: PrincipalDep, body: UnitCreate
+) -> UnitOut:
+    """Create a unit under `fields.parent_id` (a right on the parent as of `valid_from`;
+    units without a parent need the registry owner). The id is allocated by the registry."""
+    record = create_unit(session, actor, _new_unit(body))
+    session.commit()
+    response.headers["Location"] = _links(request, record.id)["self"]
+    return _unit_out(request, response, record)
+
+
+def _user_out(user: UserRecord) -> UserOut:
+    return UserOut(
+        name=user.name,
+        role=user.role,
+        scope_unit_id=user.scope_unit_id,
+        created_at=user.created_at,
+        created_by=user.created_by,
+        disabled=user.disabled,
+        tokens=user.tokens,
+    )
+
+
+@router.post(
+    "/units/organisations",
+    response_model=OrganisationOut,
+    status_code=201,
+    responses=_WRITE_ERRORS,
+    name="unit_register_organisation",
+)
+def register_organisation(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    actor: PrincipalDep,
+    body: OrganisationCreate,
+) -> OrganisationOut:
+    """The registry owner registers an organisation (an RHF, an HF, a private institution,
+    a vårdgivare …) and creates its first administrator, whose token is returned once."""
+    require_owner(actor, "register organisations")
+    record = create_unit(session, actor, _new_unit(body))
+    issued = create_user(session, actor, body.admin, "admin", record.id)
+    session.commit()
+    response.headers["Location"] = _links(request, record.id)["self"]
+    return OrganisationOut(
+        unit=_unit_out(request, response, record),
+        admin=IssuedOut(user=_user_out(issued.user), token=issued.token),
+    )
+
+
+# -- one unit ----------------------------------------------------------------------------------
+# Unit ids are matched as `path` parameters so that a malformed id reaches the handler and is
+# answered with a 404 problem like an unknown one; the sub-resources come before the unit.
+
+
+@router.get(
+    "/units/{unit_id:path}/path", response_model=PathOut, responses=_ERRORS, name="unit_path"
+)
+def unit_path(unit_id: str, session: SessionDep, on: DateParam = None) -> PathOut:
+    """The unit and its ancestors on `date` (the unit first, its RHF or vårdgivare last)."""
+    uid, day = parse_unit_id(unit_id), on or today()
+    path = path_at(session, uid, day)
+    country = get_unit(session, uid).country
+    return PathOut(
+        date=day,
+        path=[
+            NodeOut(
+                id=v.unit_id,
+                parent_id=v.fields.parent_id,
+                kind=v.fields.kind,
+                name=v.fields.name,
+                depth=len(path) - 1 - i,
+                country=country,
+                sector=v.fields.sector,
+                children=[],
+            )
+            for i, v in enumerate(path)
+        ],
+    )
+
+
+@router.get(
+    "/units/{unit_id:path}/subtree", response_model=TreeOut, responses=_ERRORS, name="unit_subtree"
+)
+def unit_subtree(unit_id: str, session: SessionDep, on: DateParam = None) -> TreeOut:
+    """The units under this one on `date` (depth-first; depth relative to this unit)."""
+    uid, day = parse_unit_id(unit_id), on or today()
+    return TreeOut(date=day, nodes=[_node(n) for n in subtree_at(session, uid, day)])
+
+
+@router.get(
+    "/units/{unit_id:path}/history",
+    response_model=HistoryOut,
+    responses=_ERRORS,
+    name="unit_history",
+)
+def unit_history(unit_id: str, session: SessionDep) -> HistoryOut:
+    """The unit's audit trail: every change, who made it and when, before and after."""
+    uid = parse_unit_id(unit_id)
+    get_unit(session, uid)  # 404 for an unknown unit
+    entries = audit_trail(session, "unit", uid)
+    return HistoryOut(
+        unit_id=uid,
+        entries=[
+            AuditOut(at=e.at, actor=e.actor, action=e.action, before=e.before, after=e.after)
+            for e in entries
+        ],
+    )
+
+
+@router.post(
+    "/units/{unit_id:path}/close",
+    response_model=UnitOut,
+    responses=_WRITE_ERRORS,
+    name="unit_close",
+)
+def close(
+    unit_id: str,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    actor: PrincipalDep,
+    body: CloseIn,
+) -> UnitOut:
+    """Close the unit from `date` (the first day it is no longer valid). Its id stays; the
+    units under it must be closed or moved first. Needs If-Match."""
+    uid = parse_unit_id(unit_id)
+    version = expected_version(request, uid)
+    record = close_unit(session, actor, uid, body.date, expected_version=version)
+    session.commit()
+    return _unit_out(request, response, record)
+
+
+@router.post(
+    "/units/{unit_id:path}/reopen",
+    response_model=UnitOut,
+    responses=_WRITE_ERRORS,
+    name="unit_reopen",
+)
+def reopen(
+    unit_id: str, request: Request, response: Response, session: SessionDep, actor: PrincipalDep
+) -> UnitOut:
+    """Undo a closure (the last version becomes open-ended). Needs If-Match."""
+    uid = parse_unit_id(unit_id)
+    version = expected_version(request, uid)
+    record = reopen_unit(session, actor, uid, expected_version=version)
+    session.commit()
+    return _unit_out(request, response, record)
+
+
+@router.post(
+    "/units/{unit_id:path}/identifiers",
+    response_model=UnitOut,
+    responses=_WRITE_ERRORS,
+    name="unit_identifier",
+)
+def identifier(
+    unit_id: str,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    actor: PrincipalDep,
+    body: IdentifierIO,
+) -> UnitOut:
+    """Add a HER-id or HSA-id with its validity, or end one (same scheme, value and
+    `valid_from`, now with `valid_to`). Needs If-Match."""
+    uid = parse_unit_id(unit_id)
+    version = expected_version(request, uid)
+    record = set_identifier(session, actor, uid, body.to_model(), expected_version=version)
+    session.commit()
+    return _unit_out(request, response, record)
+
+
+@router.patch(
+    "/units/{unit_id:path}", response_model=UnitOut, responses=_WRITE_ERRORS, name="unit_change"
+)
+def change(
+    unit_id: str,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    actor: PrincipalDep,
+    body: UnitChangeIn,
+) -> UnitOut:
+    """Change the unit from `valid_from`: rename (`name`), move (`parent_id`), or set other
+    fields; each new value lasts until that field's next recorded change (or `until`). The
+    id never changes. Needs If-Match with the unit's ETag."""
+    uid = parse_unit_id(unit_id)
+    version = expected_version(request, uid)
+    changes = body.changes()
+    for required in ("name", "kind"):
+        if required in changes and changes[required] is None:
+            raise InputError("unit.invalid_change", f"{required} cannot be cleared")
+    record = change_unit(
+        session, actor, uid, body.valid_from, changes, until=body.until, expected_version=version
+    )
+    session.commit()
+    return _unit_out(request, response, record)
+
+
+@router.get(
+    "/units/{unit_id:path}",
+    response_model=UnitOut,
+    responses={**_ERRORS, 304: {"description": "Not modified: If-None-Match matched"}},
+    name="unit",
+)
+def unit(
+    unit_id: str,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    known_at: KnownAtParam = None,
+) -> UnitOut | Response:
+    """A unit: its permanent id, lifetime, every version and identifier. The ETag changes
+    with every edit; send it in If-Match to change the unit."""
+    uid = parse_unit_id(unit_id)
+    record = get_unit(session, uid, known_at=known_at)
+    if known_at is None and request.headers.get("if-none-match") == record.etag:
+        return Response(status_code=304, headers={"ETag": record.etag, "Cache-Control": "no-cache"})
+    return _unit_out(request, response, record)
+
+
+# -- users ---------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/unit-users",
+    response_model=IssuedOut,
+    status_code=201,
+    responses=_WRITE_ERRORS,
+    name="unit_user_create",
+)
+def create_registry_user(session: SessionDep, actor: PrincipalDep, body: UserIn) -> IssuedOut:
+    """Create a user (owners: anyone; admins: admins and editors within their subtree) with
+    a first token, shown once."""
+    issued = create_user(session, actor, body.name, body.role, body.scope_unit_id)
+    session.commit()
+    return IssuedOut(user=_user_out(issued.user), token=issued.token)
+
+
+@router.get("/unit-users", response_model=list[UserOut], responses=_WRITE_ERRORS, name="unit_users")
+def registry_users(session: SessionDep, actor: PrincipalDep) -> list[UserOut]:
+    """The users the caller may manage."""
+    return [_user_out(u) for u in list_users(session, actor)]
+
+
+@router.get("/unit-users/me", response_model=WhoAmI, responses=_WRITE_ERRORS, name="unit_user_me")
+def who_am_i(actor: PrincipalDep) -> WhoAmI:
+    """The caller, as its token identifies it."""
+    return WhoAmI(name=actor.name, role=actor.role, scope_unit_id=actor.scope_unit_id)
+
+
+@router.post(
+    "/unit-users/tokens", response_model=IssuedOut, status_code=201, responses=_WRITE_ERRORS,
+    name="unit_user_token",
+)  # fmt: skip
+def new_token(session: SessionDep, actor: PrincipalDep, body: TokenIn) -> IssuedOut:
+    """A new token for a user the caller may manage (shown once)."""
+    issued = issue_token(session, actor, body.name, label=body.label)
+    session.commit()
+    return IssuedOut(user=_user_out(issued.user), token=issued.token)
+
+
+@router.post("/unit-users/revoke", responses=_WRITE_ERRORS, name="unit_user_revoke")
+def revoke(session: SessionDep, actor: PrincipalDep, body: TokenIn) -> dict[str, int]:
+    """Revoke every token of a user the caller may manage."""
+    revoked = revoke_tokens(session, actor, body.name)
+    session.commit()
+    return {"revoked": revoked}
+
+
+__all__ = ["UnitDatabase", "expected_version", "install", "parse_unit_id", "router"]

@@ -1,0 +1,238 @@
+"""Load a :class:`~helsestat.synth.units.UnitPlan` (the demo tree: real RHF/HF, SYNTHETIC
+units below) into the registry: in bulk (:func:`load_plan`, the same timeline functions and
+rules as an edit, a few statements in all), or write by write as administrators would
+(:func:`replay_plan`, used by the tests to prove both end in the same registry).
+
+>>> from helsestat.store.database import create_engine_for, migrate, session_factory
+>>> engine = create_engine_for("sqlite://"); migrate(engine)
+>>> with session_factory(engine).begin() as session:
+...     report = load_demo(session, seed=1, hf_limit=1, lan_limit=1)
+>>> report.units > 20
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from helsestat.errors import ConflictError, InputError, NotFoundError
+from helsestat.reference.units.bulk import ImportedUnit, allocate_unit_ids, import_histories
+from helsestat.reference.units.model import (
+    SYSTEM,
+    Identifier,
+    NewUnit,
+    Principal,
+    Span,
+    UnitFields,
+)
+from helsestat.reference.units.repository import (
+    Clock,
+    change_unit,
+    close_unit,
+    create_unit,
+    get_unit,
+    service_codes,
+    set_identifier,
+    utc_now,
+)
+from helsestat.reference.units.timeline import TimelineError, apply_change, set_end
+from helsestat.store.database import (
+    ClassificationData,
+    CodeData,
+    LevelData,
+    VersionData,
+    codes_at,
+    load_classification,
+)
+from helsestat.store.units_schema import Unit
+from helsestat.synth.units import (
+    SERVICE_CLASSIFICATION_ID,
+    SERVICE_CLASSIFICATION_NAME,
+    PlannedEvent,
+    PlannedUnit,
+    UnitPlan,
+    generate_unit_plan,
+)
+
+#: Validity of the stand-in code list (from before the health enterprise reform).
+_SERVICES_FROM = date(2000, 1, 1)
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What a load created: units and applied events, and each plan key's unit id."""
+
+    units: int
+    events: int
+    ids: dict[str, int]
+
+
+def ensure_service_classification(session: Session, plan: UnitPlan) -> None:
+    """Load the plan's SYNTHETIC service code list unless it is loaded already."""
+    try:
+        codes_at(session, SERVICE_CLASSIFICATION_ID, _SERVICES_FROM)
+        return
+    except NotFoundError:
+        pass
+    version = VersionData(
+        SERVICE_CLASSIFICATION_ID * 100 + 1,
+        SERVICE_CLASSIFICATION_NAME,
+        _SERVICES_FROM,
+        None,
+        levels=(LevelData(1, "Tjenesteområde"),),
+        codes=tuple(CodeData(code, f"{name} ({sector})") for code, name, sector in plan.services),
+    )
+    load_classification(
+        session,
+        ClassificationData(
+            SERVICE_CLASSIFICATION_ID,
+            SERVICE_CLASSIFICATION_NAME,
+            (version,),
+            description="SYNTHETIC code list for the demo unit tree; not KLASS 610's codes",
+            owner="helsestat demo",
+        ),
+    )
+
+
+def _fields(unit: PlannedUnit, ids: dict[str, int]) -> UnitFields:
+    return UnitFields(
+        kind=unit.kind,
+        name=unit.name,
+        parent_id=ids[unit.parent] if unit.parent is not None else None,
+        orgnr=unit.orgnr,
+        kommune=unit.kommune,
+        lan=unit.lan,
+        sector=unit.sector,
+        services=unit.services,
+        service_classification=SERVICE_CLASSIFICATION_ID if unit.services else None,
+    )
+
+
+def _changes(event: PlannedEvent, ids: dict[str, int]) -> dict[str, object]:
+    return {
+        ("parent_id" if name == "parent" else name): (
+            ids[str(value)] if name == "parent" else value
+        )
+        for name, value in event.changes
+    }
+
+
+def _ordered(plan: UnitPlan) -> list[PlannedUnit]:
+    depth = {u.key: 0 for u in plan.units}
+    by_key = {u.key: u for u in plan.units}
+    for unit in plan.units:
+        parent, d = unit.parent, 0
+        while parent is not None:
+            d, parent = d + 1, by_key[parent].parent
+        depth[unit.key] = d
+    return sorted(plan.units, key=lambda u: (depth[u.key], u.opened))
+
+
+def load_plan(
+    session: Session, plan: UnitPlan, *, actor: Principal = SYSTEM, clock: Clock = utc_now
+) -> LoadReport:
+    """Import the plan in bulk: every unit's history is computed with the same timeline
+    functions an edit uses, checked with the same rules, then stored in a few statements
+    (:mod:`.bulk`)."""
+    ensure_service_classification(session, plan)
+    units = _ordered(plan)
+    ids = dict(zip((u.key for u in units), allocate_unit_ids(session, len(units)), strict=True))
+    spans = {u.key: [Span(u.opened, None, _fields(u, ids))] for u in units}
+    identifiers = {u.key: [Identifier(s, v, u.opened) for s, v in u.identifiers] for u in units}
+    for event in plan.events:
+        try:
+            if event.what == "close":
+                spans[event.key] = set_end(spans[event.key], event.on)
+            elif event.what == "identifier" and event.identifier is not None:
+                scheme, old, new = event.identifier
+                held = identifiers[event.key]
+                i = next(n for n, x in enumerate(held) if (x.scheme, x.value) == (scheme, old))
+                held[i] = Identifier(scheme, old, held[i].valid_from, event.on)
+                held.append(Identifier(scheme, new, event.on))
+            else:
+                spans[event.key] = apply_change(spans[event.key], event.on, _changes(event, ids))
+        except TimelineError as exc:
+            raise InputError("unit.invalid_change", f"plan event {event}: {exc}") from None
+    count = import_histories(
+        session,
+        actor,
+        [
+            ImportedUnit(ids[u.key], u.country, tuple(spans[u.key]), tuple(identifiers[u.key]))
+            for u in units
+        ],
+        clock=clock,
+    )
+    return LoadReport(count, len(plan.events), ids)
+
+
+def replay_plan(
+    session: Session, plan: UnitPlan, *, actor: Principal = SYSTEM, clock: Clock = utc_now
+) -> LoadReport:
+    """Apply the plan one write at a time, as administrators would (create, change, close,
+    identifiers): slower than :func:`load_plan`, and it must end in the same histories."""
+    ensure_service_classification(session, plan)
+    codes = service_codes(session)
+    ids: dict[str, int] = {}
+    for unit in _ordered(plan):
+        identifiers = tuple(Identifier(s, v, unit.opened) for s, v in unit.identifiers)
+        record = create_unit(
+            session,
+            actor,
+            NewUnit(unit.country, _fields(unit, ids), unit.opened, identifiers=identifiers),
+            clock=clock,
+            codes=codes,
+        )
+        ids[unit.key] = record.id
+    for event in plan.events:
+        uid = ids[event.key]
+        if event.what == "close":
+            close_unit(session, actor, uid, event.on, clock=clock)
+        elif event.what == "identifier" and event.identifier is not None:
+            scheme, old, new = event.identifier
+            current = next(
+                i
+                for i in get_unit(session, uid).identifiers
+                if (i.scheme, i.value) == (scheme, old)
+            )
+            ended = Identifier(scheme, old, current.valid_from, event.on)
+            set_identifier(session, actor, uid, ended, clock=clock)
+            set_identifier(session, actor, uid, Identifier(scheme, new, event.on), clock=clock)
+        else:
+            change_unit(
+                session, actor, uid, event.on, _changes(event, ids), clock=clock, codes=codes
+            )
+    return LoadReport(len(ids), len(plan.events), ids)
+
+
+def load_demo(
+    session: Session,
+    *,
+    seed: int = 2026,
+    hf_limit: int | None = None,
+    lan_limit: int | None = None,
+    clock: Clock = utc_now,
+) -> LoadReport:
+    """Load the demo tree into an empty registry (SYNTHETIC below the real RHF/HF)."""
+    existing = session.scalar(select(func.count()).select_from(Unit)) or 0
+    if existing:
+        raise ConflictError(
+            "unit.registry_not_empty",
+            f"the unit registry has {existing} units already; the demo tree loads into an "
+            "empty one",
+            hint="point HELSESTAT_DATABASE_URL (or HELSESTAT_DATA_DIR) at a new database",
+        )
+    plan = generate_unit_plan(seed, hf_limit=hf_limit, lan_limit=lan_limit)
+    return load_plan(session, plan, clock=clock)
+
+
+__all__ = [
+    "LoadReport",
+    "ensure_service_classification",
+    "load_demo",
+    "load_plan",
+    "replay_plan",
+]
