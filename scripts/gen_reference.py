@@ -28,7 +28,13 @@ def cli_reference() -> str:
         "status 2.",
         "",
     ]
-    ctx = click.Context(cli, info_name="helsestat", terminal_width=100, max_content_width=100)
+    ctx = click.Context(
+        cli,
+        info_name="helsestat",
+        terminal_width=100,
+        max_content_width=100,
+        help_option_names=["-h", "--help"],
+    )
     lines += ["## helsestat", "", "```text", cli.get_help(ctx), "```", ""]
     for name in sorted(cli.list_commands(ctx)):
         cmd = cli.get_command(ctx, name)
