@@ -305,3 +305,13 @@ def test_line_numbers_stay_right_after_a_malformed_line(tmp_path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
     clean = validate(read_extract(path, "claims"), CLAIMS, KEY)
     assert sorted(clean.quarantined.column("linje").to_pylist()) == [2, 4]
+
+
+@pytest.mark.parametrize("key", [b"k" * 32, b"k" * 64, b"k" * 100], ids=["32", "64", "100"])
+def test_pseudonyms_are_hmac_sha256(key: bytes) -> None:
+    import hashlib
+    import hmac
+
+    ids = ["01018010018", " 41010150095 ", "", "æøå"]
+    want = [hmac.digest(key, i.strip().encode(), hashlib.sha256)[:16].hex() for i in ids]
+    assert pseudonymise_values(ids, key) == want

@@ -12,6 +12,7 @@ from helsestat.settings import Settings
 
 def test_public_names() -> None:
     assert sorted(aggregate_package.__all__) == [
+        "CodeColumn",
         "CubeSpec",
         "DuckDBEngine",
         "Engine",
@@ -29,7 +30,9 @@ def test_public_names() -> None:
         "compile_plan",
         "engine_for",
         "finest",
+        "finest_fingerprint",
         "merge_finest",
+        "read_codes",
         "rollup",
     ]
 

@@ -124,8 +124,11 @@ class Plan:
 
     @property
     def level_columns(self) -> tuple[str, ...]:
-        """Every level column of the count-distinct pass, dim by dim, finest first."""
-        return tuple(name for dim in self.dims for name in dim.names)
+        """The level columns of the count-distinct pass, dim by dim, finest first: those that
+        some grouping set uses (a level only stepped through, such as a code level before its
+        lookup, is computed but not grouped)."""
+        used = {name for columns in self.sets for name in columns}
+        return tuple(name for dim in self.dims for name in dim.names if name in used)
 
     @property
     def sets(self) -> tuple[tuple[str, ...], ...]:

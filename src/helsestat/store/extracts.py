@@ -86,7 +86,9 @@ def store_extract(
             part = table.slice(int(start), int(end - start))
             value = keys[start]
             path = lake.extract_dir(clean.kind) / f"period={value}" / f"{clean.checksum}.parquet"
-            write_parquet_atomic(part, path, row_group_rows=ROW_GROUP_ROWS)
+            write_parquet_atomic(
+                part, path, row_group_rows=ROW_GROUP_ROWS, dictionary=_few_values(part)
+            )
             partitions.append(str(value))
     write_parquet_atomic(clean.quarantined, lake.quarantine_path(clean.kind, clean.checksum))
     record = {
@@ -107,6 +109,17 @@ def store_extract(
         report=clean.report,
         partitions=tuple(partitions),
     )
+
+
+def _few_values(table: pa.Table, sample: int = 1 << 16) -> list[str]:
+    """Columns worth dictionary encoding: those whose first rows repeat values (an id or a
+    pseudonym column is mostly distinct, and trying a dictionary on it only costs time)."""
+    head = table.slice(0, sample)
+    return [
+        name
+        for name, column in zip(head.column_names, head.columns, strict=True)
+        if pc.count_distinct(column).as_py() <= head.num_rows // 2
+    ]
 
 
 def _ranks(column: pa.ChunkedArray) -> np.ndarray:

@@ -7,7 +7,7 @@ Layout::
       codebooks/<kind>/<column>.json                       codes of coded columns (append-only)
       quarantine/<kind>/<checksum>.parquet                 rejected rows with reasons
       batches/<kind>/<checksum>.json                       ingest report of each stored file
-      cache/<statistic>/period=<YYYYMM>/<key>.parquet      phase-1 table of a partition
+      cache/<statistic>/period=<YYYYMM>/<key>.arrow      phase-1 table of a partition
       releases/<release-id>/<table>.parquet + release.json an immutable published release
       releases/CURRENT                                     name of the current release
 
@@ -51,12 +51,25 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_parquet_atomic(table: pa.Table, path: Path, *, row_group_rows: int | None = None) -> None:
-    """Write ``table`` to ``path`` via a temporary file and a rename: all or nothing."""
+def write_parquet_atomic(
+    table: pa.Table,
+    path: Path,
+    *,
+    row_group_rows: int | None = None,
+    dictionary: bool | list[str] = True,
+) -> None:
+    """Write ``table`` to ``path`` via a temporary file and a rename: all or nothing.
+    ``dictionary`` names the columns to dictionary-encode (True: all)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        pq.write_table(table, tmp, compression="zstd", row_group_size=row_group_rows)
+        pq.write_table(
+            table,
+            tmp,
+            compression="zstd",
+            row_group_size=row_group_rows,
+            use_dictionary=dictionary,
+        )
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -94,9 +94,14 @@ _W2 = np.array([5, 4, 3, 2, 7, 6, 5, 4, 3, 2])
 def fnr_check_digits(nine: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Check digits k1, k2 of fødselsnummer (mod 11) for an (n, 9) digit array, and a mask
     of the rows where a valid number exists (a remainder of 10 makes it impossible)."""
-    k1 = (11 - (nine @ _W1) % 11) % 11
-    ten = np.concatenate([nine, k1[:, None]], axis=1)
-    k2 = (11 - (ten @ _W2) % 11) % 11
+    nine = np.asarray(nine, dtype=np.int32)
+    s1 = np.zeros(len(nine), dtype=np.int32)
+    s2 = np.zeros(len(nine), dtype=np.int32)
+    for i in range(9):  # column by column: cheaper than an integer matrix product
+        s1 += int(_W1[i]) * nine[:, i]
+        s2 += int(_W2[i]) * nine[:, i]
+    k1: np.ndarray = (11 - s1 % 11) % 11
+    k2: np.ndarray = (11 - (s2 + int(_W2[9]) * k1) % 11) % 11
     return k1, k2, (k1 != 10) & (k2 != 10)
 
 

@@ -102,11 +102,15 @@ def _np(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(arr.to_numpy(zero_copy_only=False))
 
 
-def _encode(col: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+def _encode(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
     """Codes per row and the distinct values (Arrow dictionary encoding). Rules are checked
     on the distinct values, a few hundred for most columns, then looked up per row."""
-    encoded = pc.dictionary_encode(col.combine_chunks().fill_null(""))
-    codes = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
+    array = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array)
+    codes = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
+    if (codes < 0).any():  # a null value is checked as an empty one
+        dictionary = pa.concat_arrays([encoded.dictionary, pa.array([""], pa.string())])
+        return np.where(codes < 0, len(dictionary) - 1, codes), dictionary
     return codes, encoded.dictionary
 
 
@@ -284,7 +288,7 @@ CLAIMS = ExtractSpec(
     # stored with integer codes too, and each month's file sorted by result (a filter on it
     # then reads whole row groups as "all godkjent") and by those codes.
     coded=(
-        Coded("behandler_kommunenr", numeric=True),
+        Coded("behandler_kommunenr", digits=4),
         Coded("takstkode"),
         Coded("fagomraade"),
         Coded("praksistype"),

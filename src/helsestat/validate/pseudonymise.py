@@ -56,9 +56,10 @@ def pseudonymise_values(values: Sequence[str], key: bytes) -> list[str]:
 
 
 def pseudonymise_column(column: pa.ChunkedArray | pa.Array, key: bytes) -> pa.Array:
-    """Pseudonyms for an Arrow text column; each distinct value is hashed once."""
+    """Pseudonyms for an Arrow text column (or a dictionary-encoded one); each distinct
+    value is hashed once."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
-    encoded = pc.dictionary_encode(column)
+    encoded = column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
     hashed = _hex_pseudonyms(encoded.dictionary.to_pylist(), key)
     return hashed.take(encoded.indices)

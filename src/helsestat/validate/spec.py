@@ -45,12 +45,14 @@ class Column:
 @dataclass(frozen=True)
 class Coded:
     """A stored text column that also gets an integer code column, ``<column>_kode``, so
-    that aggregation groups small integers instead of text. A ``numeric`` column's code is
-    its value (kommunenummer ``"0301"`` → 301); the others get ids 0, 1, 2 … from the lake's
-    append-only codebook of the kind (see :mod:`helsestat.store.codebooks`)."""
+    that aggregation groups small integers instead of text. In a column of ``digits``-wide
+    number codes (kommunenummer: 4) a value of that many digits is coded by its number
+    (``"0301"`` → 301); other values, and every value of a column without ``digits``, get
+    codes from the lake's append-only codebook of the kind (see
+    :mod:`helsestat.store.codebooks`)."""
 
     column: str
-    numeric: bool = False
+    digits: int | None = None
 
     @property
     def code_column(self) -> str:
@@ -68,7 +70,10 @@ class Checked:
 
 @dataclass(frozen=True)
 class ExtractSpec:
-    """The columns, identifier columns and rules of one extract kind."""
+    """The columns, identifier columns and rules of one extract kind.
+
+    ``check`` receives every column as text; identifier columns come dictionary-encoded
+    (``dictionary<int32, string>``), so their distinct values can be checked once."""
 
     kind: str
     title: str
@@ -123,6 +128,12 @@ def validate(raw: RawExtract, spec: ExtractSpec, key: bytes) -> CleanExtract:
         if c.name not in present:
             table = table.append_column(c.name, pa.array([""] * table.num_rows, pa.string()))
     table = table.select(list(spec.column_names))
+    # Identifier columns are dictionary-encoded once: the check validates each distinct
+    # identifier, and pseudonymisation hashes each one, from the same encoding.
+    for ident in spec.identifiers:
+        index = table.column_names.index(ident)
+        encoded = pc.dictionary_encode(table.column(ident).combine_chunks())
+        table = table.set_column(index, ident, encoded)
     checked = spec.check(table)
     n = table.num_rows
     bad_any = np.zeros(n, dtype=bool)
@@ -229,7 +240,7 @@ def fixed_width_digits(col: pa.ChunkedArray, ok: np.ndarray, width: int) -> np.n
     ]
     raw = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
     return (
-        (raw.reshape(-1, width).astype(np.int64) - 48)
+        (raw.reshape(-1, width).astype(np.int32) - 48)
         if len(arr)
-        else np.zeros((0, width), np.int64)
+        else np.zeros((0, width), np.int32)
     )
