@@ -251,6 +251,24 @@ def _refresh(lake: Path, rows: int, repeat: int) -> list[str]:
     ]
 
 
+def protect_section(repeat: int) -> list[str]:
+    """Disclosure control: cells per second, and the anchors' recorded GaussSuppression times."""
+    from benchmarks.bench_protect import ANCHOR_SECONDS, run
+
+    lines = [
+        "",
+        "## Disclosure control (secondary suppression + LP audit)",
+        "",
+        "| table | cells | median seconds | cells/s | GaussSuppression (R, recorded) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, seconds, cells in run(repeat=repeat):
+        anchor = next((v for k, v in ANCHOR_SECONDS.items() if f"case {k} " in name), None)
+        shown = f"{anchor:.3f} s" if anchor is not None else "—"
+        lines.append(f"| {name} | {cells:,} | {seconds:.3f} | {cells / seconds:,.0f} | {shown} |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
@@ -318,6 +336,7 @@ def main() -> None:
     ]
     for label, seconds in stage_results:
         lines.append(f"| {label} | {seconds:.2f} | {args.stage_rows / seconds / 1e3:.0f} |")
+    lines += protect_section(args.repeat)
     lines += ["", *TARGETS_NOTE, ""]
     OUT.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))

@@ -44,7 +44,7 @@ from helsestat.aggregate import (
 from helsestat.aggregate.plan import read_schema
 from helsestat.ingest.readers import file_checksum, read_extract
 from helsestat.model import Batch, Cube, ProtectedTable, ReleaseInfo
-from helsestat.protect import protect_table
+from helsestat.protect import TableToProtect, protect_table, protect_tables
 from helsestat.protect.rules import FrequencyRule, Rule
 from helsestat.statistics import STATISTICS, Statistic, TableDef
 from helsestat.store.cache import FinestCache
@@ -71,7 +71,14 @@ def ingest_file(path: Path, kind: str, key: bytes, lake: Lake) -> Batch:
 
 def stored_spec(spec: CubeSpec, lake: Lake, kind: str, files: Sequence[Path]) -> CubeSpec:
     """``spec`` reading the integer code columns that every one of ``files`` stores beside
-    the text columns it reads (same cube, see :func:`~helsestat.aggregate.read_codes`)."""
+    the text columns it reads (same cube, see :func:`~helsestat.aggregate.read_codes`).
+
+    >>> import tempfile
+    >>> from helsestat.statistics.takstbruk import TAKSTBRUK
+    >>> lake = Lake(Path(tempfile.mkdtemp()))
+    >>> stored_spec(TAKSTBRUK.spec, lake, "claims", []) is TAKSTBRUK.spec  # nothing stored
+    True
+    """
     books = read_codebooks(lake, kind)
     names = [set(pq.read_schema(f).names) for f in files]
     codes = {
@@ -92,7 +99,17 @@ def aggregate_statistic(
 ) -> Cube:
     """The cube of a statistic from the committed extracts: phase 1 per partition, reused
     from the cache when the partition's files are unchanged, then phase 2 over them all.
-    Specs with count-distinct measures (not additive) are aggregated in one pass."""
+    Specs with count-distinct measures (not additive) are aggregated in one pass.
+
+    >>> import tempfile
+    >>> from helsestat.aggregate import DuckDBEngine
+    >>> from helsestat.statistics.takstbruk import TAKSTBRUK
+    >>> lake = Lake(Path(tempfile.mkdtemp()))
+    >>> with DuckDBEngine(threads=1) as engine:
+    ...     cube = aggregate_statistic(TAKSTBRUK, lake, engine)
+    >>> len(cube.tables)
+    6
+    """
     files = committed_files(lake, statistic.source_kind)
     spec = stored_spec(statistic.spec, lake, statistic.source_kind, files)
     if not files or not cache or any(m.kind == "count_distinct" for m in spec.measures):
@@ -145,19 +162,42 @@ def protect_statistic(
     threshold: int,
     *,
     cube: Cube | None = None,
+    earlier: Sequence[Sequence[ProtectedTable]] = (),
 ) -> list[ProtectedTable]:
-    """Aggregate one statistic (unless its ``cube`` is given) and protect each table."""
+    """Aggregate one statistic (unless its ``cube`` is given) and protect its tables.
+
+    Compat: each table alone, with the replaced API's documented rules. Full: all tables
+    together (``statistic.protection``): secondary suppression across margins and linked
+    tables, checked by the attacker audit over the release and the ``earlier`` releases of
+    the statistic (each a sequence of its published tables)."""
     if cube is None:
         cube = aggregate(files, statistic.spec, engine)
+    finished = [(t, statistic.finish(cube.tables[t.grouping], t)) for t in statistic.tables]
+    if mode == "full" and statistic.protection is not None:
+        report = protect_tables(
+            [
+                TableToProtect(
+                    t.name,
+                    t.title,
+                    table,
+                    statistic.dimensions(t),
+                    rules_for(statistic, t, mode, threshold),
+                )
+                for t, table in finished
+            ],
+            statistic.measures,
+            statistic.protection,
+            earlier=earlier,
+        )
+        return list(report.tables)
     out = []
-    for tdef in statistic.tables:
-        finished = statistic.finish(cube.tables[tdef.grouping], tdef)
+    for tdef, table in finished:
         notes = (tdef.rules_note,) if tdef.rules_note and mode == "compat" else ()
         out.append(
             protect_table(
                 tdef.name,
                 tdef.title,
-                finished,
+                table,
                 statistic.dimensions(tdef),
                 statistic.measures,
                 rules_for(statistic, tdef, mode, threshold),
@@ -181,14 +221,19 @@ def build(
     """Build every statistic from the stored extracts into a new release and make it current.
     Phase 1 of unchanged partitions comes from the lake's cache (``cache=False``: neither
     read nor written)."""
-    with lake.release(release_id) as release:
+    # Parquet writes release the GIL: the tables are written two at a time, overlapping the
+    # next statistic's work; every write has finished before the release is committed.
+    with lake.release(release_id) as release, ThreadPoolExecutor(max_workers=2) as writer:
+        writes = []
         for statistic in statistics:
             if progress:
                 progress(f"building {statistic.name}")
             files = committed_files(lake, statistic.source_kind)
             cube = aggregate_statistic(statistic, lake, engine, cache=cache, progress=progress)
             for table in protect_statistic(statistic, files, engine, mode, threshold, cube=cube):
-                release.add(table)
+                writes.append(writer.submit(release.add, table))
+        for write in writes:
+            write.result()
     current = lake.current()
     assert current is not None
     return current

@@ -133,7 +133,7 @@ class DominanceRule:
         largest = sum(
             (np.abs(_numbers(table, c)) for c in self.top[: self.n]), np.zeros(len(total))
         )
-        return (total > 0) & (largest > self.k / 100.0 * total)
+        return np.asarray((total > 0) & (largest > self.k / 100.0 * total), dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ class PPercentRule:
         total = np.abs(_numbers(table, self.measure))
         x1 = np.abs(_numbers(table, self.top1))
         x2 = np.abs(_numbers(table, self.top2))
-        return (x1 > 0) & (total - x1 - x2 < self.p / 100.0 * x1)
+        return np.asarray((x1 > 0) & (total - x1 - x2 < self.p / 100.0 * x1), dtype=bool)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from helsestat.aggregate.spec import CubeSpec
 from helsestat.model import Grouping
+from helsestat.protect import Protection
 from helsestat.protect.rules import Rule
 
 
@@ -36,7 +37,10 @@ class Statistic:
     """A statistic: a cube over one extract kind, and the tables published from it.
 
     ``finish`` turns a cube table into the published shape (column names, units);
-    ``count_measure`` is the count the frequency rule looks at in full protection mode."""
+    ``count_measure`` is the count the frequency rule looks at in full protection mode;
+    ``protection`` says how full mode protects the tables together (the measure it works
+    on, the interval an attacker must be left with); without it full mode only adds the
+    frequency rule table by table."""
 
     name: str
     title: str
@@ -48,3 +52,4 @@ class Statistic:
     measures: tuple[str, ...]
     count_measure: str
     finish: Callable[[pa.Table, TableDef], pa.Table]
+    protection: Protection | None = None

@@ -10,6 +10,14 @@ claims (resultat = godkjent) count.
 ``antall_regninger`` counts bills that used the takst (a bill with the takst on two lines
 counts once); ``sum_antall_takst`` counts uses; amounts are kroner.
 
+Protection: ``HELSESTAT_PROTECTION_MODE=compat`` applies exactly Helfo's documented rules
+below, table by table. ``full`` protects the six tables together (kommune → fylke → landet
+× måned → år, linked): Helfo's rules plus the frequency rule on ``antall_regninger`` on
+every table, secondary suppression so that no suppressed cell of any table can be computed
+from the others, and the attacker audit (every primary cell's interval at least 1 bill
+wide). Only frequency rules are wired; the magnitude rules (dominance, p %) need per-treater
+top contributions from the aggregate stage (see ``helsestat.protect.magnitude``).
+
 Compatibility rules (Helfo's documentation), and the choices helsestat made where it is
 silent:
 
@@ -29,6 +37,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from helsestat.aggregate.spec import CubeSpec, Filter, Hierarchy, Level, Measure, Prefix, Total
+from helsestat.protect import Protection, Requirement
+from helsestat.protect.compat import helfo_kommune_ar, helfo_kommune_maned
 from helsestat.protect.rules import FrequencyRule, MinimumPopulationRule
 from helsestat.reference.geography import load_geography
 from helsestat.statistics.base import Statistic, TableDef
@@ -74,11 +84,11 @@ def _compat_rules(
 ) -> tuple[tuple[FrequencyRule | MinimumPopulationRule, ...], str]:
     if geo == "kommune" and period == "ar":
         return (
-            FrequencyRule("sum_antall_takst", 5),
+            helfo_kommune_ar("sum_antall_takst"),
         ), "Helfo: kommune/år only takster with count > 5"
     if geo == "kommune" and period == "maned":
         return (
-            (MinimumPopulationRule("behandler_kommunenr", "ar", 10_000, _population),),
+            (helfo_kommune_maned("behandler_kommunenr", "ar", _population),),
             "Helfo: kommune/måned only kommuner over 10 000 inhabitants",
         )
     return (), ""
@@ -173,4 +183,11 @@ TAKSTBRUK = Statistic(
     measures=MEASURE_NAMES,
     count_measure="antall_regninger",
     finish=finish,
+    # Full mode: the six tables are protected together on the bill count. The kommune/måned
+    # table lists every non-empty cell, so an attacker knows each holds at least one bill;
+    # counts are whole numbers, so an interval narrower than 1 could pin a cell down.
+    # Large releases are spread over one process per CPU core.
+    protection=Protection(
+        "antall_regninger", Requirement(range_min=1), known_positive=True, workers=0
+    ),
 )

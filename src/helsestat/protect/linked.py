@@ -1,0 +1,404 @@
+"""Full protection of several tables published from the same data, together.
+
+The tables (e.g. takstbruk per kommune, fylke and landet × måned and år) are sums of the
+cells of the finest one, so they are protected as one problem: primary rules per table, one
+model matrix over all of them, secondary suppression by Gaussian elimination, the attacker
+audit over everything published in the release (and in earlier releases), and more
+suppression until every suppressed cell passes. Each table leaves as a
+:class:`~helsestat.model.ProtectedTable` with a status per cell.
+
+>>> import pyarrow as pa
+>>> from helsestat.protect.rules import FrequencyRule
+>>> k = pa.table({"kommune": ["0301", "1103", "1108"], "fylke": ["03", "11", "11"],
+...               "n": [40, 2, 9]})
+>>> f = pa.table({"fylke": ["03", "11"], "n": [40, 11]})
+>>> rule = (FrequencyRule("n", 3),)
+>>> out = protect_tables([TableToProtect("k", "K", k, ("kommune", "fylke"), rule),
+...                       TableToProtect("f", "F", f, ("fylke",), rule)], ("n",), Protection("n"))
+>>> out.tables[0].table.column("status").to_pylist()
+['published', 'primary', 'secondary']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from scipy import sparse
+
+from helsestat.errors import ProtectionError
+from helsestat.model import RULE_COLUMN, STATUS_COLUMN, ProtectedTable
+from helsestat.protect.candidates import candidate_order, magnitude_order
+from helsestat.protect.engine import AuditMode, Problem, Requirement, Solution, solve
+from helsestat.protect.matrix import group_keys, link_tables
+from helsestat.protect.rules import Rule, requirement_of
+
+
+@dataclass(frozen=True)
+class TableToProtect:
+    """One table of a release: its cells, dimension columns and primary rules."""
+
+    name: str
+    title: str
+    table: pa.Table
+    dimensions: tuple[str, ...]
+    rules: tuple[Rule, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+#: The least any suppressed cell needs: its value cannot be computed exactly.
+NOT_DERIVABLE = Requirement()
+
+
+@dataclass(frozen=True)
+class Protection:
+    """How a family of tables is protected.
+
+    ``measure`` is the additive measure the engine works on (the count for frequency tables,
+    the amount for magnitude tables): it orders the candidates (small cells are suppressed
+    first), finds singletons and is what the audit bounds. ``requirement`` is the interval
+    width a primary cell needs (rules may bring their own). ``known_positive``: the finest
+    table lists every non-empty cell, so an attacker knows each holds at least 1.
+    ``workers`` > 1 spreads large problems (50 000 cells or more) over that many processes
+    with the same result; 0 means one per CPU core.
+    """
+
+    measure: str
+    requirement: Requirement = NOT_DERIVABLE
+    singletons: bool = True
+    known_positive: bool = False
+    magnitude: bool = False
+    audit: AuditMode = "certify"
+    max_rounds: int = 50
+    workers: int = 1
+
+
+@dataclass(frozen=True)
+class ProtectionReport:
+    """The protected tables, and per table the attacker's interval of every suppressed cell
+    (columns: the dimensions, the measure, ``lo``, ``up``, ``required``, ``exact``)."""
+
+    tables: tuple[ProtectedTable, ...]
+    intervals: dict[str, pa.Table]
+    primary: int
+    secondary: int
+    extra: int
+    unsafe: int
+    rounds: int
+    lps: int
+    narrowest: float
+    requirement: str
+
+    def summary(self) -> str:
+        """One sentence for the release notes.
+
+        >>> r = ProtectionReport((), {}, 3, 2, 1, 0, 2, 10, 4.0, "width >= 2")
+        >>> r.summary().split(";")[0]
+        'full protection: 3 primary and 2 secondary cells (1 added by the audit)'
+        """
+        proved = (
+            "no suppressed cell can be derived"
+            if self.unsafe == 0
+            else f"{self.unsafe} primary cell(s) were published in an earlier release"
+        )
+        if self.primary and np.isfinite(self.narrowest):
+            narrow = f"narrowest proven interval of a primary cell {self.narrowest:g}"
+        else:
+            narrow = (
+                "no primary cell in this release" if not self.primary else "intervals unbounded"
+            )
+        return (
+            f"full protection: {self.primary} primary and {self.secondary} secondary cells "
+            f"({self.extra} added by the audit); audit over every table of the release: "
+            f"{proved}; {narrow} (requirement: {self.requirement})"
+        )
+
+
+def _primary(
+    table: pa.Table, rules: Sequence[Rule], default: Requirement, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Primary mask, rule label and required interval width per cell (first rule wins)."""
+    n = table.num_rows
+    hit = np.zeros(n, dtype=bool)
+    labels = np.full(n, "", dtype=object)
+    need = np.zeros(n)
+    for rule in rules:
+        new = rule.apply(table) & ~hit
+        labels[new] = rule.label
+        hit |= new
+        need[new] = requirement_of(rule, default).width(values[new])
+    return hit, labels, need
+
+
+def _finest(tables: Sequence[TableToProtect]) -> TableToProtect:
+    every = set().union(*(t.dimensions for t in tables))
+    for t in tables:
+        if set(t.dimensions) == every:
+            return t
+    raise ProtectionError(
+        "protect.no_inner",
+        "no table holds every dimension of the linked tables: " + ", ".join(t.name for t in tables),
+        hint="pass the finest cells as inner=… (e.g. the cube's finest grouping)",
+    )
+
+
+def _covered(inner: pa.Table, tables: Sequence[TableToProtect | ProtectedTable]) -> np.ndarray:
+    """Which inner cells a release covers: those its finest table lists."""
+    usable = [t for t in tables if set(t.dimensions) <= set(inner.column_names)]
+    if not usable:
+        return np.ones(inner.num_rows, dtype=bool)
+    finest = max(usable, key=lambda t: len(t.dimensions))
+    dims = finest.dimensions
+    ki, kf = group_keys([inner.select(list(dims)), finest.table.select(list(dims))], dims)
+    return np.asarray(np.isin(ki, kf), dtype=bool)
+
+
+def _values(table: pa.Table, measure: str) -> np.ndarray:
+    col = table.column(measure)
+    values = np.asarray(pc.cast(col, pa.float64()).to_numpy(zero_copy_only=False))
+    return np.asarray(np.nan_to_num(values), dtype=np.float64)
+
+
+def protect_tables(
+    tables: Sequence[TableToProtect],
+    measures: tuple[str, ...],
+    protection: Protection,
+    *,
+    inner: pa.Table | None = None,
+    earlier: Sequence[Sequence[ProtectedTable]] = (),
+) -> ProtectionReport:
+    """Protect ``tables`` together. ``earlier`` holds earlier releases of the same tables
+    (each a sequence of :class:`ProtectedTable`): everything they published is known to an
+    attacker and everything they hid as primary must stay hidden, so successive releases
+    (month after month, sliding windows) never reveal together what each hides alone.
+    ``inner`` defaults to the table that holds every dimension; pass the cube's finest cells
+    when earlier releases cover periods the current tables no longer show.
+
+    >>> import pyarrow as pa
+    >>> t = pa.table({"k": ["a", "b"], "n": [2, 9]})
+    >>> tot = TableToProtect("total", "T", pa.table({"n": [11]}), ())
+    >>> r = protect_tables([TableToProtect("k", "K", t, ("k",)), tot], ("n",), Protection("n"))
+    >>> r.tables[0].table.column("status").to_pylist()  # no rule: nothing to hide
+    ['published', 'published']
+    """
+    inner_table = _finest(tables).table if inner is None else inner
+    measure = protection.measure
+    linked = link_tables(inner_table, [(t.name, t.table, t.dimensions) for t in tables])
+    x = linked.x
+    if inner is not None:
+        # The release covers only the inner cells its finest table lists (e.g. a window).
+        x = sparse.csc_matrix(x.multiply(_covered(inner, tables)[:, None]))
+        x.eliminate_zeros()
+    y = _values(inner_table, measure)
+    z = np.concatenate([_values(t.table, measure) for t in tables]) if tables else np.zeros(0)
+    _check_additive(x, y, z, linked.names, linked.offsets, measure)
+
+    parts = [
+        _primary(t.table, t.rules, protection.requirement, z[linked.columns(t.name)])
+        for t in tables
+    ]
+    primary = np.concatenate([p[0] for p in parts])
+    labels = np.concatenate([p[1] for p in parts])
+    need = np.concatenate([p[2] for p in parts])
+    n = x.shape[1]
+    forced = np.zeros(n, dtype=bool)
+    hidden = np.zeros(n, dtype=bool)
+    revised = 0
+    if earlier:
+        x, z, primary, forced, hidden, need, revised = _with_history(
+            x, z, y, primary, need, inner_table, earlier, measure
+        )
+    if protection.magnitude:
+        freq = np.asarray(x.sum(axis=0)).ravel()
+        order = magnitude_order(x, z, freq)
+        singleton = None
+    else:
+        order = candidate_order(x, z)
+        zeros = any(getattr(r, "zeros", False) for t in tables for r in t.rules)
+        singleton = (y == 0) if zeros else (y == 1)
+        if not protection.singletons:
+            singleton = None
+    lower = np.minimum(1.0, y) if protection.known_positive else 0.0
+    problem = Problem(
+        x=x,
+        z=z,
+        y=y,
+        primary=primary,
+        required=need,
+        forced=forced,
+        hidden=hidden,
+        singleton=singleton,
+        order=order,
+        lower=lower,
+    )
+    sol = solve(
+        problem,
+        None,
+        audit_mode=protection.audit,
+        max_rounds=protection.max_rounds,
+        workers=protection.workers,
+    )
+    return _report(tables, measures, protection, linked.offsets, sol, labels, z, revised)
+
+
+def _check_additive(
+    x: sparse.csc_matrix,
+    y: np.ndarray,
+    z: np.ndarray,
+    names: tuple[str, ...],
+    offsets: tuple[int, ...],
+    measure: str,
+) -> None:
+    got = x.T @ y
+    bad = np.abs(got - z) > 1e-6 * np.maximum(1.0, np.abs(z))
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        table = names[int(np.searchsorted(offsets, first, side="right")) - 1]
+        raise ProtectionError(
+            "protect.not_additive",
+            f"table {table!r}: {measure} of {int(bad.sum())} cell(s) is not the sum of the "
+            "finest table's cells",
+            hint="only additive measures (counts, sums) can be protected together; protect "
+            "distinct counts with their own model",
+        )
+
+
+def _with_history(
+    x: sparse.csc_matrix,
+    z: np.ndarray,
+    y: np.ndarray,
+    primary: np.ndarray,
+    need: np.ndarray,
+    inner: pa.Table,
+    earlier: Sequence[Sequence[ProtectedTable]],
+    measure: str,
+) -> tuple[sparse.csc_matrix, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Add what earlier releases told: every cell they published becomes a known (forced)
+    column, every primary cell they hid a protected column, both over the inner cells that
+    existed then (the earlier release's finest table), so a total that has grown since (a
+    year published in March and again in April) is modelled as it was. These columns are
+    not output; where one equals a current cell, the Gauss stage merges them."""
+    n = x.shape[1]
+    cols: list[sparse.csc_matrix] = []
+    extra_z: list[np.ndarray] = []
+    extra_p: list[np.ndarray] = []
+    revised = 0
+    for release in earlier:
+        usable = [t for t in release if set(t.dimensions) <= set(inner.column_names)]
+        existed = _covered(inner, usable)
+        for old in usable:
+            if measure not in old.table.column_names:
+                continue
+            status = np.asarray(old.table.column(STATUS_COLUMN).to_pylist(), dtype=object)
+            keep = (status == "published") | (status == "primary")
+            if not keep.any():
+                continue
+            sub = old.table.filter(pa.array(keep))
+            member = link_tables(inner, [(old.name, sub, old.dimensions)]).x
+            member = sparse.csc_matrix(member.multiply(existed[:, None]))
+            member.eliminate_zeros()
+            agg = member.T @ y
+            was_primary = status[keep] == "primary"
+            val = _values(sub, measure)
+            same = np.abs(agg - val) <= 1e-6 * np.maximum(1.0, np.abs(val))
+            revised += int((~was_primary & ~same).sum())
+            use = (was_primary | same) & (np.diff(member.indptr) > 0)
+            cols.append(sparse.csc_matrix(member[:, np.flatnonzero(use)]))
+            extra_z.append(agg[use])
+            extra_p.append(was_primary[use])
+    forced = np.zeros(n, dtype=bool)
+    if cols:
+        x = sparse.hstack([x, *cols], format="csc")
+        z = np.concatenate([z, *extra_z])
+        old_primary = np.concatenate(extra_p)
+        primary = np.concatenate([primary, old_primary])
+        forced = np.concatenate([forced, ~old_primary])
+        need = np.concatenate([need, np.zeros(len(old_primary))])
+    hidden = np.zeros(x.shape[1], dtype=bool)
+    return x, z, primary, forced, hidden, need, revised
+
+
+def _report(
+    tables: Sequence[TableToProtect],
+    measures: tuple[str, ...],
+    protection: Protection,
+    offsets: tuple[int, ...],
+    sol: Solution,
+    labels: np.ndarray,
+    z: np.ndarray,
+    revised: int,
+) -> ProtectionReport:
+    primary = sol.suppressed & ~sol.secondary
+    width = sol.up - sol.lo
+    sup = sol.suppressed[: offsets[-1]]
+    held = sup & ~sol.secondary[: offsets[-1]]
+    if (sol.required[: offsets[-1]][held] > 0).any():
+        held &= sol.required[: offsets[-1]] > 0  # cells with a width requirement
+    widths = width[: offsets[-1]][held]
+    widths = widths[~np.isnan(widths)]
+    narrowest = float(widths.min()) if len(widths) else float("inf")
+    report = ProtectionReport(
+        tables=(),
+        intervals={},
+        primary=int(primary[: offsets[-1]].sum()),
+        secondary=int(sol.secondary[: offsets[-1]].sum()),
+        extra=int(sol.extra[: offsets[-1]].sum()),
+        unsafe=int(sol.unsafe.sum()),
+        rounds=sol.rounds,
+        lps=sol.lps,
+        narrowest=narrowest,
+        requirement=protection.requirement.label,
+    )
+    note = report.summary()
+    if revised:
+        note += f"; {revised} cell(s) differ from an earlier release (revised data)"
+    out: list[ProtectedTable] = []
+    intervals: dict[str, pa.Table] = {}
+    for i, t in enumerate(tables):
+        s = slice(offsets[i], offsets[i + 1])
+        supp = sol.suppressed[s]
+        status = np.where(supp, np.where(sol.secondary[s], "secondary", "primary"), "published")
+        rule = np.where(sol.secondary[s], "secondary", np.where(supp, labels[s], ""))
+        mask = pa.array(supp)
+        cols: dict[str, pa.Array | pa.ChunkedArray] = {d: t.table.column(d) for d in t.dimensions}
+        for mname in measures:
+            col = t.table.column(mname)
+            cols[mname] = pc.if_else(mask, pa.scalar(None, col.type), col)
+        cols[STATUS_COLUMN] = pa.array(status.astype(str), pa.string())
+        cols[RULE_COLUMN] = pa.array(rule.astype(str), pa.string())
+        out.append(
+            ProtectedTable(
+                name=t.name,
+                title=t.title,
+                dimensions=t.dimensions,
+                measures=measures,
+                table=pa.table(cols),
+                notes=(*t.notes, note),
+            )
+        )
+        idx = np.flatnonzero(supp)
+        iv = {d: t.table.column(d).take(pa.array(idx)) for d in t.dimensions}
+        iv[protection.measure] = pa.array(z[s][idx])
+        iv["lo"] = pa.array(sol.lo[s][idx])
+        iv["up"] = pa.array(sol.up[s][idx])
+        iv["required"] = pa.array(sol.required[s][idx])
+        iv["exact"] = pa.array(sol.exact[s][idx])
+        intervals[t.name] = pa.table(iv)
+    return ProtectionReport(
+        tables=tuple(out),
+        intervals=intervals,
+        primary=report.primary,
+        secondary=report.secondary,
+        extra=report.extra,
+        unsafe=report.unsafe,
+        rounds=report.rounds,
+        lps=report.lps,
+        narrowest=report.narrowest,
+        requirement=report.requirement,
+    )
+
+
+__all__ = ["Protection", "ProtectionReport", "TableToProtect", "protect_tables"]
