@@ -251,6 +251,27 @@ def _refresh(lake: Path, rows: int, repeat: int) -> list[str]:
     ]
 
 
+def units_section(rows: int) -> list[str]:
+    """Placing rows by unit id and date (the unit registry's bulk join)."""
+    from benchmarks.bench_units import run
+
+    r = run(rows)
+    return [
+        "",
+        f"## Unit registry: placing {rows:,} rows by unit id and date",
+        "",
+        f"Demo registry: {r['units']:,} units, {r['as_of_rows']:,} as-of rows "
+        f"(built in {r['as_of_table_s']} s).",
+        "",
+        "| way | seconds | rows/s |",
+        "|---|---:|---:|",
+        f"| DuckDB interval join, in memory | {r['place_s']} | {r['place_rows_per_s']:,} |",
+        f"| Parquet file to file | {r['place_file_s']} | {r['place_file_rows_per_s']:,} |",
+        f"| plain Python loop (sample, for comparison) | — | {r['python_loop_rows_per_s']:,} |",
+        f"| one lookup through the database (the API's path) | {r['single_lookup_ms']} ms | — |",
+    ]
+
+
 def protect_section(repeat: int) -> list[str]:
     """Disclosure control: cells per second, and the anchors' recorded GaussSuppression times."""
     from benchmarks.bench_protect import ANCHOR_SECONDS, run
@@ -281,6 +302,9 @@ def main() -> None:
         type=Path,
         default=None,
         help="keep (and reuse) the lakes here; default: temporary",
+    )
+    parser.add_argument(
+        "--units-rows", type=int, default=10_000_000, help="rows placed by unit id and date"
     )
     args = parser.parse_args()
     if args.work is None:
@@ -337,6 +361,7 @@ def main() -> None:
     for label, seconds in stage_results:
         lines.append(f"| {label} | {seconds:.2f} | {args.stage_rows / seconds / 1e3:.0f} |")
     lines += protect_section(args.repeat)
+    lines += units_section(args.units_rows)
     lines += ["", *TARGETS_NOTE, ""]
     OUT.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
