@@ -4,15 +4,11 @@ unit's history — server-rendered (TestClient) and in Chromium (Playwright, off
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import sync_playwright
@@ -91,34 +87,25 @@ def test_the_home_page_links_to_the_registry(client: TestClient) -> None:
     assert 'href="/dashboard/units"' in client.get("/").text
 
 
-@contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("uvicorn did not start within 10 s")
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        app.state.units_db.dispose()
-
-
 @pytest.mark.browser
-def test_the_unit_pages_in_chromium(settings: Settings, moved_unit: int) -> None:
+@contextmanager
+def _disposing(app: FastAPI) -> Iterator[None]:
+    """Close the app's unit-registry engine when the served app stops."""
+    try:
+        yield
+    finally:
+        engine = getattr(app.state, "units_db", None)
+        if engine is not None:
+            engine.dispose()
+
+
+def test_the_unit_pages_in_chromium(
+    settings: Settings, moved_unit: int, serve: Callable[[FastAPI], AbstractContextManager[str]]
+) -> None:
     if not CHROMIUM.exists():
         pytest.fail("run make system-deps (apt-get install chromium)")
-    with serving(create_app(settings)) as base, sync_playwright() as playwright:
+    app = create_app(settings)
+    with serve(app) as base, sync_playwright() as playwright, _disposing(app):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from starlette.exceptions import StarletteDeprecationWarning
 
 from helsestat.model import ProtectedTable
@@ -90,32 +84,3 @@ def published(settings: Settings) -> Settings:
 def client(published: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(published)) as client:
         yield client
-
-
-@pytest.fixture
-def serve() -> Callable[[FastAPI], AbstractContextManager[str]]:
-    """``with serve(app) as base_url:`` runs ``app`` under uvicorn in a thread."""
-    return serving
-
-
-@contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """Run ``app`` under uvicorn on a free loopback port in a thread; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("uvicorn did not start within 10 s")
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
