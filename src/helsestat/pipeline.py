@@ -22,6 +22,7 @@ that month, not of the history.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -207,6 +208,35 @@ def protect_statistic(
     return out
 
 
+def published_history(lake: Lake, statistic: Statistic) -> list[tuple[ProtectedTable, ...]]:
+    """The tables of ``statistic`` in every release kept on disk, oldest first: all of them
+    can be downloaded (``?release=``), so an attacker knows every cell they published. A
+    release that published exactly the tables of an earlier one (a rebuild from unchanged
+    data) adds nothing and is left out.
+
+    >>> import tempfile
+    >>> from helsestat.statistics.takstbruk import TAKSTBRUK
+    >>> published_history(Lake(Path(tempfile.mkdtemp())), TAKSTBRUK)
+    []
+    """
+    names = [t.name for t in statistic.tables]
+    seen: set[str] = set()
+    out: list[tuple[ProtectedTable, ...]] = []
+    for release in lake.list_releases():
+        held = [n for n in names if n in release.tables]
+        if not held:
+            continue
+        digest = hashlib.sha256()
+        for name in held:
+            checksum = file_checksum(lake.table_path(release, name))
+            digest.update(f"{name}\0{checksum}\0".encode())
+        if digest.hexdigest() in seen:
+            continue
+        seen.add(digest.hexdigest())
+        out.append(tuple(lake.read_table(release, name) for name in held))
+    return out
+
+
 def build(
     lake: Lake,
     engine: Engine,
@@ -230,7 +260,14 @@ def build(
                 progress(f"building {statistic.name}")
             files = committed_files(lake, statistic.source_kind)
             cube = aggregate_statistic(statistic, lake, engine, cache=cache, progress=progress)
-            for table in protect_statistic(statistic, files, engine, mode, threshold, cube=cube):
+            # Full mode protects against what every release still on disk has published.
+            earlier = published_history(lake, statistic) if mode == "full" else []
+            if earlier and progress:
+                progress(f"{statistic.name}: protecting against {len(earlier)} earlier release(s)")
+            tables = protect_statistic(
+                statistic, files, engine, mode, threshold, cube=cube, earlier=earlier
+            )
+            for table in tables:
                 writes.append(writer.submit(release.add, table))
         for write in writes:
             write.result()

@@ -101,6 +101,9 @@ def audit(
     (0.0, 5.0)
     """
     xs = sparse.csc_matrix(x, dtype=np.float64)
+    if (xs.data == 0).any():  # explicit zeros would read as membership below
+        xs = xs.copy()
+        xs.eliminate_zeros()
     m, n = xs.shape
     z = np.asarray(z, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)

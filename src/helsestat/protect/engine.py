@@ -126,7 +126,8 @@ def solve(
     >>> solve(p).suppressed.tolist()
     [False, True, True]
     """
-    x = sparse.csc_matrix(problem.x, dtype=np.int64)
+    x = sparse.csc_matrix(problem.x, dtype=np.int64, copy=True)
+    x.eliminate_zeros()  # an explicit zero is not membership
     m, n = x.shape
     primary = _mask(problem.primary, n)
     forced = _mask(problem.forced, n)

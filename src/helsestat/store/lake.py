@@ -230,6 +230,10 @@ class Lake:
         ]
         return sorted(found, key=lambda r: (r.created, r.id))
 
+    def table_path(self, release: ReleaseInfo, name: str) -> Path:
+        """The Parquet file of a published table of a release."""
+        return release.path / _table_file(name)
+
     def read_table(self, release: ReleaseInfo, name: str) -> ProtectedTable:
         """A published table of a release, as it was published."""
         if name not in release.tables:
