@@ -24,6 +24,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
+from helsestat.api.head import HeadAsGet
 from helsestat.api.problems import install_problem_handlers
 from helsestat.api.routers import catalog as catalog_router
 from helsestat.api.routers import health, tables
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
     units_router.install(app)
     install_dashboard(app)
     app.include_router(reference_pages.router)
+    app.add_middleware(HeadAsGet)  # outermost: HEAD is answered as GET everywhere
     return app
 
 
