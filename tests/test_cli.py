@@ -37,11 +37,11 @@ def test_unknown_kind_is_a_clear_error(capsys: pytest.CaptureFixture[str], env: 
 def test_settings_refused_at_start(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("HELSESTAT_PSEUDONYM_KEY", raising=False)
+    monkeypatch.setenv("HELSESTAT_PSEUDONYM_KEY", "too-short")
     monkeypatch.setenv("HELSESTAT_DEMO_MODE", "0")
     assert main(["releases"]) == 2
     err = capsys.readouterr().err
-    assert "pseudonym_key is missing" in err and "hint:" in err
+    assert "shorter than 32" in err and "hint:" in err and "too-short" not in err
 
 
 def test_synth_ingest_validate_build_releases(

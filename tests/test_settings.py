@@ -21,7 +21,6 @@ def test_defaults_in_demo_mode() -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({}, "pseudonym_key is missing"),
         ({"pseudonym_key": "short"}, "shorter than 32"),
         ({"pseudonym_key": DEMO_PSEUDONYM_KEY}, "public demo key"),
         ({"pseudonym_key": GOOD_KEY, "suppression_threshold": 2}, "below 3"),
@@ -38,6 +37,29 @@ def test_unsafe_values_are_refused_with_a_clear_message(
     assert message in info.value.message
     assert info.value.code == "settings.invalid"
     assert "docs/settings.md" in info.value.hint
+
+
+def test_the_key_is_needed_only_where_identifiers_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from helsestat.cli import main
+
+    settings = load_settings(data_dir=tmp_path)  # a publishing machine: no key
+    with pytest.raises(SettingsError) as info:
+        _ = settings.key
+    assert info.value.code == "settings.no_pseudonym_key"
+    assert "HELSESTAT_PSEUDONYM_KEY" in info.value.hint
+    monkeypatch.delenv("HELSESTAT_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("HELSESTAT_DEMO_MODE", raising=False)
+    monkeypatch.setenv("HELSESTAT_DATA_DIR", str(tmp_path))
+    assert main(["spec", "claims"]) == 0
+    extract = tmp_path / "claims.csv"
+    extract.write_text("regning_id\nR1\n", encoding="utf-8")
+    for command in (["ingest", "claims", str(extract)], ["validate", "claims", str(extract)]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert "pseudonym_key is missing" in err and "hint:" in err
+    assert not (tmp_path / "extracts").exists() and not (tmp_path / "quarantine").exists()
 
 
 def test_key_never_in_the_error_message() -> None:

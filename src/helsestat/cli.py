@@ -114,12 +114,13 @@ def ingest(ctx: click.Context, kind: str, files: tuple[Path, ...]) -> None:
     from helsestat.store.lake import Lake
 
     settings = _settings(ctx)
+    key = settings.key  # refuses before any file is read when there is none
     lake = Lake(settings.data_dir)
     batches = []
     with _progress() as progress:
         task = progress.add_task(f"ingesting {kind}", total=len(files))
         for path in files:
-            batches.append(ingest_file(path, kind, settings.key, lake))
+            batches.append(ingest_file(path, kind, key, lake))
             progress.advance(task)
     _report_batches(batches)
 
@@ -133,7 +134,8 @@ def validate_cmd(ctx: click.Context, kind: str, file: Path) -> None:
     from helsestat.ingest.readers import read_extract
     from helsestat.validate import spec_for, validate
 
-    clean = validate(read_extract(file, kind), spec_for(kind), _settings(ctx).key)
+    key = _settings(ctx).key  # refuses before the file is read when there is none
+    clean = validate(read_extract(file, kind), spec_for(kind), key)
     r = clean.report
     click.echo(
         f"{r.source}: {r.rows_in:,} rows: {r.accepted:,} accepted, {r.quarantined:,} quarantined"

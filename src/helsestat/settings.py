@@ -46,7 +46,10 @@ class Settings(BaseSettings):
 
     pseudonym_key: SecretStr | None = None
     """Secret key for the HMAC pseudonyms that replace fødselsnummer and d-nummer; at least
-    32 characters. Required outside demo mode. Changing it changes every pseudonym."""
+    32 characters. Required outside demo mode by the commands that read personal identifiers
+    (``ingest``, ``validate``); the API server, ``build`` and the reference commands do not
+    need it, so keep it off the machines that only publish. Changing it changes every
+    pseudonym."""
 
     suppression_threshold: int = Field(default=5, ge=0)
     """Primary frequency rule: a cell whose count is between 1 and this value is suppressed.
@@ -93,17 +96,10 @@ class Settings(BaseSettings):
                 f"{MIN_SUPPRESSION_THRESHOLD}: cells with 1-2 persons could be published"
             )
         key = self.pseudonym_key.get_secret_value() if self.pseudonym_key else ""
-        if not self.demo_mode:
-            if not key:
-                raise ValueError(
-                    "pseudonym_key is missing: set HELSESTAT_PSEUDONYM_KEY to a secret of at "
-                    f"least {MIN_KEY_LENGTH} characters, or HELSESTAT_DEMO_MODE=1 for synthetic "
-                    "data"
-                )
-            if key == DEMO_PSEUDONYM_KEY:
-                raise ValueError(
-                    "pseudonym_key is the public demo key; it is refused outside demo mode"
-                )
+        if not self.demo_mode and key == DEMO_PSEUDONYM_KEY:
+            raise ValueError(
+                "pseudonym_key is the public demo key; it is refused outside demo mode"
+            )
         if key and len(key) < MIN_KEY_LENGTH:
             raise ValueError(f"pseudonym_key is shorter than {MIN_KEY_LENGTH} characters")
         if self.engine == "spark" and importlib.util.find_spec("pyspark") is None:
@@ -114,10 +110,26 @@ class Settings(BaseSettings):
 
     @property
     def key(self) -> bytes:
-        """The pseudonymisation key as bytes (the demo key in demo mode when none is set)."""
+        """The pseudonymisation key as bytes (the demo key in demo mode when none is set).
+        Outside demo mode without a key: :class:`SettingsError`, before any data is read.
+
+        >>> Settings(demo_mode=False).key
+        Traceback (most recent call last):
+        ...
+        helsestat.errors.SettingsError: pseudonym_key is missing: ...
+        """
         if self.pseudonym_key is not None:
             return self.pseudonym_key.get_secret_value().encode()
-        return DEMO_PSEUDONYM_KEY.encode()
+        if self.demo_mode:
+            return DEMO_PSEUDONYM_KEY.encode()
+        raise SettingsError(
+            "settings.no_pseudonym_key",
+            "pseudonym_key is missing: reading personal identifiers needs the secret key of "
+            "the HMAC pseudonyms",
+            hint=f"set HELSESTAT_PSEUDONYM_KEY to a secret of at least {MIN_KEY_LENGTH} "
+            "characters (the same one as for earlier ingests), or HELSESTAT_DEMO_MODE=1 for "
+            "synthetic data",
+        )
 
     @property
     def resolved_database_url(self) -> str:
