@@ -135,6 +135,29 @@ def test_csv_dialects(tmp_path: Path, sep: str, encoding: str) -> None:
     assert raw.table.column("pasient_id").to_pylist() == ["01018010018"]  # leading zero kept
 
 
+@pytest.mark.parametrize(
+    "text", ["a;b\n1;æ\n", "a;b\n1;Bø", "a;b\n" + "1;x\n" * 300_000 + "2;Tromsø\n"]
+)
+def test_windows_1252_detected_even_where_a_utf8_character_could_be_cut(
+    tmp_path: Path, text: str
+) -> None:
+    # the only non-ASCII byte lies in the last bytes of the file (or of the first 1 MiB read)
+    path = tmp_path / "x.csv"
+    path.write_bytes(text.encode("cp1252"))
+    assert (
+        read_extract(path, "demo").table.column("b").to_pylist()[-1] == text.split(";")[-1].strip()
+    )
+
+
+def test_utf8_character_split_between_two_reads_stays_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    head = "a;b\n"
+    filler = "1;" + "x" * ((1 << 20) - len(head) - 3) + "\n"  # "ø" starts at byte 2**20 - 1
+    path.write_bytes((head + filler[:-1] + "ø\n2;y\n").encode("utf-8"))
+    assert path.read_bytes()[(1 << 20) - 1 : (1 << 20) + 1] == "ø".encode()
+    assert read_extract(path, "demo").table.column("b").to_pylist()[0].endswith("ø")
+
+
 def test_missing_column_names_file_line_and_column(tmp_path: Path) -> None:
     row = {k: v for k, v in GOOD.items() if k != "takstkode"}
     with pytest.raises(ExtractError) as info:

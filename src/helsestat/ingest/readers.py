@@ -13,6 +13,7 @@ types, cast to text so validation sees the same values whatever the format.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import json
@@ -38,17 +39,17 @@ def file_checksum(path: Path) -> str:
 
 
 def _detect_encoding(path: Path) -> str:
-    decoder_ok = True
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            try:
-                chunk.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                # a multi-byte character cut at the chunk end is not an error
-                if exc.start < len(chunk) - 3:
-                    decoder_ok = False
-                    break
-    return "utf-8" if decoder_ok else "cp1252"
+    """``utf-8`` when the whole file decodes as UTF-8 (a character split between two reads
+    is carried over), otherwise ``cp1252``."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                decoder.decode(chunk, final=False)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
 
 
 def _detect_delimiter(head: str, source: str) -> str:
