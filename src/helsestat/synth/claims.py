@@ -29,9 +29,14 @@ import pyarrow.compute as pc
 from helsestat.reference.geography import Geography, load_geography
 from helsestat.reference.tariffs import Tariffs, load_tariffs
 from helsestat.synth.core import batch_rngs, zipf_weights
+from helsestat.synth.people import People
 
 FIRST_YEAR = 2015
 LAST_YEAR = 2025
+#: Claim lines per person and year: sets the default size of the synthetic population.
+LINES_PER_PERSON_YEAR = 12
+#: The largest synthetic population (about Norway's).
+MAX_PERSONS = 5_600_000
 
 #: Share of claim lines per fagområde, and the praksistyper used in each with their weights.
 FAGOMRADER: dict[str, tuple[float, tuple[tuple[str, float], ...]]] = {
@@ -252,27 +257,38 @@ def generate_claims(
     end: date | None = None,
     bad_share: float = 0.002,
     batch_rows: int = 500_000,
+    persons: int | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Yield batches of synthetic claim lines (all columns text, as in an extract file).
 
     Treatment dates are uniform from 1 January ``first_year`` to 31 December ``last_year``,
-    or from ``start`` to ``end`` when given (e.g. one month, for a monthly extract). The same
-    seed and arguments give the same rows."""
-    frame = _frame(
-        load_geography(),
-        load_tariffs(),
-        start or date(first_year, 1, 1),
-        end or date(last_year, 12, 31),
-    )
+    or from ``start`` to ``end`` when given (e.g. one month, for a monthly extract). Patients
+    come from a fixed synthetic population (:mod:`helsestat.synth.people`) of ``persons``
+    persons, by default one per :data:`LINES_PER_PERSON_YEAR` lines a year; the same seed and
+    ``persons`` give the same population, so separately generated extracts (one per month)
+    share their patients. The same seed and arguments give the same rows."""
+    geo = load_geography()
+    first, last = start or date(first_year, 1, 1), end or date(last_year, 12, 31)
+    frame = _frame(geo, load_tariffs(), first, last)
+    if persons is None:
+        years = max((last - first).days + 1, 1) / 365.25
+        persons = int(min(max(rows / (LINES_PER_PERSON_YEAR * years), 1), MAX_PERSONS))
+    people = People.generate(geo, persons, np.random.default_rng([seed, persons, 0x9E09]))
+    codes = frame.kommuner.to_pylist()[:-1]
     bill_base = 0
     for size, rng in batch_rngs(seed, rows, batch_rows):
-        batch, n_bills = _batch(frame, size, rng, bill_base, bad_share)
+        batch, n_bills = _batch(frame, size, rng, bill_base, bad_share, (geo, people, codes))
         bill_base += n_bills
         yield batch
 
 
 def _batch(
-    fr: _Frame, size: int, rng: np.random.Generator, bill_base: int, bad_share: float
+    fr: _Frame,
+    size: int,
+    rng: np.random.Generator,
+    bill_base: int,
+    bad_share: float,
+    population: tuple[Geography, People, list[str]],
 ) -> tuple[pa.RecordBatch, int]:
     # bills of 1-3 lines: draw bills until the batch is full
     lines_per_bill = rng.choice([1, 2, 3], size=size, p=[0.55, 0.3, 0.15])
@@ -298,15 +314,19 @@ def _batch(
     for i, (types, w) in enumerate(fr.praksis_of_fag):
         sel = fag == i
         praksis[sel] = types[rng.choice(len(types), size=int(sel.sum()), p=w)]
-    alder = np.clip(rng.gamma(4.0, 11.0, n_bills).astype(np.int64), 0, 104)
-    birth = (
-        np.datetime64(fr.start)
-        + day.astype("timedelta64[D]")
-        - (alder * 365.25 + rng.integers(0, 365, n_bills)).astype("timedelta64[D]")
-    )
-    pasient = make_fnr(rng, birth, rng.random(n_bills) < 0.03)
-    kjonn = (rng.random(n_bills) >= 0.54).astype(np.int64)
-    pas_kommune = np.where(rng.random(n_bills) < 0.9, kommune, kommune[rng.permutation(n_bills)])
+    geo, people, kommune_codes = population
+    person = np.empty(n_bills, dtype=np.int64)
+    pas_kommune = np.empty(n_bills, dtype=np.int64)
+    for y in np.unique(year):
+        sel = year == y
+        person[sel] = people.draw(geo, int(y), kommune[sel], kommune_codes, rng)
+        pas_kommune[sel] = people.residence(geo, int(y), kommune_codes)[person[sel]]
+    pas_kommune = np.where(pas_kommune >= 0, pas_kommune, kommune)
+    treated = np.datetime64(fr.start) + day.astype("timedelta64[D]")
+    age_days = (treated - people.birth[person]).astype(np.int64)
+    alder = np.clip((age_days / 365.25).astype(np.int64), 0, 104)
+    pasient = people.fnr[person]
+    kjonn = people.kjonn[person]
     fritak = np.where(alder < 16, 1, np.where(rng.random(n_bills) < 0.12, 2, 0))
     avvist = (rng.random(n_bills) >= 0.97).astype(np.int64)
     minute = rng.integers(7, 23, n_bills) * 60 + rng.integers(0, 60, n_bills)
