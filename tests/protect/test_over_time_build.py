@@ -11,10 +11,12 @@ hides the small cell and one more cell that March published — the attacker get
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from scipy import sparse
 
 from helsestat.aggregate import DuckDBEngine
@@ -146,3 +148,22 @@ def test_explicit_zeros_in_the_model_matrix_are_not_membership() -> None:
     result = audit(stored, stored.T @ y, y, hidden, lower=1.0)
     assert (result.lo[0], result.up[0]) == (1.0, np.inf)
     assert not result.disclosed(hidden).any()
+
+
+def test_full_mode_after_compat_releases_counts_what_they_disclosed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Bergen's two small months (2 bills each) were published by the compat release (Bergen
+    # is large); its year (4 takster, not over 5) was hidden there but is their sum. Full mode
+    # cannot hide either any more: the build says so instead of failing.
+    small = {**BILLS, "4601": {"01": 2, "02": 2, "03": 9, "04": 9}}
+    monkeypatch.setattr(sys.modules[__name__], "BILLS", small)
+    lake = Lake(tmp_path / "lake")
+    with DuckDBEngine(threads=1) as engine:
+        ingest_file(_extract(tmp_path, ("01", "02")), "claims", KEY, lake)
+        build(lake, engine, mode="compat", threshold=5, release_id="compat")
+        build(lake, engine, mode="full", threshold=5, release_id="full")
+        full = _release_tables(lake)
+    assert "3 primary cell(s) were already disclosed by earlier releases" in full[0].notes[-1]
+    year = [r for r in full[1].table.to_pylist() if r["behandler_kommunenr"] == "4601"]
+    assert [r["status"] for r in year] == ["primary"]

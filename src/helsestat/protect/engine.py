@@ -335,6 +335,14 @@ def _solve_blocks(
         if not failing.any():
             break
         added = _more_suppression(x, failing, result, cols, suppressed, forced, hidden, position)
+        if not added.any() and forced.any():
+            # What earlier releases published alone may pin these cells down: then they are
+            # disclosed already and no suppression now can help (counted as unsafe).
+            old = _disclosed_by_history(problem, failing, forced, need)
+            unsafe |= old
+            failing &= ~old
+            if not failing.any():
+                break
         if not added.any():
             raise ProtectionError(
                 "protect.cannot_protect",
@@ -371,6 +379,24 @@ def _solve_blocks(
         rounds=rounds,
         lps=lps,
     )
+
+
+def _disclosed_by_history(
+    problem: Problem, cells: np.ndarray, forced: np.ndarray, need: np.ndarray
+) -> np.ndarray:
+    """Which of ``cells`` the forced cells (published by earlier releases) alone pin down
+    more narrowly than required: the attacker audit with nothing else published."""
+    result = audit(
+        sparse.csc_matrix(problem.x),
+        np.asarray(problem.z, dtype=np.float64),
+        np.asarray(problem.y, dtype=np.float64),
+        cells,
+        required=need,
+        lower=problem.lower,
+        unknown=~forced & ~cells,
+        exact=True,
+    )
+    return np.asarray(cells & result.failing, dtype=bool)
 
 
 def _blocks(x: sparse.csc_matrix) -> np.ndarray:

@@ -102,7 +102,8 @@ class ProtectionReport:
         proved = (
             "no suppressed cell can be derived"
             if self.unsafe == 0
-            else f"{self.unsafe} primary cell(s) were published in an earlier release"
+            else f"{self.unsafe} primary cell(s) were already disclosed by earlier releases "
+            "(published there, or derivable from what they published)"
         )
         if self.primary and np.isfinite(self.narrowest):
             narrow = f"narrowest proven interval of a primary cell {self.narrowest:g}"
@@ -346,7 +347,7 @@ def _report(
         primary=int(primary[: offsets[-1]].sum()),
         secondary=int(sol.secondary[: offsets[-1]].sum()),
         extra=int(sol.extra[: offsets[-1]].sum()),
-        unsafe=int(sol.unsafe.sum()),
+        unsafe=int(sol.unsafe[: offsets[-1]].sum()),
         rounds=sol.rounds,
         lps=sol.lps,
         narrowest=narrowest,
