@@ -11,7 +11,8 @@ stage section of ``benchmarks/run.py``).
 Every build runs in a fresh subprocess, so its peak resident memory (``ru_maxrss`` from
 ``wait4``) is its own. The same lake is aggregated, in the same run, by
 
-- ``helsestat``: ``build`` with the cache removed first (cold), or kept (``--warm``);
+- ``helsestat``: ``build`` with the cache removed first (cold), kept (``--warm``), or
+  after a build of the lake without one partition (``--refresh period=YYYYMM``);
 - ``duckdb``: one plain SQL query, ``GROUPING SETS`` over the stored text columns;
 - ``pandas`` and ``polars`` (if installed): groupbys over the same columns.
 
@@ -172,7 +173,44 @@ def _files(root: Path) -> list[Path]:
     return committed_files(Lake(root), "claims")
 
 
-def run_helsestat(root: Path, warm: bool, forget: str | None = None) -> None:
+#: Where a refresh benchmark keeps the batch records it hides (inside the lake).
+_HIDDEN = ".refresh-hidden"
+
+
+def _restore_hidden(root: Path) -> None:
+    """Put back batch records a refresh run hid (also after a run that was killed)."""
+    from helsestat.store.lake import Lake
+
+    hidden = root / _HIDDEN
+    if hidden.exists():
+        for record in hidden.glob("*.json"):
+            os.replace(record, Lake(root).batch_path("claims", record.stem))
+        hidden.rmdir()
+
+
+def prepare_refresh(root: Path, partition: str) -> None:
+    """Build the lake as it was before ``partition`` (e.g. ``period=202501``) was committed:
+    its batch records are hidden (the commit markers), the lake built (caches filled for
+    every other partition, the partition's entries pruned) and the records put back. The
+    next build is then a real refresh: the new month is scanned, its pieces and its year's
+    recomputed, everything else read from the caches."""
+    from helsestat.store.lake import Lake
+
+    lake = Lake(root)
+    _restore_hidden(root)  # left by a run that was killed
+    hidden = root / _HIDDEN
+    hidden.mkdir(exist_ok=True)
+    try:
+        for file in (lake.extract_dir("claims") / partition).glob("*.parquet"):
+            record = lake.batch_path("claims", file.stem)
+            if record.exists():
+                os.replace(record, hidden / record.name)
+        run_helsestat(root, warm=True)
+    finally:
+        _restore_hidden(root)
+
+
+def run_helsestat(root: Path, warm: bool) -> None:
     from helsestat.aggregate import DuckDBEngine
     from helsestat.pipeline import build
     from helsestat.settings import Settings
@@ -181,9 +219,6 @@ def run_helsestat(root: Path, warm: bool, forget: str | None = None) -> None:
     lake = Lake(root)
     if not warm:
         shutil.rmtree(root / "cache", ignore_errors=True)
-    elif forget:  # a refresh: this partition is new since the last build
-        for directory in (root / "cache").glob(f"*/{forget}"):
-            shutil.rmtree(directory)
     settings = Settings(demo_mode=True, data_dir=root)
     with DuckDBEngine(threads=settings.threads, memory_limit=settings.memory_limit) as engine:
         build(lake, engine, mode="compat", threshold=5)
@@ -243,11 +278,11 @@ def run_polars(root: Path) -> None:
 
 
 def _measure_here(
-    engine: str, root: Path, repeat: int, warm: bool, forget: str | None
+    engine: str, root: Path, repeat: int, warm: bool, refresh: str | None
 ) -> tuple[list[float], list[float]]:
     """Wall and CPU seconds (all threads of the process) of each run."""
     runs = {
-        "helsestat": lambda: run_helsestat(root, warm, forget),
+        "helsestat": lambda: run_helsestat(root, warm),
         "duckdb": lambda: run_duckdb(root),
         "pandas": lambda: run_pandas(root),
         "polars": lambda: run_polars(root),
@@ -261,8 +296,11 @@ def _measure_here(
     }
     for module in modules[engine]:
         importlib.import_module(module)
+    _restore_hidden(root)  # batch records a killed refresh run left hidden
     seconds, cpu = [], []
     for _ in range(repeat):
+        if refresh:  # untimed: the build before the new month arrived
+            prepare_refresh(root, refresh)
         start, start_cpu = time.perf_counter(), time.process_time()
         runs[engine]()
         seconds.append(time.perf_counter() - start)
@@ -286,14 +324,15 @@ class Measured:
 
 
 def measure(
-    engine: str, root: Path, repeat: int = 3, *, warm: bool = False, forget: str | None = None
+    engine: str, root: Path, repeat: int = 3, *, warm: bool = False, refresh: str | None = None
 ) -> Measured:
     """Run ``repeat`` builds of ``engine`` in one fresh subprocess; its median and peak RSS.
-    helsestat builds cold (cache removed before each run), or ``warm`` (cache kept, except
-    the partition ``forget``, e.g. ``period=202501``, removed before each run: a refresh)."""
+    helsestat builds cold (cache removed before each run), ``warm`` (cache kept), or a
+    ``refresh`` of a partition, e.g. ``period=202501`` (before each run, untimed, the lake
+    is built without that partition; see :func:`prepare_refresh`)."""
     command = [sys.executable, "-m", "benchmarks.bench_build", "measure", engine, str(root)]
     command += ["--repeat", str(repeat)] + (["--warm"] if warm else [])
-    command += ["--forget", forget] if forget else []
+    command += ["--refresh", refresh] if refresh else []
     proc = subprocess.Popen(
         command, stdout=subprocess.PIPE, cwd=Path(__file__).resolve().parents[1]
     )
@@ -341,13 +380,15 @@ def main() -> None:
     run.add_argument("root", type=Path)
     run.add_argument("--repeat", type=int, default=3)
     run.add_argument("--warm", action="store_true")
-    run.add_argument("--forget", help="with --warm: a partition to recompute, period=YYYYMM")
+    run.add_argument(
+        "--refresh", help="time a refresh: the lake built without this partition before each run"
+    )
     args = parser.parse_args()
     if args.command == "lake":
         accepted, seconds = make_lake(args.root, args.rows, year_months(2024))
         print(f"{accepted:,} lines stored in {seconds:.1f} s")
     else:
-        seconds, cpu = _measure_here(args.engine, args.root, args.repeat, args.warm, args.forget)
+        seconds, cpu = _measure_here(args.engine, args.root, args.repeat, args.warm, args.refresh)
         print(json.dumps({"seconds": seconds, "cpu": cpu}))
 
 

@@ -48,7 +48,9 @@ from helsestat.errors import EngineError
 Codes = npt.NDArray[np.int64]
 #: Packed key ranges up to max(_DENSE_FACTOR × rows, _DENSE_MIN) are renumbered densely.
 _DENSE_FACTOR = 12
-_DENSE_MIN = 1 << 22
+# (a floor of 1 << 22 made every renumbering of a month's table a 4-million-slot cumsum:
+# past the limit, sorting the few rows is cheaper)
+_DENSE_MIN = 1 << 16
 #: Show at most this many unmapped values in a lookup error.
 _SHOW_MISSING = 5
 

@@ -60,18 +60,22 @@ def protect_table(
     """
     n = table.num_rows
     suppressed = np.zeros(n, dtype=bool)
-    labels = np.full(n, "", dtype=object)
-    for rule in rules:
+    # per cell, the index of the rule that suppressed it (0: none): labels are taken from a
+    # small array, not written string by string
+    hit_by = np.zeros(n, dtype=np.int8 if len(rules) < 127 else np.int32)
+    for index, rule in enumerate(rules, start=1):
         hit = rule.apply(table) & ~suppressed
-        labels[hit] = rule.label
+        hit_by[hit] = index
         suppressed |= hit
     mask = pa.array(suppressed)
     columns: dict[str, pa.Array | pa.ChunkedArray] = {d: table.column(d) for d in dimensions}
     for m in measures:
         col = table.column(m)
-        columns[m] = pc.if_else(mask, pa.scalar(None, col.type), col)
-    columns[STATUS_COLUMN] = pa.array(np.where(suppressed, "primary", "published"), pa.string())
-    columns[RULE_COLUMN] = pa.array(labels.astype(str), pa.string())
+        columns[m] = pc.if_else(mask, pa.scalar(None, col.type), col) if rules else col
+    statuses = pa.array(["published", "primary"], pa.string())
+    columns[STATUS_COLUMN] = statuses.take(pa.array(suppressed.view(np.int8)))
+    labels = pa.array(["", *(rule.label for rule in rules)], pa.string())
+    columns[RULE_COLUMN] = labels.take(pa.array(hit_by))
     return ProtectedTable(
         name=name,
         title=title,

@@ -20,6 +20,7 @@ a ``requirement``: how wide the attacker's interval around its cells must stay (
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -84,20 +85,26 @@ class MinimumPopulationRule:
         return f"population<={self.minimum}"
 
     def apply(self, table: pa.Table) -> np.ndarray:
-        areas = pc.cast(table.column(self.area_column), pa.string())
-        years = pc.utf8_slice_codeunits(pc.cast(table.column(self.year_column), pa.string()), 0, 4)
-        pairs = pa.table({"a": areas, "y": years})
-        unique = pairs.group_by(["a", "y"]).aggregate([])
-        small = {
-            (a, y): self.population(str(a), int(str(y))) <= self.minimum
-            for a, y in zip(
-                unique.column("a").to_pylist(), unique.column("y").to_pylist(), strict=True
-            )
-        }
-        return np.array(
-            [small[(a, y)] for a, y in zip(areas.to_pylist(), years.to_pylist(), strict=True)],
-            dtype=bool,
-        )
+        # One population lookup per distinct (area, year) pair, then a take per row: the
+        # pairs are few (kommuner × years) next to the cells.
+        area_codes, areas = _encoded(table.column(self.area_column))
+        year_codes, years = _encoded(table.column(self.year_column))
+        pair = area_codes * len(years) + year_codes
+        present = np.zeros(len(areas) * len(years), dtype=bool)
+        present[pair] = True
+        small = np.zeros(len(present), dtype=bool)
+        for index in np.flatnonzero(present).tolist():
+            area, year = areas[index // len(years)], years[index % len(years)]
+            small[index] = self.population(str(area), int(str(year)[:4])) <= self.minimum
+        return np.asarray(small[pair], dtype=bool)
+
+
+def _encoded(column: pa.ChunkedArray) -> tuple[np.ndarray, list[object]]:
+    """Codes of a column's values (int64) and the values they stand for (null included)."""
+    encoded = pc.dictionary_encode(column.combine_chunks())
+    values = encoded.dictionary.to_pylist()
+    codes = encoded.indices.fill_null(len(values)).to_numpy(zero_copy_only=False)
+    return np.asarray(codes, dtype=np.int64), [*values, None]
 
 
 @dataclass(frozen=True)
@@ -200,12 +207,52 @@ def requirement_of(rule: Rule, default: Requirement) -> Requirement:
     return own if isinstance(own, Requirement) else default
 
 
+#: Rules whose verdict on a cell depends on that cell's row alone (its values, and for the
+#: population rule the reference data): a table's protection is then the union of the
+#: protection of any split of its rows, which lets a build reuse protected pieces.
+CELL_RULES = (FrequencyRule, MinimumPopulationRule, DominanceRule, PPercentRule, ContributorsRule)
+
+
+def is_cell_local(rule: Rule) -> bool:
+    """True when ``rule`` judges each cell by its own row (see :data:`CELL_RULES`).
+
+    >>> is_cell_local(FrequencyRule("n", 3))
+    True
+    """
+    return type(rule) in CELL_RULES
+
+
+def rule_fingerprint(rule: Rule) -> str:
+    """A text that changes when the rule would judge a cell differently: its class and
+    fields, a function field named by its module and qualified name (the data a function
+    reads is versioned by the caller, e.g. the reference data's checksum).
+
+    >>> rule_fingerprint(FrequencyRule("n", 3))
+    "FrequencyRule(measure='n', threshold=3, zeros=False)"
+    """
+    if not dataclasses.is_dataclass(rule):
+        return repr(rule)
+    parts = []
+    for f in dataclasses.fields(rule):
+        value = getattr(rule, f.name)
+        shown = (
+            f"{value.__module__}.{value.__qualname__}"
+            if callable(value) and hasattr(value, "__qualname__")
+            else repr(value)
+        )
+        parts.append(f"{f.name}={shown}")
+    return f"{type(rule).__qualname__}({', '.join(parts)})"
+
+
 __all__ = [
+    "CELL_RULES",
     "ContributorsRule",
     "DominanceRule",
     "FrequencyRule",
     "MinimumPopulationRule",
     "PPercentRule",
     "Rule",
+    "is_cell_local",
     "requirement_of",
+    "rule_fingerprint",
 ]

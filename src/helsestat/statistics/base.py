@@ -36,7 +36,9 @@ class TableDef:
 class Statistic:
     """A statistic: a cube over one extract kind, and the tables published from it.
 
-    ``finish`` turns a cube table into the published shape (column names, units);
+    ``finish`` turns a cube table into the published shape (column names, units), row by
+    row (same rows, same order: a table can be finished in pieces, see
+    ``pipeline.protect_by_period``);
     ``count_measure`` is the count the frequency rule looks at in full protection mode;
     ``protection`` says how full mode protects the tables together (the measure it works
     on, the interval an attacker must be left with); without it full mode only adds the

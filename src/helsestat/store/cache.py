@@ -1,4 +1,5 @@
-"""The per-partition cache of phase-1 tables: incremental refresh costs a month, not a year.
+"""Caches that make a refresh cost a month, not the history: phase-1 tables per partition and
+protected pieces of the published tables per period.
 
 The finest table of a statistic (phase 1 of :mod:`helsestat.aggregate`) is additive, so it
 can be computed per partition and the partitions' tables merged. Each one is kept under::
@@ -9,9 +10,21 @@ where ``key`` hashes the partition's committed extract files (their checksums: t
 never rewrites a file, it only adds new ones) and the phase-1 fingerprint of the spec (see
 :func:`helsestat.aggregate.finest_fingerprint`). A partition that gains a batch, or a spec
 that reads other columns, gets a new key, so a stale entry is never read; it is deleted when
-the new one is written. Entries are written atomically, so a crash leaves a valid cache.
-They are Arrow IPC files, uncompressed: a year of them reads in milliseconds, where Parquet
-took a tenth of a second (the tables are small, and rebuilt by the next build if lost).
+the new one is written.
+
+In compatibility mode every rule judges a cell by its own row, so a published table is the
+union of its per-period pieces, each finished and protected on its own (see
+``pipeline.protect_by_period``). :class:`PieceCache` keeps them under::
+
+    <data_dir>/cache/<statistic>/tables/<table>/<period>/<key>.arrow
+
+``key`` hashes everything a piece depends on: the keys of the partitions it is computed
+from, the statistic's spec and table definition, the rules, mode and threshold, the
+reference data and the code that finishes and protects (the caller computes it).
+
+Entries are written atomically, so a crash leaves a valid cache. They are Arrow IPC files,
+uncompressed: a year of them reads in milliseconds, where Parquet took a tenth of a second
+(the tables are small, and rebuilt by the next build if lost).
 
 >>> import tempfile
 >>> cache = FinestCache(Lake(Path(tempfile.mkdtemp())), "demo")
@@ -26,13 +39,45 @@ import hashlib
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.feather as feather
 
 from helsestat.store.lake import Lake
+
+#: The directory of the piece cache inside a statistic's cache (never a partition name).
+_TABLES = "tables"
+
+
+def _read(path: Path) -> pa.Table | None:
+    if not path.exists():
+        return None
+    table: pa.Table = feather.read_table(path, memory_map=False)
+    return table
+
+
+def _write(path: Path, table: pa.Table) -> None:
+    """Write an entry atomically and remove the other (stale) entries of its directory."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        feather.write_feather(table, tmp, compression="uncompressed")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    for old in path.parent.iterdir():  # stale keys (hidden: another build's temp file)
+        if old != path and not old.name.startswith("."):
+            old.unlink(missing_ok=True)
+
+
+def _prune(root: Path, keep: set[str], *, spare: str | None = None) -> None:
+    if root.exists():
+        for directory in root.iterdir():
+            if directory.is_dir() and directory.name not in keep and directory.name != spare:
+                shutil.rmtree(directory, ignore_errors=True)
 
 
 class FinestCache:
@@ -54,33 +99,52 @@ class FinestCache:
 
     def get(self, partition: str, key: str) -> pa.Table | None:
         """The cached table, or None when the partition has no entry for this key."""
-        path = self._path(partition, key)
-        if not path.exists():
-            return None
-        table: pa.Table = feather.read_table(path, memory_map=False)
-        return table
+        return _read(self._path(partition, key))
 
     def put(self, partition: str, key: str, table: pa.Table) -> None:
         """Store a partition's table (atomically) and remove its stale entries."""
-        path = self._path(partition, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        try:
-            feather.write_feather(table, tmp, compression="uncompressed")
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        for old in path.parent.iterdir():  # stale keys (hidden: another build's temp file)
-            if old != path and not old.name.startswith("."):
-                old.unlink(missing_ok=True)
+        _write(self._path(partition, key), table)
 
     def prune(self, partitions: Iterable[str]) -> None:
         """Remove the entries of partitions that are no longer in the lake."""
-        keep = set(partitions)
-        if self.root.exists():
-            for directory in self.root.iterdir():
-                if directory.is_dir() and directory.name not in keep:
-                    shutil.rmtree(directory, ignore_errors=True)
+        _prune(self.root, set(partitions), spare=_TABLES)
 
 
-__all__ = ["FinestCache"]
+def _period_dir(period: str | None) -> str:
+    """Directory name of a period value: quoted, so any text is one safe name."""
+    return "null" if period is None else "value=" + quote(period, safe="")
+
+
+class PieceCache:
+    """Finished and protected pieces of the published tables of one statistic, one per table
+    and period (e.g. ``takstbruk/kommune/maned`` of 2024-01). Construction does no I/O.
+
+    >>> import tempfile
+    >>> cache = PieceCache(Lake(Path(tempfile.mkdtemp())), "demo")
+    >>> cache.put("demo/t", "2024", "k1", pa.table({"n": [1]}))
+    >>> cache.get("demo/t", "2024", "k1").to_pydict(), cache.get("demo/t", "2024", "k2")
+    ({'n': [1]}, None)
+    """
+
+    def __init__(self, lake: Lake, statistic: str) -> None:
+        self.root = lake.root / "cache" / statistic / _TABLES
+
+    def _path(self, table: str, period: str | None, key: str) -> Path:
+        return self.root / quote(table, safe="") / _period_dir(period) / f"{key}.arrow"
+
+    def get(self, table: str, period: str | None, key: str) -> pa.Table | None:
+        """The cached piece, or None when there is none for this key."""
+        return _read(self._path(table, period, key))
+
+    def put(self, table: str, period: str | None, key: str, piece: pa.Table) -> None:
+        """Store a piece (atomically) and remove the stale entries of its table and period."""
+        _write(self._path(table, period, key), piece)
+
+    def prune(self, periods: Mapping[str, Iterable[str | None]]) -> None:
+        """Keep only the pieces of these tables and periods (table name → its periods)."""
+        _prune(self.root, {quote(t, safe="") for t in periods})
+        for table, values in periods.items():
+            _prune(self.root / quote(table, safe=""), {_period_dir(v) for v in values})
+
+
+__all__ = ["FinestCache", "PieceCache"]
