@@ -262,7 +262,7 @@ def _refresh(work: Path, lake: Path, rows: int, repeat: int) -> list[str]:
         "scans the new month only; in compat mode the new month's pieces of the month tables "
         "and its year's pieces of the year tables are rolled up, finished and protected from "
         "the cached phase-1 tables, and every other piece is read from the cache "
-        "(`pipeline.protect_by_period`). Cold: the caches removed first.",
+        "(`incremental.protect_by_period`). Cold: the caches removed first.",
         "",
         *table,
         "",

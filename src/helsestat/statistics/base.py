@@ -38,7 +38,7 @@ class Statistic:
 
     ``finish`` turns a cube table into the published shape (column names, units), row by
     row (same rows, same order: a table can be finished in pieces, see
-    ``pipeline.protect_by_period``);
+    ``incremental.protect_by_period``);
     ``count_measure`` is the count the frequency rule looks at in full protection mode;
     ``protection`` says how full mode protects the tables together (the measure it works
     on, the interval an attacker must be left with); without it full mode only adds the

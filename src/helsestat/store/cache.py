@@ -14,7 +14,7 @@ the new one is written.
 
 In compatibility mode every rule judges a cell by its own row, so a published table is the
 union of its per-period pieces, each finished and protected on its own (see
-``pipeline.protect_by_period``). :class:`PieceCache` keeps them under::
+``incremental.protect_by_period``). :class:`PieceCache` keeps them under::
 
     <data_dir>/cache/<statistic>/tables/<table>/<period>/<key>.arrow
 
