@@ -12,16 +12,18 @@ from alembic.migration import MigrationContext
 from sqlalchemy import CheckConstraint, Engine, inspect, text
 
 from helsestat.errors import StoreError
-from helsestat.store.database import (
+from helsestat.store.classifications import (
     ClassificationData,
     CodeData,
     LevelData,
     VersionData,
     codes_at,
+    load_classification,
+)
+from helsestat.store.database import (
     create_engine_for,
     downgrade,
     head_revision,
-    load_classification,
     migrate,
     session_factory,
 )

@@ -15,8 +15,8 @@ from helsestat.errors import (
     NotFoundError,
     ReferenceError_,
 )
-from helsestat.store.database import (
-    AuditEntry,
+from helsestat.store.audit import AuditEntry, audit_trail, record_audit
+from helsestat.store.classifications import (
     ClassificationData,
     CodeData,
     CodeRow,
@@ -24,16 +24,12 @@ from helsestat.store.database import (
     LevelData,
     MapRow,
     VersionData,
-    audit_trail,
     codes_at,
     correspondence_map,
-    create_engine_for,
     load_classification,
     load_correspondence,
-    migrate,
-    record_audit,
-    session_factory,
 )
+from helsestat.store.database import create_engine_for, migrate, session_factory
 
 LEVELS = (LevelData(1, "Fylke"), LevelData(2, "Kommune"))
 V2020 = VersionData(

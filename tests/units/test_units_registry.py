@@ -33,7 +33,8 @@ from helsestat.reference.units import (
 )
 from helsestat.reference.units.history import unit_versions
 from helsestat.reference.units.loader import ensure_service_classification
-from helsestat.store.database import audit_trail, session_factory
+from helsestat.store.audit import audit_trail
+from helsestat.store.database import session_factory
 from helsestat.store.units_schema import UnitIdCounter
 from helsestat.synth.units import SERVICE_CLASSIFICATION_ID, UnitPlan
 

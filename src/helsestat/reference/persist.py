@@ -3,10 +3,10 @@ shipped classifications, correspondences, tariff lists, catalogue and population
 classifications read back into a :class:`~helsestat.reference.classifications.Registry`.
 
 Classifications and correspondences go through the store's repository
-(:func:`~helsestat.store.database.load_classification`, ``load_correspondence``), which checks
-them; what the core KLASS tables have no column for (type, provenance, short names, notes,
-table descriptions, weights are in the map) goes into ``classification_meta``. Everything is
-written in one transaction and recorded in the audit log.
+(:func:`~helsestat.store.classifications.load_classification`, ``load_correspondence``),
+which checks them; what the core KLASS tables have no column for (type, provenance, short
+names, notes, table descriptions, weights are in the map) goes into ``classification_meta``.
+Everything is written in one transaction and recorded in the audit log.
 
 >>> from helsestat.store.database import create_engine_for, migrate
 >>> engine = create_engine_for("sqlite://"); migrate(engine)
@@ -38,7 +38,8 @@ from helsestat.reference.classifications import (
 from helsestat.reference.geography import POPULATION_YEARS, load_geography
 from helsestat.reference.klass_data import load_registry
 from helsestat.reference.tariff_lists import TariffLists, load_tariff_lists
-from helsestat.store.database import (
+from helsestat.store.audit import record_audit
+from helsestat.store.classifications import (
     ClassificationData,
     CodeData,
     CorrespondenceData,
@@ -47,9 +48,8 @@ from helsestat.store.database import (
     VersionData,
     load_classification,
     load_correspondence,
-    record_audit,
-    session_factory,
 )
+from helsestat.store.database import session_factory
 from helsestat.store.reference_schema import (
     ClassificationMeta,
     DataSource,

@@ -25,7 +25,7 @@ from helsestat.reference.units import (
     tree_at,
 )
 from helsestat.reference.units.placing import place_one
-from helsestat.store.database import audit_trail
+from helsestat.store.audit import audit_trail
 from helsestat.web.render import TemplatesDep, render
 
 router = APIRouter(include_in_schema=False)

@@ -93,7 +93,8 @@ from helsestat.reference.units.fhir import export_bundle
 from helsestat.reference.units.permissions import require_owner
 from helsestat.reference.units.placing import place_one
 from helsestat.settings import Settings
-from helsestat.store.database import audit_trail, create_engine_for, migrate, session_factory
+from helsestat.store.audit import audit_trail
+from helsestat.store.database import create_engine_for, migrate, session_factory
 
 router = APIRouter(prefix="/api/v1", tags=["units"])
 

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from helsestat.errors import ConflictError, InputError, NotFoundError, PermissionDenied
 from helsestat.reference.units.model import IssuedToken, Principal, UserRecord
 from helsestat.reference.units.permissions import require_scope, require_user_admin
-from helsestat.store.database import record_audit
+from helsestat.store.audit import record_audit
 from helsestat.store.units_schema import ROLES, Unit, UnitApiToken, UnitUser
 
 TOKEN_PREFIX = "hsu"

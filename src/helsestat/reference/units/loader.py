@@ -40,7 +40,7 @@ from helsestat.reference.units.repository import (
     utc_now,
 )
 from helsestat.reference.units.timeline import TimelineError, apply_change, set_end
-from helsestat.store.database import (
+from helsestat.store.classifications import (
     ClassificationData,
     CodeData,
     LevelData,

@@ -55,7 +55,8 @@ from helsestat.reference.units.timeline import (
     changed_spans,
     set_end,
 )
-from helsestat.store.database import codes_at, record_audit
+from helsestat.store.audit import record_audit
+from helsestat.store.classifications import codes_at
 from helsestat.store.units_schema import (
     UNIT_ID_COUNTER,
     Unit,

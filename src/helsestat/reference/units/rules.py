@@ -171,7 +171,8 @@ def check_services(fields: UnitFields, on: date, codes: CodeLookup) -> None:
             "reference.classification_not_loaded",
             f"services are coded in classification {cid}, which has no version in the "
             f"reference database valid on {on}",
-            hint="load the classification first (helsestat.store.database.load_classification)",
+            hint="load the classification first "
+            "(helsestat.store.classifications.load_classification)",
         )
     unknown = sorted(set(fields.services) - known)
     if unknown:
