@@ -15,6 +15,11 @@ connections and every keep-alive response waits ~40 ms for a delayed ACK (uvicor
 Usage::
 
     .venv/bin/python -m benchmarks.bench_serve [--data-dir DIR] [--seconds 8] [--connections 16]
+        [--repeat 3] [--formats json,jsonstat] [--no-naive]
+
+With ``--repeat N`` every format is measured N times, in rounds over the formats (so a
+noisy spell on a shared machine hits every format alike), and the medians are reported;
+``x json`` is the ratio of a format's median to JSON's median in the same run.
 
 Without ``--data-dir`` it builds a demo lake (1M synthetic claim lines, ~40 s) in a temporary
 directory. :func:`run` is what ``benchmarks/run.py`` calls.
@@ -26,6 +31,7 @@ import argparse
 import importlib.util
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -33,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -183,20 +189,54 @@ def naive_app_from_env() -> Callable[
 # -- serving -----------------------------------------------------------------------------------
 
 
-def serve(app: str, port: int, workers: int) -> None:
-    """Run ``app`` (a factory import string) in ``workers`` processes on 127.0.0.1:``port``."""
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
-
+def _listening_socket(port: int, *, reuse_port: bool) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(("127.0.0.1", port))
     sock.listen(2048)
     sock.set_inheritable(True)
+    return sock
+
+
+def serve(app: str, port: int, workers: int, reuse_port: bool = False) -> None:
+    """Run ``app`` (a factory import string) in ``workers`` processes on 127.0.0.1:``port``.
+
+    By default the workers share one listening socket, as ``helsestat serve`` runs them;
+    the kernel then hands a burst of new connections (wrk opens all of its connections at
+    once) to whichever worker accepts first, often all to one. With ``reuse_port`` every
+    worker gets its own ``SO_REUSEPORT`` socket on the port and Linux spreads the
+    connections over them by a hash of the addresses."""
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+    from uvicorn.supervisors.multiprocess import Process
+
+    fast = http_stack() == "httptools+uvloop"
     config = uvicorn.Config(
-        app, factory=True, workers=workers, log_level="warning", access_log=False
+        app,
+        factory=True,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        http="httptools" if fast else "h11",
+        loop="uvloop" if fast else "asyncio",
     )
-    Multiprocess(config, sockets=[sock]).run()
+    if not reuse_port:
+        Multiprocess(config, sockets=[_listening_socket(port, reuse_port=False)]).run()
+        return
+
+    class OwnSockets(Multiprocess):
+        """One socket per worker (a worker restarted by the supervisor listens on all)."""
+
+        def init_processes(self) -> None:
+            for sock in self.sockets:
+                process = Process(self.config, [sock])
+                process.start()
+                self.processes.append(process)
+
+    sockets = [_listening_socket(port, reuse_port=True) for _ in range(workers)]
+    OwnSockets(config, sockets=sockets).run()
 
 
 def free_port() -> int:
@@ -209,7 +249,7 @@ def free_port() -> int:
 class Server:
     """A ``serve`` subprocess for the duration of a ``with`` block."""
 
-    def __init__(self, app: str, data_dir: Path, workers: int) -> None:
+    def __init__(self, app: str, data_dir: Path, workers: int, reuse_port: bool = False) -> None:
         self.port = free_port()
         env = {
             **os.environ,
@@ -219,7 +259,10 @@ class Server:
                 p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
             ),
         }
-        code = f"from benchmarks.bench_serve import serve; serve({app!r}, {self.port}, {workers})"
+        code = (
+            "from benchmarks.bench_serve import serve; "
+            f"serve({app!r}, {self.port}, {workers}, reuse_port={reuse_port})"
+        )
         self.process = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT)
         self.base = f"http://127.0.0.1:{self.port}"
 
@@ -261,14 +304,47 @@ end
 """
 
 
-def drive(base: str, paths: list[str], seconds: float, connections: int) -> dict[str, Any]:
-    """Requests/s and latency of ``paths`` (rotated) over ``seconds`` with wrk."""
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU seconds used so far by the processes ``pids`` (Linux ``/proc``)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    """The ids of the processes whose parent is ``pid`` (the uvicorn workers of a server)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def drive(
+    base: str, paths: list[str], seconds: float, connections: int, workers: Sequence[int] = ()
+) -> dict[str, Any]:
+    """Requests/s and latency of ``paths`` (rotated) over ``seconds`` with wrk, and the CPU
+    time per request of the server's processes ``workers`` and of wrk. CPU time per request
+    does not depend on what else runs on the machine, unlike requests/s and latency."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise RuntimeError("wrk is not installed: apt-get install -y wrk")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
         fh.write(_LUA % ("{" + ",".join(json.dumps(p) for p in paths) + "}"))
         script = fh.name
+    server_before = cpu_seconds(workers)
+    usage_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         out = subprocess.run(
             [
@@ -289,14 +365,20 @@ def drive(base: str, paths: list[str], seconds: float, connections: int) -> dict
         ).stdout
     finally:
         os.unlink(script)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_cpu = cpu_seconds(workers) - server_before
+    wrk_cpu = (usage.ru_utime + usage.ru_stime) - (usage_before.ru_utime + usage_before.ru_stime)
     line = next(x for x in out.splitlines() if x.startswith("RESULT "))
     raw = json.loads(line.removeprefix("RESULT "))
+    requests = max(raw["requests"], 1)
     return {
         "rps": round(raw["requests"] / (raw["duration_us"] / 1e6)),
         "p50_ms": raw["p50_us"] / 1000,
         "p99_ms": raw["p99_us"] / 1000,
         "errors": raw["errors"] + raw["status"],
-        "kb_per_response": round(raw["bytes"] / max(raw["requests"], 1) / 1024, 1),
+        "kb_per_response": round(raw["bytes"] / requests / 1024, 1),
+        "server_cpu_us": round(server_cpu / requests * 1e6) if workers else None,
+        "wrk_cpu_us": round(wrk_cpu / requests * 1e6),
     }
 
 
@@ -327,37 +409,75 @@ def http_stack() -> str:
     return "httptools+uvloop" if fast else "h11+asyncio"
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
 def run(
-    data_dir: Path, *, seconds: float = 8, connections: int = 16, workers: int = 2
+    data_dir: Path,
+    *,
+    seconds: float = 8,
+    connections: int = 16,
+    workers: int = 2,
+    repeat: int = 1,
+    formats: tuple[str, ...] = FORMATS,
+    naive: bool = True,
+    reuse_port: bool = False,
 ) -> list[dict[str, Any]]:
-    """Measure every format and the naive baseline; one dict per run."""
+    """Measure every format (``repeat`` rounds, medians reported) and the naive baseline;
+    one dict per format."""
     queries = typical_queries(data_dir)
     results: list[dict[str, Any]] = []
-    common = {"workers": workers, "connections": connections, "http": http_stack()}
-    with Server("helsestat.api:create_app_from_env", data_dir, workers) as server:
-        for fmt in FORMATS:
+    common = {
+        "workers": workers,
+        "connections": connections,
+        "http": http_stack(),
+        "sockets": "SO_REUSEPORT per worker" if reuse_port else "one shared socket",
+    }
+    runs: dict[str, list[dict[str, Any]]] = {fmt: [] for fmt in formats}
+    with Server("helsestat.api:create_app_from_env", data_dir, workers, reuse_port) as server:
+        for fmt in formats:
             paths = [for_format(q, fmt) for q in queries]
             for path in paths[:4]:  # every response is 200 before the load starts
                 status = httpx.get(server.base + path, timeout=60).status_code
                 assert status == 200, (path, status)
             # warm both workers: each loads its indexes and renders each row once
-            drive(server.base, paths, 6 if fmt == FORMATS[0] else 2, connections)
-            measured = drive(server.base, paths, seconds, connections)
-            results.append(
-                {
-                    "server": "helsestat fast path",
-                    "format": fmt,
-                    **common,
-                    **measured,
-                    "handler_us": handler_microseconds(data_dir, paths),
-                }
-            )
-    with Server("benchmarks.bench_serve:naive_app_from_env", data_dir, workers) as server:
-        measured = drive(server.base, queries, seconds, connections)
+            drive(server.base, paths, 6 if fmt == formats[0] else 2, connections)
+        pids = children(server.process.pid)  # the workers (and multiprocessing's tracker)
+        for _ in range(repeat):
+            for fmt in formats:
+                paths = [for_format(q, fmt) for q in queries]
+                runs[fmt].append(drive(server.base, paths, seconds, connections, pids))
+    for fmt in formats:
+        measured = runs[fmt]
         results.append(
-            {"server": "DuckDB query per request", "format": "json", **common, **measured}
+            {
+                "server": "helsestat fast path",
+                "format": fmt,
+                **common,
+                "rps": round(_median([m["rps"] for m in measured])),
+                "p50_ms": _median([m["p50_ms"] for m in measured]),
+                "p99_ms": _median([m["p99_ms"] for m in measured]),
+                "errors": sum(m["errors"] for m in measured),
+                "kb_per_response": measured[0]["kb_per_response"],
+                "server_cpu_us": round(_median([m["server_cpu_us"] for m in measured])),
+                "wrk_cpu_us": round(_median([m["wrk_cpu_us"] for m in measured])),
+                "rps_runs": [m["rps"] for m in measured],
+                "p99_runs": [m["p99_ms"] for m in measured],
+                "handler_us": handler_microseconds(data_dir, [for_format(q, fmt) for q in queries]),
+            }
         )
-    json_rps = results[0]["rps"]
+    if naive:
+        naive_app = "benchmarks.bench_serve:naive_app_from_env"
+        with Server(naive_app, data_dir, workers, reuse_port) as server:
+            pids = children(server.process.pid)
+            baseline = drive(server.base, queries, seconds, connections, pids)
+            results.append(
+                {"server": "DuckDB query per request", "format": "json", **common, **baseline}
+            )
+    json_rps = next((r["rps"] for r in results if r["format"] == "json"), 0)
     for row in results:
         row["vs_json"] = round(row["rps"] / json_rps, 2) if json_rps else None
     return results
@@ -369,24 +489,47 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--repeat", type=int, default=1, help="rounds over the formats")
+    parser.add_argument("--formats", default=",".join(FORMATS), help="comma-separated")
+    parser.add_argument("--no-naive", action="store_true", help="skip the DuckDB baseline")
+    parser.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="one SO_REUSEPORT socket per worker instead of one shared socket",
+    )
     args = parser.parse_args()
+    formats = tuple(f for f in args.formats.split(",") if f)
+    unknown = set(formats) - set(FORMATS)
+    if unknown:
+        parser.error(f"unknown formats: {', '.join(sorted(unknown))}")
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = args.data_dir
         if data_dir is None:
             data_dir = Path(tmp) / "lake"
             build_demo(data_dir, args.rows)
-        results = run(data_dir, seconds=args.seconds, connections=args.connections)
+        results = run(
+            data_dir,
+            seconds=args.seconds,
+            connections=args.connections,
+            repeat=args.repeat,
+            formats=formats,
+            naive=not args.no_naive,
+            reuse_port=args.reuse_port,
+        )
     print(
         f"{'server':28} {'format':9} {'rps':>7} {'p50 ms':>7} {'p99 ms':>7} {'x json':>6} "
-        f"{'handler us':>10}"
+        f"{'handler us':>10} {'server cpu us':>13} {'wrk cpu us':>10}"
     )
     for r in results:
         print(
             f"{r['server']:28} {r['format']:9} {r['rps']:7} {r['p50_ms']:7.2f} "
-            f"{r['p99_ms']:7.2f} {r['vs_json']:6.2f} {r.get('handler_us', ''):>10}  "
-            f"({r['http']}, {r['workers']} workers, "
+            f"{r['p99_ms']:7.2f} {r['vs_json']:6.2f} {r.get('handler_us', ''):>10} "
+            f"{r.get('server_cpu_us') or '':>13} {r.get('wrk_cpu_us', ''):>10}  "
+            f"({r['http']}, {r['workers']} workers, {r['sockets']}, "
             f"{r['connections']} connections, {r['kb_per_response']} KB, errors {r['errors']})"
         )
+        if len(r.get("rps_runs", ())) > 1:
+            print(f"{'':38} runs: rps {r['rps_runs']}, p99 ms {r['p99_runs']}")
 
 
 if __name__ == "__main__":

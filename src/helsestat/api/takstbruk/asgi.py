@@ -50,6 +50,19 @@ def query_items(raw: bytes) -> list[tuple[str, str]]:
     return items
 
 
+_HEADER_NAMES: dict[str, bytes] = {}
+
+
+def _header_name(name: str) -> bytes:
+    """A header name as ASGI wants it (lower case, bytes); the few names are kept."""
+    found = _HEADER_NAMES.get(name)
+    if found is None:
+        found = name.lower().encode("latin-1")
+        if len(_HEADER_NAMES) < 64:
+            _HEADER_NAMES[name] = found
+    return found
+
+
 class TakstbrukFastPath:
     """ASGI middleware answering GET/HEAD on the takstbruk paths directly."""
 
@@ -85,9 +98,7 @@ class TakstbrukFastPath:
             await response(scope, receive, send)
             return
         body = answer.body
-        headers = [
-            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items()
-        ]
+        headers = [(_header_name(k), v.encode("latin-1")) for k, v in answer.headers.items()]
         if answer.status != 304:
             headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})

@@ -19,6 +19,7 @@ missing value as an empty cell; the header row is bold and frozen.
 
 from __future__ import annotations
 
+import functools
 import struct
 import zlib
 from collections.abc import Sequence
@@ -157,13 +158,15 @@ def text_cell(value: str) -> str:
     return f'<c t="inlineStr"><is><t>{escape(value)}</t></is></c>'
 
 
+@functools.lru_cache(maxsize=16)
+def _header_row(header: tuple[str, ...]) -> bytes:
+    """The bold header row (the same for every workbook of a route)."""
+    cells = "".join(f'<c t="inlineStr" s="1"><is><t>{escape(h)}</t></is></c>' for h in header)
+    return f"<row>{cells}</row>".encode()
+
+
 def workbook(header: Sequence[str], rows: Sequence[bytes]) -> bytes:
     """A one-sheet workbook (sheet ``data``): the bold ``header`` row, then ``rows``, each
     a ``<row>…</row>`` fragment of cells in column order."""
-    head = (
-        "<row>"
-        + "".join(f'<c t="inlineStr" s="1"><is><t>{escape(h)}</t></is></c>' for h in header)
-        + "</row>"
-    )
-    sheet = b"".join((_SHEET_OPEN, head.encode(), *rows, _SHEET_CLOSE))
+    sheet = b"".join((_SHEET_OPEN, _header_row(tuple(header)), *rows, _SHEET_CLOSE))
     return _zip([*_STATIC, _entry("xl/worksheets/sheet1.xml", sheet)])

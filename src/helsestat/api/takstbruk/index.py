@@ -4,10 +4,12 @@ slices and a take — no DuckDB, no Parquet read per request.
 A :class:`TableIndex` holds a table's rows sorted by (fagområde, geography, takstkode,
 period, praksistype), its text columns dictionary-encoded (codes in sorted order, so code
 order is text order) and its measures as numpy arrays. Precomputed row ranges per
-fagområde, per (fagområde, geography) and per (fagområde, geography, takstkode) make the
-typical query — one kommune or fylke, a few takster, a period — a handful of dictionary
-lookups and binary searches. :meth:`TableIndex.select` returns the rows in the published
-order: period, geography, takstkode, fagområde, praksistype.
+fagområde and per (fagområde, geography), and a sorted key of (fagområde, geography,
+takstkode) group and period, make the typical query — one kommune or fylke, a few takster,
+a period — a few dictionary lookups and one binary search for all its groups.
+:meth:`TableIndex.select` returns the rows in the published order (period, geography,
+takstkode, fagområde, praksistype), sorting by a precomputed rank of every row in that
+order when the rows come from more than one group.
 
 An :class:`IndexCache` lives on ``app.state``: it loads a table of a release the first time
 it is asked for and keeps the indexes of the last few releases, so a new build swaps the
@@ -56,6 +58,8 @@ KEEP_RELEASES = 3
 FRAGMENT_BUDGET = 64 * 1024 * 1024
 
 Range = tuple[int, int]
+#: Greater than any period (YYYYMM or YYYY): the factor of the group ordinal in a group key.
+_SPAN = 1_000_000
 
 
 def _encode(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
@@ -130,12 +134,22 @@ class TableIndex:
     view_codes: dict[str, tuple[np.ndarray, np.ndarray]]  # dimension → (dictionary, codes)
     by_fag: dict[str, Range]
     by_fag_geo: dict[tuple[str, str], Range]
-    by_group: dict[tuple[str, str, str], Range]
+    #: (fagområde, geography, takstkode) → the group's ordinal in the index order.
+    by_group: dict[tuple[str, str, str], int]
+    #: Per row, its group's ordinal × :data:`_SPAN` + its period: sorted, so the rows of
+    #: any groups within a period are found by one binary search for all of them.
+    group_key: np.ndarray
     takst_code: dict[str, int]
     praksis_code: dict[str, int]
+    #: Each row's position in the published order (period, geography, takstkode,
+    #: fagområde, praksistype): sorting a selection is one gather and one argsort.
+    rank: np.ndarray
+    #: True when no two rows share (fagområde, geography, takstkode, period, praksistype),
+    #: so no selection can hold two rows for one cell.
+    unique: bool
     fragments: FragmentStore = field(default_factory=FragmentStore)
-    #: Per text column, its dictionary PLAIN-encoded for Parquet (filled on first use).
-    plain: dict[str, np.ndarray] = field(default_factory=dict)
+    #: Per-table constant parts of a format's documents, filled by the renderer on first use.
+    constants: dict[str, object] = field(default_factory=dict)
 
     @classmethod
     def build(cls, table: ProtectedTable, fragments: FragmentStore | None = None) -> TableIndex:
@@ -182,14 +196,21 @@ class TableIndex:
                 change[1:] |= key[1:] != key[:-1]
             return np.flatnonzero(change)
 
+        rank = np.empty(n, dtype=np.int64)
+        rank[np.lexsort((praksis, fag, takst, geo, period))] = np.arange(n)
+        unique = len(starts(fag, geo, takst, period, praksis)) == n
         by_fag = {fag_dict[fag[s]]: (s, e) for s, e in _ranges(starts(fag), n)}
         by_fag_geo = {
             (fag_dict[fag[s]], geo_dict[geo[s]]): (s, e) for s, e in _ranges(starts(fag, geo), n)
         }
+        group_starts = starts(fag, geo, takst)
         by_group = {
-            (fag_dict[fag[s]], geo_dict[geo[s]], takst_dict[takst[s]]): (s, e)
-            for s, e in _ranges(starts(fag, geo, takst), n)
+            (fag_dict[fag[s]], geo_dict[geo[s]], takst_dict[takst[s]]): i
+            for i, s in enumerate(group_starts.tolist())
         }
+        ordinal = np.zeros(n, dtype=np.int64)
+        ordinal[group_starts[1:]] = 1
+        group_key = np.cumsum(ordinal) * _SPAN + period
         sorted_protected = ProtectedTable(
             table.name,
             table.title,
@@ -228,8 +249,11 @@ class TableIndex:
             by_fag=by_fag,
             by_fag_geo=by_fag_geo,
             by_group=by_group,
+            group_key=group_key,
             takst_code={str(v): i for i, v in enumerate(takst_dict)},
             praksis_code={str(v): i for i, v in enumerate(praksis_dict)},
+            rank=rank,
+            unique=unique,
             fragments=fragments or FragmentStore(),
         )
 
@@ -244,51 +268,59 @@ class TableIndex:
         keep = (period >= query.fra) & (period <= query.til)
         return start + np.flatnonzero(keep)
 
-    def _group(self, start: int, end: int, query: TakstbrukQuery) -> np.ndarray:
-        """Rows of one (fagområde, geography, takstkode) group, sorted by period."""
-        period = self.period[start:end]
-        lo = start + int(np.searchsorted(period, query.fra, side="left"))
-        hi = start + int(np.searchsorted(period, query.til, side="right"))
-        return np.arange(lo, hi)
+    def _groups(self, groups: list[int], query: TakstbrukQuery) -> np.ndarray:
+        """The rows of (fagområde, geography, takstkode) groups within the period, in the
+        index order (each group's rows sorted by period, then praksistype)."""
+        key = self.group_key
+        if len(groups) == 1:
+            base = groups[0] * _SPAN
+            lo = int(key.searchsorted(base + query.fra, "left"))
+            return np.arange(lo, int(key.searchsorted(base + query.til, "right")))
+        bases = np.array(groups, dtype=np.int64) * _SPAN
+        los = key.searchsorted(bases + query.fra, "left")
+        lengths = key.searchsorted(bases + query.til, "right") - los
+        # the ranges [lo, lo + length) one after another, without a Python loop
+        shift: np.ndarray = np.repeat(los - (np.cumsum(lengths) - lengths), lengths)
+        rows: np.ndarray = np.arange(len(shift)) + shift
+        return rows
 
     def select(self, query: TakstbrukQuery, *, medstatus: bool) -> Selection:
         """The rows answering ``query`` in published order (period, geography, takstkode,
         fagområde, praksistype); suppressed cells only when ``medstatus``."""
         pieces: list[np.ndarray] = []
+        groups: list[int] = []
         geos = query.geografi or (("",) if self.geo_column is None else ())
         for fag in query.fagomraader:
             if geos and query.takstkoder:
                 for geo in geos:
                     for takst in query.takstkoder:
                         found = self.by_group.get((fag, geo, takst))
-                        if found:
-                            pieces.append(self._group(*found, query))
+                        if found is not None:
+                            groups.append(found)
             elif geos:
                 for geo in geos:
-                    found = self.by_fag_geo.get((fag, geo))
-                    if found:
-                        pieces.append(self._in_period(*found, query))
-            elif (found := self.by_fag.get(fag)) is not None:
-                rows = self._in_period(*found, query)
+                    range_ = self.by_fag_geo.get((fag, geo))
+                    if range_:
+                        pieces.append(self._in_period(*range_, query))
+            elif (range_ := self.by_fag.get(fag)) is not None:
+                rows = self._in_period(*range_, query)
                 if query.takstkoder:
                     allowed = self._allowed(self.takst_code, query.takstkoder)
                     rows = rows[allowed[self.takst[rows]]]
                 pieces.append(rows)
-        rows = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+        # one group's rows are in published order already (period, then praksistype)
+        ordered = not pieces and len(groups) <= 1
+        if groups:
+            pieces.append(self._groups(groups, query))
+        if len(pieces) == 1:
+            rows = pieces[0]
+        else:
+            rows = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
         if query.praksistyper and len(rows):
             allowed = self._allowed(self.praksis_code, query.praksistyper)
             rows = rows[allowed[self.praksis[rows]]]
-        if len(rows) > 1:
-            order = np.lexsort(
-                (
-                    self.praksis[rows],
-                    self.fag[rows],
-                    self.takst[rows],
-                    self.geo[rows],
-                    self.period[rows],
-                )
-            )
-            rows = rows[order]
+        if not ordered and len(rows) > 1:
+            rows = rows[np.argsort(self.rank[rows], kind="stable")]
         published = self.published[rows]
         suppressed = int(len(rows) - np.count_nonzero(published))
         if not medstatus and suppressed:

@@ -125,21 +125,35 @@ class Column:
 
     @classmethod
     def int64(
-        cls, name: str, values: Sequence[int] | np.ndarray, valid: Sequence[bool] | np.ndarray
+        cls,
+        name: str,
+        values: Sequence[int] | np.ndarray,
+        valid: Sequence[bool] | np.ndarray | None,
     ) -> Column:
-        """An INT64 column; ``values`` has a (placeholder) value in every row."""
-        mask = np.asarray(valid, dtype=bool)
-        data = np.asarray(values, dtype="<i8")[mask].tobytes()
-        return cls(name, _INT64, data, None if mask.all() else mask, len(mask))
+        """An INT64 column; ``values`` has a (placeholder) value in every row, ``valid``
+        says which are values (``None``: all of them)."""
+        return cls._fixed(name, _INT64, np.asarray(values, dtype="<i8"), valid)
 
     @classmethod
     def float64(
-        cls, name: str, values: Sequence[float] | np.ndarray, valid: Sequence[bool] | np.ndarray
+        cls,
+        name: str,
+        values: Sequence[float] | np.ndarray,
+        valid: Sequence[bool] | np.ndarray | None,
     ) -> Column:
-        """A DOUBLE column; ``values`` has a (placeholder) value in every row."""
-        mask = np.asarray(valid, dtype=bool)
-        data = np.asarray(values, dtype="<f8")[mask].tobytes()
-        return cls(name, _DOUBLE, data, None if mask.all() else mask, len(mask))
+        """A DOUBLE column; ``values`` has a (placeholder) value in every row, ``valid``
+        says which are values (``None``: all of them)."""
+        return cls._fixed(name, _DOUBLE, np.asarray(values, dtype="<f8"), valid)
+
+    @classmethod
+    def _fixed(
+        cls, name: str, physical: int, values: np.ndarray, valid: Sequence[bool] | np.ndarray | None
+    ) -> Column:
+        if valid is not None:
+            mask = np.asarray(valid, dtype=bool)
+            if np.count_nonzero(mask) < len(mask):
+                return cls(name, physical, values[mask].tobytes(), mask, len(mask))
+        return cls(name, physical, values.tobytes(), None, len(values))
 
     def page(self) -> bytes:
         """Definition levels (RLE/bit-packed hybrid, length-prefixed) and the values."""
@@ -189,6 +203,14 @@ def _list_header(n: int, kind: int) -> bytes:
     return bytes([(n << 4) | kind]) if n < 15 else bytes([0xF0 | kind]) + _varint(n)
 
 
+@functools.lru_cache(maxsize=64)
+def _pairs(metadata: tuple[tuple[str, str], ...]) -> tuple[bytes, ...]:
+    """The encoded KeyValue structs of the file metadata (the same for every file of a table)."""
+    return tuple(
+        _Struct().binary(1, key.encode()).binary(2, value.encode()).end() for key, value in metadata
+    )
+
+
 def write_parquet(columns: Sequence[Column], metadata: Mapping[str, str]) -> bytes:
     """A Parquet file of ``columns`` (same length) with ``metadata`` as key/value pairs.
 
@@ -225,10 +247,7 @@ def write_parquet(columns: Sequence[Column], metadata: Mapping[str, str]) -> byt
         b"\x19" + _list_header(len(chunks), _STRUCT) + b"".join(chunks)
         + b"\x16" + _u(total) + b"\x16" + u_rows + b"\x00"
     )  # fmt: skip
-    pairs = [
-        _Struct().binary(1, key.encode()).binary(2, value.encode()).end()
-        for key, value in metadata.items()
-    ]
+    pairs = _pairs(tuple(metadata.items()))
     created = CREATED_BY.encode()
     # FileMetaData{1: version, 2: schema, 3: num_rows, 4: row_groups, 5: key_value_metadata,
     # 6: created_by}

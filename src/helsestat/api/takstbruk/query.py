@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Final
 
 from helsestat.api.takstbruk.codes import CodeLists, code_lists
@@ -61,32 +62,32 @@ class Endpoint:
     level: str
     period: str
 
-    @property
+    @cached_property
     def table(self) -> str:
         """The published table this route reads, e.g. ``takstbruk/kommune/maned``."""
         return f"takstbruk/{self.level}/{self.period}"
 
-    @property
+    @cached_property
     def suffix(self) -> str:
         """The path after the prefix, e.g. ``/eksport/agtakst/kommune/ar``."""
         family = {"agtakst": "", "eksport": "/eksport", "msexcel": "/eksport/msexcel"}
         return f"{family[self.family]}/agtakst/{self.level}/{self.period}"
 
-    @property
+    @cached_property
     def path(self) -> str:
         """The canonical (new-prefix) path; the old prefix serves the same answers."""
         return PREFIX + self.suffix
 
-    @property
+    @cached_property
     def geo_parameter(self) -> str | None:
         """``kommuner`` on kommune routes, ``fylker`` on fylke routes, none on landet."""
         return {"kommune": "kommuner", "fylke": "fylker"}.get(self.level)
 
-    @property
+    @cached_property
     def period_parameters(self) -> tuple[str, str]:
         return ("fommaned", "tommaned") if self.period == "maned" else ("fomar", "tomar")
 
-    @property
+    @cached_property
     def parameters(self) -> tuple[str, ...]:
         """Every query parameter the route accepts, Helfo's first."""
         geo = (self.geo_parameter,) if self.geo_parameter else ()
@@ -200,7 +201,13 @@ def parse_envelope(endpoint: Endpoint, items: Iterable[tuple[str, str]]) -> Enve
 
 
 def _values(params: Mapping[str, list[str]], key: str) -> tuple[str, ...]:
-    values = (v.strip() for raw in params.get(key, ()) for v in raw.split(","))
+    raws = params.get(key)
+    if not raws:
+        return ()
+    if len(raws) == 1 and "," not in raws[0]:  # the common single value, without a set
+        value = raws[0].strip()
+        return (value,) if value else ()
+    values = (v.strip() for raw in raws for v in raw.split(","))
     return tuple(sorted({v for v in values if v}))
 
 

@@ -15,7 +15,11 @@ JSON-stat and Parquet (helsestat extensions) hold exactly what
 dimensions as text, ``status`` and ``status_rule`` included), written here from the index's
 arrays — the checks of ``publishable`` ran once, when the table was indexed.
 
-Rows are rendered once and kept (within a byte budget) so a repeated row costs a lookup.
+Rows are rendered once and kept (within a byte budget) so a repeated row costs a lookup:
+a row's fields for JSON, XML, CSV and Excel, and its measures as they stand in a JSON-stat
+``value`` array. The parts of the JSON-stat and Parquet documents that depend only on the
+table (dimension lists, Parquet's metadata and PLAIN-encoded code lists) are made once per
+table. No whole answer is kept: each request selects its rows and assembles its document.
 
 >>> FIELDS[:3]
 ('ar', 'maned', 'takstkode')
@@ -25,7 +29,9 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, Final
 from xml.sax.saxutils import escape
 
@@ -95,16 +101,31 @@ def _helfo_columns(index: TableIndex, rows: np.ndarray, with_status: bool) -> li
 def _fragments(selection: Selection, fmt: str, make: Callable[[Row], bytes]) -> list[bytes]:
     """The rendered rows of a selection in order, rendering (and keeping) the new ones."""
     key = fmt + ("+status" if selection.medstatus else "")
-    store = selection.index.fragments
+    return _cached_rows(
+        selection.index,
+        key,
+        selection.rows.tolist(),
+        lambda rows: map(
+            make, zip(*_helfo_columns(selection.index, rows, selection.medstatus), strict=True)
+        ),
+    )
+
+
+def _cached_rows(
+    index: TableIndex, key: str, rows: list[int], make: Callable[[np.ndarray], Iterable[bytes]]
+) -> list[bytes]:
+    """The fragments of ``rows`` kept under ``key``; ``make`` renders those not kept yet (as
+    fragments of the rows it is given, in order)."""
+    store = index.fragments
     known = store.get(key)
-    rows = selection.rows.tolist()
-    missing = [r for r in rows if r not in known]
-    built: dict[int, bytes] = {}
-    if missing:
-        columns = _helfo_columns(selection.index, np.array(missing), selection.medstatus)
-        for r, values in zip(missing, zip(*columns, strict=True), strict=True):
-            built[r] = fragment = make(values)
-            store.keep(key, r, fragment)
+    try:
+        return list(map(known.__getitem__, rows))  # every row rendered before: the usual case
+    except KeyError:
+        pass
+    missing = [r for r in dict.fromkeys(rows) if r not in known]
+    built = dict(zip(missing, make(np.array(missing, dtype=np.int64)), strict=True))
+    for r, fragment in built.items():
+        store.keep(key, r, fragment)
     return [known.get(r) or built[r] for r in rows]
 
 
@@ -208,47 +229,75 @@ def render_xlsx(selection: Selection) -> bytes:
 # -- JSON-stat and Parquet: publish()'s documents of the selected rows --------------------
 
 
-def _first_seen(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """(codes in order of first appearance, position of every code in that order)."""
-    order = np.array(list(dict.fromkeys(codes.tolist())), dtype=np.int64)
-    position = np.zeros(size, dtype=np.int64)
-    position[order] = np.arange(len(order))
-    return order, position
+@dataclass(frozen=True)
+class _CubeLayout:
+    """The parts of a table's JSON-stat documents that do not depend on the rows."""
+
+    dims: tuple[str, ...]
+    codes: np.ndarray  # (dimension, index row) → the row's code of that dimension
+    labels: tuple[list[str], ...]  # per dimension, the text of every code
+    measures: tuple[str, ...]
+    metric: str
+    nulls: bytes  # the value-array text of a combination without a row
+    metric_dimension: dict[str, Any]
+    extension: dict[str, Any]
 
 
-def _jsonstat_dataset(selection: Selection) -> dict[str, Any]:
-    """:func:`helsestat.publish.formats.jsonstat._dataset` of the selected rows — the same
-    document (a test compares them), computed with numpy from the index's encoded columns."""
-    index, rows = selection.index, selection.rows
+def _layout(index: TableIndex) -> _CubeLayout:
+    found = index.constants.get("jsonstat")
+    if isinstance(found, _CubeLayout):
+        return found
     table = index.source
     names = [n for n in index.view.column_names if n in table.dimensions or n in table.measures]
-    dims = [n for n in names if n in table.dimensions]
-    measures = [n for n in names if n in table.measures]
+    dims = tuple(n for n in names if n in table.dimensions)
+    measures = tuple(n for n in names if n in table.measures)
     metric = "measure"
     while metric in dims:
         metric += "_"
-    categories: list[list[str]] = []
-    place = np.zeros(len(rows), dtype=np.int64)
-    sizes = []
-    positions = []
-    for dim in dims:
-        dictionary, codes = index.view_codes[dim]
-        order, position = _first_seen(codes[rows], len(dictionary))
-        categories.append(dictionary[order].tolist())
-        sizes.append(len(order))
-        positions.append(position[codes[rows]])
-    for i, position in enumerate(positions):
-        place += position * math.prod(sizes[i + 1 :])
-    size = [*sizes, len(measures)]
-    if len(np.unique(place)) != len(place):
-        raise HelsestatError(
-            "publish.duplicate_cell",
-            f"table {table.name!r} has more than one row for a combination of dimensions",
-            hint="a published table has one row per combination of its dimension values",
-        )
-    width = len(measures)
-    cells = math.prod(size)
-    flat = [place * width + j for j in range(width)]
+    layout = _CubeLayout(
+        dims=dims,
+        codes=np.stack([index.view_codes[d][1] for d in dims])
+        if dims
+        else np.zeros((0, len(index.period)), dtype=np.int32),
+        labels=tuple(index.view_codes[d][0].tolist() for d in dims),
+        measures=measures,
+        metric=metric,
+        nulls=b",".join([b"null"] * len(measures)),
+        metric_dimension={
+            "label": "measure",
+            "category": {"index": list(measures), "label": {m: m for m in measures}},
+        },
+        extension={"table": table.name, "release": table.release, "status": STATUS_CODES},
+    )
+    index.constants["jsonstat"] = layout
+    return layout
+
+
+_ABSENT: Final = orjson.dumps(ABSENT)
+_ABSENT_TEXTS: dict[int, list[bytes]] = {}
+
+
+def _absent_text(width: int, place: int) -> bytes:
+    return b",".join(b'"%d":%s' % (place * width + j, _ABSENT) for j in range(width))
+
+
+def _absent_texts(width: int, places: list[int]) -> list[bytes]:
+    """Per combination, the ``status`` entries of its ``width`` cells marked absent, e.g.
+    ``"10":"absent","11":"absent"``; those of the first :data:`DENSE_LIMIT` combinations are
+    kept once made."""
+    known = _ABSENT_TEXTS.get(width, [])
+    wanted = min(places[-1] + 1, DENSE_LIMIT)  # places are in increasing order
+    if wanted > len(known):  # a longer list replaces the kept one (large answers render in
+        # threads: a list once kept is never changed, so every kept list is right)
+        known = known + [_absent_text(width, p) for p in range(len(known), wanted)]
+        _ABSENT_TEXTS[width] = known
+    return [known[p] if p < DENSE_LIMIT else _absent_text(width, p) for p in places]
+
+
+def _measure_columns(
+    index: TableIndex, measures: Sequence[str], rows: np.ndarray
+) -> list[list[Any]]:
+    """The measures of ``rows`` as Python values (``None`` where the cell has no value)."""
     columns = []
     for name in measures:
         values = index.values[name][rows].tolist()
@@ -256,77 +305,121 @@ def _jsonstat_dataset(selection: Selection) -> dict[str, Any]:
         if not valid.all():
             values = [v if ok else None for v, ok in zip(values, valid.tolist(), strict=True)]
         columns.append(values)
-    suppressed = ~index.published[rows]
-    status_at: list[np.ndarray] = []
-    status_of: list[str] = []
+    return columns
+
+
+def _constant(codes: np.ndarray) -> list[bool]:
+    """Per row of a (column, selected row) matrix of codes: is it one code throughout?"""
+    if not codes.shape[1]:
+        return [True] * len(codes)
+    same: list[bool] = np.logical_and.reduce(codes == codes[:, :1], axis=1).tolist()
+    return same
+
+
+def _cell_values(index: TableIndex, measures: Sequence[str], rows: np.ndarray) -> list[bytes]:
+    """Per row, the JSON text of its measures as they stand in ``value`` (``7,12,1.5``)."""
+    columns = _measure_columns(index, measures, rows)
+    return [orjson.dumps(cells)[1:-1] for cells in zip(*columns, strict=True)]
+
+
+def _jsonstat_dataset(selection: Selection) -> dict[str, Any]:
+    """:func:`helsestat.publish.formats.jsonstat._dataset` of the selected rows — the same
+    document (a test compares them), computed from the index's encoded columns. A dense
+    ``value`` array is an :class:`orjson.Fragment` joined from each row's measures as JSON
+    text, rendered once per row and kept like the rows of the other formats."""
+    index, rows = selection.index, selection.rows
+    table = index.source
+    layout = _layout(index)
+    width = len(layout.measures)
+    n = len(rows)
+    # Each dimension's categories in order of first appearance (as publish() lists them);
+    # a row's place among the combinations in row-major order (the last id varies fastest).
+    categories: list[list[str]] = []
+    sizes: list[int] = []
+    place: np.ndarray | None = None
+    picked = layout.codes[:, rows]
+    for codes, labels, single in zip(picked, layout.labels, _constant(picked), strict=True):
+        if single:  # one category (or none): no place to compute
+            seen = codes[:1].tolist()
+        else:
+            seen = list(dict.fromkeys(codes.tolist()))
+            lookup = np.zeros(len(labels), dtype=np.int64)
+            lookup[seen] = np.arange(len(seen))
+            position = lookup[codes]
+            place = position if place is None else place * len(seen) + position
+        categories.append([labels[c] for c in seen])
+        sizes.append(len(seen))
+    if place is None:
+        place = np.zeros(n, dtype=np.int64)
+    if not index.unique and len(np.unique(place)) != n:
+        raise HelsestatError(
+            "publish.duplicate_cell",
+            f"table {table.name!r} has more than one row for a combination of dimensions",
+            hint="a published table has one row per combination of its dimension values",
+        )
+    size = [*sizes, width]
+    places = math.prod(sizes)
+    cells = places * width
+    value: Any
+    empty: list[int] = []  # the combinations without a row (dense value only)
+    if cells <= max(DENSE_LIMIT, 2 * n * width):
+        slots = [layout.nulls] * places
+        texts = _cached_rows(
+            index, "jsonstat", rows.tolist(), partial(_cell_values, index, layout.measures)
+        )
+        for at, text in zip(place.tolist(), texts, strict=True):
+            slots[at] = text
+        value = orjson.Fragment(b"[" + b",".join(slots) + b"]")
+        if n < places:
+            present = np.zeros(places, dtype=bool)
+            present[place] = True
+            empty = (~present).nonzero()[0].tolist()
+    else:
+        order = np.argsort(place, kind="stable")
+        columns = _measure_columns(index, layout.measures, rows[order])
+        numbers: dict[int, Any] = {}
+        for i, at in enumerate((place[order] * width).tolist()):
+            for j, column in enumerate(columns):
+                numbers[at + j] = column[i]
+        value = numbers  # int keys: orjson writes them as strings (OPT_NON_STR_KEYS)
+    status: Any = None
     rules: dict[int, str] = {}
-    if suppressed.any():
-        row_status = index.status_dict[index.status[rows]]
-        row_rule = index.rule_dict[index.rule[rows]]
-        for j in range(width):
-            for at, st, rule in zip(
-                flat[j][suppressed].tolist(),
-                row_status[suppressed].tolist(),
-                row_rule[suppressed].tolist(),
-                strict=True,
-            ):
-                status_at.append(np.array([at]))
-                status_of.append(st)
+    if selection.medstatus and selection.suppressed:  # else every row is published
+        suppressed = (~index.published[rows]).nonzero()[0]
+        first = place[suppressed] * width
+        row_status = index.status_dict[index.status[rows[suppressed]]].tolist()
+        row_rule = index.rule_dict[index.rule[rows[suppressed]]].tolist()
+        marked: dict[int, str] = {p * width + j: ABSENT for p in empty for j in range(width)}
+        for at, st, rule in zip(first.tolist(), row_status, row_rule, strict=True):
+            for j in range(width):
+                marked[at + j] = st
                 if rule:
-                    rules[at] = rule
-    filled = len(rows) * width
-    value: list[Any] | dict[int, Any]
-    if cells <= max(DENSE_LIMIT, 2 * filled):
-        dense = np.full(cells, None, dtype=object)
-        present = np.zeros(cells, dtype=bool)
-        for j in range(width):
-            dense[flat[j]] = columns[j]
-            present[flat[j]] = True
-        value = dense.tolist()
-        absent = np.flatnonzero(~present)
-    else:
-        at = np.concatenate(flat) if flat else np.zeros(0, dtype=np.int64)
-        numbers = [v for column in columns for v in column]
-        order = np.argsort(at, kind="stable")
-        # int keys: orjson writes them as the strings JSON-stat wants (OPT_NON_STR_KEYS)
-        value = dict(zip(at[order].tolist(), [numbers[i] for i in order.tolist()], strict=True))
-        absent = np.zeros(0, dtype=np.int64)
-    status: dict[int, str]
-    if status_at:
-        where = np.concatenate([*status_at, absent])
-        labels = status_of + [ABSENT] * len(absent)
-        order = np.argsort(where, kind="stable")
-        keys = where[order].tolist()
-        status = dict(zip(keys, [labels[i] for i in order.tolist()], strict=True))
-    else:
-        status = dict.fromkeys(absent.tolist(), ABSENT)
+                    rules[at + j] = rule
+        status = {at: marked[at] for at in sorted(marked)}
+    elif empty:  # {"<cell>": "absent", …} for every cell of every empty combination
+        status = orjson.Fragment(b"{" + b",".join(_absent_texts(width, empty)) + b"}")
     dimension: dict[str, Any] = {
         dim: {"label": dim, "category": {"index": codes, "label": {c: c for c in codes}}}
-        for dim, codes in zip(dims, categories, strict=True)
+        for dim, codes in zip(layout.dims, categories, strict=True)
     }
-    dimension[metric] = {
-        "label": "measure",
-        "category": {"index": measures, "label": {m: m for m in measures}},
-    }
+    dimension[layout.metric] = layout.metric_dimension
     doc: dict[str, Any] = {
         "version": "2.0",
         "class": "dataset",
         "label": table.title,
-        "id": [*dims, metric],
+        "id": [*layout.dims, layout.metric],
         "size": size,
-        "role": {"metric": [metric]},
+        "role": {"metric": [layout.metric]},
         "dimension": dimension,
         "value": value,
     }
-    if status:
+    if status is not None:
         doc["status"] = status
     if table.notes:
         doc["note"] = list(table.notes)
     doc["extension"] = {
-        "table": table.name,
-        "release": table.release,
-        "status": STATUS_CODES,
-        "status_rule": {str(index): rules[index] for index in sorted(rules)},
+        **layout.extension,
+        "status_rule": {str(at): rules[at] for at in sorted(rules)},
     }
     return doc
 
@@ -336,41 +429,33 @@ def render_jsonstat(selection: Selection) -> bytes:
     return orjson.dumps(_jsonstat_dataset(selection), option=orjson.OPT_NON_STR_KEYS)
 
 
-def _plain(index: TableIndex, name: str, dictionary: np.ndarray) -> np.ndarray:
-    """The dictionary of a text column, each entry length-prefixed UTF-8 (PLAIN)."""
-    found = index.plain.get(name)
-    if found is None:
-        encoded = [str(v).encode() for v in dictionary.tolist()]
-        found = np.array([struct.pack("<I", len(b)) + b for b in encoded], dtype=object)
-        index.plain[name] = found
-    return found
+@dataclass(frozen=True)
+class _ParquetLayout:
+    """The parts of a table's Parquet files that do not depend on the rows."""
+
+    names: tuple[str, ...]
+    text_codes: np.ndarray  # (text column, index row) → the row's code in that column
+    plain: tuple[list[bytes], ...]  # per text column, each code's PLAIN value
+    valid: np.ndarray  # (measure, index row) → the cell has a value
+    metadata: dict[str, str]
 
 
-def render_parquet(selection: Selection) -> bytes:
-    """A Parquet file of the selected rows (helsestat's Parquet layout and metadata), written
-    by :mod:`helsestat.api.takstbruk.parquet`."""
-    index, rows = selection.index, selection.rows
+def _parquet_layout(index: TableIndex) -> _ParquetLayout:
+    found = index.constants.get("parquet")
+    if isinstance(found, _ParquetLayout):
+        return found
     table = index.source
-    names = index.view.column_names
+    names = tuple(index.view.column_names)
     texts: dict[str, tuple[np.ndarray, np.ndarray]] = {
         **index.view_codes,
         STATUS_COLUMN: (index.status_dict, index.status),
         RULE_COLUMN: (index.rule_dict, index.rule),
     }
-    columns = []
-    for name in names:
-        if name in texts:
-            dictionary, codes = texts[name]
-            plain = b"".join(_plain(index, name, dictionary)[codes[rows]].tolist())
-            columns.append(parquet.Column.plain_text(name, plain, len(rows)))
-        elif name in COUNTS:
-            columns.append(
-                parquet.Column.int64(name, index.values[name][rows], index.valid[name][rows])
-            )
-        else:
-            columns.append(
-                parquet.Column.float64(name, index.values[name][rows], index.valid[name][rows])
-            )
+    text_names = [n for n in names if n in texts]
+    plain = []
+    for name in text_names:
+        encoded = [str(v).encode() for v in texts[name][0].tolist()]
+        plain.append([struct.pack("<I", len(b)) + b for b in encoded])
     about = {
         "name": table.name,
         "title": table.title,
@@ -379,7 +464,42 @@ def render_parquet(selection: Selection) -> bytes:
         "measures": [c for c in names if c in table.measures],
         "notes": list(table.notes),
     }
-    return parquet.write_parquet(columns, {METADATA_KEY.decode(): orjson.dumps(about).decode()})
+    layout = _ParquetLayout(
+        names=names,
+        text_codes=np.stack([texts[n][1] for n in text_names]),
+        plain=tuple(plain),
+        valid=np.stack([index.valid[m] for m in MEASURES]),
+        metadata={METADATA_KEY.decode(): orjson.dumps(about).decode()},
+    )
+    index.constants["parquet"] = layout
+    return layout
+
+
+def render_parquet(selection: Selection) -> bytes:
+    """A Parquet file of the selected rows (helsestat's Parquet layout and metadata), written
+    by :mod:`helsestat.api.takstbruk.parquet`."""
+    index, rows = selection.index, selection.rows
+    layout = _parquet_layout(index)
+    n = len(rows)
+    picked = layout.text_codes[:, rows]
+    text_columns = iter(zip(picked, layout.plain, _constant(picked), strict=True))
+    valid = layout.valid[:, rows]
+    complete = (np.count_nonzero(valid, axis=1) == n).tolist()
+    columns = []
+    for name in layout.names:
+        if name in MEASURES:
+            at = MEASURES.index(name)
+            make = parquet.Column.int64 if name in COUNTS else parquet.Column.float64
+            mask = None if complete[at] else valid[at]
+            columns.append(make(name, index.values[name][rows], mask))
+            continue
+        codes, plain, single = next(text_columns)
+        if single:  # one value in every row, e.g. the kommune asked for
+            data = plain[int(codes[0])] * n if n else b""
+        else:
+            data = b"".join(map(plain.__getitem__, codes.tolist()))
+        columns.append(parquet.Column.plain_text(name, data, n))
+    return parquet.write_parquet(columns, layout.metadata)
 
 
 #: Renderer per format name.

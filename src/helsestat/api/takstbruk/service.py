@@ -17,13 +17,15 @@ the next request on.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
-from helsestat.api.caching import cache_headers, etag_for, if_none_match_matches
+from helsestat.api.caching import cache_headers, if_none_match_matches
 from helsestat.api.takstbruk.index import IndexCache, Selection, TableIndex
 from helsestat.api.takstbruk.query import Endpoint, TakstbrukQuery, parse_envelope, parse_query
 from helsestat.api.takstbruk.render import RENDERERS
@@ -39,6 +41,8 @@ LARGE: Final = 5_000
 _NEGOTIATED_KEEP: Final = 256
 #: Seconds between two looks at ``releases/CURRENT``: a new build is served within this.
 RECHECK_SECONDS: Final = 1.0
+_JA: Final = ("ja",)
+_NEI: Final = ("nei",)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,18 @@ class Prepared:
     release: ReleaseInfo
     medstatus: bool
     headers: dict[str, str] = field(default_factory=dict)
+
+
+@functools.cache
+def _content_headers(endpoint: Endpoint, fmt_name: str) -> dict[str, str]:
+    """Content-Type and Content-Disposition of a route's answers in a format."""
+    fmt = FORMATS[fmt_name]
+    disposition = "inline" if endpoint.family == "agtakst" else "attachment"
+    filename = f"takstbruk_{endpoint.level}_{endpoint.period}.{fmt.extension}"
+    return {
+        "Content-Type": fmt.media_type,
+        "Content-Disposition": f'{disposition}; filename="{filename}"',
+    }
 
 
 class TakstbrukService:
@@ -145,14 +161,44 @@ class TakstbrukService:
                 hint="GET /api/v1/tables lists the published tables",
             )
         query = parse_query(endpoint, envelope.params)
-        canonical = query.canonical(endpoint)
-        canonical["medstatus"] = ("ja" if envelope.medstatus else "nei",)
-        etag = etag_for(release.id, endpoint.path, canonical, fmt, version=self.version)
+        etag = self.etag(release.id, endpoint, query, envelope.medstatus, fmt)
         negotiated = endpoint.family == "agtakst" and envelope.format is None
         headers = cache_headers(etag, release.id, vary_accept=negotiated)
         if if_none_match_matches(if_none_match, etag):
             return Answer(304, headers)
         return Prepared(endpoint, query, fmt, release, envelope.medstatus, headers)
+
+    def etag(
+        self, release_id: str, endpoint: Endpoint, query: TakstbrukQuery, medstatus: bool, fmt: str
+    ) -> str:
+        """:func:`~helsestat.api.caching.etag_for` of the request, computed from the checked
+        query directly: its code tuples are sorted and unique already, so the canonical text
+        is one join in the order of the sorted parameter names (a test checks the equality).
+
+        >>> from pathlib import Path
+        >>> from helsestat.api.caching import etag_for
+        >>> from helsestat.api.takstbruk.query import ENDPOINTS
+        >>> service = TakstbrukService(Lake(Path("var")), version="1")
+        >>> ep = ENDPOINTS["/v1/takstbruk/agtakst/landet/ar"]
+        >>> q = TakstbrukQuery(("LE",), 2015, 2019)
+        >>> canonical = {**q.canonical(ep), "medstatus": ("nei",)}
+        >>> service.etag("r1", ep, q, False, "json") == etag_for("r1", ep.path, canonical, "json",
+        ...     version="1")
+        True
+        """
+        values = {
+            "fagomraade": query.fagomraader,
+            "takstkoder": query.takstkoder,
+            "praksistyper": query.praksistyper,
+            "medstatus": _JA if medstatus else _NEI,
+        }
+        fra, til = endpoint.period_parameters
+        values[fra], values[til] = (str(query.fra),), (str(query.til),)
+        if endpoint.geo_parameter:
+            values[endpoint.geo_parameter] = query.geografi
+        canonical = "&".join(f"{key}={','.join(values[key])}" for key in sorted(values))
+        text = "\n".join((self.version, release_id, endpoint.path, canonical, fmt))
+        return f'"{hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]}"'
 
     def index(self, prepared: Prepared) -> TableIndex:
         """The index of the table asked for (loaded from the release on first use)."""
@@ -164,15 +210,10 @@ class TakstbrukService:
 
     def respond(self, prepared: Prepared, selection: Selection) -> Answer:
         """Render the rows in the chosen format, with the data headers."""
-        fmt = FORMATS[prepared.fmt]
         body = RENDERERS[prepared.fmt](selection)
-        endpoint = prepared.endpoint
-        disposition = "inline" if endpoint.family == "agtakst" else "attachment"
-        filename = f"takstbruk_{endpoint.level}_{endpoint.period}.{fmt.extension}"
         headers = {
             **prepared.headers,
-            "Content-Type": fmt.media_type,
-            "Content-Disposition": f'{disposition}; filename="{filename}"',
+            **_content_headers(prepared.endpoint, prepared.fmt),
             SUPPRESSED_HEADER: str(0 if selection.medstatus else selection.suppressed),
         }
         return Answer(200, headers, body)

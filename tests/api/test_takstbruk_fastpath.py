@@ -1,0 +1,305 @@
+"""The fast takstbruk path against plain recomputations: the index's selection equals a
+filter and sort of the stored table, JSON-stat and Parquet equal publish() of the selected
+rows, every format renders the same bytes from kept row fragments as from a fresh index,
+the ETag equals etag_for() of the canonical query, and a new release changes every format."""
+
+from __future__ import annotations
+
+import io
+import random
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helsestat.aggregate import DuckDBEngine
+from helsestat.api import create_app
+from helsestat.api.caching import etag_for
+from helsestat.api.takstbruk.index import FragmentStore, IndexCache, Selection, TableIndex
+from helsestat.api.takstbruk.query import ENDPOINTS, TakstbrukQuery
+from helsestat.api.takstbruk.render import RENDERERS
+from helsestat.api.takstbruk.service import TakstbrukService
+from helsestat.model import ProtectedTable
+from helsestat.pipeline import build, ingest_file
+from helsestat.publish import publish
+from helsestat.settings import DEMO_PSEUDONYM_KEY, Settings
+from helsestat.statistics.takstbruk import TAKSTBRUK
+from helsestat.store.lake import Lake
+from helsestat.synth.claims import generate_claims
+from helsestat.synth.core import write_parquet
+
+TABLES = [f"takstbruk/{level}/{period}" for level in ("kommune", "fylke", "landet")
+          for period in ("maned", "ar")]  # fmt: skip
+GEO = {"kommune": "behandler_kommunenr", "fylke": "behandler_fylke"}
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    """A lake with one release built from 60 000 synthetic claim lines."""
+    root = tmp_path_factory.mktemp("fastpath")
+    extract = root / "claims.parquet"
+    write_parquet(generate_claims(60_000, seed=4), extract)
+    lake = Lake(root / "var")
+    ingest_file(extract, "claims", DEMO_PSEUDONYM_KEY.encode(), lake)
+    with DuckDBEngine(threads=2, memory_limit="1GB") as engine:
+        build(lake, engine, mode="compat", threshold=5)
+    return lake
+
+
+def index_of(lake: Lake, table: str) -> TableIndex:
+    release = lake.current()
+    assert release is not None
+    return IndexCache(lake).get(release.id, table)
+
+
+_ROWS: dict[tuple[str, str], list[dict[str, Any]]] = {}
+
+
+def stored_rows(table: ProtectedTable) -> list[dict[str, Any]]:
+    """The rows of a table as dicts (read once per table of a release)."""
+    key = (table.release, table.name)
+    if key not in _ROWS:
+        _ROWS[key] = table.table.to_pylist()
+    return _ROWS[key]
+
+
+def period_of(row: dict[str, Any]) -> int:
+    return int(row["ar"]) * 100 + int(row["maned"]) if "maned" in row else int(row["ar"])
+
+
+def queries(index: TableIndex, count: int, seed: int) -> list[TakstbrukQuery]:
+    """Random queries over the codes and periods of the table, from one code per list to
+    none (no filter), plus the whole table (a large, sparse JSON-stat cube)."""
+    rng = random.Random(seed)
+    level = index.source.name.split("/")[1]
+    periods = sorted(set(index.period.tolist()))
+    codes = {
+        "fagomraade": index.fag_dict.tolist(),
+        "takstkode": index.takst_dict.tolist(),
+        "praksis_type_kode": index.praksis_dict.tolist(),
+        GEO.get(level, "-"): index.geo_dict.tolist(),
+    }
+
+    def some(name: str, most: int) -> tuple[str, ...]:
+        k = rng.choice([0, 1, 1, 2, most])
+        return tuple(sorted(rng.sample(codes[name], min(k, len(codes[name])))))
+
+    out = [TakstbrukQuery(tuple(codes["fagomraade"]), periods[0], periods[-1])]
+    for _ in range(count):
+        fra = rng.randrange(len(periods))
+        til = min(len(periods) - 1, fra + rng.randrange(13))
+        out.append(
+            TakstbrukQuery(
+                some("fagomraade", 3) or (rng.choice(codes["fagomraade"]),),
+                periods[fra],
+                periods[til],
+                takstkoder=some("takstkode", 6),
+                geografi=some(GEO[level], 8) if level in GEO else (),
+                praksistyper=some("praksis_type_kode", 3),
+            )
+        )
+    return out
+
+
+def expected_rows(index: TableIndex, query: TakstbrukQuery) -> list[dict[str, Any]]:
+    """The rows answering ``query`` by a plain filter and sort of the stored rows."""
+    level = index.source.name.split("/")[1]
+
+    def wanted(row: dict[str, Any]) -> bool:
+        return (
+            row["fagomraade"] in query.fagomraader
+            and query.fra <= period_of(row) <= query.til
+            and (not query.takstkoder or row["takstkode"] in query.takstkoder)
+            and (not query.praksistyper or row["praksis_type_kode"] in query.praksistyper)
+            and (not query.geografi or row[GEO[level]] in query.geografi)
+        )
+
+    def order(row: dict[str, Any]) -> tuple[Any, ...]:
+        geo = row[GEO[level]] if level in GEO else ""
+        return (period_of(row), geo, row["takstkode"], row["fagomraade"], row["praksis_type_kode"])
+
+    return sorted(filter(wanted, stored_rows(index.source)), key=order)
+
+
+def subset(selection: Selection) -> ProtectedTable:
+    source = selection.index.source
+    return ProtectedTable(
+        source.name,
+        source.title,
+        source.dimensions,
+        source.measures,
+        source.table.take(pa.array(selection.rows)),
+        source.release,
+        source.notes,
+    )
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_the_selection_equals_a_filter_and_sort_of_the_table(lake: Lake, table: str) -> None:
+    index = index_of(lake, table)
+    for query in queries(index, 40, seed=len(table)):
+        expected = expected_rows(index, query)
+        for medstatus in (False, True):
+            selection = index.select(query, medstatus=medstatus)
+            shown = [r for r in expected if medstatus or r["status"] == "published"]
+            assert subset(selection).table.to_pylist() == shown, query
+            assert selection.suppressed == len(expected) - sum(
+                r["status"] == "published" for r in expected
+            )
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_jsonstat_and_parquet_equal_publish_of_the_selected_rows(lake: Lake, table: str) -> None:
+    index = index_of(lake, table)
+    layouts = set()
+    for query in queries(index, 25, seed=len(table) + 1):
+        for medstatus in (False, True):
+            selection = index.select(query, medstatus=medstatus)
+            rows = subset(selection)
+            got = orjson.loads(RENDERERS["jsonstat"](selection))
+            assert got == orjson.loads(publish(rows, "jsonstat")), query
+            layouts.add(type(got["value"]).__name__)
+            layouts.update(set(got.get("status", {}).values()) & {"absent", "primary"})
+            ours = pq.read_table(io.BytesIO(RENDERERS["parquet"](selection)))
+            theirs = pq.read_table(io.BytesIO(publish(rows, "parquet")))
+            assert ours.equals(theirs), query
+            assert ours.schema.metadata == theirs.schema.metadata
+    # both value layouts were met: the dense array and the sparse object (the whole table)
+    assert {"list", "dict"} <= layouts
+    if table == "takstbruk/kommune/ar":  # and absent cells beside suppressed ones
+        assert {"absent", "primary"} <= layouts
+
+
+@pytest.mark.parametrize("fmt", sorted(RENDERERS))
+def test_every_format_renders_the_same_bytes_from_kept_fragments(lake: Lake, fmt: str) -> None:
+    warm = index_of(lake, "takstbruk/kommune/maned")
+    release = lake.current()
+    assert release is not None
+    # an index with no budget for fragments renders every row afresh, every time
+    fresh = TableIndex.build(lake.read_table(release, warm.source.name), FragmentStore([0]))
+    chosen = queries(warm, 12, seed=9)
+    for query in chosen:  # render every row once: the second round reads kept fragments
+        for medstatus in (False, True):
+            RENDERERS[fmt](warm.select(query, medstatus=medstatus))
+    assert not any(fresh.fragments.by_format.values())
+    for query in chosen:
+        for medstatus in (False, True):
+            again = RENDERERS[fmt](warm.select(query, medstatus=medstatus))
+            assert again == RENDERERS[fmt](fresh.select(query, medstatus=medstatus)), query
+
+
+codes = st.lists(st.sampled_from(["0301", "1103", "H1", "2ad", "LE", "FALE"]), max_size=3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    path=st.sampled_from(sorted(ENDPOINTS)),
+    fag=codes.filter(bool),
+    takster=codes,
+    geo=codes,
+    praksis=codes,
+    years=st.tuples(st.integers(2015, 2025), st.integers(0, 3)),
+    medstatus=st.booleans(),
+    fmt=st.sampled_from(["json", "xml", "csv", "xlsx", "jsonstat", "parquet"]),
+)
+def test_the_etag_equals_etag_for_the_canonical_query(
+    path: str,
+    fag: list[str],
+    takster: list[str],
+    geo: list[str],
+    praksis: list[str],
+    years: tuple[int, int],
+    medstatus: bool,
+    fmt: str,
+) -> None:
+    endpoint = ENDPOINTS[path]
+    service = TakstbrukService(Lake(Path("unused")), version="9.9")
+    query = TakstbrukQuery(
+        tuple(sorted(set(fag))),
+        years[0],
+        years[0] + years[1],
+        tuple(sorted(set(takster))),
+        tuple(sorted(set(geo))) if endpoint.geo_parameter else (),
+        tuple(sorted(set(praksis))),
+    )
+    canonical = {**query.canonical(endpoint), "medstatus": ("ja" if medstatus else "nei",)}
+    expected = etag_for("r1", endpoint.path, canonical, fmt, version="9.9")
+    assert service.etag("r1", endpoint, query, medstatus, fmt) == expected
+
+
+def kommune_ar(release: str, antall: list[int | None]) -> ProtectedTable:
+    """Three cells of 0301/1103 × 2023/2024 (1103/2024 absent); ``None`` is suppressed."""
+    keys = [("2023", "0301"), ("2024", "0301"), ("2023", "1103")]
+    status = ["published" if a is not None else "primary" for a in antall]
+    tdef = next(t for t in TAKSTBRUK.tables if t.name == "takstbruk/kommune/ar")
+    measures = {
+        m: pa.array(
+            [None if a is None else (a if i < 2 else a * 1.5) for a in antall],
+            pa.int64() if i < 2 else pa.float64(),
+        )
+        for i, m in enumerate(TAKSTBRUK.measures)
+    }
+    return ProtectedTable(
+        tdef.name,
+        tdef.title,
+        TAKSTBRUK.dimensions(tdef),
+        TAKSTBRUK.measures,
+        pa.table(
+            {
+                "ar": [a for a, _ in keys],
+                "takstkode": ["2ad"] * 3,
+                "fagomraade": ["LE"] * 3,
+                "praksis_type_kode": ["FALE"] * 3,
+                "behandler_kommunenr": [k for _, k in keys],
+                "behandler_fylke": [k[:2] for _, k in keys],
+                **measures,
+                "status": status,
+                "status_rule": ["" if s == "published" else "sum_antall_takst<=5" for s in status],
+            }
+        ),
+        release=release,
+        notes=(tdef.rules_note,),
+    )
+
+
+def test_a_new_release_changes_every_format_and_its_etag(tmp_path: Path) -> None:
+    url = "/v1/takstbruk/agtakst/kommune/ar?fagomraade=LE&fomar=2023&tomar=2024&medstatus=ja"
+    with Lake(tmp_path).release("r1") as release:
+        release.add(kommune_ar("r1", [10, None, 30]))
+    with TestClient(create_app(Settings(demo_mode=True, data_dir=tmp_path))) as client:
+        client.app.state.takstbruk.recheck_seconds = 0  # type: ignore[attr-defined]
+        before = {fmt: client.get(f"{url}&format={fmt}") for fmt in RENDERERS}
+        with Lake(tmp_path).release("r2") as release:
+            release.add(kommune_ar("r2", [11, None, 31]))
+        after = {fmt: client.get(f"{url}&format={fmt}") for fmt in RENDERERS}
+    for fmt in RENDERERS:
+        assert after[fmt].status_code == 200
+        assert after[fmt].content != before[fmt].content, fmt
+        assert after[fmt].headers["etag"] != before[fmt].headers["etag"], fmt
+        assert after[fmt].headers["x-helsestat-release"] == "r2"
+    rows = kommune_ar("r2", [11, None, 31])
+    ordered = ProtectedTable(**{**rows.__dict__, "table": rows.table.take(pa.array([0, 2, 1]))})
+    assert orjson.loads(after["jsonstat"].content) == orjson.loads(publish(ordered, "jsonstat"))
+    assert pq.read_table(io.BytesIO(after["parquet"].content)).equals(
+        pq.read_table(io.BytesIO(publish(ordered, "parquet")))
+    )
+
+
+def test_absent_status_texts_past_the_kept_ones() -> None:
+    from helsestat.api.takstbruk.render import _absent_texts
+
+    texts = _absent_texts(2, [0, 3, 10_001])
+    assert orjson.loads(b"{" + b",".join(texts) + b"}") == {
+        "0": "absent",
+        "1": "absent",
+        "6": "absent",
+        "7": "absent",
+        "20002": "absent",
+        "20003": "absent",
+    }
