@@ -344,6 +344,14 @@ def test_an_identifier_like_value_is_not_echoed(client: TestClient) -> None:
     assert fnr_like not in body["detail"]
 
 
+def test_an_identifier_like_parameter_name_is_not_echoed(client: TestClient) -> None:
+    body = client.get(f"{BASE_M}?fagomraade=LE&fommaned=201801&tommaned=201802&01019912345=1")
+    assert body.json()["code"] == "query.unknown_parameter"
+    assert "01019912345" not in body.text
+    typo = client.get(f"{BASE_M}?fagomrade=LE&fommaned=201801&tommaned=201802").json()
+    assert "'fagomrade'" in typo["detail"]  # a misspelt name is still named
+
+
 def test_unknown_release_is_404(client: TestClient) -> None:
     response = client.get(KOMMUNE_AR + "&release=no-such-release")
     assert response.status_code == 404

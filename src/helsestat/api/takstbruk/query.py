@@ -150,6 +150,14 @@ def _shown(value: str) -> str:
     return repr(value) if len(value) <= _ECHO_LIMIT else f"a value of {len(value)} characters"
 
 
+def _shown_name(key: str) -> str:
+    """A parameter name as an error may echo it: names are words, so one with many digits
+    (a fødselsnummer pasted as a name) is described, not repeated."""
+    if len(key) <= 40 and sum(c.isdigit() for c in key) <= 4:
+        return repr(key)
+    return f"a name of {len(key)} characters"
+
+
 def parse_envelope(endpoint: Endpoint, items: Iterable[tuple[str, str]]) -> Envelope:
     """Sort the parameters into helsestat's and Helfo's; refuse unknown ones, a repeated
     single-valued one, an unknown ``format`` and a malformed ``release`` id.
@@ -166,7 +174,7 @@ def parse_envelope(endpoint: Endpoint, items: Iterable[tuple[str, str]]) -> Enve
         if key not in accepted:
             raise QueryError(
                 "query.unknown_parameter",
-                f"parameter {key[:40]!r} is not accepted on {endpoint.path}",
+                f"parameter {_shown_name(key)} is not accepted on {endpoint.path}",
                 hint="accepted: " + ", ".join(accepted),
             )
         if key in params and key not in _LISTS:
