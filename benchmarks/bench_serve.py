@@ -7,15 +7,16 @@ so no answer repeats often, with ``wrk`` (``apt-get install wrk``) for a bounded
 format: json, xml, csv, xlsx, jsonstat, parquet. For comparison it serves the naive design
 the same way: one DuckDB query per request over the release's Parquet file.
 
-The workers share one listening socket created here with ``IPPROTO_TCP``: uvicorn's own
-``--workers`` socket has protocol 0, so asyncio never sets ``TCP_NODELAY`` on its
-connections and every keep-alive response waits ~40 ms for a delayed ACK (uvicorn issue
-#3149); that would measure the bug, not the app.
+The workers run as ``helsestat serve`` runs them (:mod:`helsestat.api.workers`): one
+``SO_REUSEPORT`` socket per worker, made with ``IPPROTO_TCP`` (uvicorn's own ``--workers``
+socket has protocol 0, so asyncio never sets ``TCP_NODELAY`` and every keep-alive response
+waits ~40 ms for a delayed ACK, uvicorn issue #3149). ``--shared-socket`` measures one
+socket shared by the workers instead.
 
 Usage::
 
     .venv/bin/python -m benchmarks.bench_serve [--data-dir DIR] [--seconds 8] [--connections 16]
-        [--repeat 3] [--formats json,jsonstat] [--no-naive]
+        [--repeat 3] [--formats json,jsonstat] [--no-naive] [--shared-socket]
 
 With ``--repeat N`` every format is measured N times, in rounds over the formats (so a
 noisy spell on a shared machine hits every format alike), and the medians are reported;
@@ -189,28 +190,16 @@ def naive_app_from_env() -> Callable[
 # -- serving -----------------------------------------------------------------------------------
 
 
-def _listening_socket(port: int, *, reuse_port: bool) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if reuse_port:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind(("127.0.0.1", port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
-def serve(app: str, port: int, workers: int, reuse_port: bool = False) -> None:
-    """Run ``app`` (a factory import string) in ``workers`` processes on 127.0.0.1:``port``.
-
-    By default the workers share one listening socket, as ``helsestat serve`` runs them;
-    the kernel then hands a burst of new connections (wrk opens all of its connections at
-    once) to whichever worker accepts first, often all to one. With ``reuse_port`` every
-    worker gets its own ``SO_REUSEPORT`` socket on the port and Linux spreads the
-    connections over them by a hash of the addresses."""
+def serve(app: str, port: int, workers: int, reuse_port: bool = True) -> None:
+    """Run ``app`` (a factory import string) in ``workers`` processes on 127.0.0.1:``port``
+    as ``helsestat serve`` runs them (:func:`helsestat.api.workers.run_workers`: one
+    ``SO_REUSEPORT`` socket per worker). ``reuse_port=False``: one shared socket instead,
+    for comparison (the kernel then hands a burst of new connections — wrk opens all of its
+    connections at once — to whichever worker accepts first, often all to one)."""
     import uvicorn
     from uvicorn.supervisors import Multiprocess
-    from uvicorn.supervisors.multiprocess import Process
+
+    from helsestat.api.workers import listening_socket, run_workers
 
     fast = http_stack() == "httptools+uvloop"
     config = uvicorn.Config(
@@ -222,21 +211,11 @@ def serve(app: str, port: int, workers: int, reuse_port: bool = False) -> None:
         http="httptools" if fast else "h11",
         loop="uvloop" if fast else "asyncio",
     )
-    if not reuse_port:
-        Multiprocess(config, sockets=[_listening_socket(port, reuse_port=False)]).run()
-        return
-
-    class OwnSockets(Multiprocess):
-        """One socket per worker (a worker restarted by the supervisor listens on all)."""
-
-        def init_processes(self) -> None:
-            for sock in self.sockets:
-                process = Process(self.config, [sock])
-                process.start()
-                self.processes.append(process)
-
-    sockets = [_listening_socket(port, reuse_port=True) for _ in range(workers)]
-    OwnSockets(config, sockets=sockets).run()
+    if reuse_port:
+        run_workers(config, "127.0.0.1", port, workers)
+    else:
+        sock = listening_socket("127.0.0.1", port, reuse_port=False)
+        Multiprocess(config, sockets=[sock]).run()
 
 
 def free_port() -> int:
@@ -249,7 +228,7 @@ def free_port() -> int:
 class Server:
     """A ``serve`` subprocess for the duration of a ``with`` block."""
 
-    def __init__(self, app: str, data_dir: Path, workers: int, reuse_port: bool = False) -> None:
+    def __init__(self, app: str, data_dir: Path, workers: int, reuse_port: bool = True) -> None:
         self.port = free_port()
         env = {
             **os.environ,
@@ -424,7 +403,7 @@ def run(
     repeat: int = 1,
     formats: tuple[str, ...] = FORMATS,
     naive: bool = True,
-    reuse_port: bool = False,
+    reuse_port: bool = True,
 ) -> list[dict[str, Any]]:
     """Measure every format (``repeat`` rounds, medians reported) and the naive baseline;
     one dict per format."""
@@ -493,9 +472,10 @@ def main() -> None:
     parser.add_argument("--formats", default=",".join(FORMATS), help="comma-separated")
     parser.add_argument("--no-naive", action="store_true", help="skip the DuckDB baseline")
     parser.add_argument(
-        "--reuse-port",
+        "--shared-socket",
         action="store_true",
-        help="one SO_REUSEPORT socket per worker instead of one shared socket",
+        help="one socket shared by the workers instead of one SO_REUSEPORT socket each "
+        "(as helsestat serve runs them)",
     )
     args = parser.parse_args()
     formats = tuple(f for f in args.formats.split(",") if f)
@@ -514,7 +494,7 @@ def main() -> None:
             repeat=args.repeat,
             formats=formats,
             naive=not args.no_naive,
-            reuse_port=args.reuse_port,
+            reuse_port=not args.shared_socket,
         )
     print(
         f"{'server':28} {'format':9} {'rps':>7} {'p50 ms':>7} {'p99 ms':>7} {'x json':>6} "

@@ -275,27 +275,19 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
 
 
 def _serve_workers(settings: Settings, host: str, port: int, log_level: str) -> None:
-    """Several worker processes sharing one listening socket. The socket is made here with
-    IPPROTO_TCP so that asyncio sets TCP_NODELAY on its connections (uvicorn's own
-    ``--workers`` socket has protocol 0, and keep-alive responses then wait for Nagle's
-    algorithm, about 40 ms each). Workers read the same settings from the environment."""
+    """Several worker processes, each with its own socket on the port
+    (:mod:`helsestat.api.workers`). Workers read the same settings from the environment."""
     import os
-    import socket
 
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
+
+    from helsestat.api.workers import run_workers
 
     for name in Settings.model_fields:
         value = getattr(settings, name)
         if value is not None:
             secret = getattr(value, "get_secret_value", None)
             os.environ[f"HELSESTAT_{name.upper()}"] = str(secret() if secret else value)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
     config = uvicorn.Config(
         "helsestat.api:create_app_from_env",
         factory=True,
@@ -304,7 +296,7 @@ def _serve_workers(settings: Settings, host: str, port: int, log_level: str) -> 
         workers=settings.workers,
         log_level=log_level,
     )
-    Multiprocess(config, sockets=[sock]).run()
+    run_workers(config, host, port, settings.workers)
 
 
 @cli.command()

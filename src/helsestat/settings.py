@@ -76,7 +76,9 @@ class Settings(BaseSettings):
     """Port ``helsestat serve`` listens on."""
 
     workers: int = Field(default=1, ge=1)
-    """Number of server worker processes for ``helsestat serve``."""
+    """Number of server worker processes for ``helsestat serve``. With more than one, each
+    worker has its own ``SO_REUSEPORT`` socket on the port, so the kernel spreads the
+    connections over them (see docs/api.md)."""
 
     synthetic_scale: int = Field(default=1_000_000, ge=1000)
     """Claim lines the demo generates (synthetic data); the test suite uses a few thousand,
