@@ -98,6 +98,7 @@ def month_jobs(root: Path, rows: int, months: Sequence[tuple[int, int]], seed: i
 #: The code a lake depends on: a lake written by other code is not reused.
 _LAKE_CODE = (
     "synth/claims.py",
+    "synth/people.py",
     "validate/spec.py",
     "validate/claims.py",
     "validate/pseudonymise.py",

@@ -299,6 +299,44 @@ def units_section(rows: int) -> list[str]:
     ]
 
 
+def serve_section(repeat: int) -> list[str]:
+    """Serving the takstbruk API under load (wrk on loopback, 2 workers), every format and
+    the one-DuckDB-query-per-request design, on a demo lake of 1M synthetic claim lines."""
+    import shutil
+
+    from benchmarks.bench_serve import build_demo, run
+
+    if shutil.which("wrk") is None:
+        return ["", "## Serving", "", "Not measured: `wrk` is not installed (`make system-deps`)."]
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp) / "lake"
+        build_demo(data_dir)
+        results = run(data_dir, seconds=6, repeat=repeat)
+    first = results[0]
+    lines = [
+        "",
+        "## Serving the takstbruk API under load",
+        "",
+        f"`benchmarks/bench_serve.py`: {first['workers']} uvicorn workers as `helsestat serve` "
+        f"runs them (one SO_REUSEPORT socket each, {first['http']}), wrk with "
+        f"{first['connections']} connections on loopback, 6 s per run, {repeat} rounds over the "
+        "formats (medians), rotating over 200 typical queries (one kommune, one takst, 13 "
+        "months; one fylke, five takster, 5 years). wrk runs on the same 2 cores as the "
+        "server. CPU per request is the workers' CPU time over the requests served, which "
+        "does not depend on what else runs on the machine.",
+        "",
+        "| server | format | requests/s | × JSON | p50 ms | p99 ms | server CPU µs/request |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        cpu = r.get("server_cpu_us")
+        lines.append(
+            f"| {r['server']} | {r['format']} | {r['rps']:,} | {r['vs_json']} | "
+            f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {cpu if cpu is not None else '—'} |"
+        )
+    return lines
+
+
 def protect_section(repeat: int) -> list[str]:
     """Disclosure control: cells per second, and the anchors' recorded GaussSuppression times."""
     from benchmarks.bench_protect import ANCHOR_SECONDS, run
@@ -387,6 +425,7 @@ def main() -> None:
     ]
     for label, seconds in stage_results:
         lines.append(f"| {label} | {seconds:.2f} | {args.stage_rows / seconds / 1e3:.0f} |")
+    lines += serve_section(args.repeat)
     lines += protect_section(args.repeat)
     lines += units_section(args.units_rows)
     lines += ["", *TARGETS_NOTE, ""]
