@@ -338,3 +338,143 @@ def test_pseudonyms_are_hmac_sha256(key: bytes) -> None:
     ids = ["01018010018", " 41010150095 ", "", "æøå"]
     want = [hmac.digest(key, i.strip().encode(), hashlib.sha256)[:16].hex() for i in ids]
     assert pseudonymise_values(ids, key) == want
+
+
+def _csv_lines(rows: list[dict[str, str]]) -> list[str]:
+    header = list(rows[0])
+    return [";".join(header)] + [";".join(r[c] for c in header) for r in rows]
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "want"),
+    [
+        # blank lines (also \r\n) hold no row but count as lines; "x;y" is malformed
+        (
+            "blank_lines.csv",
+            "{h}\n{good}\n\n\r\nx;y\n{bad}\n\n",
+            [(5, "line.field_count"), (6, "antall.out_of_range")],
+        ),
+        # a quoted value with a line break: the row starts on line 3, the next on line 5
+        (
+            "quoted_newline.csv",
+            "{h}\n{good}\n{quoted}\n{bad}\nx;y\n",
+            [(5, "antall.out_of_range"), (6, "line.field_count")],
+        ),
+        ("crlf_quoted.csv", "{h}\r\n{quoted_crlf}\r\n\r\n{bad}\r\n", [(5, "antall.out_of_range")]),
+        ("bare_cr.csv", "{h}\r{good}\r\r{bad}\r", [(4, "antall.out_of_range")]),
+        ("no_final_newline.csv", "{h}\n\n{good}\n{bad}", [(4, "antall.out_of_range")]),
+    ],
+)
+def test_quarantine_names_the_physical_line_a_row_starts_on(
+    tmp_path: Path, name: str, body: str, want: list[tuple[int, str]]
+) -> None:
+    header, good, bad = _csv_lines([GOOD, {**GOOD, "regning_id": "R9", "antall": "0"}])
+    i = list(GOOD).index("diagnose")
+    quoted = good.split(";")
+    quoted[i] = '"R7\n4"'
+    quoted_crlf = list(quoted)
+    quoted_crlf[i] = '"R7\r\n4"'
+    path = tmp_path / name
+    text = body.format(
+        h=header, good=good, bad=bad, quoted=";".join(quoted), quoted_crlf=";".join(quoted_crlf)
+    )
+    path.write_bytes(text.encode())
+    clean = validate(read_extract(path, "claims"), CLAIMS, KEY)
+    got = sorted(
+        zip(
+            clean.quarantined.column("linje").to_pylist(),
+            clean.quarantined.column("arsaker").to_pylist(),
+            strict=True,
+        )
+    )
+    assert got == want
+    assert clean.report.balanced
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", ""], ids=["lf", "crlf", "none"])
+def test_a_header_only_csv_is_an_extract_with_no_rows(tmp_path: Path, ending: str) -> None:
+    path = tmp_path / "empty_month.csv"
+    path.write_bytes((";".join(GOOD) + ending).encode())
+    raw = read_extract(path, "claims")
+    assert raw.table.num_rows == 0 and raw.table.column_names == list(GOOD)
+    clean = validate(raw, CLAIMS, KEY)
+    assert (clean.report.rows_in, clean.report.accepted, clean.report.quarantined) == (0, 0, 0)
+
+
+def _write_duplicate(tmp_path: Path, suffix: str) -> Path:
+    path = tmp_path / f"dup{suffix}"
+    if suffix == ".csv":
+        header = [*GOOD, "antall"]
+        path.write_text(";".join(header) + "\n" + ";".join([*GOOD.values(), "2"]) + "\n")
+    elif suffix == ".parquet":
+        arrays = [pa.array([v]) for v in GOOD.values()] + [pa.array(["0"])]
+        pq.write_table(pa.Table.from_arrays(arrays, names=[*GOOD, "antall"]), path)
+    else:
+        record = json.dumps(GOOD)[:-1] + ', "antall": "0"}'
+        path.write_text(f"[{record}]" if suffix == ".json" else f"{json.dumps(GOOD)}\n{record}\n")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("suffix", "where"),
+    [
+        (".csv", "dup.csv line 1"),
+        (".parquet", "dup.parquet"),
+        (".json", "dup.json"),
+        (".jsonl", "dup.jsonl line 2"),
+    ],
+)
+def test_a_column_name_given_twice_is_refused(tmp_path: Path, suffix: str, where: str) -> None:
+    with pytest.raises(ExtractError) as info:
+        read_extract(_write_duplicate(tmp_path, suffix), "claims")
+    assert info.value.code == "ingest.duplicate_column"
+    assert info.value.message == f"{where}: column 'antall' appears twice"
+    assert info.value.hint == (
+        "give each column its own name; 'helsestat spec <kind>' lists the columns"
+    )
+
+
+def test_a_repeated_header_value_that_could_be_an_identifier_is_not_echoed(
+    tmp_path: Path,
+) -> None:
+    # a file without a header: its first data line is taken as the header
+    fnr = GOOD["pasient_id"]
+    path = tmp_path / "noheader.csv"
+    path.write_text(f"R1;{fnr};{fnr}\nR2;{fnr};{fnr}\n")
+    with pytest.raises(ExtractError) as info:
+        read_extract(path, "claims")
+    assert info.value.message == "noheader.csv line 1: columns 2 and 3 have the same name"
+    assert fnr not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("column", "problem"),
+    [
+        (
+            pa.array([b"\xff" + GOOD["pasient_id"].encode()], pa.binary()),
+            "holds bytes that are not UTF-8 text",
+        ),
+        (
+            pa.array([{"a": GOOD["pasient_id"]}]),
+            "has type {type}, which cannot be read as text",
+        ),
+        (
+            pa.array([[GOOD["pasient_id"]]]),
+            "has type {type}, which cannot be read as text",
+        ),
+    ],
+    ids=["binary", "struct", "list"],
+)
+def test_a_parquet_column_that_is_not_text_is_named_not_echoed(
+    tmp_path: Path, column: pa.Array, problem: str
+) -> None:
+    cols = {k: pa.array([v]) for k, v in GOOD.items()}
+    cols["diagnose"] = column
+    path = tmp_path / "typed.parquet"
+    pq.write_table(pa.table(cols), path)
+    with pytest.raises(ExtractError) as info:
+        read_extract(path, "claims")
+    assert info.value.code == "ingest.unreadable_parquet"
+    kind = pq.read_schema(path).field("diagnose").type  # e.g. struct<a: string>
+    assert info.value.message == f"typed.parquet: column 'diagnose' {problem.format(type=kind)}"
+    assert GOOD["pasient_id"] not in str(info.value)

@@ -95,6 +95,15 @@ def test_status_legend_covers_every_cell_status() -> None:
         ("text/csv;q=abc, application/xml", "xml"),  # malformed range skipped
         ("text/csv;q=2, application/xml", "xml"),  # out-of-range q skipped
         ("text/csv; charset=latin-1, application/xml;q=0.1", "xml"),  # csv only in UTF-8
+        # a parameter the served type does not declare is ignored (JSON has no charset)
+        ("application/json;charset=UTF-8", "json"),
+        ("application/json; charset=utf-8", "json"),
+        ("application/xml; charset=utf-8", "xml"),
+        ("text/xml;charset=utf-8", "xml"),
+        ("application/vnd.json-stat+json; charset=utf-8", "jsonstat"),
+        ("application/xml;charset=utf-8;q=0.9, application/json;charset=utf-8;q=0.5", "xml"),
+        ("application/json;charset=utf-8;q=0, application/xml;q=0.1", "xml"),  # q still counts
+        ("text/csv;header=present", "csv"),
     ],
 )
 def test_negotiate(accept: str | None, expected: str) -> None:
@@ -107,7 +116,15 @@ def test_negotiate_with_another_default() -> None:
     assert negotiate("application/*", default="xlsx").name == "xlsx"
 
 
-@pytest.mark.parametrize("accept", ["image/png", "text/html", "application/json;q=0, text/plain"])
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "image/png",
+        "text/html",
+        "application/json;q=0, text/plain",
+        "text/csv;charset=latin-1",  # a parameter the served type declares must match
+    ],
+)
 def test_negotiate_not_acceptable(accept: str) -> None:
     with pytest.raises(InputError) as caught:
         negotiate(accept)

@@ -17,8 +17,10 @@ import codecs
 import csv
 import hashlib
 import json
+import re
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -27,6 +29,9 @@ from helsestat.errors import ExtractError
 from helsestat.model import RawExtract
 
 _SNIFF_BYTES = 1 << 16
+#: a run of digits that could be (part of) a fødselsnummer, never echoed in a message
+_LF, _CR = ord("\n"), ord("\r")
+_DIGITS = re.compile(r"\d{5}")
 
 
 def file_checksum(path: Path) -> str:
@@ -38,18 +43,70 @@ def file_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _detect_encoding(path: Path) -> str:
-    """``utf-8`` when the whole file decodes as UTF-8 (a character split between two reads
-    is carried over), otherwise ``cp1252``."""
+def _scan(path: Path) -> tuple[str, int]:
+    """The file's encoding and the line of its last non-blank line, in one pass.
+
+    The encoding is ``utf-8`` when the whole file decodes as UTF-8 (a character split between
+    two reads is carried over), otherwise ``cp1252``. Lines end at ``\\n``, ``\\r\\n`` or a
+    bare ``\\r``, as the CSV parser and an editor count them; blank lines at the end of the
+    file are not counted (they hold no row and shift none)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                decoder.decode(chunk, final=False)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return "cp1252"
-    return "utf-8"
+    utf8 = True
+    breaks = 0
+    tail = b""  # the file's last bytes, to leave out blank lines at its end
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            if utf8:
+                try:
+                    decoder.decode(chunk, final=False)
+                except UnicodeDecodeError:
+                    utf8 = False
+            breaks += _line_breaks(chunk)
+            if tail[-1:] == b"\r" and chunk[:1] == b"\n":
+                breaks -= 1  # a \r\n split between two reads
+            tail = chunk[-4096:] if len(chunk) >= 4096 else (tail + chunk)[-4096:]
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    # (4 KiB of nothing but line breaks at the end only costs read_csv the slow row count)
+    trailing = _line_breaks(tail[len(tail.rstrip(b"\r\n")) :])
+    return ("utf-8" if utf8 else "cp1252"), breaks - trailing + 1
+
+
+def _line_breaks(chunk: bytes) -> int:
+    """Line breaks in ``chunk``: each ``\\n``, and each ``\\r`` not followed by ``\\n``
+    (numpy: several times faster than ``bytes.count`` on a file's worth of chunks)."""
+    data = np.frombuffer(chunk, np.uint8)
+    breaks = int(np.count_nonzero(data == _LF))
+    if b"\r" in chunk:
+        cr = np.flatnonzero(data[:-1] == _CR)
+        breaks += len(cr) - int(np.count_nonzero(data[cr + 1] == _LF))
+        breaks += chunk[-1:] == b"\r"
+    return breaks
+
+
+def _row_starts(path: Path, delimiter: str) -> list[int]:
+    """The physical line each CSV row starts on (the header is row 1), skipping blank lines
+    and following quoted values over line breaks, as the Arrow parser does.
+
+    Only needed when rows and lines differ; Latin-1 maps every byte to one character, and
+    quotes, delimiters and line breaks are the same bytes in UTF-8 and Windows-1252."""
+    starts: list[int] = []
+    with open(path, encoding="latin-1", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        end = 0
+        try:
+            for row in reader:
+                if row:
+                    starts.append(end + 1)
+                end = reader.line_num
+        except csv.Error:
+            # e.g. an unterminated quote running past the field size limit: that row
+            # takes the rest of the file, as it does in the Arrow parser
+            starts.append(end + 1)
+    return starts
 
 
 def _detect_delimiter(head: str, source: str) -> str:
@@ -65,11 +122,23 @@ def _detect_delimiter(head: str, source: str) -> str:
 
 def read_csv(path: Path, kind: str) -> RawExtract:
     """Read a CSV extract; every value as text, empty fields as empty strings."""
-    encoding = _detect_encoding(path)
+    encoding, last_line = _scan(path)
     with open(path, "rb") as fh:
-        head = fh.read(_SNIFF_BYTES).decode(encoding, errors="replace").lstrip("\ufeff")
+        head_bytes = fh.read(_SNIFF_BYTES)
+    head = head_bytes.decode(encoding, errors="replace").lstrip("\ufeff")
     delimiter = _detect_delimiter(head, path.name)
     names = next(csv.reader([head.splitlines()[0]], delimiter=delimiter))
+    columns = [n.lstrip("\ufeff").strip() for n in names]
+    _refuse_duplicates(columns, f"{path.name} line 1")
+    if last_line == 1 and len(head_bytes) < _SNIFF_BYTES:
+        # a header without a line break: no rows (the Arrow parser refuses it as empty)
+        return RawExtract(
+            kind=kind,
+            source=path.name,
+            checksum=file_checksum(path),
+            table=pa.table({c: pa.array([], pa.string()) for c in columns}),
+            first_line=2,
+        )
     malformed: list[int] = []
 
     def skip_malformed(row: pacsv.InvalidRow) -> str:
@@ -83,7 +152,7 @@ def read_csv(path: Path, kind: str) -> RawExtract:
                 encoding=encoding, block_size=1 << 24, use_threads=False
             ),
             parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=False, invalid_row_handler=skip_malformed
+                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=skip_malformed
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.string() for n in names},
@@ -102,14 +171,24 @@ def read_csv(path: Path, kind: str) -> RawExtract:
             hint="check that every line has the header's number of fields; "
             "'helsestat spec <kind>' lists the expected columns",
         ) from None
-    table = table.rename_columns([c.lstrip("\ufeff").strip() for c in table.column_names])
+    table = table.rename_columns(columns)
     table = pa.table({c: table.column(c).cast(pa.string()) for c in table.column_names})
+    # Arrow numbers rows (header = 1), not lines: they differ only when a file has blank
+    # lines or a quoted value with a line break, seen as more lines than rows.
+    rows = 1 + table.num_rows + len(malformed)
+    line_of: list[int] | None = None
+    if last_line != rows:
+        starts = _row_starts(path, delimiter)
+        if len(starts) == rows:
+            line_of = [0, *starts]  # line_of[row number] = its first physical line
+    if line_of is not None:
+        malformed = [line_of[n] if 0 < n < len(line_of) else n for n in malformed]
     lines = None
-    if malformed:
-        # the rows kept are the data lines (from 2 on) that were not skipped
+    if malformed or line_of is not None:
+        # the rows kept are the data rows (from 2 on) that were not skipped
         skipped = set(malformed)
-        total = table.num_rows + len(malformed)
-        lines = tuple(n for n in range(2, total + 2) if n not in skipped)
+        numbers = range(2, rows + 1) if line_of is None else line_of[2:]
+        lines = tuple(n for n in numbers if n not in skipped)
     return RawExtract(
         kind=kind,
         source=path.name,
@@ -121,9 +200,31 @@ def read_csv(path: Path, kind: str) -> RawExtract:
     )
 
 
+def _refuse_duplicates(columns: list[str], where: str) -> None:
+    """ExtractError when two columns have the same name (one would hide the other)."""
+    seen: dict[str, int] = {}
+    for position, name in enumerate(columns, start=1):
+        if name not in seen:
+            seen[name] = position
+            continue
+        # A header that is really a data line could repeat a value: name the positions
+        # instead of echoing anything that looks like an identifier.
+        what = (
+            f"columns {seen[name]} and {position} have the same name"
+            if _DIGITS.search(name)
+            else f"column {name!r} appears twice"
+        )
+        raise ExtractError(
+            "ingest.duplicate_column",
+            f"{where}: {what}",
+            hint="give each column its own name; 'helsestat spec <kind>' lists the columns",
+        )
+
+
 def read_parquet(path: Path, kind: str) -> RawExtract:
     """Read a Parquet extract, casting every column to text."""
     try:
+        _refuse_duplicates(pq.read_schema(path).names, path.name)
         table = pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise ExtractError(
@@ -134,7 +235,21 @@ def read_parquet(path: Path, kind: str) -> RawExtract:
     cols = {}
     for name in table.column_names:
         col = table.column(name)
-        cols[name] = col.cast(pa.string()).fill_null("")
+        try:
+            cols[name] = col.cast(pa.string()).fill_null("")
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            # Arrow's message may quote a value (an invalid UTF-8 payload): name the column
+            # and the kind of problem, never the message
+            problem = (
+                "holds bytes that are not UTF-8 text"
+                if pa.types.is_binary(col.type) or pa.types.is_large_binary(col.type)
+                else f"has type {col.type}, which cannot be read as text"
+            )
+            raise ExtractError(
+                "ingest.unreadable_parquet",
+                f"{path.name}: column {name!r} {problem}",
+                hint="write every column as text, a number, a date or a time",
+            ) from None
     return RawExtract(
         kind=kind,
         source=path.name,
@@ -151,9 +266,13 @@ def read_json(path: Path, kind: str) -> RawExtract:
     try:
         with open(path, encoding="utf-8-sig") as fh:
             if path.suffix.lower() == ".json":
-                records = json.load(fh)
+                records = json.load(fh, object_pairs_hook=_Object(path.name))
             else:
-                records = [json.loads(line) for line in fh if line.strip()]
+                records = [
+                    json.loads(line, object_pairs_hook=_Object(f"{path.name} line {number}"))
+                    for number, line in enumerate(fh, start=1)
+                    if line.strip()
+                ]
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         where = f" line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
         raise ExtractError(
@@ -179,6 +298,19 @@ def read_json(path: Path, kind: str) -> RawExtract:
         table=pa.table(cols),
         first_line=1,
     )
+
+
+class _Object:
+    """A JSON object hook that refuses a key given twice (json keeps the last silently)."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def __call__(self, pairs: list[tuple[str, object]]) -> dict[str, object]:
+        record = dict(pairs)
+        if len(record) != len(pairs):
+            _refuse_duplicates([key for key, _ in pairs], self.where)
+        return record
 
 
 def read_extract(path: Path, kind: str) -> RawExtract:

@@ -235,11 +235,12 @@ def negotiate(accept_header: str | None, default: str = "json") -> Format:
     """The format that best satisfies an HTTP ``Accept`` header.
 
     Each format takes the q-value of the most specific media range matching it
-    (``type/subtype;params`` > ``type/subtype`` > ``type/*`` > ``*/*``). The highest q
-    wins; ties go to ``default``, then to the range listed first, then to registry order
-    (alphabetical). Aliases (``text/xml``) match only when named. A missing, empty or
-    unparseable header gives ``default``; if every format has q=0 the result is an
-    :class:`InputError` with status 406.
+    (``type/subtype;params`` > ``type/subtype`` > ``type/*`` > ``*/*``); a range's parameters
+    must match those the format's media type declares and are ignored otherwise
+    (``application/json;charset=utf-8`` selects JSON). The highest q wins; ties go to
+    ``default``, then to the range listed first, then to registry order (alphabetical).
+    Aliases (``text/xml``) match only when named. A missing, empty or unparseable header gives
+    ``default``; if every format has q=0 the result is an :class:`InputError` with status 406.
 
     >>> negotiate(None).name
     'json'
@@ -247,6 +248,8 @@ def negotiate(accept_header: str | None, default: str = "json") -> Format:
     'jsonstat'
     >>> negotiate("text/*, */*;q=0.1").name
     'csv'
+    >>> negotiate("application/xml; charset=UTF-8").name
+    'xml'
     """
     fallback = get_format(default)
     ranges = [r for r in (_parse_range(part) for part in (accept_header or "").split(",")) if r]
@@ -318,7 +321,10 @@ def _quality(
         for position, ((r_main, r_sub, r_params), quality, specificity) in enumerate(ranges):
             if specificity < least or r_main not in ("*", main) or r_sub not in ("*", sub):
                 continue
-            if any(params.get(key) != value for key, value in r_params.items()):
+            # A parameter the served type does not declare does not rule it out: clients send
+            # application/json;charset=utf-8, and JSON has no charset parameter (RFC 8259 §11).
+            # One it declares must match (text/csv;charset=latin-1 is not our CSV).
+            if any(key in params and params[key] != value for key, value in r_params.items()):
                 continue
             if match is None or specificity > match[0]:
                 match = (specificity, quality, position)
