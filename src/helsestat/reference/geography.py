@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 
@@ -51,7 +51,8 @@ class Geography:
     history: tuple[tuple[str, str, int, int | None], ...]  # kommunenr, navn, from, to
     population_2024: dict[tuple[str, int], int]
     to_2024: dict[tuple[int, str], tuple[tuple[str, float], ...]]
-    predecessors: dict[tuple[int, str], int]
+    #: (year, 2024 successor) -> sum of the recoding weights of the codes valid in ``year`` into it
+    predecessor_weights: dict[tuple[int, str], float]
 
     def structure_year(self, year: int) -> int | None:
         """The first year of the structure in force in ``year`` (None before 2019)."""
@@ -96,21 +97,55 @@ class Geography:
 
     def population_estimate(self, kommunenr: str, year: int) -> int:
         """Population of a kommune valid in ``year``: the 1 January figure where the data has
-        it (2024–2026), otherwise the weighted 2024 population of its 2024 successors shared
-        equally among the codes that merged into each (an approximation: SSB's earlier
-        figures are not in the reference data)."""
+        it (2024–2026), otherwise the 2024 population of each 2024 successor shared among the
+        codes that became it in proportion to their recoding weights into it (equally for a
+        plain merge), so the kommuner of any year add up to the 2024 total. An approximation:
+        SSB's earlier figures are not in the reference data.
+
+        >>> geo = load_geography()
+        >>> geo.population_estimate("3001", 2023) == geo.population("3101", 2024)  # Halden
+        True
+        >>> geo.population_estimate("1546", 2019)  # Sandøy: a fifth of Ålesund + Haram
+        13573
+        """
         pop_year = min(max(year, POPULATION_YEARS[0]), POPULATION_YEARS[-1])
         direct = self.population(kommunenr, pop_year) if year >= 2024 else None
         if direct is not None:
             return direct
         total = 0.0
-        for successor, weight in self.recode_to_2024(kommunenr, min(year, 2023)):
-            sharers = self._predecessor_count(successor, min(year, 2023))
-            total += (self.population(successor, pop_year) or 0) * weight / sharers
+        code_year = min(year, 2023)
+        for successor, weight in self.recode_to_2024(kommunenr, code_year):
+            # A share of the successor's population, not weight × population: when merged
+            # kommuner were split again (Ålesund/Haram 2024) each of n predecessors has weight
+            # 0.5 into each part, and dividing by the count would lose half the people.
+            weights_in = self.predecessor_weights.get((code_year, successor)) or weight
+            total += (self.population(successor, pop_year) or 0) * weight / weights_in
         return round(total)
 
-    def _predecessor_count(self, successor: str, year: int) -> int:
-        return self.predecessors.get((year, successor), 1)
+    def population_if_known(self, kommunenr: str, year: int) -> int | None:
+        """The population of a kommune valid in ``year`` where the reference data tell it:
+        the 1 January figure (2024–2026), or, for earlier years, the 2024 population of the
+        one 2024 kommune it became whole when no other kommune of that year became part of
+        it. None for kommuner that merged or were split (their own population is not in the
+        reference data; :meth:`population_estimate` only shares the total out).
+
+        >>> geo = load_geography()
+        >>> geo.population_if_known("3001", 2023) == geo.population("3101", 2024)  # Halden
+        True
+        >>> geo.population_if_known("1546", 2019) is None  # Sandøy, merged into Ålesund
+        True
+        """
+        pop_year = min(max(year, POPULATION_YEARS[0]), POPULATION_YEARS[-1])
+        if year >= 2024:
+            return self.population(kommunenr, pop_year)
+        code_year = min(year, 2023)
+        successors = self.recode_to_2024(kommunenr, code_year)
+        if len(successors) != 1:
+            return None
+        successor, weight = successors[0]
+        if weight != 1.0 or self.predecessor_weights.get((code_year, successor), 1.0) != 1.0:
+            return None
+        return self.population(successor, pop_year)
 
 
 @cache
@@ -143,14 +178,17 @@ def load_geography() -> Geography:
         to_2024[(int(r["aar"]), r["kommunenr_original"])].append(
             (r["kommunenr_2024"], float(r["weighting"]))
         )
-    predecessors: dict[tuple[int, str], int] = defaultdict(int)
-    for (year, _), targets in to_2024.items():
-        for successor, _ in targets:
-            predecessors[(year, successor)] += 1
-    return Geography(
-        by_structure,
-        history,
-        population,
-        {k: tuple(v) for k, v in to_2024.items()},
-        dict(predecessors),
+    geo = Geography(
+        by_structure, history, population, {k: tuple(v) for k, v in to_2024.items()}, {}
     )
+    # Only codes valid in the year share a successor: the table's 2023 rows also map the
+    # 2024 codes to themselves, which would otherwise take a share of the population.
+    predecessor_weights: dict[tuple[int, str], float] = defaultdict(float)
+    valid: dict[int, frozenset[str]] = {}
+    for (year, code), targets in to_2024.items():
+        if year not in valid:
+            valid[year] = geo.kommuner_valid_in(year)
+        if code in valid[year]:
+            for successor, weight in targets:
+                predecessor_weights[(year, successor)] += weight
+    return replace(geo, predecessor_weights=dict(predecessor_weights))

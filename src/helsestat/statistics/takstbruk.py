@@ -25,7 +25,8 @@ silent:
   ``sum_antall_takst`` (the number of times the takst was used in the cell).
 * kommune/måned: only kommuner with more than 10 000 inhabitants — population on 1 January
   of the cell's year (SSB table 07459); for years before 2024, the 2024 population of the
-  kommune's 2024-structure successor(s), shared equally among the kommuner that merged.
+  2024 kommune it became whole; a kommune that merged with others or was split counts as
+  not over 10 000 (its own population is not in the reference data).
 
 >>> [t.name for t in TAKSTBRUK.tables][:2]
 ['takstbruk/kommune/maned', 'takstbruk/kommune/ar']
@@ -76,7 +77,9 @@ _PERIOD_LABEL = {"maned": "måned", "ar": "år"}
 
 
 def _population(kommune: str, year: int) -> int:
-    return load_geography().population_estimate(kommune, year)
+    # Unknown (a kommune that merged or was split before 2024): not over 10 000, so its
+    # monthly cells stay hidden rather than risk publishing a small kommune.
+    return load_geography().population_if_known(kommune, year) or 0
 
 
 def _compat_rules(
@@ -187,7 +190,19 @@ TAKSTBRUK = Statistic(
     # table lists every non-empty cell, so an attacker knows each holds at least one bill;
     # counts are whole numbers, so an interval narrower than 1 could pin a cell down.
     # Large releases are spread over one process per CPU core.
+    # Every cell also publishes uses and amounts: refusjon is the tariff's refund times the
+    # uses, the two egenandel fields add up to the tariff's copay times the uses, and the
+    # tariffs are public (/v1/takstkoder). A year across a tariff change (1 July) gives an
+    # attacker independent equations, so the audit bounds the uses over all of them too.
     protection=Protection(
-        "antall_regninger", Requirement(range_min=1), known_positive=True, workers=0
+        "antall_regninger",
+        Requirement(range_min=1),
+        known_positive=True,
+        workers=0,
+        rate_count="sum_antall_takst",
+        rate_amounts=(
+            ("sum_refusjon",),
+            ("sum_egenandel_betalt_av_pasient", "sum_egenandel_dekket_av_folketrygden"),
+        ),
     ),
 )
