@@ -415,8 +415,9 @@ class _Component:
     def ok(self) -> np.ndarray:
         """Cells proven wide enough (and not exactly derivable) by what is known so far."""
         lo, up = self.hull()
-        w = up - lo
-        wide = w >= self.need - _tol(self.need)
+        with np.errstate(invalid="ignore"):  # inf - inf (nothing proven yet) is NaN: not wide
+            w = up - lo
+            wide = w >= self.need - _tol(self.need)
         # Points from the interior-point solver are feasible to ~1e-9: demand a clear margin
         # before calling a cell not exactly derivable.
         nonzero = self.moves_elsewhere | (w > _CERT * np.maximum(1.0, np.abs(self.mn)))

@@ -61,6 +61,22 @@ class Requirement:
 
 
 @dataclass(frozen=True)
+class RateLink:
+    """Published amounts an attacker can combine with a count: per inner cell, each amount
+    is a public rate times the count (a refund per use of a tariff code, from the tariff
+    list). Every published cell then gives one more equation per amount over the same
+    unknown counts, independent of the count's own where a cell's inner cells have different
+    rates (a year across a tariff change).
+
+    ``count`` and ``rates`` are per inner cell; ``required`` is the interval width the count
+    of each cell needs (primary cells; 0 elsewhere)."""
+
+    count: np.ndarray
+    rates: tuple[np.ndarray, ...]
+    required: np.ndarray
+
+
+@dataclass(frozen=True)
 class Problem:
     """One suppression problem over a model matrix ``x`` (inner cells × cells).
 
@@ -79,6 +95,7 @@ class Problem:
     singleton_method: SingletonMethod = "anySum"
     order: np.ndarray | None = None
     lower: np.ndarray | float = 0.0
+    link: RateLink | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +177,7 @@ def solve(
         singleton_method=problem.singleton_method,
         order=order,
         lower=lower,
+        link=problem.link,
     )
     blocks = _blocks(x)
     active = np.isin(blocks, np.unique(blocks[primary]))
@@ -238,6 +256,11 @@ def _part(p: Problem, group: tuple[np.ndarray, np.ndarray]) -> Problem:
         singleton_method=p.singleton_method,
         order=sub_order,
         lower=np.asarray(p.lower)[rows],
+        link=None
+        if p.link is None
+        else RateLink(
+            p.link.count[rows], tuple(r[rows] for r in p.link.rates), p.link.required[cols]
+        ),
     )
 
 
@@ -332,6 +355,15 @@ def _solve_blocks(
         failing = np.zeros(n, dtype=bool)
         failing[cols] = result.failing
         failing &= (primary | extra) & ~unsafe
+        if not failing.any() and problem.link is not None:
+            # the count alone is safe; now what the amounts tell about it as well
+            result = _linked_audit(
+                problem.link, sub, rows, cols, suppressed, hidden, lower_sub, audit_mode
+            )
+            lps += result.lps
+            failing = np.zeros(n, dtype=bool)
+            failing[cols] = result.failing
+            failing &= (primary | extra) & ~unsafe
         if not failing.any():
             break
         added = _more_suppression(x, failing, result, cols, suppressed, forced, hidden, position)
@@ -378,6 +410,52 @@ def _solve_blocks(
         required=need,
         rounds=rounds,
         lps=lps,
+    )
+
+
+def _linked_audit(
+    link: RateLink,
+    sub: sparse.csc_matrix,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    suppressed: np.ndarray,
+    hidden: np.ndarray,
+    lower: np.ndarray | float,
+    audit_mode: AuditMode,
+) -> AuditResult:
+    """The attacker audit of the link's count over every published cell's count and
+    amounts: a suppressed cell fails when its count's interval is narrower than required
+    (what is protected is the count; an amount of a suppressed cell is only audited through
+    it). The result is per cell of ``sub`` (an amount's binding cells are the cells that
+    publish it)."""
+    k = sub.shape[1]
+    count = link.count[rows]
+    amounts = [sparse.csc_matrix(sub.multiply(r[rows][:, None])) for r in link.rates]
+    x2 = sparse.hstack([sub, *amounts], format="csc")
+    supp, hid = suppressed[cols], hidden[cols]
+    r = audit(
+        x2,
+        x2.T @ count,
+        count,
+        np.concatenate([supp, np.zeros(k * len(amounts), dtype=bool)]),
+        required=np.concatenate([link.required[cols], np.zeros(k * len(amounts))]),
+        lower=lower,
+        # a suppressed cell's amounts are not published either (and not audited)
+        unknown=np.concatenate([hid, np.tile(supp | hid, len(amounts))]),
+        exact=audit_mode == "exact",
+    )
+    failing = np.asarray(r.failing[:k], dtype=bool)
+    binding: dict[int, set[int]] = {}
+    for target, bound in r.binding.items():
+        binding.setdefault(target % k, set()).update(b % k for b in bound)
+    return AuditResult(
+        r.lo[:k],
+        r.up[:k],
+        r.exact[:k],
+        r.required[:k],
+        failing,
+        {t: tuple(sorted(b)) for t, b in binding.items()},
+        r.lps,
     )
 
 
@@ -442,4 +520,4 @@ def _more_suppression(
     return added
 
 
-__all__ = ["AuditMode", "Problem", "Requirement", "Solution", "solve"]
+__all__ = ["AuditMode", "Problem", "RateLink", "Requirement", "Solution", "solve"]

@@ -32,7 +32,7 @@ from scipy import sparse
 from helsestat.errors import ProtectionError
 from helsestat.model import RULE_COLUMN, STATUS_COLUMN, ProtectedTable
 from helsestat.protect.candidates import candidate_order, magnitude_order
-from helsestat.protect.engine import AuditMode, Problem, Requirement, Solution, solve
+from helsestat.protect.engine import AuditMode, Problem, RateLink, Requirement, Solution, solve
 from helsestat.protect.matrix import group_keys, link_tables
 from helsestat.protect.rules import Rule, requirement_of
 
@@ -64,6 +64,13 @@ class Protection:
     table lists every non-empty cell, so an attacker knows each holds at least 1.
     ``workers`` > 1 spreads large problems (50 000 cells or more) over that many processes
     with the same result; 0 means one per CPU core.
+
+    ``rate_count`` and ``rate_amounts``: the tables also publish amounts that are, per inner
+    cell, a public rate times the count ``rate_count`` (e.g. refunds = tariff × uses; each
+    entry of ``rate_amounts`` is one amount, or several measures that add up to one). An
+    attacker can combine them with the count, so the audit also bounds ``rate_count`` over
+    every published count and amount (:class:`~helsestat.protect.engine.RateLink`), with
+    the same requirement, and suppresses more where it must.
     """
 
     measure: str
@@ -74,6 +81,8 @@ class Protection:
     audit: AuditMode = "certify"
     max_rounds: int = 50
     workers: int = 1
+    rate_count: str | None = None
+    rate_amounts: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -223,6 +232,7 @@ def protect_tables(
         if not protection.singletons:
             singleton = None
     lower = np.minimum(1.0, y) if protection.known_positive else 0.0
+    link = _rate_link(protection, inner_table, x, primary)
     problem = Problem(
         x=x,
         z=z,
@@ -234,6 +244,7 @@ def protect_tables(
         singleton=singleton,
         order=order,
         lower=lower,
+        link=link,
     )
     sol = solve(
         problem,
@@ -243,6 +254,22 @@ def protect_tables(
         workers=protection.workers,
     )
     return _report(tables, measures, protection, linked.offsets, sol, labels, z, revised)
+
+
+def _rate_link(
+    protection: Protection, inner: pa.Table, x: sparse.csc_matrix, primary: np.ndarray
+) -> RateLink | None:
+    """The amounts an attacker can combine with ``protection.rate_count`` (see
+    :class:`Protection`): per inner cell, each amount's rate (amount / count)."""
+    if protection.rate_count is None or not protection.rate_amounts:
+        return None
+    count = _values(inner, protection.rate_count)
+    rates = []
+    for parts in protection.rate_amounts:
+        amount = np.sum([_values(inner, m) for m in parts], axis=0)
+        rates.append(np.divide(amount, count, out=np.zeros_like(amount), where=count > 0))
+    need = np.where(primary, protection.requirement.width(x.T @ count), 0.0)
+    return RateLink(count, tuple(rates), need)
 
 
 def _check_additive(
