@@ -362,7 +362,8 @@ def _report(
     primary = sol.suppressed & ~sol.secondary
     width = sol.up - sol.lo
     sup = sol.suppressed[: offsets[-1]]
-    held = sup & ~sol.secondary[: offsets[-1]]
+    # primary cells this release protects (not those earlier releases already disclosed)
+    held = sup & ~sol.secondary[: offsets[-1]] & ~sol.unsafe[: offsets[-1]]
     if (sol.required[: offsets[-1]][held] > 0).any():
         held &= sol.required[: offsets[-1]] > 0  # cells with a width requirement
     widths = width[: offsets[-1]][held]
