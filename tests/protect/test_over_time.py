@@ -9,15 +9,12 @@ release hid as primary. Protected one by one the releases leak it; protected wit
 
 from __future__ import annotations
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import sparse
+from attacker import disclosed_primary
 
 from helsestat.model import ProtectedTable
 from helsestat.protect import FrequencyRule, Protection, TableToProtect, protect_tables
-from helsestat.protect.audit import audit
-from helsestat.protect.matrix import link_tables
 
 MONTHS = [f"2023{m:02d}" for m in range(1, 13)] + ["202401", "202402"]
 RULE = (FrequencyRule("n", 3),)
@@ -55,26 +52,7 @@ def _release(cube: pa.Table, first: int) -> list[TableToProtect]:
 
 def _union_disclosed(cube: pa.Table, releases: list[tuple[ProtectedTable, ...]]) -> list[str]:
     """Primary cells of any release that the published cells of all releases pin down."""
-    cols, published, primary, names = [], [], [], []
-    for release in releases:
-        finest = release[0]
-        existed = np.isin(_keys(cube, finest.dimensions), _keys(finest.table, finest.dimensions))
-        for t in release:
-            member = link_tables(cube, [(t.name, t.table, t.dimensions)]).x
-            cols.append(sparse.csc_matrix(member.multiply(existed[:, None])))
-            status = t.table.column("status").to_pylist()
-            published += [s == "published" for s in status]
-            primary += [s == "primary" for s in status]
-            names += [f"{t.name} {r}" for r in t.table.select(list(t.dimensions)).to_pylist()]
-    x = sparse.hstack(cols, format="csc")
-    y = np.asarray(cube.column("n"), dtype=float)
-    hidden = ~np.array(published)
-    result = audit(x, x.T @ y, y, hidden, lower=np.minimum(1.0, y))
-    return sorted({names[i] for i in np.flatnonzero(result.disclosed(hidden) & np.array(primary))})
-
-
-def _keys(table: pa.Table, dims: tuple[str, ...]) -> np.ndarray:
-    return np.array(["|".join(r.values()) for r in table.select(list(dims)).to_pylist()])
+    return sorted({f"{name} {row}" for name, _, row in disclosed_primary(cube, releases, "n")})
 
 
 def test_releases_protected_alone_leak_the_month_that_left_the_year_total() -> None:

@@ -17,13 +17,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+from attacker import disclosed_primary
 from scipy import sparse
 
 from helsestat.aggregate import DuckDBEngine
 from helsestat.model import ProtectedTable
 from helsestat.pipeline import aggregate_statistic, build, ingest_file, protect_statistic
 from helsestat.protect.audit import audit
-from helsestat.protect.matrix import group_keys, link_tables
 from helsestat.statistics.takstbruk import TAKSTBRUK
 from helsestat.store.extracts import committed_files
 from helsestat.store.lake import Lake
@@ -67,23 +67,8 @@ def _release_tables(lake: Lake) -> tuple[ProtectedTable, ...]:
 def _disclosed(inner: pa.Table, releases: list[tuple[ProtectedTable, ...]]) -> list[str]:
     """Primary cells of any release that the published cells of all releases pin down,
     found by the LP attacker over the finest cells of the last release."""
-    dims = TAKSTBRUK.dimensions(TAKSTBRUK.tables[0])
-    cols, published, primary, names = [], [], [], []
-    for release in releases:
-        ki, kf = group_keys([inner.select(list(dims)), release[0].table.select(list(dims))], dims)
-        existed = np.isin(ki, kf)
-        for t in release:
-            member = link_tables(inner, [(t.name, t.table, t.dimensions)]).x
-            cols.append(sparse.csc_matrix(member.multiply(existed[:, None])))
-            status = t.table.column("status").to_pylist()
-            published += [s == "published" for s in status]
-            primary += [s == "primary" for s in status]
-            names += [f"{t.name} {r}" for r in t.table.select(list(t.dimensions)).to_pylist()]
-    x = sparse.hstack(cols, format="csc")
-    y = np.asarray(inner.column("antall_regninger"), dtype=float)
-    hidden = ~np.array(published)
-    result = audit(x, x.T @ y, y, hidden, lower=np.minimum(1.0, y), exact=True)
-    return sorted({names[i] for i in np.flatnonzero(result.disclosed(hidden) & np.array(primary))})
+    found = disclosed_primary(inner, releases, "antall_regninger")
+    return sorted({f"{name} {row}" for name, _, row in found})
 
 
 def test_build_protects_each_release_against_the_earlier_ones(tmp_path: Path) -> None:

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-from scipy import sparse
+from attacker import disclosed_primary
 
 from helsestat.model import ProtectedTable
 from helsestat.protect import FrequencyRule, Protection, Requirement, TableToProtect, protect_tables
-from helsestat.protect.audit import audit
-from helsestat.protect.matrix import link_tables
 
 RATE = {"06": 100.0, "07": 120.0}
 USES = {("A", "06"): 2, ("A", "07"): 10, ("B", "06"): 10, ("B", "07"): 12, ("C", "06"): 9}
@@ -44,23 +42,8 @@ def _tables() -> list[TableToProtect]:
 def _disclosed(tables: tuple[ProtectedTable, ...]) -> list[str]:
     """Primary cells the published counts and refunds pin down, by LP."""
     inner = _inner()
-    cols, published, primary, names = [], [], [], []
-    for t in tables:
-        x = link_tables(inner, [(t.name, t.table, t.dimensions)]).x
-        status = t.table.column("status").to_pylist()
-        cols.append(x)
-        published += [s == "published" for s in status]
-        primary += [s == "primary" for s in status]
-        names += [f"{t.name}#{i}" for i in range(len(status))]
-    x = sparse.hstack(cols, format="csc")
     rates = np.array([RATE[m] for m in inner.column("maned").to_pylist()])
-    both = sparse.hstack([x, sparse.csc_matrix(x.multiply(rates[:, None]))], format="csc")
-    y = np.asarray(inner.column("n"), dtype=float)
-    hidden = ~np.array(published)
-    result = audit(both, both.T @ y, y, np.tile(hidden, 2), lower=1.0)
-    k = len(names)
-    out = result.disclosed(np.tile(hidden, 2))[:k] & np.array(primary)
-    return [names[i] for i in np.flatnonzero(out)]
+    return [f"{name}#{i}" for name, i, _ in disclosed_primary(inner, [tables], "n", rates=rates)]
 
 
 def test_counts_alone_leave_the_small_month_derivable_from_the_refunds() -> None:

@@ -7,7 +7,7 @@ landet by month or year — registered under both prefixes. The routes declare t
 parameters for the OpenAPI document; the checking is done by
 :mod:`helsestat.api.takstbruk.query`, the answer by
 :class:`~helsestat.api.takstbruk.service.TakstbrukService`, which the ASGI fast path
-(:mod:`helsestat.api.takstbruk.asgi`) also calls for GET and HEAD.
+(:mod:`helsestat.api.takstbruk.asgi`) also calls for GET (and HEAD, run as GET).
 
 >>> # curl -s 'localhost:8000/v1/takstbruk/agtakst/landet/ar?fagomraade=LE&fomar=2015&tomar=2019'
 """

@@ -7,7 +7,7 @@ in-memory indexes of the current release.
 - :mod:`.render` — the six formats, Helfo's fields for JSON/XML/CSV/Excel;
 - :mod:`.excel` — a minimal, fast Excel writer;
 - :mod:`.service` — one answer from URL to bytes, with ETag and 304;
-- :mod:`.asgi` — the fast path answering GET/HEAD before FastAPI's router.
+- :mod:`.asgi` — the fast path answering GET before FastAPI's router.
 
 :func:`install_takstbruk` adds the service, the documented routes
 (:mod:`helsestat.api.routers.takstbruk`) and the fast path to an app.

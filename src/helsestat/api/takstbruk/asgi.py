@@ -1,4 +1,4 @@
-"""The ASGI fast path of the takstbruk routes: GET and HEAD on the 36 Helfo paths are
+"""The ASGI fast path of the takstbruk routes: GET on the 36 Helfo paths is
 answered here, before FastAPI's routing, dependency injection and response classes.
 
 It answers exactly what the FastAPI routes in :mod:`helsestat.api.routers.takstbruk` answer
@@ -64,13 +64,14 @@ def _header_name(name: str) -> bytes:
 
 
 class TakstbrukFastPath:
-    """ASGI middleware answering GET/HEAD on the takstbruk paths directly."""
+    """ASGI middleware answering GET on the takstbruk paths directly (HEAD arrives as GET:
+    :class:`helsestat.api.head.HeadAsGet` drops the body for every route)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+        if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
@@ -102,9 +103,7 @@ class TakstbrukFastPath:
         if answer.status != 304:
             headers.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-        await send(
-            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
-        )
+        await send({"type": "http.response.body", "body": body})
 
     @staticmethod
     async def _answer(
