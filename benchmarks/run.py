@@ -7,7 +7,7 @@ figure is the median of ``--repeat`` runs):
    lakes of ``--rows`` and ``--big-rows`` synthetic claim lines written by the real validate
    and store code: helsestat's cold ``build`` against plain DuckDB SQL, pandas and polars on
    the same lake, each in its own process (peak memory measured); then the incremental
-   refresh of one new month onto one year and onto two years of history.
+   refresh of one new month onto one, two and four years of history.
 2. **Aggregate engine alone**: six takstbruk-shaped tables from ``--aggregate-rows`` lines of
    numpy-generated Parquet: helsestat's ``aggregate`` (two phases) against one plain DuckDB
    GROUPING SETS query and pandas groupby, in the same process.
@@ -131,8 +131,11 @@ def bench_stages(rows: int, tmp: Path) -> list[tuple[str, float]]:
 
 
 REFRESH_MONTH, REFRESH_SEED = (2025, 1), 2027
-#: The year added before 2024 for the refresh onto two years of history.
+#: The last year before 2024 in the longer histories, and its seed (earlier years: one less
+#: per year back).
 HISTORY_YEAR, HISTORY_SEED = 2023, 2025
+#: Years of history the refresh is measured on.
+HISTORY_YEARS = (1, 2, 4)
 #: Peak memory of pandas per stored line (12.3 GB at 50 million lines, the issue's figure).
 PANDAS_BYTES_PER_LINE = 12.3e9 / 50e6
 
@@ -226,15 +229,25 @@ def bench_end_to_end(
     return [*out, "", *refresh_lines], headline
 
 
+def _history_lake(work: Path, lake: Path, rows: int, years: int) -> Path:
+    """A lake of ``years`` years of history ending in 2024 (the one-year lake's lines for
+    2024, a seed of its own for each earlier year) plus the refresh month."""
+    if years == 1:
+        return lake
+    root = work / f"lake-{rows}-{years}y"
+    make_lake(root, rows, year_months(2024))  # the same lines as the one-year lake
+    for back in range(1, years):
+        year = HISTORY_YEAR + 1 - back
+        make_lake(root, rows, year_months(year), seed=HISTORY_SEED + 1 - back)
+    make_lake(root, rows // 12, [REFRESH_MONTH], seed=REFRESH_SEED)
+    return root
+
+
 def _refresh(work: Path, lake: Path, rows: int, repeat: int) -> list[str]:
-    """One new month onto one year and onto two years of history: the refresh against a
-    cold build of the same lake (each refresh run follows an untimed build of the lake
-    without the new month, see ``bench_build.prepare_refresh``)."""
+    """One new month onto one, two and four years of history: the refresh against a cold
+    build of the same lake (each refresh run follows an untimed build of the lake without
+    the new month, see ``bench_build.prepare_refresh``)."""
     lines, ingest_s = make_lake(lake, rows // 12, [REFRESH_MONTH], seed=REFRESH_SEED)
-    two = work / f"lake-{rows}-2y"
-    make_lake(two, rows, year_months(2024))  # the same lines as the one-year lake
-    make_lake(two, rows, year_months(HISTORY_YEAR), seed=HISTORY_SEED)
-    make_lake(two, rows // 12, [REFRESH_MONTH], seed=REFRESH_SEED)
     partition = f"period={REFRESH_MONTH[0]}{REFRESH_MONTH[1]:02d}"
     month = f"{REFRESH_MONTH[0]}-{REFRESH_MONTH[1]:02d}"
     table = [
@@ -242,7 +255,9 @@ def _refresh(work: Path, lake: Path, rows: int, repeat: int) -> list[str]:
         "|---|---|---:|---:|---:|",
     ]
     ratios = []
-    for label, root in (("1 year (2024)", lake), (f"2 years ({HISTORY_YEAR}–2024)", two)):
+    for years in HISTORY_YEARS:
+        root = _history_lake(work, lake, rows, years)
+        label = f"{years} year{'s' if years > 1 else ''} ({2025 - years}–2024)"
         refresh = measure("helsestat", root, repeat, warm=True, refresh=partition)
         cold = measure("helsestat", root, repeat)
         table += [
@@ -251,29 +266,33 @@ def _refresh(work: Path, lake: Path, rows: int, repeat: int) -> list[str]:
             f"| {label} | refresh: {month} added | {refresh.seconds:.2f} ({refresh.runs}) "
             f"| {refresh.cpu:.2f} | {refresh.peak_gb:.2f} |",
         ]
-        ratios.append((label, refresh, cold))
-    (_, one_refresh, one_cold), (_, two_refresh, two_cold) = ratios
+        ratios.append((years, refresh, cold))
+    one = ratios[0][1]
+    per_history = "; ".join(
+        f"{years} year{'s' if years > 1 else ''}: {r.seconds / c.seconds:.2f} of cold in time, "
+        f"{r.cpu / c.cpu:.2f} in CPU, {r.seconds / one.seconds:.2f}× the refresh onto one year "
+        f"({r.cpu / one.cpu:.2f}× in CPU)"
+        for years, r, c in ratios
+    )
     return [
-        "## Incremental refresh: one new month onto one and two years",
+        "## Incremental refresh: one new month onto one, two and four years",
         "",
         f"Lakes of {rows:,} lines per year; one month, {month}, of {lines:,} lines is added "
         f"(ingest: {ingest_s:.1f} s). Before each timed refresh the lake is built without "
-        "that month (untimed), so the refresh is the build after the month arrived: phase 1 "
-        "scans the new month only; in compat mode the new month's pieces of the month tables "
-        "and its year's pieces of the year tables are rolled up, finished and protected from "
-        "the cached phase-1 tables, and every other piece is read from the cache "
-        "(`incremental.protect_by_period`). Cold: the caches removed first.",
+        "that month (untimed), so the refresh is the build after the month arrived, in a "
+        "process that has built before (the reference data loaded): phase 1 scans the new "
+        "month only; in compat mode the new month's pieces of the month tables and its "
+        "year's pieces of the year tables are rolled up, finished and protected from the "
+        "cached phase-1 tables of that year, and written; every other piece is neither read "
+        "nor written, the new release hard-links its file "
+        "(`incremental.protect_by_period`, `ReleaseWriter.link`). Cold: the caches removed "
+        "first, every table written whole.",
         "",
         *table,
         "",
-        f"Refresh / cold: {one_refresh.seconds / one_cold.seconds:.2f} in time and "
-        f"{one_refresh.cpu / one_cold.cpu:.2f} in CPU onto one year; "
-        f"{two_refresh.seconds / two_cold.seconds:.2f} and "
-        f"{two_refresh.cpu / two_cold.cpu:.2f} onto two years. Refresh onto two years / onto "
-        f"one year: {two_refresh.seconds / one_refresh.seconds:.2f} in time, "
-        f"{two_refresh.cpu / one_refresh.cpu:.2f} in CPU. What still grows with the history: "
-        "reading the cached pieces, merging them in table order, and writing the release "
-        "(each published table is one Parquet file, rewritten whole).",
+        f"Refresh by history: {per_history}. What still grows with the history is small: "
+        "listing the partitions and reading each file's Parquet schema, and one hard link "
+        "per period of each table.",
         "",
     ]
 

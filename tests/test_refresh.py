@@ -5,19 +5,23 @@ only the pieces whose inputs changed (SYNTHETIC DATA)."""
 from __future__ import annotations
 
 import calendar
+import json
+import shutil
 from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.feather as feather
 import pytest
 
 from helsestat.aggregate import DuckDBEngine
-from helsestat.aggregate.pieces import merge_order
+from helsestat.aggregate.pieces import ORDER_PREFIX, merge_order
 from helsestat.model import ReleaseInfo
 from helsestat.pipeline import build, ingest_file
 from helsestat.protect.rules import FrequencyRule, MinimumPopulationRule
 from helsestat.statistics import TableDef
 from helsestat.statistics.takstbruk import TAKSTBRUK
+from helsestat.store.cache import FinestCache
 from helsestat.store.lake import Lake
 from helsestat.synth.claims import generate_claims
 from helsestat.synth.core import write_csv
@@ -39,7 +43,7 @@ def _ingest(tmp_path: Path, lake: Lake, year: int, month: int, seed: int, rows: 
 def _pieces(lake: Lake) -> dict[str, int]:
     """Every cached piece file and the time it was written."""
     root = lake.root / "cache" / "takstbruk" / "tables"
-    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*.arrow")}
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*.parquet")}
 
 
 def _assert_same(lake: Lake, a: ReleaseInfo, b: ReleaseInfo) -> None:
@@ -185,3 +189,88 @@ def test_pieces_are_not_reused_when_a_rule_changes(tmp_path: Path, engine: DuckD
     before = build(lake, engine, mode="compat", threshold=5, cache=False)
     name = "takstbruk/kommune/ar"
     assert not lake.read_table(cached, name).table.equals(lake.read_table(before, name).table)
+
+
+def _parts(lake: Lake, release: ReleaseInfo, name: str) -> dict[str | None, Path]:
+    """Period → part file of a table published in parts."""
+    manifest = json.loads((release.path / "release.json").read_text(encoding="utf-8"))
+    return {p["period"]: release.path / p["file"] for p in manifest["tables"][name]["parts"]}
+
+
+def test_a_refresh_links_the_unchanged_parts_of_the_previous_release(
+    tmp_path: Path, engine: DuckDBEngine
+) -> None:
+    lake = Lake(tmp_path / "var")
+    for month in (1, 2):
+        _ingest(tmp_path, lake, 2024, month, seed=month)
+    first = build(lake, engine, mode="compat", threshold=5)
+    _ingest(tmp_path, lake, 2024, 3, seed=3)
+    second = build(lake, engine, mode="compat", threshold=5)
+    for kind in ("kommune", "fylke", "landet"):
+        months = "takstbruk/" + kind + "/maned"
+        old, new = _parts(lake, first, months), _parts(lake, second, months)
+        assert list(new) == ["202401", "202402", "202403"]
+        # January and February are the very files of the first release: nothing rewritten
+        for month in ("202401", "202402"):
+            assert new[month].stat().st_ino == old[month].stat().st_ino
+        # the year's part is new (March changed it) and so is March's
+        years = "takstbruk/" + kind + "/ar"
+        assert _parts(lake, second, years)["2024"].stat().st_ino != (
+            _parts(lake, first, years)["2024"].stat().st_ino
+        )
+    manifest = json.loads((second.path / "release.json").read_text(encoding="utf-8"))
+    for name, entry in manifest["tables"].items():
+        assert entry["rows"] == sum(p["rows"] for p in entry["parts"]) > 0, name
+        assert entry["rows"] == lake.read_table(second, name).table.num_rows
+    # a table read back has no merge columns, and deleting the cache loses no release
+    shutil.rmtree(lake.root / "cache")
+    fresh = Lake(lake.root)  # nothing kept in memory
+    for release in (first, second):
+        for name in release.tables:
+            table = fresh.read_table(release, name).table
+            assert not [c for c in table.column_names if c.startswith(ORDER_PREFIX)]
+    _assert_same(fresh, second, build(lake, engine, mode="compat", threshold=5, cache=False))
+
+
+def test_a_refresh_reads_no_finest_table_of_another_year(
+    tmp_path: Path, engine: DuckDBEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake = Lake(tmp_path / "var")
+    for year, month in ((2024, 11), (2024, 12)):
+        _ingest(tmp_path, lake, year, month, seed=month)
+    build(lake, engine, mode="compat", threshold=5)
+    _ingest(tmp_path, lake, 2025, 1, seed=1)
+    read: list[str] = []
+    real_get = FinestCache.get
+
+    def counting_get(self: FinestCache, partition: str, key: str) -> pa.Table | None:
+        read.append(partition)
+        return real_get(self, partition, key)
+
+    monkeypatch.setattr(FinestCache, "get", counting_get)
+    cached = build(lake, engine, mode="compat", threshold=5)
+    assert read == []  # January 2025 was computed; 2024 was neither read nor recomputed
+    monkeypatch.undo()
+    _assert_same(lake, cached, build(lake, engine, mode="compat", threshold=5, cache=False))
+
+
+def test_phase1_entries_without_recorded_periods_are_still_used(
+    tmp_path: Path, engine: DuckDBEngine
+) -> None:
+    # entries written before the cache recorded each partition's periods
+    lake = Lake(tmp_path / "var")
+    for month in (1, 2):
+        _ingest(tmp_path, lake, 2024, month, seed=month)
+    build(lake, engine, mode="compat", threshold=5)
+    entries = sorted((lake.root / "cache" / "takstbruk").glob("period=*/*.arrow"))
+    assert len(entries) == 2
+    for entry in entries:
+        table = feather.read_table(entry)
+        assert table.schema.metadata  # the periods are recorded …
+        feather.write_feather(table.replace_schema_metadata(None), entry)  # … or were not
+    _ingest(tmp_path, lake, 2024, 3, seed=3)
+    cached = build(lake, engine, mode="compat", threshold=5)
+    _assert_same(lake, cached, build(lake, engine, mode="compat", threshold=5, cache=False))
+    # the build recorded them, so the next one reads no table to learn them
+    for entry in entries:
+        assert feather.read_table(entry).schema.metadata

@@ -6,8 +6,8 @@
 * Compat-mode tables per period (:func:`protect_by_period`): the compat rules judge a cell by
   its own row, so a published table is the union of per-period pieces (a month of a month
   table, a year of a year table), each rolled up, finished and protected on its own and
-  cached; a new month recomputes its own pieces and its year's from the cached phase-1
-  tables, and the rest is read back.
+  cached as a Parquet file; a new month computes its own pieces and its year's from the
+  cached phase-1 tables, and the release hard-links the files of the others.
 
 Full mode protects all tables of a statistic together (and against earlier releases), so it
 is not incremental beyond phase 1.
@@ -20,7 +20,7 @@ import importlib
 import inspect
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
@@ -42,9 +42,10 @@ from helsestat.aggregate import (
     read_codes,
     rollup,
 )
-from helsestat.aggregate.pieces import leading_columns, level_index, merge_order, roll_value
+from helsestat.aggregate.pieces import ORDER_PREFIX, leading_columns, level_index, roll_value
 from helsestat.aggregate.plan import read_schema
-from helsestat.model import ProtectedTable
+from helsestat.errors import StoreError
+from helsestat.model import PartedTable, ProtectedTable, TablePart
 from helsestat.protect import protect_table
 from helsestat.protect.rules import FrequencyRule, Rule, is_cell_local, rule_fingerprint
 from helsestat.statistics import Statistic, TableDef
@@ -77,14 +78,51 @@ def stored_spec(spec: CubeSpec, lake: Lake, kind: str, files: Sequence[Path]) ->
     return read_codes(spec, codes) if codes else spec
 
 
+class _Tables(Mapping[str, pa.Table]):
+    """Finest tables by partition, each read from the cache on first use: a refresh that
+    recomputes one month's pieces reads that month's year, not the history."""
+
+    def __init__(self, store: FinestCache, keys: dict[str, str]) -> None:
+        self._loaded: dict[str, pa.Table] = {}
+        self._store = store
+        self._keys = keys
+
+    def add(self, partition: str, table: pa.Table) -> None:
+        """A partition's table computed by this build."""
+        self._loaded[partition] = table
+
+    def __getitem__(self, partition: str) -> pa.Table:
+        if partition not in self._loaded:
+            if partition not in self._keys:
+                raise KeyError(partition)
+            table = self._store.get(partition, self._keys[partition])
+            if table is None:
+                raise StoreError(
+                    "store.cache_lost",
+                    f"the phase-1 cache entry of {partition} disappeared during the build",
+                    hint="run the build again; is another process deleting cache/?",
+                )
+            self._loaded[partition] = table
+        return self._loaded[partition]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._keys))
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
 @dataclass(frozen=True)
 class Phase1:
     """Phase 1 of a statistic per partition: the spec it read (integer codes where the lake
-    stores them), and per partition its cache key and finest table."""
+    stores them), and per partition its cache key, its finest table (read on first use) and
+    the values of its time column (None when the spec has no hierarchy on the partition
+    column)."""
 
     spec: CubeSpec
     keys: dict[str, str]
-    tables: dict[str, pa.Table]
+    tables: Mapping[str, pa.Table]
+    periods: dict[str, list[str | None]] | None = None
 
     def merged(self) -> pa.Table:
         """Every partition's finest table, in partition order."""
@@ -100,8 +138,9 @@ def phase1_by_partition(
     progress: Progress | None = None,
 ) -> Phase1 | None:
     """Phase 1 of ``statistic`` over the committed ``files``, per partition, reusing the
-    partitions cached by earlier builds. None when there are no files or the spec has
-    count-distinct measures (not additive: they need one pass over all files).
+    partitions cached by earlier builds (not read until needed). None when there are no
+    files or the spec has count-distinct measures (not additive: they need one pass over all
+    files).
 
     >>> import tempfile
     >>> from helsestat.aggregate import DuckDBEngine
@@ -123,26 +162,35 @@ def phase1_by_partition(
         partition: store.key(part_files, fingerprint)
         for partition, part_files in partitions.items()
     }
-    tables: dict[str, pa.Table] = {}
+    time = _time_hierarchy(statistic, spec)
+    column = None if time is None else spec.hierarchies[time].levels[0].name
+    tables = _Tables(store, keys)
+    periods: dict[str, list[str | None]] = {}
     todo: list[str] = []
     for partition, key in keys.items():
-        cached = store.get(partition, key)
-        if cached is None:
+        if not store.has(partition, key):
             todo.append(partition)
-        else:
-            tables[partition] = cached
+        elif column is not None:
+            recorded = store.periods(partition, key)
+            if recorded is None:  # an entry from before periods were recorded: record them
+                recorded = pc.unique(tables[partition].column(column)).to_pylist()
+                store.put(partition, key, tables[partition], periods=recorded)
+            periods[partition] = recorded
 
-    def compute(partition: str) -> tuple[str, pa.Table]:
+    def compute(partition: str) -> tuple[str, pa.Table, list[str | None]]:
         table = finest(partitions[partition], spec, engine)
-        store.put(partition, keys[partition], table)
-        return partition, table
+        values = None if column is None else pc.unique(table.column(column)).to_pylist()
+        store.put(partition, keys[partition], table, periods=values)
+        return partition, table, values or []
 
     if progress:
         progress(f"{statistic.name}: phase 1 for {len(todo)} of {len(partitions)} partitions")
     # DuckDB (or Spark) runs each query outside the GIL: partitions overlap on the cores
     with ThreadPoolExecutor(max_workers=max(1, min(len(todo), os.cpu_count() or 1))) as pool:
-        tables.update(pool.map(compute, todo))
-    return Phase1(spec, keys, tables)
+        for partition, table, values in pool.map(compute, todo):
+            tables.add(partition, table)
+            periods[partition] = values
+    return Phase1(spec, keys, tables, periods if column is not None else None)
 
 
 def rules_for(
@@ -176,9 +224,7 @@ def protect_alone(
 
 
 #: Bump when the meaning of a cached piece changes beyond what :func:`_code_digest` sees.
-_PIECE_VERSION = 1
-#: Prefix of the columns a piece carries to be merged in cube order (dropped on assembly).
-_ORDER = "__order"
+_PIECE_VERSION = 2
 
 
 @cache
@@ -250,41 +296,43 @@ def protect_by_period(
     *,
     submit: Callable[..., object] | None = None,
     progress: Progress | None = None,
-) -> list[ProtectedTable] | None:
-    """The compat-mode tables of ``statistic`` put together from per-period pieces, each
-    reused from the cache when nothing it depends on changed.
+) -> list[PartedTable] | None:
+    """The compat-mode tables of ``statistic`` as per-period pieces in the lake's piece
+    cache, each reused when nothing it depends on changed.
 
     Every compat rule judges a cell by its own row (:func:`~helsestat.protect.rules.
     is_cell_local`) and ``finish`` works row by row, so a published table is the union of
     its pieces: one per period of the table's time level (2024-01 for a month table, 2024
     for a year table), each rolled up, finished and protected from the finest tables of the
-    partitions in that period only. A refresh that adds a month recomputes that month's
-    pieces and its year's from the cached finest tables (small, not the lines); the other
-    pieces come from the cache. A year none of whose pieces is cached (a cold build, a new
-    threshold) is computed whole, and its month tables are split into pieces for the cache.
-    The pieces are merged back in cube order (:func:`~helsestat.aggregate.pieces.
-    merge_order` on the columns before the time column and the time column).
+    partitions in that period only. A refresh that adds a month computes that month's pieces
+    and its year's from the cached finest tables (small, not the lines); the other pieces are
+    neither read nor written, and the release links their files
+    (:meth:`~helsestat.store.lake.ReleaseWriter.link`). A year none of whose pieces is
+    cached (a cold build, a new threshold) is computed whole, and its month tables are split
+    into pieces. Each piece carries the columns that merge the pieces back in cube order
+    (:func:`~helsestat.aggregate.pieces.merge_parts`: the columns before the time column,
+    then the time column).
 
     A piece's key covers its partitions' keys (their files and the phase-1 fingerprint), the
     statistic's spec and table definition, the rules, the threshold, the reference data and
     the code (:func:`_code_digest`). Codebook lookups (integer codes back to text) are not
     in it: codebooks are append-only, so a code read once always meant the same text.
 
-    ``submit(fn, *args)`` runs the cache writes (``build``: on a thread of their own;
-    default: at once). None when pieces cannot be used (a rule that is not cell-local, code
-    without a source file, no hierarchy on the partition column, or a partition holding
-    several periods): the caller then builds the whole tables.
+    ``submit(fn, *args)`` runs the piece writes (``build``: on its writer threads; default:
+    at once); every part's file exists once they have finished. None when pieces cannot be
+    used (a rule that is not cell-local, code without a source file, no hierarchy on the
+    partition column, or a partition holding several periods): the caller then builds the
+    whole tables.
     """
     code = _code_digest(statistic)
     if code is None or not all(is_cell_local(r) for t in statistic.tables for r in t.compat_rules):
         return None
     time = _time_hierarchy(statistic, done.spec)
-    if time is None:
+    if time is None or done.periods is None:
         return None
     hierarchy = done.spec.hierarchies[time]
     months: dict[str, str | None] = {}
-    for partition, table in done.tables.items():
-        values = pc.unique(table.column(hierarchy.levels[0].name)).to_pylist()
+    for partition, values in done.periods.items():
         if len(values) > 1:
             return None
         if values:  # a partition without rows adds nothing to any cell
@@ -312,15 +360,7 @@ def protect_by_period(
             for part in parts:
                 digest.update(f"\0{part}\0{done.keys[part]}".encode())
             wanted.append(_Piece(tdef, value, tuple(parts), digest.hexdigest()[:32]))
-    # per table, tables in cube order with the merge columns, each covering some periods
-    chunks: dict[str, list[pa.Table]] = {t.name: [] for t in statistic.tables}
-    missing: list[_Piece] = []
-    for piece in wanted:
-        cached = store.get(piece.table.name, piece.period, piece.key)
-        if cached is None:
-            missing.append(piece)
-        else:
-            chunks[piece.table.name].append(cached)
+    missing = [p for p in wanted if not store.has(p.table.name, p.period, p.key)]
     if progress:
         progress(f"{statistic.name}: {len(missing)} of {len(wanted)} table pieces to compute")
     # A top period (year) with no piece cached is computed whole; otherwise piece by piece.
@@ -336,25 +376,23 @@ def protect_by_period(
         inside = [p for p in inside if period(p.partitions[0], top) == year]
         if len(pieces) == len(inside):
             chosen = tuple(sorted({q for p in pieces for q in p.partitions}))
-            _compute(statistic, done, time, threshold, chosen, pieces, store, chunks, submit)
+            _compute(statistic, done, time, threshold, chosen, pieces, store, submit)
         else:
             for piece in pieces:
                 jobs.setdefault(piece.partitions, []).append(piece)
     for chosen, pieces in jobs.items():
-        _compute(statistic, done, time, threshold, chosen, pieces, store, chunks, submit)
+        _compute(statistic, done, time, threshold, chosen, pieces, store, submit)
     store.prune({t.name: [p.period for p in wanted if p.table is t] for t in statistic.tables})
     out = []
     for tdef in statistic.tables:
-        table = pa.concat_tables(chunks[tdef.name])
-        order = [c for c in table.column_names if c.startswith(_ORDER)]
-        published = table.select([c for c in table.column_names if not c.startswith(_ORDER)])
-        if len(chunks[tdef.name]) > 1:
-            published = published.take(merge_order([table.column(c) for c in order]))
+        files = tuple(
+            TablePart(store.path(tdef.name, p.period, p.key), p.period)
+            for p in wanted
+            if p.table is tdef
+        )
         notes = (tdef.rules_note,) if tdef.rules_note else ()
         dims = statistic.dimensions(tdef)
-        out.append(
-            ProtectedTable(tdef.name, tdef.title, dims, statistic.measures, published, notes=notes)
-        )
+        out.append(PartedTable(tdef.name, tdef.title, dims, statistic.measures, files, notes))
     return out
 
 
@@ -366,11 +404,10 @@ def _compute(
     partitions: tuple[str, ...],
     pieces: Sequence[_Piece],
     store: PieceCache,
-    chunks: dict[str, list[pa.Table]],
     submit: Callable[..., object] | None,
 ) -> None:
     """Roll up, finish and protect the tables of ``pieces`` from ``partitions``' finest
-    tables; add each table to ``chunks`` and cache its pieces (one per period)."""
+    tables, and store each table's pieces (one per period)."""
     groupings = tuple(dict.fromkeys(p.table.grouping for p in pieces))
     cube = rollup(
         pa.concat_tables([done.tables[p] for p in partitions]),
@@ -379,7 +416,7 @@ def _compute(
     by_table: dict[str, list[_Piece]] = {}
     for piece in pieces:
         by_table.setdefault(piece.table.name, []).append(piece)
-    for name, table_pieces in by_table.items():
+    for table_pieces in by_table.values():
         tdef = table_pieces[0].table
         cube_table = cube.tables[tdef.grouping]
         finished = statistic.finish(cube_table, tdef)
@@ -388,8 +425,7 @@ def _compute(
         if level_index(done.spec, time, tdef.grouping) is not None:
             merge.append(tdef.grouping[time])
         for i, column in enumerate(merge):
-            chunk = chunk.append_column(f"{_ORDER}{i}", cube_table.column(column))
-        chunks[name].append(chunk)
+            chunk = chunk.append_column(f"{ORDER_PREFIX}{i}", cube_table.column(column))
         if submit is None:
             _store_pieces(store, chunk, table_pieces, len(merge) - 1)
         else:
@@ -399,18 +435,23 @@ def _compute(
 def _store_pieces(
     store: PieceCache, chunk: pa.Table, pieces: Sequence[_Piece], time_column: int
 ) -> None:
-    """Cache ``chunk`` (a table in cube order) split into ``pieces`` by period."""
+    """Store ``chunk`` (a table in cube order) split into ``pieces`` by period (a piece
+    whose period has no row in ``chunk`` is stored empty)."""
     if len(pieces) == 1:
         store.put(pieces[0].table.name, pieces[0].period, pieces[0].key, chunk)
         return
     # one stable sort by period, then a zero-copy slice per period
-    encoded = pc.dictionary_encode(chunk.column(f"{_ORDER}{time_column}").combine_chunks())
+    encoded = pc.dictionary_encode(chunk.column(f"{ORDER_PREFIX}{time_column}").combine_chunks())
     values = encoded.dictionary.to_pylist()
     codes = np.asarray(encoded.indices.fill_null(len(values)).to_numpy(zero_copy_only=False))
     ordered = chunk.take(np.argsort(codes, kind="stable"))
     ends = np.cumsum(np.bincount(codes, minlength=len(values) + 1))
     position = {value: i for i, value in enumerate([*values, None])}
     for piece in pieces:
-        i = position[piece.period]
-        start = int(ends[i - 1]) if i else 0
-        store.put(piece.table.name, piece.period, piece.key, ordered.slice(start, ends[i] - start))
+        if piece.period not in position:
+            part = ordered.slice(0, 0)
+        else:
+            i = position[piece.period]
+            start = int(ends[i - 1]) if i else 0
+            part = ordered.slice(start, ends[i] - start)
+        store.put(piece.table.name, piece.period, piece.key, part)

@@ -124,6 +124,31 @@ class ProtectedTable:
 
 
 @dataclass(frozen=True)
+class TablePart:
+    """One file of a table published in parts: the protected rows of one period (a month of
+    a month table, a year of a year table), in the table's row order, with the columns that
+    put the parts back in that order (:data:`~helsestat.aggregate.pieces.ORDER_PREFIX`)."""
+
+    path: Path
+    period: str | None
+
+
+@dataclass(frozen=True)
+class PartedTable:
+    """A protected table held as files per period (compat-mode builds, see
+    :func:`helsestat.incremental.protect_by_period`). A release links the files of the
+    periods that did not change instead of writing the whole table again; reading it back
+    gives the same :class:`ProtectedTable` as a table written whole."""
+
+    name: str
+    title: str
+    dimensions: tuple[str, ...]
+    measures: tuple[str, ...]
+    parts: tuple[TablePart, ...]
+    notes: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
 class ReleaseInfo:
     """A published release: an immutable directory of protected tables."""
 
@@ -142,7 +167,9 @@ __all__ = [
     "Cube",
     "Grouping",
     "IngestReport",
+    "PartedTable",
     "ProtectedTable",
     "RawExtract",
     "ReleaseInfo",
+    "TablePart",
 ]

@@ -7,8 +7,9 @@ statistic and writes one new release, switched in atomically when complete.
 
 A build is incremental (:mod:`helsestat.incremental`): phase 1 is computed per month
 partition and cached until the partition's files change, and in compat mode each published
-table is put together from cached per-period pieces, so a new month costs a scan of that
-month and the pieces of its month and year, not the history.
+table is published as cached per-period pieces, so a new month costs a scan of that month
+and the pieces of its month and year, not the history (the release links the other pieces'
+files).
 
 >>> import tempfile
 >>> from pathlib import Path
@@ -41,7 +42,7 @@ from helsestat.incremental import (
     stored_spec,
 )
 from helsestat.ingest.readers import file_checksum, read_extract
-from helsestat.model import Batch, Cube, ProtectedTable, ReleaseInfo
+from helsestat.model import Batch, Cube, PartedTable, ProtectedTable, ReleaseInfo
 from helsestat.protect import TableToProtect, protect_tables
 from helsestat.statistics import STATISTICS, Statistic
 from helsestat.store.extracts import committed_files, is_stored, store_extract
@@ -150,8 +151,8 @@ def published_history(lake: Lake, statistic: Statistic) -> list[tuple[ProtectedT
             continue
         digest = hashlib.sha256()
         for name in held:
-            checksum = file_checksum(lake.table_path(release, name))
-            digest.update(f"{name}\0{checksum}\0".encode())
+            for file in lake.table_files(release, name):
+                digest.update(f"{name}\0{file_checksum(file)}\0".encode())
         if digest.hexdigest() in seen:
             continue
         seen.add(digest.hexdigest())
@@ -174,22 +175,23 @@ def build(
     Phase 1 of unchanged partitions comes from the lake's cache, and in compat mode so do
     the protected pieces of unchanged periods (:func:`protect_by_period`); ``cache=False``:
     neither read nor written, every table built whole."""
-    # Parquet writes release the GIL: the tables are written two at a time (and the cached
-    # pieces on a third thread), overlapping the next statistic's work; every write has
-    # finished before the release is committed.
+    # Parquet writes release the GIL: tables and pieces are written two at a time, overlapping
+    # the next statistic's work; every write has finished before the parts are linked and
+    # the release is committed. The build lock keeps a second build from pruning cache
+    # entries this one links.
+    waiting = (
+        (lambda: progress("waiting for another build of this data directory")) if progress else None
+    )
     with (
+        lake.build_lock(waiting),
         lake.release(release_id) as release,
         ThreadPoolExecutor(max_workers=2) as writer,
-        ThreadPoolExecutor(max_workers=1) as cacher,
     ):
         writes: list[Future[object]] = []
+        parted: list[PartedTable] = []
 
         def submit(fn: Callable[..., object], *args: object) -> None:
             writes.append(writer.submit(fn, *args))
-
-        def cache_later(fn: Callable[..., object], *args: object) -> None:
-            # the cache's writes queue on their own thread, behind none of the release's
-            writes.append(cacher.submit(fn, *args))
 
         for statistic in statistics:
             if progress:
@@ -200,10 +202,10 @@ def build(
                 if cache
                 else None
             )
-            tables = None
+            tables: Sequence[ProtectedTable | PartedTable] | None = None
             if mode == "compat" and done is not None:
                 tables = protect_by_period(
-                    statistic, lake, done, threshold, submit=cache_later, progress=progress
+                    statistic, lake, done, threshold, submit=submit, progress=progress
                 )
             if tables is None:
                 if done is None:
@@ -221,9 +223,14 @@ def build(
                     statistic, files, engine, mode, threshold, cube=cube, earlier=earlier
                 )
             for table in tables:  # listed in the manifest in this order
-                submit(release.write, release.register(table))
+                if isinstance(table, PartedTable):
+                    parted.append(release.register(table))
+                else:
+                    submit(release.write, release.register(table))
         for write in writes:
             write.result()
+        for table in parted:
+            release.link(table)
     current = lake.current()
     assert current is not None
     return current

@@ -78,6 +78,27 @@ def leading_columns(spec: CubeSpec, hierarchy: int, grouping: model.Grouping) ->
     return before.output_columns(grouping[:hierarchy])
 
 
+#: Prefix of the columns a per-period piece carries so the pieces can be merged back in the
+#: table's order (``__order0``, ``__order1``, …: the leading columns, then the time column).
+ORDER_PREFIX = "__order"
+
+
+def merge_parts(table: pa.Table, parts: int) -> pa.Table:
+    """``table``: ``parts`` per-period pieces concatenated, each in the table's order and
+    with its :data:`ORDER_PREFIX` columns. Returns the table in its own order, without them.
+
+    >>> jan = pa.table({"k": ["0301", "1103"], "__order0": ["0301", "1103"]})
+    >>> feb = pa.table({"k": ["0301"], "__order0": ["0301"]})
+    >>> merge_parts(pa.concat_tables([jan, feb]), 2).to_pydict()
+    {'k': ['0301', '0301', '1103']}
+    """
+    order = [c for c in table.column_names if c.startswith(ORDER_PREFIX)]
+    published = table.select([c for c in table.column_names if not c.startswith(ORDER_PREFIX)])
+    if parts > 1 and order:
+        published = published.take(merge_order([table.column(c) for c in order]))
+    return published
+
+
 def merge_order(columns: Sequence[pa.ChunkedArray | pa.Array]) -> npt.NDArray[np.int64]:
     """Row indices that sort by ``columns`` (text, ascending by code point, nulls last),
     keeping the present order of equal rows (a stable sort). See the module docstring."""
@@ -102,4 +123,11 @@ def _ranks(column: pa.ChunkedArray | pa.Array) -> npt.NDArray[np.int64]:
     return rank[np.asarray(indices, dtype=np.int64)]
 
 
-__all__ = ["leading_columns", "level_index", "merge_order", "roll_value"]
+__all__ = [
+    "ORDER_PREFIX",
+    "leading_columns",
+    "level_index",
+    "merge_order",
+    "merge_parts",
+    "roll_value",
+]

@@ -20,6 +20,9 @@ from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
 #: The first year of each kommune structure whose full code list is in the reference data.
 STRUCTURES: tuple[tuple[int, int | None, str], ...] = (
     (2019, 2019, "no_kommuner_2019.csv"),
@@ -32,6 +35,21 @@ POPULATION_YEARS = (2024, 2025, 2026)
 def _rows(name: str) -> Iterator[dict[str, str]]:
     with resources.files("helsestat.data.refdata").joinpath(name).open(encoding="utf-8") as fh:
         yield from csv.DictReader(fh)
+
+
+def _columns(name: str, columns: tuple[str, ...]) -> list[list[str]]:
+    """The ``columns`` of a reference file as text (a large file: read by Arrow's CSV reader,
+    many times faster than :mod:`csv` row by row)."""
+    with resources.files("helsestat.data.refdata").joinpath(name).open("rb") as fh:
+        table = pa_csv.read_csv(
+            fh,
+            convert_options=pa_csv.ConvertOptions(
+                include_columns=list(columns),
+                column_types=dict.fromkeys(columns, pa.string()),
+                strings_can_be_null=False,
+            ),
+        )
+    return [table.column(c).to_pylist() for c in columns]
 
 
 @dataclass(frozen=True)
@@ -174,10 +192,11 @@ def load_geography() -> Geography:
         for y in POPULATION_YEARS
     }
     to_2024: dict[tuple[int, str], list[tuple[str, float]]] = defaultdict(list)
-    for r in _rows("no_kommune_omkoding_til_2024_per_aar.csv"):
-        to_2024[(int(r["aar"]), r["kommunenr_original"])].append(
-            (r["kommunenr_2024"], float(r["weighting"]))
-        )
+    recoding = ("aar", "kommunenr_original", "kommunenr_2024", "weighting")
+    for aar, original, successor, weighting in zip(
+        *_columns("no_kommune_omkoding_til_2024_per_aar.csv", recoding), strict=True
+    ):
+        to_2024[(int(aar), original)].append((successor, float(weighting)))
     geo = Geography(
         by_structure, history, population, {k: tuple(v) for k, v in to_2024.items()}, {}
     )

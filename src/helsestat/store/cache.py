@@ -12,19 +12,27 @@ never rewrites a file, it only adds new ones) and the phase-1 fingerprint of the
 that reads other columns, gets a new key, so a stale entry is never read; it is deleted when
 the new one is written.
 
+An entry also records the values of the partition's time column (e.g. ``["202401"]``) in
+its schema metadata, so a build learns which period a cached partition holds without
+reading its rows (:meth:`FinestCache.periods`). Entries are Arrow IPC files, uncompressed:
+they are read back when a period is recomputed, and a year of them reads in milliseconds.
+
 In compatibility mode every rule judges a cell by its own row, so a published table is the
 union of its per-period pieces, each finished and protected on its own (see
 ``incremental.protect_by_period``). :class:`PieceCache` keeps them under::
 
-    <data_dir>/cache/<statistic>/tables/<table>/<period>/<key>.arrow
+    <data_dir>/cache/<statistic>/tables/<table>/<period>/<key>.parquet
 
 ``key`` hashes everything a piece depends on: the keys of the partitions it is computed
 from, the statistic's spec and table definition, the rules, mode and threshold, the
-reference data and the code that finishes and protects (the caller computes it).
+reference data and the code that finishes and protects (the caller computes it). A piece is
+a Parquet file because a release hard-links it as one part of a published table
+(:meth:`~helsestat.store.lake.ReleaseWriter.link`): a piece that did not change is never
+read or written again.
 
-Entries are written atomically, so a crash leaves a valid cache. They are Arrow IPC files,
-uncompressed: a year of them reads in milliseconds, where Parquet took a tenth of a second
-(the tables are small, and rebuilt by the next build if lost).
+Entries are written atomically (a new file renamed into place, never rewritten), so a
+crash leaves a valid cache, and a release that links an entry keeps it as it was when the
+cache drops it.
 
 >>> import tempfile
 >>> cache = FinestCache(Lake(Path(tempfile.mkdtemp())), "demo")
@@ -36,6 +44,7 @@ True
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import uuid
@@ -45,22 +54,31 @@ from urllib.parse import quote
 
 import pyarrow as pa
 import pyarrow.feather as feather
+import pyarrow.parquet as pq
 
-from helsestat.store.lake import Lake
+from helsestat.store.lake import Lake, write_parquet_atomic
 
 #: The directory of the piece cache inside a statistic's cache (never a partition name).
 _TABLES = "tables"
+
+
+#: Schema metadata key of a phase-1 entry: the values of its partition's time column.
+_PERIODS = b"helsestat.periods"
 
 
 def _read(path: Path) -> pa.Table | None:
     if not path.exists():
         return None
     table: pa.Table = feather.read_table(path, memory_map=False)
+    metadata = table.schema.metadata
+    if metadata and _PERIODS in metadata:  # recorded for the cache, not part of the table
+        rest = {k: v for k, v in metadata.items() if k != _PERIODS}
+        table = table.replace_schema_metadata(rest or None)
     return table
 
 
 def _write(path: Path, table: pa.Table) -> None:
-    """Write an entry atomically and remove the other (stale) entries of its directory."""
+    """Write an Arrow entry atomically and remove the stale entries of its directory."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
@@ -68,6 +86,10 @@ def _write(path: Path, table: pa.Table) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    _drop_stale(path)
+
+
+def _drop_stale(path: Path) -> None:
     for old in path.parent.iterdir():  # stale keys (hidden: another build's temp file)
         if old != path and not old.name.startswith("."):
             old.unlink(missing_ok=True)
@@ -101,9 +123,42 @@ class FinestCache:
         """The cached table, or None when the partition has no entry for this key."""
         return _read(self._path(partition, key))
 
-    def put(self, partition: str, key: str, table: pa.Table) -> None:
-        """Store a partition's table (atomically) and remove its stale entries."""
-        _write(self._path(partition, key), table)
+    def has(self, partition: str, key: str) -> bool:
+        """Whether the partition has an entry for this key (nothing read)."""
+        return self._path(partition, key).exists()
+
+    def periods(self, partition: str, key: str) -> list[str | None] | None:
+        """The time values recorded with an entry (its footer only is read), or None when
+        it recorded none.
+
+        >>> import tempfile
+        >>> cache = FinestCache(Lake(Path(tempfile.mkdtemp())), "demo")
+        >>> cache.put("period=202401", "k", pa.table({"n": [1]}), periods=["202401"])
+        >>> cache.periods("period=202401", "k"), cache.get("period=202401", "k").schema.metadata
+        (['202401'], None)
+        """
+        with pa.memory_map(str(self._path(partition, key))) as source:
+            metadata = pa.ipc.open_file(source).schema.metadata or {}
+        if _PERIODS not in metadata:
+            return None
+        values: list[str | None] = json.loads(metadata[_PERIODS])
+        return values
+
+    def put(
+        self,
+        partition: str,
+        key: str,
+        table: pa.Table,
+        *,
+        periods: Sequence[str | None] | None = None,
+    ) -> None:
+        """Store a partition's table (atomically) with the values of its time column, and
+        remove its stale entries."""
+        stored = table
+        if periods is not None:
+            metadata = {**(table.schema.metadata or {}), _PERIODS: json.dumps(list(periods))}
+            stored = table.replace_schema_metadata(metadata)
+        _write(self._path(partition, key), stored)
 
     def prune(self, partitions: Iterable[str]) -> None:
         """Remove the entries of partitions that are no longer in the lake."""
@@ -121,24 +176,36 @@ class PieceCache:
 
     >>> import tempfile
     >>> cache = PieceCache(Lake(Path(tempfile.mkdtemp())), "demo")
-    >>> cache.put("demo/t", "2024", "k1", pa.table({"n": [1]}))
-    >>> cache.get("demo/t", "2024", "k1").to_pydict(), cache.get("demo/t", "2024", "k2")
-    ({'n': [1]}, None)
+    >>> path = cache.put("demo/t", "2024", "k1", pa.table({"n": [1]}))
+    >>> path == cache.path("demo/t", "2024", "k1"), cache.has("demo/t", "2024", "k2")
+    (True, False)
+    >>> cache.get("demo/t", "2024", "k1").to_pydict()
+    {'n': [1]}
     """
 
     def __init__(self, lake: Lake, statistic: str) -> None:
         self.root = lake.root / "cache" / statistic / _TABLES
 
-    def _path(self, table: str, period: str | None, key: str) -> Path:
-        return self.root / quote(table, safe="") / _period_dir(period) / f"{key}.arrow"
+    def path(self, table: str, period: str | None, key: str) -> Path:
+        """Where the piece of this key is (or will be) stored."""
+        return self.root / quote(table, safe="") / _period_dir(period) / f"{key}.parquet"
+
+    def has(self, table: str, period: str | None, key: str) -> bool:
+        """Whether the piece of this key is stored (nothing read)."""
+        return self.path(table, period, key).exists()
 
     def get(self, table: str, period: str | None, key: str) -> pa.Table | None:
         """The cached piece, or None when there is none for this key."""
-        return _read(self._path(table, period, key))
+        path = self.path(table, period, key)
+        return pq.read_table(path) if path.exists() else None
 
-    def put(self, table: str, period: str | None, key: str, piece: pa.Table) -> None:
-        """Store a piece (atomically) and remove the stale entries of its table and period."""
-        _write(self._path(table, period, key), piece)
+    def put(self, table: str, period: str | None, key: str, piece: pa.Table) -> Path:
+        """Store a piece (atomically) as a release writes a table, remove the stale entries
+        of its table and period, and return its path."""
+        path = self.path(table, period, key)
+        write_parquet_atomic(piece, path, statistics=False)
+        _drop_stale(path)
+        return path
 
     def prune(self, periods: Mapping[str, Iterable[str | None]]) -> None:
         """Keep only the pieces of these tables and periods (table name → its periods)."""

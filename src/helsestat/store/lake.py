@@ -10,12 +10,20 @@ Layout::
       cache/<statistic>/period=<YYYYMM>/<key>.arrow      phase-1 table of a partition
       cache/<statistic>/tables/<table>/<period>/<key>.arrow  protected piece of a table
       releases/<release-id>/<table>.parquet + release.json an immutable published release
+      releases/<release-id>/<table>/<NNNN>.parquet         ... or a table in parts per period
       releases/CURRENT                                     name of the current release
+      .build.lock                                          held by the build that is running
 
 Every file is written to a temporary name in the same directory and renamed into place, and
 a release directory is built under a hidden name and renamed whole, so a reader never sees a
 half-written file or release. ``CURRENT`` is switched with one atomic ``os.replace``; the
 previous releases stay on disk and servable.
+
+A compat-mode build publishes each table as parts, one per period (:class:`~helsestat.model.
+PartedTable`), hard-linked from the lake's piece cache: a refresh that adds a month writes the
+parts of that month and its year, and links the others, so a release costs the month, not
+the history, in time and in disk space. :meth:`Lake.read_table` puts the parts back together
+in the table's order; a reader cannot tell a table in parts from one written whole.
 
 >>> import tempfile
 >>> lake = Lake(Path(tempfile.mkdtemp()))
@@ -25,23 +33,33 @@ True
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
 import shutil
+import threading
 import uuid
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from helsestat.aggregate.pieces import merge_parts
 from helsestat.errors import NotFoundError, StoreError
-from helsestat.model import ProtectedTable, ReleaseInfo
+from helsestat.model import PartedTable, ProtectedTable, ReleaseInfo
 
 _POINTER = "CURRENT"
 _MANIFEST = "release.json"
+_BUILD_LOCK = ".build.lock"
+#: Bytes of published tables a :class:`Lake` keeps in memory once read (releases never change).
+READ_CACHE_BYTES = 256 * 2**20
+_Registered = TypeVar("_Registered", ProtectedTable, PartedTable)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -94,11 +112,32 @@ def write_text_atomic(text: str, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _table_file(name: str) -> str:
-    """File name of a published table: ``a/b/c`` → ``a__b__c.parquet``."""
+def _table_stem(name: str) -> str:
+    """File or directory name of a published table: ``a/b/c`` → ``a__b__c``."""
     if not name or any(part in ("", ".", "..") for part in name.split("/")):
         raise StoreError("store.bad_table_name", f"invalid table name {name!r}")
-    return name.replace("/", "__") + ".parquet"
+    return name.replace("/", "__")
+
+
+def _table_file(name: str) -> str:
+    """File name of a published table written whole: ``a/b/c`` → ``a__b__c.parquet``."""
+    return _table_stem(name) + ".parquet"
+
+
+#: Errors of a file system that cannot hard-link the file (then it is copied).
+_NO_LINK = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP}
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Hard-link ``source`` as ``target``; copy it where the file system cannot link. The
+    lake never rewrites a file in place (every write is a rename), so a linked file stays
+    as it was published."""
+    try:
+        os.link(source, target)
+    except OSError as exc:
+        if exc.errno not in _NO_LINK:
+            raise
+        shutil.copyfile(source, target)
 
 
 class ReleaseWriter:
@@ -113,10 +152,11 @@ class ReleaseWriter:
         """Write one protected table into the release being built."""
         self.write(self.register(table))
 
-    def register(self, table: ProtectedTable) -> ProtectedTable:
-        """Enter ``table`` in the manifest (tables are listed in the order registered);
-        :meth:`write` it next, e.g. on another thread. A release whose write fails is
-        discarded, so a registered table is always written when the release commits."""
+    def register(self, table: _Registered) -> _Registered:
+        """Enter ``table`` in the manifest (tables are listed in the order registered); then
+        :meth:`write` a :class:`ProtectedTable` (e.g. on another thread) or :meth:`link` a
+        :class:`PartedTable`. A release whose write fails is discarded, so a registered
+        table is always written when the release commits."""
         if table.name in self._tables:
             raise StoreError(
                 "store.duplicate_table", f"table {table.name!r} written twice in one release"
@@ -126,9 +166,30 @@ class ReleaseWriter:
             "dimensions": list(table.dimensions),
             "measures": list(table.measures),
             "notes": list(table.notes),
-            "rows": table.table.num_rows,
+            "rows": table.table.num_rows if isinstance(table, ProtectedTable) else 0,
         }
         return table
+
+    def link(self, table: PartedTable) -> None:
+        """Put the files of a registered :class:`PartedTable` into the release, in its order
+        of parts: hard links, so a part that an earlier release holds costs no new space.
+        Every part's file must be complete (a build waits for its writes first)."""
+        entry = self._tables.get(table.name)
+        if entry is None or "parts" in entry:
+            raise StoreError("store.not_registered", f"table {table.name!r} is not registered")
+        if not table.parts:
+            raise StoreError("store.no_parts", f"table {table.name!r} has no parts")
+        directory = self.path / _table_stem(table.name)
+        directory.mkdir()
+        parts: list[dict[str, object]] = []
+        for index, part in enumerate(table.parts):
+            target = directory / f"{index:04d}.parquet"
+            _link_or_copy(part.path, target)
+            rows = pq.read_metadata(target).num_rows
+            parts.append({"file": f"{directory.name}/{target.name}", "period": part.period})
+            parts[-1]["rows"] = rows
+        entry["parts"] = parts
+        entry["rows"] = sum(int(str(p["rows"])) for p in parts)
 
     def write(self, table: ProtectedTable) -> None:
         """Write the file of a registered table. Without min/max statistics: a published
@@ -149,6 +210,33 @@ class Lake:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._read: OrderedDict[tuple[str, str, str], ProtectedTable] = OrderedDict()
+        self._read_lock = threading.Lock()
+
+    @contextmanager
+    def build_lock(self, waiting: Callable[[], None] | None = None) -> Iterator[None]:
+        """Held by a build from start to finish, so two builds of one data directory never
+        interleave (one could prune a cache entry that the other is linking into its
+        release). A second build waits for the first; ``waiting`` is called before it
+        waits. The lock is the operating system's (``flock``): a killed build releases it.
+
+        >>> import tempfile
+        >>> lake = Lake(Path(tempfile.mkdtemp()))
+        >>> with lake.build_lock():
+        ...     pass
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / _BUILD_LOCK, "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if waiting is not None:
+                    waiting()
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     # -- extracts ---------------------------------------------------------------------
     def extract_dir(self, kind: str) -> Path:
@@ -246,12 +334,7 @@ class Lake:
         ]
         return sorted(found, key=lambda r: (r.created, r.id))
 
-    def table_path(self, release: ReleaseInfo, name: str) -> Path:
-        """The Parquet file of a published table of a release."""
-        return release.path / _table_file(name)
-
-    def read_table(self, release: ReleaseInfo, name: str) -> ProtectedTable:
-        """A published table of a release, as it was published."""
+    def _entry(self, release: ReleaseInfo, name: str) -> dict[str, object]:
         if name not in release.tables:
             raise NotFoundError(
                 "table.not_found",
@@ -259,14 +342,57 @@ class Lake:
                 hint="GET /api/v1/tables lists the published tables",
             )
         manifest = json.loads((release.path / _MANIFEST).read_text(encoding="utf-8"))
-        meta = manifest["tables"][name]
-        table = pq.read_table(release.path / _table_file(name))
+        entry: dict[str, object] = manifest["tables"][name]
+        return entry
+
+    def table_files(self, release: ReleaseInfo, name: str) -> list[Path]:
+        """The Parquet files of a published table of a release: one, or its parts in order."""
+        return _files(release, name, self._entry(release, name))
+
+    def read_table(self, release: ReleaseInfo, name: str) -> ProtectedTable:
+        """A published table of a release, as it was published (parts put back together in
+        the table's order). Tables read are kept in memory up to :data:`READ_CACHE_BYTES`:
+        a release never changes."""
+        key = (release.id, release.created, name)
+        with self._read_lock:
+            if (found := self._read.get(key)) is not None:
+                self._read.move_to_end(key)
+                return found
+        table = self._read_table(release, name)
+        size = table.table.nbytes
+        if size <= READ_CACHE_BYTES:
+            with self._read_lock:
+                self._read[key] = table
+                while sum(t.table.nbytes for t in self._read.values()) > READ_CACHE_BYTES:
+                    self._read.popitem(last=False)
+        return table
+
+    def _read_table(self, release: ReleaseInfo, name: str) -> ProtectedTable:
+        meta = self._entry(release, name)
+        files = _files(release, name, meta)
+        if "parts" in meta:
+            table = merge_parts(pa.concat_tables([pq.read_table(f) for f in files]), len(files))
+        else:
+            table = pq.read_table(files[0])
         return ProtectedTable(
             name=name,
-            title=meta["title"],
-            dimensions=tuple(meta["dimensions"]),
-            measures=tuple(meta["measures"]),
+            title=str(meta["title"]),
+            dimensions=tuple(_texts(meta["dimensions"])),
+            measures=tuple(_texts(meta["measures"])),
             table=table,
             release=release.id,
-            notes=tuple(meta.get("notes", ())),
+            notes=tuple(_texts(meta.get("notes", []))),
         )
+
+
+def _files(release: ReleaseInfo, name: str, meta: dict[str, object]) -> list[Path]:
+    parts = meta.get("parts")
+    if parts is None:
+        return [release.path / _table_file(name)]
+    assert isinstance(parts, list)
+    return [release.path / str(part["file"]) for part in parts]
+
+
+def _texts(value: object) -> list[str]:
+    assert isinstance(value, list)
+    return [str(v) for v in value]
