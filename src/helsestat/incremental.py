@@ -31,7 +31,6 @@ from typing import Literal
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from helsestat.aggregate import (
     CodeColumn,
@@ -43,7 +42,7 @@ from helsestat.aggregate import (
     rollup,
 )
 from helsestat.aggregate.pieces import ORDER_PREFIX, leading_columns, level_index, roll_value
-from helsestat.aggregate.plan import read_schema
+from helsestat.aggregate.plan import file_schema, read_schema
 from helsestat.errors import StoreError
 from helsestat.model import PartedTable, ProtectedTable, TablePart
 from helsestat.protect import protect_table
@@ -69,7 +68,7 @@ def stored_spec(spec: CubeSpec, lake: Lake, kind: str, files: Sequence[Path]) ->
     True
     """
     books = read_codebooks(lake, kind)
-    names = [set(pq.read_schema(f).names) for f in files]
+    names = [set(file_schema(f).names) for f in files]
     codes = {
         column: CodeColumn(f"{column}{CODE_SUFFIX}", book.pairs())
         for column, book in books.items()
@@ -360,7 +359,8 @@ def protect_by_period(
             for part in parts:
                 digest.update(f"\0{part}\0{done.keys[part]}".encode())
             wanted.append(_Piece(tdef, value, tuple(parts), digest.hexdigest()[:32]))
-    missing = [p for p in wanted if not store.has(p.table.name, p.period, p.key)]
+    paths = {id(p): store.path(p.table.name, p.period, p.key) for p in wanted}
+    missing = [p for p in wanted if not paths[id(p)].exists()]
     if progress:
         progress(f"{statistic.name}: {len(missing)} of {len(wanted)} table pieces to compute")
     # A top period (year) with no piece cached is computed whole; otherwise piece by piece.
@@ -385,11 +385,7 @@ def protect_by_period(
     store.prune({t.name: [p.period for p in wanted if p.table is t] for t in statistic.tables})
     out = []
     for tdef in statistic.tables:
-        files = tuple(
-            TablePart(store.path(tdef.name, p.period, p.key), p.period)
-            for p in wanted
-            if p.table is tdef
-        )
+        files = tuple(TablePart(paths[id(p)], p.period) for p in wanted if p.table is tdef)
         notes = (tdef.rules_note,) if tdef.rules_note else ()
         dims = statistic.dimensions(tdef)
         out.append(PartedTable(tdef.name, tdef.title, dims, statistic.measures, files, notes))

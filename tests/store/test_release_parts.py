@@ -150,3 +150,29 @@ def test_a_second_build_waits_for_the_first(tmp_path: Path) -> None:
     two.join(10)
     assert events == ["waiting", "first done", "second runs"]
     assert os.path.exists(tmp_path / "var" / ".build.lock")
+
+
+def test_a_part_linked_again_takes_its_rows_from_the_previous_manifest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake = Lake(tmp_path / "var")
+    parted = _parted(tmp_path)
+    with lake.release("r1") as release:
+        release.link(release.register(parted))
+    changed = _part(tmp_path / "feb2.parquet", ["0301", "1103", "4601", "5001"], "202402")
+    again = PartedTable(parted.name, "T", parted.dimensions, ("n",), (parted.parts[0], changed))
+    footers: list[str] = []
+    real = lake_module.pq.read_metadata
+
+    def counting(path: object) -> object:
+        footers.append(Path(str(path)).name)
+        return real(path)
+
+    monkeypatch.setattr(lake_module.pq, "read_metadata", counting)
+    with lake.release("r2") as release:
+        release.link(release.register(again))
+    assert footers == ["0001.parquet"]  # only the new February part was opened
+    manifest = json.loads((tmp_path / "var/releases/r2/release.json").read_text("utf-8"))
+    entry = manifest["tables"]["t/kommune/maned"]
+    assert [p["rows"] for p in entry["parts"]] == [3, 4]
+    assert entry["rows"] == 7 == lake.read_table(lake.get("r2"), parted.name).table.num_rows

@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pyarrow as pa
@@ -174,6 +175,18 @@ def engine_failed(plan: Plan, engine: str, exc: Exception) -> EngineError:
     )
 
 
+@lru_cache(maxsize=4096)
+def _schema(path: str, mtime_ns: int, size: int) -> pa.Schema:
+    return pq.read_schema(path)
+
+
+def file_schema(path: Path) -> pa.Schema:
+    """The schema of a Parquet file, read once per process while the file is unchanged (a
+    build reads every stored file's schema, for its columns and for its code columns)."""
+    stat = path.stat()
+    return _schema(str(path), stat.st_mtime_ns, stat.st_size)
+
+
 def read_schema(files: Sequence[Path], spec: CubeSpec) -> pa.Schema | None:
     """The schema of the first file, after checking that every file has the spec's columns.
 
@@ -183,7 +196,7 @@ def read_schema(files: Sequence[Path], spec: CubeSpec) -> pa.Schema | None:
     schema: pa.Schema | None = None
     for file in files:
         try:
-            file_schema = pq.read_schema(file)
+            found = file_schema(file)
         except (OSError, pa.ArrowInvalid) as exc:
             raise EngineError(
                 "aggregate.unreadable",
@@ -191,14 +204,14 @@ def read_schema(files: Sequence[Path], spec: CubeSpec) -> pa.Schema | None:
                 hint="check that the lake holds the file and that it is not truncated",
             ) from None
         for column in spec.source_columns:
-            if file_schema.get_field_index(column) < 0:
+            if found.get_field_index(column) < 0:
                 raise EngineError(
                     "aggregate.missing_column",
                     f"cube {spec.name!r}: column {column!r} missing in {file}",
                     hint=f"the spec reads {', '.join(spec.source_columns)}; "
                     "check that the file is an extract of the kind the spec is written for",
                 )
-        schema = schema or file_schema
+        schema = schema or found
     return schema
 
 
@@ -376,5 +389,6 @@ __all__ = [
     "MeasurePlan",
     "Plan",
     "compile_plan",
+    "file_schema",
     "read_schema",
 ]

@@ -128,25 +128,48 @@ def _table_file(name: str) -> str:
 _NO_LINK = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP}
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
-    """Hard-link ``source`` as ``target``; copy it where the file system cannot link. The
-    lake never rewrites a file in place (every write is a rename), so a linked file stays
-    as it was published."""
+def _link_or_copy(source: Path, target: Path) -> bool:
+    """Hard-link ``source`` as ``target`` (True); copy it where the file system cannot link
+    (False). The lake never rewrites a file in place (every write is a rename), so a linked
+    file stays as it was published."""
     try:
         os.link(source, target)
     except OSError as exc:
         if exc.errno not in _NO_LINK:
             raise
         shutil.copyfile(source, target)
+        return False
+    return True
 
 
 class ReleaseWriter:
     """Collects the tables of one build; :meth:`Lake.release` commits or discards it."""
 
-    def __init__(self, release_id: str, path: Path) -> None:
+    def __init__(self, release_id: str, path: Path, previous: Path | None = None) -> None:
         self.id = release_id
         self.path = path
         self._tables: dict[str, dict[str, object]] = {}
+        self._previous = previous
+        self._known: dict[tuple[int, int], int] | None = None
+
+    def _known_rows(self) -> dict[tuple[int, int], int]:
+        """(device, inode) → rows of every part of the previous release (its manifest is
+        read once): a part linked again needs no footer read to count its rows. Built at
+        the first link, when every file this build links exists, so an inode seen here is
+        the same file, not a reused number."""
+        if self._known is None:
+            self._known = {}
+            manifest_path = None if self._previous is None else self._previous / _MANIFEST
+            if manifest_path is not None and manifest_path.exists():
+                manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+                for entry in manifest.get("tables", {}).values():
+                    for part in entry.get("parts", ()):
+                        try:
+                            stat = os.stat(manifest_path.parent / part["file"])
+                        except FileNotFoundError:  # a release trimmed by hand
+                            continue
+                        self._known[(stat.st_dev, stat.st_ino)] = int(part["rows"])
+        return self._known
 
     def add(self, table: ProtectedTable) -> None:
         """Write one protected table into the release being built."""
@@ -182,10 +205,15 @@ class ReleaseWriter:
         directory = self.path / _table_stem(table.name)
         directory.mkdir()
         parts: list[dict[str, object]] = []
+        known = self._known_rows()
         for index, part in enumerate(table.parts):
             target = directory / f"{index:04d}.parquet"
-            _link_or_copy(part.path, target)
-            rows = pq.read_metadata(target).num_rows
+            rows = None
+            if _link_or_copy(part.path, target):
+                stat = os.stat(target)
+                rows = known.get((stat.st_dev, stat.st_ino))
+            if rows is None:
+                rows = pq.read_metadata(target).num_rows
             parts.append({"file": f"{directory.name}/{target.name}", "period": part.period})
             parts[-1]["rows"] = rows
         entry["parts"] = parts
@@ -284,7 +312,9 @@ class Lake:
             )
         staging = self.releases_dir / f".building-{rid}"
         staging.mkdir(parents=True, exist_ok=False)
-        writer = ReleaseWriter(rid, staging)
+        pointer = self.releases_dir / _POINTER
+        previous = pointer.read_text(encoding="utf-8").strip() if pointer.exists() else ""
+        writer = ReleaseWriter(rid, staging, self.releases_dir / previous if previous else None)
         try:
             yield writer
             write_text_atomic(
