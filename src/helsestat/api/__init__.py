@@ -24,6 +24,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
+from helsestat.api import access_log
 from helsestat.api.head import HeadAsGet
 from helsestat.api.problems import install_problem_handlers
 from helsestat.api.routers import catalog as catalog_router
@@ -66,6 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.lake = Lake(settings.data_dir)
+    access_log.install()  # the server's request log never keeps an identifier from a URL
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(tables.router)

@@ -1,0 +1,105 @@
+"""The server's request log never keeps a personal identifier pasted into a URL: checked on
+the log of a real ``helsestat serve`` process, one worker and two."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from helsestat.api.access_log import RedactIdentifiers, redact
+
+FNR = "01017012345"  # the shape of a fødselsnummer (SYNTHETIC: not a real person's)
+PNR = "19121212-1212"  # Skatteverket's published test personnummer
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_access_log_of_helsestat_serve_redacts_identifiers(
+    tmp_path: Path, workers: int
+) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "HELSESTAT_DEMO_MODE": "1",
+        "HELSESTAT_DATA_DIR": str(tmp_path),
+        "HELSESTAT_WORKERS": str(workers),
+        "HELSESTAT_PORT": str(port),
+        "HELSESTAT_LOG_LEVEL": "INFO",
+    }
+    log = tmp_path / "server.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "helsestat.cli", "serve"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "server did not start"
+            assert server.poll() is None, "server exited"
+            time.sleep(0.2)
+        httpx.get(f"{base}/health", params={"pasient": FNR})
+        httpx.get(f"{base}/api/v1/tables/{FNR}", params={"q": PNR, "kommuner": "0301"})
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    text = log.read_text(encoding="utf-8", errors="replace")
+    assert "/health?pasient=<redacted>" in text  # the request was logged …
+    assert "/api/v1/tables/<redacted>?q=<redacted>&kommuner=0301" in text
+    assert FNR not in text and "19121212" not in text  # … without the identifiers
+
+
+def test_the_filter_redacts_every_text_argument() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s"',
+        ("1.2.3.4", "GET", f"/x?a={FNR}"),
+        None,
+    )
+    assert RedactIdentifiers().filter(record)
+    assert record.getMessage() == '1.2.3.4 - "GET /x?a=<redacted>"'
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (FNR, "<redacted>"),
+        ("x=41017012345&y=2", "x=<redacted>&y=2"),  # d-nummer
+        ("191212121212", "<redacted>"),  # Swedish, 12 digits
+        ("121212-1212", "<redacted>"),
+        ("19121212%2B1212", "<redacted>"),  # '+' (over 100 years), URL-encoded
+        ("fommaned=202401&tommaned=202412", "fommaned=202401&tommaned=202412"),
+        ("kommuner=0301,1103&resh=700272123", "kommuner=0301,1103&resh=700272123"),
+        ("1234567890123", "1234567890123"),  # 13 digits: not an identifier's shape
+    ],
+)
+def test_what_is_redacted(text: str, expected: str) -> None:
+    assert redact(text) == expected
