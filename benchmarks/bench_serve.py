@@ -75,8 +75,20 @@ def build_demo(data_dir: Path, rows: int = 1_000_000) -> None:
 
 
 def release_file(data_dir: Path, table: str) -> Path:
-    rid = (data_dir / "releases" / "CURRENT").read_text().strip()
-    return data_dir / "releases" / rid / (table.replace("/", "__") + ".parquet")
+    """One Parquet file holding the current release's ``table`` as published: the release
+    holds it in parts (one per period), which the naive design would have to union on every
+    request, so it gets the table whole, as before releases were stored in parts. Written
+    once per release (atomically: workers of the naive server may race to write it)."""
+    from helsestat.store.lake import Lake, write_parquet_atomic
+
+    lake = Lake(data_dir)
+    release = lake.current()
+    assert release is not None, "build the release first"
+    files = lake.table_files(release, table)
+    whole = data_dir / "whole" / release.id / (table.replace("/", "__") + ".parquet")
+    if not whole.exists():
+        write_parquet_atomic(lake.read_table(release, table).table, whole)
+    return files[0] if len(files) == 1 else whole
 
 
 def typical_queries(data_dir: Path, count: int = 200) -> list[str]:

@@ -141,9 +141,9 @@ PANDAS_BYTES_PER_LINE = 12.3e9 / 50e6
 
 _WHAT = {
     "helsestat": "cold `build`: phase 1 per month (DuckDB over the int code columns), "
-    "rollups, protection, release written",
+    "rollups, protection, each table's parts written and linked into the release",
     "helsestat-warm": "`build` again, every month's phase 1 and every protected table piece "
-    "from the caches (the release still written)",
+    "from the caches (a new release linking the same parts)",
     "duckdb": "one `GROUPING SETS` query over the stored text columns",
     "pandas": "`read_table` → `to_pandas` → six `groupby`",
     "polars": "`scan_parquet` → six `group_by`, collected together",

@@ -176,3 +176,20 @@ def test_a_part_linked_again_takes_its_rows_from_the_previous_manifest(
     entry = manifest["tables"]["t/kommune/maned"]
     assert [p["rows"] for p in entry["parts"]] == [3, 4]
     assert entry["rows"] == 7 == lake.read_table(lake.get("r2"), parted.name).table.num_rows
+
+
+def test_a_release_with_a_table_registered_but_not_linked_is_discarded(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "var")
+    with pytest.raises(StoreError) as caught, lake.release("r1") as release:
+        release.register(_parted(tmp_path))
+    assert caught.value.code == "store.incomplete_release"
+    assert lake.current() is None and not (tmp_path / "var/releases/r1").exists()
+
+
+def test_a_table_linked_twice_is_refused(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "var")
+    parted = _parted(tmp_path)
+    with pytest.raises(StoreError) as caught, lake.release("r1") as release:
+        release.link(release.register(parted))
+        release.link(parted)
+    assert caught.value.code == "store.duplicate_table"

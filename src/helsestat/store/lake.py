@@ -151,6 +151,7 @@ class ReleaseWriter:
         self._tables: dict[str, dict[str, object]] = {}
         self._previous = previous
         self._known: dict[tuple[int, int], int] | None = None
+        self._done: set[str] = set()  # tables written or linked
 
     def _known_rows(self) -> dict[tuple[int, int], int]:
         """(device, inode) → rows of every part of the previous release (its manifest is
@@ -198,8 +199,16 @@ class ReleaseWriter:
         of parts: hard links, so a part that an earlier release holds costs no new space.
         Every part's file must be complete (a build waits for its writes first)."""
         entry = self._tables.get(table.name)
-        if entry is None or "parts" in entry:
-            raise StoreError("store.not_registered", f"table {table.name!r} is not registered")
+        if entry is None:
+            raise StoreError(
+                "store.not_registered",
+                f"table {table.name!r} is not registered",
+                hint="register the table first: release.link(release.register(table))",
+            )
+        if table.name in self._done:
+            raise StoreError(
+                "store.duplicate_table", f"table {table.name!r} written twice in one release"
+            )
         if not table.parts:
             raise StoreError("store.no_parts", f"table {table.name!r} has no parts")
         directory = self.path / _table_stem(table.name)
@@ -218,14 +227,24 @@ class ReleaseWriter:
             parts[-1]["rows"] = rows
         entry["parts"] = parts
         entry["rows"] = sum(int(str(p["rows"])) for p in parts)
+        self._done.add(table.name)
 
     def write(self, table: ProtectedTable) -> None:
         """Write the file of a registered table. Without min/max statistics: a published
         table is read whole (the API holds it in memory) and fits one row group, so they
         would prune nothing, and they cost a quarter of the write (text columns)."""
         write_parquet_atomic(table.table, self.path / _table_file(table.name), statistics=False)
+        self._done.add(table.name)
 
     def manifest(self) -> dict[str, object]:
+        """The release's manifest; refused while a registered table is neither written nor
+        linked (the release would list a table it does not hold)."""
+        if missing := [name for name in self._tables if name not in self._done]:
+            raise StoreError(
+                "store.incomplete_release",
+                f"release {self.id!r}: table(s) {', '.join(missing)} registered but not written",
+                hint="write (ProtectedTable) or link (PartedTable) every registered table",
+            )
         return {
             "id": self.id,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),

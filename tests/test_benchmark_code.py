@@ -1,0 +1,39 @@
+"""The benchmark code still runs against the current lake layout (tiny sizes, nothing timed):
+``make bench`` is not part of the suite, so a change of layout would otherwise break it
+unnoticed (SYNTHETIC DATA)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def bench_serve() -> object:
+    sys.path.insert(0, str(ROOT))
+    try:
+        import benchmarks.bench_serve as module
+    finally:
+        sys.path.remove(str(ROOT))
+    return module
+
+
+@pytest.mark.slow
+def test_serving_benchmark_reads_the_release_it_builds(bench_serve: object, tmp_path: Path) -> None:
+    from helsestat.store.lake import Lake
+
+    bench_serve.build_demo(tmp_path, 60_000)  # type: ignore[attr-defined]
+    queries = bench_serve.typical_queries(tmp_path, count=10)  # type: ignore[attr-defined]
+    assert len(queries) == 10 and queries[0].startswith("/v1/takstbruk/agtakst/kommune/maned?")
+    # the naive design's one file per table holds the table as published
+    lake = Lake(tmp_path)
+    release = lake.current()
+    assert release is not None
+    for name in release.tables:
+        whole = pq.read_table(bench_serve.release_file(tmp_path, name))  # type: ignore[attr-defined]
+        assert whole.equals(lake.read_table(release, name).table), name
