@@ -286,7 +286,7 @@ def _refresh(work: Path, lake: Path, rows: int, repeat: int) -> list[str]:
         "cached phase-1 tables of that year, and written; every other piece is neither read "
         "nor written, the new release hard-links its file "
         "(`incremental.protect_by_period`, `ReleaseWriter.link`). Cold: the caches removed "
-        "first, every table written whole.",
+        "first, every piece computed and written.",
         "",
         *table,
         "",
