@@ -118,6 +118,10 @@ def test_tables_read_are_kept_in_memory_within_the_budget(
     lake.read_table(r1, "b")
     assert lake.read_table(r1, "b") is lake.read_table(r1, "b")
     assert lake.read_table(r1, "a") is not first  # evicted by b, read again
+    # a caller that keeps its own copy leaves the memory to others
+    monkeypatch.setattr(lake_module, "READ_CACHE_BYTES", 10 * size)
+    other = Lake(tmp_path / "var")
+    assert other.read_table(r1, "a", keep=False) is not other.read_table(r1, "a", keep=False)
 
 
 def test_a_second_build_waits_for_the_first(tmp_path: Path) -> None:

@@ -398,10 +398,10 @@ class Lake:
         """The Parquet files of a published table of a release: one, or its parts in order."""
         return _files(release, name, self._entry(release, name))
 
-    def read_table(self, release: ReleaseInfo, name: str) -> ProtectedTable:
+    def read_table(self, release: ReleaseInfo, name: str, *, keep: bool = True) -> ProtectedTable:
         """A published table of a release, as it was published (parts put back together in
-        the table's order). Tables read are kept in memory up to :data:`READ_CACHE_BYTES`:
-        a release never changes."""
+        the table's order). Tables read are kept in memory up to :data:`READ_CACHE_BYTES`
+        (a release never changes); ``keep=False`` for a caller that keeps its own copy."""
         key = (release.id, release.created, name)
         with self._read_lock:
             if (found := self._read.get(key)) is not None:
@@ -409,7 +409,7 @@ class Lake:
                 return found
         table = self._read_table(release, name)
         size = table.table.nbytes
-        if size <= READ_CACHE_BYTES:
+        if keep and size <= READ_CACHE_BYTES:
             with self._read_lock:
                 self._read[key] = table
                 while sum(t.table.nbytes for t in self._read.values()) > READ_CACHE_BYTES:

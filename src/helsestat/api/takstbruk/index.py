@@ -354,7 +354,8 @@ class IndexCache:
             self._releases.move_to_end(release_id)
             if table not in tables:
                 budget = self._budgets.setdefault(release_id, [FRAGMENT_BUDGET])
-                protected = self.lake.read_table(self.lake.get(release_id), table)
+                release = self.lake.get(release_id)
+                protected = self.lake.read_table(release, table, keep=False)  # indexed below
                 tables[table] = TableIndex.build(protected, FragmentStore(budget))
             while len(self._releases) > KEEP_RELEASES:
                 old, _ = self._releases.popitem(last=False)
