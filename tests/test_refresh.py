@@ -40,6 +40,14 @@ def _ingest(tmp_path: Path, lake: Lake, year: int, month: int, seed: int, rows: 
     ingest_file(_extract(tmp_path, year, month, rows, seed), "claims", KEY, lake)
 
 
+def _lake(tmp_path: Path, months: tuple[int, ...] = (1, 2), year: int = 2024) -> Lake:
+    """A lake holding one extract per month of ``year`` (seeded by the month)."""
+    lake = Lake(tmp_path / "var")
+    for month in months:
+        _ingest(tmp_path, lake, year, month, seed=month)
+    return lake
+
+
 def _pieces(lake: Lake) -> dict[str, int]:
     """Every cached piece file and the time it was written."""
     root = lake.root / "cache" / "takstbruk" / "tables"
@@ -69,9 +77,7 @@ def engine() -> DuckDBEngine:
 def test_refresh_equals_a_cold_build_after_each_kind_of_change(
     tmp_path: Path, engine: DuckDBEngine
 ) -> None:
-    lake = Lake(tmp_path / "var")
-    for month in (1, 2, 3):
-        _ingest(tmp_path, lake, 2024, month, seed=month)
+    lake = _lake(tmp_path, (1, 2, 3))
 
     def check(mode: str = "compat", threshold: int = 5) -> ReleaseInfo:
         cached = build(lake, engine, mode=mode, threshold=threshold)  # type: ignore[arg-type]
@@ -108,9 +114,7 @@ def test_compat_after_a_full_build_equals_a_cold_compat_build(
 ) -> None:
     # Full mode is never built from pieces (all tables together, with the history); it
     # fills the phase-1 cache, and the compat build after it computes its pieces from that.
-    lake = Lake(tmp_path / "var")
-    for month in (1, 2):
-        _ingest(tmp_path, lake, 2024, month, seed=month)
+    lake = _lake(tmp_path)
     build(lake, engine, mode="full", threshold=5)
     assert _pieces(lake) == {}
     cached = build(lake, engine, mode="compat", threshold=5)
@@ -139,9 +143,7 @@ def test_a_statistic_with_a_rule_that_is_not_cell_local_is_built_whole(
     from dataclasses import replace
 
     statistic = replace(TAKSTBRUK, tables=tables)
-    lake = Lake(tmp_path / "var")
-    for month in (1, 2):
-        _ingest(tmp_path, lake, 2024, month, seed=month)
+    lake = _lake(tmp_path)
     cached = build(lake, engine, mode="compat", threshold=5, statistics=[statistic])
     assert _pieces(lake) == {}
     cold = build(lake, engine, mode="compat", threshold=5, statistics=[statistic], cache=False)
@@ -172,9 +174,7 @@ def test_population_rule_looks_each_pair_up_once() -> None:
 def test_pieces_are_not_reused_when_a_rule_changes(tmp_path: Path, engine: DuckDBEngine) -> None:
     from dataclasses import replace
 
-    lake = Lake(tmp_path / "var")
-    for month in (1, 2):
-        _ingest(tmp_path, lake, 2024, month, seed=month)
+    lake = _lake(tmp_path)
     build(lake, engine, mode="compat", threshold=5)
     stricter = tuple(
         replace(t, compat_rules=(FrequencyRule("sum_antall_takst", 50),))
@@ -200,9 +200,7 @@ def _parts(lake: Lake, release: ReleaseInfo, name: str) -> dict[str | None, Path
 def test_a_refresh_links_the_unchanged_parts_of_the_previous_release(
     tmp_path: Path, engine: DuckDBEngine
 ) -> None:
-    lake = Lake(tmp_path / "var")
-    for month in (1, 2):
-        _ingest(tmp_path, lake, 2024, month, seed=month)
+    lake = _lake(tmp_path)
     first = build(lake, engine, mode="compat", threshold=5)
     _ingest(tmp_path, lake, 2024, 3, seed=3)
     second = build(lake, engine, mode="compat", threshold=5)
@@ -235,9 +233,7 @@ def test_a_refresh_links_the_unchanged_parts_of_the_previous_release(
 def test_a_refresh_reads_no_finest_table_of_another_year(
     tmp_path: Path, engine: DuckDBEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    lake = Lake(tmp_path / "var")
-    for year, month in ((2024, 11), (2024, 12)):
-        _ingest(tmp_path, lake, year, month, seed=month)
+    lake = _lake(tmp_path, (11, 12))
     build(lake, engine, mode="compat", threshold=5)
     _ingest(tmp_path, lake, 2025, 1, seed=1)
     read: list[str] = []
@@ -258,9 +254,7 @@ def test_phase1_entries_without_recorded_periods_are_still_used(
     tmp_path: Path, engine: DuckDBEngine
 ) -> None:
     # entries written before the cache recorded each partition's periods
-    lake = Lake(tmp_path / "var")
-    for month in (1, 2):
-        _ingest(tmp_path, lake, 2024, month, seed=month)
+    lake = _lake(tmp_path)
     build(lake, engine, mode="compat", threshold=5)
     entries = sorted((lake.root / "cache" / "takstbruk").glob("period=*/*.arrow"))
     assert len(entries) == 2

@@ -4,23 +4,14 @@ the port (SO_REUSEPORT), so a pool of keep-alive connections is spread over both
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections import Counter
 from pathlib import Path
 
 import httpx
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from serve_process import helsestat_serve
 
 
 def _connections_by_process(pids: list[int], port: int) -> Counter[int]:
@@ -45,34 +36,13 @@ def _connections_by_process(pids: list[int], port: int) -> Counter[int]:
 
 @pytest.mark.slow
 def test_two_workers_share_the_connections(tmp_path: Path) -> None:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "HELSESTAT_DEMO_MODE": "1",
-        "HELSESTAT_DATA_DIR": str(tmp_path),
-        "HELSESTAT_WORKERS": "2",
-        "HELSESTAT_PORT": str(port),
-        "HELSESTAT_LOG_LEVEL": "WARNING",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "helsestat.cli", "serve"], env=env, start_new_session=True
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            assert server.poll() is None, "server exited"
-            time.sleep(0.2)
+    with helsestat_serve(tmp_path, workers=2) as (base, server):
+        port = int(base.rsplit(":", 1)[1])
         children = subprocess.run(
             ["pgrep", "-P", str(server.pid)], capture_output=True, text=True, check=False
         ).stdout.split()  # the two workers (and multiprocessing's resource tracker)
         # 40 clients, each one keep-alive connection held open: every worker owns some
-        clients = [httpx.Client(base_url=f"http://127.0.0.1:{port}") for _ in range(40)]
+        clients = [httpx.Client(base_url=base) for _ in range(40)]
         try:
             assert all(c.get("/health").status_code == 200 for c in clients)
             owners = _connections_by_process([int(c) for c in children], port)
@@ -81,6 +51,3 @@ def test_two_workers_share_the_connections(tmp_path: Path) -> None:
                 c.close()
         assert sum(owners.values()) == 40
         assert len([pid for pid, n in owners.items() if n > 0]) == 2, owners
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)

@@ -4,28 +4,16 @@ the log of a real ``helsestat serve`` process, one worker and two."""
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from helsestat.api.access_log import RedactIdentifiers, redact
+from serve_process import helsestat_serve
 
 FNR = "01017012345"  # the shape of a fødselsnummer (SYNTHETIC: not a real person's)
 PNR = "19121212-1212"  # Skatteverket's published test personnummer
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.mark.slow
@@ -33,41 +21,13 @@ def _free_port() -> int:
 def test_the_access_log_of_helsestat_serve_redacts_identifiers(
     tmp_path: Path, workers: int
 ) -> None:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "HELSESTAT_DEMO_MODE": "1",
-        "HELSESTAT_DATA_DIR": str(tmp_path),
-        "HELSESTAT_WORKERS": str(workers),
-        "HELSESTAT_PORT": str(port),
-        "HELSESTAT_LOG_LEVEL": "INFO",
-    }
     log = tmp_path / "server.log"
-    with open(log, "wb") as out:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "helsestat.cli", "serve"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not start"
-            assert server.poll() is None, "server exited"
-            time.sleep(0.2)
+    with (
+        open(log, "wb") as out,
+        helsestat_serve(tmp_path, workers=workers, log_level="INFO", output=out) as (base, _),
+    ):
         httpx.get(f"{base}/health", params={"pasient": FNR})
         httpx.get(f"{base}/api/v1/tables/{FNR}", params={"q": PNR, "kommuner": "0301"})
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
     text = log.read_text(encoding="utf-8", errors="replace")
     assert "/health?pasient=<redacted>" in text  # the request was logged …
     assert "/api/v1/tables/<redacted>?q=<redacted>&kommuner=0301" in text
