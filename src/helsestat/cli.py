@@ -125,6 +125,50 @@ def ingest(ctx: click.Context, kind: str, files: tuple[Path, ...]) -> None:
     _report_batches(batches)
 
 
+@cli.command()
+@click.argument("kind")
+@click.option("--withdrawn", is_flag=True, help="Also list the batches withdrawn.")
+@click.pass_context
+def batches(ctx: click.Context, kind: str, withdrawn: bool) -> None:
+    """List the stored batches (ingested files) of KIND with their checksums."""
+    from helsestat.store.lake import Lake
+    from helsestat.store.withdraw import list_batches
+
+    found = list_batches(Lake(_settings(ctx).data_dir), kind, withdrawn=withdrawn)
+    table = Table(title=f"{kind} batches")
+    for col in ("checksum", "file", "accepted", "quarantined", "months", "withdrawn"):
+        table.add_column(col, justify="right" if col in ("accepted", "quarantined") else "left")
+    for b in found:
+        months = ", ".join(b.partitions[:3]) + (" …" if len(b.partitions) > 3 else "")
+        gone = "" if b.withdrawn is None else f"{b.withdrawn}: {b.reason}"
+        table.add_row(
+            b.checksum[:12], b.source, f"{b.accepted:,}", f"{b.quarantined:,}", months, gone
+        )
+    console.print(table)
+    if not found:
+        console.print(f"no {kind} batches stored; [bold]helsestat ingest {kind} FILE[/bold]")
+
+
+@cli.command()
+@click.argument("kind")
+@click.argument("checksum")
+@click.option("--reason", required=True, help="Why the batch is withdrawn (kept with it).")
+@click.pass_context
+def withdraw(ctx: click.Context, kind: str, checksum: str, reason: str) -> None:
+    """Withdraw a stored batch of KIND by its CHECKSUM (a prefix of 8 or more digits, see
+    `helsestat batches`). The next build publishes without its rows; earlier releases stay
+    as published, and the file can be ingested again."""
+    from helsestat.store.lake import Lake
+    from helsestat.store.withdraw import withdraw_batch
+
+    done = withdraw_batch(Lake(_settings(ctx).data_dir), kind, checksum, reason)
+    console.print(
+        f"withdrew {done.source} ({done.checksum[:12]}, {done.accepted:,} rows, months "
+        f"{', '.join(done.partitions) or 'none'}); [bold]helsestat build[/bold] publishes "
+        "without it"
+    )
+
+
 @cli.command(name="validate")
 @click.argument("kind")
 @click.argument("file", type=click.Path(path_type=Path))
