@@ -7,8 +7,9 @@ Layout::
       codebooks/<kind>/<column>.json                       codes of coded columns (append-only)
       quarantine/<kind>/<checksum>.parquet                 rejected rows with reasons
       batches/<kind>/<checksum>.json                       ingest report of each stored file
+      withdrawn/<kind>/<checksum>.json                     a withdrawn batch, with when and why
       cache/<statistic>/period=<YYYYMM>/<key>.arrow      phase-1 table of a partition
-      cache/<statistic>/tables/<table>/<period>/<key>.arrow  protected piece of a table
+      cache/<statistic>/tables/<table>/<period>/<key>.parquet  protected piece of a table
       releases/<release-id>/<table>.parquet + release.json an immutable published release
       releases/<release-id>/<table>/<NNNN>.parquet         ... or a table in parts per period
       releases/CURRENT                                     name of the current release
