@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import os
 import shutil
 from datetime import date
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 from helsestat.aggregate import DuckDBEngine
 from helsestat.aggregate.pieces import ORDER_PREFIX, merge_order
+from helsestat.errors import StoreError
 from helsestat.model import ReleaseInfo
 from helsestat.pipeline import build, ingest_file
 from helsestat.protect.rules import FrequencyRule, MinimumPopulationRule
@@ -268,3 +270,26 @@ def test_phase1_entries_without_recorded_periods_are_still_used(
     # the build recorded them, so the next one reads no table to learn them
     for entry in entries:
         assert feather.read_table(entry).schema.metadata
+
+
+def test_a_cached_piece_left_empty_is_computed_again_and_a_broken_one_is_named(
+    tmp_path: Path, engine: DuckDBEngine
+) -> None:
+    lake = _lake(tmp_path)
+    build(lake, engine, mode="compat", threshold=5)
+    root = lake.root / "cache" / "takstbruk" / "tables"
+    piece = next(root.glob("takstbruk%2Fkommune%2Fmaned/value=202402/*.parquet"))
+    os.truncate(piece, 0)  # what a power cut could leave of a piece written without fsync
+    rebuilt = build(lake, engine, mode="compat", threshold=5)
+    assert piece.stat().st_size > 0
+    cold = build(lake, engine, mode="compat", threshold=5, cache=False)
+    _assert_same(lake, rebuilt, cold)
+    # a file that is not Parquet under a piece's name: the build names it and says what next
+    garbage = piece.with_name(".garbage")
+    garbage.write_bytes(b"not parquet")
+    os.replace(garbage, piece)
+    with pytest.raises(StoreError) as caught:
+        build(lake, engine, mode="compat", threshold=5)
+    assert caught.value.code == "store.bad_part" and str(piece) in str(caught.value)
+    assert "delete the file" in (caught.value.hint or "")
+    assert lake.current() == cold  # the failed build published nothing

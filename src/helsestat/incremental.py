@@ -345,7 +345,8 @@ def protect_by_period(
         return "" if level is None else roll_value(hierarchy, level, months[partition])
 
     store = PieceCache(lake, statistic.name)
-    base = (_PIECE_VERSION, code, _reference_digest(), repr(statistic.spec))
+    # pyarrow: the parts of one table, written by different builds, must read back alike
+    base = (_PIECE_VERSION, code, _reference_digest(), repr(statistic.spec), pa.__version__)
     wanted: list[_Piece] = []
     for tdef in statistic.tables:
         rules = [rule_fingerprint(r) for r in rules_for(statistic, tdef, "compat", threshold)]
@@ -360,7 +361,7 @@ def protect_by_period(
                 digest.update(f"\0{part}\0{done.keys[part]}".encode())
             wanted.append(_Piece(tdef, value, tuple(parts), digest.hexdigest()[:32]))
     paths = {id(p): store.path(p.table.name, p.period, p.key) for p in wanted}
-    missing = [p for p in wanted if not paths[id(p)].exists()]
+    missing = [p for p in wanted if not _complete(paths[id(p)])]
     if progress:
         progress(f"{statistic.name}: {len(missing)} of {len(wanted)} table pieces to compute")
     # A top period (year) with no piece cached is computed whole; otherwise piece by piece.
@@ -390,6 +391,16 @@ def protect_by_period(
         dims = statistic.dimensions(tdef)
         out.append(PartedTable(tdef.name, tdef.title, dims, statistic.measures, files, notes))
     return out
+
+
+def _complete(path: Path) -> bool:
+    """Whether a cached piece can be linked: it exists and is not empty (pieces are written
+    with an fsync before their rename; an empty file is what a power cut could have left
+    from a lake written before that, and it is computed again)."""
+    try:
+        return path.stat().st_size > 0
+    except FileNotFoundError:
+        return False
 
 
 def _compute(

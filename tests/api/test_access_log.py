@@ -4,6 +4,7 @@ the log of a real ``helsestat serve`` process, one worker and two."""
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import httpx
@@ -34,6 +35,20 @@ def test_the_access_log_of_helsestat_serve_redacts_identifiers(
     assert FNR not in text and "19121212" not in text  # … without the identifiers
 
 
+def test_the_filter_redacts_tracebacks_and_exception_arguments() -> None:
+    try:
+        raise ValueError(f"no unit {FNR}")
+    except ValueError as exc:
+        error = exc
+        record = logging.LogRecord(
+            "helsestat.api", logging.ERROR, __file__, 1, "failed: %s", (exc,), sys.exc_info()
+        )
+    assert RedactIdentifiers().filter(record)
+    text = logging.Formatter().format(record)
+    assert FNR not in text and "no unit <redacted>" in text and "Traceback" in text
+    assert FNR in str(error)  # the exception itself is left as it was
+
+
 def test_the_filter_redacts_every_text_argument() -> None:
     record = logging.LogRecord(
         "uvicorn.access",
@@ -56,6 +71,18 @@ def test_the_filter_redacts_every_text_argument() -> None:
         ("191212121212", "<redacted>"),  # Swedish, 12 digits
         ("121212-1212", "<redacted>"),
         ("19121212%2B1212", "<redacted>"),  # '+' (over 100 years), URL-encoded
+        ("q=010170+12345", "q=<redacted>"),  # fødselsnummer as printed, '+' for the space
+        ("/x/010170 12345", "/x/<redacted>"),  # a decoded path holds the space itself
+        ("q=010170-12345", "q=<redacted>"),
+        ("q=121212%201212", "q=<redacted>"),
+        ("q=121212%2D1212", "q=<redacted>"),
+        ("q=%2201017012345%22", "q=%22<redacted>%22"),  # quoted: the escape ends in a digit
+        ("q=ola%2001017012345", "q=ola%20<redacted>"),
+        ("q=%2801017012345%29", "q=%28<redacted>%29"),
+        ("maned=202401+202402", "maned=202401+202402"),  # two months, not an identifier
+        ("kommuner=0301%200302", "kommuner=0301%200302"),
+        ("ar=2019-2024", "ar=2019-2024"),
+        ("q=%20700272123", "q=%20700272123"),  # a RESH id after an escape
         ("fommaned=202401&tommaned=202412", "fommaned=202401&tommaned=202412"),
         ("kommuner=0301,1103&resh=700272123", "kommuner=0301,1103&resh=700272123"),
         ("1234567890123", "1234567890123"),  # 13 digits: not an identifier's shape

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from helsestat.aggregate import DuckDBEngine
 from helsestat import cli
+from helsestat.aggregate import DuckDBEngine
 from helsestat.cli import main
 from helsestat.errors import NotFoundError, StoreError
 from helsestat.model import ReleaseInfo

@@ -6,13 +6,18 @@ would keep it. :class:`RedactIdentifiers`, installed on the loggers that can rec
 :func:`~helsestat.api.create_app`, replaces every run of digits shaped like a personal
 identifier before the line is formatted:
 
-* 10 to 12 digits in a row: a Norwegian fødselsnummer or d-nummer (11), a Swedish
+* 10 to 12 digits in a row: a Norwegian fødselsnummer, d-nummer or h-nummer (11), a Swedish
   personnummer or samordningsnummer written without separator (10 or 12);
-* 6 or 8 digits, ``-`` or ``+``, 4 digits: a Swedish personnummer with its separator.
+* 6 digits, a separator, 5 digits: a fødselsnummer as it is often printed (``010170 12345``);
+* 6 or 8 digits, a separator, 4 digits: a Swedish personnummer with its separator.
 
-Codes the API does take are shorter (kommunenummer 4 digits, months 6, RESH ids at most 9),
-so they stay readable. Swedish organisation numbers share the personnummer's shape and are
-redacted too: the log errs on the side of the person.
+A separator is ``-``, ``+`` or a space, also URL-encoded (``%20``, ``%2B``, ``%2D``), and a
+run may start right after an escape such as ``%22`` (a quote) or ``%20``. Codes the API does
+take are shorter (kommunenummer 4 digits, months 6, RESH ids at most 9) or joined otherwise
+(``202401+202402``, ``2019-2024``), so they stay readable. Swedish organisation numbers share
+the personnummer's shape and are redacted too (so is the organisation part of an HSA-id):
+the log errs on the side of the person. Tracebacks and exceptions logged with a record are
+redacted as well.
 
 >>> redact("GET /v1/takstbruk/agtakst/kommune/maned?kommuner=0301&x=01017012345 HTTP/1.1")
 'GET /v1/takstbruk/agtakst/kommune/maned?kommuner=0301&x=<redacted> HTTP/1.1'
@@ -25,8 +30,18 @@ from __future__ import annotations
 import logging
 import re
 
+_SEPARATOR = r"(?:[-+ ]|%2[0BbDd])"
+#: A run starts after a URL escape (``%22``) or where no digit, ``%`` or half escape precedes.
+_START = r"(?:(?<=%[0-9A-Fa-f]{2})|(?<![0-9%])(?<!%[0-9A-Fa-f]))"
 #: What is replaced: see the module docstring.
-IDENTIFIER = re.compile(r"(?<!\d)(?:\d{10,12}|(?:\d{6}|\d{8})(?:[-+]|%2[Bb])\d{4})(?!\d)")
+IDENTIFIER = re.compile(
+    _START
+    + r"(?:\d{10,12}|\d{6}"
+    + _SEPARATOR
+    + r"\d{5}|(?:\d{6}|\d{8})"
+    + _SEPARATOR
+    + r"\d{4})(?![0-9])"
+)
 REDACTED = "<redacted>"
 
 
@@ -42,12 +57,25 @@ class RedactIdentifiers(logging.Filter):
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)
         if isinstance(record.args, tuple):
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+            record.args = tuple(_clean(a) for a in record.args)
         elif isinstance(record.args, dict):
-            record.args = {
-                k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()
-            }
+            record.args = {k: _clean(v) for k, v in record.args.items()}
+        if record.exc_info and not record.exc_text:  # the formatter uses exc_text if set
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
+
+
+def _clean(value: object) -> object:
+    """A log argument without identifiers: text redacted, an exception by its redacted text."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, BaseException):
+        return redact(f"{value}")
+    return value
 
 
 #: The loggers that can record a request's URL: uvicorn's request log and the API's own

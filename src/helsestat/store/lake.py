@@ -79,9 +79,10 @@ def write_parquet_atomic(
     dictionary: bool | list[str] = True,
     statistics: bool = True,
 ) -> None:
-    """Write ``table`` to ``path`` via a temporary file and a rename: all or nothing.
-    ``dictionary`` names the columns to dictionary-encode (True: all); ``statistics``
-    writes the min/max statistics of every column chunk."""
+    """Write ``table`` to ``path`` via a temporary file, fsync and a rename: all or nothing,
+    also across a power cut (a file under its final name is complete: the lake reuses and
+    links files by name). ``dictionary`` names the columns to dictionary-encode (True:
+    all); ``statistics`` writes the min/max statistics of every column chunk."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
@@ -93,6 +94,11 @@ def write_parquet_atomic(
             use_dictionary=dictionary,
             write_statistics=statistics,
         )
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -141,6 +147,19 @@ def _link_or_copy(source: Path, target: Path) -> bool:
         shutil.copyfile(source, target)
         return False
     return True
+
+
+def _part_rows(source: Path, target: Path) -> int:
+    """The rows of a part, from its footer; a file that is not Parquet is a clear error."""
+    try:
+        rows: int = pq.read_metadata(target).num_rows
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise StoreError(
+            "store.bad_part",
+            f"{source} cannot be read as Parquet ({type(exc).__name__}: {exc})",
+            hint="delete the file (the lake's cache: the next build computes it again)",
+        ) from None
+    return rows
 
 
 class ReleaseWriter:
@@ -223,7 +242,7 @@ class ReleaseWriter:
                 stat = os.stat(target)
                 rows = known.get((stat.st_dev, stat.st_ino))
             if rows is None:
-                rows = pq.read_metadata(target).num_rows
+                rows = _part_rows(part.path, target)
             parts.append({"file": f"{directory.name}/{target.name}", "period": part.period})
             parts[-1]["rows"] = rows
         entry["parts"] = parts
@@ -403,7 +422,15 @@ class Lake:
         """A published table of a release, as it was published (parts put back together in
         the table's order). Tables read are kept in memory up to :data:`READ_CACHE_BYTES`
         (a release never changes); ``keep=False`` for a caller that keeps its own copy."""
-        key = (release.id, release.created, name)
+        try:
+            stat = (release.path / _MANIFEST).stat()  # a release rebuilt under the same id
+        except FileNotFoundError:
+            raise NotFoundError(
+                "release.not_found",
+                f"release {release.id!r} is no longer on disk",
+                hint="GET /api/v1/releases lists the releases",
+            ) from None
+        key = (release.id, f"{stat.st_ino}:{stat.st_mtime_ns}", name)
         with self._read_lock:
             if (found := self._read.get(key)) is not None:
                 self._read.move_to_end(key)
@@ -421,7 +448,16 @@ class Lake:
         meta = self._entry(release, name)
         files = _files(release, name, meta)
         if "parts" in meta:
-            table = merge_parts(pa.concat_tables([pq.read_table(f) for f in files]), len(files))
+            try:
+                parts = pa.concat_tables([pq.read_table(f) for f in files])
+            except (OSError, pa.ArrowInvalid) as exc:
+                raise StoreError(
+                    "store.bad_part",
+                    f"release {release.id!r}: the parts of {name!r} cannot be read together "
+                    f"({type(exc).__name__}: {exc})",
+                    hint="build a new release (helsestat build); report it if it happens again",
+                ) from None
+            table = merge_parts(parts, len(files))
         else:
             table = pq.read_table(files[0])
         return ProtectedTable(
