@@ -161,7 +161,20 @@ def withdraw(ctx: click.Context, kind: str, checksum: str, reason: str) -> None:
     from helsestat.store.lake import Lake
     from helsestat.store.withdraw import withdraw_batch
 
-    done = withdraw_batch(Lake(_settings(ctx).data_dir), kind, checksum, reason)
+    data_dir = _settings(ctx).data_dir
+    done = withdraw_batch(
+        Lake(data_dir),
+        kind,
+        checksum,
+        reason,
+        waiting=lambda: console.print(f"waiting for the build running on {data_dir} to finish"),
+    )
+    if done.already_withdrawn:
+        console.print(
+            f"{done.source} ({done.checksum[:12]}) was withdrawn already, {done.withdrawn}: "
+            f"{done.reason}"
+        )
+        return
     console.print(
         f"withdrew {done.source} ({done.checksum[:12]}, {done.accepted:,} rows, months "
         f"{', '.join(done.partitions) or 'none'}); [bold]helsestat build[/bold] publishes "

@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import calendar
 import json
-import os
+import shutil
+import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+import helsestat.store.withdraw as withdraw_module
 from helsestat import cli
 from helsestat.aggregate import DuckDBEngine
 from helsestat.cli import main
-from helsestat.errors import NotFoundError, StoreError
+from helsestat.errors import HelsestatError, NotFoundError, StoreError
 from helsestat.model import ReleaseInfo
 from helsestat.pipeline import build, ingest_file
 from helsestat.store.lake import Lake
@@ -84,20 +87,96 @@ def test_a_withdrawn_batch_is_left_out_of_the_next_build(
     assert [e["reason"] for e in record["earlier"]] == ["delivered twice"]
 
 
-def test_an_interrupted_withdrawal_finishes_when_run_again(tmp_path: Path) -> None:
+def _record(lake: Lake, checksum: str) -> dict[str, object]:
+    path = lake.root / "withdrawn/claims" / f"{checksum}.json"
+    record: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    return record
+
+
+def test_an_interrupted_withdrawal_finishes_when_run_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lake = Lake(tmp_path / "var")
     batch = ingest_file(_extract(tmp_path, 3, 4), "claims", KEY, lake)
-    withdraw_batch(lake, "claims", batch.checksum, "wrong month")
-    record = json.loads((lake.root / "withdrawn/claims" / f"{batch.checksum}.json").read_text())
-    # put the batch back as a crash after step 1 would have left it: recorded, still stored
-    lake.batch_path("claims", batch.checksum).write_text(json.dumps({**record}), "utf-8")
-    withdrawn = lake.root / "withdrawn/claims" / f"{batch.checksum}.json"
-    stamp = withdrawn.stat().st_mtime_ns
-    os.utime(lake.batch_path("claims", batch.checksum), ns=(stamp - 10**9, stamp - 10**9))
+    real_write = withdraw_module.write_text_atomic
+    calls: list[Path] = []
+
+    def crash_on_the_second_write(text: str, path: Path) -> None:
+        calls.append(path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # killed after step 1, before the record is written
+        real_write(text, path)
+
+    monkeypatch.setattr(withdraw_module, "write_text_atomic", crash_on_the_second_write)
+    with pytest.raises(KeyboardInterrupt):
+        withdraw_batch(lake, "claims", batch.checksum, "wrong month")
+    monkeypatch.undo()
+    assert not lake.batch_path("claims", batch.checksum).exists()  # uncommitted already
+    assert list((lake.root / "extracts").rglob(f"{batch.checksum}.parquet"))  # files left
     done = withdraw_batch(lake, "claims", batch.checksum, "another reason")
-    assert done.reason == "wrong month"  # the recorded withdrawal, not a new one
-    assert not lake.batch_path("claims", batch.checksum).exists()
-    assert withdraw_batch(lake, "claims", batch.checksum, "x").reason == "wrong month"  # no-op
+    assert done.reason == "wrong month" and not done.already_withdrawn  # the first one
+    assert not list((lake.root / "extracts").rglob(f"{batch.checksum}.parquet"))
+    assert not list((lake.root / "withdrawn/claims").glob("*.pending.json"))
+    # killed after step 2, before the pending record went: nothing is recorded twice
+    pending = lake.root / "withdrawn/claims" / f"{batch.checksum}.pending.json"
+    pending.write_text(json.dumps(_record(lake, batch.checksum)), encoding="utf-8")
+    withdraw_batch(lake, "claims", batch.checksum, "x")
+    assert _record(lake, batch.checksum)["earlier"] == [] and not pending.exists()
+    # run again on a batch withdrawn already: says so, records nothing new
+    again = withdraw_batch(lake, "claims", batch.checksum, "yet another")
+    assert again.already_withdrawn and again.reason == "wrong month"
+
+
+def test_a_copied_data_directory_records_a_second_withdrawal(tmp_path: Path) -> None:
+    # copies that do not keep file times (cp -r, rsync without -t) change nothing
+    lake = Lake(tmp_path / "var")
+    path = _extract(tmp_path, 6, 7)
+    batch = ingest_file(path, "claims", KEY, lake)
+    withdraw_batch(lake, "claims", batch.checksum, "first reason")
+    ingest_file(path, "claims", KEY, lake)
+    shutil.copytree(lake.root, tmp_path / "copy", copy_function=shutil.copy)
+    copy = Lake(tmp_path / "copy")
+    done = withdraw_batch(copy, "claims", batch.checksum, "second reason")
+    assert done.reason == "second reason" and not done.already_withdrawn
+    record = _record(copy, batch.checksum)
+    assert [e["reason"] for e in record["earlier"]] == ["first reason"]  # type: ignore[attr-defined,index]
+
+
+def test_withdraw_waits_for_a_running_build(tmp_path: Path) -> None:
+    lake = Lake(tmp_path / "var")
+    batch = ingest_file(_extract(tmp_path, 7, 8), "claims", KEY, lake)
+    events: list[str] = []
+    holding, finish = threading.Event(), threading.Event()
+
+    def running_build() -> None:
+        with lake.build_lock():
+            holding.set()
+            finish.wait(10)
+            events.append("build done")
+
+    builder = threading.Thread(target=running_build)
+    builder.start()
+    assert holding.wait(10)
+    withdrawer = threading.Thread(
+        target=lambda: events.append(
+            withdraw_batch(
+                Lake(lake.root),
+                "claims",
+                batch.checksum,
+                "x",
+                waiting=lambda: events.append("waiting"),
+            ).source
+        )
+    )
+    withdrawer.start()
+    deadline = time.monotonic() + 10
+    while "waiting" not in events and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert events == ["waiting"] and lake.batch_path("claims", batch.checksum).exists()
+    finish.set()
+    builder.join(10)
+    withdrawer.join(10)
+    assert events == ["waiting", "build done", batch.source]
 
 
 def test_withdraw_refuses_bad_input_clearly(tmp_path: Path) -> None:
@@ -112,6 +191,9 @@ def test_withdraw_refuses_bad_input_clearly(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as blank:
         withdraw_batch(lake, "claims", batch.checksum, "  ")
     assert blank.value.code == "batch.no_reason"
+    with pytest.raises(HelsestatError) as kind:
+        withdraw_batch(lake, "claim", batch.checksum, "typo in the kind")
+    assert "unknown extract kind 'claim'" in str(kind.value) and "claims" in str(kind.value)
     assert lake.batch_path("claims", batch.checksum).exists()  # nothing was withdrawn
 
 
@@ -132,6 +214,10 @@ def test_cli_lists_and_withdraws(
     assert "helsestat build" in capsys.readouterr().out
     assert main(["batches", "claims", "--withdrawn"]) == 0
     assert "test delivery" in capsys.readouterr().out
+    assert main(["withdraw", "claims", checksum[:12], "--reason", "again"]) == 0
+    assert "withdrawn already" in capsys.readouterr().out
+    assert main(["batches", "claim"]) != 0  # a typo in the kind is an error, not an empty list
+    assert "known kinds: claims" in capsys.readouterr().err
     assert main(["withdraw", "claims", "nothex!!", "--reason", "x"]) != 0
     err = capsys.readouterr().err
     assert "error:" in err and "hint: helsestat batches claims" in err and "Traceback" not in err

@@ -67,7 +67,20 @@ def store_extract(
     sort_by: Sequence[str] = (),
 ) -> Batch:
     """Write the codebooks, the accepted rows by partition (with code columns, sorted by
-    ``sort_by``), the quarantined rows, then the batch record."""
+    ``sort_by``), the quarantined rows, then the batch record; under the kind's batch lock
+    (:meth:`~helsestat.store.lake.Lake.batch_lock`), so a withdrawal of the same file never
+    runs in between."""
+    with lake.batch_lock(clean.kind):
+        return _store(clean, lake, partition_column, coded, sort_by)
+
+
+def _store(
+    clean: CleanExtract,
+    lake: Lake,
+    partition_column: str,
+    coded: Sequence[Coded],
+    sort_by: Sequence[str],
+) -> Batch:
     previous = is_stored(lake, clean.kind, clean.checksum)
     if previous is not None:
         return previous

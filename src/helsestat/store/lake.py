@@ -119,6 +119,24 @@ def write_text_atomic(text: str, path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+@contextmanager
+def _flock(path: Path, waiting: Callable[[], None] | None) -> Iterator[None]:
+    """An exclusive ``flock`` on ``path`` for the block; ``waiting`` is called before
+    waiting for another holder. A killed holder's lock is released by the system."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is not None:
+                waiting()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _table_stem(name: str) -> str:
     """File or directory name of a published table: ``a/b/c`` → ``a__b__c``."""
     if not name or any(part in ("", ".", "..") for part in name.split("/")):
@@ -292,18 +310,15 @@ class Lake:
         >>> with lake.build_lock():
         ...     pass
         """
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / _BUILD_LOCK, "a") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if waiting is not None:
-                    waiting()
-                fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with _flock(self.root / _BUILD_LOCK, waiting):
+            yield
+
+    @contextmanager
+    def batch_lock(self, kind: str) -> Iterator[None]:
+        """Held while a batch of ``kind`` is stored or withdrawn, so the two never interleave
+        for one file (a withdrawal deleting the files of the same file stored again)."""
+        with _flock(self.root / "batches" / kind / ".lock", None):
+            yield
 
     # -- extracts ---------------------------------------------------------------------
     def extract_dir(self, kind: str) -> Path:
