@@ -83,6 +83,7 @@ def test_the_filter_redacts_every_text_argument() -> None:
         ("kommuner=0301%200302", "kommuner=0301%200302"),
         ("ar=2019-2024", "ar=2019-2024"),
         ("q=%20700272123", "q=%20700272123"),  # a RESH id after an escape
+        ("q=SE2321000016-E000", "q=SE2321000016-E000"),  # an HSA-id, which the units API takes
         ("fommaned=202401&tommaned=202412", "fommaned=202401&tommaned=202412"),
         ("kommuner=0301,1103&resh=700272123", "kommuner=0301,1103&resh=700272123"),
         ("1234567890123", "1234567890123"),  # 13 digits: not an identifier's shape

@@ -14,10 +14,10 @@ identifier before the line is formatted:
 A separator is ``-``, ``+`` or a space, also URL-encoded (``%20``, ``%2B``, ``%2D``), and a
 run may start right after an escape such as ``%22`` (a quote) or ``%20``. Codes the API does
 take are shorter (kommunenummer 4 digits, months 6, RESH ids at most 9) or joined otherwise
-(``202401+202402``, ``2019-2024``), so they stay readable. Swedish organisation numbers share
-the personnummer's shape and are redacted too (so is the organisation part of an HSA-id):
-the log errs on the side of the person. Tracebacks and exceptions logged with a record are
-redacted as well.
+(``202401+202402``, ``2019-2024``), so they stay readable, and so does an HSA-id
+(``SE2321000016-E000``: digits right after ``SE``). Other Swedish organisation numbers share
+the personnummer's shape and are redacted too: the log errs on the side of the person.
+Tracebacks and exceptions logged with a record are redacted as well.
 
 >>> redact("GET /v1/takstbruk/agtakst/kommune/maned?kommuner=0301&x=01017012345 HTTP/1.1")
 'GET /v1/takstbruk/agtakst/kommune/maned?kommuner=0301&x=<redacted> HTTP/1.1'
@@ -31,8 +31,9 @@ import logging
 import re
 
 _SEPARATOR = r"(?:[-+ ]|%2[0BbDd])"
-#: A run starts after a URL escape (``%22``) or where no digit, ``%`` or half escape precedes.
-_START = r"(?:(?<=%[0-9A-Fa-f]{2})|(?<![0-9%])(?<!%[0-9A-Fa-f]))"
+#: A run starts after a URL escape (``%22``) or where no digit, ``%`` or half escape precedes,
+#: and never right after ``SE`` (the organisation number inside an HSA-id).
+_START = r"(?<!SE)(?:(?<=%[0-9A-Fa-f]{2})|(?<![0-9%])(?<!%[0-9A-Fa-f]))"
 #: What is replaced: see the module docstring.
 IDENTIFIER = re.compile(
     _START
