@@ -3,6 +3,7 @@ traceback, and never carry an identifier."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -94,3 +95,25 @@ def test_console_script_runs() -> None:
         check=False,
     )
     assert result.returncode == 0 and "demo" in result.stdout
+
+
+@pytest.mark.slow
+def test_demo_without_serving_builds_a_release_and_runs_again(tmp_path: Path) -> None:
+    # `make demo` runs `helsestat demo`; here without the server, on a small synthetic lake
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELSESTAT_")}
+    env |= {
+        "HELSESTAT_DATA_DIR": str(tmp_path / "demo"),
+        "HELSESTAT_DEMO_MODE": "1",
+        "COLUMNS": "200",
+    }
+    command = [sys.executable, "-m", "helsestat.cli", "demo", "--no-serve", "--rows", "20000"]
+    first = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert first.returncode == 0, first.stderr
+    assert "stored" in first.stdout and "6 tables" in first.stdout
+    again = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert again.returncode == 0, again.stderr
+    assert "already stored: nothing changed" in again.stdout and "6 tables" in again.stdout
+    releases = [p for p in (tmp_path / "demo" / "releases").iterdir() if p.is_dir()]
+    assert len(releases) == 2  # the second build linked the first one's parts
+    first_parts = sorted(releases[0].rglob("*.parquet"))
+    assert first_parts and all(p.stat().st_nlink >= 2 for p in first_parts)
