@@ -252,7 +252,7 @@ def test_a_refresh_reads_no_finest_table_of_another_year(
     _assert_same(lake, cached, build(lake, engine, mode="compat", threshold=5, cache=False))
 
 
-def test_phase1_entries_without_recorded_periods_are_still_used(
+def test_phase1_entries_without_recorded_periods_are_computed_again(
     tmp_path: Path, engine: DuckDBEngine
 ) -> None:
     # entries written before the cache recorded each partition's periods
@@ -267,7 +267,7 @@ def test_phase1_entries_without_recorded_periods_are_still_used(
     _ingest(tmp_path, lake, 2024, 3, seed=3)
     cached = build(lake, engine, mode="compat", threshold=5)
     _assert_same(lake, cached, build(lake, engine, mode="compat", threshold=5, cache=False))
-    # the build recorded them, so the next one reads no table to learn them
+    # the build computed them again with their periods, so the next one uses them
     for entry in entries:
         assert feather.read_table(entry).schema.metadata
 

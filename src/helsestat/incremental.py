@@ -167,20 +167,18 @@ def phase1_by_partition(
     periods: dict[str, list[str | None]] = {}
     todo: list[str] = []
     for partition, key in keys.items():
-        if not store.has(partition, key):
+        # None: no entry, or one written before entries recorded their periods (recomputed)
+        recorded = store.periods(partition, key)
+        if recorded is None:
             todo.append(partition)
-        elif column is not None:
-            recorded = store.periods(partition, key)
-            if recorded is None:  # an entry from before periods were recorded: record them
-                recorded = pc.unique(tables[partition].column(column)).to_pylist()
-                store.put(partition, key, tables[partition], periods=recorded)
+        else:
             periods[partition] = recorded
 
     def compute(partition: str) -> tuple[str, pa.Table, list[str | None]]:
         table = finest(partitions[partition], spec, engine)
-        values = None if column is None else pc.unique(table.column(column)).to_pylist()
+        values = [] if column is None else pc.unique(table.column(column)).to_pylist()
         store.put(partition, keys[partition], table, periods=values)
-        return partition, table, values or []
+        return partition, table, values
 
     if progress:
         progress(f"{statistic.name}: phase 1 for {len(todo)} of {len(partitions)} partitions")

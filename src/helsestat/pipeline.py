@@ -34,6 +34,7 @@ from helsestat.aggregate import (
     rollup,
 )
 from helsestat.incremental import (
+    Phase1,
     Progress,
     phase1_by_partition,
     protect_alone,
@@ -85,10 +86,16 @@ def aggregate_statistic(
     """
     files = committed_files(lake, statistic.source_kind)
     done = phase1_by_partition(statistic, lake, engine, files, progress=progress) if cache else None
+    return _cube(statistic, lake, engine, files, done)
+
+
+def _cube(
+    statistic: Statistic, lake: Lake, engine: Engine, files: Sequence[Path], done: Phase1 | None
+) -> Cube:
+    """The cube from the per-partition phase 1 (``done``), or in one pass when there is none."""
     if done is None:
-        return aggregate(
-            files, stored_spec(statistic.spec, lake, statistic.source_kind, files), engine
-        )
+        spec = stored_spec(statistic.spec, lake, statistic.source_kind, files)
+        return aggregate(files, spec, engine)
     return rollup(done.merged(), done.spec)
 
 
@@ -208,11 +215,7 @@ def build(
                     statistic, lake, done, threshold, submit=submit, progress=progress
                 )
             if tables is None:
-                if done is None:
-                    spec = stored_spec(statistic.spec, lake, statistic.source_kind, files)
-                    cube = aggregate(files, spec, engine)
-                else:
-                    cube = rollup(done.merged(), done.spec)
+                cube = _cube(statistic, lake, engine, files, done)
                 # Full mode protects against what every release still on disk has published.
                 earlier = published_history(lake, statistic) if mode == "full" else []
                 if earlier and progress:

@@ -21,16 +21,13 @@ import pytest
 from fastapi.testclient import TestClient
 from pyjstat import pyjstat
 
-from helsestat.aggregate import DuckDBEngine
 from helsestat.api import create_app
 from helsestat.model import ProtectedTable
-from helsestat.pipeline import build, ingest_file
 from helsestat.publish import publish
 from helsestat.reference.geography import load_geography
-from helsestat.settings import DEMO_PSEUDONYM_KEY, Settings
+from helsestat.settings import Settings
 from helsestat.store.lake import Lake
-from helsestat.synth.claims import generate_claims
-from helsestat.synth.core import write_parquet
+from lakes import claims_release
 
 ROWS = 300_000
 HOST = "https://opne-data-api.helserefusjon.no"
@@ -76,14 +73,7 @@ FYLKE_MANED = (
 @pytest.fixture(scope="session")
 def lake_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A lake with one release built from 300 000 synthetic claim lines (2015–2025)."""
-    root = tmp_path_factory.mktemp("takstbruk")
-    extract = root / "claims.parquet"
-    write_parquet(generate_claims(ROWS, seed=2026), extract)
-    lake = Lake(root / "var")
-    ingest_file(extract, "claims", DEMO_PSEUDONYM_KEY.encode(), lake)
-    with DuckDBEngine(threads=2, memory_limit="1GB") as engine:
-        build(lake, engine, mode="compat", threshold=5)
-    return lake.root
+    return claims_release(tmp_path_factory.mktemp("takstbruk"), ROWS, seed=2026).root
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helsestat.aggregate import DuckDBEngine
 from helsestat.api import create_app
 from helsestat.api.caching import etag_for
 from helsestat.api.takstbruk.index import FragmentStore, IndexCache, Selection, TableIndex
@@ -26,13 +25,11 @@ from helsestat.api.takstbruk.query import ENDPOINTS, TakstbrukQuery
 from helsestat.api.takstbruk.render import RENDERERS
 from helsestat.api.takstbruk.service import TakstbrukService
 from helsestat.model import ProtectedTable
-from helsestat.pipeline import build, ingest_file
 from helsestat.publish import publish
-from helsestat.settings import DEMO_PSEUDONYM_KEY, Settings
+from helsestat.settings import Settings
 from helsestat.statistics.takstbruk import TAKSTBRUK
 from helsestat.store.lake import Lake
-from helsestat.synth.claims import generate_claims
-from helsestat.synth.core import write_parquet
+from lakes import claims_release
 
 TABLES = [f"takstbruk/{level}/{period}" for level in ("kommune", "fylke", "landet")
           for period in ("maned", "ar")]  # fmt: skip
@@ -42,14 +39,7 @@ GEO = {"kommune": "behandler_kommunenr", "fylke": "behandler_fylke"}
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
     """A lake with one release built from 60 000 synthetic claim lines."""
-    root = tmp_path_factory.mktemp("fastpath")
-    extract = root / "claims.parquet"
-    write_parquet(generate_claims(60_000, seed=4), extract)
-    lake = Lake(root / "var")
-    ingest_file(extract, "claims", DEMO_PSEUDONYM_KEY.encode(), lake)
-    with DuckDBEngine(threads=2, memory_limit="1GB") as engine:
-        build(lake, engine, mode="compat", threshold=5)
-    return lake
+    return claims_release(tmp_path_factory.mktemp("fastpath"), 60_000, seed=4)
 
 
 def index_of(lake: Lake, table: str) -> TableIndex:

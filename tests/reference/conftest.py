@@ -5,16 +5,12 @@ uvicorn on a free loopback port for clients that speak real HTTP (SSB's KLASS cl
 from __future__ import annotations
 
 import importlib.util
-import socket
 import sys
-import threading
-import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from starlette.exceptions import StarletteDeprecationWarning
 
 # Starlette >= 1.x warns (an error under filterwarnings=error) when its TestClient falls back
@@ -25,6 +21,7 @@ with warnings.catch_warnings():
 
 from helsestat.api import create_app
 from helsestat.settings import Settings
+from serve_process import serving
 
 _STORE_CONFTEST = Path(__file__).parents[1] / "store" / "conftest.py"
 _NAME = "_helsestat_tests_store_conftest"
@@ -60,21 +57,5 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app under uvicorn on a free loopback port, in a thread; its base URL."""
     app = create_app(Settings(demo_mode=True, data_dir=tmp_path_factory.mktemp("var")))
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start within 10 s")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serving(app) as base_url:
+        yield base_url

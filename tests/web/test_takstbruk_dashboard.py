@@ -16,13 +16,9 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import sync_playwright
 from test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, refuse_the_internet
 
-from helsestat.aggregate import DuckDBEngine
 from helsestat.api import create_app
-from helsestat.pipeline import build, ingest_file
-from helsestat.settings import DEMO_PSEUDONYM_KEY, Settings
-from helsestat.store.lake import Lake
-from helsestat.synth.claims import generate_claims
-from helsestat.synth.core import write_parquet
+from helsestat.settings import Settings
+from lakes import claims_release
 
 SCREENSHOT = Path("/tmp/dashboard-takstbruk.png")
 PAGE = "/dashboard/takstbruk"
@@ -31,13 +27,7 @@ PAGE = "/dashboard/takstbruk"
 @pytest.fixture(scope="module")
 def lake_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """A lake with one release built from 60 000 synthetic claim lines."""
-    root = tmp_path_factory.mktemp("takstbruk-web")
-    extract = root / "claims.parquet"
-    write_parquet(generate_claims(60_000, seed=11), extract)
-    lake = Lake(root / "var")
-    ingest_file(extract, "claims", DEMO_PSEUDONYM_KEY.encode(), lake)
-    with DuckDBEngine(threads=2, memory_limit="1GB") as engine:
-        build(lake, engine, mode="compat", threshold=5)
+    lake = claims_release(tmp_path_factory.mktemp("takstbruk-web"), 60_000, seed=11)
     return Settings(demo_mode=True, data_dir=lake.root)
 
 

@@ -123,13 +123,9 @@ class FinestCache:
         """The cached table, or None when the partition has no entry for this key."""
         return _read(self._path(partition, key))
 
-    def has(self, partition: str, key: str) -> bool:
-        """Whether the partition has an entry for this key (nothing read)."""
-        return self._path(partition, key).exists()
-
     def periods(self, partition: str, key: str) -> list[str | None] | None:
-        """The time values recorded with an entry (its footer only is read), or None when
-        it recorded none.
+        """The time values recorded with an entry (its footer only is read); None when there
+        is no entry for this key, or it recorded none (an entry from an older helsestat).
 
         >>> import tempfile
         >>> cache = FinestCache(Lake(Path(tempfile.mkdtemp())), "demo")
@@ -137,7 +133,10 @@ class FinestCache:
         >>> cache.periods("period=202401", "k"), cache.get("period=202401", "k").schema.metadata
         (['202401'], None)
         """
-        with pa.memory_map(str(self._path(partition, key))) as source:
+        path = self._path(partition, key)
+        if not path.exists():
+            return None
+        with pa.memory_map(str(path)) as source:
             metadata = pa.ipc.open_file(source).schema.metadata or {}
         if _PERIODS not in metadata:
             return None
@@ -150,15 +149,12 @@ class FinestCache:
         key: str,
         table: pa.Table,
         *,
-        periods: Sequence[str | None] | None = None,
+        periods: Sequence[str | None],
     ) -> None:
-        """Store a partition's table (atomically) with the values of its time column, and
-        remove its stale entries."""
-        stored = table
-        if periods is not None:
-            metadata = {**(table.schema.metadata or {}), _PERIODS: json.dumps(list(periods))}
-            stored = table.replace_schema_metadata(metadata)
-        _write(self._path(partition, key), stored)
+        """Store a partition's table (atomically) with the values of its time column (empty
+        for a spec without one), and remove its stale entries."""
+        metadata = {**(table.schema.metadata or {}), _PERIODS: json.dumps(list(periods))}
+        _write(self._path(partition, key), table.replace_schema_metadata(metadata))
 
     def prune(self, partitions: Iterable[str]) -> None:
         """Remove the entries of partitions that are no longer in the lake."""
@@ -177,8 +173,8 @@ class PieceCache:
     >>> import tempfile
     >>> cache = PieceCache(Lake(Path(tempfile.mkdtemp())), "demo")
     >>> path = cache.put("demo/t", "2024", "k1", pa.table({"n": [1]}))
-    >>> path == cache.path("demo/t", "2024", "k1"), cache.has("demo/t", "2024", "k2")
-    (True, False)
+    >>> path == cache.path("demo/t", "2024", "k1"), cache.get("demo/t", "2024", "k2")
+    (True, None)
     >>> cache.get("demo/t", "2024", "k1").to_pydict()
     {'n': [1]}
     """
@@ -189,10 +185,6 @@ class PieceCache:
     def path(self, table: str, period: str | None, key: str) -> Path:
         """Where the piece of this key is (or will be) stored."""
         return self.root / quote(table, safe="") / _period_dir(period) / f"{key}.parquet"
-
-    def has(self, table: str, period: str | None, key: str) -> bool:
-        """Whether the piece of this key is stored (nothing read)."""
-        return self.path(table, period, key).exists()
 
     def get(self, table: str, period: str | None, key: str) -> pa.Table | None:
         """The cached piece, or None when there is none for this key."""

@@ -261,8 +261,8 @@ class ReleaseWriter:
                 rows = known.get((stat.st_dev, stat.st_ino))
             if rows is None:
                 rows = _part_rows(part.path, target)
-            parts.append({"file": f"{directory.name}/{target.name}", "period": part.period})
-            parts[-1]["rows"] = rows
+            file = f"{directory.name}/{target.name}"
+            parts.append({"file": file, "period": part.period, "rows": rows})
         entry["parts"] = parts
         entry["rows"] = sum(int(str(p["rows"])) for p in parts)
         self._done.add(table.name)
@@ -366,9 +366,8 @@ class Lake:
             )
         staging = self.releases_dir / f".building-{rid}"
         staging.mkdir(parents=True, exist_ok=False)
-        pointer = self.releases_dir / _POINTER
-        previous = pointer.read_text(encoding="utf-8").strip() if pointer.exists() else ""
-        writer = ReleaseWriter(rid, staging, self.releases_dir / previous if previous else None)
+        previous = self.current()
+        writer = ReleaseWriter(rid, staging, previous.path if previous else None)
         try:
             yield writer
             write_text_atomic(

@@ -95,12 +95,12 @@ def list_batches(lake: Lake, kind: str, *, withdrawn: bool = False) -> list[Batc
     """The committed batches of ``kind`` (and the withdrawn ones with ``withdrawn=True``),
     by source file name."""
     spec_for(kind)  # an unknown kind: the same clear error as ingest gives
+    stored = lake.stored_batches(kind)
     found = [
         _summary(json.loads(path.read_text(encoding="utf-8")), checksum)
-        for checksum, path in lake.stored_batches(kind).items()
+        for checksum, path in stored.items()
     ]
     if withdrawn:
-        stored = lake.stored_batches(kind)
         for checksum, path in _withdrawn(lake, kind).items():
             if checksum not in stored:  # stored again after it was withdrawn: listed above
                 found.append(_summary(json.loads(path.read_text(encoding="utf-8")), checksum))

@@ -1,0 +1,24 @@
+"""Lakes for tests: one release built from synthetic claim lines (SYNTHETIC DATA)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helsestat.aggregate import DuckDBEngine
+from helsestat.pipeline import build, ingest_file
+from helsestat.settings import DEMO_PSEUDONYM_KEY
+from helsestat.store.lake import Lake
+from helsestat.synth.claims import generate_claims
+from helsestat.synth.core import write_parquet
+
+
+def claims_release(root: Path, rows: int, seed: int) -> Lake:
+    """The lake at ``root/var`` with one compat-mode release built from ``rows`` synthetic
+    claim lines (the extract is kept at ``root/claims.parquet``)."""
+    extract = root / "claims.parquet"
+    write_parquet(generate_claims(rows, seed=seed), extract)
+    lake = Lake(root / "var")
+    ingest_file(extract, "claims", DEMO_PSEUDONYM_KEY.encode(), lake)
+    with DuckDBEngine(threads=2, memory_limit="1GB") as engine:
+        build(lake, engine, mode="compat", threshold=5)
+    return lake
