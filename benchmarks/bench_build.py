@@ -67,8 +67,8 @@ def _extract(job: tuple[str, int, int, int, int]) -> int:
     """Generate one extract file's lines for one month and store them (validate + store)."""
     root, rows, year, month, seed = job
     from helsestat.model import RawExtract
-    from helsestat.store.extracts import store_extract
     from helsestat.store.lake import Lake
+    from helsestat.store.lake.extracts import store_extract
     from helsestat.synth.claims import generate_claims
     from helsestat.validate import validate
     from helsestat.validate.claims import CLAIMS
@@ -158,8 +158,8 @@ def year_months(year: int) -> list[tuple[int, int]]:
 
 
 def stored_lines(root: Path) -> int:
-    from helsestat.store.extracts import committed_files
     from helsestat.store.lake import Lake
+    from helsestat.store.lake.extracts import committed_files
 
     return sum(pq.read_metadata(f).num_rows for f in committed_files(Lake(root), "claims"))
 
@@ -168,8 +168,8 @@ def stored_lines(root: Path) -> int:
 
 
 def _files(root: Path) -> list[Path]:
-    from helsestat.store.extracts import committed_files
     from helsestat.store.lake import Lake
+    from helsestat.store.lake.extracts import committed_files
 
     return committed_files(Lake(root), "claims")
 
@@ -213,7 +213,7 @@ def prepare_refresh(root: Path, partition: str) -> None:
 
 def run_helsestat(root: Path, warm: bool) -> None:
     from helsestat.aggregate import DuckDBEngine
-    from helsestat.pipeline import build
+    from helsestat.build import build
     from helsestat.settings import Settings
     from helsestat.store.lake import Lake
 
@@ -290,7 +290,7 @@ def _measure_here(
     }
     # Imports are not timed (a long-running service has them); everything else is.
     modules = {
-        "helsestat": ["helsestat.pipeline", "helsestat.settings"],
+        "helsestat": ["helsestat.build", "helsestat.settings"],
         "duckdb": ["duckdb"],
         "pandas": ["pandas"],
         "polars": ["polars"],

@@ -60,7 +60,7 @@ KEY = b"benchmark-key-not-secret-0123456789abcdef"
 def build_demo(data_dir: Path, rows: int = 1_000_000) -> None:
     """A lake with one release from ``rows`` synthetic claim lines (as ``helsestat demo``)."""
     from helsestat.aggregate import DuckDBEngine
-    from helsestat.pipeline import build, ingest_file
+    from helsestat.build import build, ingest_file
     from helsestat.store.lake import Lake
     from helsestat.synth.claims import generate_claims
     from helsestat.synth.core import write_parquet

@@ -30,10 +30,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from helsestat.reference.units.loader import load_demo
 from helsestat.reference.units.placing import as_of_table, place_one
 from helsestat.reference.units.placing_bulk import place, place_file
-from helsestat.store.database import create_engine_for, migrate, session_factory
+from helsestat.store.db.database import create_engine_for, migrate, session_factory
+from helsestat.synth.units import load_demo
 
 LOOP_SAMPLE = 200_000
 SINGLE_LOOKUPS = 2_000

@@ -46,7 +46,7 @@ from benchmarks.bench_build import (
     year_months,
 )
 from helsestat.aggregate import DuckDBEngine, aggregate
-from helsestat.pipeline import build, ingest_file
+from helsestat.build import build, ingest_file
 from helsestat.store.lake import Lake
 from helsestat.synth.claims import generate_claims
 from helsestat.synth.core import write_csv

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from helsestat.aggregate import DuckDBEngine
-from helsestat.pipeline import build, ingest_file
+from helsestat.build import build, ingest_file
 from helsestat.settings import DEMO_PSEUDONYM_KEY
 from helsestat.store.lake import Lake
 from helsestat.synth.claims import generate_claims

@@ -19,7 +19,7 @@ MODULES = sorted(
 
 
 def test_modules_are_found() -> None:
-    assert {"helsestat.pipeline", "helsestat.protect.engine", "helsestat.api"} <= set(MODULES)
+    assert {"helsestat.build", "helsestat.protect.engine", "helsestat.api"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -10,11 +10,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from helsestat.build import ingest_file
 from helsestat.errors import ExtractError
 from helsestat.ingest.readers import read_extract
-from helsestat.pipeline import ingest_file
-from helsestat.store.extracts import committed_files, store_extract
 from helsestat.store.lake import Lake
+from helsestat.store.lake.extracts import committed_files, store_extract
 from helsestat.synth.claims import CLAIM_COLUMNS, generate_claims
 from helsestat.synth.core import write_csv
 from helsestat.validate import spec_for, validate
@@ -115,7 +115,7 @@ def test_dnummer_is_accepted(tmp_path: Path) -> None:
     # d-nummer: day + 40; check digits computed for 410101500..
     import numpy as np
 
-    from helsestat.synth.claims import fnr_check_digits
+    from helsestat.validate.identifiers import fnr_check_digits
 
     nine = np.array([[4, 1, 0, 1, 0, 1, 5, 0, 0]])
     k1, k2, ok = fnr_check_digits(nine)

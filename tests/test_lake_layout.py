@@ -18,11 +18,11 @@ import pytest
 
 from helsestat.aggregate import DuckDBEngine
 from helsestat.aggregate.plan import Plan
-from helsestat.pipeline import aggregate_statistic, build, ingest_file, protect_statistic
+from helsestat.build import aggregate_statistic, build, ingest_file, protect_statistic
 from helsestat.statistics.takstbruk import TAKSTBRUK
-from helsestat.store.codebooks import read_codebook
-from helsestat.store.extracts import committed_files
 from helsestat.store.lake import Lake
+from helsestat.store.lake.codebooks import read_codebook
+from helsestat.store.lake.extracts import committed_files
 from helsestat.synth.claims import generate_claims
 from helsestat.synth.core import write_csv
 
@@ -246,7 +246,7 @@ def test_monthly_synthetic_extract_stays_in_its_month() -> None:
 
 def test_a_lake_stored_before_the_code_columns_is_read_as_text(tmp_path: Path) -> None:
     from helsestat.ingest.readers import read_extract
-    from helsestat.store.extracts import store_extract
+    from helsestat.store.lake.extracts import store_extract
     from helsestat.validate import validate
     from helsestat.validate.claims import CLAIMS
 
@@ -263,7 +263,7 @@ def test_a_lake_stored_before_the_code_columns_is_read_as_text(tmp_path: Path) -
 
 
 def test_number_codes_keep_their_value_and_other_values_never_collide() -> None:
-    from helsestat.store.codebooks import Codebook
+    from helsestat.store.lake.codebooks import Codebook
 
     book = Codebook("behandler_kommunenr", digits=4).extended(["0301", "missing9999", "301"])
     assert book.codes == {"0301": 301, "missing9999": 10000, "301": 10001}

@@ -16,15 +16,15 @@ import pyarrow.feather as feather
 import pytest
 
 from helsestat.aggregate import DuckDBEngine
-from helsestat.aggregate.pieces import ORDER_PREFIX, merge_order
+from helsestat.build import build, ingest_file
 from helsestat.errors import StoreError
 from helsestat.model import ReleaseInfo
-from helsestat.pipeline import build, ingest_file
 from helsestat.protect.rules import FrequencyRule, MinimumPopulationRule
 from helsestat.statistics import TableDef
 from helsestat.statistics.takstbruk import TAKSTBRUK
-from helsestat.store.cache import FinestCache
 from helsestat.store.lake import Lake
+from helsestat.store.lake.cache import FinestCache
+from helsestat.store.lake.parts import ORDER_PREFIX, merge_order
 from helsestat.synth.claims import generate_claims
 from helsestat.synth.core import write_csv
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from helsestat.aggregate import DuckDBEngine, SparkEngine, aggregate
-from helsestat.pipeline import ingest_file, protect_statistic
+from helsestat.build import ingest_file, protect_statistic
 from helsestat.statistics.takstbruk import TAKSTBRUK
-from helsestat.store.extracts import committed_files
 from helsestat.store.lake import Lake
+from helsestat.store.lake.extracts import committed_files
 
 pytestmark = [
     pytest.mark.spark,

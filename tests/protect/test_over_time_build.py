@@ -21,12 +21,12 @@ from attacker import disclosed_primary
 from scipy import sparse
 
 from helsestat.aggregate import DuckDBEngine
+from helsestat.build import aggregate_statistic, build, ingest_file, protect_statistic
 from helsestat.model import ProtectedTable
-from helsestat.pipeline import aggregate_statistic, build, ingest_file, protect_statistic
 from helsestat.protect.audit import audit
 from helsestat.statistics.takstbruk import TAKSTBRUK
-from helsestat.store.extracts import committed_files
 from helsestat.store.lake import Lake
+from helsestat.store.lake.extracts import committed_files
 
 KEY = b"test-key-" + b"x" * 32
 # Bergen, Øygarden and Askøy (Vestland, all over 10 000 inhabitants); bills per month.
@@ -104,7 +104,7 @@ def test_build_protects_each_release_against_the_earlier_ones(tmp_path: Path) ->
 
 
 def test_a_rebuild_from_unchanged_data_adds_no_history(tmp_path: Path) -> None:
-    from helsestat.pipeline import published_history
+    from helsestat.build import published_history
 
     lake = Lake(tmp_path / "lake")
     with DuckDBEngine(threads=1) as engine:

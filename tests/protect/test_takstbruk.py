@@ -9,8 +9,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from helsestat.build import protect_statistic
 from helsestat.model import Cube, ProtectedTable
-from helsestat.pipeline import protect_statistic
 from helsestat.protect.audit import audit
 from helsestat.protect.matrix import link_tables
 from helsestat.statistics.takstbruk import MEASURE_NAMES, TAKSTBRUK

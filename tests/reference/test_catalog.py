@@ -8,8 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from helsestat.errors import ReferenceError_
-from helsestat.reference.catalog import load_catalog, parse_data_sources
+from helsestat.reference.catalog import parse_data_sources
 from helsestat.statistics import STATISTICS
+from helsestat.statistics.catalog import load_catalog
 
 SEED_001 = {
     "IPLOS",

@@ -9,10 +9,10 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from helsestat.cli_reference import COMMANDS
+from helsestat.cli.reference import COMMANDS
 from helsestat.errors import ReferenceError_
 from helsestat.reference.persist import read_registry
-from helsestat.store.database import create_engine_for, session_factory
+from helsestat.store.db.database import create_engine_for, session_factory
 
 
 def _cli() -> click.Group:

@@ -9,11 +9,11 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from helsestat.cli_reference import COMMANDS
+from helsestat.cli.reference import COMMANDS
 from helsestat.errors import ReferenceError_
 from helsestat.reference.classifications import Registry
 from helsestat.reference.klass_data import load_registry
-from helsestat.reference.preflight import DEPENDENCIES, preflight
+from helsestat.statistics.preflight import DEPENDENCIES, preflight
 
 
 def test_2025_passes_and_lists_every_dependency() -> None:

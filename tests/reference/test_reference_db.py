@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from helsestat.reference.klass_data import load_registry
 from helsestat.reference.klass_json import bundle_document
 from helsestat.reference.persist import load_reference, read_registry
-from helsestat.store import reference_schema
-from helsestat.store.database import session_factory
-from helsestat.store.reference_schema import DataSource, Population, TariffRecord
-from helsestat.store.schema import AuditLog, metadata
+from helsestat.store.db import reference_schema
+from helsestat.store.db.database import session_factory
+from helsestat.store.db.reference_schema import DataSource, Population, TariffRecord
+from helsestat.store.db.schema import AuditLog, metadata
 
 
 def test_migrations_create_the_reference_tables(engine: Engine) -> None:

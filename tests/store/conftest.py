@@ -37,7 +37,7 @@ from psycopg import sql
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from helsestat.store.database import create_engine_for, migrate, session_factory
+from helsestat.store.db.database import create_engine_for, migrate, session_factory
 
 _INSTALL_HINT = "run `make system-deps` (Debian/Ubuntu: apt-get install postgresql)"
 _START_ATTEMPTS = 5  # a free port can be taken by another worker between probe and bind

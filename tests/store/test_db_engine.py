@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from helsestat.errors import StoreError
-from helsestat.store.database import create_engine_for, mask_url, migrate, ping
+from helsestat.store.db.database import create_engine_for, mask_url, migrate, ping
 
 PASSWORD = "S3cr3t-pa55"
 

@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import CheckConstraint, Engine, inspect, text
 
 from helsestat.errors import StoreError
-from helsestat.store.classifications import (
+from helsestat.reference.classification_store import (
     ClassificationData,
     CodeData,
     LevelData,
@@ -20,14 +20,14 @@ from helsestat.store.classifications import (
     codes_at,
     load_classification,
 )
-from helsestat.store.database import (
+from helsestat.store.db.database import (
     create_engine_for,
     downgrade,
     head_revision,
     migrate,
     session_factory,
 )
-from helsestat.store.tables import metadata
+from helsestat.store.db.tables import metadata
 
 
 def _reflected(engine: Engine) -> dict[str, dict[str, Any]]:

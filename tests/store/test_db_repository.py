@@ -15,8 +15,7 @@ from helsestat.errors import (
     NotFoundError,
     ReferenceError_,
 )
-from helsestat.store.audit import AuditEntry, audit_trail, record_audit
-from helsestat.store.classifications import (
+from helsestat.reference.classification_store import (
     ClassificationData,
     CodeData,
     CodeRow,
@@ -29,7 +28,8 @@ from helsestat.store.classifications import (
     load_classification,
     load_correspondence,
 )
-from helsestat.store.database import create_engine_for, migrate, session_factory
+from helsestat.store.db.audit import AuditEntry, audit_trail, record_audit
+from helsestat.store.db.database import create_engine_for, migrate, session_factory
 
 LEVELS = (LevelData(1, "Fylke"), LevelData(2, "Kommune"))
 V2020 = VersionData(

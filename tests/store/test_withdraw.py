@@ -16,15 +16,15 @@ from pathlib import Path
 
 import pytest
 
-import helsestat.store.withdraw as withdraw_module
-from helsestat import cli
+import helsestat.build.withdraw as withdraw_module
 from helsestat.aggregate import DuckDBEngine
+from helsestat.build import build, ingest_file
+from helsestat.build.withdraw import list_batches, withdraw_batch
+from helsestat.cli import commands as cli
 from helsestat.cli import main
 from helsestat.errors import HelsestatError, NotFoundError, StoreError
 from helsestat.model import ReleaseInfo
-from helsestat.pipeline import build, ingest_file
 from helsestat.store.lake import Lake
-from helsestat.store.withdraw import list_batches, withdraw_batch
 from helsestat.synth.claims import generate_claims
 from helsestat.synth.core import write_csv
 

@@ -28,8 +28,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient  # noqa: F401
 
-from helsestat.reference.units.loader import load_demo
-from helsestat.store.database import create_engine_for, migrate, session_factory
+from helsestat.store.db.database import create_engine_for, migrate, session_factory
+from helsestat.synth.units import load_demo
 
 _STORE_CONFTEST = Path(__file__).parents[1] / "store" / "conftest.py"
 _NAME = "_helsestat_tests_store_conftest"

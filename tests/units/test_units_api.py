@@ -16,7 +16,7 @@ from helsestat.api import create_app
 from helsestat.reference.units import SYSTEM
 from helsestat.reference.units.auth import create_user
 from helsestat.settings import Settings
-from helsestat.store.database import session_factory
+from helsestat.store.db.database import session_factory
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "hint", "instance"}
 

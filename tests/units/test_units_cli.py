@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner, Result
 
-from helsestat.cli_units import units
+from helsestat.cli.units import units
 from helsestat.errors import HelsestatError
 from helsestat.settings import Settings
 

@@ -15,14 +15,15 @@ from stdnum.se import orgnr as se_orgnr
 
 from helsestat.errors import ConflictError
 from helsestat.reference.units import get_unit
-from helsestat.reference.units.loader import load_demo, load_plan, replay_plan
-from helsestat.store.database import create_engine_for, migrate, session_factory
+from helsestat.reference.units.loader import load_plan, replay_plan
+from helsestat.reference.units.plan import SERVICES
+from helsestat.store.db.database import create_engine_for, migrate, session_factory
 from helsestat.synth.units import (
-    SERVICES,
     display_name,
     generate_unit_plan,
     helseforetak,
     kommune_history,
+    load_demo,
 )
 
 

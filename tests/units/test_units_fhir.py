@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from helsestat.reference.units import unit_versions, versions_at
 from helsestat.reference.units.fhir import IDENTIFIER_SYSTEMS, UNIT_ID_SYSTEM, export_bundle
-from helsestat.store.database import session_factory
+from helsestat.store.db.database import session_factory
 
 DAY = date(2024, 6, 1)
 

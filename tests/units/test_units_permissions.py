@@ -29,8 +29,8 @@ from helsestat.reference.units.auth import (
     list_users,
     revoke_tokens,
 )
-from helsestat.store.database import session_factory
-from helsestat.store.units_schema import UnitApiToken
+from helsestat.store.db.database import session_factory
+from helsestat.store.db.units_schema import UnitApiToken
 
 D = date.fromisoformat
 Clock = Callable[[], datetime]

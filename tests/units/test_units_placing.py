@@ -19,7 +19,7 @@ from helsestat.errors import ExtractError, InputError
 from helsestat.reference.units import search, unit_versions
 from helsestat.reference.units.placing import PLACEMENT_COLUMNS, as_of_table, place_one
 from helsestat.reference.units.placing_bulk import place, place_file
-from helsestat.store.database import session_factory
+from helsestat.store.db.database import session_factory
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from helsestat.reference.units import (
     tree_at,
 )
 from helsestat.reference.units.history import versions_at
-from helsestat.store.database import create_engine_for, migrate, session_factory
+from helsestat.store.db.database import create_engine_for, migrate, session_factory
 
 D0 = date(2020, 1, 1)
 HORIZON = 40

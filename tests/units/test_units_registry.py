@@ -33,10 +33,10 @@ from helsestat.reference.units import (
 )
 from helsestat.reference.units.history import unit_versions
 from helsestat.reference.units.loader import ensure_service_classification
-from helsestat.store.audit import audit_trail
-from helsestat.store.database import session_factory
-from helsestat.store.units_schema import UnitIdCounter
-from helsestat.synth.units import SERVICE_CLASSIFICATION_ID, UnitPlan
+from helsestat.reference.units.plan import SERVICE_CLASSIFICATION_ID, UnitPlan
+from helsestat.store.db.audit import audit_trail
+from helsestat.store.db.database import session_factory
+from helsestat.store.db.units_schema import UnitIdCounter
 
 D = date.fromisoformat
 Clock = Callable[[], datetime]

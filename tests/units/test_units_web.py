@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from helsestat.api import create_app
 from helsestat.reference.units import unit_versions
 from helsestat.settings import Settings
-from helsestat.store.database import session_factory
+from helsestat.store.db.database import session_factory
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -37,7 +37,7 @@ Incremental refresh: cache :func:`finest` per partition file, combine the cached
 with :func:`merge_finest`, and :func:`rollup` the result; a changed month costs a scan of
 that month only (count-distinct measures still need :func:`aggregate` over all files).
 :func:`finest_fingerprint` names what a cached table depends on; ``pipeline.build`` keeps the
-cache in the lake (:mod:`helsestat.store.cache`).
+cache in the lake (:mod:`helsestat.store.lake.cache`).
 
 Integer codes: :func:`read_codes` rewrites a spec over text columns to read the integer code
 columns stored beside them (then a lookup back to the text), giving the same cube; the
@@ -66,7 +66,7 @@ from helsestat.aggregate.duckdb_engine import DuckDBEngine
 from helsestat.aggregate.engine import Engine, aggregate, engine_for, finest, finest_fingerprint
 from helsestat.aggregate.lattice import merge_finest, rollup
 from helsestat.aggregate.plan import Plan, compile_plan
-from helsestat.aggregate.spec import (
+from helsestat.model.cube import (
     CubeSpec,
     Filter,
     Hierarchy,

@@ -1,10 +1,10 @@
 """Read a cube from integer code columns instead of text: same cube, faster phase 1.
 
 When the lake stores a text column together with an integer code column (see
-:mod:`helsestat.store.codebooks`), grouping the codes is cheaper than grouping the text, and
+:mod:`helsestat.store.lake.codebooks`), grouping the codes is cheaper than grouping the text, and
 integers with small ranges can be packed into one key. :func:`read_codes` rewrites a spec
 written against the text columns so that each such hierarchy starts at the code column and
-climbs back to the text with a :class:`~helsestat.aggregate.spec.Lookup`::
+climbs back to the text with a :class:`~helsestat.model.cube.Lookup`::
 
     Level("takstkode", column="takstkode")
       → Level("takstkode_kode", column="takstkode_kode")
@@ -14,7 +14,7 @@ The text levels keep their names, the groupings name only those, and a lookup ma
 dictionaries in phase 2, so every grouping's table is identical to the one the text spec
 gives (the test ``tests/test_lake_layout.py`` proves it cell by cell).
 
->>> from helsestat.aggregate.spec import Hierarchy, Level, Measure
+>>> from helsestat.model.cube import Hierarchy, Level, Measure
 >>> spec = CubeSpec("demo", (Hierarchy("takst", (Level("takstkode", column="takstkode"),)),),
 ...                 (Measure("antall", "count"),))
 >>> coded = read_codes(spec, {"takstkode": CodeColumn("takstkode_kode", (("0", "2ad"),))})
@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from helsestat.aggregate.spec import CubeSpec, Hierarchy, Level, Lookup
+from helsestat.model.cube import CubeSpec, Hierarchy, Level, Lookup
 
 
 @dataclass(frozen=True)

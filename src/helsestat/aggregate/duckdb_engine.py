@@ -19,7 +19,7 @@ lookup.
 >>> import tempfile, pyarrow as pa, pyarrow.parquet as pq
 >>> from pathlib import Path
 >>> from helsestat.aggregate.plan import compile_plan
->>> from helsestat.aggregate.spec import CubeSpec, Hierarchy, Level, Measure
+>>> from helsestat.model.cube import CubeSpec, Hierarchy, Level, Measure
 >>> path = Path(tempfile.mkdtemp()) / "x.parquet"
 >>> pq.write_table(pa.table({"maaned": [201801, 201801, 201802]}), path)
 >>> spec = CubeSpec("demo", (Hierarchy("tid", (Level("maaned", column="maaned"),)),),
@@ -42,7 +42,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from helsestat.aggregate.plan import GID, FilterPlan, Plan, engine_failed
-from helsestat.aggregate.spec import Lookup
+from helsestat.model.cube import Lookup
 
 
 def _ident(name: str) -> str:

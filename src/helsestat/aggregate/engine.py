@@ -21,7 +21,7 @@ from helsestat import model
 from helsestat.aggregate.duckdb_engine import DuckDBEngine
 from helsestat.aggregate.lattice import build_cube
 from helsestat.aggregate.plan import Plan, compile_plan, read_schema
-from helsestat.aggregate.spec import CubeSpec
+from helsestat.model.cube import CubeSpec
 from helsestat.settings import Settings
 
 
@@ -62,7 +62,7 @@ def finest(
     when ``files`` is empty (sums are float64 otherwise).
 
     >>> import tempfile, pyarrow.parquet as pq
-    >>> from helsestat.aggregate.spec import Hierarchy, Level, Measure
+    >>> from helsestat.model.cube import Hierarchy, Level, Measure
     >>> path = Path(tempfile.mkdtemp()) / "2018-05.parquet"
     >>> pq.write_table(pa.table({"kommunenr": ["0301", "0301"], "belop": [2, 3]}), path)
     >>> spec = CubeSpec("demo", (Hierarchy("geo", (Level("kommune", column="kommunenr"),)),),
@@ -87,7 +87,7 @@ def finest_fingerprint(spec: CubeSpec, schema: pa.Schema | None = None) -> str:
     of the columns read (from ``schema``). Rollups are not in it: a cached finest table
     stays valid when a lookup grows. Equal fingerprints give equal finest tables.
 
-    >>> from helsestat.aggregate.spec import Hierarchy, Level, Lookup, Measure
+    >>> from helsestat.model.cube import Hierarchy, Level, Lookup, Measure
     >>> a = CubeSpec("a", (Hierarchy("g", (Level("k", column="k"),)),), (Measure("n", "count"),))
     >>> b = CubeSpec("a", (Hierarchy("g", (Level("k", column="k"),
     ...                                   Level("r", rollup=Lookup((("1", "x"),))))),),
@@ -114,7 +114,7 @@ def aggregate(
     ``spec``. ``schema`` types the empty cube when ``files`` is empty.
 
     >>> import tempfile, pyarrow.parquet as pq
-    >>> from helsestat.aggregate.spec import Hierarchy, Level, Measure, Prefix
+    >>> from helsestat.model.cube import Hierarchy, Level, Measure, Prefix
     >>> path = Path(tempfile.mkdtemp()) / "claims.parquet"
     >>> pq.write_table(pa.table({"kommunenr": ["0301", "1103", "1108"]}), path)
     >>> geo = Hierarchy("geo", (Level("kommune", column="kommunenr"),

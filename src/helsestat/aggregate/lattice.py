@@ -22,7 +22,7 @@ amounts that are not exact in binary can differ in the last bit between runs or 
 integer øre are exact everywhere.)
 
 >>> import pyarrow as pa
->>> from helsestat.aggregate.spec import CubeSpec, Hierarchy, Level, Measure, Prefix
+>>> from helsestat.model.cube import CubeSpec, Hierarchy, Level, Measure, Prefix
 >>> geo = Hierarchy("geo", (Level("kommune", column="kommunenr"), Level("fylke", rollup=Prefix(2))))
 >>> spec = CubeSpec("demo", (geo,), (Measure("antall", "count"),))
 >>> fin = pa.table({"kommune": ["0301", "1103", "1108"], "antall": [5, 2, 1]})
@@ -42,8 +42,8 @@ import pyarrow.compute as pc
 
 from helsestat import model
 from helsestat.aggregate.plan import GID, DimPlan, Plan, compile_plan
-from helsestat.aggregate.spec import CubeSpec, Lookup, Prefix
 from helsestat.errors import EngineError
+from helsestat.model.cube import CubeSpec, Lookup, Prefix
 
 Codes = npt.NDArray[np.int64]
 #: Packed key ranges up to max(_DENSE_FACTOR × rows, _DENSE_MIN) are renumbered densely.
@@ -380,7 +380,7 @@ def build_cube(
     count-distinct pass when the spec has such measures (used by :func:`aggregate`). The
     pass is called only after the rollups succeeded, so a bad lookup fails fast.
 
-    >>> from helsestat.aggregate.spec import CubeSpec
+    >>> from helsestat.model.cube import CubeSpec
     >>> plan = compile_plan(CubeSpec("tom", (), ()))
     >>> build_cube(plan, plan.finest_schema.empty_table()).tables[()].num_rows
     0
@@ -399,7 +399,7 @@ def rollup(finest_table: pa.Table, spec: CubeSpec) -> model.Cube:
     summed). Only additive measures can be rolled up; a spec with ``count_distinct`` needs
     :func:`~helsestat.aggregate.aggregate`.
 
-    >>> from helsestat.aggregate.spec import Hierarchy, Level, Measure, Total
+    >>> from helsestat.model.cube import Hierarchy, Level, Measure, Total
     >>> geo = Hierarchy("geo", (Level("kommune", column="k"), Level("landet", rollup=Total())))
     >>> spec = CubeSpec("demo", (geo,), (Measure("kr", "sum", "belop"),))
     >>> fin = pa.table({"kommune": ["0301", None], "kr": [2.5, 1.0]})
@@ -421,7 +421,7 @@ def merge_finest(tables: Sequence[pa.Table], spec: CubeSpec) -> pa.Table:
     """Merge finest tables of disjoint sets of rows (e.g. one per month partition) into one,
     summing the additive measures of equal keys: the cache step of incremental refresh.
 
-    >>> from helsestat.aggregate.spec import Hierarchy, Level, Measure
+    >>> from helsestat.model.cube import Hierarchy, Level, Measure
     >>> spec = CubeSpec("demo", (Hierarchy("geo", (Level("kommune", column="k"),)),),
     ...                 (Measure("antall", "count"),))
     >>> a = pa.table({"kommune": ["0301"], "antall": [2]})

@@ -1,4 +1,4 @@
-"""A :class:`~helsestat.aggregate.spec.CubeSpec` compiled against the Parquet schema: the one
+"""A :class:`~helsestat.model.cube.CubeSpec` compiled against the Parquet schema: the one
 plan that every engine executes, so the engines cannot disagree about what a spec means.
 
 The plan fixes, once:
@@ -10,7 +10,7 @@ The plan fixes, once:
 - the filter values converted to the type of their column;
 - the grouping sets of the count-distinct pass and the bit mask that names each of them.
 
->>> from helsestat.aggregate.spec import CubeSpec, Hierarchy, Level, Measure, Prefix, Total
+>>> from helsestat.model.cube import CubeSpec, Hierarchy, Level, Measure, Prefix, Total
 >>> geo = Hierarchy("geo", (Level("kommune", column="kommunenr"), Level("fylke", rollup=Prefix(2)),
 ...                         Level("landet", rollup=Total())))
 >>> plan = compile_plan(CubeSpec("demo", (geo,), (Measure("antall", "count"),)))
@@ -30,8 +30,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from helsestat import model
-from helsestat.aggregate.spec import CubeSpec, FilterOp, Hierarchy, Lookup, MeasureKind, Prefix
 from helsestat.errors import EngineError
+from helsestat.model.cube import CubeSpec, FilterOp, Hierarchy, Lookup, MeasureKind, Prefix
 
 #: Prefix of the engines' internal column names; spec names may not start with it.
 INTERNAL = "__"
@@ -163,7 +163,7 @@ def engine_failed(plan: Plan, engine: str, exc: Exception) -> EngineError:
     """The error for an engine failure. Only the exception's type is shown: engine messages
     can quote values from the rows. The most likely cause is an int64 sum overflowing.
 
-    >>> from helsestat.aggregate.spec import CubeSpec
+    >>> from helsestat.model.cube import CubeSpec
     >>> engine_failed(compile_plan(CubeSpec("x", (), ())), "DuckDB", ValueError()).message
     "cube 'x': DuckDB failed (ValueError)"
     """
@@ -224,7 +224,7 @@ def compile_plan(
     """Compile ``spec`` against the ``source`` schema of the Parquet files (or the schema of
     a ``finest`` table). Without either, sums are typed float64.
 
-    >>> from helsestat.aggregate.spec import CubeSpec, Hierarchy, Level, Measure
+    >>> from helsestat.model.cube import CubeSpec, Hierarchy, Level, Measure
     >>> h = Hierarchy("tid", (Level("maaned", column="maaned"),))
     >>> spec = CubeSpec("demo", (h,), (Measure("kr", "sum", "belop"),))
     >>> schema = pa.schema([("maaned", pa.int32()), ("belop", pa.int32())])

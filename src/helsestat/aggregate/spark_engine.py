@@ -27,7 +27,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F  # noqa: N812 - the name every Spark user knows
 
 from helsestat.aggregate.plan import GID, FilterPlan, Plan, engine_failed
-from helsestat.aggregate.spec import Lookup
+from helsestat.model.cube import Lookup
 
 
 def _condition(f: FilterPlan) -> Column:

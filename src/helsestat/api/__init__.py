@@ -26,12 +26,14 @@ from fastapi import FastAPI
 
 from helsestat.api import access_log
 from helsestat.api.head import HeadAsGet
+from helsestat.api.pages import install_dashboard, reference_pages, units_pages
 from helsestat.api.problems import install_problem_handlers
 from helsestat.api.routers import catalog as catalog_router
 from helsestat.api.routers import health, tables
 from helsestat.api.routers import klass as klass_router
 from helsestat.api.routers import tariffs as tariffs_router
 from helsestat.api.routers import units as units_router
+from helsestat.api.routers.units_deps import UnitDatabase
 from helsestat.api.takstbruk import install_takstbruk
 from helsestat.settings import Settings, load_settings
 from helsestat.store.lake import Lake
@@ -44,6 +46,16 @@ def _version() -> str:
         return "0+unknown"
 
 
+def _install_units(app: FastAPI) -> None:
+    """The unit registry's API and dashboard pages, on the app's reference database (opened
+    and migrated by the first request that needs it)."""
+    database = UnitDatabase(app.state.settings.resolved_database_url)
+    app.state.units_db = database
+    app.router.on_shutdown.append(database.dispose)
+    app.include_router(units_router.router)
+    app.include_router(units_pages.router)
+
+
 def create_app(settings: Settings) -> FastAPI:
     """The FastAPI app serving the lake under ``settings.data_dir``. Does no I/O: the lake
     is opened lazily by the first request.
@@ -53,15 +65,14 @@ def create_app(settings: Settings) -> FastAPI:
     'var'
     """
     # The dashboard builds on this package (deps, queries, links), so it is imported here
-    # rather than at the top: importing helsestat.web or helsestat.api first both work.
-    from helsestat.web import install_dashboard, reference_pages
+    # rather than at the top: importing helsestat.api.pages or helsestat.api first both work.
 
     app = FastAPI(
         title="helsestat",
         version=_version(),
         description="Open data about health services: published tables in JSON, XML, CSV, "
         "Excel, JSON-stat 2.0 and Parquet, with the disclosure-control status of every cell.",
-        docs_url=None,  # Swagger UI needs a CDN; /docs is served offline by helsestat.web
+        docs_url=None,  # Swagger UI needs a CDN; /docs is served offline by helsestat.api.pages
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -75,7 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(tariffs_router.router)
     app.include_router(catalog_router.router)
     install_takstbruk(app)
-    units_router.install(app)
+    _install_units(app)
     install_dashboard(app)
     app.include_router(reference_pages.router)
     app.add_middleware(HeadAsGet)  # outermost: HEAD is answered as GET everywhere

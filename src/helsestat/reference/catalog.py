@@ -1,14 +1,13 @@
 """The data source catalogue: the registries helsestat's statistics come from (seed 001,
-``data/catalog/datasources.json``) and every table helsestat publishes — generated from the
-statistics' own definitions (:data:`helsestat.statistics.STATISTICS`), never written twice.
+``data/catalog/datasources.json``), and the shape of the entry of every table helsestat
+publishes. The published tables are generated from the statistics' own definitions
+(:func:`helsestat.statistics.catalog.load_catalog`), never written twice.
 
 Served as JSON and as DCAT-AP-NO in Turtle and JSON-LD (:mod:`helsestat.reference.dcat`).
 
->>> cat = load_catalog()
+>>> cat = load_data_sources()
 >>> [s.identifier for s in cat.data_sources][:3]
 ['IPLOS', 'KPR', 'KUHR']
->>> cat.tables[0].identifier, cat.tables[0].source
-('takstbruk/kommune/maned', 'KUHR')
 """
 
 from __future__ import annotations
@@ -149,44 +148,24 @@ def parse_data_sources(text: str, source: str) -> tuple[str, str, tuple[DataSour
     return str(doc.get("publisher", "")), str(doc.get("contact", "")), tuple(out)
 
 
-def published_tables() -> tuple[PublishedTable, ...]:
-    """Every table of every statistic, from the statistics' definitions."""
-    from helsestat.statistics import STATISTICS  # statistics build on reference: import late
-
-    return tuple(
-        PublishedTable(
-            identifier=t.name,
-            title=t.title,
-            statistic=s.name,
-            statistic_title=s.title,
-            description=s.description,
-            source=SOURCE_OF_KIND.get(s.source_kind),
-            dimensions=tuple(s.dimensions(t)),
-            measures=tuple(s.measures),
-            rules_note=t.rules_note,
-        )
-        for s in STATISTICS
-        for t in s.tables
-    )
-
-
 @cache
-def load_catalog() -> Catalog:
-    """The shipped catalogue and the published tables."""
+def load_data_sources() -> Catalog:
+    """The shipped catalogue of data sources (``data/catalog/datasources.json``), without
+    the published tables (:func:`helsestat.statistics.catalog.load_catalog` adds them)."""
     text = (
         resources.files("helsestat.data.catalog")
         .joinpath("datasources.json")
         .read_text(encoding="utf-8")
     )
     publisher, contact, sources = parse_data_sources(text, "datasources.json")
-    return Catalog(publisher, contact, sources, published_tables())
+    return Catalog(publisher, contact, sources, ())
 
 
 __all__ = [
+    "SOURCE_OF_KIND",
     "Catalog",
     "DataSource",
     "PublishedTable",
-    "load_catalog",
+    "load_data_sources",
     "parse_data_sources",
-    "published_tables",
 ]

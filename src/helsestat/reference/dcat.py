@@ -3,7 +3,7 @@
 ``dcat:Distribution`` per format of the API). Written as JSON-LD and as Turtle from the same
 nodes, so the two say the same thing.
 
->>> from helsestat.reference.catalog import load_catalog
+>>> from helsestat.statistics.catalog import load_catalog
 >>> ttl = to_turtle(load_catalog(), "https://stat.example")
 >>> "<https://stat.example/api/catalog/datasets/KUHR> a dcat:Dataset" in ttl
 True

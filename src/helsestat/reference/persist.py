@@ -3,12 +3,12 @@ shipped classifications, correspondences, tariff lists, catalogue and population
 classifications read back into a :class:`~helsestat.reference.classifications.Registry`.
 
 Classifications and correspondences go through the store's repository
-(:func:`~helsestat.store.classifications.load_classification`, ``load_correspondence``),
+(:func:`~helsestat.reference.classification_store.load_classification`, ``load_correspondence``),
 which checks them; what the core KLASS tables have no column for (type, provenance, short
 names, notes, table descriptions, weights are in the map) goes into ``classification_meta``.
 Everything is written in one transaction and recorded in the audit log.
 
->>> from helsestat.store.database import create_engine_for, migrate
+>>> from helsestat.store.db.database import create_engine_for, migrate
 >>> engine = create_engine_for("sqlite://"); migrate(engine)
 >>> counts = load_reference(engine, actor="doctest")
 >>> counts["classifications"], counts["tariff records"] > 1000
@@ -25,7 +25,17 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from helsestat.reference.catalog import Catalog, load_catalog
+from helsestat.reference.catalog import Catalog, load_data_sources
+from helsestat.reference.classification_store import (
+    ClassificationData,
+    CodeData,
+    CorrespondenceData,
+    LevelData,
+    MapRow,
+    VersionData,
+    load_classification,
+    load_correspondence,
+)
 from helsestat.reference.classifications import (
     Classification,
     Code,
@@ -38,28 +48,18 @@ from helsestat.reference.classifications import (
 from helsestat.reference.geography import POPULATION_YEARS, load_geography
 from helsestat.reference.klass_data import load_registry
 from helsestat.reference.tariff_lists import TariffLists, load_tariff_lists
-from helsestat.store.audit import record_audit
-from helsestat.store.classifications import (
-    ClassificationData,
-    CodeData,
-    CorrespondenceData,
-    LevelData,
-    MapRow,
-    VersionData,
-    load_classification,
-    load_correspondence,
-)
-from helsestat.store.database import session_factory
-from helsestat.store.reference_schema import (
+from helsestat.store.db.audit import record_audit
+from helsestat.store.db.database import session_factory
+from helsestat.store.db.reference_schema import (
     ClassificationMeta,
     DataSource,
     Population,
     TariffRecord,
 )
-from helsestat.store.schema import (
+from helsestat.store.db.schema import (
     Classification as ClassificationRow,
 )
-from helsestat.store.schema import (
+from helsestat.store.db.schema import (
     ClassificationCode,
     ClassificationLevel,
     ClassificationVersion,
@@ -355,7 +355,7 @@ def load_reference(engine: Engine, *, actor: str = "helsestat reference load") -
             "classifications": len(reg.classifications),
             "correspondence tables": len(reg.correspondences),
             "tariff records": save_tariffs(session, load_tariff_lists()),
-            "data sources": save_catalog(session, load_catalog()),
+            "data sources": save_catalog(session, load_data_sources()),
             "population rows": save_population(session),
         }
         record_audit(session, actor, "reference", "all", "load", None, counts)

@@ -2,21 +2,19 @@
 depends on must be valid for the whole year before the run starts (seed 000: "Før noen av
 produksjonsløpene kan kjøres må alle kodelistene … være oppdatert for statistikkåret").
 
-:data:`DEPENDENCIES` names what each production run uses: the published statistics
-(:data:`helsestat.statistics.STATISTICS`) and SSB's specialist-health run of seed 000. A
-classification passes when its versions cover 1 January to 31 December; a correspondence when
-tables between versions of the two classifications cover the year; a tariff list when its
-rows' validity covers it.
+:class:`Needs` names what a production run uses (each statistic declares its own, see
+:mod:`helsestat.statistics.preflight`). A classification passes when its versions cover
+1 January to 31 December; a correspondence when tables between versions of the two
+classifications cover the year; a tariff list when its rows' validity covers it.
 
->>> report = preflight(2025)
->>> report.ok, len(report.failures)
-(True, 0)
->>> [c.subject for c in preflight(2019).failures][0]
-'KLASS 603 Standard for offentlige helseforetak'
+>>> report = check_runs(2019, {"x": Needs(classifications=(131, 630))})
+>>> [c.subject for c in report.failures]
+['KLASS 630 Kodeliste for opptaksområder i spesialisthelsetjenesten (psykisk helsevern)']
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -33,27 +31,6 @@ class Needs:
     classifications: tuple[int, ...] = ()
     correspondences: tuple[tuple[int, int], ...] = ()
     tariff_lists: tuple[str, ...] = ()
-
-
-SPESHELSE = "speshelse"
-#: Dependencies per production run. ``speshelse`` is SSB's specialist-health production
-#: (seed 000), whose code lists helsestat keeps even before it publishes that statistic.
-DEPENDENCIES: dict[str, Needs] = {
-    "takstbruk": Needs(classifications=(131, 104), tariff_lists=("takstkoder",)),
-    SPESHELSE: Needs(
-        classifications=(603, 604, 605, 610, 602, 606, 612, 628, 639, 608, 609, 629, 630, 631, 632),
-        correspondences=(
-            (610, 6),
-            (612, 610),
-            (628, 7),
-            (639, 207),
-            (629, 131),
-            (630, 131),
-            (631, 131),
-            (632, 131),
-        ),
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -172,40 +149,28 @@ def _tariff(lists: TariffLists, run: str, name: str, year: int) -> Check:
     return Check(run, "tariff list", subject, True, "rows valid all year (SYNTHETIC amounts)")
 
 
-def preflight(
+def check_runs(
     year: int,
+    runs: Mapping[str, Needs | None],
     *,
-    runs: tuple[str, ...] | None = None,
     registry: Registry | None = None,
     tariffs: TariffLists | None = None,
 ) -> PreflightReport:
-    """Check every dependency of the production runs (all, or ``runs``) for ``year``."""
-    from helsestat.statistics import STATISTICS  # statistics build on reference: import late
+    """Check what each production run in ``runs`` depends on for ``year`` (a run that
+    declares nothing is reported as such). The runs of helsestat's statistics are in
+    :func:`helsestat.statistics.preflight.preflight`.
 
+    >>> report = check_runs(2025, {"demo": Needs(classifications=(131,))})
+    >>> [(c.subject, c.ok) for c in report.checks]
+    [('KLASS 131 Standard for kommuneinndeling', True)]
+    """
     reg = registry or load_registry()
     lists = tariffs or load_tariff_lists()
-    names = [s.name for s in STATISTICS] + [SPESHELSE]
-    if runs:
-        unknown = [r for r in runs if r not in names]
-        if unknown:
-            raise ReferenceError_(
-                "reference.unknown_code",
-                f"no production run named {', '.join(unknown)}",
-                hint=f"runs: {', '.join(names)}",
-            )
-        names = list(runs)
     checks: list[Check] = []
-    for run in names:
-        needs = DEPENDENCIES.get(run)
+    for run, needs in runs.items():
         if needs is None:
             checks.append(
-                Check(
-                    run,
-                    "declaration",
-                    run,
-                    True,
-                    "declares no code lists (add it to preflight.DEPENDENCIES)",
-                )
+                Check(run, "declaration", run, True, "declares no code lists (add its needs)")
             )
             continue
         checks += [_classification(reg, run, c, year) for c in needs.classifications]
@@ -214,4 +179,4 @@ def preflight(
     return PreflightReport(year, tuple(checks))
 
 
-__all__ = ["DEPENDENCIES", "Check", "Needs", "PreflightReport", "preflight"]
+__all__ = ["Check", "Needs", "PreflightReport", "check_runs"]

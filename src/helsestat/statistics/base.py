@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from helsestat.aggregate.spec import CubeSpec
 from helsestat.model import Grouping
+from helsestat.model.cube import CubeSpec
 from helsestat.protect import Protection
 from helsestat.protect.rules import Rule
+from helsestat.reference.preflight import Needs
 
 
 @dataclass(frozen=True)
@@ -55,3 +56,5 @@ class Statistic:
     count_measure: str
     finish: Callable[[pa.Table, TableDef], pa.Table]
     protection: Protection | None = None
+    #: The code lists a production run of the statistic needs (checked by preflight).
+    needs: Needs | None = None

@@ -37,11 +37,12 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from helsestat.aggregate.spec import CubeSpec, Filter, Hierarchy, Level, Measure, Prefix, Total
+from helsestat.model.cube import CubeSpec, Filter, Hierarchy, Level, Measure, Prefix, Total
 from helsestat.protect import Protection, Requirement
 from helsestat.protect.compat import helfo_kommune_ar, helfo_kommune_maned
 from helsestat.protect.rules import FrequencyRule, MinimumPopulationRule
 from helsestat.reference.geography import load_geography
+from helsestat.reference.preflight import Needs
 from helsestat.statistics.base import Statistic, TableDef
 
 GEO = Hierarchy(
@@ -205,4 +206,5 @@ TAKSTBRUK = Statistic(
             ("sum_egenandel_betalt_av_pasient", "sum_egenandel_dekket_av_folketrygden"),
         ),
     ),
+    needs=Needs(classifications=(131, 104), tariff_lists=("takstkoder",)),
 )

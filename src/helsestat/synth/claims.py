@@ -92,54 +92,6 @@ _KJONN = ("K", "M")
 #: Values written by the defects that are not in any code list.
 _BAD_TAKST, _BAD_KOMMUNE = "ZZ9", "9998"
 
-_W1 = np.array([3, 7, 6, 1, 8, 9, 4, 5, 2])
-_W2 = np.array([5, 4, 3, 2, 7, 6, 5, 4, 3, 2])
-
-
-def fnr_check_digits(nine: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Check digits k1, k2 of fødselsnummer (mod 11) for an (n, 9) digit array, and a mask
-    of the rows where a valid number exists (a remainder of 10 makes it impossible)."""
-    nine = np.asarray(nine, dtype=np.int32)
-    s1 = np.zeros(len(nine), dtype=np.int32)
-    s2 = np.zeros(len(nine), dtype=np.int32)
-    for i in range(9):  # column by column: cheaper than an integer matrix product
-        s1 += int(_W1[i]) * nine[:, i]
-        s2 += int(_W2[i]) * nine[:, i]
-    k1: np.ndarray = (11 - s1 % 11) % 11
-    k2: np.ndarray = (11 - (s2 + int(_W2[9]) * k1) % 11) % 11
-    return k1, k2, (k1 != 10) & (k2 != 10)
-
-
-def make_fnr(rng: np.random.Generator, birth: np.ndarray, d_number: np.ndarray) -> np.ndarray:
-    """Valid fødselsnummer (or d-nummer: day + 40) for birth dates given as numpy
-    datetime64[D], as 11-digit int64 numbers (format with 11 digits, leading zeros kept).
-
-    >>> rng = np.random.default_rng(1)
-    >>> n = make_fnr(rng, np.array(["1980-01-01"], dtype="datetime64[D]"), np.array([False]))
-    >>> f"{n[0]:011d}"[:6]
-    '010180'
-    """
-    n = len(birth)
-    years = birth.astype("datetime64[Y]").astype(np.int64) + 1970
-    months = birth.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    days = (birth - birth.astype("datetime64[M]")).astype(np.int64) + 1 + np.where(d_number, 40, 0)
-    # individnummer 500-749 covers 1854-1899, 000-499 1900-1999, 500-999 2000-2039
-    # The nine digits as one number DDMMYYIII; the check digits are weighted digit sums.
-    base = (days * 100 + months) * 100 + years % 100
-    out = np.zeros(n, dtype=np.int64)
-    todo = np.arange(n)
-    while len(todo):
-        y = years[todo]
-        ind = rng.integers(np.where(y >= 2000, 500, 0), np.where(y >= 2000, 999, 499) + 1)
-        nine = base[todo] * 1000 + ind
-        digits = [(nine // 10**p) % 10 for p in range(8, -1, -1)]
-        k1 = (11 - sum(int(w) * d for w, d in zip(_W1, digits, strict=True)) % 11) % 11
-        k2 = (11 - sum(int(w) * d for w, d in zip(_W2, [*digits, k1], strict=True)) % 11) % 11
-        ok = (k1 != 10) & (k2 != 10)
-        out[todo[ok]] = (nine * 100 + k1 * 10 + k2)[ok]
-        todo = todo[~ok]
-    return out
-
 
 @dataclass(frozen=True)
 class _YearFrame:

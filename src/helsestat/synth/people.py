@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from helsestat.reference.geography import Geography
+from helsestat.validate.identifiers import fnr_check_digits
 
 #: Share of bills whose patient lives in the treater's kommune (drawn from its residents).
 LOCAL_SHARE = 0.9
@@ -37,6 +38,36 @@ LOCAL_SHARE = 0.9
 ACTIVITY_SIGMA = 1.2
 #: The structure every person's home kommune is coded in.
 HOME_STRUCTURE = 2024
+
+
+def make_fnr(rng: np.random.Generator, birth: np.ndarray, d_number: np.ndarray) -> np.ndarray:
+    """Valid fødselsnummer (or d-nummer: day + 40) for birth dates given as numpy
+    datetime64[D], as 11-digit int64 numbers (format with 11 digits, leading zeros kept).
+
+    >>> rng = np.random.default_rng(1)
+    >>> n = make_fnr(rng, np.array(["1980-01-01"], dtype="datetime64[D]"), np.array([False]))
+    >>> f"{n[0]:011d}"[:6]
+    '010180'
+    """
+    n = len(birth)
+    years = birth.astype("datetime64[Y]").astype(np.int64) + 1970
+    months = birth.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    days = (birth - birth.astype("datetime64[M]")).astype(np.int64) + 1 + np.where(d_number, 40, 0)
+    # individnummer 500-749 covers 1854-1899, 000-499 1900-1999, 500-999 2000-2039
+    # The nine digits as one number DDMMYYIII; the check digits are weighted digit sums.
+    base = (days * 100 + months) * 100 + years % 100
+    out = np.zeros(n, dtype=np.int64)
+    todo = np.arange(n)
+    while len(todo):
+        y = years[todo]
+        ind = rng.integers(np.where(y >= 2000, 500, 0), np.where(y >= 2000, 999, 499) + 1)
+        nine = base[todo] * 1000 + ind
+        digits = np.stack([(nine // 10**p) % 10 for p in range(8, -1, -1)], axis=1)
+        k1, k2, ok = fnr_check_digits(digits)
+        k1, k2 = k1.astype(np.int64), k2.astype(np.int64)
+        out[todo[ok]] = (nine * 100 + k1 * 10 + k2)[ok]
+        todo = todo[~ok]
+    return out
 
 
 @dataclass
@@ -58,8 +89,6 @@ class People:
     ) -> People:
         """``count`` persons (at least one per kommune), ages on ``born_before`` gamma(4, 11)
         distributed (0–104 years) as the patients of the claims generator."""
-        from helsestat.synth.claims import make_fnr
-
         home = tuple(sorted(geo.kommuner_valid_in(HOME_STRUCTURE)))
         pops = np.array([max(geo.population(k, HOME_STRUCTURE) or 0, 50) for k in home], float)
         count = max(count, len(home))

@@ -38,36 +38,24 @@ from datetime import date
 from functools import cache
 from importlib import resources
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 from stdnum import luhn
 from stdnum.no import orgnr as no_orgnr
 
+from helsestat.errors import ConflictError
 from helsestat.reference.geography import load_geography
-
-#: Classification id of the SYNTHETIC stand-in for KLASS 610 (tjenesteområder); KLASS ids
-#: stay below 10 000, so it cannot be mistaken for a real one.
-SERVICE_CLASSIFICATION_ID = 99_610
-SERVICE_CLASSIFICATION_NAME = "SYNTHETIC tjenesteområder (demo stand-in for KLASS 610)"
-#: (code, name, sector) of the stand-in code list.
-SERVICES: tuple[tuple[str, str, str], ...] = (
-    ("S10", "Indremedisin", "somatikk"),
-    ("S20", "Generell kirurgi", "somatikk"),
-    ("S30", "Ortopedi", "somatikk"),
-    ("S40", "Fødselshjelp og kvinnesykdommer", "somatikk"),
-    ("S50", "Barnesykdommer", "somatikk"),
-    ("S60", "Nevrologi", "somatikk"),
-    ("S70", "Kreftbehandling", "somatikk"),
-    ("S80", "Akuttmottak", "somatikk"),
-    ("S90", "Rehabilitering", "somatikk"),
-    ("P10", "Døgnbehandling, voksne", "phv"),
-    ("P20", "Poliklinikk, voksne", "phv"),
-    ("P30", "Ambulant akutteam", "phv"),
-    ("B10", "Poliklinikk, barn og unge", "phbu"),
-    ("B20", "Døgnbehandling, barn og unge", "phbu"),
-    ("R10", "Avrusning", "tsb"),
-    ("R20", "Døgnbehandling, rus", "tsb"),
-    ("R30", "Poliklinikk, rus", "tsb"),
-    ("R40", "Legemiddelassistert rehabilitering", "tsb"),
+from helsestat.reference.units.loader import LoadReport, load_plan
+from helsestat.reference.units.plan import (
+    SERVICE_CLASSIFICATION_ID,
+    SERVICE_CLASSIFICATION_NAME,
+    SERVICES,
+    PlannedEvent,
+    PlannedUnit,
+    UnitPlan,
 )
+from helsestat.reference.units.repository import Clock, utc_now
+from helsestat.store.db.units_schema import Unit
 
 REFORM = date(2002, 1, 1)
 SE_START = date(2015, 1, 1)
@@ -125,56 +113,6 @@ _RENAMES = {
     "Hjerteavdelingen": "Hjertemedisinsk avdeling",
 }
 _SECTIONS = ("sengepost", "poliklinikk", "dagbehandling")
-
-
-@dataclass(frozen=True)
-class PlannedUnit:
-    """A unit of the plan; ``parent`` and event targets are plan keys, not ids."""
-
-    key: str
-    country: str
-    kind: str
-    name: str
-    parent: str | None
-    opened: date
-    orgnr: str | None = None
-    kommune: str | None = None
-    lan: str | None = None
-    sector: str | None = None
-    services: tuple[str, ...] = ()
-    identifiers: tuple[tuple[str, str], ...] = ()
-    synthetic: bool = True
-
-
-@dataclass(frozen=True)
-class PlannedEvent:
-    """A change from ``on`` (``changes``: field → value, ``parent`` → a plan key), a closure
-    (``close``), or an identifier that ends and is replaced (``identifier``:
-    scheme, old value, new value)."""
-
-    on: date
-    key: str
-    what: str
-    changes: tuple[tuple[str, object], ...] = ()
-    identifier: tuple[str, str, str] | None = None
-    order: int = 0
-
-
-@dataclass(frozen=True)
-class UnitPlan:
-    """The demo tree: units to create, then events to apply in date order."""
-
-    units: tuple[PlannedUnit, ...]
-    events: tuple[PlannedEvent, ...]
-    services: tuple[tuple[str, str, str], ...] = SERVICES
-
-    def depth(self, key: str) -> int:
-        """How far below a root the unit starts."""
-        by_key = {u.key: u for u in self.units}
-        depth, parent = 0, by_key[key].parent
-        while parent is not None:
-            depth, parent = depth + 1, by_key[parent].parent
-        return depth
 
 
 def _rows(name: str) -> Iterator[dict[str, str]]:
@@ -749,3 +687,24 @@ __all__ = [
     "kommune_history",
     "kommune_label",
 ]
+
+
+def load_demo(
+    session: Session,
+    *,
+    seed: int = 2026,
+    hf_limit: int | None = None,
+    lan_limit: int | None = None,
+    clock: Clock = utc_now,
+) -> LoadReport:
+    """Load the demo tree into an empty registry (SYNTHETIC below the real RHF/HF)."""
+    existing = session.scalar(select(func.count()).select_from(Unit)) or 0
+    if existing:
+        raise ConflictError(
+            "unit.registry_not_empty",
+            f"the unit registry has {existing} units already; the demo tree loads into an "
+            "empty one",
+            hint="point HELSESTAT_DATABASE_URL (or HELSESTAT_DATA_DIR) at a new database",
+        )
+    plan = generate_unit_plan(seed, hf_limit=hf_limit, lan_limit=lan_limit)
+    return load_plan(session, plan, clock=clock)

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from helsestat.reference.geography import load_geography
 from helsestat.reference.tariffs import load_tariffs
-from helsestat.synth.claims import fnr_check_digits
+from helsestat.validate.identifiers import fnr_check_digits
 from helsestat.validate.spec import (
     Checked,
     Coded,

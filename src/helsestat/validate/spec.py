@@ -49,7 +49,7 @@ class Coded:
     number codes (kommunenummer: 4) a value of that many digits is coded by its number
     (``"0301"`` → 301); other values, and every value of a column without ``digits``, get
     codes from the lake's append-only codebook of the kind (see
-    :mod:`helsestat.store.codebooks`)."""
+    :mod:`helsestat.store.lake.codebooks`)."""
 
     column: str
     digits: int | None = None

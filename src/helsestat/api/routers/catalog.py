@@ -17,8 +17,8 @@ from fastapi.responses import JSONResponse
 
 from helsestat.api.problems import PROBLEM_RESPONSES
 from helsestat.errors import NotFoundError
-from helsestat.reference.catalog import load_catalog
 from helsestat.reference.dcat import to_jsonld, to_turtle
+from helsestat.statistics.catalog import load_catalog
 
 router = APIRouter(prefix="/api/catalog", tags=["catalogue"], responses=PROBLEM_RESPONSES)
 TURTLE = "text/turtle"

@@ -27,17 +27,20 @@ The database engine is created once per app, lazily, from ``settings.resolved_da
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from helsestat.api.problems import PROBLEM_RESPONSES, Problem
+from helsestat.api.routers.units_deps import (
+    DateParam,
+    KnownAtParam,
+    SessionDep,
+    parse_unit_id,
+    today,
+)
 from helsestat.api.routers.units_schemas import (
     AuditOut,
     ChangeOut,
@@ -62,7 +65,7 @@ from helsestat.api.routers.units_schemas import (
     UserOut,
     WhoAmI,
 )
-from helsestat.errors import ConflictError, InputError, NotFoundError
+from helsestat.errors import ConflictError, InputError
 from helsestat.reference.units import (
     NewUnit,
     Node,
@@ -92,9 +95,7 @@ from helsestat.reference.units.auth import (
 from helsestat.reference.units.fhir import export_bundle
 from helsestat.reference.units.permissions import require_owner
 from helsestat.reference.units.placing import place_one
-from helsestat.settings import Settings
-from helsestat.store.audit import audit_trail
-from helsestat.store.database import create_engine_for, migrate, session_factory
+from helsestat.store.db.audit import audit_trail
 
 router = APIRouter(prefix="/api/v1", tags=["units"])
 
@@ -116,52 +117,6 @@ _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     },
 }
 _ETAG = re.compile(r'^"unit-(\d+)-(\d+)"$')
-_UNIT_ID = re.compile(r"^\d{1,18}$")
-
-
-class UnitDatabase:
-    """The app's engine on the reference database: created and migrated on first use."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._engine: Engine | None = None
-        self._lock = threading.Lock()
-
-    def engine(self) -> Engine:
-        with self._lock:
-            if self._engine is None:
-                engine = create_engine_for(self.url)
-                migrate(engine)
-                self._engine = engine
-            return self._engine
-
-    def dispose(self) -> None:
-        with self._lock:
-            if self._engine is not None:
-                self._engine.dispose()
-                self._engine = None
-
-
-def install(app: FastAPI) -> None:
-    """Add the unit registry's API and dashboard pages to ``app`` (no I/O)."""
-    from helsestat.web.units_pages import router as pages
-
-    settings: Settings = app.state.settings
-    database = UnitDatabase(settings.resolved_database_url)
-    app.state.units_db = database
-    app.router.on_shutdown.append(database.dispose)
-    app.include_router(router)
-    app.include_router(pages)
-
-
-def get_session(request: Request) -> Iterator[Session]:
-    """A session on the app's reference database (rolled back unless a route commits)."""
-    database: UnitDatabase = request.app.state.units_db
-    with session_factory(database.engine())() as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def get_principal(request: Request, session: SessionDep) -> Principal:
@@ -174,29 +129,6 @@ def get_principal(request: Request, session: SessionDep) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
-DateParam = Annotated[
-    date | None, Query(alias="date", description="The day to look at (default: today)")
-]
-KnownAtParam = Annotated[
-    datetime | None,
-    Query(description="What the registry said at this time (default: now; ISO 8601 with zone)"),
-]
-
-
-def today() -> date:
-    """Today in UTC: the default date of every query."""
-    return datetime.now(UTC).date()
-
-
-def parse_unit_id(raw: str) -> int:
-    """A unit id from the path (a number); anything else is an unknown unit (404)."""
-    if not _UNIT_ID.match(raw):
-        raise NotFoundError(
-            "unit.not_found",
-            f"no unit {raw[:40]!r}: unit ids are numbers",
-            hint="search by name with GET /api/v1/units?q=…",
-        )
-    return int(raw)
 
 
 def expected_version(request: Request, unit_id: int) -> int | None:
@@ -662,4 +594,4 @@ def revoke(session: SessionDep, actor: PrincipalDep, body: TokenIn) -> dict[str,
     return {"revoked": revoked}
 
 
-__all__ = ["UnitDatabase", "expected_version", "install", "parse_unit_id", "router"]
+__all__ = ["expected_version", "router"]

@@ -24,7 +24,7 @@ from typing import Final
 
 from helsestat.errors import QueryError
 from helsestat.model import ProtectedTable
-from helsestat.publish.formats import Format, publishable, register
+from helsestat.publish.published import Format, publishable
 
 MEDIA_TYPE = "text/csv; charset=utf-8"
 SEPARATORS: Final = (",", ";", "\t", "|")
@@ -53,4 +53,4 @@ def render_csv(table: ProtectedTable, sep: str = ",") -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-FORMAT = register(Format("csv", MEDIA_TYPE, "csv", render_csv))
+FORMAT = Format("csv", MEDIA_TYPE, "csv", render_csv)

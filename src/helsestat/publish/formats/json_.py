@@ -21,7 +21,7 @@ from __future__ import annotations
 import orjson
 
 from helsestat.model import ProtectedTable
-from helsestat.publish.formats import Format, publishable, register
+from helsestat.publish.published import Format, publishable
 
 MEDIA_TYPE = "application/json"
 
@@ -55,4 +55,4 @@ def render_json(table: ProtectedTable) -> bytes:
     return rows_as_json(table)
 
 
-FORMAT = register(Format("json", MEDIA_TYPE, "json", render_json))
+FORMAT = Format("json", MEDIA_TYPE, "json", render_json)

@@ -48,7 +48,7 @@ import orjson
 
 from helsestat.errors import HelsestatError
 from helsestat.model import RULE_COLUMN, STATUS_COLUMN, ProtectedTable
-from helsestat.publish.formats import STATUS_LEGEND, Format, publishable, register
+from helsestat.publish.published import STATUS_LEGEND, Format, publishable
 
 MEDIA_TYPE = "application/vnd.json-stat+json"
 ABSENT: Final = "absent"
@@ -156,4 +156,4 @@ def _dataset(table: ProtectedTable) -> dict[str, Any]:
     return doc
 
 
-FORMAT = register(Format("jsonstat", MEDIA_TYPE, "jsonstat.json", render_jsonstat))
+FORMAT = Format("jsonstat", MEDIA_TYPE, "jsonstat.json", render_jsonstat)

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from helsestat.model import ProtectedTable
-from helsestat.publish.formats import Format, publishable, register
+from helsestat.publish.published import Format, publishable
 
 MEDIA_TYPE = "application/vnd.apache.parquet"
 METADATA_KEY: Final = b"helsestat"
@@ -58,4 +58,4 @@ def render_parquet(table: ProtectedTable) -> bytes:
     return result
 
 
-FORMAT = register(Format("parquet", MEDIA_TYPE, "parquet", render_parquet))
+FORMAT = Format("parquet", MEDIA_TYPE, "parquet", render_parquet)

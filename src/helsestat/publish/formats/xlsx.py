@@ -35,7 +35,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from helsestat.errors import HelsestatError
 from helsestat.model import ProtectedTable
-from helsestat.publish.formats import STATUS_LEGEND, Format, publishable, register
+from helsestat.publish.published import STATUS_LEGEND, Format, publishable
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Excel's row limit, header included.
@@ -134,4 +134,4 @@ def _created(release: str) -> datetime:
     return _EPOCH
 
 
-FORMAT = register(Format("xlsx", MEDIA_TYPE, "xlsx", render_xlsx))
+FORMAT = Format("xlsx", MEDIA_TYPE, "xlsx", render_xlsx)

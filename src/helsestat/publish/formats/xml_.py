@@ -30,7 +30,7 @@ from xml.sax.saxutils import escape
 
 from helsestat.errors import HelsestatError
 from helsestat.model import ProtectedTable
-from helsestat.publish.formats import Format, publishable, register
+from helsestat.publish.published import Format, publishable
 
 MEDIA_TYPE = "application/xml"
 XSI: Final = "http://www.w3.org/2001/XMLSchema-instance"
@@ -106,4 +106,4 @@ def _number(value: float) -> str:
     return "NaN" if math.isnan(value) else "INF" if value > 0 else "-INF"
 
 
-FORMAT = register(Format("xml", MEDIA_TYPE, "xml", render_xml))
+FORMAT = Format("xml", MEDIA_TYPE, "xml", render_xml)

@@ -15,7 +15,7 @@ Modules, by concept:
 - :mod:`.loader` — the synthetic demo tree (:mod:`helsestat.synth.units`) into the database.
 
 >>> from datetime import date
->>> from helsestat.store.database import create_engine_for, migrate, session_factory
+>>> from helsestat.store.db.database import create_engine_for, migrate, session_factory
 >>> engine = create_engine_for("sqlite://"); migrate(engine)
 >>> with session_factory(engine).begin() as session:
 ...     rhf = create_unit(session, SYSTEM, NewUnit("NO", UnitFields("rhf", "Helse Nord RHF"),

@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session
 from helsestat.errors import ConflictError, InputError, NotFoundError, PermissionDenied
 from helsestat.reference.units.model import IssuedToken, Principal, UserRecord
 from helsestat.reference.units.permissions import require_scope, require_user_admin
-from helsestat.store.audit import record_audit
-from helsestat.store.units_schema import ROLES, Unit, UnitApiToken, UnitUser
+from helsestat.store.db.audit import record_audit
+from helsestat.store.db.units_schema import ROLES, Unit, UnitApiToken, UnitUser
 
 TOKEN_PREFIX = "hsu"
 #: scrypt cost: n = 2**14, r = 8, p = 1 (16 MiB, ~50-100 ms): RFC 7914's interactive setting.

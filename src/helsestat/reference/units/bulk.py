@@ -5,7 +5,7 @@ of a dozen per unit, so a tree of thousands of units loads in seconds. Only the 
 owner may import.
 
 >>> from datetime import date
->>> from helsestat.store.database import create_engine_for, migrate, session_factory
+>>> from helsestat.store.db.database import create_engine_for, migrate, session_factory
 >>> from helsestat.reference.units.model import SYSTEM, Span, UnitFields
 >>> engine = create_engine_for("sqlite://"); migrate(engine)
 >>> with session_factory(engine).begin() as session:
@@ -33,8 +33,8 @@ from helsestat.reference.units.permissions import require_owner
 from helsestat.reference.units.repository import Clock, DbView, service_codes, utc_now
 from helsestat.reference.units.rules import CodeLookup, check_history, check_identifier
 from helsestat.reference.units.timeline import TimelineError, check_contiguous
-from helsestat.store.schema import AuditLog
-from helsestat.store.units_schema import (
+from helsestat.store.db.schema import AuditLog
+from helsestat.store.db.units_schema import (
     UNIT_ID_COUNTER,
     Unit,
     UnitIdCounter,

@@ -8,7 +8,7 @@ Identifier systems: organisation numbers use the Norwegian OID of Enhetsregister
 unit id's system is a parameter: helsestat's own by default; a registry that *is* RESH would
 pass RESH's OID (``urn:oid:2.16.578.1.12.4.1.4.102``).
 
->>> from helsestat.store.database import create_engine_for, migrate, session_factory
+>>> from helsestat.store.db.database import create_engine_for, migrate, session_factory
 >>> engine = create_engine_for("sqlite://"); migrate(engine)
 >>> with session_factory(engine)() as session:
 ...     export_bundle(session, date(2024, 1, 1))["entry"]
@@ -32,7 +32,7 @@ from helsestat.reference.geography import load_geography
 from helsestat.reference.units.history import current_rows, versions_at
 from helsestat.reference.units.model import KIND_LABELS, SECTOR_LABELS, Identifier, Version
 from helsestat.reference.units.rules import swedish_lan
-from helsestat.store.units_schema import Unit, UnitIdentifierRow, UnitVersionRow
+from helsestat.store.db.units_schema import Unit, UnitIdentifierRow, UnitVersionRow
 
 UNIT_ID_SYSTEM = "https://helsestat.example/fhir/sid/unit-id"
 KIND_SYSTEM = "https://helsestat.example/fhir/CodeSystem/unit-kind"

@@ -5,7 +5,7 @@ Every query reads the current knowledge by default; ``known_at`` asks what the r
 at that moment instead (versions recorded by then and not yet superseded) — the second time
 axis of the bitemporal tables.
 
->>> from helsestat.store.database import create_engine_for, migrate, session_factory
+>>> from helsestat.store.db.database import create_engine_for, migrate, session_factory
 >>> engine = create_engine_for("sqlite://"); migrate(engine)
 >>> with session_factory(engine)() as session:
 ...     tree_at(session, date(2024, 1, 1))
@@ -34,7 +34,7 @@ from helsestat.reference.units.model import (
     Version,
 )
 from helsestat.reference.units.timeline import changes_of
-from helsestat.store.units_schema import Unit, UnitIdentifierRow, UnitVersionRow
+from helsestat.store.db.units_schema import Unit, UnitIdentifierRow, UnitVersionRow
 
 
 def current_rows(known_at: datetime | None = None) -> ColumnElement[bool]:

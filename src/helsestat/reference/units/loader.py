@@ -1,14 +1,17 @@
-"""Load a :class:`~helsestat.synth.units.UnitPlan` (the demo tree: real RHF/HF, SYNTHETIC
-units below) into the registry: in bulk (:func:`load_plan`, the same timeline functions and
-rules as an edit, a few statements in all), or write by write as administrators would
-(:func:`replay_plan`, used by the tests to prove both end in the same registry).
+"""Load a :class:`~helsestat.reference.units.plan.UnitPlan` (such as the demo tree of
+:mod:`helsestat.synth.units`: real RHF/HF, SYNTHETIC units below) into the registry: in bulk
+(:func:`load_plan`, the same timeline functions and rules as an edit, a few statements in
+all), or write by write as administrators would (:func:`replay_plan`, used by the tests to
+prove both end in the same registry).
 
->>> from helsestat.store.database import create_engine_for, migrate, session_factory
+>>> from helsestat.store.db.database import create_engine_for, migrate, session_factory
 >>> engine = create_engine_for("sqlite://"); migrate(engine)
+>>> from helsestat.reference.units.plan import PlannedUnit, UnitPlan
+>>> hf = PlannedUnit("hf", "NO", "hf", "Helse Demo HF", None, date(2002, 1, 1), synthetic=False)
 >>> with session_factory(engine).begin() as session:
-...     report = load_demo(session, seed=1, hf_limit=1, lan_limit=1)
->>> report.units > 20
-True
+...     report = load_plan(session, UnitPlan((hf,), ()))
+>>> report.units
+1
 """
 
 from __future__ import annotations
@@ -16,10 +19,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from helsestat.errors import ConflictError, InputError, NotFoundError
+from helsestat.errors import InputError, NotFoundError
+from helsestat.reference.classification_store import (
+    ClassificationData,
+    CodeData,
+    LevelData,
+    VersionData,
+    codes_at,
+    load_classification,
+)
 from helsestat.reference.units.bulk import ImportedUnit, allocate_unit_ids, import_histories
 from helsestat.reference.units.model import (
     SYSTEM,
@@ -28,6 +38,13 @@ from helsestat.reference.units.model import (
     Principal,
     Span,
     UnitFields,
+)
+from helsestat.reference.units.plan import (
+    SERVICE_CLASSIFICATION_ID,
+    SERVICE_CLASSIFICATION_NAME,
+    PlannedEvent,
+    PlannedUnit,
+    UnitPlan,
 )
 from helsestat.reference.units.repository import (
     Clock,
@@ -40,23 +57,6 @@ from helsestat.reference.units.repository import (
     utc_now,
 )
 from helsestat.reference.units.timeline import TimelineError, apply_change, set_end
-from helsestat.store.classifications import (
-    ClassificationData,
-    CodeData,
-    LevelData,
-    VersionData,
-    codes_at,
-    load_classification,
-)
-from helsestat.store.units_schema import Unit
-from helsestat.synth.units import (
-    SERVICE_CLASSIFICATION_ID,
-    SERVICE_CLASSIFICATION_NAME,
-    PlannedEvent,
-    PlannedUnit,
-    UnitPlan,
-    generate_unit_plan,
-)
 
 #: Validity of the stand-in code list (from before the health enterprise reform).
 _SERVICES_FROM = date(2000, 1, 1)
@@ -208,31 +208,9 @@ def replay_plan(
     return LoadReport(len(ids), len(plan.events), ids)
 
 
-def load_demo(
-    session: Session,
-    *,
-    seed: int = 2026,
-    hf_limit: int | None = None,
-    lan_limit: int | None = None,
-    clock: Clock = utc_now,
-) -> LoadReport:
-    """Load the demo tree into an empty registry (SYNTHETIC below the real RHF/HF)."""
-    existing = session.scalar(select(func.count()).select_from(Unit)) or 0
-    if existing:
-        raise ConflictError(
-            "unit.registry_not_empty",
-            f"the unit registry has {existing} units already; the demo tree loads into an "
-            "empty one",
-            hint="point HELSESTAT_DATABASE_URL (or HELSESTAT_DATA_DIR) at a new database",
-        )
-    plan = generate_unit_plan(seed, hf_limit=hf_limit, lan_limit=lan_limit)
-    return load_plan(session, plan, clock=clock)
-
-
 __all__ = [
     "LoadReport",
     "ensure_service_classification",
-    "load_demo",
     "load_plan",
     "replay_plan",
 ]

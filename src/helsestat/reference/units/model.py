@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-from helsestat.store.units_schema import COUNTRIES, ROLES, SECTORS, UNIT_KINDS
+from helsestat.store.db.units_schema import COUNTRIES, ROLES, SECTORS, UNIT_KINDS
 
 Kind = Literal[
     "rhf",

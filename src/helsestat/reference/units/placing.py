@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from helsestat.errors import NotFoundError, StoreError
 from helsestat.reference.units.history import VERSION_COLUMNS, current_rows, path_at, version_of
 from helsestat.reference.units.model import Span, UnitFields
-from helsestat.store.units_schema import Unit, UnitVersionRow
+from helsestat.store.db.units_schema import Unit, UnitVersionRow
 
 #: Placement columns added to every placed row, in order.
 PLACEMENT_COLUMNS = (
@@ -205,7 +205,7 @@ def place_one(session: Session, unit_id: int, day: date) -> PlacedOne:
     """The placement of one unit on one day (the API's single lookup), computed from the
     unit's path on that day with the same :func:`derive` as the bulk table.
 
-    >>> from helsestat.store.database import create_engine_for, migrate, session_factory
+    >>> from helsestat.store.db.database import create_engine_for, migrate, session_factory
     >>> engine = create_engine_for("sqlite://"); migrate(engine)
     >>> with session_factory(engine)() as session:
     ...     place_one(session, 123, date(2024, 1, 1)).status

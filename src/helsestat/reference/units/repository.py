@@ -6,9 +6,9 @@ entry with the versions before and after, and bumps the unit's ``row_version`` â
 compare-and-set, so of two concurrent edits one fails instead of being lost.
 
 Functions take a :class:`~sqlalchemy.orm.Session`, write in a SAVEPOINT (all or nothing) and
-leave the commit to the caller, like :mod:`helsestat.store.database`.
+leave the commit to the caller, like :mod:`helsestat.store.db.database`.
 
->>> from helsestat.store.database import create_engine_for, migrate, session_factory
+>>> from helsestat.store.db.database import create_engine_for, migrate, session_factory
 >>> from helsestat.reference.units.model import SYSTEM, NewUnit, UnitFields
 >>> engine = create_engine_for("sqlite://"); migrate(engine)
 >>> with session_factory(engine).begin() as session:
@@ -31,6 +31,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from helsestat.errors import ConflictError, InputError, NotFoundError, StoreError
+from helsestat.reference.classification_store import codes_at
 from helsestat.reference.units.history import (
     VERSION_COLUMNS,
     current_rows,
@@ -55,9 +56,8 @@ from helsestat.reference.units.timeline import (
     changed_spans,
     set_end,
 )
-from helsestat.store.audit import record_audit
-from helsestat.store.classifications import codes_at
-from helsestat.store.units_schema import (
+from helsestat.store.db.audit import record_audit
+from helsestat.store.db.units_schema import (
     UNIT_ID_COUNTER,
     Unit,
     UnitIdCounter,

@@ -172,7 +172,7 @@ def check_services(fields: UnitFields, on: date, codes: CodeLookup) -> None:
             f"services are coded in classification {cid}, which has no version in the "
             f"reference database valid on {on}",
             hint="load the classification first "
-            "(helsestat.store.classifications.load_classification)",
+            "(helsestat.reference.classification_store.load_classification)",
         )
     unknown = sorted(set(fields.services) - known)
     if unknown:

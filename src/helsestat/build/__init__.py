@@ -1,0 +1,239 @@
+"""The pipeline, read as the diagram:
+
+    extract ─► ingest ─► validate + pseudonymise ─► store ─► aggregate ─► protect ─► publish
+
+``ingest_file`` runs the first three stages for one file; ``build`` runs the rest for every
+statistic and writes one new release, switched in atomically when complete.
+
+A build is incremental (:mod:`helsestat.build.incremental`): phase 1 is computed per month
+partition and cached until the partition's files change, and in compat mode each published
+table is published as cached per-period pieces, so a new month costs a scan of that month
+and the pieces of its month and year, not the history (the release links the other pieces'
+files).
+
+>>> import tempfile
+>>> from pathlib import Path
+>>> from helsestat.store.lake import Lake
+>>> lake = Lake(Path(tempfile.mkdtemp()))
+>>> from helsestat.aggregate import DuckDBEngine
+>>> build(lake, DuckDBEngine(), mode="compat", threshold=5).tables[0]
+'takstbruk/kommune/maned'
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Literal
+
+from helsestat.aggregate import (
+    Engine,
+    aggregate,
+    rollup,
+)
+from helsestat.build.incremental import (
+    Phase1,
+    Progress,
+    phase1_by_partition,
+    protect_alone,
+    protect_by_period,
+    rules_for,
+    stored_spec,
+)
+from helsestat.ingest.readers import file_checksum, read_extract
+from helsestat.model import Batch, Cube, PartedTable, ProtectedTable, ReleaseInfo
+from helsestat.protect import TableToProtect, protect_tables
+from helsestat.statistics import STATISTICS, Statistic
+from helsestat.store.lake import Lake
+from helsestat.store.lake.extracts import committed_files, is_stored, store_extract
+from helsestat.validate import spec_for, validate
+
+
+def ingest_file(path: Path, kind: str, key: bytes, lake: Lake) -> Batch:
+    """Read, validate, pseudonymise and store one extract file; a file stored before is a
+    no-op (its earlier batch is returned with ``already_stored=True``)."""
+    spec = spec_for(kind)
+    previous = is_stored(lake, kind, file_checksum(path)) if path.is_file() else None
+    if previous is not None:
+        return previous
+    raw = read_extract(path, kind)
+    clean = validate(raw, spec, key)
+    return store_extract(clean, lake, spec.partition_column, coded=spec.coded, sort_by=spec.sort_by)
+
+
+def aggregate_statistic(
+    statistic: Statistic,
+    lake: Lake,
+    engine: Engine,
+    *,
+    cache: bool = True,
+    progress: Progress | None = None,
+) -> Cube:
+    """The cube of a statistic from the committed extracts: phase 1 per partition, reused
+    from the cache when the partition's files are unchanged, then phase 2 over them all.
+    Specs with count-distinct measures (not additive) are aggregated in one pass.
+
+    >>> import tempfile
+    >>> from helsestat.aggregate import DuckDBEngine
+    >>> from helsestat.statistics.takstbruk import TAKSTBRUK
+    >>> lake = Lake(Path(tempfile.mkdtemp()))
+    >>> with DuckDBEngine(threads=1) as engine:
+    ...     cube = aggregate_statistic(TAKSTBRUK, lake, engine)
+    >>> len(cube.tables)
+    6
+    """
+    files = committed_files(lake, statistic.source_kind)
+    done = phase1_by_partition(statistic, lake, engine, files, progress=progress) if cache else None
+    return _cube(statistic, lake, engine, files, done)
+
+
+def _cube(
+    statistic: Statistic, lake: Lake, engine: Engine, files: Sequence[Path], done: Phase1 | None
+) -> Cube:
+    """The cube from the per-partition phase 1 (``done``), or in one pass when there is none."""
+    if done is None:
+        spec = stored_spec(statistic.spec, lake, statistic.source_kind, files)
+        return aggregate(files, spec, engine)
+    return rollup(done.merged(), done.spec)
+
+
+def protect_statistic(
+    statistic: Statistic,
+    files: Sequence[Path],
+    engine: Engine,
+    mode: Literal["compat", "full"],
+    threshold: int,
+    *,
+    cube: Cube | None = None,
+    earlier: Sequence[Sequence[ProtectedTable]] = (),
+) -> list[ProtectedTable]:
+    """Aggregate one statistic (unless its ``cube`` is given) and protect its tables.
+
+    Compat: each table alone, with the replaced API's documented rules. Full: all tables
+    together (``statistic.protection``): secondary suppression across margins and linked
+    tables, checked by the attacker audit over the release and the ``earlier`` releases of
+    the statistic (each a sequence of its published tables)."""
+    if cube is None:
+        cube = aggregate(files, statistic.spec, engine)
+    finished = [(t, statistic.finish(cube.tables[t.grouping], t)) for t in statistic.tables]
+    if mode == "full" and statistic.protection is not None:
+        report = protect_tables(
+            [
+                TableToProtect(
+                    t.name,
+                    t.title,
+                    table,
+                    statistic.dimensions(t),
+                    rules_for(statistic, t, mode, threshold),
+                )
+                for t, table in finished
+            ],
+            statistic.measures,
+            statistic.protection,
+            earlier=earlier,
+        )
+        return list(report.tables)
+    return [protect_alone(statistic, tdef, table, mode, threshold) for tdef, table in finished]
+
+
+def published_history(lake: Lake, statistic: Statistic) -> list[tuple[ProtectedTable, ...]]:
+    """The tables of ``statistic`` in every release kept on disk, oldest first: all of them
+    can be downloaded (``?release=``), so an attacker knows every cell they published. A
+    release that published exactly the tables of an earlier one (a rebuild from unchanged
+    data) adds nothing and is left out.
+
+    >>> import tempfile
+    >>> from helsestat.statistics.takstbruk import TAKSTBRUK
+    >>> published_history(Lake(Path(tempfile.mkdtemp())), TAKSTBRUK)
+    []
+    """
+    names = [t.name for t in statistic.tables]
+    seen: set[str] = set()
+    out: list[tuple[ProtectedTable, ...]] = []
+    for release in lake.list_releases():
+        held = [n for n in names if n in release.tables]
+        if not held:
+            continue
+        digest = hashlib.sha256()
+        for name in held:
+            for file in lake.table_files(release, name):
+                digest.update(f"{name}\0{file_checksum(file)}\0".encode())
+        if digest.hexdigest() in seen:
+            continue
+        seen.add(digest.hexdigest())
+        out.append(tuple(lake.read_table(release, name) for name in held))
+    return out
+
+
+def build(
+    lake: Lake,
+    engine: Engine,
+    *,
+    mode: Literal["compat", "full"],
+    threshold: int,
+    statistics: Sequence[Statistic] = STATISTICS,
+    release_id: str | None = None,
+    progress: Progress | None = None,
+    cache: bool = True,
+) -> ReleaseInfo:
+    """Build every statistic from the stored extracts into a new release and make it current.
+    Phase 1 of unchanged partitions comes from the lake's cache, and in compat mode so do
+    the protected pieces of unchanged periods (:func:`protect_by_period`); ``cache=False``:
+    neither read nor written, every table built whole."""
+    # Parquet writes release the GIL: tables and pieces are written two at a time, overlapping
+    # the next statistic's work; every write has finished before the parts are linked and
+    # the release is committed. The build lock keeps a second build from pruning cache
+    # entries this one links.
+    waiting = (
+        (lambda: progress("waiting for another build of this data directory")) if progress else None
+    )
+    with (
+        lake.build_lock(waiting),
+        lake.release(release_id) as release,
+        ThreadPoolExecutor(max_workers=2) as writer,
+    ):
+        writes: list[Future[object]] = []
+        parted: list[PartedTable] = []
+
+        def submit(fn: Callable[..., object], *args: object) -> None:
+            writes.append(writer.submit(fn, *args))
+
+        for statistic in statistics:
+            if progress:
+                progress(f"building {statistic.name}")
+            files = committed_files(lake, statistic.source_kind)
+            done = (
+                phase1_by_partition(statistic, lake, engine, files, progress=progress)
+                if cache
+                else None
+            )
+            tables: Sequence[ProtectedTable | PartedTable] | None = None
+            if mode == "compat" and done is not None:
+                tables = protect_by_period(
+                    statistic, lake, done, threshold, submit=submit, progress=progress
+                )
+            if tables is None:
+                cube = _cube(statistic, lake, engine, files, done)
+                # Full mode protects against what every release still on disk has published.
+                earlier = published_history(lake, statistic) if mode == "full" else []
+                if earlier and progress:
+                    progress(
+                        f"{statistic.name}: protecting against {len(earlier)} earlier release(s)"
+                    )
+                tables = protect_statistic(
+                    statistic, files, engine, mode, threshold, cube=cube, earlier=earlier
+                )
+            for table in tables:  # listed in the manifest in this order
+                if isinstance(table, PartedTable):
+                    parted.append(release.register(table))
+                else:
+                    submit(release.write, release.register(table))
+        for write in writes:
+            write.result()
+        for table in parted:
+            release.link(table)
+    current = lake.current()
+    assert current is not None
+    return current

@@ -1,0 +1,422 @@
+"""The ``helsestat`` command: one command per stage verb, plus demo and serve.
+
+Settings are read once here (``load_settings``) and passed down; this is the CLI's single
+error boundary: a :class:`~helsestat.errors.HelsestatError` becomes ``error: …`` and
+``hint: …`` on stderr with exit status 2, never a traceback.
+
+    helsestat demo                 # synthetic data → ingest → build → serve on :8000
+    helsestat ingest claims FILE   # validate, pseudonymise and store an extract
+    helsestat build                # build every statistic into a new release
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from helsestat.errors import HelsestatError
+from helsestat.settings import Settings, load_settings
+
+err_console = Console(stderr=True)
+console = Console()
+
+
+@dataclass
+class Context:
+    """What every command receives: the settings, read once."""
+
+    settings: Settings
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="helsestat")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """helsestat: official statistics about health services, from record-level extracts to
+    a protected open-data API.
+
+    Settings come from HELSESTAT_* environment variables (see docs/settings.md).
+    """
+    if ctx.resilient_parsing or "--help" in sys.argv or "-h" in sys.argv:
+        return
+    demo = ctx.invoked_subcommand == "demo"
+    ctx.obj = Context(load_settings(**({"demo_mode": True} if demo else {})))
+
+
+def _settings(ctx: click.Context) -> Settings:
+    obj = ctx.find_object(Context)
+    assert obj is not None
+    return obj.settings
+
+
+@cli.command()
+@click.argument("kind")
+def spec(kind: str) -> None:
+    """Print the expected columns and rules of an extract KIND (e.g. claims)."""
+    from helsestat.validate import spec_for
+
+    click.echo(spec_for(kind).describe())
+
+
+def _report_batches(batches: list[Any]) -> None:
+    table = Table(title="ingest report")
+    for col in ("file", "rows in", "accepted", "quarantined", "note"):
+        table.add_column(col, justify="right" if col not in ("file", "note") else "left")
+    for b in batches:
+        r = b.report
+        table.add_row(
+            r.source,
+            f"{r.rows_in:,}",
+            f"{r.accepted:,}",
+            f"{r.quarantined:,}",
+            "already stored: nothing changed" if b.already_stored else "stored",
+        )
+    console.print(table)
+    rules = Table(title="quarantined rows per rule")
+    rules.add_column("file")
+    rules.add_column("rule")
+    rules.add_column("rows", justify="right")
+    for b in batches:
+        for rule, count in b.report.by_rule:
+            rules.add_row(b.report.source, rule, f"{count:,}")
+    if rules.row_count:
+        console.print(rules)
+
+
+@cli.command()
+@click.argument("kind")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_context
+def ingest(ctx: click.Context, kind: str, files: tuple[Path, ...]) -> None:
+    """Validate, pseudonymise and store extract FILES of KIND (CSV or Parquet).
+
+    Every row is either stored or quarantined with its reasons; storing a file twice is a
+    no-op."""
+    from helsestat.build import ingest_file
+    from helsestat.store.lake import Lake
+
+    settings = _settings(ctx)
+    key = settings.key  # refuses before any file is read when there is none
+    lake = Lake(settings.data_dir)
+    batches = []
+    with _progress() as progress:
+        task = progress.add_task(f"ingesting {kind}", total=len(files))
+        for path in files:
+            batches.append(ingest_file(path, kind, key, lake))
+            progress.advance(task)
+    _report_batches(batches)
+
+
+@cli.command()
+@click.argument("kind")
+@click.option("--withdrawn", is_flag=True, help="Also list the batches withdrawn.")
+@click.pass_context
+def batches(ctx: click.Context, kind: str, withdrawn: bool) -> None:
+    """List the stored batches (ingested files) of KIND with their checksums."""
+    from helsestat.build.withdraw import list_batches
+    from helsestat.store.lake import Lake
+
+    found = list_batches(Lake(_settings(ctx).data_dir), kind, withdrawn=withdrawn)
+    table = Table(title=f"{kind} batches")
+    for col in ("checksum", "file", "accepted", "quarantined", "months", "withdrawn"):
+        table.add_column(col, justify="right" if col in ("accepted", "quarantined") else "left")
+    for b in found:
+        months = ", ".join(b.partitions[:3]) + (" …" if len(b.partitions) > 3 else "")
+        gone = "" if b.withdrawn is None else f"{b.withdrawn}: {b.reason}"
+        table.add_row(
+            b.checksum[:12], b.source, f"{b.accepted:,}", f"{b.quarantined:,}", months, gone
+        )
+    console.print(table)
+    if not found:
+        console.print(f"no {kind} batches stored; [bold]helsestat ingest {kind} FILE[/bold]")
+
+
+@cli.command()
+@click.argument("kind")
+@click.argument("checksum")
+@click.option("--reason", required=True, help="Why the batch is withdrawn (kept with it).")
+@click.pass_context
+def withdraw(ctx: click.Context, kind: str, checksum: str, reason: str) -> None:
+    """Withdraw a stored batch of KIND by its CHECKSUM (a prefix of 8 or more digits, see
+    `helsestat batches`). The next build publishes without its rows; earlier releases stay
+    as published, and the file can be ingested again."""
+    from helsestat.build.withdraw import withdraw_batch
+    from helsestat.store.lake import Lake
+
+    data_dir = _settings(ctx).data_dir
+    done = withdraw_batch(
+        Lake(data_dir),
+        kind,
+        checksum,
+        reason,
+        waiting=lambda: console.print(f"waiting for the build running on {data_dir} to finish"),
+    )
+    if done.already_withdrawn:
+        console.print(
+            f"{done.source} ({done.checksum[:12]}) was withdrawn already, {done.withdrawn}: "
+            f"{done.reason}"
+        )
+        return
+    console.print(
+        f"withdrew {done.source} ({done.checksum[:12]}, {done.accepted:,} rows, months "
+        f"{', '.join(done.partitions) or 'none'}); [bold]helsestat build[/bold] publishes "
+        "without it"
+    )
+
+
+@cli.command(name="validate")
+@click.argument("kind")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.pass_context
+def validate_cmd(ctx: click.Context, kind: str, file: Path) -> None:
+    """Check an extract FILE of KIND without storing it; print the report per rule."""
+    from helsestat.ingest.readers import read_extract
+    from helsestat.validate import spec_for, validate
+
+    key = _settings(ctx).key  # refuses before the file is read when there is none
+    clean = validate(read_extract(file, kind), spec_for(kind), key)
+    r = clean.report
+    click.echo(
+        f"{r.source}: {r.rows_in:,} rows: {r.accepted:,} accepted, {r.quarantined:,} quarantined"
+    )
+    for rule, count in r.by_rule:
+        click.echo(f"  {rule}: {count:,}")
+
+
+@cli.command()
+@click.option(
+    "--release", "release_id", default=None, help="Id of the new release (default: a timestamp)."
+)
+@click.pass_context
+def build(ctx: click.Context, release_id: str | None) -> None:
+    """Build every statistic from the stored extracts into a new release and make it current."""
+    _build(_settings(ctx), release_id)
+
+
+def _build(settings: Settings, release_id: str | None = None) -> None:
+    from helsestat.aggregate import engine_for
+    from helsestat.build import build as build_release
+    from helsestat.store.lake import Lake
+
+    engine = engine_for(settings)
+    with _progress() as progress:
+        task = progress.add_task("building statistics", total=None)
+        release = build_release(
+            Lake(settings.data_dir),
+            engine,
+            mode=settings.protection_mode,
+            threshold=settings.suppression_threshold,
+            release_id=release_id,
+            progress=lambda msg: progress.update(task, description=msg),
+        )
+        progress.update(task, total=1, completed=1, description="built")
+    console.print(f"release [bold]{release.id}[/bold]: {len(release.tables)} tables")
+
+
+@cli.command()
+@click.pass_context
+def releases(ctx: click.Context) -> None:
+    """List the releases kept in the data directory, marking the current one."""
+    from helsestat.store.lake import Lake
+
+    lake = Lake(_settings(ctx).data_dir)
+    current = lake.current()
+    for rel in lake.list_releases():
+        mark = "*" if current and rel.id == current.id else " "
+        click.echo(f"{mark} {rel.id}  {rel.created}  {len(rel.tables)} tables")
+
+
+@cli.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Create or upgrade the reference database schema (Alembic migrations)."""
+    from helsestat.store.db.database import migrate as run_migrations
+
+    settings = _settings(ctx)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    run_migrations(settings.resolved_database_url)
+    click.echo("reference database is up to date")
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["claims"]))
+@click.option(
+    "--rows", type=int, default=10_000, show_default=True, help="Number of rows to generate."
+)
+@click.option(
+    "--out", type=click.Path(path_type=Path), required=True, help="Output file (.csv or .parquet)."
+)
+@click.option(
+    "--encoding",
+    type=click.Choice(["utf-8", "cp1252"]),
+    default="utf-8",
+    show_default=True,
+    help="CSV encoding.",
+)
+@click.option(
+    "--delimiter",
+    type=click.Choice([";", ","]),
+    default=";",
+    show_default=True,
+    help="CSV separator.",
+)
+@click.pass_context
+def synth(
+    ctx: click.Context, kind: str, rows: int, out: Path, encoding: str, delimiter: str
+) -> None:
+    """Generate a SYNTHETIC extract of KIND (seeded by HELSESTAT_SEED)."""
+    _synth(_settings(ctx), rows, out, encoding, delimiter)
+
+
+def _synth(
+    settings: Settings, rows: int, out: Path, encoding: str = "utf-8", delimiter: str = ";"
+) -> None:
+    from helsestat.synth.claims import generate_claims
+    from helsestat.synth.core import write_csv, write_parquet
+
+    with _progress() as progress:
+        task = progress.add_task(f"generating {out.name} (synthetic)", total=rows)
+        batches = generate_claims(rows, settings.seed)
+        if out.suffix == ".parquet":
+            write_parquet(batches, out, progress=lambda n: progress.advance(task, n))
+        else:
+            write_csv(
+                batches,
+                out,
+                delimiter=delimiter,
+                encoding=encoding,
+                progress=lambda n: progress.advance(task, n),
+            )
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default: HELSESTAT_HOST).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default: HELSESTAT_PORT).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the open-data API and the dashboard."""
+    _serve(_settings(ctx), host, port)
+
+
+def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from helsestat.api import create_app
+
+    host = host or settings.host
+    port = port or settings.port
+    console.print(f"serving the API and dashboard on http://{host}:{port} (Ctrl+C stops)")
+    log_level = settings.log_level.lower()
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+        return
+    _serve_workers(settings, host, port, log_level)
+
+
+def _serve_workers(settings: Settings, host: str, port: int, log_level: str) -> None:
+    """Several worker processes, each with its own socket on the port
+    (:mod:`helsestat.api.workers`). Workers read the same settings from the environment."""
+    import os
+
+    import uvicorn
+
+    from helsestat.api.workers import run_workers
+
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if value is not None:
+            secret = getattr(value, "get_secret_value", None)
+            os.environ[f"HELSESTAT_{name.upper()}"] = str(secret() if secret else value)
+    config = uvicorn.Config(
+        "helsestat.api:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=settings.workers,
+        log_level=log_level,
+    )
+    run_workers(config, host, port, settings.workers)
+
+
+@cli.command()
+@click.option("--no-serve", is_flag=True, help="Only generate, ingest and build; do not serve.")
+@click.option(
+    "--rows",
+    type=int,
+    default=None,
+    help="Synthetic claim lines (default: HELSESTAT_SYNTHETIC_SCALE).",
+)
+@click.option("--host", default=None, help="Address to listen on.")
+@click.option("--port", type=int, default=None, help="Port to listen on.")
+@click.pass_context
+def demo(
+    ctx: click.Context, no_serve: bool, rows: int | None, host: str | None, port: int | None
+) -> None:
+    """Generate SYNTHETIC claims, ingest them, build every statistic, then serve.
+
+    Runs in demo mode (the public demo pseudonymisation key): never use it for real data."""
+    from helsestat.build import ingest_file
+    from helsestat.store.lake import Lake
+
+    settings = _settings(ctx)
+    rows = rows or settings.synthetic_scale
+    out = settings.data_dir / "synthetic" / f"claims_seed{settings.seed}_{rows}.csv"
+    if not out.exists():
+        _synth(settings, rows, out)
+    batch = ingest_file(out, "claims", settings.key, Lake(settings.data_dir))
+    _report_batches([batch])
+    _build(settings)
+    if not no_serve:
+        _serve(settings, host, port)
+
+
+def _register_subcommands() -> None:
+    from helsestat.cli.reference import COMMANDS
+    from helsestat.cli.units import units
+
+    for command in (*COMMANDS, units):
+        cli.add_command(command)
+
+
+_register_subcommands()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI inside its one error boundary."""
+    try:
+        cli.main(args=argv, standalone_mode=False, prog_name="helsestat")
+    except HelsestatError as exc:
+        err_console.print(f"error: {exc.message}", highlight=False, markup=False, style="red")
+        if exc.hint:
+            err_console.print(f"hint: {exc.hint}", highlight=False, markup=False)
+        return 2
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Preflight of the production runs for a statistics year (seed 000: "Før noen av
+produksjonsløpene kan kjøres må alle kodelistene … være oppdatert for statistikkåret"): what
+each statistic declares it needs (:attr:`~helsestat.statistics.base.Statistic.needs`), and
+SSB's specialist-health run of seed 000, checked by
+:func:`helsestat.reference.preflight.check_runs`.
+
+>>> report = preflight(2025)
+>>> report.ok, len(report.failures)
+(True, 0)
+>>> [c.subject for c in preflight(2019).failures][0]
+'KLASS 603 Standard for offentlige helseforetak'
+"""
+
+from __future__ import annotations
+
+from helsestat.errors import ReferenceError_
+from helsestat.reference.classifications import Registry
+from helsestat.reference.preflight import Needs, PreflightReport, check_runs
+from helsestat.reference.tariff_lists import TariffLists
+from helsestat.statistics import STATISTICS
+
+SPESHELSE = "speshelse"
+#: SSB's specialist-health production (seed 000), whose code lists helsestat keeps even
+#: before it publishes that statistic.
+SPESHELSE_NEEDS = Needs(
+    classifications=(603, 604, 605, 610, 602, 606, 612, 628, 639, 608, 609, 629, 630, 631, 632),
+    correspondences=(
+        (610, 6),
+        (612, 610),
+        (628, 7),
+        (639, 207),
+        (629, 131),
+        (630, 131),
+        (631, 131),
+        (632, 131),
+    ),
+)
+#: What each production run needs: every statistic's own declaration, then speshelse.
+DEPENDENCIES: dict[str, Needs | None] = {
+    **{s.name: s.needs for s in STATISTICS},
+    SPESHELSE: SPESHELSE_NEEDS,
+}
+
+
+def preflight(
+    year: int,
+    *,
+    runs: tuple[str, ...] | None = None,
+    registry: Registry | None = None,
+    tariffs: TariffLists | None = None,
+) -> PreflightReport:
+    """Check every dependency of the production runs (all, or ``runs``) for ``year``."""
+    names = list(DEPENDENCIES)
+    if runs:
+        unknown = [r for r in runs if r not in DEPENDENCIES]
+        if unknown:
+            raise ReferenceError_(
+                "reference.unknown_code",
+                f"no production run named {', '.join(unknown)}",
+                hint=f"runs: {', '.join(names)}",
+            )
+        names = list(runs)
+    return check_runs(
+        year, {run: DEPENDENCIES[run] for run in names}, registry=registry, tariffs=tariffs
+    )
+
+
+__all__ = ["DEPENDENCIES", "SPESHELSE", "preflight"]

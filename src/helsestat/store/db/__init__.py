@@ -1,0 +1,1 @@
+"""helsestat.store.db."""

@@ -1,0 +1,498 @@
+"""The Parquet lake: extracts, quarantine and releases under the data directory.
+
+Layout::
+
+    <data_dir>/
+      extracts/<kind>/period=<YYYYMM>/<checksum>.parquet   accepted rows (pseudonymised)
+      codebooks/<kind>/<column>.json                       codes of coded columns (append-only)
+      quarantine/<kind>/<checksum>.parquet                 rejected rows with reasons
+      batches/<kind>/<checksum>.json                       ingest report of each stored file
+      withdrawn/<kind>/<checksum>.json                     a withdrawn batch, with when and why
+      cache/<statistic>/period=<YYYYMM>/<key>.arrow      phase-1 table of a partition
+      cache/<statistic>/tables/<table>/<period>/<key>.parquet  protected piece of a table
+      releases/<release-id>/<table>.parquet + release.json an immutable published release
+      releases/<release-id>/<table>/<NNNN>.parquet         ... or a table in parts per period
+      releases/CURRENT                                     name of the current release
+      .build.lock                                          held by the build that is running
+
+Every file is written to a temporary name in the same directory and renamed into place, and
+a release directory is built under a hidden name and renamed whole, so a reader never sees a
+half-written file or release. ``CURRENT`` is switched with one atomic ``os.replace``; the
+previous releases stay on disk and servable.
+
+A compat-mode build publishes each table as parts, one per period (:class:`~helsestat.model.
+PartedTable`), hard-linked from the lake's piece cache: a refresh that adds a month writes the
+parts of that month and its year, and links the others, so a release costs the month, not
+the history, in time and in disk space. :meth:`Lake.read_table` puts the parts back together
+in the table's order; a reader cannot tell a table in parts from one written whole.
+
+>>> import tempfile
+>>> lake = Lake(Path(tempfile.mkdtemp()))
+>>> lake.current() is None
+True
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import shutil
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from helsestat.errors import NotFoundError, StoreError
+from helsestat.model import PartedTable, ProtectedTable, ReleaseInfo
+from helsestat.store.lake.parts import merge_parts
+
+_POINTER = "CURRENT"
+_MANIFEST = "release.json"
+_BUILD_LOCK = ".build.lock"
+#: Bytes of published tables a :class:`Lake` keeps in memory once read (releases never change).
+READ_CACHE_BYTES = 256 * 2**20
+_Registered = TypeVar("_Registered", ProtectedTable, PartedTable)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_parquet_atomic(
+    table: pa.Table,
+    path: Path,
+    *,
+    row_group_rows: int | None = None,
+    dictionary: bool | list[str] = True,
+    statistics: bool = True,
+) -> None:
+    """Write ``table`` to ``path`` via a temporary file, fsync and a rename: all or nothing,
+    also across a power cut (a file under its final name is complete: the lake reuses and
+    links files by name). ``dictionary`` names the columns to dictionary-encode (True:
+    all); ``statistics`` writes the min/max statistics of every column chunk."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        pq.write_table(
+            table,
+            tmp,
+            compression="zstd",
+            row_group_size=row_group_rows,
+            use_dictionary=dictionary,
+            write_statistics=statistics,
+        )
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(text: str, path: Path) -> None:
+    """Write ``text`` to ``path`` via a temporary file, fsync and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def _flock(path: Path, waiting: Callable[[], None] | None) -> Iterator[None]:
+    """An exclusive ``flock`` on ``path`` for the block; ``waiting`` is called before
+    waiting for another holder. A killed holder's lock is released by the system."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is not None:
+                waiting()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _table_stem(name: str) -> str:
+    """File or directory name of a published table: ``a/b/c`` → ``a__b__c``."""
+    if not name or any(part in ("", ".", "..") for part in name.split("/")):
+        raise StoreError("store.bad_table_name", f"invalid table name {name!r}")
+    return name.replace("/", "__")
+
+
+def _table_file(name: str) -> str:
+    """File name of a published table written whole: ``a/b/c`` → ``a__b__c.parquet``."""
+    return _table_stem(name) + ".parquet"
+
+
+#: Errors of a file system that cannot hard-link the file (then it is copied).
+_NO_LINK = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP}
+
+
+def _link_or_copy(source: Path, target: Path) -> bool:
+    """Hard-link ``source`` as ``target`` (True); copy it where the file system cannot link
+    (False). The lake never rewrites a file in place (every write is a rename), so a linked
+    file stays as it was published."""
+    try:
+        os.link(source, target)
+    except OSError as exc:
+        if exc.errno not in _NO_LINK:
+            raise
+        shutil.copyfile(source, target)
+        return False
+    return True
+
+
+def _part_rows(source: Path, target: Path) -> int:
+    """The rows of a part, from its footer; a file that is not Parquet is a clear error."""
+    try:
+        rows: int = pq.read_metadata(target).num_rows
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise StoreError(
+            "store.bad_part",
+            f"{source} cannot be read as Parquet ({type(exc).__name__}: {exc})",
+            hint="delete the file (the lake's cache: the next build computes it again)",
+        ) from None
+    return rows
+
+
+class ReleaseWriter:
+    """Collects the tables of one build; :meth:`Lake.release` commits or discards it."""
+
+    def __init__(self, release_id: str, path: Path, previous: Path | None = None) -> None:
+        self.id = release_id
+        self.path = path
+        self._tables: dict[str, dict[str, object]] = {}
+        self._previous = previous
+        self._known: dict[tuple[int, int], int] | None = None
+        self._done: set[str] = set()  # tables written or linked
+
+    def _known_rows(self) -> dict[tuple[int, int], int]:
+        """(device, inode) → rows of every part of the previous release (its manifest is
+        read once): a part linked again needs no footer read to count its rows. Built at
+        the first link, when every file this build links exists, so an inode seen here is
+        the same file, not a reused number."""
+        if self._known is None:
+            self._known = {}
+            manifest_path = None if self._previous is None else self._previous / _MANIFEST
+            if manifest_path is not None and manifest_path.exists():
+                manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+                for entry in manifest.get("tables", {}).values():
+                    for part in entry.get("parts", ()):
+                        try:
+                            stat = os.stat(manifest_path.parent / part["file"])
+                        except FileNotFoundError:  # a release trimmed by hand
+                            continue
+                        self._known[(stat.st_dev, stat.st_ino)] = int(part["rows"])
+        return self._known
+
+    def add(self, table: ProtectedTable) -> None:
+        """Write one protected table into the release being built."""
+        self.write(self.register(table))
+
+    def register(self, table: _Registered) -> _Registered:
+        """Enter ``table`` in the manifest (tables are listed in the order registered); then
+        :meth:`write` a :class:`ProtectedTable` (e.g. on another thread) or :meth:`link` a
+        :class:`PartedTable`. A release whose write fails is discarded, so a registered
+        table is always written when the release commits."""
+        if table.name in self._tables:
+            raise StoreError(
+                "store.duplicate_table", f"table {table.name!r} written twice in one release"
+            )
+        self._tables[table.name] = {
+            "title": table.title,
+            "dimensions": list(table.dimensions),
+            "measures": list(table.measures),
+            "notes": list(table.notes),
+            "rows": table.table.num_rows if isinstance(table, ProtectedTable) else 0,
+        }
+        return table
+
+    def link(self, table: PartedTable) -> None:
+        """Put the files of a registered :class:`PartedTable` into the release, in its order
+        of parts: hard links, so a part that an earlier release holds costs no new space.
+        Every part's file must be complete (a build waits for its writes first)."""
+        entry = self._tables.get(table.name)
+        if entry is None:
+            raise StoreError(
+                "store.not_registered",
+                f"table {table.name!r} is not registered",
+                hint="register the table first: release.link(release.register(table))",
+            )
+        if table.name in self._done:
+            raise StoreError(
+                "store.duplicate_table", f"table {table.name!r} written twice in one release"
+            )
+        if not table.parts:
+            raise StoreError("store.no_parts", f"table {table.name!r} has no parts")
+        directory = self.path / _table_stem(table.name)
+        directory.mkdir()
+        parts: list[dict[str, object]] = []
+        known = self._known_rows()
+        for index, part in enumerate(table.parts):
+            target = directory / f"{index:04d}.parquet"
+            rows = None
+            if _link_or_copy(part.path, target):
+                stat = os.stat(target)
+                rows = known.get((stat.st_dev, stat.st_ino))
+            if rows is None:
+                rows = _part_rows(part.path, target)
+            file = f"{directory.name}/{target.name}"
+            parts.append({"file": file, "period": part.period, "rows": rows})
+        entry["parts"] = parts
+        entry["rows"] = sum(int(str(p["rows"])) for p in parts)
+        self._done.add(table.name)
+
+    def write(self, table: ProtectedTable) -> None:
+        """Write the file of a registered table. Without min/max statistics: a published
+        table is read whole (the API holds it in memory) and fits one row group, so they
+        would prune nothing, and they cost a quarter of the write (text columns)."""
+        write_parquet_atomic(table.table, self.path / _table_file(table.name), statistics=False)
+        self._done.add(table.name)
+
+    def manifest(self) -> dict[str, object]:
+        """The release's manifest; refused while a registered table is neither written nor
+        linked (the release would list a table it does not hold)."""
+        if missing := [name for name in self._tables if name not in self._done]:
+            raise StoreError(
+                "store.incomplete_release",
+                f"release {self.id!r}: table(s) {', '.join(missing)} registered but not written",
+                hint="write (ProtectedTable) or link (PartedTable) every registered table",
+            )
+        return {
+            "id": self.id,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "tables": self._tables,
+        }
+
+
+class Lake:
+    """The data directory. Construction does no I/O; directories appear on first write."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._read: OrderedDict[tuple[str, str, str], ProtectedTable] = OrderedDict()
+        self._read_lock = threading.Lock()
+
+    @contextmanager
+    def build_lock(self, waiting: Callable[[], None] | None = None) -> Iterator[None]:
+        """Held by a build from start to finish, so two builds of one data directory never
+        interleave (one could prune a cache entry that the other is linking into its
+        release). A second build waits for the first; ``waiting`` is called before it
+        waits. The lock is the operating system's (``flock``): a killed build releases it.
+
+        >>> import tempfile
+        >>> lake = Lake(Path(tempfile.mkdtemp()))
+        >>> with lake.build_lock():
+        ...     pass
+        """
+        with _flock(self.root / _BUILD_LOCK, waiting):
+            yield
+
+    @contextmanager
+    def batch_lock(self, kind: str) -> Iterator[None]:
+        """Held while a batch of ``kind`` is stored or withdrawn, so the two never interleave
+        for one file (a withdrawal deleting the files of the same file stored again)."""
+        with _flock(self.root / "batches" / kind / ".lock", None):
+            yield
+
+    # -- extracts ---------------------------------------------------------------------
+    def extract_dir(self, kind: str) -> Path:
+        """Directory of the accepted rows of one extract kind."""
+        return self.root / "extracts" / kind
+
+    def extract_files(self, kind: str) -> list[Path]:
+        """Every stored Parquet file of one extract kind, in a stable order."""
+        return sorted(self.extract_dir(kind).glob("period=*/*.parquet"))
+
+    def stored_batches(self, kind: str) -> dict[str, Path]:
+        """Checksum → batch record of every committed extract of one kind."""
+        return {p.stem: p for p in sorted((self.root / "batches" / kind).glob("*.json"))}
+
+    def quarantine_path(self, kind: str, checksum: str) -> Path:
+        return self.root / "quarantine" / kind / f"{checksum}.parquet"
+
+    def batch_path(self, kind: str, checksum: str) -> Path:
+        return self.root / "batches" / kind / f"{checksum}.json"
+
+    # -- releases ---------------------------------------------------------------------
+    @property
+    def releases_dir(self) -> Path:
+        return self.root / "releases"
+
+    @contextmanager
+    def release(self, release_id: str | None = None) -> Iterator[ReleaseWriter]:
+        """Build a release: tables go to a hidden directory that is renamed into place and
+        made current only if the block finishes; on any error it is removed.
+
+        >>> import tempfile
+        >>> lake = Lake(Path(tempfile.mkdtemp()))
+        >>> with lake.release("r1") as rel:
+        ...     pass
+        >>> lake.current().id
+        'r1'
+        """
+        rid = release_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        final = self.releases_dir / rid
+        if final.exists():
+            raise StoreError(
+                "store.release_exists",
+                f"release {rid!r} exists already",
+                hint="releases are immutable; build a new one",
+            )
+        staging = self.releases_dir / f".building-{rid}"
+        staging.mkdir(parents=True, exist_ok=False)
+        previous = self.current()
+        writer = ReleaseWriter(rid, staging, previous.path if previous else None)
+        try:
+            yield writer
+            write_text_atomic(
+                json.dumps(writer.manifest(), ensure_ascii=False, indent=1), staging / _MANIFEST
+            )
+            os.replace(staging, final)
+            _fsync_dir(self.releases_dir)
+            write_text_atomic(rid + "\n", self.releases_dir / _POINTER)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+
+    def current(self) -> ReleaseInfo | None:
+        """The current release, or None before the first build."""
+        pointer = self.releases_dir / _POINTER
+        try:
+            rid = pointer.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        return self.get(rid)
+
+    def get(self, release_id: str) -> ReleaseInfo:
+        """A release by id (any release kept on disk, not only the current one)."""
+        if not release_id or release_id.startswith(".") or "/" in release_id:
+            raise NotFoundError("release.not_found", f"no release {release_id!r}")
+        path = self.releases_dir / release_id
+        try:
+            manifest = json.loads((path / _MANIFEST).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise NotFoundError(
+                "release.not_found",
+                f"no release {release_id!r}",
+                hint="GET /api/v1/releases lists the releases",
+            ) from None
+        return ReleaseInfo(
+            id=release_id, path=path, created=manifest["created"], tables=tuple(manifest["tables"])
+        )
+
+    def list_releases(self) -> list[ReleaseInfo]:
+        """Every complete release, oldest first."""
+        if not self.releases_dir.exists():
+            return []
+        found = [
+            self.get(p.name)
+            for p in self.releases_dir.iterdir()
+            if p.is_dir() and not p.name.startswith(".") and (p / _MANIFEST).exists()
+        ]
+        return sorted(found, key=lambda r: (r.created, r.id))
+
+    def _entry(self, release: ReleaseInfo, name: str) -> dict[str, object]:
+        if name not in release.tables:
+            raise NotFoundError(
+                "table.not_found",
+                f"release {release.id!r} has no table {name!r}",
+                hint="GET /api/v1/tables lists the published tables",
+            )
+        manifest = json.loads((release.path / _MANIFEST).read_text(encoding="utf-8"))
+        entry: dict[str, object] = manifest["tables"][name]
+        return entry
+
+    def table_files(self, release: ReleaseInfo, name: str) -> list[Path]:
+        """The Parquet files of a published table of a release: one, or its parts in order."""
+        return _files(release, name, self._entry(release, name))
+
+    def read_table(self, release: ReleaseInfo, name: str, *, keep: bool = True) -> ProtectedTable:
+        """A published table of a release, as it was published (parts put back together in
+        the table's order). Tables read are kept in memory up to :data:`READ_CACHE_BYTES`
+        (a release never changes); ``keep=False`` for a caller that keeps its own copy."""
+        try:
+            stat = (release.path / _MANIFEST).stat()  # a release rebuilt under the same id
+        except FileNotFoundError:
+            raise NotFoundError(
+                "release.not_found",
+                f"release {release.id!r} is no longer on disk",
+                hint="GET /api/v1/releases lists the releases",
+            ) from None
+        key = (release.id, f"{stat.st_ino}:{stat.st_mtime_ns}", name)
+        with self._read_lock:
+            if (found := self._read.get(key)) is not None:
+                self._read.move_to_end(key)
+                return found
+        table = self._read_table(release, name)
+        size = table.table.nbytes
+        if keep and size <= READ_CACHE_BYTES:
+            with self._read_lock:
+                self._read[key] = table
+                while sum(t.table.nbytes for t in self._read.values()) > READ_CACHE_BYTES:
+                    self._read.popitem(last=False)
+        return table
+
+    def _read_table(self, release: ReleaseInfo, name: str) -> ProtectedTable:
+        meta = self._entry(release, name)
+        files = _files(release, name, meta)
+        if "parts" in meta:
+            try:
+                parts = pa.concat_tables([pq.read_table(f) for f in files])
+            except (OSError, pa.ArrowInvalid) as exc:
+                raise StoreError(
+                    "store.bad_part",
+                    f"release {release.id!r}: the parts of {name!r} cannot be read together "
+                    f"({type(exc).__name__}: {exc})",
+                    hint="build a new release (helsestat build); report it if it happens again",
+                ) from None
+            table = merge_parts(parts, len(files))
+        else:
+            table = pq.read_table(files[0])
+        return ProtectedTable(
+            name=name,
+            title=str(meta["title"]),
+            dimensions=tuple(_texts(meta["dimensions"])),
+            measures=tuple(_texts(meta["measures"])),
+            table=table,
+            release=release.id,
+            notes=tuple(_texts(meta.get("notes", []))),
+        )
+
+
+def _files(release: ReleaseInfo, name: str, meta: dict[str, object]) -> list[Path]:
+    parts = meta.get("parts")
+    if parts is None:
+        return [release.path / _table_file(name)]
+    assert isinstance(parts, list)
+    return [release.path / str(part["file"]) for part in parts]
+
+
+def _texts(value: object) -> list[str]:
+    assert isinstance(value, list)
+    return [str(v) for v in value]
