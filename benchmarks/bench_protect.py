@@ -8,7 +8,7 @@
 2. A stress case with totals on all three dimensions (takst → takstgruppe → alle too): one
    connected block, where fill-in in the elimination dominates (smaller, to keep ``make
    bench`` short).
-3. The anchors' own cases that GaussSuppression timed in ``../shared/sdc/REPORT.md`` (z1,
+3. The anchors' own cases that GaussSuppression timed (``tests/protect/anchor_cases``: z1,
    z2, z3, d53 global), run through helsestat's Gaussian elimination with the same options.
 
 ``run(repeat)`` returns ``(name, seconds, cells)`` rows (median of ``repeat`` runs); the

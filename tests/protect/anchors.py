@@ -1,5 +1,6 @@
-"""Load the anchor cases (../shared/sdc/cases) as model matrices in the anchor's own cell
-order, so helsestat's engine can be compared with GaussSuppression cell for cell."""
+"""Load the anchor cases (``tests/protect/anchor_cases``, see its PROVENANCE.md) as model
+matrices in the anchor's own cell order, so helsestat's engine can be compared with
+GaussSuppression cell for cell."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-CASES = Path(__file__).resolve().parents[3] / "shared" / "sdc" / "cases"
+CASES = Path(__file__).resolve().parent / "anchor_cases"
 TOTALS = {"Total", "total", "tot"}
 
 

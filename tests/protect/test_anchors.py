@@ -1,4 +1,4 @@
-"""Agreement with the anchors (../shared/sdc/cases, produced by running GaussSuppression,
+"""Agreement with the anchors (tests/protect/anchor_cases, produced by running GaussSuppression,
 sdcTable and tau-Argus): cell for cell where helsestat runs the same algorithm with the same
 options, and never unsafe where an anchor is (the report's 4×4 and linked-region examples).
 
@@ -22,7 +22,7 @@ from helsestat.protect.gauss import gauss_suppress
 
 def test_the_anchor_cases_are_present() -> None:
     # never skip silently: the agreement tests below need the anchors' recorded results
-    assert CASES.is_dir(), f"anchor cases missing at {CASES}: check out shared/ beside the repo"
+    assert CASES.is_dir(), f"anchor cases missing at {CASES}: they are part of the repository"
 
 
 GEO = {"geo": ["geo", "eu"]}
