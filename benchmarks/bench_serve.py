@@ -382,20 +382,20 @@ def drive(
 def handler_microseconds(data_dir: Path, paths: list[str], rounds: int = 3) -> float:
     """In-process cost of one answer (check, select, render; no HTTP), microseconds per
     request over ``paths`` — the part of a request the app controls."""
-    from helsestat.api.takstbruk.asgi import query_items
-    from helsestat.api.takstbruk.query import ENDPOINTS
-    from helsestat.api.takstbruk.service import TakstbrukService
+    from helsestat.api.fastpath import query_items
+    from helsestat.api.service import TableService
+    from helsestat.statistics import STATISTICS
     from helsestat.store.lake import Lake
 
-    service = TakstbrukService(Lake(data_dir), version="bench")
-    requests = [(ENDPOINTS[p.split("?")[0]], p.split("?")[1].encode()) for p in paths]
-    for endpoint, query in requests:  # load the indexes, render every row once
-        service.answer(endpoint, query_items(query), None, None)
+    service = TableService(Lake(data_dir), STATISTICS, version="bench")
+    requests = [(p.split("?")[0], p.split("?")[1].encode()) for p in paths]
+    for path, query in requests:  # load the indexes, render every row once
+        service.answer(service.prepare_route(path, query_items(query), None, None))
     best = float("inf")  # the least disturbed round: the machine may be shared
     for _ in range(rounds):
         start = time.perf_counter()
-        for endpoint, query in requests:
-            service.answer(endpoint, query_items(query), None, None)
+        for path, query in requests:
+            service.answer(service.prepare_route(path, query_items(query), None, None))
         best = min(best, time.perf_counter() - start)
     return round(best / len(requests) * 1e6)
 

@@ -247,13 +247,14 @@ def test_fastapi_route_answers_what_the_fast_path_answers(
     from fastapi import FastAPI
 
     from helsestat.api.problems import install_problem_handlers
-    from helsestat.api.routers import takstbruk as router
-    from helsestat.api.takstbruk.service import TakstbrukService
+    from helsestat.api.routers.statistics import make_router
+    from helsestat.api.service import TableService
+    from helsestat.statistics import STATISTICS
 
     plain = FastAPI()  # the routes alone, without the fast path in front
     install_problem_handlers(plain)
-    plain.state.takstbruk = TakstbrukService(Lake(lake_dir), version=client.app.version)  # type: ignore[attr-defined]
-    plain.include_router(router.router)
+    plain.state.tables = TableService(Lake(lake_dir), STATISTICS, version=client.app.version)
+    plain.include_router(make_router(STATISTICS))
     with TestClient(plain) as slow:
         for url in [*map(strip, SEED_EXAMPLES), KOMMUNE_AR + "&format=xml&medstatus=ja"]:
             a, b = client.get(url), slow.get(url)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import random
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +21,15 @@ from hypothesis import strategies as st
 
 from helsestat.api import create_app
 from helsestat.api.caching import etag_for
-from helsestat.api.takstbruk.index import FragmentStore, IndexCache, Selection, TableIndex
-from helsestat.api.takstbruk.query import ENDPOINTS, TakstbrukQuery
-from helsestat.api.takstbruk.render import RENDERERS
-from helsestat.api.takstbruk.service import TakstbrukService
+from helsestat.api.parameters import parse_envelope, parse_query
+from helsestat.api.service import TableService
 from helsestat.model import ProtectedTable
 from helsestat.publish import publish
+from helsestat.publish.formats import FORMATS
+from helsestat.publish.index import FragmentStore, Query, Selection, TableIndex
 from helsestat.settings import Settings
-from helsestat.statistics.takstbruk import TAKSTBRUK
+from helsestat.statistics import STATISTICS
+from helsestat.statistics.takstbruk import HELFO_API, HELFO_VIEW, TAKSTBRUK, code_lists
 from helsestat.store.lake import Lake
 from lakes import claims_release
 
@@ -42,10 +44,44 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
     return claims_release(tmp_path_factory.mktemp("fastpath"), 60_000, seed=4)
 
 
+ROUTES = {path: route for route in HELFO_API.routes for path in (route.path, *route.aliases)}
+RENDERERS = {name: fmt.render_selection for name, fmt in FORMATS.items()}
+
+
+@dataclass(frozen=True)
+class TakstbrukQuery:
+    """A Helfo query as the route's parameters give it: periods as integers (YYYYMM on
+    /maned, YYYY on /ar), code tuples sorted and without duplicates."""
+
+    fagomraader: tuple[str, ...]
+    fra: int
+    til: int
+    takstkoder: tuple[str, ...] = ()
+    geografi: tuple[str, ...] = ()
+    praksistyper: tuple[str, ...] = ()
+
+
+def select(index: TableIndex, query: TakstbrukQuery, *, medstatus: bool) -> Selection:
+    """The index's rows for a Helfo query (the geography on the table's own column)."""
+    level = index.source.name.split("/")[1]
+    values = {
+        "fagomraade": query.fagomraader,
+        "takstkode": query.takstkoder,
+        "praksis_type_kode": query.praksistyper,
+    }
+    if level in GEO:
+        values[GEO[level]] = query.geografi
+    return index.select(Query(values, (query.fra, query.til), with_suppressed=medstatus))
+
+
+def render(fmt: str, selection: Selection) -> bytes:
+    return RENDERERS[fmt](selection, HELFO_VIEW)
+
+
 def index_of(lake: Lake, table: str) -> TableIndex:
     release = lake.current()
     assert release is not None
-    return IndexCache(lake).get(release.id, table)
+    return TableService(lake, STATISTICS, version="test").indexes.get(release.id, table)
 
 
 _ROWS: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -68,12 +104,13 @@ def queries(index: TableIndex, count: int, seed: int) -> list[TakstbrukQuery]:
     none (no filter), plus the whole table (a large, sparse JSON-stat cube)."""
     rng = random.Random(seed)
     level = index.source.name.split("/")[1]
-    periods = sorted(set(index.period.tolist()))
+    assert index.range_values is not None
+    periods = sorted(set(index.range_values.tolist()))
     codes = {
-        "fagomraade": index.fag_dict.tolist(),
-        "takstkode": index.takst_dict.tolist(),
-        "praksis_type_kode": index.praksis_dict.tolist(),
-        GEO.get(level, "-"): index.geo_dict.tolist(),
+        "fagomraade": index.distinct("fagomraade"),
+        "takstkode": index.distinct("takstkode"),
+        "praksis_type_kode": index.distinct("praksis_type_kode"),
+        GEO.get(level, "-"): index.distinct(GEO[level]) if level in GEO else [],
     }
 
     def some(name: str, most: int) -> tuple[str, ...]:
@@ -136,7 +173,7 @@ def test_the_selection_equals_a_filter_and_sort_of_the_table(lake: Lake, table: 
     for query in queries(index, 40, seed=len(table)):
         expected = expected_rows(index, query)
         for medstatus in (False, True):
-            selection = index.select(query, medstatus=medstatus)
+            selection = select(index, query, medstatus=medstatus)
             shown = [r for r in expected if medstatus or r["status"] == "published"]
             assert subset(selection).table.to_pylist() == shown, query
             assert selection.suppressed == len(expected) - sum(
@@ -150,13 +187,13 @@ def test_jsonstat_and_parquet_equal_publish_of_the_selected_rows(lake: Lake, tab
     layouts = set()
     for query in queries(index, 25, seed=len(table) + 1):
         for medstatus in (False, True):
-            selection = index.select(query, medstatus=medstatus)
+            selection = select(index, query, medstatus=medstatus)
             rows = subset(selection)
-            got = orjson.loads(RENDERERS["jsonstat"](selection))
+            got = orjson.loads(render("jsonstat", selection))
             assert got == orjson.loads(publish(rows, "jsonstat")), query
             layouts.add(type(got["value"]).__name__)
             layouts.update(set(got.get("status", {}).values()) & {"absent", "primary"})
-            ours = pq.read_table(io.BytesIO(RENDERERS["parquet"](selection)))
+            ours = pq.read_table(io.BytesIO(render("parquet", selection)))
             theirs = pq.read_table(io.BytesIO(publish(rows, "parquet")))
             assert ours.equals(theirs), query
             assert ours.schema.metadata == theirs.schema.metadata
@@ -172,55 +209,82 @@ def test_every_format_renders_the_same_bytes_from_kept_fragments(lake: Lake, fmt
     release = lake.current()
     assert release is not None
     # an index with no budget for fragments renders every row afresh, every time
-    fresh = TableIndex.build(lake.read_table(release, warm.source.name), FragmentStore([0]))
+    table = warm.source.name
+    fresh = TableIndex.build(
+        lake.read_table(release, table), TAKSTBRUK.serving.key(table), FragmentStore([0])
+    )
     chosen = queries(warm, 12, seed=9)
     for query in chosen:  # render every row once: the second round reads kept fragments
         for medstatus in (False, True):
-            RENDERERS[fmt](warm.select(query, medstatus=medstatus))
+            render(fmt, select(warm, query, medstatus=medstatus))
     assert not any(fresh.fragments.by_format.values())
     for query in chosen:
         for medstatus in (False, True):
-            again = RENDERERS[fmt](warm.select(query, medstatus=medstatus))
-            assert again == RENDERERS[fmt](fresh.select(query, medstatus=medstatus)), query
+            again = render(fmt, select(warm, query, medstatus=medstatus))
+            assert again == render(fmt, select(fresh, query, medstatus=medstatus)), query
 
 
-codes = st.lists(st.sampled_from(["0301", "1103", "H1", "2ad", "LE", "FALE"]), max_size=3)
+_CODES = code_lists()
+_PICK = {
+    "fagomraade": list(_CODES["fagomraader"])[:6],
+    "takstkoder": ["H1", "2ad", "2dd", "701a"],
+    "kommuner": ["0301", "1103", "4601"],
+    "fylker": ["03", "11", "46"],
+    "praksistyper": list(_CODES["praksistyper"])[:4],
+}
 
 
 @settings(max_examples=60, deadline=None)
 @given(
-    path=st.sampled_from(sorted(ENDPOINTS)),
-    fag=codes.filter(bool),
-    takster=codes,
-    geo=codes,
-    praksis=codes,
-    years=st.tuples(st.integers(2015, 2025), st.integers(0, 3)),
+    path=st.sampled_from(sorted(ROUTES)),
+    picks=st.fixed_dictionaries(
+        {name: st.lists(st.sampled_from(codes), max_size=3) for name, codes in _PICK.items()}
+    ),
+    split=st.booleans(),
+    years=st.tuples(st.integers(2015, 2025), st.integers(0, 1)),
     medstatus=st.booleans(),
     fmt=st.sampled_from(["json", "xml", "csv", "xlsx", "jsonstat", "parquet"]),
 )
 def test_the_etag_equals_etag_for_the_canonical_query(
     path: str,
-    fag: list[str],
-    takster: list[str],
-    geo: list[str],
-    praksis: list[str],
+    picks: dict[str, list[str]],
+    split: bool,
     years: tuple[int, int],
     medstatus: bool,
     fmt: str,
 ) -> None:
-    endpoint = ENDPOINTS[path]
-    service = TakstbrukService(Lake(Path("unused")), version="9.9")
-    query = TakstbrukQuery(
-        tuple(sorted(set(fag))),
-        years[0],
-        years[0] + years[1],
-        tuple(sorted(set(takster))),
-        tuple(sorted(set(geo))) if endpoint.geo_parameter else (),
-        tuple(sorted(set(praksis))),
-    )
-    canonical = {**query.canonical(endpoint), "medstatus": ("ja" if medstatus else "nei",)}
-    expected = etag_for("r1", endpoint.path, canonical, fmt, version="9.9")
-    assert service.etag("r1", endpoint, query, medstatus, fmt) == expected
+    """However a query is spelled (codes in any order, repeated, a list given as several
+    parameters), its ETag is etag_for() of the canonical query: sorted, unique codes."""
+    route = ROUTES[path]
+    picks["fagomraade"] = picks["fagomraade"] or ["LE"]
+    first, last = years[0], years[0] + years[1]
+    if route.period and route.period.digits == 6:
+        first, last = first * 100 + 1, last * 100 + 1
+    items: list[tuple[str, str]] = []
+    canonical: dict[str, tuple[str, ...]] = {}
+    for parameter in route.parameters:
+        codes = picks[parameter.name]
+        canonical[parameter.name] = tuple(sorted(set(codes)))
+        if split and len(codes) > 1:
+            items += [(parameter.name, code) for code in reversed(codes)]
+        elif codes:
+            items.append((parameter.name, ",".join(codes)))
+    assert route.period is not None
+    items += [(route.period.first, str(first)), (route.period.last, str(last))]
+    canonical |= {route.period.first: (str(first),), route.period.last: (str(last),)}
+    canonical["medstatus"] = ("ja" if medstatus else "nei",)
+    items.append(("medstatus", "ja" if medstatus else "nei"))
+    if route.format_parameter:
+        items.append(("format", fmt))
+    envelope = parse_envelope(route, HELFO_API, items)
+    parsed = parse_query(route, envelope.params, _CODES)
+    got = etag_for("r1", route.path, {**parsed.canonical, "medstatus": canonical["medstatus"]},
+                   route.fixed_format or envelope.format or "json", version="9.9")  # fmt: skip
+    expected = etag_for(
+        "r1", route.path, canonical, route.fixed_format or fmt if route.format_parameter
+        else route.fixed_format or "json", version="9.9",
+    )  # fmt: skip
+    assert got == expected
 
 
 def kommune_ar(release: str, antall: list[int | None]) -> ProtectedTable:
@@ -263,7 +327,7 @@ def test_a_new_release_changes_every_format_and_its_etag(tmp_path: Path) -> None
     with Lake(tmp_path).release("r1") as release:
         release.add(kommune_ar("r1", [10, None, 30]))
     with TestClient(create_app(Settings(demo_mode=True, data_dir=tmp_path))) as client:
-        client.app.state.takstbruk.recheck_seconds = 0  # type: ignore[attr-defined]
+        client.app.state.tables.recheck_seconds = 0  # type: ignore[attr-defined]
         before = {fmt: client.get(f"{url}&format={fmt}") for fmt in RENDERERS}
         with Lake(tmp_path).release("r2") as release:
             release.add(kommune_ar("r2", [11, None, 31]))
@@ -282,7 +346,7 @@ def test_a_new_release_changes_every_format_and_its_etag(tmp_path: Path) -> None
 
 
 def test_absent_status_texts_past_the_kept_ones() -> None:
-    from helsestat.api.takstbruk.render import _absent_texts
+    from helsestat.publish.formats.jsonstat import _absent_texts
 
     texts = _absent_texts(2, [0, 3, 10_001])
     assert orjson.loads(b"{" + b",".join(texts) + b"}") == {

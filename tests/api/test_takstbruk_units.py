@@ -71,7 +71,7 @@ def test_a_new_release_swaps_the_served_data(tmp_path: Path) -> None:
     add = publish_release(tmp_path)
     add("r1", kommune_ar([10, 20, 30, 40]))
     with TestClient(create_app(Settings(demo_mode=True, data_dir=tmp_path))) as client:
-        client.app.state.takstbruk.recheck_seconds = 0  # type: ignore[attr-defined]
+        client.app.state.tables.recheck_seconds = 0  # type: ignore[attr-defined]
         first = client.get(URL)
         assert [r["sum_antall_takst"] for r in first.json()] == [10, 30, 20, 40]
         assert first.headers["x-helsestat-release"] == "r1"

@@ -20,11 +20,13 @@ Errors are ``application/problem+json`` everywhere (:mod:`helsestat.api.problems
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
 from helsestat.api import access_log
+from helsestat.api.fastpath import DataFastPath
 from helsestat.api.head import HeadAsGet
 from helsestat.api.pages import install_dashboard, reference_pages, units_pages
 from helsestat.api.problems import install_problem_handlers
@@ -33,9 +35,11 @@ from helsestat.api.routers import health, tables
 from helsestat.api.routers import klass as klass_router
 from helsestat.api.routers import tariffs as tariffs_router
 from helsestat.api.routers import units as units_router
+from helsestat.api.routers.statistics import make_router
 from helsestat.api.routers.units_deps import UnitDatabase
-from helsestat.api.takstbruk import install_takstbruk
+from helsestat.api.service import TableService
 from helsestat.settings import Settings, load_settings
+from helsestat.statistics import STATISTICS, Statistic
 from helsestat.store.lake import Lake
 
 
@@ -56,9 +60,11 @@ def _install_units(app: FastAPI) -> None:
     app.include_router(units_pages.router)
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The FastAPI app serving the lake under ``settings.data_dir``. Does no I/O: the lake
-    is opened lazily by the first request.
+def create_app(settings: Settings, statistics: Sequence[Statistic] = STATISTICS) -> FastAPI:
+    """The FastAPI app serving the lake under ``settings.data_dir``: the data routes, the
+    fast path and the dashboard pages of every statistic in ``statistics`` (all of
+    helsestat's by default), generated from their declarations. Does no I/O: the lake is
+    opened lazily by the first request.
 
     >>> from helsestat.settings import Settings
     >>> create_app(Settings(demo_mode=True)).state.lake.root.name
@@ -78,17 +84,20 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.lake = Lake(settings.data_dir)
+    app.state.statistics = tuple(statistics)
+    app.state.tables = TableService(app.state.lake, statistics, version=app.version)
     access_log.install()  # the server's request log never keeps an identifier from a URL
     install_problem_handlers(app)
     app.include_router(health.router)
+    app.include_router(make_router(statistics))  # before the catch-all table route
     app.include_router(tables.router)
     app.include_router(klass_router.router)
     app.include_router(tariffs_router.router)
     app.include_router(catalog_router.router)
-    install_takstbruk(app)
     _install_units(app)
     install_dashboard(app)
     app.include_router(reference_pages.router)
+    app.add_middleware(DataFastPath)
     app.add_middleware(HeadAsGet)  # outermost: HEAD is answered as GET everywhere
     return app
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from helsestat.errors import InputError
-from helsestat.publish.published import Format
+from helsestat.publish.format import Format
 
 #: Media types that also select a format: older clients ask for text/xml, and some JSON-stat
 #: servers (e.g. ISTAC) use the unregistered application/jsonstat+json.

@@ -1,6 +1,6 @@
 """What every format publishes of a :class:`~helsestat.model.ProtectedTable`: the declared
 dimensions and measures in table order, then ``status`` and ``status_rule``, checked and
-with normalised types (:func:`publishable`); and :class:`Format`, one output format.
+with normalised types (:func:`publishable`).
 
 >>> import pyarrow as pa
 >>> from helsestat.model import ProtectedTable
@@ -12,8 +12,6 @@ with normalised types (:func:`publishable`); and :class:`Format`, one output for
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Final
 
 import pyarrow as pa
@@ -21,17 +19,6 @@ import pyarrow.compute as pc
 
 from helsestat.errors import HelsestatError, ProtectionError
 from helsestat.model import RULE_COLUMN, STATUS_COLUMN, ProtectedTable
-
-
-@dataclass(frozen=True)
-class Format:
-    """One output format: its short name, media type, file extension and renderer."""
-
-    name: str
-    media_type: str
-    extension: str
-    render: Callable[[ProtectedTable], bytes]
-
 
 #: What each cell status means. Formats with room for a legend (xlsx, jsonstat) carry it.
 STATUS_LEGEND: Final[dict[str, str]] = {
@@ -159,4 +146,4 @@ def _check_protected(
             )
 
 
-__all__ = ["STATUS_LEGEND", "Format", "publishable"]
+__all__ = ["STATUS_LEGEND", "publishable"]

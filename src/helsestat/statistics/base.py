@@ -10,7 +10,7 @@ these definitions, so nothing is written twice.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
@@ -19,6 +19,7 @@ from helsestat.model.cube import CubeSpec
 from helsestat.protect import Protection
 from helsestat.protect.rules import Rule
 from helsestat.reference.preflight import Needs
+from helsestat.statistics.serving import Serving
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,5 @@ class Statistic:
     protection: Protection | None = None
     #: The code lists a production run of the statistic needs (checked by preflight).
     needs: Needs | None = None
+    #: How its tables are indexed, queried, labelled and shown (routes, pages).
+    serving: Serving = field(default_factory=Serving)

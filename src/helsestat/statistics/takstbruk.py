@@ -34,6 +34,11 @@ silent:
 
 from __future__ import annotations
 
+import csv
+from functools import cache
+from importlib import resources
+from typing import Final
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -41,9 +46,22 @@ from helsestat.model.cube import CubeSpec, Filter, Hierarchy, Level, Measure, Pr
 from helsestat.protect import Protection, Requirement
 from helsestat.protect.compat import helfo_kommune_ar, helfo_kommune_maned
 from helsestat.protect.rules import FrequencyRule, MinimumPopulationRule
+from helsestat.publish.index import Key, Range
+from helsestat.publish.views import Field, View
 from helsestat.reference.geography import load_geography
 from helsestat.reference.preflight import Needs
+from helsestat.reference.tariffs import load_tariffs
 from helsestat.statistics.base import Statistic, TableDef
+from helsestat.statistics.serving import (
+    Chart,
+    Choice,
+    CodeParameter,
+    CompatibleApi,
+    Dashboard,
+    PeriodParameters,
+    Route,
+    Serving,
+)
 
 GEO = Hierarchy(
     "geo",
@@ -175,6 +193,258 @@ def finish(cube_table: pa.Table, table: TableDef) -> pa.Table:
     return pa.table(cols)
 
 
+# -- serving: Helfo's API, the fields of its rows, the dashboard ------------------------------
+
+#: Fylke lists, oldest first, so a later structure's name wins for a reused number.
+_FYLKE_FILES = ("no_fylker_2019.csv", "no_fylker_2020_2023.csv", "no_fylker_2024.csv")
+
+
+def _fylke_names() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for name in _FYLKE_FILES:
+        path = resources.files("helsestat.data.refdata").joinpath(name)
+        with path.open(encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                names[row["fylkenr"]] = (
+                    row.get("navn_klass_noapi") or row.get("fylkenavn") or row.get("navn") or ""
+                )
+    return names
+
+
+@cache
+def code_lists() -> dict[str, dict[str, str]]:
+    """The public code lists a takstbruk query is checked against, with names for the
+    dashboard: code → name (fagområder, praksistyper, kommuner, fylker) or → fagområde
+    (takstkoder). Kommuner are every kommunenummer valid at some time since the oldest
+    history row, fylker their first two digits. All are public lists, so an unknown value
+    may be echoed in an error.
+
+    >>> codes = code_lists()
+    >>> "LE" in codes["fagomraader"], "0301" in codes["kommuner"], codes["fylker"]["03"]
+    (True, True, 'Oslo')
+    """
+    tariffs = load_tariffs()
+    geo = load_geography()
+    kommuner: dict[str, str] = {}
+    for code, navn, _, _ in sorted(geo.history, key=lambda h: h[2]):
+        kommuner[code] = navn
+    for first in sorted(geo.by_structure):
+        for code, kommune in geo.by_structure[first].items():
+            kommuner[code] = kommune.navn
+    names = _fylke_names()
+    fylker = {code[:2]: names.get(code[:2], code[:2]) for code in kommuner}
+    fylker.update((code, name) for code, name in names.items() if code not in fylker)
+    takstkoder = {t.takstkode: t.fagomraade for t in tariffs.takster}
+    return {
+        "fagomraader": dict(tariffs.fagomraader),
+        "praksistyper": dict(tariffs.praksistype_navn),
+        "takstkoder": dict(sorted(takstkoder.items())),
+        "kommuner": dict(sorted(kommuner.items())),
+        "fylker": dict(sorted(fylker.items())),
+    }
+
+
+PREFIX: Final = "/v1/takstbruk"
+#: The old root's path prefix, kept as an alias (Helfo: "De gamle URLene vil fortsette å
+#: fungere inntil ingen bruker de lenger").
+OLD_PREFIX: Final = "/api/opne-data/v1/takstbruk"
+#: Route families: Helfo's JSON/XML, CSV export and Excel export.
+_FAMILIES: Final = {"agtakst": "", "eksport": "/eksport", "msexcel": "/eksport/msexcel"}
+_RESULT: Final = {"agtakst": "JSON or XML (by Accept)", "eksport": "CSV", "msexcel": "Excel"}
+_LEVEL_LABEL: Final = {"kommune": "kommune", "fylke": "fylke", "landet": "hele landet"}
+_RULE: Final = {
+    ("kommune", "ar"): " Only takster whose count (sum_antall_takst) is greater than 5.",
+    ("kommune", "maned"): " Only kommuner with more than 10 000 inhabitants (1 January "
+    "population of the cell's year, see docs/api.md).",
+}
+#: Helfo's twelve fields, in Helfo's order, on every route: ``ar`` and ``maned`` as
+#: integers, codes as text, counts as integers, kroner as floating-point numbers; a field
+#: the route has no value for (``maned`` on /ar, ``behandler_kommunenr`` on fylke and
+#: landet) is null. The status fields only with ``medstatus=ja``.
+HELFO_VIEW: Final = View(
+    "helfo",
+    (
+        Field("ar", kind="integer"),
+        Field("maned", kind="integer"),
+        Field("takstkode"),
+        Field("fagomraade"),
+        Field("praksis_type_kode"),
+        Field("behandler_kommunenr"),
+        Field("behandler_fylke"),
+        *(Field(m) for m in MEASURE_NAMES),
+    ),
+    status_always=False,
+)
+_PERIODS: Final = {
+    "maned": PeriodParameters(
+        "fommaned",
+        "tommaned",
+        6,
+        ("201805", "201905"),
+        max_months=13,
+        description=(
+            "Mandatory. First month, `YYYYMM`; the period is at most 13 months",
+            "Mandatory. Last month, `YYYYMM`; the period is at most 13 months",
+        ),
+    ),
+    "ar": PeriodParameters(
+        "fomar",
+        "tomar",
+        4,
+        ("2015", "2019"),
+        description=("Mandatory. First year, `YYYY`", "Mandatory. Last year, `YYYY`"),
+    ),
+}
+_FAG = CodeParameter(
+    "fagomraade",
+    "fagomraade",
+    codes="fagomraader",
+    what="fagområde",
+    required=True,
+    description="Mandatory. Comma-separated fagområde codes, e.g. `LE` (lege)",
+    hint="add fagomraade=LE (comma-separated list; LE = lege)",
+)
+_TAKST = CodeParameter(
+    "takstkoder",
+    "takstkode",
+    codes="takstkoder",
+    what="takstkode",
+    description="Comma-separated takstkoder, e.g. `H1,2ad`",
+)
+_GEO = {
+    "kommune": CodeParameter(
+        "kommuner",
+        "behandler_kommunenr",
+        codes="kommuner",
+        what="kommunenummer",
+        description="Comma-separated kommunenummer (the treater's kommune), e.g. `0301`",
+    ),
+    "fylke": CodeParameter(
+        "fylker",
+        "behandler_fylke",
+        codes="fylker",
+        what="fylkesnummer",
+        description="Comma-separated fylkesnummer (the treater's fylke), e.g. `03,15`",
+    ),
+}
+_PRAKSIS = CodeParameter(
+    "praksistyper",
+    "praksis_type_kode",
+    codes="praksistyper",
+    what="praksistype",
+    description="Comma-separated praksistype codes, e.g. `FALE,LEVA`",
+)
+
+
+def _route(family: str, level: str, period: str) -> Route:
+    suffix = f"{_FAMILIES[family]}/agtakst/{level}/{period}"
+    geo = (_GEO[level],) if level in _GEO else ()
+    return Route(
+        path=PREFIX + suffix,
+        name=f"takstbruk_{family}_{level}_{period}",
+        table=f"takstbruk/{level}/{period}",
+        summary=f"Takstbruk {level}/{period} ({_RESULT[family]})",
+        description=(
+            f"Aggregert takstbruk per {_LEVEL_LABEL[level]} og {_PERIOD_LABEL[period]} as "
+            f"{_RESULT[family]}. Geography is the treater's practice address."
+            + _RULE.get((level, period), "")
+            + " Suppressed cells are left out unless `medstatus=ja`."
+        ),
+        parameters=(_FAG, _TAKST, *geo, _PRAKSIS),
+        period=_PERIODS[period],
+        fixed_format={"eksport": "csv", "msexcel": "xlsx"}.get(family),
+        format_parameter=family == "agtakst",
+        aliases=(OLD_PREFIX + suffix,),
+        disposition="inline" if family == "agtakst" else "attachment",
+        filename=f"takstbruk_{level}_{period}",
+    )
+
+
+#: Helfo's 18 routes (family × level × period), each also under the old prefix (seed 004).
+HELFO_API: Final = CompatibleApi(
+    tag="takstbruk (Helfo)",
+    routes=tuple(
+        _route(family, level, period)
+        for family in _FAMILIES
+        for level in _GEO_LEVELS
+        for period in _TIME_LEVELS
+    ),
+    view=HELFO_VIEW,
+    suppressed_parameter="medstatus",
+    parameter_descriptions={
+        "medstatus": "helsestat extension: `ja` includes the suppressed cells, with null "
+        "measures and `status`/`status_rule` fields; default `nei` (omitted, as Helfo)",
+        "release": "helsestat extension: serve this earlier release as published",
+        "format": "helsestat extension: json, xml, csv, xlsx, jsonstat or parquet; default by "
+        "the Accept header (application/json or application/xml), else json",
+    },
+)
+#: Every table is indexed by (fagområde, geography, takstkode, period, praksistype) — a
+#: Helfo query fixes a fagområde, usually a kommune or fylke and a few takster — and
+#: published in Helfo's order (period, geography, takstkode, fagområde, praksistype).
+KEY: Final = Key(
+    ("fagomraade", "geo", "takstkode", "periode", "praksis_type_kode"),
+    ("periode", "geo", "takstkode", "fagomraade", "praksis_type_kode"),
+    Range("periode", ("ar", "maned")),
+)
+
+
+def _key(table: str) -> Key:
+    geo = {"kommune": "behandler_kommunenr", "fylke": "behandler_fylke"}.get(
+        table.split("/")[1], "geo"
+    )
+
+    def swap(names: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(geo if n == "geo" else n for n in names)
+
+    return Key(swap(KEY.columns), swap(KEY.order), KEY.range)
+
+
+DASHBOARD: Final = Dashboard(
+    title="Aggregert takstbruk",
+    link="Explore takstbruk",
+    intro="Use of tariff codes by the treater's kommune or fylke, as Helfo's open-data API "
+    "publishes it. Kommune/år shows only takster counted more than 5 times; kommune/måned "
+    "only kommuner with more than 10 000 inhabitants.",
+    choices=(
+        Choice(
+            "niva",
+            "Level",
+            {"kommune": "Kommune", "fylke": "Fylke", "landet": "Hele landet"},
+            "fylke",
+        ),
+        Choice(
+            "periode", "Period", {"ar": "År (YYYY)", "maned": "Måned (YYYYMM, at most 13)"}, "ar"
+        ),
+    ),
+    route=lambda c: f"takstbruk_agtakst_{c['niva']}_{c['periode']}",
+    periods=lambda c: _PERIODS[c["periode"]].example,
+    chart=Chart(
+        "sum_antall_takst",
+        "periode",
+        (("behandler_kommunenr", "behandler_fylke"), "takstkode"),
+        named=("behandler_kommunenr", "behandler_fylke"),
+    ),
+    option_label={
+        "fagomraader": "{code} – {label}",
+        "praksistyper": "{code} – {label}",
+        "takstkoder": "{code} ({label})",
+    },
+    single=("fagomraade",),
+    defaults={"fagomraade": "LE"},
+    labels={
+        "fagomraade": "Fagområde",
+        "kommuner": "Kommuner (level kommune)",
+        "fylker": "Fylker (level fylke)",
+        "takstkoder": "Takster",
+        "praksistyper": "Praksistyper",
+        "fra": "From",
+        "til": "To",
+        "total": "Hele landet",
+    },
+)
+
+
 TAKSTBRUK = Statistic(
     name="takstbruk",
     title="Aggregert takstbruk",
@@ -207,4 +477,10 @@ TAKSTBRUK = Statistic(
         ),
     ),
     needs=Needs(classifications=(131, 104), tariff_lists=("takstkoder",)),
+    serving=Serving(
+        key=_key,
+        code_lists=code_lists,
+        compatible=HELFO_API,
+        dashboard=DASHBOARD,
+    ),
 )

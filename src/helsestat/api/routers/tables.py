@@ -9,7 +9,7 @@ whose ``If-None-Match`` matches is answered 304 before the table is read.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
@@ -20,24 +20,16 @@ from helsestat.api.links import dashboard_table_url, table_data_url
 from helsestat.api.problems import PROBLEM_RESPONSES
 from helsestat.api.queries import (
     TableSummary,
-    choose_format,
     current_release_id,
     find_release,
-    parse_filters,
-    resolve_release,
-    select_rows,
     table_summaries,
-    table_summary,
 )
+from helsestat.api.routers.statistics import NOT_MODIFIED, data_responses
 from helsestat.api.schemas import ReleaseList, ReleaseOut, TableList, TableOut
-from helsestat.publish import publish
+from helsestat.api.service import TableService
 from helsestat.publish.formats import FORMATS
 
 router = APIRouter(prefix="/api/v1", tags=["tables"])
-
-NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
-    304: {"description": "Not modified: If-None-Match matched the ETag"}
-}
 
 
 def _not_modified(request: Request, headers: dict[str, str]) -> Response | None:
@@ -121,31 +113,15 @@ def list_tables(
     )
 
 
-def _data_responses() -> dict[int | str, dict[str, Any]]:
-    media_types: dict[str, Any] = {fmt.media_type: {} for fmt in FORMATS.values()} or {
-        "application/json": {}
-    }
-    return {
-        200: {
-            "description": "The table in the format asked for by ?format= or Accept",
-            "content": media_types,
-        },
-        **NOT_MODIFIED,
-        **PROBLEM_RESPONSES,
-    }
-
-
 @router.get(
     "/tables/{name:path}",
     name="table_data",
     response_class=Response,
-    responses=_data_responses(),
+    responses=data_responses(),
 )
 def table_data(
     name: str,
     request: Request,
-    lake: LakeDep,
-    version: VersionDep,
     fmt: Annotated[
         str | None,
         Query(
@@ -158,16 +134,15 @@ def table_data(
 ) -> Response:
     """A published table. Filter rows with `?<dimension>=v1,v2` on any dimension of the
     table (an unknown parameter is a 400 problem). Suppressed cells carry their status and
-    rule in every format."""
-    chosen = choose_format(fmt, request.headers.get("accept"))
-    found = resolve_release(lake, release)
-    summary = table_summary(found, name)
-    filters = parse_filters(request.query_params.multi_items(), summary.dimensions, table=name)
-    etag = etag_for(found.id, request.url.path, filters, chosen.name, version=version)
-    headers = cache_headers(etag, found.id, vary_accept=fmt is None)
-    if (early := _not_modified(request, headers)) is not None:
-        return early
-    table = select_rows(lake.read_table(found, name), filters)
-    filename = f"{name.replace('/', '_')}.{chosen.extension.lstrip('.')}"
-    headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return Response(publish(table, chosen.name), media_type=chosen.media_type, headers=headers)
+    rule in every format. Each statistic's tables are also documented one by one."""
+    service: TableService = request.app.state.tables
+    prepared = service.prepare_table(
+        name,
+        request.query_params.multi_items(),
+        fmt,
+        release,
+        request.headers.get("accept"),
+        request.headers.get("if-none-match"),
+    )
+    answer = service.answer(prepared)
+    return Response(answer.body, status_code=answer.status, headers=answer.headers)

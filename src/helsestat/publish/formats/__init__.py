@@ -31,9 +31,10 @@ from __future__ import annotations
 from typing import Final
 
 from helsestat.errors import NotFoundError
+from helsestat.publish.format import Format
 from helsestat.publish.formats import csv_, json_, jsonstat, parquet_, xlsx, xml_
 from helsestat.publish.negotiate import negotiate as _negotiate
-from helsestat.publish.published import STATUS_LEGEND, Format, publishable
+from helsestat.publish.published import STATUS_LEGEND, publishable
 
 #: The formats by name, in alphabetical order.
 FORMATS: Final[dict[str, Format]] = {

@@ -1,12 +1,14 @@
 """CSV (``text/csv; charset=utf-8``): RFC 4180, UTF-8 without a byte-order mark.
 
-A header row, then one record per row: the dimension and measure columns in table order, then
-``status`` and ``status_rule``. Records end in CRLF; a field is quoted only when it holds the
-separator, a quote or a line break. Suppressed measures are empty fields. Numbers are written
-as Python writes them, so an ``int64`` stays ``7`` and a ``float64`` stays ``4756525.0``.
+A header row, then one record per row: the view's fields (by default the dimension and
+measure columns in table order, then ``status`` and ``status_rule``). Records end in CRLF; a
+field is quoted only when it holds the separator, a quote or a line break. Suppressed
+measures are empty fields. Numbers are written as Python writes them, so an ``int64`` stays
+``7`` and a ``float64`` stays ``4756525.0``.
 
 The registered format uses ``,``; :func:`render_csv` also writes ``;`` (what Norwegian and
-Swedish Excel expects), tab or ``|``.
+Swedish Excel expects), tab or ``|``. :func:`record` writes one record for any CSV helsestat
+serves (the code lists use it with every field quoted).
 
 >>> import pyarrow as pa
 >>> from helsestat.model import ProtectedTable
@@ -18,16 +20,49 @@ b'kommune,antall,status,status_rule\\r\\n0301,,primary,count<=5\\r\\n'
 
 from __future__ import annotations
 
-import csv
-import io
-from typing import Final
+from collections.abc import Iterable
+from typing import Any, Final
 
 from helsestat.errors import QueryError
 from helsestat.model import ProtectedTable
-from helsestat.publish.published import Format, publishable
+from helsestat.publish.format import Format
+from helsestat.publish.index import Selection, TableIndex
+from helsestat.publish.views import DEFAULT, View, field_names, fragments
 
 MEDIA_TYPE = "text/csv; charset=utf-8"
 SEPARATORS: Final = (",", ";", "\t", "|")
+
+
+def _field(value: Any, sep: str, quote_all: bool) -> str:
+    if value is None:
+        return '""' if quote_all else ""
+    text = value if isinstance(value, str) else repr(value)
+    if quote_all or sep in text or '"' in text or "\r" in text or "\n" in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def record(values: Iterable[Any], sep: str = ",", quote_all: bool = False) -> str:
+    """One CSV record with its CRLF: text as is (quoted when needed, or always with
+    ``quote_all``), numbers as Python writes them, None as an empty field.
+
+    >>> record(["0301", 7, None, 'a "b" c'])
+    '0301,7,,"a ""b"" c"\\r\\n'
+    >>> record(["0301", "Oslo"], ";", quote_all=True)
+    '"0301";"Oslo"\\r\\n'
+    """
+    return sep.join(_field(v, sep, quote_all) for v in values) + "\r\n"
+
+
+def render_rows(selection: Selection, view: View, sep: str = ",") -> bytes:
+    """The selected rows as CSV with the view's fields, a header row first."""
+
+    def make(values: tuple[object, ...]) -> bytes:
+        return record(values, sep).encode()
+
+    header = record(field_names(selection, view), sep).encode()
+    key = "csv" if sep == "," else f"csv{sep}"
+    return header + b"".join(fragments(selection, key, view, make))
 
 
 def render_csv(table: ProtectedTable, sep: str = ",") -> bytes:
@@ -45,12 +80,7 @@ def render_csv(table: ProtectedTable, sep: str = ",") -> bytes:
             f"CSV separator {sep!r} is not supported",
             hint="use one of: , ; | or a tab",
         )
-    data = publishable(table)
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, delimiter=sep, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(data.column_names)
-    writer.writerows(zip(*(data.column(n).to_pylist() for n in data.column_names), strict=True))
-    return out.getvalue().encode("utf-8")
+    return render_rows(Selection.everything(TableIndex.build(table)), DEFAULT, sep)
 
 
-FORMAT = Format("csv", MEDIA_TYPE, "csv", render_csv)
+FORMAT = Format("csv", MEDIA_TYPE, "csv", render_rows)

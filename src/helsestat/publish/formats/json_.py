@@ -1,12 +1,10 @@
 """JSON (``application/json``): an array of row objects.
 
-Each row object holds the dimension and measure fields in the table's column order, then
-``status`` and ``status_rule``. Suppressed measures are ``null``. Numbers keep their Arrow
-type: an ``int64`` measure is a JSON integer (``7``), a ``float64`` measure a JSON number with
-a fraction (``4756525.0``), so a client can tell a count from a sum of kroner.
-
-:func:`rows_as_json` is the building block the API uses for the compatible shapes of the
-services it replaces (e.g. Helfo's open-data rows, without the status fields).
+Each row object holds the fields of the view — by default the dimension and measure fields
+in the table's column order, then ``status`` and ``status_rule``. Suppressed measures are
+``null``. Numbers keep their Arrow type: an ``int64`` measure is a JSON integer (``7``), a
+``float64`` measure a JSON number with a fraction (``4756525.0``), so a client can tell a
+count from a sum of kroner.
 
 >>> import pyarrow as pa
 >>> from helsestat.model import ProtectedTable
@@ -21,9 +19,21 @@ from __future__ import annotations
 import orjson
 
 from helsestat.model import ProtectedTable
-from helsestat.publish.published import Format, publishable
+from helsestat.publish.format import Format
+from helsestat.publish.index import Selection, TableIndex
+from helsestat.publish.views import DEFAULT, Field, View, field_names, fragments
 
 MEDIA_TYPE = "application/json"
+
+
+def render_rows(selection: Selection, view: View) -> bytes:
+    """The selected rows as a JSON array of objects with the view's fields."""
+    names = field_names(selection, view)
+
+    def make(values: tuple[object, ...]) -> bytes:
+        return orjson.dumps(dict(zip(names, values, strict=True)))
+
+    return b"[" + b",".join(fragments(selection, "json", view, make)) + b"]"
 
 
 def rows_as_json(table: ProtectedTable, include_status: bool = True) -> bytes:
@@ -35,24 +45,12 @@ def rows_as_json(table: ProtectedTable, include_status: bool = True) -> bytes:
     >>> rows_as_json(t, include_status=False)
     b'[{"aar":"2024","sum":null}]'
     """
-    data = publishable(table)
-    names = data.column_names if include_status else data.column_names[:-2]
-    columns = [data.column(name).to_pylist() for name in names]
-    rows = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
-    if not names:  # no fields at all: one empty object per row
-        rows = [{} for _ in range(data.num_rows)]
-    return orjson.dumps(rows)
+    everything = Selection.everything(TableIndex.build(table))
+    if include_status:
+        return render_rows(everything, DEFAULT)
+    names = [c for c in everything.index.view.column_names[:-2]]
+    view = View("published-without-status", tuple(Field(n) for n in names), False)
+    return render_rows(Selection(everything.index, everything.rows, 0, False), view)
 
 
-def render_json(table: ProtectedTable) -> bytes:
-    """The registered renderer: :func:`rows_as_json` with the status fields.
-
-    >>> import pyarrow as pa
-    >>> render_json(ProtectedTable("t", "T", (), (), pa.table({"status": pa.array([], pa.string()),
-    ...     "status_rule": pa.array([], pa.string())})))
-    b'[]'
-    """
-    return rows_as_json(table)
-
-
-FORMAT = Format("json", MEDIA_TYPE, "json", render_json)
+FORMAT = Format("json", MEDIA_TYPE, "json", render_rows)

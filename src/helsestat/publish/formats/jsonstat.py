@@ -42,13 +42,20 @@ the legend above in ``extension.status``, beside ``extension.table`` and
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, Final
 
+import numpy as np
 import orjson
 
 from helsestat.errors import HelsestatError
 from helsestat.model import RULE_COLUMN, STATUS_COLUMN, ProtectedTable
-from helsestat.publish.published import STATUS_LEGEND, Format, publishable
+from helsestat.publish.format import Format
+from helsestat.publish.index import Selection, TableIndex
+from helsestat.publish.published import STATUS_LEGEND
+from helsestat.publish.views import DEFAULT, View, cached_rows, uniform
 
 MEDIA_TYPE = "application/vnd.json-stat+json"
 ABSENT: Final = "absent"
@@ -61,6 +68,195 @@ STATUS_CODES: Final[dict[str, str]] = {
 }
 
 
+@dataclass(frozen=True)
+class _CubeLayout:
+    """The parts of a table's JSON-stat documents that do not depend on the rows."""
+
+    dims: tuple[str, ...]
+    codes: np.ndarray  # (dimension, index row) → the row's code of that dimension
+    labels: tuple[list[str], ...]  # per dimension, the text of every code
+    measures: tuple[str, ...]
+    metric: str
+    nulls: bytes  # the value-array text of a combination without a row
+    metric_dimension: dict[str, Any]
+    extension: dict[str, Any]
+
+
+def _layout(index: TableIndex) -> _CubeLayout:
+    found = index.constants.get("jsonstat")
+    if isinstance(found, _CubeLayout):
+        return found
+    table = index.source
+    names = [n for n in index.view.column_names if n in table.dimensions or n in table.measures]
+    dims = tuple(n for n in names if n in table.dimensions)
+    measures = tuple(n for n in names if n in table.measures)
+    metric = "measure"
+    while metric in dims:
+        metric += "_"
+    layout = _CubeLayout(
+        dims=dims,
+        codes=np.stack([index.texts[d].codes for d in dims])
+        if dims
+        else np.zeros((0, index.size), dtype=np.int32),
+        labels=tuple(index.texts[d].values.tolist() for d in dims),
+        measures=measures,
+        metric=metric,
+        nulls=b",".join([b"null"] * len(measures)),
+        metric_dimension={
+            "label": "measure",
+            "category": {"index": list(measures), "label": {m: m for m in measures}},
+        },
+        extension={"table": table.name, "release": table.release, "status": STATUS_CODES},
+    )
+    index.constants["jsonstat"] = layout
+    return layout
+
+
+_ABSENT: Final = orjson.dumps(ABSENT)
+_ABSENT_TEXTS: dict[int, list[bytes]] = {}
+
+
+def _absent_text(width: int, place: int) -> bytes:
+    return b",".join(b'"%d":%s' % (place * width + j, _ABSENT) for j in range(width))
+
+
+def _absent_texts(width: int, places: list[int]) -> list[bytes]:
+    """Per combination, the ``status`` entries of its ``width`` cells marked absent, e.g.
+    ``"10":"absent","11":"absent"``; those of the first :data:`DENSE_LIMIT` combinations are
+    kept once made."""
+    known = _ABSENT_TEXTS.get(width, [])
+    wanted = min(places[-1] + 1, DENSE_LIMIT)  # places are in increasing order
+    if wanted > len(known):  # a longer list replaces the kept one (large answers render in
+        # threads: a list once kept is never changed, so every kept list is right)
+        known = known + [_absent_text(width, p) for p in range(len(known), wanted)]
+        _ABSENT_TEXTS[width] = known
+    return [known[p] if p < DENSE_LIMIT else _absent_text(width, p) for p in places]
+
+
+def _measure_columns(
+    index: TableIndex, measures: Sequence[str], rows: np.ndarray
+) -> list[list[Any]]:
+    """The measures of ``rows`` as Python values (``None`` where the cell has no value)."""
+    return [index.column(name, rows) for name in measures]
+
+
+def _cell_values(index: TableIndex, measures: Sequence[str], rows: np.ndarray) -> list[bytes]:
+    """Per row, the JSON text of its measures as they stand in ``value`` (``7,12,1.5``)."""
+    if not measures:
+        return [b""] * len(rows)
+    columns = _measure_columns(index, measures, rows)
+    return [orjson.dumps(cells)[1:-1] for cells in zip(*columns, strict=True)]
+
+
+def _dataset(selection: Selection) -> dict[str, Any]:
+    """The dataset of the selected rows, computed from the index's encoded columns. A dense
+    ``value`` array is an :class:`orjson.Fragment` joined from each row's measures as JSON
+    text, rendered once per row and kept like the rows of the other formats."""
+    index, rows = selection.index, selection.rows
+    table = index.source
+    layout = _layout(index)
+    width = len(layout.measures)
+    n = len(rows)
+    # Each dimension's categories in order of first appearance (as publish() lists them);
+    # a row's place among the combinations in row-major order (the last id varies fastest).
+    categories: list[list[str]] = []
+    sizes: list[int] = []
+    place: np.ndarray | None = None
+    picked = layout.codes[:, rows]
+    for codes, labels, single in zip(picked, layout.labels, uniform(picked), strict=True):
+        if single:  # one category (or none): no place to compute
+            seen = codes[:1].tolist()
+        else:
+            seen = list(dict.fromkeys(codes.tolist()))
+            lookup = np.zeros(len(labels), dtype=np.int64)
+            lookup[seen] = np.arange(len(seen))
+            position = lookup[codes]
+            place = position if place is None else place * len(seen) + position
+        categories.append([labels[c] for c in seen])
+        sizes.append(len(seen))
+    if place is None:
+        place = np.zeros(n, dtype=np.int64)
+    if not index.unique and len(np.unique(place)) != n:
+        raise HelsestatError(
+            "publish.duplicate_cell",
+            f"table {table.name!r} has more than one row for a combination of dimensions",
+            hint="a published table has one row per combination of its dimension values",
+        )
+    size = [*sizes, width]
+    places = math.prod(sizes)
+    cells = places * width
+    value: Any
+    empty: list[int] = []  # the combinations without a row (dense value only)
+    if not width:  # no measures: no cells
+        value = []
+    elif cells <= max(DENSE_LIMIT, 2 * n * width):
+        slots = [layout.nulls] * places
+        texts = cached_rows(
+            index, "jsonstat", rows.tolist(), partial(_cell_values, index, layout.measures)
+        )
+        for at, text in zip(place.tolist(), texts, strict=True):
+            slots[at] = text
+        value = orjson.Fragment(b"[" + b",".join(slots) + b"]")
+        if n < places:
+            present = np.zeros(places, dtype=bool)
+            present[place] = True
+            empty = (~present).nonzero()[0].tolist()
+    else:
+        order = np.argsort(place, kind="stable")
+        columns = _measure_columns(index, layout.measures, rows[order])
+        numbers: dict[int, Any] = {}
+        for i, at in enumerate((place[order] * width).tolist()):
+            for j, column in enumerate(columns):
+                numbers[at + j] = column[i]
+        value = numbers  # int keys: orjson writes them as strings (OPT_NON_STR_KEYS)
+    status: Any = None
+    rules: dict[int, str] = {}
+    if selection.with_suppressed and selection.suppressed:  # else every row is published
+        suppressed = (~index.published[rows]).nonzero()[0]
+        first = place[suppressed] * width
+        row_status = index.column(STATUS_COLUMN, rows[suppressed])
+        row_rule = index.column(RULE_COLUMN, rows[suppressed])
+        marked: dict[int, str] = {p * width + j: ABSENT for p in empty for j in range(width)}
+        for at, st, rule in zip(first.tolist(), row_status, row_rule, strict=True):
+            for j in range(width):
+                marked[at + j] = str(st)
+                if rule:
+                    rules[at + j] = str(rule)
+        status = {at: marked[at] for at in sorted(marked)}
+    elif empty:  # {"<cell>": "absent", …} for every cell of every empty combination
+        status = orjson.Fragment(b"{" + b",".join(_absent_texts(width, empty)) + b"}")
+    dimension: dict[str, Any] = {
+        dim: {"label": dim, "category": {"index": codes, "label": {c: c for c in codes}}}
+        for dim, codes in zip(layout.dims, categories, strict=True)
+    }
+    dimension[layout.metric] = layout.metric_dimension
+    doc: dict[str, Any] = {
+        "version": "2.0",
+        "class": "dataset",
+        "label": table.title,
+        "id": [*layout.dims, layout.metric],
+        "size": size,
+        "role": {"metric": [layout.metric]},
+        "dimension": dimension,
+        "value": value,
+    }
+    if status is not None:
+        doc["status"] = status
+    if table.notes:
+        doc["note"] = list(table.notes)
+    doc["extension"] = {
+        **layout.extension,
+        "status_rule": {str(at): rules[at] for at in sorted(rules)},
+    }
+    return doc
+
+
+def render_rows(selection: Selection, view: View) -> bytes:
+    """A JSON-stat 2.0 dataset of the selected rows (the view does not apply: the dataset
+    is a document of the table's published columns)."""
+    return orjson.dumps(_dataset(selection), option=orjson.OPT_NON_STR_KEYS)
+
+
 def render_jsonstat(table: ProtectedTable) -> bytes:
     """The table as a JSON-stat 2.0 dataset.
 
@@ -70,90 +266,7 @@ def render_jsonstat(table: ProtectedTable) -> bytes:
     >>> render_jsonstat(t)[:40]
     b'{"version":"2.0","class":"dataset","labe'
     """
-    return orjson.dumps(_dataset(table))
+    return render_rows(Selection.everything(TableIndex.build(table)), DEFAULT)
 
 
-def _dataset(table: ProtectedTable) -> dict[str, Any]:
-    data = publishable(table)
-    names = data.column_names[:-2]
-    dims = [name for name in names if name in table.dimensions]
-    measures = [name for name in names if name in table.measures]
-    metric = "measure"
-    while metric in dims:
-        metric += "_"
-    categories = [list(dict.fromkeys(data.column(dim).to_pylist())) for dim in dims]
-    size = [len(codes) for codes in categories] + [len(measures)]
-
-    # Row-major: the last id varies fastest. A row's place among the dimension combinations,
-    # times the number of measures, is the value index of its first measure.
-    strides = [math.prod(size[i + 1 : -1]) for i in range(len(dims))]
-    places = [0] * data.num_rows
-    for dim, codes, stride in zip(dims, categories, strides, strict=True):
-        position = {code: i * stride for i, code in enumerate(codes)}
-        places = [
-            p + position[c] for p, c in zip(places, data.column(dim).to_pylist(), strict=True)
-        ]
-    if len(set(places)) != len(places):
-        raise HelsestatError(
-            "publish.duplicate_cell",
-            f"table {table.name!r} has more than one row for a combination of dimensions",
-            hint="a published table has one row per combination of its dimension values",
-        )
-
-    values: dict[int, Any] = {}
-    status: dict[int, str] = {}
-    rules: dict[int, str] = {}
-    columns = [data.column(measure).to_pylist() for measure in measures]
-    row_status = data.column(STATUS_COLUMN).to_pylist()
-    row_rule = data.column(RULE_COLUMN).to_pylist()
-    for row, place in enumerate(places):
-        offset = place * len(measures)
-        for j, column in enumerate(columns):
-            values[offset + j] = column[row]
-            if row_status[row] != "published":
-                status[offset + j] = row_status[row]
-                if row_rule[row]:
-                    rules[offset + j] = row_rule[row]
-
-    cells = math.prod(size)
-    value: list[Any] | dict[str, Any]
-    if cells <= max(DENSE_LIMIT, 2 * len(values)):
-        value = [None] * cells
-        for index, number in values.items():
-            value[index] = number
-        status.update((index, ABSENT) for index in range(cells) if index not in values)
-    else:
-        value = {str(index): values[index] for index in sorted(values)}
-
-    dimension: dict[str, Any] = {
-        dim: {"label": dim, "category": {"index": codes, "label": {c: c for c in codes}}}
-        for dim, codes in zip(dims, categories, strict=True)
-    }
-    dimension[metric] = {
-        "label": "measure",
-        "category": {"index": measures, "label": {m: m for m in measures}},
-    }
-    doc: dict[str, Any] = {
-        "version": "2.0",
-        "class": "dataset",
-        "label": table.title,
-        "id": [*dims, metric],
-        "size": size,
-        "role": {"metric": [metric]},
-        "dimension": dimension,
-        "value": value,
-    }
-    if status:
-        doc["status"] = {str(index): status[index] for index in sorted(status)}
-    if table.notes:
-        doc["note"] = list(table.notes)
-    doc["extension"] = {
-        "table": table.name,
-        "release": table.release,
-        "status": STATUS_CODES,
-        "status_rule": {str(index): rules[index] for index in sorted(rules)},
-    }
-    return doc
-
-
-FORMAT = Format("jsonstat", MEDIA_TYPE, "jsonstat.json", render_jsonstat)
+FORMAT = Format("jsonstat", MEDIA_TYPE, "jsonstat.json", render_rows)

@@ -2,15 +2,15 @@
 
 Two sheets:
 
-* ``data``: a bold, frozen header row with an autofilter, then one row per table row. The
-  dimension columns are text cells (``0301`` keeps its leading zero), measures are number
-  cells, and ``status`` and ``status_rule`` are text. A suppressed measure is an empty grey
-  cell with a note saying why, e.g. ``primary: count<=5``.
+* ``data``: a bold, frozen header row with an autofilter, then one row per selected row with
+  the view's fields (by default the published columns). Text fields are text cells (``0301``
+  keeps its leading zero), measures are number cells, and ``status`` and ``status_rule`` are
+  text. A suppressed measure is an empty grey cell with a note saying why, e.g.
+  ``primary: count<=5``.
 * ``about``: the title, table name, release and notes, and the legend of the statuses.
 
-The file is built in memory and is byte-for-byte reproducible: the document's created date
-comes from the release id when it starts with a date (``2024-06-01…``), else 1980-01-01,
-and XlsxWriter stamps the zip entries with a fixed date.
+The file is byte-for-byte reproducible (:mod:`.xlsx_file`): the document's created date comes
+from the release id when it starts with a date (``2024-06-01…``), else 1980-01-01.
 
 >>> import io, pyarrow as pa, openpyxl
 >>> from helsestat.model import ProtectedTable
@@ -23,26 +23,117 @@ and XlsxWriter stamps the zip entries with a fixed date.
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
-import pyarrow as pa
-import xlsxwriter
-from xlsxwriter.format import Format as CellFormat
-from xlsxwriter.worksheet import Worksheet
+import numpy as np
 
 from helsestat.errors import HelsestatError
-from helsestat.model import ProtectedTable
-from helsestat.publish.published import STATUS_LEGEND, Format, publishable
+from helsestat.model import RULE_COLUMN, STATUS_COLUMN, ProtectedTable
+from helsestat.publish.format import Format
+from helsestat.publish.formats.xlsx_file import (
+    BLANK,
+    BOLD,
+    MAX_ROWS,
+    SUPPRESSED,
+    Sheet,
+    number_cell,
+    text_cell,
+    workbook,
+)
+from helsestat.publish.index import Selection, TableIndex
+from helsestat.publish.published import STATUS_LEGEND
+from helsestat.publish.views import DEFAULT, View, field_names, fragments, with_status
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-#: Excel's row limit, header included.
-MAX_ROWS: Final = 1_048_576
 SUPPRESSED_FILL: Final = "#D9D9D9"
 _EPOCH: Final = datetime(1980, 1, 1)
 _DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
+
+
+def _measure_fields(selection: Selection, view: View) -> list[bool]:
+    """Per field of the view: does it hold a measure?"""
+    measures = set(selection.index.measures)
+    if view.fields is None:
+        return [n in measures for n in selection.index.view.column_names]
+    flags = [f.source in measures for f in view.fields]
+    return [*flags, False, False] if with_status(selection, view) else flags
+
+
+def render_rows(selection: Selection, view: View) -> bytes:
+    """The selected rows as a workbook with a ``data`` and an ``about`` sheet."""
+    index = selection.index
+    table = index.source
+    if len(selection) + 1 > MAX_ROWS:
+        raise HelsestatError(
+            "publish.too_many_rows",
+            f"table {table.name!r} has {len(selection)} rows, more than an Excel sheet holds",
+            hint="download it as csv or parquet",
+            status=413,
+        )
+    names = field_names(selection, view)
+    measure = _measure_fields(selection, view)
+    status_at = names.index(STATUS_COLUMN) if STATUS_COLUMN in names else None
+
+    def make(values: tuple[Any, ...]) -> bytes:
+        suppressed = status_at is not None and values[status_at] != "published"
+        cells = []
+        for value, is_measure in zip(values, measure, strict=True):
+            if value is None:
+                cells.append(SUPPRESSED if suppressed and is_measure else BLANK)
+            elif isinstance(value, str):
+                cells.append(text_cell(value))
+            else:
+                cells.append(number_cell(value))
+        return ("<row>" + "".join(cells) + "</row>").encode()
+
+    rows = fragments(selection, "xlsx", view, make)
+    notes: list[tuple[int, int, str]] = []
+    if status_at is not None and selection.suppressed:
+        hidden = np.flatnonzero(~index.published[selection.rows])
+        if len(hidden):
+            picked = selection.rows[hidden]
+            statuses = index.column(STATUS_COLUMN, picked)
+            rules = index.column(RULE_COLUMN, picked)
+            columns = [j for j, is_measure in enumerate(measure) if is_measure]
+            for position, status, rule in zip(hidden.tolist(), statuses, rules, strict=True):
+                text = f"{status}: {rule}" if rule else str(status)
+                notes += [(position + 1, j, text) for j in columns]
+    data = Sheet(
+        "data",
+        names,
+        rows,
+        freeze=True,
+        autofilter=True,
+        widths=tuple(float(max(10, len(n) + 2)) for n in names),
+        notes=tuple(notes),
+    )
+    return workbook(
+        [data, _about(table)],
+        title=table.title,
+        subject=table.name,
+        created=_created(table.release),
+    )
+
+
+def _about(table: ProtectedTable) -> Sheet:
+    lines: list[tuple[str, str]] = [
+        ("title", table.title),
+        ("table", table.name),
+        ("release", table.release),
+        *(("note", note) for note in table.notes),
+    ]
+    rows = [_pair(key, value) for key, value in lines]
+    rows.append(b"<row/>")  # one empty row, then the legend with its own header
+    rows.append(("<row>" + text_cell("status", BOLD) + text_cell("meaning", BOLD) + "</row>")
+                .encode())  # fmt: skip
+    rows += [_pair(status, meaning, bold=False) for status, meaning in STATUS_LEGEND.items()]
+    return Sheet("about", (), rows, widths=(12.0, 80.0))
+
+
+def _pair(key: str, value: str, bold: bool = True) -> bytes:
+    return ("<row>" + text_cell(key, BOLD if bold else 0) + text_cell(value) + "</row>").encode()
 
 
 def render_xlsx(table: ProtectedTable) -> bytes:
@@ -54,73 +145,7 @@ def render_xlsx(table: ProtectedTable) -> bytes:
     >>> render_xlsx(t)[:2]
     b'PK'
     """
-    data = publishable(table)
-    if data.num_rows + 1 > MAX_ROWS:
-        raise HelsestatError(
-            "publish.too_many_rows",
-            f"table {table.name!r} has {data.num_rows} rows, more than an Excel sheet holds",
-            hint="download it as csv or parquet",
-            status=413,
-        )
-    out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "nan_inf_to_errors": True})
-    book.set_properties(
-        {
-            "title": table.title,
-            "subject": table.name,
-            "author": "helsestat",
-            "created": _created(table.release),
-        }
-    )
-    bold = book.add_format({"bold": True})
-    grey = book.add_format({"bg_color": SUPPRESSED_FILL})
-    _data_sheet(book.add_worksheet("data"), table, data, bold, grey)
-    _about_sheet(book.add_worksheet("about"), table, bold)
-    book.close()
-    return out.getvalue()
-
-
-def _data_sheet(
-    ws: Worksheet, table: ProtectedTable, data: pa.Table, bold: CellFormat, grey: CellFormat
-) -> None:
-    names: list[str] = data.column_names
-    measures = [name in table.measures for name in names]
-    for col, name in enumerate(names):
-        ws.write_string(0, col, name, bold)
-        ws.set_column(col, col, max(10, len(name) + 2))
-    ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, max(data.num_rows, 1), len(names) - 1)
-    columns = [data.column(name).to_pylist() for name in names]
-    for row, values in enumerate(zip(*columns, strict=True), start=1):
-        status, rule = values[-2], values[-1]
-        for col, value in enumerate(values):
-            if not measures[col]:
-                ws.write_string(row, col, value)
-            elif value is not None:
-                ws.write_number(row, col, value)
-            elif status != "published":
-                ws.write_blank(row, col, None, grey)
-                ws.write_comment(row, col, f"{status}: {rule}" if rule else status)
-
-
-def _about_sheet(ws: Worksheet, table: ProtectedTable, bold: CellFormat) -> None:
-    ws.set_column(0, 0, 12)
-    ws.set_column(1, 1, 80)
-    lines: list[tuple[str, str]] = [
-        ("title", table.title),
-        ("table", table.name),
-        ("release", table.release),
-        *(("note", note) for note in table.notes),
-    ]
-    for row, (key, value) in enumerate(lines):
-        ws.write_string(row, 0, key, bold)
-        ws.write_string(row, 1, value)
-    legend = len(lines) + 1  # one empty row, then the legend with its own header
-    ws.write_string(legend, 0, "status", bold)
-    ws.write_string(legend, 1, "meaning", bold)
-    for row, (status, meaning) in enumerate(STATUS_LEGEND.items(), start=legend + 1):
-        ws.write_string(row, 0, status)
-        ws.write_string(row, 1, meaning)
+    return render_rows(Selection.everything(TableIndex.build(table)), DEFAULT)
 
 
 def _created(release: str) -> datetime:
@@ -134,4 +159,4 @@ def _created(release: str) -> datetime:
     return _EPOCH
 
 
-FORMAT = Format("xlsx", MEDIA_TYPE, "xlsx", render_xlsx)
+FORMAT = Format("xlsx", MEDIA_TYPE, "xlsx", render_rows)

@@ -7,11 +7,11 @@ Layout (UTF-8, one row per line)::
     <row><kommune>0301</kommune><antall xsi:nil="true"/><status>primary</status>…</row>
     </rows>
 
-Inside a row there is one element per field, named after the column: the dimensions and
-measures in table order, then ``status`` and ``status_rule``. A suppressed measure is an
-empty element with ``xsi:nil="true"``. Text is escaped (``&``, ``<``, ``>``, and a carriage
-return as ``&#13;`` so parsers do not fold it into a line feed). The document is written as
-text rather than through a tree, so 100 000 rows take well under a second.
+Inside a row there is one element per field of the view, named after it: by default the
+dimensions and measures in table order, then ``status`` and ``status_rule``. A null (a
+suppressed measure) is an empty element with ``xsi:nil="true"``. Text is escaped (``&``,
+``<``, ``>``, and a carriage return as ``&#13;`` so parsers do not fold it into a line
+feed). :func:`document` writes any JSON-like value the same way (the code-list endpoints).
 
 >>> import pyarrow as pa
 >>> from helsestat.model import ProtectedTable
@@ -25,12 +25,15 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Final
+from collections.abc import Sequence
+from typing import Any, Final
 from xml.sax.saxutils import escape
 
 from helsestat.errors import HelsestatError
 from helsestat.model import ProtectedTable
-from helsestat.publish.published import Format, publishable
+from helsestat.publish.format import Format
+from helsestat.publish.index import Selection, TableIndex
+from helsestat.publish.views import DEFAULT, View, field_names, fragments
 
 MEDIA_TYPE = "application/xml"
 XSI: Final = "http://www.w3.org/2001/XMLSchema-instance"
@@ -41,6 +44,60 @@ _NAME = re.compile(r"(?!(?i:xml))[A-Za-z_][A-Za-z0-9_.-]*")
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _TEXT: Final = {"\r": "&#13;"}
 _ATTRIBUTE: Final = {'"': "&quot;", "\t": "&#9;", "\n": "&#10;", "\r": "&#13;"}
+
+
+def _illegal(table: str) -> HelsestatError:
+    return HelsestatError(
+        "publish.xml_character",
+        f"table {table!r} holds a control character that XML cannot carry",
+        hint="clean the code list or label; CSV, JSON and Parquet can carry it",
+    )
+
+
+def _check_names(table: str, names: Sequence[str]) -> None:
+    for name in names:
+        if not _NAME.fullmatch(name):
+            raise HelsestatError(
+                "publish.xml_name",
+                f"table {table!r}: column {name!r} is not a usable XML element name",
+                hint="name columns with letters, digits and '_', starting with a letter",
+            )
+
+
+def _text(value: Any) -> str:
+    return escape(value, _TEXT) if isinstance(value, str) else _number(value)
+
+
+def render_rows(selection: Selection, view: View) -> bytes:
+    """The selected rows as a ``<rows>`` document with the view's fields."""
+    table = selection.index.source
+    names = field_names(selection, view)
+    _check_names(table.name, names)
+    opening = [f"<{name}>" for name in names]
+    closing = [f"</{name}>" for name in names]
+    nil = [f'<{name} xsi:nil="true"/>' for name in names]
+
+    def make(values: tuple[object, ...]) -> bytes:
+        parts = ["<row>"]
+        for i, value in enumerate(values):
+            if value is None:
+                parts.append(nil[i])
+            else:
+                parts += (opening[i], _text(value), closing[i])
+        parts.append("</row>\n")
+        row = "".join(parts)
+        if _ILLEGAL.search(row):
+            raise _illegal(table.name)
+        return row.encode()
+
+    head = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<rows xmlns:xsi="{XSI}"'
+        f" table={_attribute(table.name)} title={_attribute(table.title)}"
+        f" release={_attribute(table.release)}>\n"
+    )
+    if _ILLEGAL.search(head):
+        raise _illegal(table.name)
+    return b"".join((head.encode(), *fragments(selection, "xml", view, make), b"</rows>\n"))
 
 
 def render_xml(table: ProtectedTable) -> bytes:
@@ -55,44 +112,51 @@ def render_xml(table: ProtectedTable) -> bytes:
     >>> row[41:]
     '<status>primary</status><status_rule>n&lt;=5</status_rule></row>'
     """
-    data = publishable(table)
-    names = data.column_names
-    for name in names:
-        if not _NAME.fullmatch(name):
-            raise HelsestatError(
-                "publish.xml_name",
-                f"table {table.name!r}: column {name!r} is not a usable XML element name",
-                hint="name columns with letters, digits and '_', starting with a letter",
-            )
-    opening = [f"<{name}>" for name in names]
-    closing = [f"</{name}>" for name in names]
-    nil = [f'<{name} xsi:nil="true"/>' for name in names]
-    head = (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<rows xmlns:xsi="{XSI}"'
-        f" table={_attribute(table.name)} title={_attribute(table.title)}"
-        f" release={_attribute(table.release)}>\n"
-    )
-    out = [head]
-    columns = [data.column(name).to_pylist() for name in names]
-    for values in zip(*columns, strict=True):
-        parts = ["<row>"]
-        for i, value in enumerate(values):
-            if value is None:
-                parts.append(nil[i])
-            else:
-                text = escape(value, _TEXT) if isinstance(value, str) else _number(value)
-                parts += (opening[i], text, closing[i])
-        parts.append("</row>\n")
-        out.append("".join(parts))
-    out.append("</rows>\n")
-    document = "".join(out)
-    if _ILLEGAL.search(document):
-        raise HelsestatError(
-            "publish.xml_character",
-            f"table {table.name!r} holds a control character that XML cannot carry",
-            hint="clean the code list or label; CSV, JSON and Parquet can carry it",
-        )
-    return document.encode("utf-8")
+    return render_rows(Selection.everything(TableIndex.build(table)), DEFAULT)
+
+
+def document(root: str, value: Any, item: str = "item") -> bytes:
+    """A JSON-like value (dicts, lists, text, numbers, None) as an XML document: a dict's
+    keys become elements (characters a name cannot hold become ``_``), a list's entries
+    ``item`` elements, None an empty element.
+
+    >>> document("List", [{"takstkode": "2ad", "belop": 120.5}])[38:]
+    b'<List><item><takstkode>2ad</takstkode><belop>120.5</belop></item></List>'
+    """
+    parts: list[str] = []
+
+    def write(name: str, node: Any) -> None:
+        tag = _tag(name)
+        if node is None:
+            parts.append(f"<{tag}/>")
+        elif isinstance(node, dict):
+            parts.append(f"<{tag}>")
+            for key, child in node.items():
+                write(str(key), child)
+            parts.append(f"</{tag}>")
+        elif isinstance(node, list | tuple):
+            parts.append(f"<{tag}>")
+            for child in node:
+                write(item, child)
+            parts.append(f"</{tag}>")
+        elif isinstance(node, bool):
+            parts.append(f"<{tag}>{'true' if node else 'false'}</{tag}>")
+        else:
+            parts.append(f"<{tag}>{_text(node)}</{tag}>")
+
+    write(root, value)
+    text = "".join(parts)
+    if _ILLEGAL.search(text):
+        raise _illegal(root)
+    return ('<?xml version="1.0" encoding="UTF-8"?>' + text).encode("utf-8")
+
+
+_NOT_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def _tag(name: str) -> str:
+    tag = _NOT_NAME.sub("_", name) or "item"
+    return tag if tag[0].isalpha() or tag[0] == "_" else f"_{tag}"
 
 
 def _attribute(value: str) -> str:
@@ -106,4 +170,4 @@ def _number(value: float) -> str:
     return "NaN" if math.isnan(value) else "INF" if value > 0 else "-INF"
 
 
-FORMAT = Format("xml", MEDIA_TYPE, "xml", render_xml)
+FORMAT = Format("xml", MEDIA_TYPE, "xml", render_rows)

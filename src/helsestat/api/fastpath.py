@@ -1,19 +1,21 @@
-"""The ASGI fast path of the takstbruk routes: GET on the 36 Helfo paths is
-answered here, before FastAPI's routing, dependency injection and response classes.
+"""The ASGI fast path of the data routes: GET on ``/api/v1/tables/{name}`` and on every
+path of a statistic's compatible API is answered here, before FastAPI's routing,
+dependency injection and response classes.
 
-It answers exactly what the FastAPI routes in :mod:`helsestat.api.routers.takstbruk` answer
-— both call :class:`~helsestat.api.takstbruk.service.TakstbrukService` — so those routes
-stay the documented operations (OpenAPI, ``/docs``) and serve any request the fast path
-lets through. Every other method and path goes to FastAPI unchanged.
+It answers exactly what the FastAPI routes answer — both call
+:class:`~helsestat.api.service.TableService` — so those routes stay the documented operations
+(OpenAPI, ``/docs``) and serve any request the fast path lets through (a malformed
+``release`` id on a table route, which FastAPI's parameter validation words). Every other
+method and path goes to FastAPI unchanged.
 
 Errors: a :class:`~helsestat.errors.HelsestatError` is answered by the app's own
 problem+json handler (:mod:`helsestat.api.problems`); anything else propagates to
 Starlette's server-error middleware, whose handler is that module's 500 problem.
 
-Loading a table's index and rendering a large selection run in a worker thread, so one
-big export does not stall the other requests of the worker.
+Loading a table's index and rendering a large selection run in a worker thread, so one big
+export does not stall the other requests of the worker.
 
->>> # app.add_middleware(TakstbrukFastPath)  (done by install_takstbruk)
+>>> # app.add_middleware(DataFastPath)  (done by create_app)
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from helsestat.api.takstbruk.query import ENDPOINTS
-from helsestat.api.takstbruk.service import LARGE, Answer, TakstbrukService
+from helsestat.api.parameters import RELEASE_ID
+from helsestat.api.service import LARGE, TABLES_PREFIX, Answer, Prepared, TableService
 from helsestat.errors import HelsestatError
 
 
@@ -63,8 +65,16 @@ def _header_name(name: str) -> bytes:
     return found
 
 
-class TakstbrukFastPath:
-    """ASGI middleware answering GET on the takstbruk paths directly (HEAD arrives as GET:
+def _last(items: list[tuple[str, str]], name: str) -> str | None:
+    value = None
+    for key, found in items:
+        if key == name:
+            value = found
+    return value
+
+
+class DataFastPath:
+    """ASGI middleware answering GET on the data paths directly (HEAD arrives as GET:
     :class:`helsestat.api.head.HeadAsGet` drops the body for every route)."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -78,21 +88,31 @@ class TakstbrukFastPath:
         root: str = scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root) :]
-        endpoint = ENDPOINTS.get(path)
-        if endpoint is None:
+        app: Any = scope["app"]
+        service: TableService = app.state.tables
+        route = service.route_for(path)
+        table = path[len(TABLES_PREFIX) :] if path.startswith(TABLES_PREFIX) else ""
+        if route is None and not table:
             await self.app(scope, receive, send)
             return
-        app: Any = scope["app"]
-        service: TakstbrukService = app.state.takstbruk
+        items = query_items(scope["query_string"])
+        release = _last(items, "release") if table else None
+        if release is not None and not RELEASE_ID.fullmatch(release):
+            await self.app(scope, receive, send)  # FastAPI's validation words this error
+            return
         accept = if_none_match = None
         for name, value in scope["headers"]:
             if name == b"accept":
                 accept = value.decode("latin-1")
             elif name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
-        items = query_items(scope["query_string"])
         try:
-            answer = await self._answer(service, endpoint, items, accept, if_none_match)
+            if route is not None:
+                prepared = service.prepare_route(path, items, accept, if_none_match)
+            else:
+                fmt = _last(items, "format")
+                prepared = service.prepare_table(table, items, fmt, release, accept, if_none_match)
+            answer = await self._answer(service, prepared)
         except HelsestatError as exc:
             handler = app.exception_handlers[HelsestatError]
             response = await handler(Request(scope, receive), exc)
@@ -106,17 +126,10 @@ class TakstbrukFastPath:
         await send({"type": "http.response.body", "body": body})
 
     @staticmethod
-    async def _answer(
-        service: TakstbrukService,
-        endpoint: Any,
-        items: list[tuple[str, str]],
-        accept: str | None,
-        if_none_match: str | None,
-    ) -> Answer:
-        prepared = service.prepare(endpoint, items, accept, if_none_match)
+    async def _answer(service: TableService, prepared: Prepared | Answer) -> Answer:
         if isinstance(prepared, Answer):
             return prepared
-        index = service.indexes.cached(prepared.release.id, prepared.endpoint.table)
+        index = service.indexes.cached(prepared.release.id, prepared.table)
         if index is None:
             index = await anyio.to_thread.run_sync(service.index, prepared)
         selection = service.select(prepared, index)

@@ -1,11 +1,11 @@
 """A minimal Parquet writer for small answers: one row group, one uncompressed PLAIN data
 page per column, optional (nullable) INT64, DOUBLE and UTF-8 BYTE_ARRAY columns.
 
-pyarrow's writer costs ~0.4 ms per file whatever its size — four times a whole JSON answer of
-a typical query — so the takstbruk API writes the file itself: page headers and footer in the
+pyarrow's writer costs ~0.4 ms per file whatever its size — several times a whole JSON
+answer of a typical query (``make bench`` measures both writers on the served answers, see
+docs/benchmarks.md) — so helsestat writes the file itself: page headers and footer in the
 Thrift compact protocol (parquet-format's ``parquet.thrift``), definition levels as one RLE
-run (no nulls) or bit-packed runs. The result is read back by pyarrow and DuckDB in the tests
-and equals what :func:`helsestat.publish.publish` writes for the same rows, value for value.
+run (no nulls) or bit-packed runs. The tests read the files back with pyarrow and DuckDB.
 
 >>> import io, pyarrow.parquet as pq
 >>> data = write_parquet([Column.text("k", [b"0301"]), Column.int64("n", [7], [True])], {})

@@ -1,0 +1,262 @@
+"""The query parameters of a declared route (:class:`~helsestat.statistics.serving.Route`),
+parsed and checked into a :class:`~helsestat.publish.index.Query` — the one implementation
+behind every statistic's compatible API.
+
+Parameters: the route's code parameters (comma-separated; a repeated one adds values), its
+period (first and last, inclusive), and helsestat's own: the suppressed-cells switch
+(``ja``/``nei``), ``release=<id>`` and, where the route takes it,
+``format=json|xml|csv|xlsx|jsonstat|parquet``.
+
+Every failure is a :class:`~helsestat.errors.QueryError` (400) with a stable code:
+``query.unknown_parameter``, ``query.repeated_parameter``, ``query.missing_parameter``,
+``query.unknown_code``, ``query.malformed_period``, ``query.period_reversed``,
+``query.period_too_long``, ``query.invalid_value``, ``query.unknown_format``.
+
+>>> from helsestat.statistics.takstbruk import HELFO_API, code_lists
+>>> route = HELFO_API.routes[0]
+>>> envelope = parse_envelope(route, HELFO_API, [("fagomraade", "LE"), ("fommaned", "201805"),
+...     ("tommaned", "201905"), ("kommuner", "0301")])
+>>> parsed = parse_query(route, envelope.params, code_lists())
+>>> parsed.query.range, parsed.query.values["behandler_kommunenr"]
+((201805, 201905), ('0301',))
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from helsestat.errors import QueryError
+from helsestat.publish.index import Query
+from helsestat.statistics.serving import CodeLists, CompatibleApi, PeriodParameters, Route
+
+#: ``format`` values (the registry's names).
+FORMAT_NAMES: Final = ("csv", "json", "jsonstat", "parquet", "xlsx", "xml")
+RELEASE_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:+-]{0,99}")
+_MONTH = re.compile(r"([0-9]{4})-?([0-9]{2})", re.ASCII)
+_YEAR = re.compile(r"[0-9]{4}", re.ASCII)
+#: Values longer than this are never echoed in an error (they could be an identifier).
+_ECHO_LIMIT: Final = 8
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The helsestat parameters of a request, and the route's own, not yet checked."""
+
+    format: str | None
+    release: str | None
+    with_suppressed: bool
+    params: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A checked request: the index query, and the query as parameter → values, the same
+    for every spelling of it (the ETag's input)."""
+
+    query: Query
+    canonical: dict[str, tuple[str, ...]]
+
+
+def accepted(route: Route, api: CompatibleApi) -> tuple[str, ...]:
+    """Every query parameter ``route`` accepts: the required code parameters, the period,
+    the other code parameters, then helsestat's.
+
+    >>> from helsestat.statistics.takstbruk import HELFO_API
+    >>> accepted(HELFO_API.routes[1], HELFO_API)[:3]
+    ('fagomraade', 'fomar', 'tomar')
+    """
+    required = [p.name for p in route.parameters if p.required]
+    others = [p.name for p in route.parameters if not p.required]
+    period = [route.period.first, route.period.last] if route.period else []
+    extra = ["format"] if route.format_parameter else []
+    return (*required, *period, *others, api.suppressed_parameter, "release", *extra)
+
+
+def _shown(value: str) -> str:
+    return repr(value) if len(value) <= _ECHO_LIMIT else f"a value of {len(value)} characters"
+
+
+def _shown_name(key: str) -> str:
+    """A parameter name as an error may echo it: names are words, so one with many digits
+    (a fødselsnummer pasted as a name) is described, not repeated."""
+    if len(key) <= 40 and sum(c.isdigit() for c in key) <= 4:
+        return repr(key)
+    return f"a name of {len(key)} characters"
+
+
+def parse_envelope(route: Route, api: CompatibleApi, items: Iterable[tuple[str, str]]) -> Envelope:
+    """Sort the parameters into helsestat's and the route's; refuse unknown ones, a repeated
+    single-valued one, an unknown ``format`` and a malformed ``release`` id.
+
+    >>> from helsestat.statistics.takstbruk import HELFO_API
+    >>> parse_envelope(HELFO_API.routes[3], HELFO_API, [("kommuner", "0301")])
+    Traceback (most recent call last):
+    ...
+    helsestat.errors.QueryError: parameter 'kommuner' is not accepted on ... (hint: ...)
+    """
+    names = accepted(route, api)
+    lists = {p.name for p in route.parameters}
+    params: dict[str, list[str]] = {}
+    for key, value in items:
+        if key not in names:
+            raise QueryError(
+                "query.unknown_parameter",
+                f"parameter {_shown_name(key)} is not accepted on {route.path}",
+                hint="accepted: " + ", ".join(names),
+            )
+        if key in params and key not in lists:
+            raise QueryError(
+                "query.repeated_parameter",
+                f"parameter {key!r} is given more than once",
+                hint=f"give {key} once",
+            )
+        params.setdefault(key, []).append(value)
+    fmt = params.pop("format", [None])[0]
+    if fmt is not None and fmt not in FORMAT_NAMES:
+        raise QueryError(
+            "query.unknown_format",
+            f"query parameter 'format': unknown format {_shown(fmt)}",
+            hint="use one of: " + ", ".join(FORMAT_NAMES),
+        )
+    release = params.pop("release", [None])[0]
+    if release is not None and not RELEASE_ID.fullmatch(release):
+        raise QueryError(
+            "query.invalid_value",
+            "parameter 'release' is not a release id",
+            hint="GET /api/v1/releases lists the release ids",
+        )
+    switch = api.suppressed_parameter
+    suppressed = params.pop(switch, ["nei"])[0]
+    if suppressed not in ("ja", "nei"):
+        raise QueryError(
+            "query.invalid_value",
+            f"parameter {switch!r} must be 'ja' or 'nei'",
+            hint=f"{switch}=ja includes the suppressed cells, with null measures and a status",
+        )
+    return Envelope(fmt, release, suppressed == "ja", params)
+
+
+def _values(params: Mapping[str, list[str]], key: str) -> tuple[str, ...]:
+    raws = params.get(key)
+    if not raws:
+        return ()
+    if len(raws) == 1 and "," not in raws[0]:  # the common single value, without a set
+        value = raws[0].strip()
+        return (value,) if value else ()
+    values = (v.strip() for raw in raws for v in raw.split(","))
+    return tuple(sorted({v for v in values if v}))
+
+
+def _period_value(spec: PeriodParameters, params: Mapping[str, list[str]], key: str) -> int:
+    raw = params[key][0].strip()
+    if spec.digits == 6:
+        match = _MONTH.fullmatch(raw)
+        if not match or not 1 <= int(match[2]) <= 12 or ("-" in raw) != spec.dash:
+            shape = "YYYY-MM" if spec.dash else "YYYYMM"
+            raise QueryError(
+                "query.malformed_period",
+                f"parameter {key!r} is not a month written {shape}",
+                hint=f"e.g. {key}={spec.example[0]}",
+            )
+        return int(match[1]) * 100 + int(match[2])
+    if not _YEAR.fullmatch(raw):
+        raise QueryError(
+            "query.malformed_period",
+            f"parameter {key!r} is not a year written YYYY",
+            hint=f"e.g. {key}={spec.example[1]}",
+        )
+    return int(raw)
+
+
+def _period(
+    route: Route, spec: PeriodParameters, params: Mapping[str, list[str]]
+) -> tuple[int, int] | None:
+    first, last = spec.first, spec.last
+    present = [k for k in (first, last) if params.get(k) and params[k][0].strip()]
+    if len(present) < 2:
+        if not present and not spec.required:
+            return None
+        missing = next(k for k in (first, last) if k not in present)
+        raise QueryError(
+            "query.missing_parameter",
+            f"parameter {missing!r} is required on {route.path}",
+            hint=f"add {first} and {last}, e.g. {first}={spec.example[0]}&{last}={spec.example[1]}",
+        )
+    fra, til = _period_value(spec, params, first), _period_value(spec, params, last)
+    if fra > til:
+        shown = (params[first][0].strip(), params[last][0].strip())
+        raise QueryError(
+            "query.period_reversed",
+            f"{first} ({shown[0]}) is after {last} ({shown[1]})",
+            hint=f"swap them: {first}={shown[1]}&{last}={shown[0]}",
+        )
+    if spec.digits == 6 and spec.max_months is not None:
+        months = (til // 100 * 12 + til % 100) - (fra // 100 * 12 + fra % 100) + 1
+        if months > spec.max_months:
+            raise QueryError(
+                "query.period_too_long",
+                f"the period {fra}-{til} is {months} months; at most {spec.max_months} are allowed",
+                hint="split the request, or use the /ar route for whole years",
+            )
+    return fra, til
+
+
+def parse_query(route: Route, params: Mapping[str, list[str]], codes: CodeLists) -> Parsed:
+    """Check the route's parameters of one request against the public code lists.
+
+    >>> from helsestat.statistics.takstbruk import HELFO_API, code_lists
+    >>> route = next(r for r in HELFO_API.routes if r.path.endswith("agtakst/landet/maned"))
+    >>> parse_query(route, {"fagomraade": ["LE"], "fommaned": ["201801"],
+    ...                     "tommaned": ["201902"]}, code_lists())
+    Traceback (most recent call last):
+    ...
+    helsestat.errors.QueryError: the period 201801-201902 is 14 months; ... (hint: ...)
+    """
+    values: dict[str, tuple[str, ...]] = {}
+    canonical: dict[str, tuple[str, ...]] = {}
+    ordered = [p for p in route.parameters if p.required]
+    ordered += [p for p in route.parameters if not p.required]
+    bounds = None
+    for position, parameter in enumerate(ordered):
+        if position == sum(p.required for p in route.parameters) and route.period:
+            bounds = _period(route, route.period, params)  # checked in the documented order
+        given = _values(params, parameter.name)
+        if parameter.required and not given:
+            raise QueryError(
+                "query.missing_parameter",
+                f"parameter {parameter.name!r} is required on {route.path}",
+                hint=parameter.hint or f"add {parameter.name}=…",
+            )
+        if parameter.codes is not None:
+            known = codes.get(parameter.codes, {})
+            for value in given:
+                if value not in known:
+                    raise QueryError(
+                        "query.unknown_code",
+                        f"parameter {parameter.name!r}: {_shown(value)} is not a known "
+                        f"{parameter.what or parameter.name}",
+                        hint=f"check the {parameter.what or parameter.name}; the code lists "
+                        "are linked from docs/api.md (Kodeverk)",
+                    )
+        values[parameter.dimension] = given
+        canonical[parameter.name] = given
+    if route.period and bounds is None and len(ordered) == sum(p.required for p in ordered):
+        bounds = _period(route, route.period, params)
+    if route.period and bounds is not None:
+        canonical[route.period.first] = (str(bounds[0]),)
+        canonical[route.period.last] = (str(bounds[1]),)
+    return Parsed(Query(values, bounds), canonical)
+
+
+__all__ = [
+    "FORMAT_NAMES",
+    "RELEASE_ID",
+    "Envelope",
+    "Parsed",
+    "accepted",
+    "parse_envelope",
+    "parse_query",
+]

@@ -1,0 +1,286 @@
+"""One data answer, from URL to bytes: the single implementation behind the FastAPI routes,
+the ASGI fast path and the dashboard pages, for every statistic.
+
+Two kinds of request: a published table (``/api/v1/tables/{name}``, filtered by
+``?<dimension>=v1,v2``, every cell with its status) and a route of an API a statistic stays
+compatible with (:class:`~helsestat.statistics.serving.Route`, e.g. Helfo's takstbruk paths).
+:meth:`TableService.prepare_table` and :meth:`TableService.prepare_route` check the request
+and compute its ETag — from the release id, the canonical path, the normalised query and the
+format, without reading any data — so a matching ``If-None-Match`` is answered 304 at once.
+Otherwise the rows come from the table's in-memory index
+(:class:`~helsestat.publish.index.TableIndex`) and the answer is rendered by
+:mod:`helsestat.publish` through the view the statistic declares.
+
+The current release is found by ``stat`` of ``releases/CURRENT`` on every request (about a
+microsecond): the pointer and the manifest are read again only when the pointer file
+changed, so a new build is served from the next request on.
+
+>>> from pathlib import Path
+>>> from helsestat.statistics import STATISTICS
+>>> service = TableService(Lake(Path("var")), STATISTICS, version="0.1.0")
+>>> service.route_for("/api/opne-data/v1/takstbruk/agtakst/landet/ar").table
+'takstbruk/landet/ar'
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from helsestat.api.caching import cache_headers, etag_for, if_none_match_matches
+from helsestat.api.parameters import parse_envelope, parse_query
+from helsestat.api.queries import TableSummary, choose_format, parse_filters, table_summary
+from helsestat.errors import NotFoundError
+from helsestat.model import ProtectedTable, ReleaseInfo
+from helsestat.publish.formats import FORMATS, negotiate
+from helsestat.publish.index import IndexCache, Key, Query, Selection, TableIndex
+from helsestat.publish.views import DEFAULT, View
+from helsestat.statistics import Statistic
+from helsestat.statistics.serving import CodeLists, CompatibleApi, Route
+from helsestat.store.lake import Lake
+
+#: Header naming the number of cells matching the query that were left out as suppressed.
+SUPPRESSED_HEADER: Final = "X-Helsestat-Suppressed"
+#: Selections larger than this are rendered off the event loop by the fast path.
+LARGE: Final = 5_000
+#: Seconds between two looks at ``releases/CURRENT`` (0: every request).
+RECHECK_SECONDS: Final = 0.0
+TABLES_PREFIX: Final = "/api/v1/tables/"
+_NEGOTIATED_KEEP: Final = 256
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A complete HTTP answer: status, headers (Content-Type included) and body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A checked request whose answer is not a 304."""
+
+    table: str
+    query: Query
+    fmt: str
+    release: ReleaseInfo
+    view: View
+    content: dict[str, str]  # Content-Type and Content-Disposition
+    headers: dict[str, str] = field(default_factory=dict)
+    count_suppressed: bool = False  # the answer says how many suppressed cells it left out
+
+
+@functools.cache
+def _content_headers(disposition: str, filename: str, fmt_name: str) -> dict[str, str]:
+    fmt = FORMATS[fmt_name]
+    return {
+        "Content-Type": fmt.media_type,
+        "Content-Disposition": f'{disposition}; filename="{filename}.{fmt.extension}"',
+    }
+
+
+class TableService:
+    """Answers data requests for one app (lives on ``app.state.tables``)."""
+
+    def __init__(self, lake: Lake, statistics: Sequence[Statistic], *, version: str) -> None:
+        self.lake = lake
+        self.version = version
+        self.statistics = tuple(statistics)
+        self._owner = {t.name: s for s in self.statistics for t in s.tables}
+        self._routes: dict[str, tuple[Route, CompatibleApi, Statistic]] = {}
+        for statistic in self.statistics:
+            api = statistic.serving.compatible
+            for route in api.routes if api else ():
+                for path in (route.path, *route.aliases):
+                    assert api is not None
+                    self._routes[path] = (route, api, statistic)
+        self.indexes = IndexCache(self._load, self._key)
+        self._pointer_path = str(lake.releases_dir / "CURRENT")
+        self._pointer: tuple[int, int, int] | None = None
+        self.recheck_seconds = RECHECK_SECONDS
+        self._checked = -RECHECK_SECONDS
+        self._current: ReleaseInfo | None = None
+        self._pinned: dict[str, ReleaseInfo] = {}
+        self._negotiated: dict[str, str] = {}
+        self._codes: dict[str, CodeLists] = {}
+        self._summaries: dict[tuple[str, str], TableSummary] = {}
+
+    # -- what is served --------------------------------------------------------------------
+    def statistic_of(self, table: str) -> Statistic | None:
+        """The statistic that publishes ``table`` (None for a table no statistic declares)."""
+        return self._owner.get(table)
+
+    def route_for(self, path: str) -> Route | None:
+        """The compatible route answering ``path``, if any."""
+        found = self._routes.get(path)
+        return found[0] if found else None
+
+    def routes(self) -> list[tuple[str, Route, CompatibleApi]]:
+        """Every path of a compatible API: (path, route, api)."""
+        return [(path, route, api) for path, (route, api, _) in self._routes.items()]
+
+    def code_lists(self, statistic: Statistic) -> CodeLists:
+        """A statistic's public code lists (read once per app)."""
+        found = self._codes.get(statistic.name)
+        if found is None:
+            found = self._codes[statistic.name] = statistic.serving.code_lists()
+        return found
+
+    def _key(self, table: str) -> Key:
+        statistic = self._owner.get(table)
+        return statistic.serving.key(table) if statistic else Key()
+
+    def _load(self, release_id: str, table: str) -> ProtectedTable:
+        # indexed at once: the lake's in-memory copy would hold the table twice
+        return self.lake.read_table(self.lake.get(release_id), table, keep=False)
+
+    # -- releases --------------------------------------------------------------------------
+    def current_release(self) -> ReleaseInfo:
+        """The current release, or 404. ``releases/CURRENT`` is looked at (``stat``) at most
+        every ``recheck_seconds`` (:data:`RECHECK_SECONDS`, 0: every request) while a
+        release is known, and read again only when it changed."""
+        now = time.monotonic()
+        if self._current is None or now - self._checked >= self.recheck_seconds:
+            self._checked = now
+            try:
+                st = os.stat(self._pointer_path)
+                key: tuple[int, int, int] | None = (st.st_ino, st.st_mtime_ns, st.st_size)
+            except FileNotFoundError:
+                key = None
+            if key != self._pointer or key is None:
+                self._current = self.lake.current() if key else None
+                self._pointer = key
+        if self._current is None:
+            raise NotFoundError(
+                "release.none",
+                "no release has been published yet",
+                hint="run 'helsestat demo' (synthetic data) or 'helsestat build'",
+            )
+        return self._current
+
+    def release(self, release_id: str | None) -> ReleaseInfo:
+        """A pinned release (releases are immutable, so kept once read), else the current."""
+        if release_id is None:
+            return self.current_release()
+        found = self._pinned.get(release_id)
+        if found is None:
+            found = self.lake.get(release_id)
+            self._pinned[release_id] = found
+        return found
+
+    def _negotiate(self, accept: str | None) -> str:
+        header = accept or "*/*"
+        name = self._negotiated.get(header)
+        if name is None:
+            name = negotiate(header, default="json").name
+            if len(self._negotiated) < _NEGOTIATED_KEEP:
+                self._negotiated[header] = name
+        return name
+
+    # -- a published table -----------------------------------------------------------------
+    def prepare_table(
+        self,
+        name: str,
+        items: Iterable[tuple[str, str]],
+        explicit_format: str | None,
+        release_id: str | None,
+        accept: str | None,
+        if_none_match: str | None,
+    ) -> Prepared | Answer:
+        """Check a request for ``/api/v1/tables/{name}``; a 304 :class:`Answer` when
+        ``If-None-Match`` matches. Filters are ``?<dimension>=v1,v2`` on the table's
+        dimensions; every matching cell is answered, suppressed ones with their status."""
+        if explicit_format is not None:
+            fmt = choose_format(explicit_format, None).name
+        else:
+            fmt = self._negotiate(accept)
+        found = self.release(release_id)
+        summary = self._summaries.get((found.id, name))
+        if summary is None:  # releases are immutable: their manifests are read once
+            summary = self._summaries[(found.id, name)] = table_summary(found, name)
+        filters = parse_filters(items, summary.dimensions, table=name)
+        etag = etag_for(found.id, TABLES_PREFIX + name, filters, fmt, version=self.version)
+        headers = cache_headers(etag, found.id, vary_accept=explicit_format is None)
+        if if_none_match_matches(if_none_match, etag):
+            return Answer(304, headers)
+        statistic = self._owner.get(name)
+        view = statistic.serving.view if statistic else DEFAULT
+        content = _content_headers("inline", name.replace("/", "_"), fmt)
+        return Prepared(name, Query(filters), fmt, found, view, content, headers)
+
+    # -- a route of a compatible API -------------------------------------------------------
+    def prepare_route(
+        self,
+        path: str,
+        items: Iterable[tuple[str, str]],
+        accept: str | None,
+        if_none_match: str | None,
+    ) -> Prepared | Answer:
+        """Check a request for a compatible route; a 304 :class:`Answer` when
+        ``If-None-Match`` matches."""
+        route, api, statistic = self._routes[path]
+        envelope = parse_envelope(route, api, items)
+        if route.fixed_format is not None:
+            fmt = route.fixed_format
+        elif envelope.format is not None:
+            fmt = envelope.format
+        else:
+            fmt = self._negotiate(accept)
+        release = self.release(envelope.release)
+        if route.table not in release.tables:
+            raise NotFoundError(
+                "table.not_found",
+                f"release {release.id!r} has no table {route.table!r}",
+                hint="GET /api/v1/tables lists the published tables",
+            )
+        parsed = parse_query(route, envelope.params, self.code_lists(statistic))
+        switch = "ja" if envelope.with_suppressed else "nei"
+        canonical = {**parsed.canonical, api.suppressed_parameter: (switch,)}
+        etag = etag_for(release.id, route.path, canonical, fmt, version=self.version)
+        negotiated = route.fixed_format is None and envelope.format is None
+        headers = cache_headers(etag, release.id, vary_accept=negotiated)
+        if if_none_match_matches(if_none_match, etag):
+            return Answer(304, headers)
+        query = Query(parsed.query.values, parsed.query.range, envelope.with_suppressed)
+        content = _content_headers(route.disposition, route.filename, fmt)
+        return Prepared(route.table, query, fmt, release, api.view, content, headers, True)
+
+    # -- the answer ------------------------------------------------------------------------
+    def index(self, prepared: Prepared) -> TableIndex:
+        """The index of the table asked for (loaded from the release on first use)."""
+        return self.indexes.get(prepared.release.id, prepared.table)
+
+    def select(self, prepared: Prepared, index: TableIndex) -> Selection:
+        """The rows of the answer."""
+        return index.select(prepared.query)
+
+    def respond(self, prepared: Prepared, selection: Selection) -> Answer:
+        """Render the rows in the chosen format, with the data headers."""
+        body = FORMATS[prepared.fmt].render_selection(selection, prepared.view)
+        headers = {**prepared.headers, **prepared.content}
+        if prepared.count_suppressed:
+            left_out = 0 if selection.with_suppressed else selection.suppressed
+            headers[SUPPRESSED_HEADER] = str(left_out)
+        return Answer(200, headers, body)
+
+    def answer(self, prepared: Prepared | Answer) -> Answer:
+        """The whole answer, synchronously (the FastAPI routes run this in a thread)."""
+        if isinstance(prepared, Answer):
+            return prepared
+        return self.respond(prepared, self.select(prepared, self.index(prepared)))
+
+
+__all__ = [
+    "LARGE",
+    "SUPPRESSED_HEADER",
+    "TABLES_PREFIX",
+    "Answer",
+    "Prepared",
+    "TableService",
+]

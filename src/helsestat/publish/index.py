@@ -1,0 +1,493 @@
+"""In-memory indexes of published tables: a query is a few binary searches and a take — no
+DuckDB, no Parquet read per request. Every statistic is served through these.
+
+A :class:`TableIndex` holds a :class:`~helsestat.model.ProtectedTable`'s rows sorted by its
+:class:`Key` — dimension columns in the order a query most often fixes them, with the
+table's :class:`Range` (its period, as an integer) among them — text columns
+dictionary-encoded (codes in sorted order, so code order is text order) and measures as
+numpy arrays. Each row has a composite key (its key codes in mixed radix), so the rows of
+every combination of the values a query fixes on the leading key columns, within a range of
+the next one, are found by one vectorised binary search; the filters on the other columns
+are masks. :meth:`TableIndex.select` returns the rows in the table's published order,
+sorting by a precomputed rank of every row only when the rows are not in that order already.
+
+>>> import pyarrow as pa
+>>> from helsestat.model import ProtectedTable
+>>> t = ProtectedTable("t", "T", ("ar", "kommune"), ("n",), pa.table({
+...     "ar": ["2016", "2015", "2015"], "kommune": ["0301", "0301", "1103"], "n": [9, 7, None],
+...     "status": ["published", "published", "primary"], "status_rule": ["", "", "n<=5"]}))
+>>> index = TableIndex.build(t, Key(("kommune", "periode"), ("periode", "kommune"),
+...                                 Range("periode", ("ar",))))
+>>> chosen = index.select(Query({"kommune": ("0301",)}, (2015, 2016)))
+>>> index.column("ar", chosen.rows), chosen.suppressed
+(['2015', '2016'], 0)
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from helsestat.model import RULE_COLUMN, STATUS_COLUMN, ProtectedTable
+from helsestat.publish.published import publishable
+
+#: Bytes of rendered row fragments the indexes of one release may keep for reuse.
+FRAGMENT_BUDGET = 64 * 1024 * 1024
+#: Releases whose indexes a cache keeps (the current one and a few pinned ones).
+KEEP_RELEASES = 3
+#: At most this many key intervals are searched for; past it, the rest are masks.
+MAX_INTERVALS = 200_000
+_INT64_ROOM = 2**62
+
+
+@dataclass(frozen=True)
+class Range:
+    """A dimension queried by an interval: an integer made of the digits of ``columns``
+    (those the table has), e.g. ``ar`` + ``maned`` → ``201805``, ``ar`` alone → ``2018``.
+
+    >>> Range("periode", ("ar", "maned")).name
+    'periode'
+    """
+
+    name: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Key:
+    """How a table is indexed and in which order its rows are published.
+
+    ``columns`` are the key in index order (names of dimension columns, or the range's
+    name); ``order`` is the published row order (the same names). A name the table lacks
+    (a fylke column on a national table) is left out of both. Empty tuples keep the table's
+    stored order (what :func:`helsestat.publish.publish` renders).
+
+    >>> Key().columns, Key().order
+    ((), ())
+    """
+
+    columns: tuple[str, ...] = ()
+    order: tuple[str, ...] = ()
+    range: Range | None = None
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a request asks for: per dimension the values it may take (a dimension not named,
+    or named with no values, is not filtered), an inclusive interval of the range, and
+    whether suppressed cells are included (they always carry their status).
+
+    >>> Query({"kommune": ("0301",)}).values["kommune"]
+    ('0301',)
+    """
+
+    values: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    range: tuple[int, int] | None = None
+    with_suppressed: bool = True
+
+
+@dataclass
+class FragmentStore:
+    """Rendered rows of one table kept for reuse, per format, within a byte budget that the
+    tables of a release share (the one-element list)."""
+
+    budget: list[int] = field(default_factory=lambda: [FRAGMENT_BUDGET])
+    by_format: dict[str, dict[int, bytes]] = field(default_factory=dict)
+
+    def get(self, fmt: str) -> dict[int, bytes]:
+        """The fragments kept for ``fmt`` (row → bytes)."""
+        return self.by_format.setdefault(fmt, {})
+
+    def keep(self, fmt: str, row: int, fragment: bytes) -> None:
+        """Keep ``fragment`` while the budget lasts."""
+        if self.budget[0] >= len(fragment):
+            self.budget[0] -= len(fragment)
+            self.get(fmt)[row] = fragment
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The rows of one answer (positions in the index, in published order) and how many
+    cells matching the query are suppressed (left out unless the query asked for them)."""
+
+    index: TableIndex
+    rows: np.ndarray
+    suppressed: int
+    with_suppressed: bool
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @classmethod
+    def everything(cls, index: TableIndex) -> Selection:
+        """Every row of the table, in published order, suppressed cells included."""
+        if index.sorted_rank:
+            rows = np.arange(index.size, dtype=np.int64)
+        else:
+            rows = np.argsort(index.rank, kind="stable").astype(np.int64)
+        return cls(index, rows, int(index.size - np.count_nonzero(index.published)), True)
+
+
+@dataclass(frozen=True)
+class Text:
+    """A dictionary-encoded text column: sorted distinct values and each row's code."""
+
+    values: np.ndarray  # object array of str (None for a null)
+    codes: np.ndarray  # int32, one per row
+
+    def code_of(self) -> dict[str | None, int]:
+        """Value → code."""
+        return {v: i for i, v in enumerate(self.values.tolist())}
+
+
+def _encode(column: pa.ChunkedArray | pa.Array) -> Text:
+    text = pc.cast(column, pa.string())
+    distinct = pc.unique(text)
+    dictionary = pc.take(distinct, pc.array_sort_indices(distinct, null_placement="at_end"))
+    codes = pc.index_in(text, value_set=dictionary, skip_nulls=False)
+    return Text(
+        np.array(dictionary.to_pylist(), dtype=object),
+        np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int32),
+    )
+
+
+def _range_values(data: pa.Table, spec: Range) -> np.ndarray:
+    present = [c for c in spec.columns if c in data.column_names]
+    total = np.zeros(data.num_rows, dtype=np.int64)
+    for name in present:
+        digits = pc.cast(data[name], pa.string())
+        width = pc.max(pc.utf8_length(digits)).as_py() or 0
+        number = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
+        total = total * 10**width + number
+    return total
+
+
+@dataclass(eq=False)
+class TableIndex:
+    """One published table, sorted and encoded for fast selection (see the module text)."""
+
+    source: ProtectedTable  # the table, rows in index order
+    view: pa.Table  # its published columns (publish.published.publishable), index order
+    key: tuple[str, ...]  # the key columns the table has, in index order
+    order: tuple[str, ...]  # the published order, names the table has
+    range_name: str | None
+    texts: dict[str, Text]  # every text column of the view, and the key's
+    range_values: np.ndarray | None  # int64 per row
+    range_dict: np.ndarray | None  # sorted distinct range values
+    range_codes: np.ndarray | None  # int32 per row
+    measures: tuple[str, ...]
+    values: dict[str, np.ndarray]  # measure → int64 or float64 array (0 where no value)
+    valid: dict[str, np.ndarray]  # measure → bool array
+    integer: dict[str, bool]  # measure → published as an integer
+    published: np.ndarray  # bool per row: status == published
+    composite: np.ndarray | None  # int64 per row, sorted; None when the key does not fit
+    strides: tuple[int, ...]
+    cardinality: tuple[int, ...]
+    rank: np.ndarray  # int64 per row: its position in published order
+    sorted_rank: bool  # rank == arange: index order is published order
+    unique: bool  # the key covers every dimension and no two rows share it
+    fragments: FragmentStore = field(default_factory=FragmentStore)
+    #: Per-table constant parts of a format's documents, filled by the renderers.
+    constants: dict[str, object] = field(default_factory=dict)
+    _code_maps: dict[str, dict[str | None, int]] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        """Number of rows."""
+        size: int = self.source.table.num_rows
+        return size
+
+    @classmethod
+    def build(
+        cls, table: ProtectedTable, key: Key = Key(), fragments: FragmentStore | None = None
+    ) -> TableIndex:
+        """Sort and encode ``table`` by ``key`` (see :class:`Key`)."""
+        data = table.table
+        names = set(data.column_names)
+        spec_range = key.range
+        range_name = spec_range.name if spec_range else None
+        has_range = spec_range is not None and any(c in names for c in spec_range.columns)
+        wanted = tuple(c for c in key.columns if c in names or (c == range_name and has_range))
+        order_names = tuple(c for c in key.order if c in names or (c == range_name and has_range))
+        n = data.num_rows
+        range_values = range_dict = range_codes = None
+        if has_range and spec_range is not None:
+            range_values = _range_values(data, spec_range)
+            range_dict = np.unique(range_values)
+            range_codes = np.searchsorted(range_dict, range_values).astype(np.int32)
+        key_codes: dict[str, np.ndarray] = {}
+        key_sizes: dict[str, int] = {}
+        texts: dict[str, Text] = {}
+        for name in {*wanted, *order_names}:
+            if name == range_name and range_codes is not None and range_dict is not None:
+                key_codes[name], key_sizes[name] = range_codes, len(range_dict)
+            else:
+                texts[name] = _encode(data[name])
+                key_codes[name] = texts[name].codes
+                key_sizes[name] = len(texts[name].values)
+        if wanted:
+            index_order = np.lexsort([key_codes[c] for c in reversed(wanted)])
+        else:
+            index_order = np.arange(n)
+        sorted_table = data.take(pa.array(index_order)) if wanted else data
+        sorted_protected = ProtectedTable(
+            table.name,
+            table.title,
+            table.dimensions,
+            table.measures,
+            sorted_table,
+            table.release,
+            table.notes,
+        )
+        view = publishable(sorted_protected)
+        for name, text in list(texts.items()):
+            texts[name] = Text(text.values, text.codes[index_order])
+        for name in view.column_names:
+            if name not in texts and (name in table.dimensions or name in (STATUS_COLUMN,)):
+                texts[name] = _encode(view[name])
+        texts[RULE_COLUMN] = _encode(view[RULE_COLUMN])
+        if range_values is not None and range_codes is not None:
+            range_values, range_codes = range_values[index_order], range_codes[index_order]
+        codes = {
+            c: (range_codes if c == range_name else texts[c].codes) for c in (*wanted, *order_names)
+        }
+        cardinality = tuple(max(1, key_sizes[c]) for c in wanted)
+        strides_list = [math.prod(cardinality[i + 1 :]) for i in range(len(wanted))]
+        composite = None
+        if wanted and math.prod(cardinality) < _INT64_ROOM:
+            composite = np.zeros(n, dtype=np.int64)
+            for name, stride in zip(wanted, strides_list, strict=True):
+                column = codes[name]
+                assert column is not None
+                composite += column.astype(np.int64) * stride
+        measures = tuple(m for m in view.column_names if m in table.measures)
+        values: dict[str, np.ndarray] = {}
+        valid: dict[str, np.ndarray] = {}
+        integer: dict[str, bool] = {}
+        for name in measures:
+            column = view[name]
+            integer[name] = pa.types.is_integer(column.type)
+            valid[name] = pc.is_valid(column).to_numpy(zero_copy_only=False)
+            values[name] = pc.fill_null(column, 0).to_numpy(zero_copy_only=False)
+        status = texts[STATUS_COLUMN]
+        published = status.codes == status.code_of().get("published", -1)
+        if order_names:
+            order_codes = [codes[c] for c in order_names]
+            ranked = np.lexsort([c for c in reversed(order_codes) if c is not None])
+            rank = np.empty(n, dtype=np.int64)
+            rank[ranked] = np.arange(n)
+        else:
+            rank = np.arange(n, dtype=np.int64)
+        # the key tells the cells apart when it covers every dimension
+        covered = {c for c in wanted if c != range_name}
+        if range_name in wanted and spec_range is not None:
+            covered |= {c for c in spec_range.columns if c in names}
+        unique = composite is not None and set(table.dimensions) <= covered
+        if unique and composite is not None and n > 1:
+            unique = bool(np.all(composite[1:] != composite[:-1]))
+        return cls(
+            source=sorted_protected,
+            view=view,
+            key=wanted,
+            order=order_names,
+            range_name=range_name if has_range else None,
+            texts=texts,
+            range_values=range_values,
+            range_dict=range_dict,
+            range_codes=range_codes,
+            measures=measures,
+            values=values,
+            valid=valid,
+            integer=integer,
+            published=published,
+            composite=composite,
+            strides=tuple(strides_list),
+            cardinality=cardinality,
+            rank=rank,
+            sorted_rank=bool(np.all(rank == np.arange(n))),
+            unique=unique,
+            fragments=fragments or FragmentStore(),
+        )
+
+    # -- reading ---------------------------------------------------------------------------
+    def codes(self, name: str) -> dict[str | None, int]:
+        """Value → code of a text column (kept once made)."""
+        found = self._code_maps.get(name)
+        if found is None:
+            found = self._code_maps[name] = self.texts[name].code_of()
+        return found
+
+    def column(self, name: str, rows: np.ndarray) -> list[object]:
+        """The values of a column (text, measure or the range) at ``rows``, as Python values
+        (None where a measure has no value)."""
+        if name in self.texts:
+            text = self.texts[name]
+            out: list[object] = text.values[text.codes[rows]].tolist()
+            return out
+        if name == self.range_name and self.range_values is not None:
+            ranged: list[object] = self.range_values[rows].tolist()
+            return ranged
+        values: list[object] = self.values[name][rows].tolist()
+        valid = self.valid[name][rows]
+        if not valid.all():
+            values = [v if ok else None for v, ok in zip(values, valid.tolist(), strict=True)]
+        return values
+
+    def distinct(self, name: str) -> list[str]:
+        """The distinct values of a text column, sorted."""
+        return [v for v in self.texts[name].values.tolist() if v is not None]
+
+    # -- selecting -------------------------------------------------------------------------
+    def _allowed(self, name: str, wanted: tuple[str, ...]) -> np.ndarray:
+        known = self.codes(name)
+        allowed = np.zeros(len(known) + 1, dtype=bool)
+        allowed[[known[w] for w in wanted if w in known]] = True
+        return allowed
+
+    def _range_codes(self, bounds: tuple[int, int]) -> tuple[int, int]:
+        found = self.constants.get("range_list")
+        if not isinstance(found, list):
+            assert self.range_dict is not None
+            found = self.constants["range_list"] = self.range_dict.tolist()
+        return bisect_left(found, bounds[0]), bisect_right(found, bounds[1])
+
+    def select(self, query: Query) -> Selection:
+        """The rows answering ``query``, in published order; suppressed cells only when the
+        query asks for them (they are counted either way)."""
+        wanted = {k: v for k, v in query.values.items() if v}
+        masks = dict(wanted)
+        mask_range = query.range if self.range_name is not None else None
+        fixed: list[str] = []
+        rows: np.ndarray | None = None
+        bases = [0]
+        composite = self.composite
+        if composite is not None:
+            span: tuple[list[int], list[int]] | None = None
+            for position, name in enumerate(self.key):
+                stride = self.strides[position]
+                if name == self.range_name:
+                    if query.range is not None:
+                        lo, hi = self._range_codes(query.range)
+                        span = ([b + lo * stride for b in bases], [b + hi * stride for b in bases])
+                        mask_range = None
+                    break
+                values = wanted.get(name)
+                if values is None:
+                    break
+                known = self.codes(name)
+                picked = sorted({known[v] for v in values if v in known})
+                if len(bases) * max(1, len(picked)) > MAX_INTERVALS:
+                    break
+                bases = [b + c * stride for b in bases for c in picked]
+                fixed.append(name)
+                del masks[name]
+            if span is None and fixed:
+                width = self.strides[len(fixed) - 1]
+                span = (bases, [b + width for b in bases])
+            if span is not None:
+                if len(span[0]) == 1:
+                    lo = int(composite.searchsorted(span[0][0], "left"))
+                    hi = int(composite.searchsorted(span[1][0], "left"))
+                    rows = np.arange(lo, hi, dtype=np.int64)
+                else:
+                    los = composite.searchsorted(np.array(span[0], dtype=np.int64), "left")
+                    lengths = (
+                        composite.searchsorted(np.array(span[1], dtype=np.int64), "left") - los
+                    )
+                    # the intervals one after another, without a Python loop
+                    shift = np.repeat(los - (np.cumsum(lengths) - lengths), lengths)
+                    rows = np.arange(len(shift), dtype=np.int64) + shift
+        if rows is None:
+            rows = np.arange(self.size, dtype=np.int64)
+        for name, values in masks.items():
+            if name not in self.texts:
+                rows = rows[:0]
+            elif len(rows):
+                rows = rows[self._allowed(name, values)[self.texts[name].codes[rows]]]
+        if mask_range is not None and self.range_values is not None and len(rows):
+            picked_range = self.range_values[rows]
+            rows = rows[(picked_range >= mask_range[0]) & (picked_range <= mask_range[1])]
+        if len(rows) > 1 and not self._in_order(fixed, len(bases)):
+            rows = rows[np.argsort(self.rank[rows], kind="stable")]
+        published = self.published[rows]
+        suppressed = len(rows) - int(np.count_nonzero(published))
+        if suppressed and not query.with_suppressed:
+            rows = rows[published]
+        return Selection(self, rows, suppressed, query.with_suppressed)
+
+    def _in_order(self, fixed: list[str], intervals: int) -> bool:
+        """Whether rows in index order are in published order: always when the two orders
+        agree, and within one interval when the published order, without the key columns
+        the query fixed to one value each, is the rest of the key."""
+        if self.sorted_rank:
+            return True
+        if intervals != 1:
+            return False
+        rest = tuple(c for c in self.order if c not in fixed)
+        return rest == self.key[len(fixed) :]
+
+
+class IndexCache:
+    """Indexes of the tables of the last :data:`KEEP_RELEASES` releases asked for, each
+    table loaded on first use. Thread-safe: a table is loaded once.
+
+    ``load(release_id, table)`` reads a table of a release; ``key_of(table)`` says how to
+    index it.
+    """
+
+    def __init__(
+        self,
+        load: Callable[[str, str], ProtectedTable],
+        key_of: Callable[[str], Key],
+    ) -> None:
+        self._load = load
+        self._key_of = key_of
+        self._lock = threading.Lock()
+        self._releases: OrderedDict[str, dict[str, TableIndex]] = OrderedDict()
+        self._budgets: dict[str, list[int]] = {}
+
+    def cached(self, release_id: str, table: str) -> TableIndex | None:
+        """The index if loaded already (no I/O)."""
+        tables = self._releases.get(release_id)
+        return tables.get(table) if tables is not None else None
+
+    def get(self, release_id: str, table: str) -> TableIndex:
+        """The index of ``table`` in release ``release_id``, loading it if needed."""
+        found = self.cached(release_id, table)
+        if found is not None:
+            return found
+        with self._lock:
+            tables = self._releases.setdefault(release_id, {})
+            self._releases.move_to_end(release_id)
+            if table not in tables:
+                budget = self._budgets.setdefault(release_id, [FRAGMENT_BUDGET])
+                protected = self._load(release_id, table)
+                tables[table] = TableIndex.build(
+                    protected, self._key_of(table), FragmentStore(budget)
+                )
+            while len(self._releases) > KEEP_RELEASES:
+                old, _ = self._releases.popitem(last=False)
+                self._budgets.pop(old, None)
+            return tables[table]
+
+
+__all__ = [
+    "FRAGMENT_BUDGET",
+    "KEEP_RELEASES",
+    "FragmentStore",
+    "IndexCache",
+    "Key",
+    "Query",
+    "Range",
+    "Selection",
+    "TableIndex",
+    "Text",
+]

@@ -1,0 +1,192 @@
+"""What the row formats (JSON, XML, CSV, Excel) write of a selection: a :class:`View`.
+
+The default view (:data:`DEFAULT`) writes a table's published columns — the dimensions as
+text and the measures as numbers in table order, then ``status`` and ``status_rule``
+(:func:`~helsestat.publish.published.publishable`). A statistic that replaces an existing API
+declares the fields that API writes instead (e.g. Helfo's twelve fields, with ``ar`` as an
+integer and a field the table lacks as null), and whether the status fields are written only
+when the suppressed cells are asked for. JSON-stat and Parquet always carry the published
+columns: they are documents of the table, not of an API's rows.
+
+Rows are rendered once per format and view and kept (within the index's byte budget), so a
+repeated row costs a lookup (:func:`fragments`).
+
+>>> DEFAULT.fields is None, DEFAULT.status_always
+(True, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from helsestat.model import RULE_COLUMN, STATUS_COLUMN
+from helsestat.publish.index import Selection, TableIndex
+
+Row = tuple[Any, ...]
+STATUS_FIELDS = (STATUS_COLUMN, RULE_COLUMN)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a view: its name, the column it comes from (its name by default; a
+    column the table lacks gives null), and how the value is written: ``value`` as the table
+    publishes it, ``integer`` a text of digits as a number (``"2018"`` → ``2018``).
+
+    >>> Field("ar", kind="integer").source
+    'ar'
+    """
+
+    name: str
+    column: str | None = None
+    kind: Literal["value", "integer"] = "value"
+
+    @property
+    def source(self) -> str:
+        """The column the field reads."""
+        return self.column or self.name
+
+
+@dataclass(frozen=True)
+class View:
+    """The fields of the row formats. ``fields=None``: the table's published columns.
+    ``status_always``: write ``status`` and ``status_rule`` on every answer; otherwise only
+    when the suppressed cells are asked for (they are left out otherwise).
+
+    >>> View("helfo", (Field("ar", kind="integer"),), status_always=False).name
+    'helfo'
+    """
+
+    name: str
+    fields: tuple[Field, ...] | None = None
+    status_always: bool = True
+
+
+#: The published columns, status fields always written.
+DEFAULT = View("published")
+
+
+def with_status(selection: Selection, view: View) -> bool:
+    """Whether the answer carries the status fields."""
+    return view.status_always or selection.with_suppressed
+
+
+def field_names(selection: Selection, view: View) -> tuple[str, ...]:
+    """The names of the fields of an answer, in order.
+
+    >>> import pyarrow as pa
+    >>> from helsestat.model import ProtectedTable
+    >>> from helsestat.publish.index import TableIndex
+    >>> t = ProtectedTable("t", "T", ("k",), ("n",), pa.table({"k": ["a"], "n": [1],
+    ...     "status": ["published"], "status_rule": [""]}))
+    >>> field_names(Selection.everything(TableIndex.build(t)), DEFAULT)
+    ('k', 'n', 'status', 'status_rule')
+    """
+    if view.fields is None:
+        return tuple(selection.index.view.column_names)
+    names = tuple(f.name for f in view.fields)
+    return (*names, *STATUS_FIELDS) if with_status(selection, view) else names
+
+
+def _integers(index: TableIndex, column: str) -> list[int | None]:
+    """A text column's dictionary as integers (kept per index)."""
+    key = f"int:{column}"
+    found = index.constants.get(key)
+    if not isinstance(found, list):
+        found = [None if v is None else int(v) for v in index.texts[column].values.tolist()]
+        index.constants[key] = found
+    return found
+
+
+def columns(index: TableIndex, rows: np.ndarray, view: View, status: bool) -> list[list[Any]]:
+    """The fields of ``rows`` as Python values, column by column."""
+    if view.fields is None:
+        return [index.column(name, rows) for name in index.view.column_names]
+    n = len(rows)
+    out: list[list[Any]] = []
+    for f in view.fields:
+        source = f.source
+        if f.kind == "integer" and source in index.texts:
+            lookup = _integers(index, source)
+            out.append([lookup[c] for c in index.texts[source].codes[rows].tolist()])
+        elif source in index.texts or source in index.values:
+            out.append(index.column(source, rows))
+        else:
+            out.append([None] * n)
+    if status:
+        out += [index.column(name, rows) for name in STATUS_FIELDS]
+    return out
+
+
+def uniform(codes: np.ndarray) -> list[bool]:
+    """Per row of a (column, selected row) matrix of codes: is it one code throughout?
+
+    >>> uniform(np.array([[1, 1], [0, 2]]))
+    [True, False]
+    """
+    if not codes.shape[1]:
+        return [True] * len(codes)
+    same: list[bool] = np.logical_and.reduce(codes == codes[:, :1], axis=1).tolist()
+    return same
+
+
+def row_values(selection: Selection, view: View, limit: int | None = None) -> list[Row]:
+    """The first ``limit`` rows of a selection as tuples of the view's fields."""
+    rows = selection.rows if limit is None else selection.rows[:limit]
+    cols = columns(selection.index, rows, view, with_status(selection, view))
+    return list(zip(*cols, strict=True)) if len(rows) else []
+
+
+def fragments(
+    selection: Selection, fmt: str, view: View, make: Callable[[Row], bytes]
+) -> list[bytes]:
+    """The rendered rows of a selection in order: ``make`` renders a row's field values as
+    the bytes of format ``fmt``; each rendered row is kept for the next answer."""
+    status = with_status(selection, view)
+    key = f"{fmt}:{view.name}" + ("+status" if status else "")
+    index = selection.index
+
+    def render(rows: np.ndarray) -> Iterable[bytes]:
+        return map(make, zip(*columns(index, rows, view, status), strict=True))
+
+    return cached_rows(index, key, selection.rows.tolist(), render)
+
+
+def cached_rows(
+    index: TableIndex,
+    key: str,
+    rows: Sequence[int],
+    make: Callable[[np.ndarray], Iterable[bytes]],
+) -> list[bytes]:
+    """The fragments of ``rows`` kept under ``key``; ``make`` renders those not kept yet (as
+    fragments of the rows it is given, in order)."""
+    store = index.fragments
+    known = store.get(key)
+    try:
+        return list(map(known.__getitem__, rows))  # every row rendered before: the usual case
+    except KeyError:
+        pass
+    missing = [r for r in dict.fromkeys(rows) if r not in known]
+    built = dict(zip(missing, make(np.array(missing, dtype=np.int64)), strict=True))
+    for r, fragment in built.items():
+        store.keep(key, r, fragment)
+    return [known.get(r) or built[r] for r in rows]
+
+
+__all__ = [
+    "DEFAULT",
+    "STATUS_FIELDS",
+    "Field",
+    "Row",
+    "View",
+    "cached_rows",
+    "columns",
+    "field_names",
+    "fragments",
+    "row_values",
+    "uniform",
+    "with_status",
+]

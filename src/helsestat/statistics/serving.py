@@ -1,0 +1,180 @@
+"""How a statistic is served, declared as data beside its cube: the index key of its tables,
+the query parameters of its API routes, the API it stays compatible with, the labels its
+pages speak and its dashboard. ``helsestat.api`` generates the routes, the fast query path,
+the formats and the dashboard page from these declarations; nothing is written per statistic
+outside ``statistics/<name>.py``.
+
+>>> p = CodeParameter("kommuner", "behandler_kommunenr", codes="kommuner")
+>>> p.name, p.dimension
+('kommuner', 'behandler_kommunenr')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from helsestat.publish.index import Key
+from helsestat.publish.views import DEFAULT, View
+
+#: Code list name → code → label (the public lists a statistic's queries are checked against).
+CodeLists = Mapping[str, Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class CodeParameter:
+    """A query parameter taking codes of one dimension, comma-separated (a repeated
+    parameter adds codes). ``codes`` names the code list the values are checked against
+    (None: any value); ``what`` is how an error names one value (``kommunenummer``);
+    ``hint`` what a missing required parameter's error suggests."""
+
+    name: str
+    dimension: str
+    codes: str | None = None
+    what: str = ""
+    required: bool = False
+    description: str = ""
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class PeriodParameters:
+    """The first and last period of a query, inclusive, as written on the wire: ``digits``
+    4 for years (``2019``), 6 for months (``201905``, or ``2019-05`` with ``dash``).
+    ``max_months`` bounds the span; the values are compared with the index's range
+    (:class:`~helsestat.publish.index.Range`)."""
+
+    first: str
+    last: str
+    digits: Literal[4, 6]
+    example: tuple[str, str]
+    required: bool = True
+    max_months: int | None = None
+    dash: bool = False
+    description: tuple[str, str] = ("", "")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One path of an API a statistic stays compatible with, answering one table.
+
+    ``fixed_format``: the path always answers this format (an export path); otherwise the
+    format comes from ``?format=`` (when ``format_parameter``) or the ``Accept`` header.
+    ``aliases`` answer the same (an old prefix). ``disposition`` and ``filename`` make the
+    ``Content-Disposition`` header (the filename's extension is the format's)."""
+
+    path: str
+    name: str
+    table: str
+    summary: str
+    description: str
+    parameters: tuple[CodeParameter, ...]
+    period: PeriodParameters | None = None
+    fixed_format: str | None = None
+    format_parameter: bool = False
+    aliases: tuple[str, ...] = ()
+    disposition: Literal["inline", "attachment"] = "inline"
+    filename: str = "data"
+
+
+@dataclass(frozen=True)
+class CompatibleApi:
+    """The routes of an API a statistic replaces, with the fields its rows carry (``view``)
+    and the name of the parameter that adds the suppressed cells (``ja``/``nei``)."""
+
+    tag: str
+    routes: tuple[Route, ...]
+    view: View
+    suppressed_parameter: str
+    parameter_descriptions: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart of a table: ``measure`` over ``x`` (the index's range or a dimension), summed
+    over the other dimensions, one series per combination of ``series`` (at most
+    ``max_series``; an entry may be alternatives, the first the table has counting, and
+    an entry the table has none of is shown as the page's ``total`` label), lines or bars.
+    Values of the ``named`` dimensions are shown with their names."""
+
+    measure: str
+    x: str
+    series: tuple[str | tuple[str, ...], ...] = ()
+    kind: Literal["line", "bar"] = "line"
+    max_series: int = 12
+    named: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A form field of a dashboard page that picks one of several values (a level, a
+    period kind): ``options`` value → label."""
+
+    name: str
+    label: str
+    options: Mapping[str, str]
+    default: str
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """A statistic's page: a form whose choices pick one of the compatible API's routes
+    (``route`` maps the choices' values to a route name), its code parameters as lists,
+    the period as two fields with defaults per choice, the rows and the chart of the
+    answer, and the downloads in every format.
+
+    ``option_label`` formats a code list's entries (``{code} {label}``); ``single`` names
+    the parameters chosen one at a time; ``defaults`` pre-selects values."""
+
+    title: str
+    link: str
+    intro: str
+    choices: tuple[Choice, ...]
+    route: Callable[[Mapping[str, str]], str]
+    periods: Callable[[Mapping[str, str]], tuple[str, str]]
+    chart: Chart
+    option_label: Mapping[str, str] = field(default_factory=dict)
+    single: tuple[str, ...] = ()
+    defaults: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+def stored_order(table: str) -> Key:
+    """The key of a table indexed in its stored order (no key columns).
+
+    >>> stored_order("t").columns
+    ()
+    """
+    return Key()
+
+
+@dataclass(frozen=True)
+class Serving:
+    """How the tables of a statistic are served.
+
+    ``key``: how a table (by name) is indexed (names a table lacks are left out);
+    ``view``: the fields of the row formats on ``/api/v1/tables/…`` (default: the published
+    columns); ``code_lists``: the public lists the parameters are checked against and the
+    pages label codes with; ``compatible``: an API the statistic stays compatible with;
+    ``dashboard``: its page (None: only the generic table pages)."""
+
+    key: Callable[[str], Key] = stored_order
+    view: View = DEFAULT
+    code_lists: Callable[[], CodeLists] = dict
+    compatible: CompatibleApi | None = None
+    dashboard: Dashboard | None = None
+
+
+__all__ = [
+    "Chart",
+    "Choice",
+    "CodeLists",
+    "CodeParameter",
+    "CompatibleApi",
+    "Dashboard",
+    "PeriodParameters",
+    "Route",
+    "Serving",
+    "stored_order",
+]
