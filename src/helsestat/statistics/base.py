@@ -52,12 +52,29 @@ class Statistic:
     source_kind: str
     spec: CubeSpec
     tables: tuple[TableDef, ...]
-    dimensions: Callable[[TableDef], tuple[str, ...]]
     measures: tuple[str, ...]
     count_measure: str
-    finish: Callable[[pa.Table, TableDef], pa.Table]
+    #: The published dimension columns of a table (default: its grouping's columns).
+    dimensions: Callable[[TableDef], tuple[str, ...]] = None  # type: ignore[assignment]
+    #: A cube table in its published shape (default: as aggregated).
+    finish: Callable[[pa.Table, TableDef], pa.Table] = None  # type: ignore[assignment]
     protection: Protection | None = None
     #: The code lists a production run of the statistic needs (checked by preflight).
     needs: Needs | None = None
     #: How its tables are indexed, queried, labelled and shown (routes, pages).
     serving: Serving = field(default_factory=Serving)
+
+    def __post_init__(self) -> None:
+        spec = self.spec
+        if self.dimensions is None:
+
+            def dimensions(table: TableDef) -> tuple[str, ...]:
+                return spec.output_columns(table.grouping)
+
+            object.__setattr__(self, "dimensions", dimensions)
+        if self.finish is None:
+
+            def finish(cube_table: pa.Table, table: TableDef) -> pa.Table:
+                return cube_table
+
+            object.__setattr__(self, "finish", finish)

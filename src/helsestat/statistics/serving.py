@@ -119,25 +119,31 @@ class Choice:
 
 @dataclass(frozen=True)
 class Dashboard:
-    """A statistic's page: a form whose choices pick one of the compatible API's routes
-    (``route`` maps the choices' values to a route name), its code parameters as lists,
-    the period as two fields with defaults per choice, the rows and the chart of the
-    answer, and the downloads in every format.
+    """A statistic's page: a form whose ``choices`` pick what to show — a route of the API
+    the statistic stays compatible with (``route`` maps the choices' values to a route
+    name) or one of its tables (``table`` maps them to a table name) — the query's code
+    parameters (a table's dimensions) as lists labelled from the statistic's code lists, the
+    period as two fields with defaults per choice (``periods``); once sent, the rows and the
+    chart of the answer and the downloads in every format.
 
     ``option_label`` formats a code list's entries (``{code} {label}``); ``single`` names
-    the parameters chosen one at a time; ``defaults`` pre-selects values."""
+    the parameters chosen one at a time; ``defaults`` pre-selects values; ``labels`` names
+    the fields (and ``total``, ``show``); ``lang`` is the page's language (``en``,
+    ``nb``, ``sv``)."""
 
     title: str
     link: str
     intro: str
     choices: tuple[Choice, ...]
-    route: Callable[[Mapping[str, str]], str]
-    periods: Callable[[Mapping[str, str]], tuple[str, str]]
     chart: Chart
+    route: Callable[[Mapping[str, str]], str] | None = None
+    table: Callable[[Mapping[str, str]], str] | None = None
+    periods: Callable[[Mapping[str, str]], tuple[str, str]] | None = None
     option_label: Mapping[str, str] = field(default_factory=dict)
     single: tuple[str, ...] = ()
     defaults: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
+    lang: str = "en"
 
 
 def stored_order(table: str) -> Key:
@@ -156,12 +162,15 @@ class Serving:
     ``key``: how a table (by name) is indexed (names a table lacks are left out);
     ``view``: the fields of the row formats on ``/api/v1/tables/…`` (default: the published
     columns); ``code_lists``: the public lists the parameters are checked against and the
-    pages label codes with; ``compatible``: an API the statistic stays compatible with;
-    ``dashboard``: its page (None: only the generic table pages)."""
+    pages label codes with; ``dimension_codes``: the code list of a dimension, for the
+    filters of ``/api/v1/tables/…`` and the page's lists; ``compatible``: an API the
+    statistic stays compatible with; ``dashboard``: its page (None: only the generic table
+    pages)."""
 
     key: Callable[[str], Key] = stored_order
     view: View = DEFAULT
     code_lists: Callable[[], CodeLists] = dict
+    dimension_codes: Mapping[str, str] = field(default_factory=dict)
     compatible: CompatibleApi | None = None
     dashboard: Dashboard | None = None
 

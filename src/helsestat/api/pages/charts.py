@@ -1,8 +1,9 @@
-"""The table page's chart: the first measure over the first dimension, as a plotly.js
-figure (plain JSON; the browser draws it with the locally served plotly.js).
+"""The table page's chart: the first measure over the table's time dimension (or its first
+dimension), as a plotly.js figure (plain JSON; the browser draws it with the locally served
+plotly.js).
 
-Each combination of the other dimensions becomes one series (the first
-:data:`MAX_SERIES`). Suppressed cells are gaps, never zeros or estimates.
+Each combination of the other dimensions becomes one series; the :data:`MAX_SERIES` largest
+by their published total are drawn. Suppressed cells are gaps, never zeros or estimates.
 
 >>> import pyarrow as pa
 >>> from helsestat.model import ProtectedTable
@@ -31,31 +32,46 @@ def _looks_like_time(values: list[str]) -> bool:
 
 
 def chart_figure(table: ProtectedTable) -> dict[str, Any] | None:
-    """A plotly figure (``{"data": [...], "layout": {...}}``) of the first measure over the
-    first dimension, or None when the table has no dimension or no measure."""
+    """A plotly figure (``{"data": [...], "layout": {...}}``) of the first measure: over the
+    table's time dimension (a year, month or period column) when it has one, else over its
+    first dimension; one series per combination of the other dimensions — the
+    :data:`MAX_SERIES` largest by their published total, not the first in sort order. None
+    when the table has no dimension or no measure."""
     if not table.dimensions or not table.measures:
         return None
-    x_dim, measure = table.dimensions[0], table.measures[0]
-    others = table.dimensions[1:]
-    data = table.table.slice(0, MAX_POINTS).to_pydict()
-    count = len(data[x_dim])
+    measure = table.measures[0]
+    data = table.table.to_pydict()
+    count = len(data[table.dimensions[0]])
+    x_dim = next(
+        (d for d in table.dimensions if _looks_like_time([str(v) for v in data[d][:50]])),
+        table.dimensions[0],
+    )
+    others = [d for d in table.dimensions if d != x_dim]
     statuses = data.get(STATUS_COLUMN, ["published"] * count)
-    series: dict[str, tuple[list[str], list[Any]]] = {}
+    points: dict[str, dict[str, Any]] = {}
+    totals: dict[str, float] = {}
     for i in range(count):
         label = " · ".join(str(data[d][i]) for d in others) or measure
-        if label not in series:
-            if len(series) == MAX_SERIES:
-                continue
-            series[label] = ([], [])
-        xs, ys = series[label]
-        xs.append(str(data[x_dim][i]))
-        ys.append(data[measure][i] if statuses[i] in (None, "published") else None)
-    line = _looks_like_time([x for xs, _ in series.values() for x in xs])
+        value = data[measure][i] if statuses[i] in (None, "published") else None
+        points.setdefault(label, {})[str(data[x_dim][i])] = value
+        totals[label] = totals.get(label, 0.0) + (value or 0)
+    largest = sorted(totals, key=lambda label: -totals[label])[:MAX_SERIES]
+    xs_all = sorted({x for label in largest for x in points[label]})[:MAX_POINTS]
+    line = _looks_like_time(xs_all)
+    series = {
+        label: ([x for x in xs_all if x in points[label]], points[label]) for label in largest
+    }
     traces = [
-        {"type": "scatter", "mode": "lines+markers", "x": xs, "y": ys, "name": label}
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": xs,
+            "y": [values[x] for x in xs],
+            "name": label,
+        }
         if line
-        else {"type": "bar", "x": xs, "y": ys, "name": label}
-        for label, (xs, ys) in series.items()
+        else {"type": "bar", "x": xs, "y": [values[x] for x in xs], "name": label}
+        for label, (xs, values) in series.items()
     ]
     return {
         "data": traces,

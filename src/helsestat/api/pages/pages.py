@@ -38,6 +38,7 @@ def home(
         tables=tables,
         links=links,
         releases=lake.list_releases(),
+        statistics=request.app.state.statistics,
     )
 
 

@@ -1,6 +1,7 @@
 """Jinja2 rendering of the dashboard's pages (autoescaped; templates ship in the wheel).
 
->>> from helsestat.settings import Settings
+>>> from helsestat.errors import NotFoundError
+from helsestat.settings import Settings
 >>> env = make_environment(Settings(demo_mode=True))
 >>> env.globals["demo_mode"]
 True
@@ -16,6 +17,7 @@ from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
 from helsestat.api.pages.views import format_number
+from helsestat.errors import NotFoundError
 from helsestat.settings import Settings
 
 
@@ -47,9 +49,23 @@ TemplatesDep = Annotated[jinja2.Environment, Depends(get_templates)]
 def render(
     env: jinja2.Environment, request: Request, template: str, **context: Any
 ) -> HTMLResponse:
-    """Render ``template`` with ``context`` (plus ``request``) as an HTML response.
+    """Render ``template`` with ``context`` (plus ``request``) as an HTML response. Every
+    page names the release it shows (the current one unless the page says otherwise) and
+    links the statistics' pages.
 
     >>> # return render(templates, request, "home.html", tables=[...])
     """
-    html = env.get_template(template).render(request=request, **context)
+    state = request.app.state
+    if context.get("release") is None and hasattr(state, "tables"):
+        try:
+            context["release"] = state.tables.current_release()
+        except NotFoundError:
+            context["release"] = None
+    context.setdefault("release", None)
+    pages = [
+        (f"/dashboard/{s.name}", s.serving.dashboard.title)
+        for s in getattr(state, "statistics", ())
+        if s.serving.dashboard is not None
+    ]
+    html = env.get_template(template).render(request=request, statistic_pages=pages, **context)
     return HTMLResponse(html)

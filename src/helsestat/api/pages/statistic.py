@@ -26,7 +26,7 @@ from fastapi.responses import HTMLResponse
 
 from helsestat.api.pages.render import TemplatesDep, render
 from helsestat.api.pages.views import format_number
-from helsestat.api.service import Answer, TableService
+from helsestat.api.service import TABLES_PREFIX, Answer, TableService
 from helsestat.errors import InputError, NotFoundError
 from helsestat.model import ReleaseInfo
 from helsestat.publish.formats import FORMATS
@@ -47,16 +47,71 @@ def _many(params: Any, key: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
 
 
-def _parts(statistic: Statistic) -> tuple[Dashboard, dict[str, Route]]:
+@dataclass(frozen=True)
+class Target:
+    """What the form's choices picked: a route of the compatible API, or a table."""
+
+    table: str
+    route: Route | None
+    dimensions: tuple[str, ...]
+
+
+def _dashboard(statistic: Statistic) -> Dashboard:
     dashboard = statistic.serving.dashboard
-    api = statistic.serving.compatible
-    if dashboard is None or api is None:
+    if dashboard is None:
         raise NotFoundError(
             "page.not_found",
             f"statistic {statistic.name!r} declares no dashboard page",
             hint="GET / lists the published tables and their pages",
         )
-    return dashboard, {r.name: r for r in api.routes}
+    return dashboard
+
+
+def _routes(statistic: Statistic) -> dict[str, Route]:
+    api = statistic.serving.compatible
+    return {r.name: r for r in api.routes} if api is not None else {}
+
+
+def target(statistic: Statistic, choices: Mapping[str, str]) -> Target:
+    """The route or table the choices pick."""
+    dashboard = _dashboard(statistic)
+    if dashboard.route is not None:
+        route = _routes(statistic)[dashboard.route(choices)]
+        return Target(route.table, route, tuple(p.dimension for p in route.parameters))
+    name = dashboard.table(choices) if dashboard.table else statistic.tables[0].name
+    table = next(t for t in statistic.tables if t.name == name)
+    return Target(name, None, statistic.dimensions(table))
+
+
+def list_parameters(statistic: Statistic) -> list[str]:
+    """The code parameters (or dimensions) the page offers as lists, in the order of the
+    page's labels."""
+    dashboard = _dashboard(statistic)
+    routes = _routes(statistic)
+    if routes:
+        found = [p.name for r in routes.values() for p in r.parameters]
+    else:
+        found = [d for t in statistic.tables for d in statistic.dimensions(t)]
+    names = dict.fromkeys(n for n in found if n not in dashboard.single)
+    order = list(dashboard.labels)
+    return sorted(names, key=lambda n: order.index(n) if n in order else len(order))
+
+
+def _code_list(statistic: Statistic, name: str) -> str | None:
+    """The code list a list parameter (or dimension) is labelled from."""
+    for route in _routes(statistic).values():
+        for parameter in route.parameters:
+            if parameter.name == name:
+                return parameter.codes
+    return statistic.serving.dimension_codes.get(name)
+
+
+def _dimension_of(statistic: Statistic, name: str) -> str:
+    for route in _routes(statistic).values():
+        for parameter in route.parameters:
+            if parameter.name == name:
+                return parameter.dimension
+    return name
 
 
 @dataclass(frozen=True)
@@ -73,12 +128,12 @@ class Form:
     @classmethod
     def read(cls, statistic: Statistic, params: Mapping[str, str]) -> Form:
         """The form as sent (an unknown choice falls back to its default)."""
-        dashboard, _ = _parts(statistic)
+        dashboard = _dashboard(statistic)
         choices = {}
         for choice in dashboard.choices:
             value = params.get(choice.name) or choice.default
             choices[choice.name] = value if value in choice.options else choice.default
-        first, last = dashboard.periods(choices)
+        first, last = dashboard.periods(choices) if dashboard.periods else ("", "")
         names = list_parameters(statistic)
         singles = {
             name: (params.get(name) or dashboard.defaults.get(name, "")).strip()
@@ -94,52 +149,44 @@ class Form:
             submitted=any(name in params for name in fields),
         )
 
-    def route(self, statistic: Statistic) -> Route:
-        """The API route of the chosen options."""
-        dashboard, routes = _parts(statistic)
-        return routes[dashboard.route(self.choices)]
-
-    def api_items(self, route: Route) -> list[tuple[str, str]]:
-        """The route's query for these choices (lists comma-separated)."""
+    def items(self, statistic: Statistic, chosen: Target) -> list[tuple[str, str]]:
+        """The query of these choices for the picked route or table (lists
+        comma-separated)."""
         items = [(name, value) for name, value in self.singles.items() if value]
-        if route.period:
+        route = chosen.route
+        if route is not None and route.period:
             items += [(route.period.first, self.first), (route.period.last, self.last)]
-        for parameter in route.parameters:
-            values = self.lists.get(parameter.name, ())
-            if parameter.name not in self.singles and values:
-                items.append((parameter.name, ",".join(values)))
+        names = [p.name for p in route.parameters] if route else list(chosen.dimensions)
+        for name in names:
+            values = self.lists.get(name, ())
+            if name not in self.singles and values:
+                items.append((name, ",".join(values)))
         return items
 
 
-def list_parameters(statistic: Statistic) -> list[str]:
-    """The code parameters the page offers as lists, in the order of the page's labels."""
-    dashboard, routes = _parts(statistic)
-    names = dict.fromkeys(
-        p.name for r in routes.values() for p in r.parameters if p.name not in dashboard.single
-    )
-    order = list(dashboard.labels)
-    return sorted(names, key=lambda n: order.index(n) if n in order else len(order))
-
-
 def downloads(
-    request: Request, statistic: Statistic, form: Form, route: Route
+    request: Request, statistic: Statistic, form: Form, chosen: Target
 ) -> list[tuple[str, str, str]]:
     """(format, media type, URL) of the query in every format, at the API's own URLs: a
     route that always answers the format where there is one, else ``?format=``."""
-    _, routes = _parts(statistic)
     root = str(request.scope.get("root_path", ""))
-    query = urlencode(form.api_items(route), safe=",")
+    query = urlencode(form.items(statistic, chosen), safe=",")
+    path = chosen.route.path if chosen.route else TABLES_PREFIX + chosen.table
     out = []
     for name in sorted(FORMATS):
         fixed = next(
-            (r for r in routes.values() if r.table == route.table and r.fixed_format == name),
+            (
+                r
+                for r in _routes(statistic).values()
+                if r.table == chosen.table and r.fixed_format == name
+            ),
             None,
         )
         if fixed is not None:
             href = f"{root}{fixed.path}?{query}"
         else:
-            extra = "" if name == "json" else f"&format={name}"
-            href = f"{root}{route.path}?{query}{extra}"
+            extra = "" if name == "json" else ("&" if query else "") + f"format={name}"
+            href = f"{root}{path}?{query}{extra}"
         out.append((name, FORMATS[name].media_type, href))
     return out
 
@@ -224,20 +271,23 @@ class Result:
 
 
 def _names(statistic: Statistic, codes: CodeLists) -> dict[str, Mapping[str, str]]:
-    """Dimension → code → name, from the code lists of the API's parameters."""
-    _, routes = _parts(statistic)
-    return {
-        p.dimension: codes.get(p.codes, {})
-        for r in routes.values()
-        for p in r.parameters
-        if p.codes is not None
-    }
+    """Dimension → code → name, from the code lists of the page's lists."""
+    out: dict[str, Mapping[str, str]] = {}
+    for name in list_parameters(statistic):
+        code_list = _code_list(statistic, name)
+        if code_list is not None:
+            out[_dimension_of(statistic, name)] = codes.get(code_list, {})
+    return out
 
 
 def _result(service: TableService, statistic: Statistic, form: Form) -> Result:
-    dashboard, _ = _parts(statistic)
-    route = form.route(statistic)
-    prepared = service.prepare_route(route.path, form.api_items(route), "application/json", None)
+    dashboard = _dashboard(statistic)
+    chosen = target(statistic, form.choices)
+    items = form.items(statistic, chosen)
+    if chosen.route is not None:
+        prepared = service.prepare_route(chosen.route.path, items, "application/json", None)
+    else:
+        prepared = service.prepare_table(chosen.table, items, "json", None, None, None)
     assert not isinstance(prepared, Answer)  # no If-None-Match was given
     selection = service.select(prepared, service.index(prepared))
     view = prepared.view
@@ -269,20 +319,23 @@ class Field:
     value: str = ""
 
 
-def form_fields(statistic: Statistic, form: Form, codes: CodeLists) -> list[Field]:
+def form_fields(
+    statistic: Statistic, form: Form, codes: CodeLists, seen: Mapping[str, list[str]]
+) -> list[Field]:
     """The form's fields in page order: the single-valued parameters, the choices, the
-    period, the lists."""
-    dashboard, routes = _parts(statistic)
-    parameters = {p.name: p for r in routes.values() for p in r.parameters}
+    period, the lists (labelled from their code lists, else the values ``seen`` in the
+    table)."""
+    dashboard = _dashboard(statistic)
 
     def options(name: str, chosen: Iterable[str]) -> tuple[tuple[str, str, bool], ...]:
-        parameter = parameters[name]
-        entries = codes.get(parameter.codes or "", {})
-        shape = dashboard.option_label.get(parameter.codes or "", "{code} {label}")
+        code_list = _code_list(statistic, name)
         wanted = set(chosen)
+        if code_list is None:
+            return tuple((v, v, v in wanted) for v in seen.get(name, ()))
+        shape = dashboard.option_label.get(code_list, "{code} {label}")
         return tuple(
             (code, shape.format(code=code, label=label), code in wanted)
-            for code, label in entries.items()
+            for code, label in codes.get(code_list, {}).items()
         )
 
     labels = dashboard.labels
@@ -299,10 +352,11 @@ def form_fields(statistic: Statistic, form: Form, codes: CodeLists) -> list[Fiel
         )
         for c in dashboard.choices
     ]
-    fields += [
-        Field("input", "fra", labels.get("fra", "From"), value=form.first),
-        Field("input", "til", labels.get("til", "To"), value=form.last),
-    ]
+    if dashboard.periods is not None:
+        fields += [
+            Field("input", "fra", labels.get("fra", "From"), value=form.first),
+            Field("input", "til", labels.get("til", "To"), value=form.last),
+        ]
     fields += [
         Field("multiple", name, labels.get(name, name), options(name, form.lists[name]))
         for name in list_parameters(statistic)
@@ -310,34 +364,53 @@ def form_fields(statistic: Statistic, form: Form, codes: CodeLists) -> list[Fiel
     return fields
 
 
+def _seen(
+    service: TableService, release: ReleaseInfo, statistic: Statistic
+) -> dict[str, list[str]]:
+    """The values of the lists without a code list, from the tables of the release."""
+    out: dict[str, list[str]] = {}
+    for name in list_parameters(statistic):
+        if _code_list(statistic, name) is not None:
+            continue
+        values: set[str] = set()
+        for table in statistic.tables:
+            if name in statistic.dimensions(table) and table.name in release.tables:
+                values.update(service.indexes.get(release.id, table.name).distinct(name))
+        out[name] = sorted(values)
+    return out
+
+
 def _page(statistic: Statistic) -> Any:
     def page(request: Request, templates: TemplatesDep) -> HTMLResponse:
         """The form, and once sent: the rows, the chart and the downloads."""
-        dashboard, _ = _parts(statistic)
+        dashboard = _dashboard(statistic)
         service: TableService = request.app.state.tables
         codes = service.code_lists(statistic)
         form = Form.read(statistic, request.query_params)
         release: ReleaseInfo | None = None
         result: Result | None = None
+        seen: dict[str, list[str]] = {}
         error = ""
         try:
             release = service.current_release()
+            seen = _seen(service, release, statistic)
             if form.submitted:
                 result = _result(service, statistic, form)
         except (InputError, NotFoundError) as exc:  # shown on the page, in the API's words
             error = str(exc)
-        route = form.route(statistic)
+        chosen = target(statistic, form.choices)
         return render(
             templates,
             request,
             "statistic.html",
             statistic=statistic,
             dashboard=dashboard,
+            lang=dashboard.lang,
             release=release,
-            fields=form_fields(statistic, form, codes),
+            fields=form_fields(statistic, form, codes, seen),
             result=result,
             error=error,
-            downloads=downloads(request, statistic, form, route) if result is not None else [],
+            downloads=downloads(request, statistic, form, chosen) if result is not None else [],
         )
 
     return page
@@ -347,7 +420,7 @@ def install_statistic_pages(app: FastAPI, statistics: Iterable[Statistic]) -> No
     """One page per statistic that declares a dashboard: ``/dashboard/<name>``."""
     router = APIRouter(include_in_schema=False)
     for statistic in statistics:
-        if statistic.serving.dashboard is None or statistic.serving.compatible is None:
+        if statistic.serving.dashboard is None:
             continue
         router.add_api_route(
             f"/dashboard/{statistic.name}",
