@@ -3,17 +3,26 @@ extracts (SYNTHETIC DATA)."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from starlette.exceptions import StarletteDeprecationWarning
 
 from helsestat.settings import Settings
 from helsestat.synth.claims import generate_claims
 from helsestat.synth.core import write_csv, write_parquet
 from serve_process import serving
+
+# Starlette >= 1.x wants the httpx2 package for its TestClient and warns (an error under
+# filterwarnings=error) when it falls back to httpx: the one import that warns is made here,
+# before any test module imports TestClient.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", StarletteDeprecationWarning)
+    import fastapi.testclient  # noqa: F401
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ the statistics' declarations.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import cache
 
@@ -18,10 +19,10 @@ from helsestat.reference.catalog import (
     PublishedTable,
     load_data_sources,
 )
-from helsestat.statistics import STATISTICS
+from helsestat.statistics import STATISTICS, Statistic
 
 
-def published_tables() -> tuple[PublishedTable, ...]:
+def published_tables(statistics: Sequence[Statistic] = STATISTICS) -> tuple[PublishedTable, ...]:
     """Every table of every statistic, from the statistics' definitions."""
     return tuple(
         PublishedTable(
@@ -35,14 +36,20 @@ def published_tables() -> tuple[PublishedTable, ...]:
             measures=tuple(s.measures),
             rules_note=t.rules_note,
         )
-        for s in STATISTICS
+        for s in statistics
         for t in s.tables
     )
 
 
+def load_catalog(statistics: Sequence[Statistic] = STATISTICS) -> Catalog:
+    """The shipped catalogue and the tables of ``statistics``."""
+    if tuple(statistics) == STATISTICS:
+        return _default_catalog()
+    return replace(load_data_sources(), tables=published_tables(statistics))
+
+
 @cache
-def load_catalog() -> Catalog:
-    """The shipped catalogue and the published tables."""
+def _default_catalog() -> Catalog:
     return replace(load_data_sources(), tables=published_tables())
 
 

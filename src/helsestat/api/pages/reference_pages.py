@@ -140,7 +140,11 @@ def tariffs(
 def catalog(request: Request, templates: TemplatesDep) -> HTMLResponse:
     """The data sources and the tables helsestat publishes."""
     return render(
-        templates, request, "reference_catalog.html", release=None, catalog=load_catalog()
+        templates,
+        request,
+        "reference_catalog.html",
+        release=None,
+        catalog=load_catalog(request.app.state.statistics),
     )
 
 

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 
 from helsestat.api.problems import PROBLEM_RESPONSES
 from helsestat.errors import NotFoundError
+from helsestat.reference.catalog import Catalog
 from helsestat.reference.dcat import to_jsonld, to_turtle
 from helsestat.statistics.catalog import load_catalog
 
@@ -25,16 +26,21 @@ TURTLE = "text/turtle"
 JSONLD = "application/ld+json"
 
 
+def _catalog(request: Request) -> Catalog:
+    """The catalogue with the tables of the app's statistics."""
+    return load_catalog(request.app.state.statistics)
+
+
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
 def _turtle(request: Request) -> Response:
-    return Response(to_turtle(load_catalog(), _base(request)), media_type=TURTLE)
+    return Response(to_turtle(_catalog(request), _base(request)), media_type=TURTLE)
 
 
 def _jsonld(request: Request) -> Response:
-    body = json.dumps(to_jsonld(load_catalog(), _base(request)), ensure_ascii=False)
+    body = json.dumps(to_jsonld(_catalog(request), _base(request)), ensure_ascii=False)
     return Response(body, media_type=JSONLD)
 
 
@@ -47,7 +53,7 @@ def catalog(request: Request) -> Response:
         return _turtle(request)
     if JSONLD in accept:
         return _jsonld(request)
-    return JSONResponse(load_catalog().to_json())
+    return JSONResponse(_catalog(request).to_json())
 
 
 @router.get("/dcat.ttl", name="catalog_turtle")
@@ -63,9 +69,9 @@ def catalog_jsonld(request: Request) -> Response:
 
 
 @router.get("/datasets/{identifier:path}", name="catalog_dataset")
-def dataset(identifier: str) -> JSONResponse:
+def dataset(identifier: str, request: Request) -> JSONResponse:
     """One data source (e.g. ``KUHR``) or published table (e.g. ``takstbruk/kommune/ar``)."""
-    doc = load_catalog().to_json()
+    doc = _catalog(request).to_json()
     for entry in doc["data_sources"] + doc["tables"]:
         if entry["identifier"] == identifier:
             return JSONResponse(entry)
