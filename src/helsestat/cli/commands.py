@@ -12,38 +12,15 @@ error boundary: a :class:`~helsestat.errors.HelsestatError` becomes ``error: …
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from helsestat.cli.context import Context, console, err_console, progress, settings_of
 from helsestat.errors import HelsestatError
 from helsestat.settings import Settings, load_settings
-
-err_console = Console(stderr=True)
-console = Console()
-
-
-@dataclass
-class Context:
-    """What every command receives: the settings, read once."""
-
-    settings: Settings
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=False,
-    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,12 +36,6 @@ def cli(ctx: click.Context) -> None:
         return
     demo = ctx.invoked_subcommand == "demo"
     ctx.obj = Context(load_settings(**({"demo_mode": True} if demo else {})))
-
-
-def _settings(ctx: click.Context) -> Settings:
-    obj = ctx.find_object(Context)
-    assert obj is not None
-    return obj.settings
 
 
 @cli.command()
@@ -113,15 +84,15 @@ def ingest(ctx: click.Context, kind: str, files: tuple[Path, ...]) -> None:
     from helsestat.build import ingest_file
     from helsestat.store.lake import Lake
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     key = settings.key  # refuses before any file is read when there is none
     lake = Lake(settings.data_dir)
     batches = []
-    with _progress() as progress:
-        task = progress.add_task(f"ingesting {kind}", total=len(files))
+    with progress() as bar:
+        task = bar.add_task(f"ingesting {kind}", total=len(files))
         for path in files:
             batches.append(ingest_file(path, kind, key, lake))
-            progress.advance(task)
+            bar.advance(task)
     _report_batches(batches)
 
 
@@ -134,7 +105,7 @@ def batches(ctx: click.Context, kind: str, withdrawn: bool) -> None:
     from helsestat.build.withdraw import list_batches
     from helsestat.store.lake import Lake
 
-    found = list_batches(Lake(_settings(ctx).data_dir), kind, withdrawn=withdrawn)
+    found = list_batches(Lake(settings_of(ctx).data_dir), kind, withdrawn=withdrawn)
     table = Table(title=f"{kind} batches")
     for col in ("checksum", "file", "accepted", "quarantined", "months", "withdrawn"):
         table.add_column(col, justify="right" if col in ("accepted", "quarantined") else "left")
@@ -161,7 +132,7 @@ def withdraw(ctx: click.Context, kind: str, checksum: str, reason: str) -> None:
     from helsestat.build.withdraw import withdraw_batch
     from helsestat.store.lake import Lake
 
-    data_dir = _settings(ctx).data_dir
+    data_dir = settings_of(ctx).data_dir
     done = withdraw_batch(
         Lake(data_dir),
         kind,
@@ -191,7 +162,7 @@ def validate_cmd(ctx: click.Context, kind: str, file: Path) -> None:
     from helsestat.ingest.readers import read_extract
     from helsestat.validate import spec_for, validate
 
-    key = _settings(ctx).key  # refuses before the file is read when there is none
+    key = settings_of(ctx).key  # refuses before the file is read when there is none
     clean = validate(read_extract(file, kind), spec_for(kind), key)
     r = clean.report
     click.echo(
@@ -208,7 +179,7 @@ def validate_cmd(ctx: click.Context, kind: str, file: Path) -> None:
 @click.pass_context
 def build(ctx: click.Context, release_id: str | None) -> None:
     """Build every statistic from the stored extracts into a new release and make it current."""
-    _build(_settings(ctx), release_id)
+    _build(settings_of(ctx), release_id)
 
 
 def _build(settings: Settings, release_id: str | None = None) -> None:
@@ -217,17 +188,17 @@ def _build(settings: Settings, release_id: str | None = None) -> None:
     from helsestat.store.lake import Lake
 
     engine = engine_for(settings)
-    with _progress() as progress:
-        task = progress.add_task("building statistics", total=None)
+    with progress() as bar:
+        task = bar.add_task("building statistics", total=None)
         release = build_release(
             Lake(settings.data_dir),
             engine,
             mode=settings.protection_mode,
             threshold=settings.suppression_threshold,
             release_id=release_id,
-            progress=lambda msg: progress.update(task, description=msg),
+            progress=lambda msg: bar.update(task, description=msg),
         )
-        progress.update(task, total=1, completed=1, description="built")
+        bar.update(task, total=1, completed=1, description="built")
     console.print(f"release [bold]{release.id}[/bold]: {len(release.tables)} tables")
 
 
@@ -237,7 +208,7 @@ def releases(ctx: click.Context) -> None:
     """List the releases kept in the data directory, marking the current one."""
     from helsestat.store.lake import Lake
 
-    lake = Lake(_settings(ctx).data_dir)
+    lake = Lake(settings_of(ctx).data_dir)
     current = lake.current()
     for rel in lake.list_releases():
         mark = "*" if current and rel.id == current.id else " "
@@ -250,7 +221,7 @@ def migrate(ctx: click.Context) -> None:
     """Create or upgrade the reference database schema (Alembic migrations)."""
     from helsestat.store.db.database import migrate as run_migrations
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     run_migrations(settings.resolved_database_url)
     click.echo("reference database is up to date")
@@ -283,7 +254,7 @@ def synth(
     ctx: click.Context, kind: str, rows: int, out: Path, encoding: str, delimiter: str
 ) -> None:
     """Generate a SYNTHETIC extract of KIND (seeded by HELSESTAT_SEED)."""
-    _synth(_settings(ctx), rows, out, encoding, delimiter)
+    _synth(settings_of(ctx), rows, out, encoding, delimiter)
 
 
 def _synth(
@@ -292,18 +263,18 @@ def _synth(
     from helsestat.synth.claims import generate_claims
     from helsestat.synth.core import write_csv, write_parquet
 
-    with _progress() as progress:
-        task = progress.add_task(f"generating {out.name} (synthetic)", total=rows)
+    with progress() as bar:
+        task = bar.add_task(f"generating {out.name} (synthetic)", total=rows)
         batches = generate_claims(rows, settings.seed)
         if out.suffix == ".parquet":
-            write_parquet(batches, out, progress=lambda n: progress.advance(task, n))
+            write_parquet(batches, out, progress=lambda n: bar.advance(task, n))
         else:
             write_csv(
                 batches,
                 out,
                 delimiter=delimiter,
                 encoding=encoding,
-                progress=lambda n: progress.advance(task, n),
+                progress=lambda n: bar.advance(task, n),
             )
 
 
@@ -313,7 +284,7 @@ def _synth(
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Serve the open-data API and the dashboard."""
-    _serve(_settings(ctx), host, port)
+    _serve(settings_of(ctx), host, port)
 
 
 def _serve(settings: Settings, host: str | None, port: int | None) -> None:
@@ -376,7 +347,7 @@ def demo(
     from helsestat.build import ingest_file
     from helsestat.store.lake import Lake
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     rows = rows or settings.synthetic_scale
     out = settings.data_dir / "synthetic" / f"claims_seed{settings.seed}_{rows}.csv"
     if not out.exists():

@@ -16,13 +16,8 @@ from pathlib import Path
 
 import click
 
+from helsestat.cli.context import settings_of
 from helsestat.reference.classifications import Registry
-from helsestat.settings import Settings, load_settings
-
-
-def _settings(ctx: click.Context) -> Settings:
-    settings = getattr(ctx.find_root().obj, "settings", None)
-    return settings if isinstance(settings, Settings) else load_settings()
 
 
 @click.command()
@@ -62,7 +57,7 @@ def reference_load(ctx: click.Context, bundles: tuple[Path, ...]) -> None:
     from helsestat.reference.persist import load_reference, save_registry
     from helsestat.store.db.database import create_engine_for, migrate, session_factory
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = create_engine_for(settings.resolved_database_url)
     try:

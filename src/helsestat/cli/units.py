@@ -20,24 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import Engine
 
-from helsestat.settings import Settings, load_settings
+from helsestat.cli.context import reference_engine, settings_of
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
-
-
-def _settings(ctx: click.Context) -> Settings:
-    settings = getattr(ctx.obj, "settings", None)
-    return settings if isinstance(settings, Settings) else load_settings()
-
-
-def _engine(ctx: click.Context) -> Engine:
-    from helsestat.store.db.database import create_engine_for, migrate
-
-    engine = create_engine_for(_settings(ctx).resolved_database_url)
-    migrate(engine)
-    return engine
 
 
 def _day(value: datetime | None) -> date:
@@ -64,12 +50,12 @@ def load_demo_cmd(
     from helsestat.store.db.database import session_factory
     from helsestat.synth.units import load_demo
 
-    engine = _engine(ctx)
+    engine = reference_engine(ctx)
     try:
         with session_factory(engine).begin() as session:
             report = load_demo(
                 session,
-                seed=seed if seed is not None else _settings(ctx).seed,
+                seed=seed if seed is not None else settings_of(ctx).seed,
                 hf_limit=hf_limit,
                 lan_limit=lan_limit,
             )
@@ -95,7 +81,7 @@ def tree(
     from helsestat.reference.units import KIND_LABELS, tree_at
     from helsestat.store.db.database import session_factory
 
-    engine = _engine(ctx)
+    engine = reference_engine(ctx)
     try:
         with session_factory(engine)() as session:
             nodes = tree_at(session, _day(day), root=root, country=country)
@@ -118,7 +104,7 @@ def show(ctx: click.Context, unit_id: int) -> None:
     from helsestat.reference.units import get_unit
     from helsestat.store.db.database import session_factory
 
-    engine = _engine(ctx)
+    engine = reference_engine(ctx)
     try:
         with session_factory(engine)() as session:
             record = get_unit(session, unit_id)
@@ -152,7 +138,7 @@ def search_cmd(ctx: click.Context, text: str) -> None:
     from helsestat.reference.units import search
     from helsestat.store.db.database import session_factory
 
-    engine = _engine(ctx)
+    engine = reference_engine(ctx)
     try:
         with session_factory(engine)() as session:
             hits = search(session, text)
@@ -175,7 +161,7 @@ def changes(ctx: click.Context, start: datetime, end: datetime | None, root: int
     from helsestat.reference.units import changes_between
     from helsestat.store.db.database import session_factory
 
-    engine = _engine(ctx)
+    engine = reference_engine(ctx)
     try:
         with session_factory(engine)() as session:
             found = changes_between(session, start.date(), _day(end), root=root)
@@ -207,8 +193,8 @@ def place(
     from helsestat.reference.units.placing_bulk import place_file
     from helsestat.store.db.database import session_factory
 
-    settings = _settings(ctx)
-    engine = _engine(ctx)
+    settings = settings_of(ctx)
+    engine = reference_engine(ctx)
     try:
         with session_factory(engine)() as session:
             flat = as_of_table(session)
@@ -239,7 +225,7 @@ def as_of_table_cmd(ctx: click.Context, out: Path) -> None:
     from helsestat.reference.units.placing import as_of_table
     from helsestat.store.db.database import session_factory
 
-    engine = _engine(ctx)
+    engine = reference_engine(ctx)
     try:
         with session_factory(engine)() as session:
             flat = as_of_table(session)
@@ -265,7 +251,7 @@ def export_fhir(
     from helsestat.reference.units.fhir import export_bundle
     from helsestat.store.db.database import session_factory
 
-    engine = _engine(ctx)
+    engine = reference_engine(ctx)
     try:
         with session_factory(engine)() as session:
             bundle: dict[str, Any] = export_bundle(session, _day(day), country=country)
@@ -296,7 +282,7 @@ def create_user_cmd(ctx: click.Context, name: str, role: str, scope_unit_id: int
     from helsestat.reference.units.auth import create_user
     from helsestat.store.db.database import session_factory
 
-    engine = _engine(ctx)
+    engine = reference_engine(ctx)
     try:
         with session_factory(engine).begin() as session:
             issued = create_user(session, SYSTEM, name, role, scope_unit_id)
