@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: install  ## synthetic data → ingest → build → serve API + dashboard on http://127.0.0.1:8000
-	HELSESTAT_DATA_DIR=$${HELSESTAT_DATA_DIR:-var/demo} $(BIN)/helsestat demo
+	@echo "helsestat demo: data in $${HELSESTAT_DATA_DIR:-var} (the CLI's default, so .venv/bin/helsestat releases sees it)"
+	$(BIN)/helsestat demo
 
 system-deps:  ## chromium, PostgreSQL server binaries, Java (apt-get, only what is missing)
 	bash scripts/system-deps.sh

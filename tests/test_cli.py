@@ -118,3 +118,32 @@ def test_demo_without_serving_builds_a_release_and_runs_again(tmp_path: Path) ->
     first_parts = sorted(releases[0].rglob("*.parquet"))
     # each part: one file, named by the cache and by both releases
     assert first_parts and all(p.stat().st_nlink == 3 for p in first_parts)
+
+
+def test_releases_in_an_empty_data_directory_says_where_it_looked(
+    capsys: pytest.CaptureFixture[str], env: Path
+) -> None:
+    assert main(["releases"]) == 0
+    err = capsys.readouterr().err
+    assert f"no releases in {(env / 'var').resolve() / 'releases'}" in err
+    assert "hint: build one with 'helsestat demo'" in err and "HELSESTAT_DATA_DIR" in err
+
+
+@pytest.mark.slow
+def test_demo_loads_the_unit_registry_and_says_how_to_run_the_cli(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HELSESTAT_")}
+    env |= {"HELSESTAT_DATA_DIR": str(tmp_path / "demo"), "HELSESTAT_DEMO_MODE": "1"}
+    env["COLUMNS"] = "200"
+    command = [sys.executable, "-m", "helsestat.cli", "demo", "--no-serve", "--rows", "5000"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "unit registry:" in done.stdout and ".venv/bin/helsestat" in done.stdout
+    shown = subprocess.run(
+        [sys.executable, "-m", "helsestat.cli", "units", "tree", "--depth", "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "Helse Sør-Øst RHF" in shown.stdout

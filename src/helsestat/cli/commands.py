@@ -18,7 +18,14 @@ from typing import Any
 import click
 from rich.table import Table
 
-from helsestat.cli.context import Context, console, err_console, progress, settings_of
+from helsestat.cli.context import (
+    Context,
+    console,
+    err_console,
+    progress,
+    reference_engine,
+    settings_of,
+)
 from helsestat.errors import HelsestatError
 from helsestat.settings import Settings, load_settings
 
@@ -208,9 +215,21 @@ def releases(ctx: click.Context) -> None:
     """List the releases kept in the data directory, marking the current one."""
     from helsestat.store.lake import Lake
 
-    lake = Lake(settings_of(ctx).data_dir)
+    data_dir = settings_of(ctx).data_dir
+    lake = Lake(data_dir)
+    kept = lake.list_releases()
+    if not kept:
+        where = data_dir.resolve() / "releases"
+        click.echo(f"no releases in {where}", err=True)
+        click.echo(
+            "hint: build one with 'helsestat demo' (synthetic data) or 'helsestat ingest "
+            "claims FILE' then 'helsestat build'; the data directory is HELSESTAT_DATA_DIR "
+            "(default ./var)",
+            err=True,
+        )
+        return
     current = lake.current()
-    for rel in lake.list_releases():
+    for rel in kept:
         mark = "*" if current and rel.id == current.id else " "
         click.echo(f"{mark} {rel.id}  {rel.created}  {len(rel.tables)} tables")
 
@@ -354,9 +373,34 @@ def demo(
         _synth(settings, rows, out)
     batch = ingest_file(out, "claims", settings.key, Lake(settings.data_dir))
     _report_batches([batch])
+    _demo_units(ctx)
     _build(settings)
+    console.print(
+        f"[bold]Data directory:[/bold] {settings.data_dir.resolve()}\n"
+        "[bold]The CLI:[/bold] .venv/bin/helsestat --help (or 'source .venv/bin/activate', "
+        "then helsestat …), e.g. .venv/bin/helsestat releases"
+    )
     if not no_serve:
         _serve(settings, host, port)
+
+
+def _demo_units(ctx: click.Context) -> None:
+    """Load the demo unit registry (SYNTHETIC below the real RHF/HF) when it is empty."""
+    from sqlalchemy import func, select
+
+    from helsestat.store.db.database import session_factory
+    from helsestat.store.db.units_schema import Unit
+    from helsestat.synth.units import load_demo
+
+    engine = reference_engine(ctx)
+    try:
+        with session_factory(engine).begin() as session:
+            if session.scalar(select(func.count()).select_from(Unit)):
+                return
+            report = load_demo(session, seed=settings_of(ctx).seed)
+        console.print(f"unit registry: {report.units:,} units (demo tree, SYNTHETIC below HF)")
+    finally:
+        engine.dispose()
 
 
 def _register_subcommands() -> None:
