@@ -326,6 +326,7 @@ def serve_section(repeat: int) -> list[str]:
     the one-DuckDB-query-per-request design, on a demo lake of 1M synthetic claim lines."""
     import shutil
 
+    from benchmarks import bench_writers
     from benchmarks.bench_serve import build_demo, run
 
     if shutil.which("wrk") is None:
@@ -334,6 +335,7 @@ def serve_section(repeat: int) -> list[str]:
         data_dir = Path(tmp) / "lake"
         build_demo(data_dir)
         results = run(data_dir, seconds=6, repeat=repeat)
+        writers = bench_writers.run(data_dir, rounds=max(3, repeat))
     first = results[0]
     lines = [
         "",
@@ -355,6 +357,24 @@ def serve_section(repeat: int) -> list[str]:
         lines.append(
             f"| {r['server']} | {r['format']} | {r['rps']:,} | {r['vs_json']} | "
             f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {cpu if cpu is not None else '—'} |"
+        )
+    lines += [
+        "",
+        "### Parquet and Excel writers: helsestat's own against the libraries",
+        "",
+        "`benchmarks/bench_writers.py`: the same typical queries answered in-process (check, "
+        "select, write), once with helsestat's writer and once writing the same rows with the "
+        "library (interleaved rounds, medians; the files are read back and compared cell for "
+        "cell). helsestat keeps its own writer only where the library makes the served "
+        "answer more than twice as slow (docs/architecture.md).",
+        "",
+        "| format | library | helsestat µs/answer | library µs/answer | library / helsestat |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for w in writers:
+        lines.append(
+            f"| {w['format']} | {w['library']} | {w['helsestat_us']:,} | {w['library_us']:,} "
+            f"| {w['ratio']}× |"
         )
     return lines
 

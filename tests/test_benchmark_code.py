@@ -37,3 +37,17 @@ def test_serving_benchmark_reads_the_release_it_builds(bench_serve: object, tmp_
     for name in release.tables:
         whole = pq.read_table(bench_serve.release_file(tmp_path, name))  # type: ignore[attr-defined]
         assert whole.equals(lake.read_table(release, name).table), name
+
+
+@pytest.mark.slow
+def test_writer_benchmark_compares_like_with_like(bench_serve: object, tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT))
+    try:
+        from benchmarks import bench_writers
+    finally:
+        sys.path.remove(str(ROOT))
+    bench_serve.build_demo(tmp_path, 60_000)  # type: ignore[attr-defined]
+    # run() reads back the library's files and compares them with helsestat's first
+    results = bench_writers.run(tmp_path, rounds=1, count=20)
+    assert [r["format"] for r in results] == ["parquet", "xlsx"]
+    assert all(r["helsestat_us"] > 0 and r["library_us"] > 0 for r in results)
