@@ -112,6 +112,10 @@ class ProtectedTable:
     ``table`` holds the dimension columns, the measure columns (null where suppressed), a
     ``status`` column (:data:`CellStatus`) and a ``status_rule`` column naming the rule that
     suppressed the cell (empty when published).
+
+    ``guarded``: the measures the status applies to, when not all of them (a row of ärenden
+    started and persons who started them: only the person count is ever suppressed, the
+    other measures of a suppressed row stay published). Empty: every measure.
     """
 
     name: str
@@ -121,6 +125,12 @@ class ProtectedTable:
     table: pa.Table
     release: str = ""
     notes: tuple[str, ...] = field(default=())
+    guarded: tuple[str, ...] = ()
+
+    @property
+    def suppressible(self) -> tuple[str, ...]:
+        """The measures a suppressed row holds no value of (:attr:`guarded`, or all)."""
+        return self.guarded or self.measures
 
 
 @dataclass(frozen=True)

@@ -246,6 +246,7 @@ class TableIndex:
             sorted_table,
             table.release,
             table.notes,
+            table.guarded,
         )
         view = publishable(sorted_protected)
         for name, text in list(texts.items()):

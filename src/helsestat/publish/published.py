@@ -133,8 +133,9 @@ def _check_protected(
             hint=f"status is one of: {', '.join(STATUS_LEGEND)}",
         )
     suppressed = pc.not_equal(status, "published")
+    guarded = table.suppressible
     for name, column in zip(names, columns, strict=True):
-        if name not in table.measures:
+        if name not in guarded:
             continue
         leaks = pc.sum(pc.and_(suppressed, pc.is_valid(column))).as_py() or 0
         if leaks:
@@ -142,7 +143,7 @@ def _check_protected(
             raise ProtectionError(
                 "publish.unsuppressed_value",
                 f"table {table.name!r}: measure {name!r} has a value in {leaks} suppressed cell(s)",
-                hint="protect must set every measure of a suppressed cell to null",
+                hint="protect must set every guarded measure of a suppressed cell to null",
             )
 
 

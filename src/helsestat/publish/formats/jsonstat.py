@@ -217,8 +217,10 @@ def _dataset(selection: Selection) -> dict[str, Any]:
         row_status = index.column(STATUS_COLUMN, rows[suppressed])
         row_rule = index.column(RULE_COLUMN, rows[suppressed])
         marked: dict[int, str] = {p * width + j: ABSENT for p in empty for j in range(width)}
+        guarded = set(table.suppressible)
+        hidden = [j for j, m in enumerate(layout.measures) if m in guarded]
         for at, st, rule in zip(first.tolist(), row_status, row_rule, strict=True):
-            for j in range(width):
+            for j in hidden:
                 marked[at + j] = str(st)
                 if rule:
                     rules[at + j] = str(rule)

@@ -52,12 +52,12 @@ _EPOCH: Final = datetime(1980, 1, 1)
 _DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 
 
-def _measure_fields(selection: Selection, view: View) -> list[bool]:
-    """Per field of the view: does it hold a measure?"""
-    measures = set(selection.index.measures)
+def _guarded_fields(selection: Selection, view: View) -> list[bool]:
+    """Per field of the view: does it hold a measure a suppressed row has no value of?"""
+    guarded = set(selection.index.source.suppressible)
     if view.fields is None:
-        return [n in measures for n in selection.index.view.column_names]
-    flags = [f.source in measures for f in view.fields]
+        return [n in guarded for n in selection.index.view.column_names]
+    flags = [f.source in guarded for f in view.fields]
     return [*flags, False, False] if with_status(selection, view) else flags
 
 
@@ -73,15 +73,15 @@ def render_rows(selection: Selection, view: View) -> bytes:
             status=413,
         )
     names = field_names(selection, view)
-    measure = _measure_fields(selection, view)
+    guarded = _guarded_fields(selection, view)
     status_at = names.index(STATUS_COLUMN) if STATUS_COLUMN in names else None
 
     def make(values: tuple[Any, ...]) -> bytes:
         suppressed = status_at is not None and values[status_at] != "published"
         cells = []
-        for value, is_measure in zip(values, measure, strict=True):
+        for value, is_guarded in zip(values, guarded, strict=True):
             if value is None:
-                cells.append(SUPPRESSED if suppressed and is_measure else BLANK)
+                cells.append(SUPPRESSED if suppressed and is_guarded else BLANK)
             elif isinstance(value, str):
                 cells.append(text_cell(value))
             else:
@@ -96,7 +96,7 @@ def render_rows(selection: Selection, view: View) -> bytes:
             picked = selection.rows[hidden]
             statuses = index.column(STATUS_COLUMN, picked)
             rules = index.column(RULE_COLUMN, picked)
-            columns = [j for j, is_measure in enumerate(measure) if is_measure]
+            columns = [j for j, is_guarded in enumerate(guarded) if is_guarded]
             for position, status, rule in zip(hidden.tolist(), statuses, rules, strict=True):
                 text = f"{status}: {rule}" if rule else str(status)
                 notes += [(position + 1, j, text) for j in columns]

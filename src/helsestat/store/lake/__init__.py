@@ -230,6 +230,8 @@ class ReleaseWriter:
             "notes": list(table.notes),
             "rows": table.table.num_rows if isinstance(table, ProtectedTable) else 0,
         }
+        if isinstance(table, ProtectedTable) and table.guarded:
+            self._tables[table.name]["guarded"] = list(table.guarded)
         return table
 
     def link(self, table: PartedTable) -> None:
@@ -482,6 +484,7 @@ class Lake:
             table=table,
             release=release.id,
             notes=tuple(_texts(meta.get("notes", []))),
+            guarded=tuple(_texts(meta.get("guarded", []))),
         )
 
 
