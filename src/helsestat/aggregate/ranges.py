@@ -51,7 +51,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from helsestat.aggregate.duckdb_engine import DuckDBEngine
-from helsestat.errors import HelsestatError
+from helsestat.errors import HelsestatError, QueryError
 
 #: The column of the flow facts and appearances that holds the month index.
 MONTH = "month"
@@ -254,7 +254,7 @@ class RangeCube:
     span: int = 1
     _node_ids: dict[tuple[object, ...], int] = field(default_factory=dict)
     _levels: list[tuple[str | None, ...]] = field(default_factory=list)
-    _parents: dict[str, dict[str, str]] = field(default_factory=dict)
+    _parents: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     _children: dict[tuple[int, int], list[int]] = field(default_factory=dict)
     _flow_key: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     _flow_cum: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int64))
@@ -277,11 +277,11 @@ class RangeCube:
             for depth in range(1, len(path)):
                 child, parent = path[depth], path[depth - 1]
                 at_child, at_parent = names.index(child), names.index(parent)
-                self._parents[child] = {
-                    str(v[at_child]): str(v[at_parent])
-                    for v in self._levels
-                    if v[at_child] is not None
-                }
+                parents: dict[str, set[str]] = {}
+                for v in self._levels:
+                    if v[at_child] is not None:
+                        parents.setdefault(str(v[at_child]), set()).add(str(v[at_parent]))
+                self._parents[child] = parents
         for node, values in enumerate(self._levels):
             for p in range(len(spec.paths)):
                 above = self._parent(values, p)
@@ -324,7 +324,9 @@ class RangeCube:
 
     def node(self, fixed: Mapping[str, str]) -> int | None:
         """The node of the given level values (a deeper level's ancestors are filled in),
-        or None when no data has them (or they contradict each other)."""
+        or None when no data has them (or they contradict each other). A value whose
+        ancestors are not unique (a moment named alike in two processes) needs its parent
+        given (``query.ambiguous_level``)."""
         names = self.spec.levels
         values: list[str | None] = [None] * len(names)
         for path in self.spec.paths:
@@ -339,7 +341,23 @@ class RangeCube:
                 if level in fixed and fixed[level] != value:
                     return None  # e.g. a vårdenhet of another vårdgivare
                 values[names.index(level)] = value
-                value = self._parents.get(level, {}).get(value) if depth else None
+                if not depth:
+                    break
+                above = path[depth - 1]
+                candidates = self._parents.get(level, {}).get(value, set())
+                if above in fixed:
+                    value = fixed[above] if fixed[above] in candidates else None
+                elif len(candidates) == 1:
+                    value = next(iter(candidates))
+                elif not candidates:
+                    value = None
+                else:
+                    raise QueryError(
+                        "query.ambiguous_level",
+                        f"{level} {value[:60]!r} is found under {len(candidates)} values of "
+                        f"{above}",
+                        hint=f"add {above}=… to say which",
+                    )
         return self._node_ids.get(tuple(values))
 
     def values(self, node: int) -> dict[str, str | None]:

@@ -1,0 +1,589 @@
+"""The twelve tables of 1177 Stöd och behandling for any month range, from a release's range
+cube, each protected before it is answered.
+
+Every table is computed for the months ``first…last`` and the filters of the query (one
+value each of ``lan``, ``vardgivare``, ``vardenhet``, ``process``, ``moment``: the *filter
+node*). Counts of ärenden are sums over the range; persons and treaters are distinct over the
+range. The drill-down tables (``region``, ``moment``) answer the filter node and the nodes
+one level below it, so a client walks down the hierarchy by adding filters.
+
+Protection (seed 003: persons "visas bara … som överstiger 10st"): a count of persons
+(``invanare``, ``vardtagare``) of 10 or fewer is suppressed (``primary``), the row's other
+measures stay published (the table *guards* its person counts). Secondary suppression where
+a hidden count could be derived from shown ones in the same answer:
+
+- kön: the parts of a shown total (``vardtagare_kon``; and in ``vardtagare_kon_alder`` the
+  age groups of a kön whose total is shown) are treated as adding up — a person has one kön
+  in a range as a rule — so one hidden part never stands alone: the next smallest shown part
+  is hidden too;
+- a node with exactly one child row has the child's persons (the same set), so the two
+  share the stricter status.
+
+Equal sets give equal counts, and the primary rule depends only on the count, so the same
+persons are hidden alike in every table and every range (a range and a wider one with no new
+persons; a vårdgivare and its only vårdenhet). What the rule cannot prove for distinct
+counts is written in docs/protect.md.
+
+>>> # answer(data, "lan", SobQuery(first, last, {}))  → a ProtectedTable
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import pyarrow as pa
+
+from helsestat.aggregate.ranges import RangeCube, month_text
+from helsestat.errors import NotFoundError
+from helsestat.model import RULE_COLUMN, STATUS_COLUMN, ProtectedTable
+from helsestat.statistics.sob.measures import (
+    AGE_GROUPS,
+    GEO,
+    KON,
+    PERSON_THRESHOLD,
+    SERVICE,
+    UNKNOWN_AGE,
+    WEEKDAYS,
+    reason_flow,
+)
+
+#: The filters every table takes, one value each.
+FILTERS: Final = (*GEO, *SERVICE)
+#: Person counts, guarded by the > 10 rule.
+PERSONS: Final = ("invanare", "vardtagare")
+TOTAL: Final = "totalt"
+
+
+@dataclass(frozen=True)
+class SobQuery:
+    """A month range (month indexes, inclusive) and the filter values (one per level)."""
+
+    first: int
+    last: int
+    filters: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SobData:
+    """What a release holds for the statistic, loaded: the range cube, the avslutningsorsaker
+    (in the order of their flows), names of units and län, and population per (län, year)
+    with whether the figure is an estimate."""
+
+    cube: RangeCube
+    reasons: tuple[str, ...]
+    names: Mapping[str, str]
+    population: Mapping[tuple[str, int], tuple[int, bool]]
+    first: int
+    last: int
+    _flow_at: dict[str, int] = field(default_factory=dict)
+
+    def flow(self, name: str) -> int:
+        """The column of a flow in :meth:`RangeCube.flows`."""
+        if not self._flow_at:
+            self._flow_at.update({f: i for i, f in enumerate(self.cube.spec.flows)})
+        return self._flow_at[name]
+
+
+@dataclass
+class _Rows:
+    """A table being filled: dimension and measure columns, row by row."""
+
+    dimensions: tuple[str, ...]
+    measures: tuple[str, ...]
+    columns: dict[str, list[Any]] = field(default_factory=dict)
+
+    def add(self, **values: Any) -> None:
+        for name in (*self.dimensions, *self.measures):
+            self.columns.setdefault(name, []).append(values.get(name))
+
+    def __len__(self) -> int:
+        return len(self.columns.get(self.dimensions[0], [])) if self.dimensions else 0
+
+
+def _node(data: SobData, fixed: Mapping[str, str]) -> int | None:
+    return data.cube.node(fixed)
+
+
+def _within(data: SobData, filters: Mapping[str, str], level: str, value: str) -> int | None:
+    """The node of a row (``level`` = ``value``) inside the filter node; None when the
+    filters exclude it."""
+    if filters.get(level, value) != value:
+        return None
+    return _node(data, {**filters, level: value})
+
+
+def _label(data: SobData, code: str | None) -> str | None:
+    return None if code is None else data.names.get(code, code)
+
+
+def _months(query: SobQuery) -> range:
+    return range(query.first, query.last + 1)
+
+
+# -- the tables ------------------------------------------------------------------------------
+
+
+def _lan(data: SobData, query: SobQuery) -> _Rows:
+    rows = _Rows(
+        ("lan", "lan_namn"),
+        ("startade", "avslutade", "behandlare", "startade_per_100000"),
+    )
+    cube = data.cube
+    root = _node(data, {})
+    lans = (
+        sorted(str(cube.values(n)["lan"]) for n in cube.children(root, 0))
+        if root is not None
+        else []
+    )
+    found = [(lan, _within(data, query.filters, "lan", lan)) for lan in lans]
+    picked = [(lan, n) for lan, n in found if n is not None]
+    nodes = [n for _, n in picked]
+    flows = cube.flows(nodes, query.first, query.last)
+    treaters = cube.distinct("behandlare", nodes, query.first, query.last)
+    year = query.last // 12
+    for (lan, _), flow, treater in zip(picked, flows, treaters, strict=True):
+        people = _population(data, lan, year)
+        started = int(flow[data.flow("startade")])
+        rows.add(
+            lan=lan,
+            lan_namn=_label(data, lan),
+            startade=started,
+            avslutade=int(flow[data.flow("avslutade")]),
+            behandlare=int(treater),
+            startade_per_100000=round(started / people * 100_000, 1) if people else None,
+        )
+    return rows
+
+
+def _population(data: SobData, lan: str, year: int) -> int | None:
+    """The län's population at the end of ``year`` (the latest known before it, else the
+    first after it)."""
+    years = sorted(y for (code, y) in data.population if code == lan)
+    if not years:
+        return None
+    before = [y for y in years if y <= year]
+    chosen = before[-1] if before else years[0]
+    return data.population[(lan, chosen)][0]
+
+
+def _veckodag(data: SobData, query: SobQuery) -> _Rows:
+    rows = _Rows(("veckodag",), ("startade", "avslutade"))
+    node = _node(data, query.filters)
+    if node is None:
+        return rows
+    flow = data.cube.flows([node], query.first, query.last)[0]
+    for day, name in enumerate(WEEKDAYS, start=1):
+        rows.add(
+            veckodag=name,
+            startade=int(flow[data.flow(f"startade_dag{day}")]),
+            avslutade=int(flow[data.flow(f"avslutade_dag{day}")]),
+        )
+    return rows
+
+
+def _process(data: SobData, query: SobQuery) -> _Rows:
+    rows = _Rows(("process",), ("startade", "avslutade", "andel_avslutade"))
+    cube = data.cube
+    root = _node(data, {})
+    processes = (
+        sorted(str(cube.values(n)["process"]) for n in cube.children(root, 1))
+        if root is not None
+        else []
+    )
+    found = [(p, _within(data, query.filters, "process", p)) for p in processes]
+    picked = [(p, n) for p, n in found if n is not None]
+    flows = cube.flows([n for _, n in picked], query.first, query.last)
+    for (process, _), flow in zip(picked, flows, strict=True):
+        started, finished = int(flow[data.flow("startade")]), int(flow[data.flow("avslutade")])
+        rows.add(
+            process=process,
+            startade=started,
+            avslutade=finished,
+            andel_avslutade=round(finished / started, 4) if started else None,
+        )
+    return rows
+
+
+def _ongoing(data: SobData, nodes: Sequence[int], month: int) -> np.ndarray:
+    stock = data.cube.stock(nodes, month)
+    ongoing: np.ndarray = stock[:, data.flow("startade")] - stock[:, data.flow("avslutade")]
+    return ongoing
+
+
+def _pagaende(data: SobData, query: SobQuery) -> _Rows:
+    rows = _Rows(("manad",), ("pagaende",))
+    node = _node(data, query.filters)
+    if node is None:
+        return rows
+    for month in _months(query):
+        rows.add(manad=month_text(month), pagaende=int(_ongoing(data, [node], month)[0]))
+    return rows
+
+
+def _moments(data: SobData, filters: Mapping[str, str]) -> list[tuple[str, str, int]]:
+    """(process, moment, node) of every moment under the filter node."""
+    cube = data.cube
+    node = _node(data, filters)
+    if node is None:
+        return []
+    out = []
+    processes = cube.children(node, 1) if cube.values(node)["process"] is None else [node]
+    for process in processes:
+        moments = cube.children(process, 1) if cube.values(process)["moment"] is None else [process]
+        for moment in moments:
+            values = cube.values(moment)
+            out.append((str(values["process"]), str(values["moment"]), moment))
+    return sorted(out)
+
+
+def _pagaende_moment(data: SobData, query: SobQuery) -> _Rows:
+    rows = _Rows(("manad", "process", "moment"), ("pagaende",))
+    moments = _moments(data, query.filters)
+    nodes = [n for _, _, n in moments]
+    for month in _months(query):
+        ongoing = _ongoing(data, nodes, month)
+        for (process, moment, _), value in zip(moments, ongoing, strict=True):
+            rows.add(manad=month_text(month), process=process, moment=moment, pagaende=int(value))
+    return rows
+
+
+_HIERARCHY_DIMS: Final = (
+    "niva",
+    "lan",
+    "lan_namn",
+    "vardgivare",
+    "vardgivare_namn",
+    "vardenhet",
+    "vardenhet_namn",
+    "process",
+    "moment",
+)
+
+
+def _level(values: Mapping[str, str | None], order: Sequence[str]) -> str:
+    deepest = TOTAL
+    for level in order:
+        if values.get(level) is not None:
+            deepest = level
+    return deepest
+
+
+def _drill(
+    data: SobData, query: SobQuery, order: Sequence[str], measures: tuple[str, ...]
+) -> tuple[_Rows, list[int], list[int]]:
+    """The filter node and the nodes one level below it, walking ``order`` (the levels a
+    drill-down passes, coarse → fine); the measures of each. Returns the rows, the row of
+    the filter node (a one-element list, or none) and the child rows."""
+    rows = _Rows(_HIERARCHY_DIMS, measures)
+    cube = data.cube
+    node = _node(data, query.filters)
+    if node is None:
+        return rows, [], []
+    values = cube.values(node)
+    nxt = next((level for level in order if values.get(level) is None), None)
+    children: list[int] = []
+    if nxt is not None:
+        path = 0 if nxt in GEO else 1
+        children = list(cube.children(node, path))
+        if nxt == "moment" and values.get("process") is None:  # moments of every process
+            children = [m for p in children for m in cube.children(p, 1)]
+    nodes = [node, *children]
+    flows = cube.flows(nodes, query.first, query.last)
+    ongoing = _ongoing(data, nodes, query.last)
+    persons = cube.distinct("invanare", nodes, query.first, query.last)
+    treaters = cube.distinct("behandlare", nodes, query.first, query.last)
+    for i, n in enumerate(nodes):
+        v = cube.values(n)
+        row: dict[str, Any] = {
+            "niva": _level(v, order),
+            "lan": v["lan"],
+            "lan_namn": _label(data, v["lan"]),
+            "vardgivare": v["vardgivare"],
+            "vardgivare_namn": _label(data, v["vardgivare"]),
+            "vardenhet": v["vardenhet"],
+            "vardenhet_namn": _label(data, v["vardenhet"]),
+            "process": v["process"],
+            "moment": v["moment"],
+            "startade": int(flows[i][data.flow("startade")]),
+            "avslutade": int(flows[i][data.flow("avslutade")]),
+            "pagaende": int(ongoing[i]),
+            "invanare": int(persons[i]),
+            "behandlare": int(treaters[i]),
+        }
+        rows.add(**row)
+    return rows, [0], list(range(1, len(nodes)))
+
+
+def _region(data: SobData, query: SobQuery) -> tuple[_Rows, list[int], list[int]]:
+    return _drill(
+        data,
+        query,
+        ("lan", "vardgivare", "vardenhet", "moment"),
+        ("startade", "pagaende", "avslutade", "invanare", "behandlare"),
+    )
+
+
+def _moment(data: SobData, query: SobQuery) -> tuple[_Rows, list[int], list[int]]:
+    return _drill(
+        data,
+        query,
+        ("moment", "lan", "vardgivare", "vardenhet"),
+        ("startade", "avslutade", "invanare", "behandlare"),
+    )
+
+
+def _manad(data: SobData, query: SobQuery) -> _Rows:
+    rows = _Rows(("manad",), ("startade", "avslutade", "behandlare"))
+    node = _node(data, query.filters)
+    if node is None:
+        return rows
+    for month in _months(query):
+        flow = data.cube.flows([node], month, month)[0]
+        rows.add(
+            manad=month_text(month),
+            startade=int(flow[data.flow("startade")]),
+            avslutade=int(flow[data.flow("avslutade")]),
+            behandlare=int(data.cube.distinct("behandlare", [node], month, month)[0]),
+        )
+    return rows
+
+
+def _avslutningsorsak(data: SobData, query: SobQuery) -> _Rows:
+    rows = _Rows(("avslutningsorsak",), ("avslutade",))
+    node = _node(data, query.filters)
+    if node is None:
+        return rows
+    flow = data.cube.flows([node], query.first, query.last)[0]
+    for i, reason in enumerate(data.reasons):
+        rows.add(avslutningsorsak=reason, avslutade=int(flow[data.flow(reason_flow(i))]))
+    return rows
+
+
+def _kon_split(data: SobData, kon: str, group: str | None = None) -> int | None:
+    measure = "vardtagare" if group is None else "vardtagare_alder"
+    values = {"kon": kon} if group is None else {"kon": kon, "aldersgrupp": group}
+    found = data.cube.split_ids(measure, **values)
+    return found[0] if found else None
+
+
+def _persons(
+    data: SobData, node: int, first: int, last: int, kon: str | None, group: str | None = None
+) -> int:
+    """Distinct vardtagare of the node in the range: of one kön (and age group), or all."""
+    if kon is None:
+        return int(data.cube.distinct("vardtagare_alla", [node], first, last)[0])
+    split = _kon_split(data, kon, group)
+    if split is None:
+        return 0
+    measure = "vardtagare" if group is None else "vardtagare_alder"
+    return int(data.cube.distinct(measure, [node], first, last, split)[0])
+
+
+def _vardtagare_kon_manad(data: SobData, query: SobQuery) -> _Rows:
+    rows = _Rows(("manad", "kon"), ("vardtagare",))
+    node = _node(data, query.filters)
+    if node is None:
+        return rows
+    for month in _months(query):
+        for code, label in KON.items():
+            rows.add(
+                manad=month_text(month),
+                kon=label,
+                vardtagare=_persons(data, node, month, month, code),
+            )
+        rows.add(
+            manad=month_text(month), kon=TOTAL, vardtagare=_persons(data, node, month, month, None)
+        )
+    return rows
+
+
+def _vardtagare_kon(data: SobData, query: SobQuery) -> _Rows:
+    rows = _Rows(("kon",), ("vardtagare",))
+    node = _node(data, query.filters)
+    if node is None:
+        return rows
+    for code, label in KON.items():
+        rows.add(kon=label, vardtagare=_persons(data, node, query.first, query.last, code))
+    rows.add(kon=TOTAL, vardtagare=_persons(data, node, query.first, query.last, None))
+    return rows
+
+
+def _vardtagare_kon_alder(data: SobData, query: SobQuery) -> _Rows:
+    rows = _Rows(("kon", "aldersgrupp"), ("vardtagare",))
+    node = _node(data, query.filters)
+    if node is None:
+        return rows
+    groups = [label for _, _, label in AGE_GROUPS] + [UNKNOWN_AGE]
+    for code, label in KON.items():
+        for group in groups:
+            count = _persons(data, node, query.first, query.last, code, group)
+            rows.add(kon=label, aldersgrupp=group, vardtagare=count)
+        total = _persons(data, node, query.first, query.last, code)
+        rows.add(kon=label, aldersgrupp=TOTAL, vardtagare=total)
+    return rows
+
+
+# -- protection ------------------------------------------------------------------------------
+
+
+def _primary(values: Sequence[int | None]) -> list[str]:
+    return ["primary" if v is not None and v <= PERSON_THRESHOLD else "published" for v in values]
+
+
+def _hide_next(status: list[str], rules: list[str], values: Sequence[int], part: list[int]) -> None:
+    """One hidden part of a shown total never stands alone: hide the smallest shown part."""
+    hidden = [i for i in part if status[i] != "published"]
+    shown = [i for i in part if status[i] == "published"]
+    if len(hidden) == 1 and shown:
+        pick = min(shown, key=lambda i: (values[i], i))
+        status[pick] = "secondary"
+        rules[pick] = "a part of a shown total beside one hidden part"
+
+
+def _protect(
+    name: str,
+    rows: _Rows,
+    parent: Sequence[int] = (),
+    children: Sequence[int] = (),
+    margins: Callable[[_Rows], list[tuple[int | None, list[int]]]] | None = None,
+) -> tuple[list[str], list[str]]:
+    """Statuses and rules of the rows: persons > 10 shown, then the relations."""
+    guarded = [m for m in rows.measures if m in PERSONS]
+    n = len(rows)
+    if not guarded:
+        return ["published"] * n, [""] * n
+    values = [int(v) for v in rows.columns[guarded[0]]]
+    status = _primary(values)
+    rules = [f"{guarded[0]}<={PERSON_THRESHOLD}" if s == "primary" else "" for s in status]
+    if margins is not None:
+        for total, parts in margins(rows):
+            if total is None or status[total] == "published":
+                _hide_next(status, rules, values, parts)
+    if len(parent) == 1 and len(children) == 1:  # the same persons: the stricter status
+        p, c = parent[0], children[0]
+        if (status[p] == "published") != (status[c] == "published"):
+            hidden = p if status[p] == "published" else c
+            status[hidden] = "secondary"
+            rules[hidden] = "the same persons as a hidden row"
+    return status, rules
+
+
+def _margins_by(
+    group: str | None, part: str
+) -> Callable[[_Rows], list[tuple[int | None, list[int]]]]:
+    """Totals and their parts: the rows whose ``part`` column is ``totalt`` and the other
+    rows with the same ``group`` value (all rows when ``group`` is None)."""
+
+    def margins(rows: _Rows) -> list[tuple[int | None, list[int]]]:
+        parts = rows.columns.get(part, [])
+        keys = rows.columns.get(group, []) if group else [None] * len(parts)
+        out: dict[object, tuple[int | None, list[int]]] = {}
+        for i, (key, value) in enumerate(zip(keys, parts, strict=True)):
+            total, members = out.get(key, (None, []))
+            if value == TOTAL:
+                out[key] = (i, members)
+            else:
+                out[key] = (total, [*members, i])
+        return list(out.values())
+
+    return margins
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One of the twelve tables: its name, Swedish title and how it is computed."""
+
+    name: str
+    title: str
+    compute: Callable[[SobData, SobQuery], Any]
+    drill: bool = False
+    margins: Callable[[_Rows], list[tuple[int | None, list[int]]]] | None = None
+
+
+TABLES: Final = (
+    TableSpec("lan", "Startade och avslutade moment samt behandlare per län", _lan),
+    TableSpec("veckodag", "Startade och avslutade moment per veckodag", _veckodag),
+    TableSpec("process", "Startade och avslutade moment per process", _process),
+    TableSpec("pagaende", "Pågående moment över tid", _pagaende),
+    TableSpec("pagaende_moment", "Pågående moment per moment", _pagaende_moment),
+    TableSpec(
+        "region",
+        "Startade, pågående och avslutade moment per region, vårdgivare, vårdenhet och moment",
+        _region,
+        drill=True,
+    ),
+    TableSpec(
+        "moment",
+        "Startade och avslutade moment, invånare och behandlare per moment",
+        _moment,
+        drill=True,
+    ),
+    TableSpec("manad", "Startade och avslutade moment samt behandlare per månad", _manad),
+    TableSpec("avslutningsorsak", "Avslutade moment per avslutningsorsak", _avslutningsorsak),
+    TableSpec(
+        "vardtagare_kon_manad",
+        "Vårdtagare per kön och månad",
+        _vardtagare_kon_manad,
+        margins=_margins_by("manad", "kon"),
+    ),
+    TableSpec(
+        "vardtagare_kon_alder",
+        "Vårdtagare per kön och ålder",
+        _vardtagare_kon_alder,
+        margins=_margins_by("kon", "aldersgrupp"),
+    ),
+    TableSpec(
+        "vardtagare_kon",
+        "Vårdtagare per kön",
+        _vardtagare_kon,
+        margins=_margins_by(None, "kon"),
+    ),
+)
+BY_NAME: Final = {t.name: t for t in TABLES}
+
+
+def answer(data: SobData, table: str, query: SobQuery, release: str = "") -> ProtectedTable:
+    """Table ``table`` (one of :data:`TABLES`) for the query, protected."""
+    spec = BY_NAME.get(table)
+    if spec is None:
+        raise NotFoundError(
+            "table.not_found",
+            f"1177 Stöd och behandling has no table {table!r}",
+            hint="tables: " + ", ".join(BY_NAME),
+        )
+    computed = spec.compute(data, query)
+    parent: list[int] = []
+    children: list[int] = []
+    if spec.drill:
+        rows, parent, children = computed
+    else:
+        rows = computed
+    status, rules = _protect(spec.name, rows, parent, children, spec.margins)
+    guarded = tuple(m for m in rows.measures if m in PERSONS)
+    columns: dict[str, pa.Array] = {}
+    for name in rows.dimensions:
+        columns[name] = pa.array(rows.columns.get(name, []), pa.string())
+    for name in rows.measures:
+        values = rows.columns.get(name, [])
+        if name in guarded:
+            values = [v if s == "published" else None for v, s in zip(values, status, strict=True)]
+        kind = pa.float64() if name in ("andel_avslutade", "startade_per_100000") else pa.int64()
+        columns[name] = pa.array(values, kind)
+    columns[STATUS_COLUMN] = pa.array(status, pa.string())
+    columns[RULE_COLUMN] = pa.array(rules, pa.string())
+    return ProtectedTable(
+        f"sob/{spec.name}",
+        spec.title,
+        rows.dimensions,
+        rows.measures,
+        pa.table(columns),
+        release,
+        (),
+        guarded,
+    )
+
+
+__all__ = ["BY_NAME", "FILTERS", "PERSONS", "TABLES", "SobData", "SobQuery", "TableSpec", "answer"]
