@@ -180,10 +180,10 @@ def test_counts_of_arenden_equal_the_events(
     for first, last in _ranges(len(filters)):
         query = SobQuery(first, last, filters)
 
-        def started(c: dict[str, Any]) -> bool:
+        def started(c: dict[str, Any], first: int = first, last: int = last) -> bool:
             return first <= _month(c["tidpunkt"]) <= last
 
-        def finished(c: dict[str, Any]) -> bool:
+        def finished(c: dict[str, Any], first: int = first, last: int = last) -> bool:
             return c["done"] is not None and first <= _month(c["done"]["tidpunkt"]) <= last
 
         manad = _rows(answer(data, "manad", query))
