@@ -25,8 +25,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 from typing import Literal
+
+import pyarrow as pa
 
 from helsestat.aggregate import (
     Engine,
@@ -47,19 +50,32 @@ from helsestat.model import Batch, Cube, PartedTable, ProtectedTable, ReleaseInf
 from helsestat.protect import TableToProtect, protect_tables
 from helsestat.statistics import STATISTICS, Statistic
 from helsestat.store.lake import Lake
-from helsestat.store.lake.extracts import committed_files, is_stored, store_extract
+from helsestat.store.lake.extracts import (
+    committed_files,
+    is_stored,
+    store_extract,
+    stored_line_keys,
+)
 from helsestat.validate import spec_for, validate
 
 
-def ingest_file(path: Path, kind: str, key: bytes, lake: Lake) -> Batch:
+def ingest_file(
+    path: Path, kind: str, key: bytes, lake: Lake, *, today: date | None = None
+) -> Batch:
     """Read, validate, pseudonymise and store one extract file; a file stored before is a
-    no-op (its earlier batch is returned with ``already_stored=True``)."""
+    no-op (its earlier batch is returned with ``already_stored=True``). Rows whose line an
+    earlier file stored go to quarantine; ``today`` (default: the date in Norway) bounds
+    the treatment dates."""
     spec = spec_for(kind)
     previous = is_stored(lake, kind, file_checksum(path)) if path.is_file() else None
     if previous is not None:
         return previous
     raw = read_extract(path, kind)
-    clean = validate(raw, spec, key)
+
+    def earlier(partitions: Sequence[int]) -> pa.Table:
+        return stored_line_keys(lake, kind, (*spec.line_key, spec.partition_column), partitions)
+
+    clean = validate(raw, spec, key, today=today, stored_keys=earlier)
     return store_extract(clean, lake, spec.partition_column, coded=spec.coded, sort_by=spec.sort_by)
 
 

@@ -419,9 +419,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cli.main(args=argv, standalone_mode=False, prog_name="helsestat")
     except HelsestatError as exc:
-        err_console.print(f"error: {exc.message}", highlight=False, markup=False, style="red")
+        # a message names files, lines and columns; a file name can hold an identifier
+        from helsestat.validate.identifier_scan import redact_identifiers as clean
+
+        err_console.print(
+            f"error: {clean(exc.message)}", highlight=False, markup=False, style="red"
+        )
         if exc.hint:
-            err_console.print(f"hint: {exc.hint}", highlight=False, markup=False)
+            err_console.print(f"hint: {clean(exc.hint)}", highlight=False, markup=False)
         return 2
     except click.exceptions.Abort:
         err_console.print("aborted")

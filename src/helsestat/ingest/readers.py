@@ -13,25 +13,26 @@ types, cast to text so validation sees the same values whatever the format.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from helsestat.errors import ExtractError
+from helsestat.ingest.lines import has_undefined_cp1252, row_spans, scan_lines
 from helsestat.model import RawExtract
 
 _SNIFF_BYTES = 1 << 16
 #: a run of digits that could be (part of) a fødselsnummer, never echoed in a message
-_LF, _CR = ord("\n"), ord("\r")
 _DIGITS = re.compile(r"\d{5}")
+#: The rule of the lines from a quote that the file never closes.
+OPEN_QUOTE_RULE = "line.unterminated_quote"
 
 
 def file_checksum(path: Path) -> str:
@@ -43,74 +44,41 @@ def file_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _scan(path: Path) -> tuple[str, int]:
-    """The file's encoding and the line of its last non-blank line, in one pass.
-
-    The encoding is ``utf-8`` when the whole file decodes as UTF-8 (a character split between
-    two reads is carried over), otherwise ``cp1252``. Lines end at ``\\n``, ``\\r\\n`` or a
-    bare ``\\r``, as the CSV parser and an editor count them; blank lines at the end of the
-    file are not counted (they hold no row and shift none)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8 = True
-    breaks = 0
-    tail = b""  # the file's last bytes, to leave out blank lines at its end
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            if utf8:
-                try:
-                    decoder.decode(chunk, final=False)
-                except UnicodeDecodeError:
-                    utf8 = False
-            breaks += _line_breaks(chunk)
-            if tail[-1:] == b"\r" and chunk[:1] == b"\n":
-                breaks -= 1  # a \r\n split between two reads
-            tail = chunk[-4096:] if len(chunk) >= 4096 else (tail + chunk)[-4096:]
-    if utf8:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = False
-    # (4 KiB of nothing but line breaks at the end only costs read_csv the slow row count)
-    trailing = _line_breaks(tail[len(tail.rstrip(b"\r\n")) :])
-    return ("utf-8" if utf8 else "cp1252"), breaks - trailing + 1
+#: The first bytes of files that are not CSV text, what they are and what to do.
+_NOT_TEXT = (
+    (b"\x1f\x8b", "a gzip-compressed file", "decompress it first (gunzip)"),
+    (b"PK\x03\x04", "a zip archive or an Excel workbook", "unzip it, or save the sheet as CSV"),
+    (b"\x28\xb5\x2f\xfd", "a zstd-compressed file", "decompress it first (unzstd)"),
+    (b"\xfd7zXZ\x00", "an xz-compressed file", "decompress it first (unxz)"),
+    (b"PAR1", "a Parquet file", "give it the ending .parquet"),
+    (b"\xff\xfe", "UTF-16 text", "save it as UTF-8 or Windows-1252"),
+    (b"\xfe\xff", "UTF-16 text", "save it as UTF-8 or Windows-1252"),
+)
 
 
-def _line_breaks(chunk: bytes) -> int:
-    """Line breaks in ``chunk``: each ``\\n``, and each ``\\r`` not followed by ``\\n``
-    (numpy: several times faster than ``bytes.count`` on a file's worth of chunks)."""
-    data = np.frombuffer(chunk, np.uint8)
-    breaks = int(np.count_nonzero(data == _LF))
-    if b"\r" in chunk:
-        cr = np.flatnonzero(data[:-1] == _CR)
-        breaks += len(cr) - int(np.count_nonzero(data[cr + 1] == _LF))
-        breaks += chunk[-1:] == b"\r"
-    return breaks
+def _refuse_binary(head: bytes, name: str) -> None:
+    """ExtractError for a file that is not text: compressed, Parquet, UTF-16, or holding NUL
+    bytes (a text file in UTF-8 or Windows-1252 has none)."""
+    for magic, what, hint in _NOT_TEXT:
+        if head.startswith(magic):
+            raise ExtractError(
+                "ingest.not_text", f"{name}: not a CSV text file but {what}", hint=hint
+            )
+    if b"\0" in head:
+        raise ExtractError(
+            "ingest.not_text",
+            f"{name}: not a CSV text file (it holds NUL bytes)",
+            hint="extracts are CSV text in UTF-8 or Windows-1252, Parquet or JSON",
+        )
 
 
-def _row_starts(path: Path, delimiter: str) -> list[int]:
-    """The physical line each CSV row starts on (the header is row 1), skipping blank lines
-    and following quoted values over line breaks, as the Arrow parser does.
-
-    Only needed when rows and lines differ; Latin-1 maps every byte to one character, and
-    quotes, delimiters and line breaks are the same bytes in UTF-8 and Windows-1252."""
-    starts: list[int] = []
-    with open(path, encoding="latin-1", newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
-        end = 0
-        try:
-            for row in reader:
-                if row:
-                    starts.append(end + 1)
-                end = reader.line_num
-        except csv.Error:
-            # e.g. an unterminated quote running past the field size limit: that row
-            # takes the rest of the file, as it does in the Arrow parser
-            starts.append(end + 1)
-    return starts
+def _first_line(text: str) -> str:
+    """The text up to the first line break (``\\n``, ``\\r``), as the CSV parser splits."""
+    return re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
 
 
 def _detect_delimiter(head: str, source: str) -> str:
-    first = head.splitlines()[0] if head else ""
+    first = _first_line(head)
     if not first.strip():
         raise ExtractError(
             "ingest.empty_file",
@@ -120,25 +88,47 @@ def _detect_delimiter(head: str, source: str) -> str:
     return ";" if first.count(";") >= first.count(",") else ","
 
 
+def _utf8_copy(path: Path) -> pa.Buffer:
+    """The file's Windows-1252 text as UTF-8 bytes, each undefined byte as U+FFFD (Arrow's
+    own transcoding stops at the first one)."""
+    out = bytearray()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 24), b""):
+            out += chunk.decode("cp1252", errors="replace").encode("utf-8")
+    return pa.py_buffer(bytes(out))
+
+
 def read_csv(path: Path, kind: str) -> RawExtract:
-    """Read a CSV extract; every value as text, empty fields as empty strings."""
-    encoding, last_line = _scan(path)
+    """Read a CSV extract; every value as text, empty fields as empty strings.
+
+    A line whose fields do not match the header goes to quarantine as ``line.field_count``
+    (each physical line of it), the lines from a quote the file never closes as
+    ``line.unterminated_quote``, and a row with a byte that is no character of
+    Windows-1252 as ``line.encoding`` (marked ``undecodable``, checked by validate)."""
+    name = path.name
     with open(path, "rb") as fh:
         head_bytes = fh.read(_SNIFF_BYTES)
-    head = head_bytes.decode(encoding, errors="replace").lstrip("\ufeff")
-    delimiter = _detect_delimiter(head, path.name)
-    names = next(csv.reader([head.splitlines()[0]], delimiter=delimiter))
+    _refuse_binary(head_bytes, name)
+    lines = scan_lines(path)
+    head = head_bytes.decode(lines.encoding, errors="replace").lstrip("\ufeff")
+    delimiter = _detect_delimiter(head, name)
+    names = next(csv.reader([_first_line(head)], delimiter=delimiter))
     columns = [n.lstrip("\ufeff").strip() for n in names]
-    _refuse_duplicates(columns, f"{path.name} line 1")
-    if last_line == 1 and len(head_bytes) < _SNIFF_BYTES:
+    _refuse_duplicates(columns, f"{name} line 1")
+    if lines.last_line == 1 and len(head_bytes) < _SNIFF_BYTES:
         # a header without a line break: no rows (the Arrow parser refuses it as empty)
         return RawExtract(
             kind=kind,
-            source=path.name,
+            source=name,
             checksum=file_checksum(path),
             table=pa.table({c: pa.array([], pa.string()) for c in columns}),
             first_line=2,
         )
+    undecodable = lines.encoding == "cp1252" and has_undefined_cp1252(path)
+    source: Path | pa.BufferReader = path
+    encoding = lines.encoding
+    if undecodable:
+        source, encoding = pa.BufferReader(_utf8_copy(path)), "utf-8"
     malformed: list[int] = []
 
     def skip_malformed(row: pacsv.InvalidRow) -> str:
@@ -147,7 +137,7 @@ def read_csv(path: Path, kind: str) -> RawExtract:
 
     try:
         table = pacsv.read_csv(
-            path,
+            source,
             read_options=pacsv.ReadOptions(
                 encoding=encoding, block_size=1 << 24, use_threads=False
             ),
@@ -164,40 +154,78 @@ def read_csv(path: Path, kind: str) -> RawExtract:
                 check_utf8=True,
             ),
         )
-    except pa.ArrowInvalid as exc:
+    except pa.ArrowException as exc:
         raise ExtractError(
             "ingest.unreadable_csv",
-            f"{path.name}: not a readable CSV file ({_short(exc)})",
+            f"{name}: not a readable CSV file ({_short(exc)})",
             hint="check that every line has the header's number of fields; "
             "'helsestat spec <kind>' lists the expected columns",
         ) from None
+    if table.column_names != names:
+        # the parser saw another header than its first line (a quote or line break in it)
+        raise ExtractError(
+            "ingest.unreadable_csv",
+            f"{name} line 1: the header line cannot be split into column names",
+            hint="write the header as one line of names separated by ';' or ',' without quotes",
+        )
     table = table.rename_columns(columns)
     table = pa.table({c: table.column(c).cast(pa.string()) for c in table.column_names})
-    # Arrow numbers rows (header = 1), not lines: they differ only when a file has blank
-    # lines or a quoted value with a line break, seen as more lines than rows.
-    rows = 1 + table.num_rows + len(malformed)
-    line_of: list[int] | None = None
-    if last_line != rows:
-        starts = _row_starts(path, delimiter)
-        if len(starts) == rows:
-            line_of = [0, *starts]  # line_of[row number] = its first physical line
-    if line_of is not None:
-        malformed = [line_of[n] if 0 < n < len(line_of) else n for n in malformed]
-    lines = None
-    if malformed or line_of is not None:
-        # the rows kept are the data rows (from 2 on) that were not skipped
-        skipped = set(malformed)
-        numbers = range(2, rows + 1) if line_of is None else line_of[2:]
-        lines = tuple(n for n in numbers if n not in skipped)
+    rows, lines_of = _physical_lines(path, delimiter, lines.last_line, table, malformed)
     return RawExtract(
         kind=kind,
-        source=path.name,
+        source=name,
         checksum=file_checksum(path),
-        table=table,
+        table=rows.table,
         first_line=2,
-        malformed_lines=tuple(sorted(malformed)),
-        line_numbers=lines,
+        malformed_lines=rows.malformed,
+        line_numbers=lines_of,
+        rejected_lines=rows.rejected,
+        undecodable=undecodable,
     )
+
+
+@dataclass(frozen=True)
+class _Rows:
+    table: pa.Table
+    malformed: tuple[int, ...]
+    rejected: tuple[tuple[int, str], ...]
+
+
+def _physical_lines(
+    path: Path, delimiter: str, last_line: int, table: pa.Table, malformed: list[int]
+) -> tuple[_Rows, tuple[int, ...] | None]:
+    """The rows kept, the lines left out, and the line each kept row starts on (None: one
+    row per line from line 2).
+
+    Arrow numbers rows (header = 1), not lines: they differ only when a file has blank
+    lines or a quoted value with a line break, seen as more lines than rows. Then every
+    physical line is accounted for: a malformed row spanning several lines counts each,
+    and a quote left open to the end of the file rejects the lines from its row on (the
+    parser took them all into one value)."""
+    rows = 1 + table.num_rows + len(malformed)
+    if last_line == rows:
+        kept = tuple(n for n in range(2, rows + 1) if n not in set(malformed))
+        lines = kept if malformed else None
+        return _Rows(table, tuple(sorted(malformed)), ()), lines
+    found = row_spans(path, delimiter)
+    if len(found.spans) != rows:  # the two parsers disagree: name rows, not lines
+        skipped = set(malformed)
+        kept = tuple(n for n in range(2, rows + 1) if n not in skipped)
+        return _Rows(table, tuple(sorted(malformed)), ()), kept
+    span = dict(enumerate(found.spans, start=1))  # row number → (first, last line)
+    bad = set(malformed)
+    rejected: list[tuple[int, str]] = []
+    if found.open_quote and rows > 1:
+        first, _ = span[rows]
+        rejected = [(line, OPEN_QUOTE_RULE) for line in range(first, last_line + 1)]
+        if rows in bad:
+            bad.discard(rows)
+        else:
+            table = table.slice(0, table.num_rows - 1)
+        rows -= 1
+    out_lines = sorted(line for n in bad for line in range(span[n][0], span[n][1] + 1))
+    kept = tuple(span[n][0] for n in range(2, rows + 1) if n not in bad)
+    return _Rows(table, tuple(out_lines), tuple(rejected)), kept
 
 
 def _refuse_duplicates(columns: list[str], where: str) -> None:
@@ -226,7 +254,7 @@ def read_parquet(path: Path, kind: str) -> RawExtract:
     try:
         _refuse_duplicates(pq.read_schema(path).names, path.name)
         table = pq.read_table(path)
-    except (pa.ArrowInvalid, OSError) as exc:
+    except (pa.ArrowException, OSError) as exc:
         raise ExtractError(
             "ingest.unreadable_parquet",
             f"{path.name}: not a readable Parquet file ({_short(exc)})",
@@ -237,7 +265,7 @@ def read_parquet(path: Path, kind: str) -> RawExtract:
         col = table.column(name)
         try:
             cols[name] = col.cast(pa.string()).fill_null("")
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        except pa.ArrowException:
             # Arrow's message may quote a value (an invalid UTF-8 payload): name the column
             # and the kind of problem, never the message
             problem = (
@@ -273,7 +301,9 @@ def read_json(path: Path, kind: str) -> RawExtract:
                     for number, line in enumerate(fh, start=1)
                     if line.strip()
                 ]
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:
+        # JSONDecodeError, UnicodeDecodeError, a number of too many digits (ValueError),
+        # or arrays nested deeper than Python's recursion limit
         where = f" line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else ""
         raise ExtractError(
             "ingest.unreadable_json",
@@ -338,5 +368,6 @@ def read_extract(path: Path, kind: str) -> RawExtract:
 
 
 def _short(exc: Exception) -> str:
+    """The first line of a parser's message, without runs of digits (it may quote a row)."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]
+    return _DIGITS.sub("#####", re.sub(r"\d{6,}", "#####", text))[:200]

@@ -39,6 +39,10 @@ class RawExtract:
     are CSV lines that could not be split into the header's fields; they are not in
     ``table`` (their text is dropped: it may hold identifiers) and go to quarantine.
     ``table``'s rows then no longer map to consecutive lines, so ``line_numbers`` does.
+    ``rejected_lines`` are other lines left out of ``table``, each with the rule that
+    rejected it (e.g. ``line.unterminated_quote``). ``undecodable`` says the reader replaced
+    bytes that are no character of the file's encoding with U+FFFD (their rows go to
+    quarantine).
     """
 
     kind: str
@@ -48,6 +52,8 @@ class RawExtract:
     first_line: int = 2
     malformed_lines: tuple[int, ...] = ()
     line_numbers: tuple[int, ...] | None = None
+    rejected_lines: tuple[tuple[int, str], ...] = ()
+    undecodable: bool = False
 
 
 @dataclass(frozen=True)

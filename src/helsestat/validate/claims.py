@@ -293,6 +293,9 @@ CLAIMS = ExtractSpec(
         Coded("fagomraade"),
         Coded("praksistype"),
     ),
+    not_after_today=("behandlingsdato",),
+    # a claim line is one takst on one bill: delivered again, it is the same line
+    line_key=("regning_id", "takstkode"),
     sort_by=(
         "resultat",
         "behandler_kommunenr_kode",

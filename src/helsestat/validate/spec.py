@@ -12,15 +12,27 @@ others go to quarantine with every reason; identifiers are pseudonymised in both
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from helsestat.errors import ExtractError
+from helsestat.ingest.readers import OPEN_QUOTE_RULE
 from helsestat.model import CleanExtract, IngestReport, RawExtract
+from helsestat.validate.clear_identifiers import (
+    failures as identifier_failures,
+)
+from helsestat.validate.clear_identifiers import (
+    pseudonymise_found,
+    refuse_misplaced,
+    scan_columns,
+)
+from helsestat.validate.identifier_scan import redact_identifiers
 from helsestat.validate.pseudonymise import pseudonymise_column
 
 #: quarantine columns besides the extract's own (text) columns
@@ -28,6 +40,19 @@ LINE_COLUMN = "linje"
 REASONS_COLUMN = "arsaker"
 #: the rule of a CSV line that cannot be split into the header's fields
 MALFORMED_RULE = "line.field_count"
+#: the rule of a row with a byte that is no character of the file's encoding
+ENCODING_RULE = "line.encoding"
+#: the rule of a row whose line key an earlier batch of the kind has stored
+ALREADY_STORED_RULE = "row.already_stored"
+#: the rule suffix of a date after the day of ingest
+FUTURE = "future"
+#: the time zone of "today" for dates in the future (Norway and Sweden share it)
+TIME_ZONE = ZoneInfo("Europe/Oslo")
+
+#: The line keys stored by earlier batches of a kind in the given partitions (the spec's
+#: ``line_key`` columns and its partition column): read from the lake by the caller, which
+#: validate cannot see.
+StoredKeys = Callable[[Sequence[int]], pa.Table]
 #: suffix of the integer code column stored beside a coded text column
 CODE_SUFFIX = "_kode"
 
@@ -88,6 +113,12 @@ class ExtractSpec:
     #: stored columns each partition file is sorted by (row groups then hold few distinct
     #: keys, so scans filter and group faster)
     sort_by: tuple[str, ...] = ()
+    #: typed date columns that may not lie after the day of ingest (rule ``<column>.future``)
+    not_after_today: tuple[str, ...] = ()
+    #: stored columns that identify one line across batches (claims: the bill and its
+    #: takst); a row whose key an earlier batch stored in the same partition goes to
+    #: quarantine as ``row.already_stored``
+    line_key: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -106,21 +137,63 @@ class ExtractSpec:
             lines.append(f"  {c.name:<{width}}  {c.description}{flag}; e.g. {c.example}")
         lines += ["", "Rules (a row breaking any goes to quarantine with its reasons):"]
         lines += [f"  {code:<36} {text}" for code, text in self.rules]
-        lines.append(f"  {MALFORMED_RULE:<36} a CSV line without the header's number of fields")
+        lines += [f"  {code:<36} {text}" for code, text in self.generic_rules()]
         return "\n".join(lines)
 
+    def generic_rules(self) -> tuple[tuple[str, str], ...]:
+        """The rules every kind gets from its spec, after its own :attr:`rules`."""
+        future = tuple(
+            (f"{c}.{FUTURE}", f"{c} lies after the day of ingest") for c in self.not_after_today
+        )
+        stored = (
+            (
+                (
+                    ALREADY_STORED_RULE,
+                    f"a row with the same {' + '.join(self.line_key)} is stored "
+                    "from an earlier file (same month)",
+                ),
+            )
+            if self.line_key
+            else ()
+        )
+        return (
+            *future,
+            (
+                "<column>.<identifier>",
+                "a fødselsnummer, d-nummer, H-nummer, personnummer or samordningsnummer in a "
+                "column other than " + ", ".join(self.identifiers) + " (pseudonymised in "
+                "quarantine), e.g. diagnose.fodselsnummer",
+            ),
+            *stored,
+            (MALFORMED_RULE, "a CSV line without the header's number of fields"),
+            (OPEN_QUOTE_RULE, "a line from a quote never closed to the end of the file"),
+            (ENCODING_RULE, "a byte that is no character of the file's encoding"),
+        )
 
-def validate(raw: RawExtract, spec: ExtractSpec, key: bytes) -> CleanExtract:
+
+def validate(
+    raw: RawExtract,
+    spec: ExtractSpec,
+    key: bytes,
+    *,
+    today: date | None = None,
+    stored_keys: StoredKeys | None = None,
+) -> CleanExtract:
     """Validate and pseudonymise an extract: accepted + quarantined == input rows, always.
 
-    Raises ExtractError (nothing accepted) when required columns are missing."""
+    ``today`` (default: the date in Norway now) bounds the spec's ``not_after_today``
+    dates; ``stored_keys`` gives the line keys earlier batches stored (no check without it).
+
+    Raises ExtractError (nothing accepted) when required columns are missing, or when
+    personal identifiers fill a column other than the identifier columns."""
+    source = redact_identifiers(raw.source)
     present = set(raw.table.column_names)
     missing = [c.name for c in spec.columns if c.required and c.name not in present]
     if missing:
         names = ", ".join(repr(m) for m in missing)
         raise ExtractError(
             "ingest.missing_column",
-            f"{raw.source} line 1: column{'s' if len(missing) > 1 else ''} {names} missing",
+            f"{source} line 1: column{'s' if len(missing) > 1 else ''} {names} missing",
             hint=f"'helsestat spec {spec.kind}' lists the columns",
         )
     table = raw.table
@@ -128,6 +201,9 @@ def validate(raw: RawExtract, spec: ExtractSpec, key: bytes) -> CleanExtract:
         if c.name not in present:
             table = table.append_column(c.name, pa.array([""] * table.num_rows, pa.string()))
     table = table.select(list(spec.column_names))
+    found = scan_columns(table, spec.identifiers)
+    refuse_misplaced(found, table, spec.identifiers, source)
+    undecodable = _undecodable(table) if raw.undecodable else None
     # Identifier columns are dictionary-encoded once: the check validates each distinct
     # identifier, and pseudonymisation hashes each one, from the same encoding.
     for ident in spec.identifiers:
@@ -135,15 +211,21 @@ def validate(raw: RawExtract, spec: ExtractSpec, key: bytes) -> CleanExtract:
         encoded = pc.dictionary_encode(table.column(ident).combine_chunks())
         table = table.set_column(index, ident, encoded)
     checked = spec.check(table)
+    rules = dict(checked.failures)
+    rules.update(_future(checked.typed, spec.not_after_today, today))
+    rules.update(identifier_failures(found))
+    if undecodable is not None:
+        rules[ENCODING_RULE] = undecodable
+    if stored_keys is not None and spec.line_key:
+        rules[ALREADY_STORED_RULE] = _already_stored(checked.typed, spec, stored_keys)
     n = table.num_rows
     bad_any = np.zeros(n, dtype=bool)
-    for mask in checked.failures.values():
+    for mask in rules.values():
         bad_any |= mask
-    by_rule = tuple(
-        (rule, int(mask.sum())) for rule, mask in checked.failures.items() if mask.any()
-    )
-    if raw.malformed_lines:
-        by_rule = (*by_rule, (MALFORMED_RULE, len(raw.malformed_lines)))
+    by_rule = tuple((rule, int(mask.sum())) for rule, mask in rules.items() if mask.any())
+    lost = [(line, MALFORMED_RULE) for line in raw.malformed_lines] + list(raw.rejected_lines)
+    for rule in dict.fromkeys(r for _, r in lost):
+        by_rule = (*by_rule, (rule, sum(1 for _, r in lost if r == rule)))
 
     # Pseudonymise each identifier column once, over every row (each distinct value hashed
     # once), then split: the accepted rows carry it in the typed table, the rejected in text.
@@ -161,25 +243,28 @@ def validate(raw: RawExtract, spec: ExtractSpec, key: bytes) -> CleanExtract:
     if spec.finish is not None:
         accepted = spec.finish(accepted)
     quarantined = quarantined.filter(pc.invert(keep))
+    # an identifier outside the identifier columns is never kept in clear
+    quarantined = pseudonymise_found(quarantined, found, key)
     bad_rows = np.flatnonzero(bad_any)
-    reasons = _reasons(checked.failures, bad_rows)
+    reasons = _reasons(rules, bad_rows)
     if raw.line_numbers is not None:
         line_of = np.asarray(raw.line_numbers, dtype=np.int64)[bad_rows]
     else:
         line_of = bad_rows + raw.first_line
     quarantined = quarantined.add_column(0, LINE_COLUMN, pa.array(line_of, pa.int64()))
     quarantined = quarantined.append_column(REASONS_COLUMN, pa.array(reasons, pa.string()))
-    if raw.malformed_lines:
-        # the text of a malformed line is not kept (it may hold an identifier): line + reason
-        m = len(raw.malformed_lines)
+    if lost:
+        # the text of a line that could not be read as a row is not kept (it may hold an
+        # identifier): line + reason
+        m = len(lost)
         empty = {c: pa.array([""] * m, pa.string()) for c in quarantined.column_names}
-        empty[LINE_COLUMN] = pa.array(raw.malformed_lines, pa.int64())
-        empty[REASONS_COLUMN] = pa.array([MALFORMED_RULE] * m, pa.string())
+        empty[LINE_COLUMN] = pa.array([line for line, _ in lost], pa.int64())
+        empty[REASONS_COLUMN] = pa.array([rule for _, rule in lost], pa.string())
         quarantined = pa.concat_tables([quarantined, pa.table(empty, schema=quarantined.schema)])
         n += m
 
     report = IngestReport(
-        source=raw.source,
+        source=source,
         rows_in=n,
         accepted=accepted.num_rows,
         quarantined=quarantined.num_rows,
@@ -189,12 +274,65 @@ def validate(raw: RawExtract, spec: ExtractSpec, key: bytes) -> CleanExtract:
         raise AssertionError("validate lost rows")
     return CleanExtract(
         kind=raw.kind,
-        source=raw.source,
+        source=source,
         checksum=raw.checksum,
         accepted=accepted,
         quarantined=quarantined,
         report=report,
     )
+
+
+def today_in_norway() -> date:
+    """Today's date in Norway (and Sweden): the bound of dates that may not lie ahead."""
+    return datetime.now(TIME_ZONE).date()
+
+
+def _future(typed: pa.Table, columns: Sequence[str], today: date | None) -> dict[str, np.ndarray]:
+    """``<column>.future``: a typed date after ``today``."""
+    if not columns:
+        return {}
+    bound = pa.scalar(today or today_in_norway(), pa.date32())
+    out = {}
+    for name in columns:
+        after = pc.fill_null(pc.greater(typed.column(name), bound), False)
+        out[f"{name}.{FUTURE}"] = np.asarray(after.to_numpy(zero_copy_only=False), dtype=bool)
+    return out
+
+
+def _undecodable(table: pa.Table) -> np.ndarray:
+    """Rows with U+FFFD in any text column: where the reader met a byte that is no
+    character of the file's encoding."""
+    rows = np.zeros(table.num_rows, dtype=bool)
+    for column in table.columns:
+        hit = pc.fill_null(pc.match_substring(column, "\ufffd"), False)
+        rows |= np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+    return rows
+
+
+def _line_keys(table: pa.Table, columns: Sequence[str]) -> pa.ChunkedArray | pa.Array:
+    """One text key per row from the key columns (joined by a unit separator)."""
+    parts = [pc.cast(table.column(c), pa.string()) for c in columns]
+    if len(parts) == 1:
+        return parts[0]
+    return pc.binary_join_element_wise(*parts, "\x1f")
+
+
+def _already_stored(typed: pa.Table, spec: ExtractSpec, stored_keys: StoredKeys) -> np.ndarray:
+    """Rows whose line key an earlier batch stored in the same partition."""
+    if not typed.num_rows:
+        return np.zeros(0, dtype=bool)
+    partitions = pc.unique(typed.column(spec.partition_column)).to_pylist()
+    earlier = stored_keys(sorted(p for p in partitions if p is not None))
+    if not earlier.num_rows:
+        return np.zeros(typed.num_rows, dtype=bool)
+    # the same line in the same partition (month): a line's partition never changes
+    columns = (*spec.line_key, spec.partition_column)
+    seen = _line_keys(typed, columns)
+    stored = _line_keys(earlier, columns)
+    if isinstance(stored, pa.ChunkedArray):
+        stored = stored.combine_chunks()
+    hit = pc.fill_null(pc.is_in(seen, value_set=stored), False)
+    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _reasons(failures: dict[str, np.ndarray], rows: np.ndarray) -> list[str]:

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from helsestat.model import Batch, CleanExtract, IngestReport
 from helsestat.store.lake import Lake, write_parquet_atomic, write_text_atomic
@@ -171,6 +172,28 @@ def _take(table: pa.Table, order: np.ndarray) -> pa.Table:
     with ThreadPoolExecutor(max_workers=2) as pool:
         columns = list(pool.map(lambda c: c.take(indices), table.columns))
     return pa.Table.from_arrays(columns, schema=table.schema)
+
+
+def stored_line_keys(
+    lake: Lake, kind: str, columns: Sequence[str], partitions: Sequence[int | str]
+) -> pa.Table:
+    """The ``columns`` of every row that committed batches of ``kind`` stored in
+    ``partitions`` (the line keys a new file's rows are checked against: a line delivered
+    again lies in the month it was delivered in first).
+
+    >>> import tempfile
+    >>> stored_line_keys(Lake(Path(tempfile.mkdtemp())), "claims", ["regning_id"], [202401])
+    pyarrow.Table
+    regning_id: string
+    ----
+    regning_id: [[]]
+    """
+    wanted = {f"period={p}" for p in partitions}
+    files = [p for p in committed_files(lake, kind) if p.parent.name in wanted]
+    if not files:
+        return pa.table({c: pa.array([], pa.string()) for c in columns})
+    tables = [pq.read_table(f, columns=list(columns)) for f in files]
+    return pa.concat_tables(tables, promote_options="permissive")
 
 
 def committed_files(lake: Lake, kind: str) -> list[Path]:

@@ -1,0 +1,78 @@
+"""Looking for personal identifiers in clear in what helsestat stored, logged or printed:
+every text value of every Parquet or Arrow file, and the text of every other file, through
+the one scan of :mod:`helsestat.validate.identifier_scan`.
+
+A pseudonym is 32 hex digits; about one in 4,000 holds a run of decimal digits with valid check
+digits by chance, so pseudonyms (a whole value, or inside ``<rule:pseudonym>``) are left out
+before the scan. Findings name the file, the column and the rule, never the value."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
+
+from helsestat.validate.identifier_scan import SHAPES, find_identifiers
+
+#: a pseudonym (RE2 has no look-behind: word boundaries, as hex is letters and digits)
+PSEUDONYM = r"\b[0-9a-f]{32}\b"
+
+
+def identifiers_in(values: pa.Array | pa.ChunkedArray) -> Counter[str]:
+    """The rules of the identifiers found in a text array, pseudonyms left out."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks else pa.array([], pa.string())
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        return Counter()
+    found = find_identifiers(pc.replace_substring_regex(values, PSEUDONYM, ""))
+    return Counter(SHAPES[s] for s in found.shape)
+
+
+def identifiers_in_table(table: pa.Table) -> dict[str, Counter[str]]:
+    """Per column holding any: the rules found."""
+    out = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if found := identifiers_in(column):
+            out[name] = found
+    return out
+
+
+def _read_arrow(path: Path) -> pa.Table:
+    try:
+        with pa.memory_map(str(path)) as source:
+            return ipc.open_file(source).read_all()
+    except pa.ArrowInvalid:
+        with pa.memory_map(str(path)) as source:
+            return ipc.open_stream(source).read_all()
+
+
+def scan_file(path: Path) -> list[str]:
+    """The findings in one file: ``path column: rule × n``."""
+    if path.suffix == ".parquet":
+        tables = {"": pq.read_table(path)}
+    elif path.suffix == ".arrow":
+        tables = {"": _read_arrow(path)}
+    else:
+        text = path.read_bytes().decode("latin-1")
+        tables = {"": pa.table({"(text)": pa.array(text.splitlines(), pa.large_string())})}
+    return [
+        f"{path} {column}: {rule} × {n}"
+        for table in tables.values()
+        for column, found in identifiers_in_table(table).items()
+        for rule, n in found.items()
+    ]
+
+
+def scan_tree(root: Path, skip: tuple[str, ...] = ()) -> list[str]:
+    """The findings in every file under ``root`` (directories named in ``skip`` left out)."""
+    findings = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not set(path.relative_to(root).parts) & set(skip):
+            findings += scan_file(path)
+    return findings
