@@ -58,6 +58,10 @@ from helsestat.store.lake.parts import merge_parts
 _POINTER = "CURRENT"
 _MANIFEST = "release.json"
 _BUILD_LOCK = ".build.lock"
+#: prefix of a release directory while it is built
+_STAGING = ".building-"
+#: prefix of the marker of a release renamed into place but not yet current
+_COMMITTING = ".committing-"
 #: Bytes of published tables a :class:`Lake` keeps in memory once read (releases never change).
 READ_CACHE_BYTES = 256 * 2**20
 _Registered = TypeVar("_Registered", ProtectedTable, PartedTable)
@@ -117,6 +121,27 @@ def write_text_atomic(text: str, path: Path) -> None:
         _fsync_dir(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def remove_temporary(*directories: Path) -> int:
+    """Remove the temporary files (``.<name>.<random>.tmp``) that a killed writer left under
+    ``directories``; the number removed. Only for directories no one else writes now (the
+    caller holds their lock).
+
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> _ = (root / ".x.parquet.0a1b.tmp").write_text("half")
+    >>> remove_temporary(root), list(root.iterdir())
+    (1, [])
+    """
+    removed = 0
+    for directory in directories:
+        if directory.is_dir():
+            for path in directory.rglob(".*.tmp"):
+                if path.is_file():
+                    path.unlink(missing_ok=True)
+                    removed += 1
+    return removed
 
 
 @contextmanager
@@ -313,6 +338,10 @@ class Lake:
         ...     pass
         """
         with _flock(self.root / _BUILD_LOCK, waiting):
+            # what a killed build left (a staging directory, a release never made current,
+            # temporary files) is removed now: no build runs while the lock is held
+            self.discard_unfinished()
+            remove_temporary(self.releases_dir, self.root / "cache")
             yield
 
     @contextmanager
@@ -366,21 +395,80 @@ class Lake:
                 f"release {rid!r} exists already",
                 hint="releases are immutable; build a new one",
             )
-        staging = self.releases_dir / f".building-{rid}"
-        staging.mkdir(parents=True, exist_ok=False)
+        staging = self.releases_dir / f"{_STAGING}{rid}"
+        try:
+            staging.mkdir(parents=True, exist_ok=False)
+        except FileExistsError:
+            raise StoreError(
+                "store.release_building",
+                f"release {rid!r} is being built already, or a build of it was interrupted",
+                hint="build under Lake.build_lock (helsestat build does): it removes what an "
+                "interrupted build left",
+            ) from None
         previous = self.current()
         writer = ReleaseWriter(rid, staging, previous.path if previous else None)
+        marker = self.releases_dir / f"{_COMMITTING}{rid}"
         try:
             yield writer
             write_text_atomic(
                 json.dumps(writer.manifest(), ensure_ascii=False, indent=1), staging / _MANIFEST
             )
+            # The commit point is CURRENT naming the release. The marker says the release
+            # directory exists but may not be current yet: if the process dies before
+            # CURRENT is switched, the next build lock removes that directory.
+            write_text_atomic(rid + "\n", marker)
             os.replace(staging, final)
             _fsync_dir(self.releases_dir)
             write_text_atomic(rid + "\n", self.releases_dir / _POINTER)
+            marker.unlink()
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
+            if marker.exists():  # failed between the rename and the switch
+                self._roll_back(marker)
+
+    def discard_unfinished(self) -> list[str]:
+        """Remove what interrupted builds left, and return the ids of their releases: a
+        staging directory (killed before its release was renamed into place), and a
+        release directory renamed into place but never made current (killed before
+        ``CURRENT`` was switched: the marker ``.committing-<id>`` says so). What
+        ``CURRENT`` names is never removed. :meth:`build_lock` calls it once it holds the
+        lock, when no build is writing.
+
+        >>> import tempfile
+        >>> lake = Lake(Path(tempfile.mkdtemp()))
+        >>> (lake.releases_dir / ".building-R1").mkdir(parents=True)
+        >>> lake.discard_unfinished()
+        ['R1']
+        """
+        if not self.releases_dir.exists():
+            return []
+        removed = [
+            self._roll_back(marker)
+            for marker in sorted(self.releases_dir.glob(f"{_COMMITTING}*"))
+            if marker.is_file()
+        ]
+        stale = sorted(p for p in self.releases_dir.glob(f"{_STAGING}*") if p.is_dir())
+        for path in stale:
+            shutil.rmtree(path)
+        removed += [p.name.removeprefix(_STAGING) for p in stale]
+        return sorted({r for r in removed if r})
+
+    def _roll_back(self, marker: Path) -> str:
+        """Remove the release a commit marker names unless ``CURRENT`` names it, then the
+        marker; the id of the release removed, or ''."""
+        rid = marker.name.removeprefix(_COMMITTING)
+        try:
+            current = (self.releases_dir / _POINTER).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            current = None
+        removed = ""
+        if current != rid and rid and (self.releases_dir / rid).is_dir():
+            shutil.rmtree(self.releases_dir / rid)
+            removed = rid
+        marker.unlink()
+        _fsync_dir(self.releases_dir)
+        return removed
 
     def current(self) -> ReleaseInfo | None:
         """The current release, or None before the first build."""

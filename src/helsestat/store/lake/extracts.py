@@ -32,7 +32,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from helsestat.model import Batch, CleanExtract, IngestReport
-from helsestat.store.lake import Lake, write_parquet_atomic, write_text_atomic
+from helsestat.store.lake import (
+    Lake,
+    remove_temporary,
+    write_parquet_atomic,
+    write_text_atomic,
+)
 from helsestat.store.lake.codebooks import add_codes, extend_codebooks
 from helsestat.validate.spec import Coded
 
@@ -72,6 +77,14 @@ def store_extract(
     (:meth:`~helsestat.store.lake.Lake.batch_lock`), so a withdrawal of the same file never
     runs in between."""
     with lake.batch_lock(clean.kind):
+        # temporary files of a store killed half-way: no one else writes the kind now
+        kind = clean.kind
+        remove_temporary(
+            lake.extract_dir(kind),
+            lake.quarantine_path(kind, "x").parent,
+            lake.batch_path(kind, "x").parent,
+            lake.root / "codebooks" / kind,
+        )
         return _store(clean, lake, partition_column, coded, sort_by)
 
 
