@@ -15,6 +15,7 @@ from serve_process import helsestat_serve
 
 FNR = "01017012345"  # the shape of a fødselsnummer (SYNTHETIC: not a real person's)
 PNR = "19121212-1212"  # Skatteverket's published test personnummer
+DNR_WITH_DOT = "520552.00823"  # the d-nummer the request log missed (issue 12)
 
 
 @pytest.mark.slow
@@ -29,10 +30,13 @@ def test_the_access_log_of_helsestat_serve_redacts_identifiers(
     ):
         httpx.get(f"{base}/health", params={"pasient": FNR})
         httpx.get(f"{base}/api/v1/tables/{FNR}", params={"q": PNR, "kommuner": "0301"})
+        httpx.get(f"{base}/api/v1/units", params={"q": DNR_WITH_DOT})
     text = log.read_text(encoding="utf-8", errors="replace")
     assert "/health?pasient=<redacted>" in text  # the request was logged …
     assert "/api/v1/tables/<redacted>?q=<redacted>&kommuner=0301" in text
+    assert "/api/v1/units?q=<redacted>" in text
     assert FNR not in text and "19121212" not in text  # … without the identifiers
+    assert "520552" not in text and "00823" not in text
 
 
 def test_the_filter_redacts_tracebacks_and_exception_arguments() -> None:
@@ -87,6 +91,13 @@ def test_the_filter_redacts_every_text_argument() -> None:
         ("fommaned=202401&tommaned=202412", "fommaned=202401&tommaned=202412"),
         ("kommuner=0301,1103&resh=700272123", "kommuner=0301,1103&resh=700272123"),
         ("1234567890123", "1234567890123"),  # 13 digits: not an identifier's shape
+        ("q=520552.00823", "q=<redacted>"),  # '.' between date and the rest
+        ("q=520552%2E00823", "q=<redacted>"),
+        ("/x/010170/12345", "/x/<redacted>"),
+        ("q=010170_12345&r=1", "q=<redacted>&r=1"),
+        ("q=121212:1212", "q=<redacted>"),
+        ("v=1.2.3&fom=2024.01", "v=1.2.3&fom=2024.01"),
+        ("t=2024-01-01T10:15:00", "t=2024-01-01T10:15:00"),
     ],
 )
 def test_what_is_redacted(text: str, expected: str) -> None:

@@ -11,8 +11,10 @@ identifier before the line is formatted:
 * 6 digits, a separator, 5 digits: a fødselsnummer as it is often printed (``010170 12345``);
 * 6 or 8 digits, a separator, 4 digits: a Swedish personnummer with its separator.
 
-A separator is ``-``, ``+`` or a space, also URL-encoded (``%20``, ``%2B``, ``%2D``), and a
-run may start right after an escape such as ``%22`` (a quote) or ``%20``. Codes the API does
+A separator is one of :data:`~helsestat.validate.identifier_scan.SEPARATORS` (``-``, ``+``,
+a space, ``.``, ``/``, ``:`` or ``_``: the ones the ingest scan knows), also URL-encoded
+(``%20``, ``%2B``, ``%2E`` …), and a run may start right after an escape such as ``%22`` (a
+quote) or ``%20``. Codes the API does
 take are shorter (kommunenummer 4 digits, months 6, RESH ids at most 9) or joined otherwise
 (``202401+202402``, ``2019-2024``), so they stay readable, and so does an HSA-id
 (``SE2321000016-E000``: digits right after ``SE``). Other Swedish organisation numbers share
@@ -23,6 +25,8 @@ Tracebacks and exceptions logged with a record are redacted as well.
 'GET /v1/takstbruk/agtakst/kommune/maned?kommuner=0301&x=<redacted> HTTP/1.1'
 >>> redact("/api/v1/units?q=19121212-1212&resh=700272")
 '/api/v1/units?q=<redacted>&resh=700272'
+>>> redact("/api/v1/units?q=520552.00823")
+'/api/v1/units?q=<redacted>'
 """
 
 from __future__ import annotations
@@ -30,7 +34,16 @@ from __future__ import annotations
 import logging
 import re
 
-_SEPARATOR = r"(?:[-+ ]|%2[0BbDd])"
+from helsestat.validate.identifier_scan import SEPARATORS
+
+#: A separator as written or URL-encoded (``%2E`` or ``%2e`` for ``.``).
+_SEPARATOR = (
+    "(?:["
+    + re.escape(SEPARATORS)
+    + "]|"
+    + "|".join(f"%(?i:{ord(c):02X})" for c in SEPARATORS)
+    + ")"
+)
 #: A run starts after a URL escape (``%22``) or where no digit, ``%`` or half escape precedes,
 #: and never right after ``SE`` (the organisation number inside an HSA-id).
 _START = r"(?<!SE)(?:(?<=%[0-9A-Fa-f]{2})|(?<![0-9%])(?<!%[0-9A-Fa-f]))"

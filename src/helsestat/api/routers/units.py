@@ -33,6 +33,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from helsestat.api.access_log import redact
 from helsestat.api.problems import PROBLEM_RESPONSES, Problem
 from helsestat.api.routers.units_deps import (
     DateParam,
@@ -201,7 +202,7 @@ def search_units(
     day) matches `q`, exact id matches first."""
     hits = search(session, q, day=on, limit=limit)
     return SearchOut(
-        query=q,
+        query=redact(q),  # a personal identifier typed into the search is not echoed
         hits=[
             SearchHitOut(
                 id=h.unit_id,
