@@ -54,16 +54,19 @@ def _read_arrow(path: Path) -> pa.Table:
 
 def scan_file(path: Path) -> list[str]:
     """The findings in one file: ``path column: rule × n``."""
-    if path.suffix == ".parquet":
-        tables = {"": pq.read_table(path)}
-    elif path.suffix == ".arrow":
-        tables = {"": _read_arrow(path)}
-    else:
+    table = None
+    try:
+        if path.suffix == ".parquet":
+            table = pq.read_table(path)
+        elif path.suffix == ".arrow":
+            table = _read_arrow(path)
+    except (pa.ArrowException, OSError):  # not what its name says: read as bytes
+        table = None
+    if table is None:
         text = path.read_bytes().decode("latin-1")
-        tables = {"": pa.table({"(text)": pa.array(text.splitlines(), pa.large_string())})}
+        table = pa.table({"(text)": pa.array(text.splitlines(), pa.large_string())})
     return [
         f"{path} {column}: {rule} × {n}"
-        for table in tables.values()
         for column, found in identifiers_in_table(table).items()
         for rule, n in found.items()
     ]
@@ -75,4 +78,21 @@ def scan_tree(root: Path, skip: tuple[str, ...] = ()) -> list[str]:
     for path in sorted(root.rglob("*")):
         if path.is_file() and not set(path.relative_to(root).parts) & set(skip):
             findings += scan_file(path)
+    return findings
+
+
+#: The parts of a data directory that hold row-level text: the stored rows, the quarantine,
+#: the batch records and the codebooks (releases and caches hold aggregates of those).
+ROW_LEVEL = ("extracts", "quarantine", "batches", "codebooks")
+
+
+def scan_stored_rows(root: Path) -> list[str]:
+    """The findings in the row-level parts of every data directory under ``root`` (a data
+    directory is found by its ``batches`` directory)."""
+    findings = []
+    for batches in sorted(root.rglob("batches")):
+        if batches.is_dir():
+            for part in ROW_LEVEL:
+                if (batches.parent / part).is_dir():
+                    findings += scan_tree(batches.parent / part)
     return findings

@@ -4,7 +4,7 @@ extracts (SYNTHETIC DATA)."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.exceptions import StarletteDeprecationWarning
 
+from clear_text import scan_stored_rows
 from helsestat.settings import Settings
 from helsestat.synth.claims import generate_claims
 from helsestat.synth.core import write_csv, write_parquet
@@ -23,6 +24,19 @@ from serve_process import serving
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     import fastapi.testclient  # noqa: F401
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_identifier_stored_by_the_suite(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """After the session, every data directory the suite's ingests wrote (under the session's
+    base temporary directory, one per pytest-xdist worker) holds no personal identifier in
+    clear in its stored rows, quarantine, batch records and codebooks. A finding fails the
+    session (an error at the teardown of its last test) and names file, column and rule."""
+    yield
+    findings = scan_stored_rows(tmp_path_factory.getbasetemp())
+    assert findings == [], "identifiers in clear:\n" + "\n".join(findings[:50])
 
 
 @pytest.fixture
