@@ -13,6 +13,7 @@ Layout::
       releases/<release-id>/<table>.parquet + release.json an immutable published release
       releases/<release-id>/<table>/<NNNN>.parquet         ... or a table in parts per period
       releases/CURRENT                                     name of the current release
+      releases/.building-<id>/  .committing-<id>           a release being built, committed
       .build.lock                                          held by the build that is running
 
 Every file is written to a temporary name in the same directory and renamed into place, and
