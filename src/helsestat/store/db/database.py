@@ -16,19 +16,11 @@ and the session stays usable after an error) and leave the commit to the caller:
 A database that cannot be reached is ``store.database_unreachable``, with a hint naming
 HELSESTAT_DATABASE_URL; the password of a URL never appears in a message (:func:`mask_url`).
 
->>> from datetime import date
->>> from helsestat.reference.classification_store import (
-...     ClassificationData, CodeData, LevelData, VersionData, codes_at, load_classification)
 >>> engine = create_engine_for("sqlite://")
 >>> migrate(engine)
->>> kommuner = ClassificationData(131, "Kommuner", versions=(
-...     VersionData(1, "Kommuner 2024", date(2024, 1, 1), None,
-...                 levels=(LevelData(1, "Kommune"),), codes=(CodeData("0301", "Oslo"),)),))
 >>> with session_factory(engine).begin() as session:
-...     load_classification(session, kommuner)
->>> with session_factory(engine)() as session:
-...     [c.name for c in codes_at(session, 131, date(2025, 6, 1))]
-['Oslo']
+...     session.scalar(text("SELECT count(*) FROM classification"))
+0
 """
 
 from __future__ import annotations
@@ -278,6 +270,27 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
+def exclusive_session(engine: Engine, key: int) -> Iterator[Session]:
+    """A session whose one transaction holds the database's write lock from its first
+    statement (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: an advisory lock on ``key``), and
+    commits when the block ends: concurrent callers run one after the other, each seeing what
+    the one before wrote (e.g. worker processes that seed an empty database at start).
+
+    >>> with exclusive_session(create_engine_for("sqlite://"), 1) as session:
+    ...     session.scalar(text("SELECT 1"))
+    1
+    """
+    with _connect(engine) as connection:
+        connection.execution_options(**{_BEGIN_IMMEDIATE: True})
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            with Session(bind=connection, expire_on_commit=False) as session:
+                yield session
+                session.flush()
+
+
+@contextmanager
 def atomic(session: Session, what: str) -> Iterator[None]:
     """Run a block of writes in a SAVEPOINT: on any error none of them stays."""
     try:
@@ -303,6 +316,7 @@ __all__ = [
     "atomic",
     "create_engine_for",
     "downgrade",
+    "exclusive_session",
     "head_revision",
     "mask_url",
     "migrate",
