@@ -41,6 +41,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -59,6 +60,7 @@ KEY = b"benchmark-key-not-secret-0123456789abcdef"
 
 def build_demo(data_dir: Path, rows: int = 1_000_000) -> None:
     """A lake with one release from ``rows`` synthetic claim lines (as ``helsestat demo``)."""
+    from benchmarks.bench_build import reference_of
     from helsestat.aggregate import DuckDBEngine
     from helsestat.build import build, ingest_file
     from helsestat.store.lake import Lake
@@ -68,9 +70,10 @@ def build_demo(data_dir: Path, rows: int = 1_000_000) -> None:
     extract = data_dir / "claims.parquet"
     write_parquet(generate_claims(rows, seed=2026), extract)
     lake = Lake(data_dir)
-    ingest_file(extract, "claims", KEY, lake)
+    reference = reference_of(data_dir)
+    ingest_file(extract, "claims", KEY, lake, reference)
     with DuckDBEngine(threads=2) as engine:
-        build(lake, engine, mode="compat", threshold=5)
+        build(lake, engine, mode="compat", threshold=5, reference=reference)
     extract.unlink()
 
 
@@ -382,12 +385,18 @@ def drive(
 def handler_microseconds(data_dir: Path, paths: list[str], rounds: int = 3) -> float:
     """In-process cost of one answer (check, select, render; no HTTP), microseconds per
     request over ``paths`` — the part of a request the app controls."""
+    from benchmarks.bench_build import holder_of
     from helsestat.api.fastpath import query_items
-    from helsestat.api.service import TableService
+    from helsestat.api.service import CODE_LISTS_MAX_AGE, TableService
     from helsestat.statistics import STATISTICS
     from helsestat.store.lake import Lake
 
-    service = TableService(Lake(data_dir), STATISTICS, version="bench")
+    service = TableService(
+        Lake(data_dir),
+        STATISTICS,
+        version="bench",
+        reference=partial(holder_of(data_dir).get, max_age=CODE_LISTS_MAX_AGE),
+    )
     requests = [(p.split("?")[0], p.split("?")[1].encode()) for p in paths]
     for path, query in requests:  # load the indexes, render every row once
         service.answer(service.prepare_route(path, query_items(query), None, None))

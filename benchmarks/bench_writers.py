@@ -21,6 +21,7 @@ import io
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -70,13 +71,19 @@ def _cells(data: bytes) -> list[list[object]]:
 def run(data_dir: Path, rounds: int = 5, count: int = 200) -> list[dict[str, Any]]:
     """Per format: median microseconds per served answer with helsestat's writer and with
     the library, and their ratio."""
+    from benchmarks.bench_build import holder_of
     from helsestat.api.fastpath import query_items
-    from helsestat.api.service import Prepared, TableService
+    from helsestat.api.service import CODE_LISTS_MAX_AGE, Prepared, TableService
     from helsestat.publish.formats import FORMATS
     from helsestat.statistics import STATISTICS
     from helsestat.store.lake import Lake
 
-    service = TableService(Lake(data_dir), STATISTICS, version="bench")
+    service = TableService(
+        Lake(data_dir),
+        STATISTICS,
+        version="bench",
+        reference=partial(holder_of(data_dir).get, max_age=CODE_LISTS_MAX_AGE),
+    )
     results = []
     for fmt in ("parquet", "xlsx"):
         requests = []

@@ -1,5 +1,5 @@
-"""Shared fixtures: demo-mode settings in a temporary data directory and small synthetic
-extracts (SYNTHETIC DATA)."""
+"""Shared fixtures: demo-mode settings in a temporary data directory, the reference snapshot
+and small synthetic extracts (SYNTHETIC DATA)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from fastapi import FastAPI
 from starlette.exceptions import StarletteDeprecationWarning
 
 from clear_text import scan_stored_rows
+from helsestat.reference.holder import ReferenceHolder
+from helsestat.reference.snapshot import Reference
 from helsestat.settings import Settings
 from helsestat.synth.claims import generate_claims
 from helsestat.synth.core import write_csv, write_parquet
@@ -42,6 +44,18 @@ def no_identifier_stored_by_the_suite(
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(demo_mode=True, data_dir=tmp_path / "var")
+
+
+@pytest.fixture(scope="session")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Reference:
+    """The reference snapshot tests validate and build with: the packaged files seeded into a
+    new SQLite reference database and read back, as a first ``helsestat build`` does."""
+    path = tmp_path_factory.mktemp("reference") / "reference.db"
+    holder = ReferenceHolder(f"sqlite:///{path.as_posix()}")
+    try:
+        return holder.get()
+    finally:
+        holder.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from helsestat.aggregate import DuckDBEngine
 from helsestat.build import build, ingest_file
+from helsestat.reference.seed import packaged_reference
 from helsestat.settings import DEMO_PSEUDONYM_KEY
 from helsestat.store.lake import Lake
 from helsestat.synth.claims import generate_claims
@@ -14,11 +15,13 @@ from helsestat.synth.core import write_parquet
 
 def claims_release(root: Path, rows: int, seed: int) -> Lake:
     """The lake at ``root/var`` with one compat-mode release built from ``rows`` synthetic
-    claim lines (the extract is kept at ``root/claims.parquet``)."""
+    claim lines (the extract is kept at ``root/claims.parquet``), validated and protected
+    with the packaged reference data (what a reference database is seeded with)."""
     extract = root / "claims.parquet"
     write_parquet(generate_claims(rows, seed=seed), extract)
     lake = Lake(root / "var")
-    ingest_file(extract, "claims", DEMO_PSEUDONYM_KEY.encode(), lake)
+    reference = packaged_reference()
+    ingest_file(extract, "claims", DEMO_PSEUDONYM_KEY.encode(), lake, reference)
     with DuckDBEngine(threads=2, memory_limit="1GB") as engine:
-        build(lake, engine, mode="compat", threshold=5)
+        build(lake, engine, mode="compat", threshold=5, reference=reference)
     return lake

@@ -13,6 +13,7 @@ import pytest
 from helsestat.build import ingest_file
 from helsestat.errors import ExtractError
 from helsestat.ingest.readers import read_extract
+from helsestat.reference.seed import packaged_reference
 from helsestat.store.lake import Lake
 from helsestat.store.lake.extracts import committed_files, store_extract
 from helsestat.synth.claims import CLAIM_COLUMNS, generate_claims
@@ -22,6 +23,8 @@ from helsestat.validate.claims import CLAIMS
 from helsestat.validate.pseudonymise import pseudonymise_values
 
 KEY = b"test-key-" + b"x" * 32
+#: The code lists the extracts are checked against: the packaged ones a database is seeded with.
+REFERENCE = packaged_reference()
 
 GOOD = {
     "regning_id": "R1",
@@ -60,7 +63,7 @@ def _write(
 
 
 def test_the_good_row_is_valid(tmp_path: Path) -> None:
-    clean = validate(read_extract(_write(tmp_path, [GOOD]), "claims"), CLAIMS, KEY)
+    clean = validate(read_extract(_write(tmp_path, [GOOD]), "claims"), CLAIMS, KEY, REFERENCE)
     assert (clean.report.accepted, clean.report.quarantined) == (1, 0)
     row = clean.accepted.to_pylist()[0]
     assert row["maned"] == 202403 and row["refusjon_ore"] == 19400 and row["regning_teller"] == 1
@@ -99,7 +102,7 @@ def test_each_rule_quarantines_its_defect(
         field: value,
         "regning_id": GOOD["regning_id"] if field != "regning_id" else value,
     }
-    clean = validate(read_extract(_write(tmp_path, [GOOD, bad]), "claims"), CLAIMS, KEY)
+    clean = validate(read_extract(_write(tmp_path, [GOOD, bad]), "claims"), CLAIMS, KEY, REFERENCE)
     assert dict(clean.report.by_rule)[rule] == 1
     q = clean.quarantined.to_pylist()
     assert len(q) == 1 and q[0]["linje"] == 3 and rule in q[0]["arsaker"].split(";")
@@ -107,7 +110,7 @@ def test_each_rule_quarantines_its_defect(
 
 def test_takst_not_valid_before_its_first_period(tmp_path: Path) -> None:
     row = {**GOOD, "behandlingsdato": "2013-12-31", "behandler_kommunenr": "0301"}
-    clean = validate(read_extract(_write(tmp_path, [row]), "claims"), CLAIMS, KEY)
+    clean = validate(read_extract(_write(tmp_path, [row]), "claims"), CLAIMS, KEY, REFERENCE)
     assert "takstkode.not_valid_on_date" in clean.quarantined.column("arsaker")[0].as_py()
 
 
@@ -122,7 +125,10 @@ def test_dnummer_is_accepted(tmp_path: Path) -> None:
     assert ok[0]
     dnr = "410101500" + str(k1[0]) + str(k2[0])
     clean = validate(
-        read_extract(_write(tmp_path, [{**GOOD, "pasient_id": dnr}]), "claims"), CLAIMS, KEY
+        read_extract(_write(tmp_path, [{**GOOD, "pasient_id": dnr}]), "claims"),
+        CLAIMS,
+        KEY,
+        REFERENCE,
     )
     assert clean.report.accepted == 1
 
@@ -162,7 +168,10 @@ def test_missing_column_names_file_line_and_column(tmp_path: Path) -> None:
     row = {k: v for k, v in GOOD.items() if k != "takstkode"}
     with pytest.raises(ExtractError) as info:
         validate(
-            read_extract(_write(tmp_path, [row], name="claims_2024.csv"), "claims"), CLAIMS, KEY
+            read_extract(_write(tmp_path, [row], name="claims_2024.csv"), "claims"),
+            CLAIMS,
+            KEY,
+            REFERENCE,
         )
     assert info.value.message == "claims_2024.csv line 1: column 'takstkode' missing"
     assert info.value.hint == "'helsestat spec claims' lists the columns"
@@ -184,22 +193,22 @@ def test_unreadable_files(tmp_path: Path) -> None:
 
 
 def test_synthetic_extract_balances_and_catches_every_defect(claims_csv: Path) -> None:
-    clean = validate(read_extract(claims_csv, "claims"), CLAIMS, KEY)
+    clean = validate(read_extract(claims_csv, "claims"), CLAIMS, KEY, REFERENCE)
     r = clean.report
     assert r.rows_in == 6000 and r.balanced and r.quarantined > 0
     assert sum(n for _, n in r.by_rule) >= r.quarantined
 
 
 def test_csv_and_parquet_give_the_same_rows(claims_csv: Path, claims_parquet: Path) -> None:
-    a = validate(read_extract(claims_csv, "claims"), CLAIMS, KEY)
-    b = validate(read_extract(claims_parquet, "claims"), CLAIMS, KEY)
+    a = validate(read_extract(claims_csv, "claims"), CLAIMS, KEY, REFERENCE)
+    b = validate(read_extract(claims_parquet, "claims"), CLAIMS, KEY, REFERENCE)
     assert a.accepted.equals(b.accepted)
     assert a.report.by_rule == b.report.by_rule
 
 
 def test_no_identifier_in_any_stored_file(tmp_path: Path, claims_csv: Path) -> None:
     lake = Lake(tmp_path / "var")
-    batch = ingest_file(claims_csv, "claims", KEY, lake)
+    batch = ingest_file(claims_csv, "claims", KEY, lake, REFERENCE)
     assert batch.report.balanced
     ids = set(read_extract(claims_csv, "claims").table.column("pasient_id").to_pylist())
     stored = 0
@@ -226,9 +235,9 @@ def test_pseudonyms_stable_per_key_and_differ_across_keys() -> None:
 
 def test_reingest_is_a_no_op(tmp_path: Path, claims_csv: Path) -> None:
     lake = Lake(tmp_path / "var")
-    first = ingest_file(claims_csv, "claims", KEY, lake)
+    first = ingest_file(claims_csv, "claims", KEY, lake, REFERENCE)
     snapshot = {p: p.stat().st_mtime_ns for p in (tmp_path / "var").rglob("*") if p.is_file()}
-    again = ingest_file(claims_csv, "claims", KEY, lake)
+    again = ingest_file(claims_csv, "claims", KEY, lake, REFERENCE)
     assert again.already_stored and again.report == first.report
     assert {
         p: p.stat().st_mtime_ns for p in (tmp_path / "var").rglob("*") if p.is_file()
@@ -237,7 +246,7 @@ def test_reingest_is_a_no_op(tmp_path: Path, claims_csv: Path) -> None:
 
 def test_a_failure_half_way_leaves_the_store_as_it_was(tmp_path: Path, claims_csv: Path) -> None:
     lake = Lake(tmp_path / "var")
-    clean = validate(read_extract(claims_csv, "claims"), CLAIMS, KEY)
+    clean = validate(read_extract(claims_csv, "claims"), CLAIMS, KEY, REFERENCE)
     # an obstacle where the quarantine file goes: partitions get written, then the write fails
     obstacle = lake.quarantine_path("claims", clean.checksum)
     obstacle.mkdir(parents=True)
@@ -283,7 +292,10 @@ def test_bill_counted_once_per_takst_even_when_its_first_line_is_quarantined(
     second = {**GOOD, "antall": "2"}
     third = {**GOOD, "takstkode": "2dd"}
     clean = validate(
-        read_extract(_write(tmp_path, [first_bad, second, GOOD, third]), "claims"), CLAIMS, KEY
+        read_extract(_write(tmp_path, [first_bad, second, GOOD, third]), "claims"),
+        CLAIMS,
+        KEY,
+        REFERENCE,
     )
     rows = clean.accepted.to_pylist()
     assert [(r["takstkode"], r["regning_teller"]) for r in rows] == [
@@ -299,7 +311,7 @@ def test_json_and_jsonl_extracts(tmp_path: Path) -> None:
     (tmp_path / "c.json").write_text(_json.dumps([GOOD, {**GOOD, "antall": 2}]))
     (tmp_path / "c.jsonl").write_text("\n".join(_json.dumps(r) for r in [GOOD, GOOD]) + "\n")
     for name in ("c.json", "c.jsonl"):
-        clean = validate(read_extract(tmp_path / name, "claims"), CLAIMS, KEY)
+        clean = validate(read_extract(tmp_path / name, "claims"), CLAIMS, KEY, REFERENCE)
         assert clean.report.accepted == 2, name
     (tmp_path / "bad.json").write_text('[{"a": 1},')
     with pytest.raises(ExtractError, match=r"bad\.json line 1: not valid JSON"):
@@ -314,7 +326,7 @@ def test_a_malformed_line_is_quarantined_not_fatal_and_not_stored_in_clear(tmp_p
     lines = path.read_text().splitlines()
     lines[2] = lines[2] + ";extra;" + GOOD["pasient_id"]  # line 3 has too many fields
     path.write_text("\n".join(lines) + "\n")
-    clean = validate(read_extract(path, "claims"), CLAIMS, KEY)
+    clean = validate(read_extract(path, "claims"), CLAIMS, KEY, REFERENCE)
     assert clean.report.balanced and clean.report.rows_in == 3
     assert dict(clean.report.by_rule) == {"line.field_count": 1}
     assert clean.quarantined.column("linje").to_pylist() == [3]
@@ -326,7 +338,7 @@ def test_line_numbers_stay_right_after_a_malformed_line(tmp_path: Path) -> None:
     lines = path.read_text().splitlines()
     lines[1] = lines[1] + ";x"  # line 2 malformed; the bad antall stays on line 4
     path.write_text("\n".join(lines) + "\n")
-    clean = validate(read_extract(path, "claims"), CLAIMS, KEY)
+    clean = validate(read_extract(path, "claims"), CLAIMS, KEY, REFERENCE)
     assert sorted(clean.quarantined.column("linje").to_pylist()) == [2, 4]
 
 
@@ -379,7 +391,7 @@ def test_quarantine_names_the_physical_line_a_row_starts_on(
         h=header, good=good, bad=bad, quoted=";".join(quoted), quoted_crlf=";".join(quoted_crlf)
     )
     path.write_bytes(text.encode())
-    clean = validate(read_extract(path, "claims"), CLAIMS, KEY)
+    clean = validate(read_extract(path, "claims"), CLAIMS, KEY, REFERENCE)
     got = sorted(
         zip(
             clean.quarantined.column("linje").to_pylist(),
@@ -397,7 +409,7 @@ def test_a_header_only_csv_is_an_extract_with_no_rows(tmp_path: Path, ending: st
     path.write_bytes((";".join(GOOD) + ending).encode())
     raw = read_extract(path, "claims")
     assert raw.table.num_rows == 0 and raw.table.column_names == list(GOOD)
-    clean = validate(raw, CLAIMS, KEY)
+    clean = validate(raw, CLAIMS, KEY, REFERENCE)
     assert (clean.report.rows_in, clean.report.accepted, clean.report.quarantined) == (0, 0, 0)
 
 

@@ -19,6 +19,7 @@ import pytest
 from helsestat.aggregate import DuckDBEngine
 from helsestat.aggregate.plan import Plan
 from helsestat.build import aggregate_statistic, build, ingest_file, protect_statistic
+from helsestat.reference.seed import packaged_reference
 from helsestat.statistics.takstbruk import TAKSTBRUK
 from helsestat.store.lake import Lake
 from helsestat.store.lake.codebooks import read_codebook
@@ -27,6 +28,8 @@ from helsestat.synth.claims import generate_claims
 from helsestat.synth.core import write_csv
 
 KEY = b"test-key-" + b"x" * 32
+#: The reference data claims are checked against and rules read: the packaged files.
+REFERENCE = packaged_reference()
 
 
 class CountingEngine:
@@ -92,14 +95,14 @@ def lake(tmp_path_factory: pytest.TempPathFactory, claims_csv: Path) -> Lake:
     """The shared 6 000-line extract (2015–2025) and a second one for 2024, ingested."""
     root = tmp_path_factory.mktemp("layout")
     lake = Lake(root / "var")
-    ingest_file(claims_csv, "claims", KEY, lake)
-    ingest_file(month_extract(root, 2024, 3, 3000, seed=31), "claims", KEY, lake)
+    ingest_file(claims_csv, "claims", KEY, lake, REFERENCE)
+    ingest_file(month_extract(root, 2024, 3, 3000, seed=31), "claims", KEY, lake, REFERENCE)
     return lake
 
 
 def test_every_published_cell_equals_sql_over_the_text_columns(lake: Lake) -> None:
     with DuckDBEngine(threads=2, memory_limit="1GB") as engine:
-        release = build(lake, engine, mode="compat", threshold=5)
+        release = build(lake, engine, mode="compat", threshold=5, reference=REFERENCE)
     files = committed_files(lake, "claims")
     measures = TAKSTBRUK.measures
     for name in release.tables:
@@ -131,8 +134,10 @@ def test_code_columns_give_the_same_tables_as_the_text_columns(lake: Lake) -> No
         assert schema.field(f"{column}_kode").type == pa.int32()
     with DuckDBEngine(threads=2, memory_limit="1GB") as engine:
         coded = aggregate_statistic(TAKSTBRUK, lake, engine, cache=False)
-        text = protect_statistic(TAKSTBRUK, files, engine, "compat", 5)
-        from_codes = protect_statistic(TAKSTBRUK, files, engine, "compat", 5, cube=coded)
+        text = protect_statistic(TAKSTBRUK.with_reference(REFERENCE), files, engine, "compat", 5)
+        from_codes = protect_statistic(
+            TAKSTBRUK.with_reference(REFERENCE), files, engine, "compat", 5, cube=coded
+        )
     for a, b in zip(text, from_codes, strict=True):
         assert a.name == b.name and a.table.equals(b.table), a.name
 
@@ -170,12 +175,12 @@ def test_codebook_is_append_only_across_batches(tmp_path: Path) -> None:
     lake = Lake(tmp_path / "var")
     first = tmp_path / "a.csv"
     first.write_text(_rows("2ad", "R1") + _rows("H1", "R2").split("\n", 1)[1])
-    ingest_file(first, "claims", KEY, lake)
+    ingest_file(first, "claims", KEY, lake, REFERENCE)
     before = read_codebook(lake, "claims", "takstkode").codes
     assert before == {"2ad": 0, "H1": 1}
     second = tmp_path / "b.csv"
     second.write_text(_rows("2dd", "R3") + _rows("H1", "R4").split("\n", 1)[1])
-    ingest_file(second, "claims", KEY, lake)
+    ingest_file(second, "claims", KEY, lake, REFERENCE)
     after = read_codebook(lake, "claims", "takstkode").codes
     assert after == {"2ad": 0, "H1": 1, "2dd": 2}  # old ids unchanged, the new one appended
     kommune = read_codebook(lake, "claims", "behandler_kommunenr")
@@ -191,23 +196,23 @@ def test_codebook_is_append_only_across_batches(tmp_path: Path) -> None:
 
 def test_cache_is_invalidated_when_a_partition_gains_a_batch(tmp_path: Path) -> None:
     lake = Lake(tmp_path / "var")
-    ingest_file(month_extract(tmp_path, 2024, 1, 1500, seed=1), "claims", KEY, lake)
-    ingest_file(month_extract(tmp_path, 2024, 2, 1500, seed=2), "claims", KEY, lake)
+    ingest_file(month_extract(tmp_path, 2024, 1, 1500, seed=1), "claims", KEY, lake, REFERENCE)
+    ingest_file(month_extract(tmp_path, 2024, 2, 1500, seed=2), "claims", KEY, lake, REFERENCE)
     engine = CountingEngine()
     try:
-        build(lake, engine, mode="compat", threshold=5)
+        build(lake, engine, mode="compat", threshold=5, reference=REFERENCE)
         assert len(engine.calls) == 2
         cached = sorted(p.parent.name for p in (lake.root / "cache").glob("*/period=*/*.arrow"))
         assert cached == ["period=202401", "period=202402"]
         engine.calls.clear()
         # late claims for January arrive in a new extract: only January is recomputed
-        ingest_file(month_extract(tmp_path, 2024, 1, 700, seed=3), "claims", KEY, lake)
-        release = build(lake, engine, mode="compat", threshold=5)
+        ingest_file(month_extract(tmp_path, 2024, 1, 700, seed=3), "claims", KEY, lake, REFERENCE)
+        release = build(lake, engine, mode="compat", threshold=5, reference=REFERENCE)
         assert [sorted(f.parent.name for f in call) for call in engine.calls] == [
             ["period=202401", "period=202401"]
         ]
         assert len(list((lake.root / "cache/takstbruk/period=202401").glob("*"))) == 1
-        uncached = build(lake, engine, mode="compat", threshold=5, cache=False)
+        uncached = build(lake, engine, mode="compat", threshold=5, reference=REFERENCE, cache=False)
         for name in release.tables:
             a = lake.read_table(release, name).table
             assert a.equals(lake.read_table(uncached, name).table), name
@@ -218,16 +223,18 @@ def test_cache_is_invalidated_when_a_partition_gains_a_batch(tmp_path: Path) -> 
 def test_refresh_recomputes_only_the_new_month(tmp_path: Path) -> None:
     lake = Lake(tmp_path / "var")
     for month in (1, 2, 3):
-        ingest_file(month_extract(tmp_path, 2024, month, 1200, seed=month), "claims", KEY, lake)
+        ingest_file(
+            month_extract(tmp_path, 2024, month, 1200, seed=month), "claims", KEY, lake, REFERENCE
+        )
     engine = CountingEngine()
     try:
-        build(lake, engine, mode="compat", threshold=5)
+        build(lake, engine, mode="compat", threshold=5, reference=REFERENCE)
         engine.calls.clear()
-        ingest_file(month_extract(tmp_path, 2024, 4, 1200, seed=4), "claims", KEY, lake)
-        refreshed = build(lake, engine, mode="compat", threshold=5)
+        ingest_file(month_extract(tmp_path, 2024, 4, 1200, seed=4), "claims", KEY, lake, REFERENCE)
+        refreshed = build(lake, engine, mode="compat", threshold=5, reference=REFERENCE)
         assert [[f.parent.name for f in call] for call in engine.calls] == [["period=202404"]]
         engine.calls.clear()
-        cold = build(lake, engine, mode="compat", threshold=5, cache=False)
+        cold = build(lake, engine, mode="compat", threshold=5, reference=REFERENCE, cache=False)
         assert len(engine.calls) == 1 and len(engine.calls[0]) == 4  # one pass over all
         for name in refreshed.tables:
             a = lake.read_table(refreshed, name).table
@@ -252,12 +259,12 @@ def test_a_lake_stored_before_the_code_columns_is_read_as_text(tmp_path: Path) -
 
     lake = Lake(tmp_path / "var")
     old = month_extract(tmp_path, 2024, 1, 800, seed=5)
-    store_extract(validate(read_extract(old, "claims"), CLAIMS, KEY), lake, "maned")
-    ingest_file(month_extract(tmp_path, 2024, 2, 800, seed=6), "claims", KEY, lake)
+    store_extract(validate(read_extract(old, "claims"), CLAIMS, KEY, REFERENCE), lake, "maned")
+    ingest_file(month_extract(tmp_path, 2024, 2, 800, seed=6), "claims", KEY, lake, REFERENCE)
     with DuckDBEngine(threads=1) as engine:
-        release = build(lake, engine, mode="compat", threshold=5)
+        release = build(lake, engine, mode="compat", threshold=5, reference=REFERENCE)
         files = committed_files(lake, "claims")
-        text = protect_statistic(TAKSTBRUK, files, engine, "compat", 5)
+        text = protect_statistic(TAKSTBRUK.with_reference(REFERENCE), files, engine, "compat", 5)
     for table in text:
         assert lake.read_table(release, table.name).table.equals(table.table), table.name
 

@@ -20,6 +20,7 @@ from helsestat.build import build, ingest_file
 from helsestat.errors import StoreError
 from helsestat.model import ReleaseInfo
 from helsestat.protect.rules import FrequencyRule, MinimumPopulationRule
+from helsestat.reference.seed import packaged_reference
 from helsestat.statistics import TableDef
 from helsestat.statistics.takstbruk import TAKSTBRUK
 from helsestat.store.lake import Lake
@@ -29,6 +30,8 @@ from helsestat.synth.claims import generate_claims
 from helsestat.synth.core import write_csv
 
 KEY = b"test-key-" + b"x" * 32
+#: The reference data claims are checked against and rules read: the packaged files.
+REFERENCE = packaged_reference()
 
 
 def _extract(tmp_path: Path, year: int, month: int, rows: int, seed: int) -> Path:
@@ -39,7 +42,7 @@ def _extract(tmp_path: Path, year: int, month: int, rows: int, seed: int) -> Pat
 
 
 def _ingest(tmp_path: Path, lake: Lake, year: int, month: int, seed: int, rows: int = 900) -> None:
-    ingest_file(_extract(tmp_path, year, month, rows, seed), "claims", KEY, lake)
+    ingest_file(_extract(tmp_path, year, month, rows, seed), "claims", KEY, lake, REFERENCE)
 
 
 def _lake(tmp_path: Path, months: tuple[int, ...] = (1, 2), year: int = 2024) -> Lake:
@@ -82,8 +85,8 @@ def test_refresh_equals_a_cold_build_after_each_kind_of_change(
     lake = _lake(tmp_path, (1, 2, 3))
 
     def check(mode: str = "compat", threshold: int = 5) -> ReleaseInfo:
-        cached = build(lake, engine, mode=mode, threshold=threshold)  # type: ignore[arg-type]
-        cold = build(lake, engine, mode=mode, threshold=threshold, cache=False)  # type: ignore[arg-type]
+        cached = build(lake, engine, mode=mode, threshold=threshold, reference=REFERENCE)  # type: ignore[arg-type]
+        cold = build(lake, engine, mode=mode, threshold=threshold, reference=REFERENCE, cache=False)  # type: ignore[arg-type]
         _assert_same(lake, cached, cold)
         return cached
 
@@ -117,11 +120,15 @@ def test_compat_after_a_full_build_equals_a_cold_compat_build(
     # Full mode is never built from pieces (all tables together, with the history); it
     # fills the phase-1 cache, and the compat build after it computes its pieces from that.
     lake = _lake(tmp_path)
-    build(lake, engine, mode="full", threshold=5)
+    build(lake, engine, mode="full", threshold=5, reference=REFERENCE)
     assert _pieces(lake) == {}
-    cached = build(lake, engine, mode="compat", threshold=5)
+    cached = build(lake, engine, mode="compat", threshold=5, reference=REFERENCE)
     assert len(_pieces(lake)) == 2 * 3 + 3
-    _assert_same(lake, cached, build(lake, engine, mode="compat", threshold=5, cache=False))
+    _assert_same(
+        lake,
+        cached,
+        build(lake, engine, mode="compat", threshold=5, reference=REFERENCE, cache=False),
+    )
 
 
 def test_a_statistic_with_a_rule_that_is_not_cell_local_is_built_whole(
@@ -146,9 +153,19 @@ def test_a_statistic_with_a_rule_that_is_not_cell_local_is_built_whole(
 
     statistic = replace(TAKSTBRUK, tables=tables)
     lake = _lake(tmp_path)
-    cached = build(lake, engine, mode="compat", threshold=5, statistics=[statistic])
+    cached = build(
+        lake, engine, mode="compat", threshold=5, reference=REFERENCE, statistics=[statistic]
+    )
     assert _pieces(lake) == {}
-    cold = build(lake, engine, mode="compat", threshold=5, statistics=[statistic], cache=False)
+    cold = build(
+        lake,
+        engine,
+        mode="compat",
+        threshold=5,
+        reference=REFERENCE,
+        statistics=[statistic],
+        cache=False,
+    )
     _assert_same(lake, cached, cold)
 
 
@@ -177,7 +194,7 @@ def test_pieces_are_not_reused_when_a_rule_changes(tmp_path: Path, engine: DuckD
     from dataclasses import replace
 
     lake = _lake(tmp_path)
-    build(lake, engine, mode="compat", threshold=5)
+    build(lake, engine, mode="compat", threshold=5, reference=REFERENCE)
     stricter = tuple(
         replace(t, compat_rules=(FrequencyRule("sum_antall_takst", 50),))
         if t.name == "takstbruk/kommune/ar"
@@ -185,10 +202,20 @@ def test_pieces_are_not_reused_when_a_rule_changes(tmp_path: Path, engine: DuckD
         for t in TAKSTBRUK.tables
     )
     statistic = replace(TAKSTBRUK, tables=stricter)
-    cached = build(lake, engine, mode="compat", threshold=5, statistics=[statistic])
-    cold = build(lake, engine, mode="compat", threshold=5, statistics=[statistic], cache=False)
+    cached = build(
+        lake, engine, mode="compat", threshold=5, reference=REFERENCE, statistics=[statistic]
+    )
+    cold = build(
+        lake,
+        engine,
+        mode="compat",
+        threshold=5,
+        reference=REFERENCE,
+        statistics=[statistic],
+        cache=False,
+    )
     _assert_same(lake, cached, cold)
-    before = build(lake, engine, mode="compat", threshold=5, cache=False)
+    before = build(lake, engine, mode="compat", threshold=5, reference=REFERENCE, cache=False)
     name = "takstbruk/kommune/ar"
     assert not lake.read_table(cached, name).table.equals(lake.read_table(before, name).table)
 
@@ -203,9 +230,9 @@ def test_a_refresh_links_the_unchanged_parts_of_the_previous_release(
     tmp_path: Path, engine: DuckDBEngine
 ) -> None:
     lake = _lake(tmp_path)
-    first = build(lake, engine, mode="compat", threshold=5)
+    first = build(lake, engine, mode="compat", threshold=5, reference=REFERENCE)
     _ingest(tmp_path, lake, 2024, 3, seed=3)
-    second = build(lake, engine, mode="compat", threshold=5)
+    second = build(lake, engine, mode="compat", threshold=5, reference=REFERENCE)
     for kind in ("kommune", "fylke", "landet"):
         months = "takstbruk/" + kind + "/maned"
         old, new = _parts(lake, first, months), _parts(lake, second, months)
@@ -229,14 +256,18 @@ def test_a_refresh_links_the_unchanged_parts_of_the_previous_release(
         for name in release.tables:
             table = fresh.read_table(release, name).table
             assert not [c for c in table.column_names if c.startswith(ORDER_PREFIX)]
-    _assert_same(fresh, second, build(lake, engine, mode="compat", threshold=5, cache=False))
+    _assert_same(
+        fresh,
+        second,
+        build(lake, engine, mode="compat", threshold=5, reference=REFERENCE, cache=False),
+    )
 
 
 def test_a_refresh_reads_no_finest_table_of_another_year(
     tmp_path: Path, engine: DuckDBEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lake = _lake(tmp_path, (11, 12))
-    build(lake, engine, mode="compat", threshold=5)
+    build(lake, engine, mode="compat", threshold=5, reference=REFERENCE)
     _ingest(tmp_path, lake, 2025, 1, seed=1)
     read: list[str] = []
     real_get = FinestCache.get
@@ -246,10 +277,14 @@ def test_a_refresh_reads_no_finest_table_of_another_year(
         return real_get(self, partition, key)
 
     monkeypatch.setattr(FinestCache, "get", counting_get)
-    cached = build(lake, engine, mode="compat", threshold=5)
+    cached = build(lake, engine, mode="compat", threshold=5, reference=REFERENCE)
     assert read == []  # January 2025 was computed; 2024 was neither read nor recomputed
     monkeypatch.undo()
-    _assert_same(lake, cached, build(lake, engine, mode="compat", threshold=5, cache=False))
+    _assert_same(
+        lake,
+        cached,
+        build(lake, engine, mode="compat", threshold=5, reference=REFERENCE, cache=False),
+    )
 
 
 def test_phase1_entries_without_recorded_periods_are_computed_again(
@@ -257,7 +292,7 @@ def test_phase1_entries_without_recorded_periods_are_computed_again(
 ) -> None:
     # entries written before the cache recorded each partition's periods
     lake = _lake(tmp_path)
-    build(lake, engine, mode="compat", threshold=5)
+    build(lake, engine, mode="compat", threshold=5, reference=REFERENCE)
     entries = sorted((lake.root / "cache" / "takstbruk").glob("period=*/*.arrow"))
     assert len(entries) == 2
     for entry in entries:
@@ -265,8 +300,12 @@ def test_phase1_entries_without_recorded_periods_are_computed_again(
         assert table.schema.metadata  # the periods are recorded …
         feather.write_feather(table.replace_schema_metadata(None), entry)  # … or were not
     _ingest(tmp_path, lake, 2024, 3, seed=3)
-    cached = build(lake, engine, mode="compat", threshold=5)
-    _assert_same(lake, cached, build(lake, engine, mode="compat", threshold=5, cache=False))
+    cached = build(lake, engine, mode="compat", threshold=5, reference=REFERENCE)
+    _assert_same(
+        lake,
+        cached,
+        build(lake, engine, mode="compat", threshold=5, reference=REFERENCE, cache=False),
+    )
     # the build computed them again with their periods, so the next one uses them
     for entry in entries:
         assert feather.read_table(entry).schema.metadata
@@ -276,20 +315,20 @@ def test_a_cached_piece_left_empty_is_computed_again_and_a_broken_one_is_named(
     tmp_path: Path, engine: DuckDBEngine
 ) -> None:
     lake = _lake(tmp_path)
-    build(lake, engine, mode="compat", threshold=5)
+    build(lake, engine, mode="compat", threshold=5, reference=REFERENCE)
     root = lake.root / "cache" / "takstbruk" / "tables"
     piece = next(root.glob("takstbruk%2Fkommune%2Fmaned/value=202402/*.parquet"))
     os.truncate(piece, 0)  # what a power cut could leave of a piece written without fsync
-    rebuilt = build(lake, engine, mode="compat", threshold=5)
+    rebuilt = build(lake, engine, mode="compat", threshold=5, reference=REFERENCE)
     assert piece.stat().st_size > 0
-    cold = build(lake, engine, mode="compat", threshold=5, cache=False)
+    cold = build(lake, engine, mode="compat", threshold=5, reference=REFERENCE, cache=False)
     _assert_same(lake, rebuilt, cold)
     # a file that is not Parquet under a piece's name: the build names it and says what next
     garbage = piece.with_name(".garbage")
     garbage.write_bytes(b"not parquet")
     os.replace(garbage, piece)
     with pytest.raises(StoreError) as caught:
-        build(lake, engine, mode="compat", threshold=5)
+        build(lake, engine, mode="compat", threshold=5, reference=REFERENCE)
     assert caught.value.code == "store.bad_part" and str(piece) in str(caught.value)
     assert "delete the file" in (caught.value.hint or "")
     assert lake.current() == cold  # the failed build published nothing

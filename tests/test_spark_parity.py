@@ -9,9 +9,13 @@ import pytest
 
 from helsestat.aggregate import DuckDBEngine, SparkEngine, aggregate
 from helsestat.build import ingest_file, protect_statistic
+from helsestat.reference.seed import packaged_reference
 from helsestat.statistics.takstbruk import TAKSTBRUK
 from helsestat.store.lake import Lake
 from helsestat.store.lake.extracts import committed_files
+
+#: The reference data claims are checked against and rules read: the packaged files.
+REFERENCE = packaged_reference()
 
 pytestmark = [
     pytest.mark.spark,
@@ -22,16 +26,20 @@ pytestmark = [
 
 def test_takstbruk_is_identical_on_spark_and_duckdb(tmp_path: Path, claims_csv: Path) -> None:
     lake = Lake(tmp_path / "var")
-    ingest_file(claims_csv, "claims", b"k" * 40, lake)
+    ingest_file(claims_csv, "claims", b"k" * 40, lake, REFERENCE)
     files = committed_files(lake, "claims")
     assert len(files) > 12
     with DuckDBEngine(threads=2) as duck:
         expected = aggregate(files, TAKSTBRUK.spec, duck)
-        protected_duck = protect_statistic(TAKSTBRUK, files, duck, "compat", 5)
+        protected_duck = protect_statistic(
+            TAKSTBRUK.with_reference(REFERENCE), files, duck, "compat", 5
+        )
     spark = SparkEngine()
     try:
         got = aggregate(files, TAKSTBRUK.spec, spark)
-        protected_spark = protect_statistic(TAKSTBRUK, files, spark, "compat", 5)
+        protected_spark = protect_statistic(
+            TAKSTBRUK.with_reference(REFERENCE), files, spark, "compat", 5
+        )
     finally:
         spark.close()
     assert set(got.tables) == set(expected.tables)

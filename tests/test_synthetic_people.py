@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from helsestat.reference.geography import load_geography
+from helsestat.reference.geography import packaged_geography
 from helsestat.synth.claims import generate_claims
 from helsestat.synth.people import People
 
@@ -50,7 +50,7 @@ def test_a_person_keeps_sex_and_ages_with_the_date() -> None:
 
 
 def test_residence_is_a_kommune_of_its_time_that_became_the_home_kommune() -> None:
-    geo = load_geography()
+    geo = packaged_geography()
     people = People.generate(geo, 50_000, np.random.default_rng(3))
     home = np.array(people.home)[people.home_of]
     for year in (2019, 2020, 2023, 2024):

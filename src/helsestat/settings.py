@@ -39,7 +39,19 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     """SQLAlchemy URL of the reference database. Empty: a SQLite file
-    ``<data_dir>/reference.db``. PostgreSQL: ``postgresql+psycopg://user:pw@host/db``."""
+    ``<data_dir>/reference.db``. PostgreSQL: ``postgresql+psycopg://user:pw@host/db``. It is
+    the single source of truth for classifications, tariff lists, geography and the
+    catalogue (see docs/reference.md)."""
+
+    reference_seed: bool = True
+    """Write the packaged reference files into a reference database that was never seeded,
+    the first time helsestat opens it (``serve``, ``build``, ``ingest``, ``preflight``,
+    ``demo``). Off: an empty database stays empty until ``helsestat reference load``."""
+
+    reference_refresh_seconds: float = Field(default=0.0, ge=0)
+    """How long the server serves its reference snapshot before asking the database whether
+    the reference content changed (one small query). 0: before every request that reads it,
+    so a ``helsestat reference load`` is served at once."""
 
     demo_mode: bool = False
     """Demo mode allows the public demo pseudonymisation key. Never use it for real data."""

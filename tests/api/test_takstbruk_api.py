@@ -24,7 +24,7 @@ from pyjstat import pyjstat
 from helsestat.api import create_app
 from helsestat.model import ProtectedTable
 from helsestat.publish import publish
-from helsestat.reference.geography import load_geography
+from helsestat.reference.snapshot import Reference
 from helsestat.settings import Settings
 from helsestat.store.lake import Lake
 from lakes import claims_release
@@ -249,11 +249,14 @@ def test_fastapi_route_answers_what_the_fast_path_answers(
     from helsestat.api.problems import install_problem_handlers
     from helsestat.api.routers.statistics import make_router
     from helsestat.api.service import TableService
+    from helsestat.reference.seed import packaged_reference
     from helsestat.statistics import STATISTICS
 
     plain = FastAPI()  # the routes alone, without the fast path in front
     install_problem_handlers(plain)
-    plain.state.tables = TableService(Lake(lake_dir), STATISTICS, version=client.app.version)
+    plain.state.tables = TableService(
+        Lake(lake_dir), STATISTICS, version=client.app.version, reference=packaged_reference
+    )
     plain.include_router(make_router(STATISTICS))
     with TestClient(plain) as slow:
         for url in [*map(strip, SEED_EXAMPLES), KOMMUNE_AR + "&format=xml&medstatus=ja"]:
@@ -367,8 +370,10 @@ def test_kommune_ar_omits_takster_with_count_5_or_less(client: TestClient) -> No
     assert all(r[m] is None for r in suppressed for m in FIELDS[7:])
 
 
-def test_kommune_maned_omits_kommuner_of_10000_or_fewer(client: TestClient) -> None:
-    geo = load_geography()
+def test_kommune_maned_omits_kommuner_of_10000_or_fewer(
+    client: TestClient, reference: Reference
+) -> None:
+    geo = reference.geography
     url = "/v1/takstbruk/agtakst/kommune/maned?fagomraade=LE&fommaned=202401&tommaned=202412"
     published = rows(client.get(url))
     assert published

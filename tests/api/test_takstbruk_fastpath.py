@@ -27,6 +27,7 @@ from helsestat.model import ProtectedTable
 from helsestat.publish import publish
 from helsestat.publish.formats import FORMATS
 from helsestat.publish.index import FragmentStore, Query, Selection, TableIndex
+from helsestat.reference.seed import packaged_reference
 from helsestat.settings import Settings
 from helsestat.statistics import STATISTICS
 from helsestat.statistics.takstbruk import HELFO_API, HELFO_VIEW, TAKSTBRUK, code_lists
@@ -81,7 +82,8 @@ def render(fmt: str, selection: Selection) -> bytes:
 def index_of(lake: Lake, table: str) -> TableIndex:
     release = lake.current()
     assert release is not None
-    return TableService(lake, STATISTICS, version="test").indexes.get(release.id, table)
+    service = TableService(lake, STATISTICS, version="test", reference=packaged_reference)
+    return service.indexes.get(release.id, table)
 
 
 _ROWS: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -224,7 +226,7 @@ def test_every_format_renders_the_same_bytes_from_kept_fragments(lake: Lake, fmt
             assert again == render(fmt, select(fresh, query, medstatus=medstatus)), query
 
 
-_CODES = code_lists()
+_CODES = code_lists(packaged_reference())
 _PICK = {
     "fagomraade": list(_CODES["fagomraader"])[:6],
     "takstkoder": ["H1", "2ad", "2dd", "701a"],

@@ -24,11 +24,14 @@ from helsestat.aggregate import DuckDBEngine
 from helsestat.build import aggregate_statistic, build, ingest_file, protect_statistic
 from helsestat.model import ProtectedTable
 from helsestat.protect.audit import audit
+from helsestat.reference.seed import packaged_reference
 from helsestat.statistics.takstbruk import TAKSTBRUK
 from helsestat.store.lake import Lake
 from helsestat.store.lake.extracts import committed_files
 
 KEY = b"test-key-" + b"x" * 32
+#: The reference data claims are checked against and rules read: the packaged files.
+REFERENCE = packaged_reference()
 # Bergen, Øygarden and Askøy (Vestland, all over 10 000 inhabitants); bills per month.
 BILLS = {
     "4601": {"01": 9, "02": 14, "03": 17, "04": 2},
@@ -74,16 +77,20 @@ def _disclosed(inner: pa.Table, releases: list[tuple[ProtectedTable, ...]]) -> l
 def test_build_protects_each_release_against_the_earlier_ones(tmp_path: Path) -> None:
     lake = Lake(tmp_path / "lake")
     with DuckDBEngine(threads=1) as engine:
-        ingest_file(_extract(tmp_path, ("01", "02", "03")), "claims", KEY, lake)
-        build(lake, engine, mode="full", threshold=5, release_id="2024-03")
+        ingest_file(_extract(tmp_path, ("01", "02", "03")), "claims", KEY, lake, REFERENCE)
+        build(lake, engine, mode="full", threshold=5, reference=REFERENCE, release_id="2024-03")
         march = _release_tables(lake)
         assert all(s == "published" for t in march for s in t.table.column("status").to_pylist())
 
-        ingest_file(_extract(tmp_path, ("04",)), "claims", KEY, lake)
+        ingest_file(_extract(tmp_path, ("04",)), "claims", KEY, lake, REFERENCE)
         cube = aggregate_statistic(TAKSTBRUK, lake, engine)
         files = committed_files(lake, "claims")
-        alone = tuple(protect_statistic(TAKSTBRUK, files, engine, "full", 5, cube=cube))
-        build(lake, engine, mode="full", threshold=5, release_id="2024-04")
+        alone = tuple(
+            protect_statistic(
+                TAKSTBRUK.with_reference(REFERENCE), files, engine, "full", 5, cube=cube
+            )
+        )
+        build(lake, engine, mode="full", threshold=5, reference=REFERENCE, release_id="2024-04")
         april = _release_tables(lake)
 
     finest = TAKSTBRUK.finish(cube.tables[TAKSTBRUK.tables[0].grouping], TAKSTBRUK.tables[0])
@@ -108,12 +115,12 @@ def test_a_rebuild_from_unchanged_data_adds_no_history(tmp_path: Path) -> None:
 
     lake = Lake(tmp_path / "lake")
     with DuckDBEngine(threads=1) as engine:
-        ingest_file(_extract(tmp_path, ("01", "02")), "claims", KEY, lake)
-        build(lake, engine, mode="full", threshold=5, release_id="a")
-        build(lake, engine, mode="full", threshold=5, release_id="b")
+        ingest_file(_extract(tmp_path, ("01", "02")), "claims", KEY, lake, REFERENCE)
+        build(lake, engine, mode="full", threshold=5, reference=REFERENCE, release_id="a")
+        build(lake, engine, mode="full", threshold=5, reference=REFERENCE, release_id="b")
         assert len(published_history(lake, TAKSTBRUK)) == 1
-        ingest_file(_extract(tmp_path, ("03",)), "claims", KEY, lake)
-        build(lake, engine, mode="full", threshold=5, release_id="c")
+        ingest_file(_extract(tmp_path, ("03",)), "claims", KEY, lake, REFERENCE)
+        build(lake, engine, mode="full", threshold=5, reference=REFERENCE, release_id="c")
         history = published_history(lake, TAKSTBRUK)
     assert [len(r) for r in history] == [6, 6]
     assert [r[0].release for r in history] == ["a", "c"]
@@ -145,9 +152,9 @@ def test_full_mode_after_compat_releases_counts_what_they_disclosed(
     monkeypatch.setattr(sys.modules[__name__], "BILLS", small)
     lake = Lake(tmp_path / "lake")
     with DuckDBEngine(threads=1) as engine:
-        ingest_file(_extract(tmp_path, ("01", "02")), "claims", KEY, lake)
-        build(lake, engine, mode="compat", threshold=5, release_id="compat")
-        build(lake, engine, mode="full", threshold=5, release_id="full")
+        ingest_file(_extract(tmp_path, ("01", "02")), "claims", KEY, lake, REFERENCE)
+        build(lake, engine, mode="compat", threshold=5, reference=REFERENCE, release_id="compat")
+        build(lake, engine, mode="full", threshold=5, reference=REFERENCE, release_id="full")
         full = _release_tables(lake)
     assert "3 primary cell(s) were already disclosed by earlier releases" in full[0].notes[-1]
     year = [r for r in full[1].table.to_pylist() if r["behandler_kommunenr"] == "4601"]

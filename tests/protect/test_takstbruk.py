@@ -13,7 +13,11 @@ from helsestat.build import protect_statistic
 from helsestat.model import Cube, ProtectedTable
 from helsestat.protect.audit import audit
 from helsestat.protect.matrix import link_tables
+from helsestat.reference.seed import packaged_reference
 from helsestat.statistics.takstbruk import MEASURE_NAMES, TAKSTBRUK
+
+#: The reference data claims are checked against and rules read: the packaged files.
+REFERENCE = packaged_reference()
 
 # Oslo and Bergen are large; Eigersund (~15 000) and Sokndal (~3 300) are in Rogaland.
 KOMMUNER = ["0301", "4601", "1101", "1111"]
@@ -55,7 +59,7 @@ def _cube() -> Cube:
 
 
 def _protect(mode: str) -> list[ProtectedTable]:
-    return protect_statistic(TAKSTBRUK, [], None, mode, 5, cube=_cube())  # type: ignore[arg-type]
+    return protect_statistic(TAKSTBRUK.with_reference(REFERENCE), [], None, mode, 5, cube=_cube())  # type: ignore[arg-type]
 
 
 def test_compat_mode_is_exactly_helfos_rules() -> None:

@@ -9,8 +9,9 @@ from fastapi.testclient import TestClient
 
 from helsestat.errors import ReferenceError_
 from helsestat.reference.catalog import parse_data_sources
+from helsestat.reference.snapshot import Reference
 from helsestat.statistics import STATISTICS
-from helsestat.statistics.catalog import load_catalog
+from helsestat.statistics.catalog import catalog as full_catalog
 
 SEED_001 = {
     "IPLOS",
@@ -30,8 +31,8 @@ SEED_001 = {
 }
 
 
-def test_every_seed_source_with_its_fields() -> None:
-    catalog = load_catalog()
+def test_every_seed_source_with_its_fields(reference: Reference) -> None:
+    catalog = full_catalog(reference)
     assert {s.identifier for s in catalog.data_sources} == SEED_001
     for s in catalog.data_sources:
         assert s.title and s.full_title and s.owner == "Helsedirektoratet"
@@ -40,10 +41,12 @@ def test_every_seed_source_with_its_fields() -> None:
     assert {str(s.production_date) for s in npr} == {"2018-04-12"}
 
 
-def test_tables_come_from_the_statistics() -> None:
+def test_tables_come_from_the_statistics(reference: Reference) -> None:
     expected = [t.name for s in STATISTICS for t in s.tables]
-    assert [t.identifier for t in load_catalog().tables] == expected
-    assert {t.source for t in load_catalog().tables if t.statistic == "takstbruk"} == {"KUHR"}
+    assert [t.identifier for t in full_catalog(reference).tables] == expected
+    assert {t.source for t in full_catalog(reference).tables if t.statistic == "takstbruk"} == {
+        "KUHR"
+    }
 
 
 def test_json_turtle_and_jsonld(client: TestClient) -> None:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from helsestat.cli.reference import COMMANDS
 from helsestat.errors import ReferenceError_
-from helsestat.reference.persist import read_registry
+from helsestat.reference.classification_store import read_registry
 from helsestat.store.db.database import create_engine_for, session_factory
 
 

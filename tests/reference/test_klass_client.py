@@ -11,7 +11,7 @@ import klass
 import klass.config
 import pytest
 
-from helsestat.reference.klass_data import load_registry
+from helsestat.reference.klass_data import packaged_registry
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +58,7 @@ def test_correspondence_629_to_131() -> None:
     corr = klass.KlassClassification(629).get_correspondence_to(131, "2025-01-01")
     pairs = corr.to_dict(key="targetCode", value="sourceName")
     assert pairs["3205"] == "Ahus"  # Lillestrøm belongs to Ahus (SKDE)
-    reg = load_registry()
+    reg = packaged_registry()
     by_id = klass.KlassCorrespondence(correspondence_id=1026)
     assert by_id.sourceId == reg.version_at(629, date(2025, 1, 1)).id
     assert len(by_id.data) == len(corr.data)

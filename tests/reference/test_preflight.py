@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import click
 import pytest
@@ -12,12 +13,12 @@ from click.testing import CliRunner
 from helsestat.cli.reference import COMMANDS
 from helsestat.errors import ReferenceError_
 from helsestat.reference.classifications import Registry
-from helsestat.reference.klass_data import load_registry
+from helsestat.reference.snapshot import Reference
 from helsestat.statistics.preflight import DEPENDENCIES, preflight
 
 
-def test_2025_passes_and_lists_every_dependency() -> None:
-    report = preflight(2025)
+def test_2025_passes_and_lists_every_dependency(reference: Reference) -> None:
+    report = preflight(2025, reference)
     assert report.ok
     subjects = {c.subject for c in report.checks}
     for needs in DEPENDENCIES.values():
@@ -28,8 +29,8 @@ def test_2025_passes_and_lists_every_dependency() -> None:
     assert "tariff list takstkoder" in subjects
 
 
-def test_2019_fails_naming_each_list_without_a_version() -> None:
-    report = preflight(2019)
+def test_2019_fails_naming_each_list_without_a_version(reference: Reference) -> None:
+    report = preflight(2019, reference)
     failed = {c.subject for c in report.failures}
     assert (
         "KLASS 630 Kodeliste for opptaksområder i spesialisthelsetjenesten (psykisk helsevern)"
@@ -44,8 +45,8 @@ def test_2019_fails_naming_each_list_without_a_version() -> None:
     )
 
 
-def test_a_version_that_ends_mid_year_is_a_gap() -> None:
-    reg = load_registry()
+def test_a_version_that_ends_mid_year_is_a_gap(reference: Reference) -> None:
+    reg = reference.registry
     kommuner = reg.classification(131)
     last = replace(kommuner.versions[-1], valid_to=date(2025, 7, 1))
     cut = Registry.of(
@@ -53,14 +54,14 @@ def test_a_version_that_ends_mid_year_is_a_gap() -> None:
         + [c for c in reg.classifications.values() if c.id != 131],
         reg.correspondences.values(),
     )
-    report = preflight(2025, runs=("takstbruk",), registry=cut)
+    report = preflight(2025, replace(reference, registry=cut), runs=("takstbruk",))
     (failure,) = report.failures
     assert failure.detail == "no version valid from 2025-07-01 until 2026-01-01"
 
 
-def test_unknown_run() -> None:
+def test_unknown_run(reference: Reference) -> None:
     with pytest.raises(ReferenceError_, match="no production run named nope"):
-        preflight(2025, runs=("nope",))
+        preflight(2025, reference, runs=("nope",))
 
 
 def _cli() -> click.Group:
@@ -70,7 +71,8 @@ def _cli() -> click.Group:
     return group
 
 
-def test_cli_preflight_ok_and_failing() -> None:
+def test_cli_preflight_ok_and_failing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HELSESTAT_DATA_DIR", str(tmp_path / "var"))  # a new reference database
     runner = CliRunner()
     ok = runner.invoke(_cli(), ["preflight", "--year", "2025"])
     assert ok.exit_code == 0, ok.output

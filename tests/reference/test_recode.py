@@ -8,6 +8,7 @@ import pytest
 
 from helsestat.errors import QueryError, ReferenceError_
 from helsestat.reference.recode import Recoded, RecodedCell, recode, recode_values
+from helsestat.reference.snapshot import Reference
 
 
 @pytest.mark.parametrize(
@@ -24,26 +25,31 @@ from helsestat.reference.recode import Recoded, RecodedCell, recode, recode_valu
     ],
 )
 def test_recode(
-    code: str, level: str, at: date, to: date, expected: list[tuple[str, float]]
+    code: str,
+    level: str,
+    at: date,
+    to: date,
+    expected: list[tuple[str, float]],
+    reference: Reference,
 ) -> None:
-    assert recode(code, level, at, to) == [Recoded(c, w) for c, w in expected]
+    assert recode(code, level, at, to, reference) == [Recoded(c, w) for c, w in expected]
 
 
-def test_viken_splits_by_population() -> None:
-    parts = recode("30", "fylke", date(2021, 1, 1), date(2024, 1, 1))
+def test_viken_splits_by_population(reference: Reference) -> None:
+    parts = recode("30", "fylke", date(2021, 1, 1), date(2024, 1, 1), reference)
     assert [p.code for p in parts] == ["31", "32", "33"]
     assert sum(p.weight for p in parts) == pytest.approx(1.0)
     assert parts[1].weight > parts[0].weight > parts[2].weight  # Akershus is the biggest
 
 
-def test_a_series_across_both_reforms_in_one_structure() -> None:
+def test_a_series_across_both_reforms_in_one_structure(reference: Reference) -> None:
     series = {
         ("0219", 2019): 100.0,
         ("3024", 2022): 120.0,
         ("3201", 2024): 130.0,
         ("1507", 2023): 50.0,
     }
-    cells = recode_values(series, "kommune", date(2025, 1, 1))
+    cells = recode_values(series, "kommune", date(2025, 1, 1), reference)
     assert cells == {
         ("1508", 2023): RecodedCell(25.0, True),
         ("1580", 2023): RecodedCell(25.0, True),
@@ -53,12 +59,12 @@ def test_a_series_across_both_reforms_in_one_structure() -> None:
     }
 
 
-def test_unknown_code_and_level() -> None:
+def test_unknown_code_and_level(reference: Reference) -> None:
     with pytest.raises(
         ReferenceError_, match="kommune '3201' is not a code of Kommuneinndeling 2019"
     ):
-        recode("3201", "kommune", date(2019, 1, 1), date(2025, 1, 1))
+        recode("3201", "kommune", date(2019, 1, 1), date(2025, 1, 1), reference)
     with pytest.raises(ReferenceError_, match="has no version valid on 1990-01-01"):
-        recode("03", "fylke", date(1990, 1, 1), date(2025, 1, 1))
+        recode("03", "fylke", date(1990, 1, 1), date(2025, 1, 1), reference)
     with pytest.raises(QueryError, match="level 'bydel' cannot be recoded"):
-        recode("030101", "bydel", date(2025, 1, 1), date(2025, 1, 1))
+        recode("030101", "bydel", date(2025, 1, 1), date(2025, 1, 1), reference)

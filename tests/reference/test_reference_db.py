@@ -10,9 +10,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.orm import Session
 
-from helsestat.reference.klass_data import load_registry
+from helsestat.reference.classification_store import read_registry
+from helsestat.reference.klass_data import packaged_registry
 from helsestat.reference.klass_json import bundle_document
-from helsestat.reference.persist import load_reference, read_registry
+from helsestat.reference.seed import load_reference
 from helsestat.store.db import reference_schema
 from helsestat.store.db.database import session_factory
 from helsestat.store.db.reference_schema import DataSource, Population, TariffRecord
@@ -47,7 +48,7 @@ def test_load_and_read_back(engine: Engine) -> None:
     counts = load_reference(engine, actor="test")
     again = load_reference(engine, actor="test")  # a second load replaces, never duplicates
     assert counts == again
-    shipped = load_registry()
+    shipped = packaged_registry()
     with session_factory(engine)() as session:
         stored = read_registry(session)
         for cid in shipped.classifications:

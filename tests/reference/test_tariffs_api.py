@@ -10,8 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from helsestat.errors import ReferenceError_
-from helsestat.reference.tariff_lists import TAKST_FIELDS, read_csv_records
-from helsestat.reference.tariffs import load_tariffs
+from helsestat.reference.snapshot import Reference
+from helsestat.reference.tariff_files import read_csv_records
+from helsestat.reference.tariffs import TAKST_FIELDS
 from helsestat.synth.tariffs import tariff_files
 
 DATA = Path(__file__).parents[2] / "src" / "helsestat" / "data" / "tariffs"
@@ -108,8 +109,8 @@ def test_shipped_files_equal_the_generator() -> None:
         assert (DATA / name).read_text(encoding="utf-8") == text, name
 
 
-def test_claims_validation_view_still_works() -> None:
-    tariffs = load_tariffs()
+def test_claims_validation_view_still_works(reference: Reference) -> None:
+    tariffs = reference.tariffs
     assert tariffs.takst_at("2ad", date(2018, 8, 9)) is not None
     assert tariffs.praksistyper["FALE"] == "LE"
 

@@ -28,6 +28,7 @@ from helsestat.api import create_app
 from helsestat.api.fastpath import DataFastPath
 from helsestat.build import build, ingest_file
 from helsestat.publish.formats import FORMATS
+from helsestat.reference.snapshot import Reference
 from helsestat.settings import DEMO_PSEUDONYM_KEY, Settings
 from helsestat.statistics.catalog import published_tables
 from helsestat.store.lake import Lake
@@ -41,15 +42,15 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def settings(tmp_path_factory: pytest.TempPathFactory, reference: Reference) -> Settings:
     """A lake with one release of the fagbruk statistic alone, from 30 000 claim lines."""
     root = tmp_path_factory.mktemp("fagbruk")
     extract = root / "claims.parquet"
     write_parquet(generate_claims(30_000, seed=3), extract)
     lake = Lake(root / "var")
-    ingest_file(extract, "claims", DEMO_PSEUDONYM_KEY.encode(), lake)
+    ingest_file(extract, "claims", DEMO_PSEUDONYM_KEY.encode(), lake, reference)
     with DuckDBEngine(threads=2, memory_limit="1GB") as engine:
-        build(lake, engine, mode="compat", threshold=5, statistics=(FAGBRUK,))
+        build(lake, engine, mode="compat", threshold=5, reference=reference, statistics=(FAGBRUK,))
     return Settings(demo_mode=True, data_dir=lake.root)
 
 

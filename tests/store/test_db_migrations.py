@@ -13,13 +13,10 @@ from sqlalchemy import CheckConstraint, Engine, inspect, text
 
 from helsestat.errors import StoreError
 from helsestat.reference.classification_store import (
-    ClassificationData,
-    CodeData,
-    LevelData,
-    VersionData,
     codes_at,
     load_classification,
 )
+from helsestat.reference.classifications import Classification, Code, Level, Version
 from helsestat.store.db.database import (
     create_engine_for,
     downgrade,
@@ -93,11 +90,11 @@ def test_upgrade_head_creates_exactly_the_metadata(engine: Engine) -> None:
         assert context.get_current_revision() == head_revision()
 
 
-def _kommuner(name: str) -> ClassificationData:
-    version = VersionData(
-        1, "Kommuner", date(2024, 1, 1), None, (LevelData(1, "Kommune"),), (CodeData("0301", name),)
+def _kommuner(name: str) -> Classification:
+    version = Version(
+        1, "Kommuner", date(2024, 1, 1), None, (Level(1, "Kommune"),), (Code("0301", name),)
     )
-    return ClassificationData(131, "Kommuner", (version,))
+    return Classification(131, "Kommuner", (version,))
 
 
 def test_migrate_is_idempotent_and_keeps_data(database_url: str) -> None:

@@ -16,47 +16,50 @@ from helsestat.errors import (
     ReferenceError_,
 )
 from helsestat.reference.classification_store import (
-    ClassificationData,
-    CodeData,
-    CodeRow,
-    CorrespondenceData,
-    LevelData,
-    MapRow,
-    VersionData,
     codes_at,
     correspondence_map,
     load_classification,
     load_correspondence,
 )
+from helsestat.reference.classifications import (
+    Classification,
+    Code,
+    CorrespondenceTable,
+    Level,
+    MapItem,
+    Version,
+)
 from helsestat.store.db.audit import AuditEntry, audit_trail, record_audit
 from helsestat.store.db.database import create_engine_for, migrate, session_factory
 
-LEVELS = (LevelData(1, "Fylke"), LevelData(2, "Kommune"))
-V2020 = VersionData(
+LEVELS = (Level(1, "Fylke"), Level(2, "Kommune"))
+V2020 = Version(
     1158, "Kommuneinndeling 2020", date(2020, 1, 1), date(2024, 1, 1), LEVELS,
     (
-        CodeData("03", "Oslo"),
-        CodeData("0301", "Oslo", level=2, parent_code="03"),
-        CodeData("30", "Viken"),
-        CodeData("3001", "Halden", level=2, parent_code="30"),
-        CodeData("3005", "Drammen", level=2, parent_code="30"),
+        Code("03", "Oslo"),
+        Code("0301", "Oslo", level=2, parent_code="03"),
+        Code("30", "Viken"),
+        Code("3001", "Halden", level=2, parent_code="30"),
+        Code("3005", "Drammen", level=2, parent_code="30"),
     ),
 )  # fmt: skip
-V2024 = VersionData(
+V2024 = Version(
     1940, "Kommuneinndeling 2024", date(2024, 1, 1), None, LEVELS,
     (
-        CodeData("03", "Oslo"),
-        CodeData("0301", "Oslo", level=2, parent_code="03"),
-        CodeData("31", "Østfold"),
-        CodeData("3101", "Halden", level=2, parent_code="31"),
-        CodeData("33", "Buskerud"),
-        CodeData("3301", "Drammen", level=2, parent_code="33"),
+        Code("03", "Oslo"),
+        Code("0301", "Oslo", level=2, parent_code="03"),
+        Code("31", "Østfold"),
+        Code("3101", "Halden", level=2, parent_code="31"),
+        Code("33", "Buskerud"),
+        Code("3301", "Drammen", level=2, parent_code="33"),
     ),
 )  # fmt: skip
-KOMMUNER = ClassificationData(131, "Standard for kommuneinndeling", (V2020, V2024), owner="SSB")
+KOMMUNER = Classification(
+    131, "Standard for kommuneinndeling", (V2020, V2024), owning_section="SSB"
+)
 
 
-def names(rows: list[CodeRow]) -> list[tuple[str, str]]:
+def names(rows: list[Code]) -> list[tuple[str, str]]:
     return [(r.code, r.name) for r in rows]
 
 
@@ -89,7 +92,7 @@ def test_codes_at_reads_the_version_valid_on_the_date(
 def test_codes_at_returns_whole_rows(loaded: Engine) -> None:
     with session_factory(loaded)() as session:
         rows = codes_at(session, 131, date(2024, 3, 1))
-    assert rows[-1] == CodeRow("3301", "Drammen", 2, "33", date(2024, 1, 1), None)
+    assert rows[-1] == Code("3301", "Drammen", 2, "33", valid_from=date(2024, 1, 1), valid_to=None)
 
 
 def test_codes_at_a_date_no_version_covers_is_not_found(loaded: Engine) -> None:
@@ -109,24 +112,24 @@ def test_codes_at_an_unknown_classification_is_not_found(session: Session) -> No
 
 
 def test_codes_keep_their_own_validity_inside_a_version(engine: Engine) -> None:
-    closing = VersionData(
-        1, "Takster 2024", date(2024, 1, 1), None, (LevelData(1, "Takst"),),
-        (CodeData("2ad", "Konsultasjon"), CodeData("2cd", "Tillegg", valid_to=date(2024, 7, 1))),
+    closing = Version(
+        1, "Takster 2024", date(2024, 1, 1), None, (Level(1, "Takst"),),
+        (Code("2ad", "Konsultasjon"), Code("2cd", "Tillegg", valid_to=date(2024, 7, 1))),
     )  # fmt: skip
     with session_factory(engine).begin() as session:
-        load_classification(session, ClassificationData(5, "Takstkoder", (closing,)))
+        load_classification(session, Classification(5, "Takstkoder", (closing,)))
     with session_factory(engine)() as session:
         assert [r.code for r in codes_at(session, 5, date(2024, 6, 30))] == ["2ad", "2cd"]
         assert [r.code for r in codes_at(session, 5, date(2024, 7, 1))] == ["2ad"]
 
 
 def test_loading_again_replaces_the_given_versions_only(loaded: Engine) -> None:
-    renamed = VersionData(
+    renamed = Version(
         1940, "Kommuneinndeling 2024 (rettet)", date(2024, 1, 1), None, LEVELS[:1],
-        (CodeData("03", "Oslo kommune"),),
+        (Code("03", "Oslo kommune"),),
     )  # fmt: skip
     with session_factory(loaded).begin() as session:
-        load_classification(session, ClassificationData(131, "Kommuner", (renamed,)))
+        load_classification(session, Classification(131, "Kommuner", (renamed,)))
     with session_factory(loaded)() as session:
         assert names(codes_at(session, 131, date(2025, 1, 1))) == [("03", "Oslo kommune")]
         assert len(codes_at(session, 131, date(2021, 1, 1))) == 5
@@ -135,27 +138,27 @@ def test_loading_again_replaces_the_given_versions_only(loaded: Engine) -> None:
 @pytest.mark.parametrize(
     ("version", "problem"),
     [
-        (VersionData(1, "x", date(2024, 1, 1), date(2024, 1, 1), LEVELS, ()),
+        (Version(1, "x", date(2024, 1, 1), date(2024, 1, 1), LEVELS, ()),
          "valid_to 2024-01-01 is not after valid_from 2024-01-01"),
-        (VersionData(1, "x", date(2024, 1, 1), None, LEVELS,
-                     (CodeData("03", "Oslo"), CodeData("03", "Oslo"))),
+        (Version(1, "x", date(2024, 1, 1), None, LEVELS,
+                     (Code("03", "Oslo"), Code("03", "Oslo"))),
          "code '03' appears twice"),
-        (VersionData(1, "x", date(2024, 1, 1), None, LEVELS, (CodeData("03", "Oslo", level=3),)),
+        (Version(1, "x", date(2024, 1, 1), None, LEVELS, (Code("03", "Oslo", level=3),)),
          "code '03' is on level 3, which the version does not have"),
-        (VersionData(1, "x", date(2024, 1, 1), None, LEVELS,
-                     (CodeData("0301", "Oslo", level=2, parent_code="03"),)),
+        (Version(1, "x", date(2024, 1, 1), None, LEVELS,
+                     (Code("0301", "Oslo", level=2, parent_code="03"),)),
          "code '0301' has parent '03', which is not another code of this version"),
-        (VersionData(1, "x", date(2024, 1, 1), date(2025, 1, 1), LEVELS,
-                     (CodeData("03", "Oslo", valid_to=date(2026, 1, 1)),)),
+        (Version(1, "x", date(2024, 1, 1), date(2025, 1, 1), LEVELS,
+                     (Code("03", "Oslo", valid_to=date(2026, 1, 1)),)),
          "code '03' is valid 2024-01-01 to 2026-01-01, outside the version's "
          "2024-01-01 to 2025-01-01"),
     ],
 )  # fmt: skip
 def test_invalid_versions_are_refused_before_any_write(
-    session: Session, version: VersionData, problem: str
+    session: Session, version: Version, problem: str
 ) -> None:
     with pytest.raises(InputError) as caught:
-        load_classification(session, ClassificationData(7, "Fylker", (version,)))
+        load_classification(session, Classification(7, "Fylker", (version,)))
     assert caught.value.code == "input.invalid_classification"
     assert caught.value.message == f"classification 7 version 1: {problem}"
     assert caught.value.hint
@@ -165,17 +168,17 @@ def test_invalid_versions_are_refused_before_any_write(
 
 
 def test_a_failing_load_leaves_nothing_half_written(loaded: Engine) -> None:
-    other = ClassificationData(
-        7, "Fylker", (VersionData(70, "Fylker 2024", date(2024, 1, 1), None, LEVELS[:1], ()),)
+    other = Classification(
+        7, "Fylker", (Version(70, "Fylker 2024", date(2024, 1, 1), None, LEVELS[:1], ()),)
     )
     with session_factory(loaded).begin() as session:
         load_classification(session, other)
     # Version 1940 is replaced (its codes deleted and rewritten) before version 70 turns out
     # to belong to classification 7: everything of this load must be undone.
-    broken = ClassificationData(
+    broken = Classification(
         131, "Renamed", (
-            VersionData(1940, "Ny", date(2024, 1, 1), None, LEVELS[:1], (CodeData("99", "Ny"),)),
-            VersionData(70, "Feil", date(2030, 1, 1), None, LEVELS[:1], ()),
+            Version(1940, "Ny", date(2024, 1, 1), None, LEVELS[:1], (Code("99", "Ny"),)),
+            Version(70, "Feil", date(2030, 1, 1), None, LEVELS[:1], ()),
         ),
     )  # fmt: skip
     with session_factory(loaded)() as session:
@@ -196,12 +199,12 @@ def test_a_failing_load_leaves_nothing_half_written(loaded: Engine) -> None:
 
 
 def test_overlapping_versions_found_after_writing_roll_everything_back(loaded: Engine) -> None:
-    overlapping = VersionData(
-        2000, "Kommuner 2023", date(2023, 1, 1), None, LEVELS[:1], (CodeData("01", "Østfold"),)
+    overlapping = Version(
+        2000, "Kommuner 2023", date(2023, 1, 1), None, LEVELS[:1], (Code("01", "Østfold"),)
     )
     with session_factory(loaded)() as session:
         with pytest.raises(InputError) as caught:
-            load_classification(session, ClassificationData(131, "Kommuner", (overlapping,)))
+            load_classification(session, Classification(131, "Kommuner", (overlapping,)))
         session.commit()
     assert caught.value.message == (
         "classification 131: versions 1158 (2020-01-01 to 2024-01-01) and 2000 "
@@ -214,13 +217,13 @@ def test_overlapping_versions_found_after_writing_roll_everything_back(loaded: E
 
 # -- correspondences -------------------------------------------------------------------------
 
-KOMMUNER_2020_2024 = CorrespondenceData(
-    1, "Kommuneinndeling 2020 - 2024", source_version_id=1158, target_version_id=1940,
-    pairs=(
-        MapRow("0301", "0301"),
-        MapRow("3001", "3101"),
-        MapRow("30", "31", weight=0.4),
-        MapRow("30", "33", weight=0.6),
+KOMMUNER_2020_2024 = CorrespondenceTable(
+    1, "Kommuneinndeling 2020 - 2024", source_version=1158, target_version=1940,
+    maps=(
+        MapItem("0301", "0301"),
+        MapItem("3001", "3101"),
+        MapItem("30", "31", weight=0.4),
+        MapItem("30", "33", weight=0.6),
     ),
 )  # fmt: skip
 
@@ -230,25 +233,25 @@ def test_correspondence_rows_round_trip(loaded: Engine) -> None:
         load_correspondence(session, KOMMUNER_2020_2024)
     with session_factory(loaded)() as session:
         assert correspondence_map(session, 1) == [
-            MapRow("0301", "0301", 1.0),
-            MapRow("30", "31", 0.4),
-            MapRow("30", "33", 0.6),
-            MapRow("3001", "3101", 1.0),
+            MapItem("0301", "0301", 1.0),
+            MapItem("30", "31", 0.4),
+            MapItem("30", "33", 0.6),
+            MapItem("3001", "3101", 1.0),
         ]
 
 
 def test_loading_a_correspondence_again_replaces_its_pairs(loaded: Engine) -> None:
     with session_factory(loaded).begin() as session:
         load_correspondence(session, KOMMUNER_2020_2024)
-    smaller = CorrespondenceData(1, "2020-2024", 1158, 1940, (MapRow("3005", "3301"),))
+    smaller = CorrespondenceTable(1, "2020-2024", 1158, 1940, (MapItem("3005", "3301"),))
     with session_factory(loaded).begin() as session:
         load_correspondence(session, smaller)
     with session_factory(loaded)() as session:
-        assert correspondence_map(session, 1) == [MapRow("3005", "3301", 1.0)]
+        assert correspondence_map(session, 1) == [MapItem("3005", "3301", 1.0)]
 
 
 def test_a_correspondence_code_must_exist_in_its_version(loaded: Engine) -> None:
-    bad = CorrespondenceData(2, "x", 1158, 1940, (MapRow("0301", "0301"), MapRow("3001", "30")))
+    bad = CorrespondenceTable(2, "x", 1158, 1940, (MapItem("0301", "0301"), MapItem("3001", "30")))
     with session_factory(loaded)() as session:
         with pytest.raises(ReferenceError_) as caught:
             load_correspondence(session, bad)
@@ -262,22 +265,22 @@ def test_a_correspondence_code_must_exist_in_its_version(loaded: Engine) -> None
 @pytest.mark.parametrize(
     ("pairs", "problem"),
     [
-        ((MapRow("30", "31"), MapRow("30", "31")), "pair '30' → '31' appears twice"),
-        ((MapRow("30", "31", weight=0),), "pair '30' → '31' has weight 0"),
-        ((MapRow("30", "31", weight=1.5),), "pair '30' → '31' has weight 1.5"),
+        ((MapItem("30", "31"), MapItem("30", "31")), "pair '30' → '31' appears twice"),
+        ((MapItem("30", "31", weight=0),), "pair '30' → '31' has weight 0"),
+        ((MapItem("30", "31", weight=1.5),), "pair '30' → '31' has weight 1.5"),
     ],
 )
 def test_invalid_pairs_are_refused(
-    session: Session, pairs: tuple[MapRow, ...], problem: str
+    session: Session, pairs: tuple[MapItem, ...], problem: str
 ) -> None:
     with pytest.raises(InputError) as caught:
-        load_correspondence(session, CorrespondenceData(3, "x", 1158, 1940, pairs))
+        load_correspondence(session, CorrespondenceTable(3, "x", 1158, 1940, pairs))
     assert caught.value.message == f"correspondence 3: {problem}"
 
 
 def test_a_correspondence_needs_both_versions(session: Session) -> None:
     with pytest.raises(NotFoundError) as caught:
-        load_correspondence(session, CorrespondenceData(1, "x", 1158, 1940, ()))
+        load_correspondence(session, CorrespondenceTable(1, "x", 1158, 1940, ()))
     assert caught.value.code == "classification_version.not_found"
 
 

@@ -24,11 +24,14 @@ from helsestat.cli import commands as cli
 from helsestat.cli import main
 from helsestat.errors import HelsestatError, NotFoundError, StoreError
 from helsestat.model import ReleaseInfo
+from helsestat.reference.seed import packaged_reference
 from helsestat.store.lake import Lake
 from helsestat.synth.claims import generate_claims
 from helsestat.synth.core import write_csv
 
 KEY = b"test-key-" + b"w" * 32
+#: The reference data claims are checked against and rules read: the packaged files.
+REFERENCE = packaged_reference()
 
 
 def _extract(tmp_path: Path, month: int, seed: int) -> Path:
@@ -53,8 +56,8 @@ def test_a_withdrawn_batch_is_left_out_of_the_next_build(
 ) -> None:
     files = [_extract(tmp_path, 1, 1), _extract(tmp_path, 2, 2), _extract(tmp_path, 2, 3)]
     lake = Lake(tmp_path / "var")
-    batches = [ingest_file(f, "claims", KEY, lake) for f in files]
-    before = build(lake, engine, mode="compat", threshold=5)
+    batches = [ingest_file(f, "claims", KEY, lake, REFERENCE) for f in files]
+    before = build(lake, engine, mode="compat", threshold=5, reference=REFERENCE)
     wrong = batches[2]  # a second February delivery, found wrong
 
     done = withdraw_batch(lake, "claims", wrong.checksum[:10], "delivered twice")
@@ -69,17 +72,21 @@ def test_a_withdrawn_batch_is_left_out_of_the_next_build(
     )
     assert list_batches(lake, "claims", withdrawn=True)[-1].withdrawn == record["withdrawn"]
 
-    after = build(lake, engine, mode="compat", threshold=5)
+    after = build(lake, engine, mode="compat", threshold=5, reference=REFERENCE)
     clean = Lake(tmp_path / "clean")  # a lake that never held the wrong delivery
     for f in files[:2]:
-        ingest_file(f, "claims", KEY, clean)
-    assert _tables(lake, after) == _tables(clean, build(clean, engine, mode="compat", threshold=5))
+        ingest_file(f, "claims", KEY, clean, REFERENCE)
+    assert _tables(lake, after) == _tables(
+        clean, build(clean, engine, mode="compat", threshold=5, reference=REFERENCE)
+    )
     assert _tables(lake, lake.get(before.id)) != _tables(lake, after)  # before: as published
 
     # the same file can be ingested again, and then the build is as before the withdrawal
-    again = ingest_file(files[2], "claims", KEY, lake)
+    again = ingest_file(files[2], "claims", KEY, lake, REFERENCE)
     assert not again.already_stored
-    assert _tables(lake, build(lake, engine, mode="compat", threshold=5)) == _tables(lake, before)
+    assert _tables(
+        lake, build(lake, engine, mode="compat", threshold=5, reference=REFERENCE)
+    ) == _tables(lake, before)
     # withdrawn a second time: the first withdrawal is kept in the record
     withdraw_batch(lake, "claims", wrong.checksum, "still wrong")
     record = json.loads((lake.root / "withdrawn/claims" / f"{wrong.checksum}.json").read_text())
@@ -97,7 +104,7 @@ def test_an_interrupted_withdrawal_finishes_when_run_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lake = Lake(tmp_path / "var")
-    batch = ingest_file(_extract(tmp_path, 3, 4), "claims", KEY, lake)
+    batch = ingest_file(_extract(tmp_path, 3, 4), "claims", KEY, lake, REFERENCE)
     real_write = withdraw_module.write_text_atomic
     calls: list[Path] = []
 
@@ -131,9 +138,9 @@ def test_a_copied_data_directory_records_a_second_withdrawal(tmp_path: Path) -> 
     # copies that do not keep file times (cp -r, rsync without -t) change nothing
     lake = Lake(tmp_path / "var")
     path = _extract(tmp_path, 6, 7)
-    batch = ingest_file(path, "claims", KEY, lake)
+    batch = ingest_file(path, "claims", KEY, lake, REFERENCE)
     withdraw_batch(lake, "claims", batch.checksum, "first reason")
-    ingest_file(path, "claims", KEY, lake)
+    ingest_file(path, "claims", KEY, lake, REFERENCE)
     shutil.copytree(lake.root, tmp_path / "copy", copy_function=shutil.copy)
     copy = Lake(tmp_path / "copy")
     done = withdraw_batch(copy, "claims", batch.checksum, "second reason")
@@ -144,7 +151,7 @@ def test_a_copied_data_directory_records_a_second_withdrawal(tmp_path: Path) -> 
 
 def test_withdraw_waits_for_a_running_build(tmp_path: Path) -> None:
     lake = Lake(tmp_path / "var")
-    batch = ingest_file(_extract(tmp_path, 7, 8), "claims", KEY, lake)
+    batch = ingest_file(_extract(tmp_path, 7, 8), "claims", KEY, lake, REFERENCE)
     events: list[str] = []
     holding, finish = threading.Event(), threading.Event()
 
@@ -181,7 +188,7 @@ def test_withdraw_waits_for_a_running_build(tmp_path: Path) -> None:
 
 def test_withdraw_refuses_bad_input_clearly(tmp_path: Path) -> None:
     lake = Lake(tmp_path / "var")
-    batch = ingest_file(_extract(tmp_path, 4, 5), "claims", KEY, lake)
+    batch = ingest_file(_extract(tmp_path, 4, 5), "claims", KEY, lake, REFERENCE)
     with pytest.raises(StoreError) as caught:
         withdraw_batch(lake, "claims", batch.checksum[:4], "short")
     assert caught.value.code == "batch.bad_checksum"

@@ -21,6 +21,7 @@ Errors are ``application/problem+json`` everywhere (:mod:`helsestat.api.problems
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
@@ -37,7 +38,8 @@ from helsestat.api.routers import tariffs as tariffs_router
 from helsestat.api.routers import units as units_router
 from helsestat.api.routers.statistics import make_router
 from helsestat.api.routers.units_deps import UnitDatabase
-from helsestat.api.service import TableService
+from helsestat.api.service import CODE_LISTS_MAX_AGE, TableService
+from helsestat.reference.holder import ReferenceHolder
 from helsestat.settings import Settings, load_settings
 from helsestat.statistics import STATISTICS, Statistic
 from helsestat.store.lake import Lake
@@ -63,8 +65,9 @@ def _install_units(app: FastAPI) -> None:
 def create_app(settings: Settings, statistics: Sequence[Statistic] = STATISTICS) -> FastAPI:
     """The FastAPI app serving the lake under ``settings.data_dir``: the data routes, the
     fast path and the dashboard pages of every statistic in ``statistics`` (all of
-    helsestat's by default), generated from their declarations. Does no I/O: the lake is
-    opened lazily by the first request.
+    helsestat's by default), generated from their declarations, and the reference registries
+    of its reference database. Does no I/O: the lake and the database are opened lazily by
+    the first request that needs them.
 
     >>> from helsestat.settings import Settings
     >>> create_app(Settings(demo_mode=True)).state.lake.root.name
@@ -85,7 +88,14 @@ def create_app(settings: Settings, statistics: Sequence[Statistic] = STATISTICS)
     app.state.settings = settings
     app.state.lake = Lake(settings.data_dir)
     app.state.statistics = tuple(statistics)
-    app.state.tables = TableService(app.state.lake, statistics, version=app.version)
+    app.state.reference = ReferenceHolder.from_settings(settings)
+    app.router.on_shutdown.append(app.state.reference.dispose)
+    app.state.tables = TableService(
+        app.state.lake,
+        statistics,
+        version=app.version,
+        reference=partial(app.state.reference.get, max_age=CODE_LISTS_MAX_AGE),
+    )
     access_log.install()  # the server's request log never keeps an identifier from a URL
     install_problem_handlers(app)
     app.include_router(health.router)

@@ -14,6 +14,8 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
+from helsestat.reference.holder import ReferenceHolder
+from helsestat.reference.snapshot import Reference
 from helsestat.settings import Settings
 from helsestat.store.lake import Lake
 
@@ -30,6 +32,12 @@ def get_lake(request: Request) -> Lake:
     return lake
 
 
+def get_reference(request: Request) -> Reference:
+    """The current snapshot of the reference database (reloaded when its content changed)."""
+    holder: ReferenceHolder = request.app.state.reference
+    return holder.get()
+
+
 def get_version(request: Request) -> str:
     """The helsestat version serving the request (part of every ETag)."""
     version: str = request.app.version
@@ -38,6 +46,7 @@ def get_version(request: Request) -> str:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 LakeDep = Annotated[Lake, Depends(get_lake)]
+ReferenceDep = Annotated[Reference, Depends(get_reference)]
 VersionDep = Annotated[str, Depends(get_version)]
 
 #: ``?release=<id>``: serve an earlier release as it was published. Ids are what

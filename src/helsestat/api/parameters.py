@@ -12,11 +12,12 @@ Every failure is a :class:`~helsestat.errors.QueryError` (400) with a stable cod
 ``query.unknown_code``, ``query.malformed_period``, ``query.period_reversed``,
 ``query.period_too_long``, ``query.invalid_value``, ``query.unknown_format``.
 
+>>> from helsestat.reference.seed import packaged_reference
 >>> from helsestat.statistics.takstbruk import HELFO_API, code_lists
 >>> route = HELFO_API.routes[0]
 >>> envelope = parse_envelope(route, HELFO_API, [("fagomraade", "LE"), ("fommaned", "201805"),
 ...     ("tommaned", "201905"), ("kommuner", "0301")])
->>> parsed = parse_query(route, envelope.params, code_lists())
+>>> parsed = parse_query(route, envelope.params, code_lists(packaged_reference()))
 >>> parsed.query.range, parsed.query.values["behandler_kommunenr"]
 ((201805, 201905), ('0301',))
 """
@@ -207,10 +208,11 @@ def _period(
 def parse_query(route: Route, params: Mapping[str, list[str]], codes: CodeLists) -> Parsed:
     """Check the route's parameters of one request against the public code lists.
 
+    >>> from helsestat.reference.seed import packaged_reference
     >>> from helsestat.statistics.takstbruk import HELFO_API, code_lists
     >>> route = next(r for r in HELFO_API.routes if r.path.endswith("agtakst/landet/maned"))
     >>> parse_query(route, {"fagomraade": ["LE"], "fommaned": ["201801"],
-    ...                     "tommaned": ["201902"]}, code_lists())
+    ...                     "tommaned": ["201902"]}, code_lists(packaged_reference()))
     Traceback (most recent call last):
     ...
     helsestat.errors.QueryError: the period 201801-201902 is 14 months; ... (hint: ...)

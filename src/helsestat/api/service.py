@@ -15,9 +15,15 @@ The current release is found by ``stat`` of ``releases/CURRENT`` on every reques
 microsecond): the pointer and the manifest are read again only when the pointer file
 changed, so a new build is served from the next request on.
 
+The code lists a route's parameters are checked against come from the reference snapshot
+(``reference``, asked on every such request; :func:`helsestat.api.create_app` passes the
+holder's snapshot at most :data:`CODE_LISTS_MAX_AGE` seconds old, which costs a clock read).
+
 >>> from pathlib import Path
+>>> from helsestat.reference.seed import packaged_reference
 >>> from helsestat.statistics import STATISTICS
->>> service = TableService(Lake(Path("var")), STATISTICS, version="0.1.0")
+>>> service = TableService(
+...     Lake(Path("var")), STATISTICS, version="0.1.0", reference=packaged_reference)
 >>> service.route_for("/api/opne-data/v1/takstbruk/agtakst/landet/ar").table
 'takstbruk/landet/ar'
 """
@@ -27,7 +33,7 @@ from __future__ import annotations
 import functools
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -39,6 +45,7 @@ from helsestat.model import ProtectedTable, ReleaseInfo
 from helsestat.publish.formats import FORMATS, negotiate
 from helsestat.publish.index import IndexCache, Key, Query, Selection, TableIndex
 from helsestat.publish.views import DEFAULT, View
+from helsestat.reference.snapshot import Reference
 from helsestat.statistics import Statistic
 from helsestat.statistics.serving import CodeLists, CompatibleApi, Route
 from helsestat.store.lake import Lake
@@ -49,6 +56,9 @@ SUPPRESSED_HEADER: Final = "X-Helsestat-Suppressed"
 LARGE: Final = 5_000
 #: Seconds between two looks at ``releases/CURRENT`` (0: every request).
 RECHECK_SECONDS: Final = 0.0
+#: Seconds the fast path checks codes against one reference snapshot before the holder asks
+#: the database again (a loaded code list is accepted at most this much later).
+CODE_LISTS_MAX_AGE: Final = 1.0
 TABLES_PREFIX: Final = "/api/v1/tables/"
 _NEGOTIATED_KEEP: Final = 256
 
@@ -88,8 +98,16 @@ def _content_headers(disposition: str, filename: str, fmt_name: str) -> dict[str
 class TableService:
     """Answers data requests for one app (lives on ``app.state.tables``)."""
 
-    def __init__(self, lake: Lake, statistics: Sequence[Statistic], *, version: str) -> None:
+    def __init__(
+        self,
+        lake: Lake,
+        statistics: Sequence[Statistic],
+        *,
+        version: str,
+        reference: Callable[[], Reference],
+    ) -> None:
         self.lake = lake
+        self.reference = reference
         self.version = version
         self.statistics = tuple(statistics)
         self._owner = {t.name: s for s in self.statistics for t in s.tables}
@@ -108,7 +126,7 @@ class TableService:
         self._current: ReleaseInfo | None = None
         self._pinned: dict[str, ReleaseInfo] = {}
         self._negotiated: dict[str, str] = {}
-        self._codes: dict[str, CodeLists] = {}
+        self._codes: dict[str, tuple[int, CodeLists]] = {}
         self._summaries: dict[tuple[str, str], TableSummary] = {}
 
     # -- what is served --------------------------------------------------------------------
@@ -126,11 +144,13 @@ class TableService:
         return [(path, route, api) for path, (route, api, _) in self._routes.items()]
 
     def code_lists(self, statistic: Statistic) -> CodeLists:
-        """A statistic's public code lists (read once per app)."""
+        """A statistic's public code lists, made once per version of the reference."""
+        reference = self.reference()
         found = self._codes.get(statistic.name)
-        if found is None:
-            found = self._codes[statistic.name] = statistic.serving.code_lists()
-        return found
+        if found is None or found[0] != reference.version:
+            found = (reference.version, statistic.serving.code_lists(reference))
+            self._codes[statistic.name] = found
+        return found[1]
 
     def _key(self, table: str) -> Key:
         statistic = self._owner.get(table)

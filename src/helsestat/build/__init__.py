@@ -3,7 +3,9 @@
     extract ─► ingest ─► validate + pseudonymise ─► store ─► aggregate ─► protect ─► publish
 
 ``ingest_file`` runs the first three stages for one file; ``build`` runs the rest for every
-statistic and writes one new release, switched in atomically when complete.
+statistic and writes one new release, switched in atomically when complete. Both take the
+reference snapshot (:class:`~helsestat.reference.snapshot.Reference`, the reference
+database's content) that validation checks codes against and the rules read population from.
 
 A build is incremental (:mod:`helsestat.build.incremental`): phase 1 is computed per month
 partition and cached until the partition's files change, and in compat mode each published
@@ -16,7 +18,9 @@ files).
 >>> from helsestat.store.lake import Lake
 >>> lake = Lake(Path(tempfile.mkdtemp()))
 >>> from helsestat.aggregate import DuckDBEngine
->>> build(lake, DuckDBEngine(), mode="compat", threshold=5).tables[0]
+>>> from helsestat.reference.seed import packaged_reference
+>>> build(lake, DuckDBEngine(), mode="compat", threshold=5,
+...       reference=packaged_reference()).tables[0]
 'takstbruk/kommune/maned'
 """
 
@@ -48,6 +52,7 @@ from helsestat.build.incremental import (
 from helsestat.ingest.readers import file_checksum, read_extract
 from helsestat.model import Batch, Cube, PartedTable, ProtectedTable, ReleaseInfo
 from helsestat.protect import TableToProtect, protect_tables
+from helsestat.reference.snapshot import Reference
 from helsestat.statistics import STATISTICS, Statistic
 from helsestat.store.lake import Lake
 from helsestat.store.lake.extracts import (
@@ -60,12 +65,18 @@ from helsestat.validate import spec_for, validate
 
 
 def ingest_file(
-    path: Path, kind: str, key: bytes, lake: Lake, *, today: date | None = None
+    path: Path,
+    kind: str,
+    key: bytes,
+    lake: Lake,
+    reference: Reference,
+    *,
+    today: date | None = None,
 ) -> Batch:
-    """Read, validate, pseudonymise and store one extract file; a file stored before is a
-    no-op (its earlier batch is returned with ``already_stored=True``). Rows whose line an
-    earlier file stored go to quarantine; ``today`` (default: the date in Norway) bounds
-    the treatment dates."""
+    """Read, validate (against the code lists of ``reference``), pseudonymise and store one
+    extract file; a file stored before is a no-op (its earlier batch is returned with
+    ``already_stored=True``). Rows whose line an earlier file stored go to quarantine;
+    ``today`` (default: the date in Norway) bounds the treatment dates."""
     spec = spec_for(kind)
     previous = is_stored(lake, kind, file_checksum(path)) if path.is_file() else None
     if previous is not None:
@@ -75,7 +86,7 @@ def ingest_file(
     def earlier(partitions: Sequence[int]) -> pa.Table:
         return stored_line_keys(lake, kind, (*spec.line_key, spec.partition_column), partitions)
 
-    clean = validate(raw, spec, key, today=today, stored_keys=earlier)
+    clean = validate(raw, spec, key, reference, today=today, stored_keys=earlier)
     return store_extract(clean, lake, spec.partition_column, coded=spec.coded, sort_by=spec.sort_by)
 
 
@@ -125,7 +136,8 @@ def protect_statistic(
     cube: Cube | None = None,
     earlier: Sequence[Sequence[ProtectedTable]] = (),
 ) -> list[ProtectedTable]:
-    """Aggregate one statistic (unless its ``cube`` is given) and protect its tables.
+    """Aggregate one statistic (unless its ``cube`` is given) and protect its tables (the
+    statistic's reference rules made already: :meth:`Statistic.with_reference`).
 
     Compat: each table alone, with the replaced API's documented rules. Full: all tables
     together (``statistic.protection``): secondary suppression across margins and linked
@@ -189,6 +201,7 @@ def build(
     *,
     mode: Literal["compat", "full"],
     threshold: int,
+    reference: Reference,
     statistics: Sequence[Statistic] = STATISTICS,
     release_id: str | None = None,
     progress: Progress | None = None,
@@ -197,7 +210,8 @@ def build(
     """Build every statistic from the stored extracts into a new release and make it current.
     Phase 1 of unchanged partitions comes from the lake's cache, and in compat mode so do
     the protected pieces of unchanged periods (:func:`protect_by_period`); ``cache=False``:
-    neither read nor written, every table built whole."""
+    neither read nor written, every table built whole. The rules that read reference data
+    (population) read ``reference``."""
     # Parquet writes release the GIL: tables and pieces are written two at a time, overlapping
     # the next statistic's work; every write has finished before the parts are linked and
     # the release is committed. The build lock keeps a second build from pruning cache
@@ -216,7 +230,8 @@ def build(
         def submit(fn: Callable[..., object], *args: object) -> None:
             writes.append(writer.submit(fn, *args))
 
-        for statistic in statistics:
+        for declared in statistics:
+            statistic = declared.with_reference(reference)
             if progress:
                 progress(f"building {statistic.name}")
             files = committed_files(lake, statistic.source_kind)

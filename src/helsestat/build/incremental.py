@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -194,10 +193,12 @@ def phase1_by_partition(
 def rules_for(
     statistic: Statistic, table: TableDef, mode: Literal["compat", "full"], threshold: int
 ) -> tuple[Rule, ...]:
-    """Compat: the replaced API's documented rules. Full: those plus the frequency rule."""
+    """Compat: the replaced API's documented rules. Full: those plus the frequency rule.
+    The rules that read the reference data must be made first
+    (:meth:`~helsestat.statistics.base.Statistic.with_reference`)."""
     if mode == "compat":
-        return table.compat_rules
-    return (*table.compat_rules, FrequencyRule(statistic.count_measure, threshold))
+        return table.rules()
+    return (*table.rules(), FrequencyRule(statistic.count_measure, threshold))
 
 
 def protect_alone(
@@ -236,17 +237,6 @@ def _module_digest(*modules: str) -> str | None:
             digest.update(Path(inspect.getfile(module)).read_bytes())
     except (TypeError, OSError, ImportError):
         return None
-    return digest.hexdigest()
-
-
-@cache
-def _reference_digest() -> str:
-    """The reference data the rules may read (the package's refdata files)."""
-    digest = hashlib.sha256()
-    root = resources.files("helsestat.data.refdata")
-    for entry in sorted(root.iterdir(), key=lambda e: e.name):
-        if entry.is_file():
-            digest.update(entry.name.encode() + b"\0" + entry.read_bytes())
     return digest.hexdigest()
 
 
@@ -313,8 +303,9 @@ def protect_by_period(
     then the time column).
 
     A piece's key covers its partitions' keys (their files and the phase-1 fingerprint), the
-    statistic's spec and table definition, the rules, the threshold, the reference data and
-    the code (:func:`_code_digest`). Codebook lookups (integer codes back to text) are not
+    statistic's spec and table definition, the rules (a rule that reads reference data
+    names its checksum in its fingerprint), the threshold and the code
+    (:func:`_code_digest`). Codebook lookups (integer codes back to text) are not
     in it: codebooks are append-only, so a code read once always meant the same text.
 
     ``submit(fn, *args)`` runs the piece writes (``build``: on its writer threads; default:
@@ -324,7 +315,7 @@ def protect_by_period(
     whole tables.
     """
     code = _code_digest(statistic)
-    if code is None or not all(is_cell_local(r) for t in statistic.tables for r in t.compat_rules):
+    if code is None or not all(is_cell_local(r) for t in statistic.tables for r in t.rules()):
         return None
     time = _time_hierarchy(statistic, done.spec)
     if time is None or done.periods is None:
@@ -346,7 +337,7 @@ def protect_by_period(
 
     store = PieceCache(lake, statistic.name)
     # pyarrow: the parts of one table, written by different builds, must read back alike
-    base = (_PIECE_VERSION, code, _reference_digest(), repr(statistic.spec), pa.__version__)
+    base = (_PIECE_VERSION, code, repr(statistic.spec), pa.__version__)
     wanted: list[_Piece] = []
     for tdef in statistic.tables:
         rules = [rule_fingerprint(r) for r in rules_for(statistic, tdef, "compat", threshold)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
@@ -28,6 +28,9 @@ from helsestat.cli.context import (
 )
 from helsestat.errors import HelsestatError
 from helsestat.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from helsestat.reference.snapshot import Reference
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -87,18 +90,20 @@ def ingest(ctx: click.Context, kind: str, files: tuple[Path, ...]) -> None:
     """Validate, pseudonymise and store extract FILES of KIND (CSV or Parquet).
 
     Every row is either stored or quarantined with its reasons; storing a file twice is a
-    no-op."""
+    no-op. Codes are checked against the reference database's code lists."""
     from helsestat.build import ingest_file
+    from helsestat.cli.context import reference_snapshot
     from helsestat.store.lake import Lake
 
     settings = settings_of(ctx)
     key = settings.key  # refuses before any file is read when there is none
     lake = Lake(settings.data_dir)
+    reference = reference_snapshot(settings)
     batches = []
     with progress() as bar:
         task = bar.add_task(f"ingesting {kind}", total=len(files))
         for path in files:
-            batches.append(ingest_file(path, kind, key, lake))
+            batches.append(ingest_file(path, kind, key, lake, reference))
             bar.advance(task)
     _report_batches(batches)
 
@@ -166,11 +171,14 @@ def withdraw(ctx: click.Context, kind: str, checksum: str, reason: str) -> None:
 @click.pass_context
 def validate_cmd(ctx: click.Context, kind: str, file: Path) -> None:
     """Check an extract FILE of KIND without storing it; print the report per rule."""
+    from helsestat.cli.context import reference_snapshot
     from helsestat.ingest.readers import read_extract
     from helsestat.validate import spec_for, validate
 
-    key = settings_of(ctx).key  # refuses before the file is read when there is none
-    clean = validate(read_extract(file, kind), spec_for(kind), key)
+    settings = settings_of(ctx)
+    key = settings.key  # refuses before the file is read when there is none
+    reference = reference_snapshot(settings)
+    clean = validate(read_extract(file, kind), spec_for(kind), key, reference)
     r = clean.report
     click.echo(
         f"{r.source}: {r.rows_in:,} rows: {r.accepted:,} accepted, {r.quarantined:,} quarantined"
@@ -189,11 +197,15 @@ def build(ctx: click.Context, release_id: str | None) -> None:
     _build(settings_of(ctx), release_id)
 
 
-def _build(settings: Settings, release_id: str | None = None) -> None:
+def _build(
+    settings: Settings, release_id: str | None = None, reference: Reference | None = None
+) -> None:
     from helsestat.aggregate import engine_for
     from helsestat.build import build as build_release
+    from helsestat.cli.context import reference_snapshot
     from helsestat.store.lake import Lake
 
+    reference = reference or reference_snapshot(settings)
     engine = engine_for(settings)
     with progress() as bar:
         task = bar.add_task("building statistics", total=None)
@@ -202,6 +214,7 @@ def _build(settings: Settings, release_id: str | None = None) -> None:
             engine,
             mode=settings.protection_mode,
             threshold=settings.suppression_threshold,
+            reference=reference,
             release_id=release_id,
             progress=lambda msg: bar.update(task, description=msg),
         )
@@ -362,19 +375,22 @@ def demo(
 ) -> None:
     """Generate SYNTHETIC claims, ingest them, build every statistic, then serve.
 
-    Runs in demo mode (the public demo pseudonymisation key): never use it for real data."""
+    Runs in demo mode (the public demo pseudonymisation key): never use it for real data.
+    A reference database that was never seeded gets the packaged reference files first."""
     from helsestat.build import ingest_file
+    from helsestat.cli.context import reference_snapshot
     from helsestat.store.lake import Lake
 
     settings = settings_of(ctx)
     rows = rows or settings.synthetic_scale
     out = settings.data_dir / "synthetic" / f"claims_seed{settings.seed}_{rows}.csv"
+    reference = reference_snapshot(settings)
     if not out.exists():
         _synth(settings, rows, out)
-    batch = ingest_file(out, "claims", settings.key, Lake(settings.data_dir))
+    batch = ingest_file(out, "claims", settings.key, Lake(settings.data_dir), reference)
     _report_batches([batch])
     _demo_units(ctx)
-    _build(settings)
+    _build(settings, reference=reference)
     console.print(
         f"[bold]Data directory:[/bold] {settings.data_dir.resolve()}\n"
         "[bold]The CLI:[/bold] .venv/bin/helsestat --help (or 'source .venv/bin/activate', "

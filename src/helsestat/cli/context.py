@@ -1,6 +1,7 @@
-"""What every CLI command shares: the settings, read once, the consoles, a progress bar and the
-reference database. The root group (:mod:`.commands`) reads the settings; a command group run
-on its own (as tests do with ``units``) reads them the first time a command asks.
+"""What every CLI command shares: the settings, read once, the consoles, a progress bar, the
+reference database and its snapshot. The root group (:mod:`.commands`) reads the settings; a
+command group run on its own (as tests do with ``units``) reads them the first time a command
+asks.
 
 >>> import click
 >>> ctx = click.Context(click.Command("x"), obj=Context(Settings(demo_mode=True)))
@@ -21,6 +22,8 @@ from helsestat.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+    from helsestat.reference.snapshot import Reference
 
 err_console = Console(stderr=True)
 console = Console()
@@ -55,6 +58,30 @@ def reference_engine(ctx: click.Context) -> Engine:
     return engine
 
 
+def reference_snapshot(settings: Settings) -> Reference:
+    """The reference database's content now: what ingest checks codes against, build
+    protects with and preflight checks (migrated first; seeded from the packaged files if it
+    never was and ``HELSESTAT_REFERENCE_SEED`` is on, which is said on stderr)."""
+    from helsestat.reference.holder import ReferenceHolder
+    from helsestat.store.db.database import mask_url
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    holder = ReferenceHolder.from_settings(settings)
+    try:
+        snapshot = holder.get()
+    finally:
+        holder.dispose()
+    if holder.seeded is not None:
+        written = ", ".join(f"{n:,} {kind}" for kind, n in holder.seeded.items())
+        err_console.print(
+            f"reference database {mask_url(settings.resolved_database_url)} was never "
+            f"seeded: wrote the packaged files ({written})",
+            highlight=False,
+            markup=False,
+        )
+    return snapshot
+
+
 def progress() -> Progress:
     """A progress bar on stderr (stdout stays the command's output)."""
     return Progress(
@@ -73,5 +100,6 @@ __all__ = [
     "err_console",
     "progress",
     "reference_engine",
+    "reference_snapshot",
     "settings_of",
 ]

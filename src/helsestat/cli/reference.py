@@ -2,11 +2,15 @@
 ``cli.py``:
 
     helsestat preflight --year 2025          # every code list valid for the year? exit 2 if not
-    helsestat reference load [BUNDLE.json…]  # write the registries into the reference database
+    helsestat reference load                 # the packaged files into the reference database
+    helsestat reference load FILE…           # KLASS bundles and tariff list files
     helsestat klass export --out DIR [--id 131 …]   # KLASS bundles (the API's JSON shape)
 
-Each command is one library call; errors are raised as :class:`~helsestat.errors.
-HelsestatError` and shown by the CLI's one error boundary (``cli.main``).
+The reference database (``HELSESTAT_DATABASE_URL``) is the one source of truth: these
+commands read and write it, and a server running on the same database serves what they load
+from its next request. Each command is one library call; errors are raised as
+:class:`~helsestat.errors.HelsestatError` and shown by the CLI's one error boundary
+(``cli.main``).
 """
 
 from __future__ import annotations
@@ -16,8 +20,7 @@ from pathlib import Path
 
 import click
 
-from helsestat.cli.context import settings_of
-from helsestat.reference.classifications import Registry
+from helsestat.cli.context import reference_engine, reference_snapshot, settings_of
 
 
 @click.command()
@@ -28,12 +31,14 @@ from helsestat.reference.classifications import Registry
     multiple=True,
     help="Only this production run (a statistic, or 'speshelse'); repeatable.",
 )
-def preflight(year: int, runs: tuple[str, ...]) -> None:
+@click.pass_context
+def preflight(ctx: click.Context, year: int, runs: tuple[str, ...]) -> None:
     """Check that every code list and correspondence the production runs depend on has a
-    version valid for the whole YEAR; list them all, fail naming each one that has not."""
+    version valid for the whole YEAR in the reference database; list them all, fail naming
+    each one that has not."""
     from helsestat.statistics.preflight import preflight as run_preflight
 
-    report = run_preflight(year, runs=runs or None)
+    report = run_preflight(year, reference_snapshot(settings_of(ctx)), runs=runs or None)
     for check in report.checks:
         mark = "ok  " if check.ok else "FAIL"
         click.echo(f"{mark} {check.run:<10} {check.subject}: {check.detail}")
@@ -43,62 +48,46 @@ def preflight(year: int, runs: tuple[str, ...]) -> None:
 
 @click.group()
 def reference() -> None:
-    """The reference registries: classifications, tariff lists, catalogue."""
+    """The reference registries: classifications, tariff lists, catalogue, geography."""
 
 
 @reference.command(name="load")
-@click.argument("bundles", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_context
-def reference_load(ctx: click.Context, bundles: tuple[Path, ...]) -> None:
-    """Write the shipped classifications, correspondences, tariff lists, data source
-    catalogue and population into the reference database (migrating it first). BUNDLES are
-    extra KLASS bundle files (the shape 'klass export' writes), loaded after the shipped ones
-    and checked with them."""
-    from helsestat.reference.persist import load_reference, save_registry
-    from helsestat.store.db.database import create_engine_for, migrate, session_factory
+def reference_load(ctx: click.Context, files: tuple[Path, ...]) -> None:
+    """Write reference data into the reference database (migrating it first).
 
-    settings = settings_of(ctx)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine_for(settings.resolved_database_url)
+    Without FILES: the packaged classifications, correspondences, tariff lists, data source
+    catalogue and geography (what a new database is seeded with). With FILES: each a KLASS
+    bundle (the shape 'klass export' writes; checked with the classifications the database
+    holds) or a tariff list named as the packaged ones (takstkoder.csv, nlkkoder.json, …),
+    which replaces that list; a database never seeded is seeded first. Prints what was
+    written, then what the database holds. A server on the same database serves the new
+    content from its next request."""
+    from helsestat.reference.files import load_files
+    from helsestat.reference.persist import holdings
+    from helsestat.reference.seed import load_reference, seed_if_new
+    from helsestat.store.db.database import session_factory
+
+    engine = reference_engine(ctx)
+    held: dict[str, int] = {}
     try:
-        migrate(engine)
-        extra = _extra_registry(bundles) if bundles else None
-        counts = load_reference(engine)
-        if extra is not None:
-            with session_factory(engine).begin() as session:
-                save_registry(session, extra)
-            counts["classifications from files"] = len(bundles)
+        if not files:
+            counts = load_reference(engine)
+        else:
+            if seed_if_new(engine) is not None:
+                click.echo("the database was never seeded: wrote the packaged files first")
+            counts = load_files(engine, files)
+            with session_factory(engine)() as session:
+                held = holdings(session)
     finally:
         engine.dispose()
     for kind, n in counts.items():
         click.echo(f"{kind}: {n:,}")
-
-
-def _extra_registry(bundles: tuple[Path, ...]) -> Registry:
-    """The classifications of ``bundles`` (and their tables), checked together with the
-    shipped ones they may refer to."""
-    from helsestat.reference.klass_data import load_registry
-    from helsestat.reference.klass_json import check_tables, parse_bundle
-
-    shipped = load_registry()
-    classes = dict(shipped.classifications)
-    tables = dict(shipped.correspondences)
-    sources: dict[int, tuple[str, int]] = {}
-    new_ids: list[int] = []
-    for path in bundles:
-        cls, cls_tables = parse_bundle(path.read_text(encoding="utf-8"), path.name)
-        classes[cls.id] = cls
-        new_ids.append(cls.id)
-        for i, t in enumerate(cls_tables):
-            tables[t.id] = t
-            sources[t.id] = (path.name, i)
-    merged = Registry.of(classes.values(), tables.values())
-    check_tables(merged, sources)
-    keep_versions = {v.id for cid in new_ids for v in merged.classifications[cid].versions}
-    return Registry.of(
-        [merged.classifications[c] for c in new_ids],
-        [t for t in merged.correspondences.values() if t.source_version in keep_versions],
-    )
+    if held:
+        click.echo("the reference database holds:")
+        for kind, n in held.items():
+            click.echo(f"  {kind}: {n:,}")
 
 
 @click.group()
@@ -120,13 +109,14 @@ def klass() -> None:
     show_default=True,
     help="Base URL written into the documents' links.",
 )
-def klass_export(out: Path, ids: tuple[int, ...], base_url: str) -> None:
-    """Write classifications (all, or --id) as KLASS bundles: the classification, version
-    and correspondence-table documents of the KLASS API, one file per classification."""
-    from helsestat.reference.klass_data import load_registry
+@click.pass_context
+def klass_export(ctx: click.Context, out: Path, ids: tuple[int, ...], base_url: str) -> None:
+    """Write classifications of the reference database (all, or --id) as KLASS bundles: the
+    classification, version and correspondence-table documents of the KLASS API, one file
+    per classification (edit one and load it back with 'reference load')."""
     from helsestat.reference.klass_json import bundle_document
 
-    reg = load_registry()
+    reg = reference_snapshot(settings_of(ctx)).registry
     chosen = ids or tuple(sorted(reg.classifications))
     out.mkdir(parents=True, exist_ok=True)
     for cid in chosen:

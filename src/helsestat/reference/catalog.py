@@ -1,11 +1,13 @@
 """The data source catalogue: the registries helsestat's statistics come from (seed 001,
 ``data/catalog/datasources.json``), and the shape of the entry of every table helsestat
 publishes. The published tables are generated from the statistics' own definitions
-(:func:`helsestat.statistics.catalog.load_catalog`), never written twice.
+(:func:`helsestat.statistics.catalog.catalog`), never written twice.
 
-Served as JSON and as DCAT-AP-NO in Turtle and JSON-LD (:mod:`helsestat.reference.dcat`).
+The data sources are read from the reference database (:mod:`helsestat.reference.persist`);
+the packaged file only seeds it (:func:`packaged_data_sources`). Served as JSON and as
+DCAT-AP-NO in Turtle and JSON-LD (:mod:`helsestat.reference.dcat`).
 
->>> cat = load_data_sources()
+>>> cat = packaged_data_sources()
 >>> [s.identifier for s in cat.data_sources][:3]
 ['IPLOS', 'KPR', 'KUHR']
 """
@@ -90,6 +92,14 @@ class Catalog:
         }
 
 
+def _fail(source: str, where: str, problem: str) -> ReferenceError_:
+    return ReferenceError_(
+        "reference.invalid_file",
+        f"{source}: {where}: {problem}",
+        hint=f"each data source needs {', '.join(REQUIRED)}; see data/catalog/README.md",
+    )
+
+
 def parse_data_sources(text: str, source: str) -> tuple[str, str, tuple[DataSource, ...]]:
     """Publisher, contact and data sources of a catalogue file; ``ReferenceError_`` naming
     the file, the entry and the field.
@@ -98,18 +108,24 @@ def parse_data_sources(text: str, source: str) -> tuple[str, str, tuple[DataSour
     Traceback (most recent call last):
     helsestat.errors.ReferenceError_: c.json: data_sources[0] (X), field 'title': missing ...
     """
-
-    def fail(where: str, problem: str) -> ReferenceError_:
-        return ReferenceError_(
-            "reference.invalid_file",
-            f"{source}: {where}: {problem}",
-            hint=f"each data source needs {', '.join(REQUIRED)}; see data/catalog/README.md",
-        )
-
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise fail(f"line {exc.lineno}", f"not JSON ({exc.msg})") from None
+        raise _fail(source, f"line {exc.lineno}", f"not JSON ({exc.msg})") from None
+    return data_sources_from_json(doc, source)
+
+
+def data_sources_from_json(doc: Any, source: str) -> tuple[str, str, tuple[DataSource, ...]]:
+    """Publisher, contact and data sources of a catalogue document (the shape of
+    ``data/catalog/datasources.json``, and of :meth:`Catalog.to_json`).
+
+    >>> data_sources_from_json({"publisher": "P", "data_sources": []}, "x")
+    ('P', '', ())
+    """
+
+    def fail(where: str, problem: str) -> ReferenceError_:
+        return _fail(source, where, problem)
+
     if not isinstance(doc, dict) or not isinstance(doc.get("data_sources"), list):
         raise fail("data_sources", "missing or not a list")
     out = []
@@ -149,9 +165,11 @@ def parse_data_sources(text: str, source: str) -> tuple[str, str, tuple[DataSour
 
 
 @cache
-def load_data_sources() -> Catalog:
-    """The shipped catalogue of data sources (``data/catalog/datasources.json``), without
-    the published tables (:func:`helsestat.statistics.catalog.load_catalog` adds them)."""
+def packaged_data_sources() -> Catalog:
+    """The packaged catalogue of data sources (``data/catalog/datasources.json``), without
+    the published tables, read once per process. It seeds the reference database; the API
+    and the dashboard serve the database's (:func:`helsestat.statistics.catalog.catalog`
+    adds the published tables)."""
     text = (
         resources.files("helsestat.data.catalog")
         .joinpath("datasources.json")
@@ -166,6 +184,7 @@ __all__ = [
     "Catalog",
     "DataSource",
     "PublishedTable",
-    "load_data_sources",
+    "data_sources_from_json",
+    "packaged_data_sources",
     "parse_data_sources",
 ]

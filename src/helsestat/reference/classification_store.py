@@ -1,17 +1,25 @@
-"""Versioned classifications and their correspondences in the reference database (the
-KLASS model): load a classification's versions with their levels and codes, read the codes
-valid on a date, load and read correspondence tables. Every load is checked first (no
-overlapping versions, codes of the right level, both sides of a correspondence known) and
-written all or nothing.
+"""Classifications and correspondences in the reference database: the repository of the one
+model of :mod:`helsestat.reference.classifications` (the tables are in
+:mod:`helsestat.store.db.schema`).
+
+Write a classification with its versions, levels and codes, or a correspondence table; read
+the codes valid on a date, a table's pairs, or everything back as a
+:class:`~helsestat.reference.classifications.Registry`. Every write is checked first (no
+overlapping versions, codes of the right level, both sides of a correspondence known), is
+all or nothing, and bumps the reference version (:func:`~helsestat.reference.state.bump`)
+in the same transaction, so readers of a snapshot see the change.
+
+What the core KLASS tables have no column for (type, provenance, short names, notes, version
+introductions, table descriptions) is kept in ``classification_meta``.
 
 >>> from helsestat.store.db.database import create_engine_for, migrate, session_factory
 >>> engine = create_engine_for("sqlite://")
 >>> migrate(engine)
->>> data = ClassificationData(131, "Kommuner", versions=(
-...     VersionData(1, "Kommuner 2024", date(2024, 1, 1), None,
-...                 levels=(LevelData(1, "Kommune"),), codes=(CodeData("0301", "Oslo"),)),))
+>>> kommuner = Classification(131, "Kommuner", versions=(
+...     Version(1, "Kommuner 2024", date(2024, 1, 1), None, (Level(1, "Kommune"),),
+...             (Code("0301", "Oslo"),)),))
 >>> with session_factory(engine).begin() as session:
-...     load_classification(session, data)
+...     load_classification(session, kommuner)
 >>> with session_factory(engine)() as session:
 ...     [c.code for c in codes_at(session, 131, date(2024, 6, 1))]
 ['0301']
@@ -20,8 +28,9 @@ written all or nothing.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections import defaultdict
+from datetime import date
+from typing import Any
 
 from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.orm import Session
@@ -32,80 +41,37 @@ from helsestat.errors import (
     NotFoundError,
     ReferenceError_,
 )
+from helsestat.reference import state
+from helsestat.reference.classifications import (
+    Classification,
+    Code,
+    CorrespondenceTable,
+    Level,
+    MapItem,
+    Registry,
+    Version,
+    span_text,
+)
 from helsestat.store.db.database import atomic
+from helsestat.store.db.reference_schema import ClassificationMeta
 from helsestat.store.db.schema import (
     CODE_LENGTH,
-    Classification,
     ClassificationCode,
     ClassificationLevel,
-    ClassificationVersion,
-    Correspondence,
-    CorrespondenceMap,
+    core,
 )
+from helsestat.store.db.schema import Classification as ClassificationRow
+from helsestat.store.db.schema import ClassificationVersion as VersionRow
+from helsestat.store.db.schema import Correspondence as CorrespondenceRow
+from helsestat.store.db.schema import CorrespondenceMap as MapRow
 
-# -- classifications -------------------------------------------------------------------------
+#: ``last_modified`` of a classification whose metadata row is missing.
+DEFAULT_LAST_MODIFIED = "2026-01-01T00:00:00.000+0000"
 
-
-@dataclass(frozen=True)
-class LevelData:
-    """A level of a classification version: 1 is the top."""
-
-    number: int
-    name: str
-
-
-@dataclass(frozen=True)
-class CodeData:
-    """A code to load. ``valid_from`` None: valid from the start of its version."""
-
-    code: str
-    name: str
-    level: int = 1
-    parent_code: str | None = None
-    valid_from: date | None = None
-    valid_to: date | None = None
+# -- checks ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class VersionData:
-    """A version to load, valid on ``[valid_from, valid_to)``; ``valid_to`` None: still valid."""
-
-    id: int
-    name: str
-    valid_from: date
-    valid_to: date | None
-    levels: tuple[LevelData, ...]
-    codes: tuple[CodeData, ...]
-
-
-@dataclass(frozen=True)
-class ClassificationData:
-    """A classification with the versions to insert or replace (others stay as they are)."""
-
-    id: int
-    name: str
-    versions: tuple[VersionData, ...]
-    description: str = ""
-    owner: str = ""
-
-
-@dataclass(frozen=True)
-class CodeRow:
-    """A code as read back from the database."""
-
-    code: str
-    name: str
-    level: int
-    parent_code: str | None
-    valid_from: date
-    valid_to: date | None
-
-
-def _span(valid_from: date, valid_to: date | None) -> str:
-    return f"{valid_from} to {valid_to}" if valid_to else f"{valid_from} onwards"
-
-
-def _check_version(cid: int, version: VersionData) -> None:
+def _check_version(cid: int, version: Version) -> None:
     where = f"classification {cid} version {version.id}"
 
     def bad(problem: str, hint: str) -> InputError:
@@ -119,7 +85,7 @@ def _check_version(cid: int, version: VersionData) -> None:
     levels = [level.number for level in version.levels]
     if len(set(levels)) != len(levels):
         raise bad("a level number appears twice", "number the levels 1, 2, 3 … once each")
-    codes = [c.code for c in version.codes]
+    codes = {c.code for c in version.codes}
     seen: set[str] = set()
     for item in version.codes:
         if item.code in seen:
@@ -130,7 +96,7 @@ def _check_version(cid: int, version: VersionData) -> None:
         if item.level not in levels:
             raise bad(
                 f"code {item.code!r} is on level {item.level}, which the version does not have",
-                f"declare the level in VersionData.levels (it has {sorted(levels)})",
+                f"declare the level in Version.levels (it has {sorted(levels)})",
             )
         if item.parent_code is not None and (
             item.parent_code == item.code or item.parent_code not in codes
@@ -148,16 +114,36 @@ def _check_version(cid: int, version: VersionData) -> None:
             or (end is not None and version.valid_to is not None and end > version.valid_to)
         ):
             raise bad(
-                f"code {item.code!r} is valid {_span(start, end)}, outside the version's "
-                f"{_span(version.valid_from, version.valid_to)}",
+                f"code {item.code!r} is valid {span_text(start, end)}, outside the version's "
+                f"{span_text(version.valid_from, version.valid_to)}",
                 "a code's validity must lie within its version's",
             )
 
 
-def _replace_version(session: Session, cid: int, version: VersionData) -> None:
-    row = session.get(ClassificationVersion, version.id)
+def _check_no_overlap(session: Session, cid: int) -> None:
+    rows = session.execute(
+        select(VersionRow.id, VersionRow.valid_from, VersionRow.valid_to)
+        .where(VersionRow.classification_id == cid)
+        .order_by(VersionRow.valid_from)
+    ).all()
+    for before, after in itertools.pairwise(rows):
+        if before.valid_to is None or before.valid_to > after.valid_from:
+            raise InputError(
+                "input.invalid_classification",
+                f"classification {cid}: versions {before.id} "
+                f"({span_text(before.valid_from, before.valid_to)}) and {after.id} "
+                f"({span_text(after.valid_from, after.valid_to)}) overlap",
+                hint="end the older version (valid_to) on the day the newer one starts",
+            )
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def _replace_version(session: Session, cid: int, version: Version) -> None:
+    row = session.get(VersionRow, version.id)
     if row is None:
-        row = ClassificationVersion(id=version.id, classification_id=cid)
+        row = VersionRow(id=version.id, classification_id=cid)
         session.add(row)
     elif row.classification_id != cid:
         raise ConflictError(
@@ -174,7 +160,7 @@ def _replace_version(session: Session, cid: int, version: VersionData) -> None:
     session.flush()
     if version.levels:
         session.execute(
-            insert(ClassificationLevel),
+            insert(core(ClassificationLevel)),
             [
                 {"version_id": row.id, "level_number": lv.number, "name": lv.name}
                 for lv in version.levels
@@ -184,7 +170,7 @@ def _replace_version(session: Session, cid: int, version: VersionData) -> None:
         # Parents sit on a lower level than their children: insert top-down.
         ordered = sorted(version.codes, key=lambda c: c.level)
         session.execute(
-            insert(ClassificationCode),
+            insert(core(ClassificationCode)),
             [
                 {
                     "version_id": row.id,
@@ -201,135 +187,88 @@ def _replace_version(session: Session, cid: int, version: VersionData) -> None:
     session.flush()
 
 
-def _check_no_overlap(session: Session, cid: int) -> None:
-    rows = session.execute(
-        select(
-            ClassificationVersion.id,
-            ClassificationVersion.valid_from,
-            ClassificationVersion.valid_to,
+def _meta(session: Session, cid: int) -> ClassificationMeta:
+    row = session.get(ClassificationMeta, cid)
+    if row is None:
+        row = ClassificationMeta(
+            classification_id=cid,
+            classification_type="Klassifikasjon",
+            synthetic=False,
+            source="",
+            attributes={},
         )
-        .where(ClassificationVersion.classification_id == cid)
-        .order_by(ClassificationVersion.valid_from)
-    ).all()
-    for before, after in itertools.pairwise(rows):
-        if before.valid_to is None or before.valid_to > after.valid_from:
-            raise InputError(
-                "input.invalid_classification",
-                f"classification {cid}: versions {before.id} "
-                f"({_span(before.valid_from, before.valid_to)}) and {after.id} "
-                f"({_span(after.valid_from, after.valid_to)}) overlap",
-                hint="end the older version (valid_to) on the day the newer one starts",
-            )
+        session.add(row)
+    return row
 
 
-def load_classification(session: Session, data: ClassificationData) -> None:
+def _write_meta(session: Session, cls: Classification) -> None:
+    row = _meta(session, cls.id)
+    attributes = dict(row.attributes or {})
+    kept_codes = {
+        key: value
+        for key, value in attributes.get("codes", {}).items()
+        if int(key.split("/", 1)[0]) not in {v.id for v in cls.versions}
+    }
+    kept_intros = {
+        key: value
+        for key, value in attributes.get("introductions", {}).items()
+        if int(key) not in {v.id for v in cls.versions}
+    }
+    row.classification_type = cls.classification_type
+    row.synthetic = cls.synthetic
+    row.source = cls.source
+    row.attributes = attributes | {
+        "statisticalUnits": list(cls.statistical_units),
+        "lastModified": cls.last_modified,
+        "introductions": kept_intros | {str(v.id): v.introduction for v in cls.versions},
+        "codes": kept_codes
+        | {
+            f"{v.id}/{c.code}": {"shortName": c.short_name, "notes": c.notes}
+            for v in cls.versions
+            for c in v.codes
+            if c.short_name or c.notes
+        },
+    }
+
+
+def load_classification(session: Session, cls: Classification) -> None:
     """Insert the classification, or update it, and insert or replace each of its versions
-    (with their levels and codes). All or nothing: on any error no row is changed.
+    (with their levels and codes); versions not given stay as they are. All or nothing: on
+    any error no row is changed.
 
     >>> from helsestat.store.db.database import create_engine_for, migrate, session_factory
     >>> engine = create_engine_for("sqlite://"); migrate(engine)
-    >>> data = ClassificationData(7, "Fylker", versions=(VersionData(
-    ...     70, "Fylker 2024", date(2024, 1, 1), None, levels=(LevelData(1, "Fylke"),),
-    ...     codes=(CodeData("03", "Oslo"), CodeData("46", "Vestland"))),))
+    >>> fylker = Classification(7, "Fylker", versions=(Version(
+    ...     70, "Fylker 2024", date(2024, 1, 1), None, (Level(1, "Fylke"),),
+    ...     (Code("03", "Oslo"), Code("46", "Vestland"))),))
     >>> with session_factory(engine).begin() as session:
-    ...     load_classification(session, data)
+    ...     load_classification(session, fylker)
     """
-    for version in data.versions:
-        _check_version(data.id, version)
-    ids = [v.id for v in data.versions]
+    for version in cls.versions:
+        _check_version(cls.id, version)
+    ids = [v.id for v in cls.versions]
     if len(set(ids)) != len(ids):
         raise InputError(
             "input.invalid_classification",
-            f"classification {data.id}: a version id appears twice",
+            f"classification {cls.id}: a version id appears twice",
             hint="give each version its own id",
         )
-    with atomic(session, f"loading classification {data.id}"):
-        row = session.get(Classification, data.id)
+    with atomic(session, f"loading classification {cls.id}"):
+        row = session.get(ClassificationRow, cls.id)
         if row is None:
-            row = Classification(id=data.id)
+            row = ClassificationRow(id=cls.id)
             session.add(row)
-        row.name, row.description, row.owner = data.name, data.description, data.owner
+        row.name, row.description, row.owner = cls.name, cls.description, cls.owning_section
         session.flush()
-        for version in data.versions:
-            _replace_version(session, data.id, version)
-        _check_no_overlap(session, data.id)
-
-
-def _version_at(session: Session, classification_id: int, at: date) -> ClassificationVersion:
-    if session.get(Classification, classification_id) is None:
-        raise NotFoundError(
-            "classification.not_found",
-            f"classification {classification_id} is not in the reference database",
-            hint="load it first (load_classification), or check the id against KLASS",
-        )
-    versions = session.scalars(
-        select(ClassificationVersion)
-        .where(ClassificationVersion.classification_id == classification_id)
-        .order_by(ClassificationVersion.valid_from)
-    ).all()
-    for version in versions:
-        if version.valid_from <= at and (version.valid_to is None or at < version.valid_to):
-            return version
-    spans = "; ".join(_span(v.valid_from, v.valid_to) for v in versions) or "none"
-    raise NotFoundError(
-        "classification_version.not_found",
-        f"classification {classification_id} has no version valid on {at}",
-        hint=f"its versions cover: {spans}; ask for a date inside one of them, "
-        "or load the version that covers this date",
-    )
-
-
-def codes_at(session: Session, classification_id: int, at: date) -> list[CodeRow]:
-    """The codes valid on ``at`` in the version of the classification valid on ``at``,
-    ordered by level and code. ``NotFoundError`` when no version covers the date.
-
-    >>> from helsestat.store.db.database import create_engine_for, migrate, session_factory
-    >>> engine = create_engine_for("sqlite://"); migrate(engine)
-    >>> with session_factory(engine)() as session:
-    ...     codes_at(session, 131, date(2024, 1, 1))  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    helsestat.errors.NotFoundError: classification 131 is not in the reference database ...
-    """
-    day = at.date() if isinstance(at, datetime) else at
-    version = _version_at(session, classification_id, day)
-    rows = session.scalars(
-        select(ClassificationCode)
-        .where(
-            ClassificationCode.version_id == version.id,
-            ClassificationCode.valid_from <= day,
-            or_(ClassificationCode.valid_to.is_(None), ClassificationCode.valid_to > day),
-        )
-        .order_by(ClassificationCode.level, ClassificationCode.code)
-    ).all()
-    return [CodeRow(r.code, r.name, r.level, r.parent_code, r.valid_from, r.valid_to) for r in rows]
-
-
-# -- correspondences -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MapRow:
-    """One pair of a correspondence; ``weight`` is the share of the source code that goes to
-    the target (1 unless the code is split)."""
-
-    source_code: str
-    target_code: str
-    weight: float = 1.0
-
-
-@dataclass(frozen=True)
-class CorrespondenceData:
-    """A correspondence table from one version to another, to insert or replace."""
-
-    id: int
-    name: str
-    source_version_id: int
-    target_version_id: int
-    pairs: tuple[MapRow, ...]
+        for version in cls.versions:
+            _replace_version(session, cls.id, version)
+        _check_no_overlap(session, cls.id)
+        _write_meta(session, cls)
+        state.bump(session)
 
 
 def _version_codes(session: Session, version_id: int, where: str) -> set[str]:
-    if session.get(ClassificationVersion, version_id) is None:
+    if session.get(VersionRow, version_id) is None:
         raise NotFoundError(
             "classification_version.not_found",
             f"{where}: version {version_id} is not in the reference database",
@@ -342,21 +281,9 @@ def _version_codes(session: Session, version_id: int, where: str) -> set[str]:
     )
 
 
-def load_correspondence(session: Session, data: CorrespondenceData) -> None:
-    """Insert or replace a correspondence and all its pairs; every code must exist in its
-    version. All or nothing.
-
-    >>> from helsestat.store.db.database import create_engine_for, migrate, session_factory
-    >>> engine = create_engine_for("sqlite://"); migrate(engine)
-    >>> data = CorrespondenceData(1, "Kommuner 2020-2024", 10, 20, pairs=())
-    >>> with session_factory(engine).begin() as session:
-    ...     load_correspondence(session, data)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    helsestat.errors.NotFoundError: correspondence 1: version 10 is not in the reference ...
-    """
-    where = f"correspondence {data.id}"
+def _check_pairs(where: str, maps: tuple[MapItem, ...]) -> None:
     seen: set[tuple[str, str]] = set()
-    for pair in data.pairs:
+    for pair in maps:
         key = (pair.source_code, pair.target_code)
         if key in seen:
             raise InputError(
@@ -371,10 +298,26 @@ def load_correspondence(session: Session, data: CorrespondenceData) -> None:
                 f"{where}: pair {key[0]!r} → {key[1]!r} has weight {pair.weight}",
                 hint="a weight is the share of the source code, above 0 and at most 1",
             )
+
+
+def load_correspondence(session: Session, table: CorrespondenceTable) -> None:
+    """Insert or replace a correspondence table and all its pairs; every code must exist in
+    its version. All or nothing.
+
+    >>> from helsestat.store.db.database import create_engine_for, migrate, session_factory
+    >>> engine = create_engine_for("sqlite://"); migrate(engine)
+    >>> table = CorrespondenceTable(1, "Kommuner 2020-2024", 10, 20, maps=())
+    >>> with session_factory(engine).begin() as session:
+    ...     load_correspondence(session, table)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    helsestat.errors.NotFoundError: correspondence 1: version 10 is not in the reference ...
+    """
+    where = f"correspondence {table.id}"
+    _check_pairs(where, table.maps)
     with atomic(session, f"loading {where}"):
         sides = (
-            ("source", data.source_version_id, [p.source_code for p in data.pairs]),
-            ("target", data.target_version_id, [p.target_code for p in data.pairs]),
+            ("source", table.source_version, [p.source_code for p in table.maps]),
+            ("target", table.target_version, [p.target_code for p in table.maps]),
         )
         for side, version_id, wanted in sides:
             known = _version_codes(session, version_id, where)
@@ -383,40 +326,108 @@ def load_correspondence(session: Session, data: CorrespondenceData) -> None:
                     raise ReferenceError_(
                         "reference.unknown_code",
                         f"{where}: {side} code {code!r} is not a code of version {version_id}",
-                        hint=f"pairs map codes of version {data.source_version_id} to codes "
-                        f"of version {data.target_version_id}",
+                        hint=f"pairs map codes of version {table.source_version} to codes "
+                        f"of version {table.target_version}",
                     )
-        row = session.get(Correspondence, data.id)
+        row = session.get(CorrespondenceRow, table.id)
         if row is None:
-            row = Correspondence(id=data.id)
+            row = CorrespondenceRow(id=table.id)
             session.add(row)
         else:
-            session.execute(
-                delete(CorrespondenceMap).where(CorrespondenceMap.correspondence_id == data.id)
-            )
-        row.name = data.name
-        row.source_version_id, row.target_version_id = (
-            data.source_version_id,
-            data.target_version_id,
-        )
+            session.execute(delete(MapRow).where(MapRow.correspondence_id == table.id))
+        row.name = table.name
+        row.source_version_id, row.target_version_id = table.source_version, table.target_version
         session.flush()
-        if data.pairs:
+        if table.maps:
             session.execute(
-                insert(CorrespondenceMap),
+                insert(core(MapRow)),
                 [
                     {
-                        "correspondence_id": data.id,
+                        "correspondence_id": table.id,
                         "source_code": p.source_code,
                         "target_code": p.target_code,
                         "weight": p.weight,
                     }
-                    for p in data.pairs
+                    for p in table.maps
                 ],
             )
+        # The description has no column: kept with the source classification's metadata.
+        owner = session.get(VersionRow, table.source_version)
+        assert owner is not None  # checked above
+        meta = _meta(session, owner.classification_id)
+        attributes = dict(meta.attributes or {})
+        tables = dict(attributes.get("correspondenceTables", {}))
+        tables[str(table.id)] = {"description": table.description}
+        meta.attributes = attributes | {"correspondenceTables": tables}
+        state.bump(session)
 
 
-def correspondence_map(session: Session, correspondence_id: int) -> list[MapRow]:
-    """The pairs of a correspondence, ordered by source and target code.
+def save_registry(session: Session, registry: Registry) -> None:
+    """Insert or replace every classification of ``registry``, then every correspondence
+    table (each checked, in one transaction with the caller's other writes)."""
+    for cls in sorted(registry.classifications.values(), key=lambda c: c.id):
+        load_classification(session, cls)
+    for table in sorted(registry.correspondences.values(), key=lambda t: t.id):
+        load_correspondence(session, table)
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def _version_at(session: Session, classification_id: int, at: date) -> VersionRow:
+    if session.get(ClassificationRow, classification_id) is None:
+        raise NotFoundError(
+            "classification.not_found",
+            f"classification {classification_id} is not in the reference database",
+            hint="load it first (load_classification), or check the id against KLASS",
+        )
+    versions = session.scalars(
+        select(VersionRow)
+        .where(VersionRow.classification_id == classification_id)
+        .order_by(VersionRow.valid_from)
+    ).all()
+    for version in versions:
+        if version.valid_from <= at and (version.valid_to is None or at < version.valid_to):
+            return version
+    spans = "; ".join(span_text(v.valid_from, v.valid_to) for v in versions) or "none"
+    raise NotFoundError(
+        "classification_version.not_found",
+        f"classification {classification_id} has no version valid on {at}",
+        hint=f"its versions cover: {spans}; ask for a date inside one of them, "
+        "or load the version that covers this date",
+    )
+
+
+def codes_at(session: Session, classification_id: int, at: date) -> list[Code]:
+    """The codes valid on ``at`` in the version of the classification valid on ``at``,
+    ordered by level and code, each with its validity spelled out. ``NotFoundError`` when no
+    version covers the date.
+
+    >>> from helsestat.store.db.database import create_engine_for, migrate, session_factory
+    >>> engine = create_engine_for("sqlite://"); migrate(engine)
+    >>> with session_factory(engine)() as session:
+    ...     codes_at(session, 131, date(2024, 1, 1))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    helsestat.errors.NotFoundError: classification 131 is not in the reference database ...
+    """
+    version = _version_at(session, classification_id, at)
+    rows = session.scalars(
+        select(ClassificationCode)
+        .where(
+            ClassificationCode.version_id == version.id,
+            ClassificationCode.valid_from <= at,
+            or_(ClassificationCode.valid_to.is_(None), ClassificationCode.valid_to > at),
+        )
+        .order_by(ClassificationCode.level, ClassificationCode.code)
+    ).all()
+    return [
+        Code(r.code, r.name, r.level, r.parent_code, valid_from=r.valid_from, valid_to=r.valid_to)
+        for r in rows
+    ]
+
+
+def correspondence_map(session: Session, correspondence_id: int) -> list[MapItem]:
+    """The pairs of a correspondence table, ordered by source and target code.
 
     >>> from helsestat.store.db.database import create_engine_for, migrate, session_factory
     >>> engine = create_engine_for("sqlite://"); migrate(engine)
@@ -425,30 +436,146 @@ def correspondence_map(session: Session, correspondence_id: int) -> list[MapRow]
     Traceback (most recent call last):
     helsestat.errors.NotFoundError: correspondence 1 is not in the reference database ...
     """
-    if session.get(Correspondence, correspondence_id) is None:
+    if session.get(CorrespondenceRow, correspondence_id) is None:
         raise NotFoundError(
             "correspondence.not_found",
             f"correspondence {correspondence_id} is not in the reference database",
             hint="load it first (load_correspondence)",
         )
     rows = session.scalars(
-        select(CorrespondenceMap)
-        .where(CorrespondenceMap.correspondence_id == correspondence_id)
-        .order_by(CorrespondenceMap.source_code, CorrespondenceMap.target_code)
+        select(MapRow)
+        .where(MapRow.correspondence_id == correspondence_id)
+        .order_by(MapRow.source_code, MapRow.target_code)
     ).all()
-    return [MapRow(r.source_code, r.target_code, r.weight) for r in rows]
+    return [MapItem(r.source_code, r.target_code, r.weight) for r in rows]
+
+
+def read_registry(session: Session) -> Registry:
+    """Every classification and correspondence table in the database, as one registry.
+
+    >>> from helsestat.store.db.database import create_engine_for, migrate, session_factory
+    >>> engine = create_engine_for("sqlite://"); migrate(engine)
+    >>> with session_factory(engine)() as session:
+    ...     len(read_registry(session).classifications)
+    0
+    """
+    metas: dict[int, dict[str, Any]] = {}
+    flags: dict[int, tuple[str, bool, str]] = {}
+    for meta in session.scalars(select(ClassificationMeta)):
+        metas[meta.classification_id] = meta.attributes or {}
+        flags[meta.classification_id] = (meta.classification_type, meta.synthetic, meta.source)
+    levels: dict[int, list[Level]] = defaultdict(list)
+    level_columns = (
+        ClassificationLevel.version_id,
+        ClassificationLevel.level_number,
+        ClassificationLevel.name,
+    )
+    for lv in session.execute(
+        select(*level_columns).order_by(
+            ClassificationLevel.version_id, ClassificationLevel.level_number
+        )
+    ):
+        levels[lv.version_id].append(Level(lv.level_number, lv.name))
+    versions = session.execute(
+        select(
+            VersionRow.id,
+            VersionRow.classification_id,
+            VersionRow.name,
+            VersionRow.valid_from,
+            VersionRow.valid_to,
+        )
+    ).all()
+    starts = {v.id: v.valid_from for v in versions}
+    owner_of = {v.id: v.classification_id for v in versions}
+    codes: dict[int, list[Code]] = defaultdict(list)
+    for c in session.execute(
+        select(
+            ClassificationCode.version_id,
+            ClassificationCode.code,
+            ClassificationCode.name,
+            ClassificationCode.level,
+            ClassificationCode.parent_code,
+            ClassificationCode.valid_from,
+            ClassificationCode.valid_to,
+        ).order_by(ClassificationCode.version_id, ClassificationCode.level, ClassificationCode.code)
+    ):
+        extra = (
+            metas.get(owner_of[c.version_id], {})
+            .get("codes", {})
+            .get(f"{c.version_id}/{c.code}", {})
+        )
+        codes[c.version_id].append(
+            Code(
+                c.code,
+                c.name,
+                c.level,
+                c.parent_code,
+                extra.get("shortName", ""),
+                extra.get("notes", ""),
+                None if c.valid_from == starts[c.version_id] else c.valid_from,
+                c.valid_to,
+            )
+        )
+    by_cls: dict[int, list[Version]] = defaultdict(list)
+    for v in versions:
+        intro = metas.get(v.classification_id, {}).get("introductions", {}).get(str(v.id), "")
+        by_cls[v.classification_id].append(
+            Version(
+                v.id,
+                v.name,
+                v.valid_from,
+                v.valid_to,
+                tuple(levels[v.id]),
+                tuple(codes[v.id]),
+                intro,
+            )
+        )
+    classes = []
+    descriptions: dict[str, str] = {}
+    for row in session.scalars(select(ClassificationRow)):
+        attrs: dict[str, Any] = metas.get(row.id, {})
+        kind, synthetic, source = flags.get(row.id, ("Klassifikasjon", False, ""))
+        descriptions |= {
+            k: v["description"] for k, v in attrs.get("correspondenceTables", {}).items()
+        }
+        classes.append(
+            Classification(
+                row.id,
+                row.name,
+                tuple(by_cls[row.id]),
+                description=row.description,
+                classification_type=kind,
+                owning_section=row.owner,
+                statistical_units=tuple(attrs.get("statisticalUnits", ())),
+                synthetic=synthetic,
+                source=source,
+                last_modified=attrs.get("lastModified", DEFAULT_LAST_MODIFIED),
+            )
+        )
+    maps: dict[int, list[MapItem]] = defaultdict(list)
+    for m in session.execute(
+        select(MapRow.correspondence_id, MapRow.source_code, MapRow.target_code, MapRow.weight)
+    ):
+        maps[m.correspondence_id].append(MapItem(m.source_code, m.target_code, m.weight))
+    tables = [
+        CorrespondenceTable(
+            t.id,
+            t.name,
+            t.source_version_id,
+            t.target_version_id,
+            tuple(maps[t.id]),
+            descriptions.get(str(t.id), ""),
+        )
+        for t in session.scalars(select(CorrespondenceRow))
+    ]
+    return Registry.of(classes, tables)
 
 
 __all__ = [
-    "ClassificationData",
-    "CodeData",
-    "CodeRow",
-    "CorrespondenceData",
-    "LevelData",
-    "MapRow",
-    "VersionData",
     "codes_at",
     "correspondence_map",
     "load_classification",
     "load_correspondence",
+    "read_registry",
+    "save_registry",
 ]

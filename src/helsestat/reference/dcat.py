@@ -3,8 +3,8 @@
 ``dcat:Distribution`` per format of the API). Written as JSON-LD and as Turtle from the same
 nodes, so the two say the same thing.
 
->>> from helsestat.statistics.catalog import load_catalog
->>> ttl = to_turtle(load_catalog(), "https://stat.example")
+>>> from helsestat.reference.catalog import packaged_data_sources
+>>> ttl = to_turtle(packaged_data_sources(), "https://stat.example")
 >>> "<https://stat.example/api/catalog/datasets/KUHR> a dcat:Dataset" in ttl
 True
 """

@@ -1,10 +1,13 @@
-"""Norwegian kommuner and fylker across the 2020 and 2024 reforms, with population.
+"""Norwegian kommuner and fylker across the 2020 and 2024 reforms, with population: the model
+the statistics, validation and recoding read.
 
-Real data from ``data/refdata`` (see its PROVENANCE.md): the kommune sets of the 2019,
-2020–2023 and 2024– structures, csdata's kommune history for the years before 2019, the
-recoding tables between structures and 1 January population 2024–2026 (SSB table 07459).
+In the reference database (:mod:`helsestat.reference.persist`) the kommune structures are
+KLASS 131's versions (2019, 2020–2023, 2024–), and three tables hold the rest: csdata's
+kommune history for the years before 2019, the per-year recoding to the 2024 structure and
+1 January population 2024–2026 (SSB table 07459). The packaged files of ``data/refdata``
+(see its PROVENANCE.md) seed them: :func:`packaged_geography` reads them.
 
->>> geo = load_geography()
+>>> geo = packaged_geography()
 >>> "0301" in geo.kommuner_valid_in(2018), "1507" in geo.kommuner_valid_in(2024)
 (True, False)
 >>> geo.population("0301", 2025)
@@ -14,22 +17,33 @@ recoding tables between structures and 1 January population 2024–2026 (SSB tab
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from functools import cache
+from datetime import timedelta
+from functools import cache, cached_property
 from importlib import resources
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-#: The first year of each kommune structure whose full code list is in the reference data.
+from helsestat.reference.classifications import Registry
+
+#: The packaged kommune structures: first and last year, and the file with every code.
 STRUCTURES: tuple[tuple[int, int | None, str], ...] = (
     (2019, 2019, "no_kommuner_2019.csv"),
     (2020, 2023, "no_kommuner_2020_2023.csv"),
     (2024, None, "no_kommuner_2024.csv"),
 )
 POPULATION_YEARS = (2024, 2025, 2026)
+#: KLASS's classification of kommuner, whose versions are the structures.
+KOMMUNER = 131
+
+#: (kommunenr, navn, first year, last year or None): a row of the kommune history.
+HistoryRow = tuple[str, str, int, int | None]
+#: (year, kommunenr valid then, 2024 kommunenr, weight): a row of the recoding table.
+RecodingRow = tuple[int, str, str, float]
 
 
 def _rows(name: str) -> Iterator[dict[str, str]]:
@@ -63,18 +77,101 @@ class Kommune:
 
 @dataclass(frozen=True, eq=False)
 class Geography:
-    """Kommune sets per year, names, population and recoding to the 2024 structure."""
+    """Kommune sets per structure, names, population and recoding to the 2024 structure.
+    Build it with :meth:`of` (or :meth:`from_registry`), which indexes what the queries need."""
 
+    #: (first year, last year or None) of each kommune structure, oldest first
+    structures: tuple[tuple[int, int | None], ...]
     by_structure: dict[int, dict[str, Kommune]]
-    history: tuple[tuple[str, str, int, int | None], ...]  # kommunenr, navn, from, to
+    history: tuple[HistoryRow, ...]
     population_2024: dict[tuple[str, int], int]
     to_2024: dict[tuple[int, str], tuple[tuple[str, float], ...]]
     #: (year, 2024 successor) -> sum of the recoding weights of the codes valid in ``year`` into it
     predecessor_weights: dict[tuple[int, str], float]
 
+    @classmethod
+    def of(
+        cls,
+        structures: Mapping[int, tuple[int | None, Mapping[str, Kommune]]],
+        history: Iterable[HistoryRow],
+        population: Mapping[tuple[str, int], int],
+        recoding: Iterable[RecodingRow],
+    ) -> Geography:
+        """A geography of the structures (first year → last year, kommuner), the kommune
+        history, the population per (kommune, year) and the recoding rows.
+
+        >>> oslo = {"0301": Kommune("0301", "Oslo", "03")}
+        >>> geo = Geography.of({2024: (None, oslo)}, [], {("0301", 2024): 717710},
+        ...                    [(2023, "0301", "0301", 1.0)])
+        >>> geo.population_estimate("0301", 2023)
+        717710
+        """
+        firsts = sorted(structures)
+        to_2024: dict[tuple[int, str], list[tuple[str, float]]] = defaultdict(list)
+        for year, original, successor, weight in recoding:
+            to_2024[(year, original)].append((successor, weight))
+        geo = cls(
+            tuple((first, structures[first][0]) for first in firsts),
+            {first: dict(structures[first][1]) for first in firsts},
+            tuple(dict.fromkeys(history)),
+            dict(population),
+            {k: tuple(v) for k, v in to_2024.items()},
+            {},
+        )
+        # Only codes valid in the year share a successor: the table's 2023 rows also map the
+        # 2024 codes to themselves, which would otherwise take a share of the population.
+        weights: dict[tuple[int, str], float] = defaultdict(float)
+        valid: dict[int, frozenset[str]] = {}
+        for (year, code), targets in to_2024.items():
+            if year not in valid:
+                valid[year] = geo.kommuner_valid_in(year)
+            if code in valid[year]:
+                for successor, weight in targets:
+                    weights[(year, successor)] += weight
+        return replace(geo, predecessor_weights=dict(weights))
+
+    @classmethod
+    def from_registry(
+        cls,
+        registry: Registry,
+        history: Iterable[HistoryRow],
+        population: Mapping[tuple[str, int], int],
+        recoding: Iterable[RecodingRow],
+    ) -> Geography:
+        """A geography whose structures are the versions of KLASS 131 in ``registry`` (a
+        version from 1 January of one year to 1 January of another; fylke = the code's first
+        two digits), with the other parts as in :meth:`of`."""
+        structures: dict[int, tuple[int | None, dict[str, Kommune]]] = {}
+        if KOMMUNER in registry.classifications:
+            for v in registry.classification(KOMMUNER).versions:
+                last = (v.valid_to - timedelta(days=1)).year if v.valid_to else None
+                kommuner = {c.code: Kommune(c.code, c.name, c.code[:2]) for c in v.codes}
+                structures[v.valid_from.year] = (last, kommuner)
+        return cls.of(structures, history, population, recoding)
+
+    @cached_property
+    def digest(self) -> str:
+        """A checksum of everything the geography answers from: what a cached result that
+        read it (e.g. a protected piece under the population rule) is keyed on."""
+        h = hashlib.sha256()
+        for first, last in self.structures:
+            h.update(f"{first}/{last}:{sorted(self.by_structure[first].items())!r}".encode())
+        h.update(repr(sorted(self.history, key=repr)).encode())
+        h.update(repr(sorted(self.population_2024.items())).encode())
+        rows = sorted((y, k, s, w) for (y, k), v in self.to_2024.items() for s, w in v)
+        h.update("\n".join(f"{y} {k} {s} {w!r}" for y, k, s, w in rows).encode())
+        return h.hexdigest()
+
+    @cached_property
+    def population_years(self) -> tuple[int, int]:
+        """The first and last year with a population figure (:data:`POPULATION_YEARS` when
+        there is none)."""
+        years = {y for _, y in self.population_2024} or set(POPULATION_YEARS)
+        return min(years), max(years)
+
     def structure_year(self, year: int) -> int | None:
         """The first year of the structure in force in ``year`` (None before 2019)."""
-        for first, last, _ in STRUCTURES:
+        for first, last in self.structures:
             if year >= first and (last is None or year <= last):
                 return first
         return None
@@ -92,8 +189,10 @@ class Geography:
 
     def kommuner(self, year: int) -> dict[str, Kommune]:
         """Kommuner of the structure in force in ``year`` (2019's list before 2019)."""
-        first = self.structure_year(year) or 2019
-        return self.by_structure[first]
+        first = self.structure_year(year)
+        if first is None:
+            first = self.structures[0][0] if self.structures else None
+        return self.by_structure.get(first, {}) if first is not None else {}
 
     def name(self, kommunenr: str, year: int) -> str:
         """The kommune's name in ``year``'s structure, else any known name."""
@@ -120,13 +219,13 @@ class Geography:
         plain merge), so the kommuner of any year add up to the 2024 total. An approximation:
         SSB's earlier figures are not in the reference data.
 
-        >>> geo = load_geography()
+        >>> geo = packaged_geography()
         >>> geo.population_estimate("3001", 2023) == geo.population("3101", 2024)  # Halden
         True
         >>> geo.population_estimate("1546", 2019)  # Sandøy: a fifth of Ålesund + Haram
         13573
         """
-        pop_year = min(max(year, POPULATION_YEARS[0]), POPULATION_YEARS[-1])
+        pop_year = min(max(year, self.population_years[0]), self.population_years[1])
         direct = self.population(kommunenr, pop_year) if year >= 2024 else None
         if direct is not None:
             return direct
@@ -147,13 +246,13 @@ class Geography:
         it. None for kommuner that merged or were split (their own population is not in the
         reference data; :meth:`population_estimate` only shares the total out).
 
-        >>> geo = load_geography()
+        >>> geo = packaged_geography()
         >>> geo.population_if_known("3001", 2023) == geo.population("3101", 2024)  # Halden
         True
         >>> geo.population_if_known("1546", 2019) is None  # Sandøy, merged into Ålesund
         True
         """
-        pop_year = min(max(year, POPULATION_YEARS[0]), POPULATION_YEARS[-1])
+        pop_year = min(max(year, self.population_years[0]), self.population_years[1])
         if year >= 2024:
             return self.population(kommunenr, pop_year)
         code_year = min(year, 2023)
@@ -167,17 +266,23 @@ class Geography:
 
 
 @cache
-def load_geography() -> Geography:
-    """Read the package's reference data once per process."""
-    by_structure: dict[int, dict[str, Kommune]] = {}
-    for first, _, name in STRUCTURES:
-        by_structure[first] = {
-            r["kommunenr"]: Kommune(
-                r["kommunenr"], r.get("navn_klass_noapi") or r["navn"], r["fylkenr"]
-            )
-            for r in _rows(name)
-        }
-    history = tuple(
+def packaged_geography() -> Geography:
+    """The geography of the packaged files, read once per process. They seed the reference
+    database; everything that serves, checks or computes data reads the database's
+    (:class:`~helsestat.reference.snapshot.Reference`)."""
+    structures = {
+        first: (
+            last,
+            {
+                r["kommunenr"]: Kommune(
+                    r["kommunenr"], r.get("navn_klass_noapi") or r["navn"], r["fylkenr"]
+                )
+                for r in _rows(name)
+            },
+        )
+        for first, last, name in STRUCTURES
+    }
+    history = [
         (
             r["kommunenr"],
             r["navn"],
@@ -185,29 +290,28 @@ def load_geography() -> Geography:
             int(float(r["gyldig_til_aar"])) if r["gyldig_til_aar"] else None,
         )
         for r in _rows("no_kommune_historikk_csdata.csv")
-    )
+    ]
     population = {
         (r["kommunenr"], y): int(r[f"folketall_{y}"])
         for r in _rows("no_kommuner_2024.csv")
         for y in POPULATION_YEARS
     }
-    to_2024: dict[tuple[int, str], list[tuple[str, float]]] = defaultdict(list)
-    recoding = ("aar", "kommunenr_original", "kommunenr_2024", "weighting")
-    for aar, original, successor, weighting in zip(
-        *_columns("no_kommune_omkoding_til_2024_per_aar.csv", recoding), strict=True
-    ):
-        to_2024[(int(aar), original)].append((successor, float(weighting)))
-    geo = Geography(
-        by_structure, history, population, {k: tuple(v) for k, v in to_2024.items()}, {}
-    )
-    # Only codes valid in the year share a successor: the table's 2023 rows also map the
-    # 2024 codes to themselves, which would otherwise take a share of the population.
-    predecessor_weights: dict[tuple[int, str], float] = defaultdict(float)
-    valid: dict[int, frozenset[str]] = {}
-    for (year, code), targets in to_2024.items():
-        if year not in valid:
-            valid[year] = geo.kommuner_valid_in(year)
-        if code in valid[year]:
-            for successor, weight in targets:
-                predecessor_weights[(year, successor)] += weight
-    return replace(geo, predecessor_weights=dict(predecessor_weights))
+    columns = ("aar", "kommunenr_original", "kommunenr_2024", "weighting")
+    recoding = [
+        (int(aar), original, successor, float(weighting))
+        for aar, original, successor, weighting in zip(
+            *_columns("no_kommune_omkoding_til_2024_per_aar.csv", columns), strict=True
+        )
+    ]
+    return Geography.of(structures, history, population, recoding)
+
+
+__all__ = [
+    "KOMMUNER",
+    "POPULATION_YEARS",
+    "Geography",
+    "HistoryRow",
+    "Kommune",
+    "RecodingRow",
+    "packaged_geography",
+]

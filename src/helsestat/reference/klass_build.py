@@ -46,7 +46,7 @@ from helsestat.reference.classifications import (
     Registry,
     Version,
 )
-from helsestat.reference.geography import load_geography
+from helsestat.reference.geography import packaged_geography
 from helsestat.reference.klass_json import bundle_document
 from helsestat.reference.klass_synthetic import synthetic_classifications
 
@@ -176,7 +176,7 @@ def _fylker() -> tuple[Classification, list[CorrespondenceTable]]:
         ),
     )
     # 2019 → 2020, derived: each 2019 kommune's population goes to its successors' fylker.
-    geo = load_geography()
+    geo = packaged_geography()
     fylke19 = {r["kommunenr"]: r["fylkenr"] for r in _rows("no_kommuner_2019.csv")}
     fylke20 = {r["kommunenr"]: r["fylkenr"] for r in _rows("no_kommuner_2020_2023.csv")}
     flows: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))

@@ -1,7 +1,9 @@
-"""The shipped classifications: the KLASS bundles in ``data/klass/``, read once per process.
+"""KLASS bundle files into a :class:`~helsestat.reference.classifications.Registry`: the
+packaged bundles in ``data/klass/``, which seed the reference database, and the bundles an
+administrator loads (``helsestat reference load klass_131.json``).
 
 >>> from datetime import date
->>> reg = load_registry()
+>>> reg = packaged_registry()
 >>> reg.classification(131).name, len(reg.version_at(131, date(2025, 1, 1)).codes)
 ('Standard for kommuneinndeling', 357)
 """
@@ -41,8 +43,10 @@ def load_registry_from(paths: Iterable[Path]) -> Registry:
 
 
 @cache
-def load_registry() -> Registry:
-    """The shipped bundles (``data/klass/klass_*.json``)."""
+def packaged_registry() -> Registry:
+    """The packaged bundles (``data/klass/klass_*.json``), read once per process. They seed
+    the reference database; everything that serves or checks data reads the database's
+    (:class:`~helsestat.reference.snapshot.Reference`)."""
     files = sorted(
         (f for f in resources.files(PACKAGE).iterdir() if f.name.endswith(".json")),
         key=lambda f: f.name,
@@ -50,4 +54,4 @@ def load_registry() -> Registry:
     return registry_from_texts((f.name, f.read_text(encoding="utf-8")) for f in files)
 
 
-__all__ = ["load_registry", "load_registry_from", "registry_from_texts"]
+__all__ = ["load_registry_from", "packaged_registry", "registry_from_texts"]

@@ -14,8 +14,8 @@ field: ``weight`` on a correspondence map (the share of a split source code; def
 Every error names the file and the JSON path of the field (``versions[1].classificationItems
 [4].code``).
 
->>> from helsestat.reference.klass_data import load_registry
->>> reg = load_registry()
+>>> from helsestat.reference.klass_data import packaged_registry
+>>> reg = packaged_registry()
 >>> doc = classification_document(reg, reg.classification(131), "http://x/api/klass/v1")
 >>> doc["name"], doc["_links"]["self"]["href"]
 ('Standard for kommuneinndeling', 'http://x/api/klass/v1/classifications/131')

@@ -1,372 +1,322 @@
-"""The reference registries in the reference database: ``helsestat reference load`` writes the
-shipped classifications, correspondences, tariff lists, catalogue and population; and the
-classifications read back into a :class:`~helsestat.reference.classifications.Registry`.
+"""The reference registries in the reference database: write a
+:class:`~helsestat.reference.snapshot.Reference` (or one part of it) and read one back.
 
-Classifications and correspondences go through the store's repository
-(:func:`~helsestat.reference.classification_store.load_classification`, ``load_correspondence``),
-which checks them; what the core KLASS tables have no column for (type, provenance, short
-names, notes, table descriptions, weights are in the map) goes into ``classification_meta``.
-Everything is written in one transaction and recorded in the audit log.
+Classifications and correspondences go through their repository
+(:mod:`helsestat.reference.classification_store`); tariff lists, the data-source catalogue
+and the geography (kommune history, recoding to the 2024 structure, population) are written
+here. Every write bumps the reference version in the caller's transaction
+(:func:`helsestat.reference.state.bump`), so a running server's
+:class:`~helsestat.reference.holder.ReferenceHolder` reads the new content on its next check.
 
->>> from helsestat.store.db.database import create_engine_for, migrate
+>>> from helsestat.store.db.database import create_engine_for, migrate, session_factory
+>>> from helsestat.reference.seed import packaged_reference
 >>> engine = create_engine_for("sqlite://"); migrate(engine)
->>> counts = load_reference(engine, actor="doctest")
+>>> with session_factory(engine).begin() as session:
+...     counts = write_reference(session, packaged_reference())
 >>> counts["classifications"], counts["tariff records"] > 1000
 (22, True)
+>>> with session_factory(engine)() as session:
+...     read_reference(session).tariffs.praksistyper["FALE"]
+'LE'
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from helsestat.reference.catalog import Catalog, load_data_sources
-from helsestat.reference.classification_store import (
-    ClassificationData,
-    CodeData,
-    CorrespondenceData,
-    LevelData,
-    MapRow,
-    VersionData,
-    load_classification,
-    load_correspondence,
-)
-from helsestat.reference.classifications import (
-    Classification,
-    Code,
-    CorrespondenceTable,
-    Level,
-    MapItem,
-    Registry,
-    Version,
-)
-from helsestat.reference.geography import POPULATION_YEARS, load_geography
-from helsestat.reference.klass_data import load_registry
-from helsestat.reference.tariff_lists import TariffLists, load_tariff_lists
-from helsestat.store.db.audit import record_audit
-from helsestat.store.db.database import session_factory
+from helsestat.reference import state
+from helsestat.reference.catalog import Catalog, data_sources_from_json
+from helsestat.reference.classification_store import read_registry, save_registry
+from helsestat.reference.classifications import Registry
+from helsestat.reference.geography import Geography
+from helsestat.reference.snapshot import Reference
+from helsestat.reference.tariffs import LISTS, Record, TariffLists, in_field_order
 from helsestat.store.db.reference_schema import (
-    ClassificationMeta,
+    SINGLE_ROW,
+    CatalogInfo,
     DataSource,
+    KommuneHistory,
+    KommuneRecoding,
     Population,
     TariffRecord,
 )
-from helsestat.store.db.schema import (
-    Classification as ClassificationRow,
-)
-from helsestat.store.db.schema import (
-    ClassificationCode,
-    ClassificationLevel,
-    ClassificationVersion,
-    Correspondence,
-    CorrespondenceMap,
-)
+from helsestat.store.db.schema import Base, core
+from helsestat.store.db.schema import Classification as ClassificationRow
+from helsestat.store.db.schema import Correspondence as CorrespondenceRow
+
+#: Norwegian kommuner: the ``country`` of their population rows.
+NORWAY = "NO"
+
+# -- tariff lists ----------------------------------------------------------------------------
+
+#: Per list: the fields that become the record's id, code, scope, valid_from and valid_to
+#: columns (None: the row's position, or no value).
+_COLUMNS: dict[str, tuple[str | None, str, str | None, str | None, str | None]] = {
+    "takstkoder": ("takst_id", "takstkode", "fagomraade", "fradato", "tildato"),
+    "nlkkoder": ("nlkKodeid", "nlkKode", "fagomraadeNlk", "fradato", "tildato"),
+    "refusjonskategorisatser": (
+        "refusjonskategoriid",
+        "refusjonskategori",
+        "samhandlertype",
+        "fradato",
+        "tildato",
+    ),
+    "apatkombinasjoner": (None, "t_kode", "samhandler_type", "fradato", "tildato"),
+    "bandasjister": ("sar_id", "sar_orgnr", "status", "gyldig_fra", "gyldig_til"),
+    "fagomraader": ("kode", "kode", None, None, None),
+    "praksistyper": ("kode", "kode", "fagomraade", None, None),
+}
 
 
-def _version_data(v: Version) -> VersionData:
-    return VersionData(
-        v.id,
-        v.name,
-        v.valid_from,
-        v.valid_to,
-        tuple(LevelData(lv.number, lv.name) for lv in v.levels),
-        tuple(
-            CodeData(c.code, c.name, c.level, c.parent_code, c.valid_from, c.valid_to)
-            for c in v.codes
-        ),
-    )
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(value) if value else None
 
 
-def save_registry(session: Session, reg: Registry) -> None:
-    """Insert or replace every classification, then every correspondence table."""
-    for cls in sorted(reg.classifications.values(), key=lambda c: c.id):
-        load_classification(
-            session,
-            ClassificationData(
-                cls.id,
-                cls.name,
-                tuple(_version_data(v) for v in cls.versions),
-                description=cls.description,
-                owner=cls.owning_section,
-            ),
-        )
-        extras = {
-            f"{v.id}/{c.code}": {"shortName": c.short_name, "notes": c.notes}
-            for v in cls.versions
-            for c in v.codes
-            if c.short_name or c.notes
-        }
-        tables = {
-            str(t.id): {"description": t.description}
-            for t in reg.correspondences.values()
-            if t.source_version in {v.id for v in cls.versions}
-        }
-        row = session.get(ClassificationMeta, cls.id) or ClassificationMeta(
-            classification_id=cls.id
-        )
-        row.classification_type = cls.classification_type
-        row.synthetic = cls.synthetic
-        row.source = cls.source
-        row.attributes = {
-            "statisticalUnits": list(cls.statistical_units),
-            "lastModified": cls.last_modified,
-            "introductions": {str(v.id): v.introduction for v in cls.versions},
-            "codes": extras,
-            "correspondenceTables": tables,
-        }
-        session.add(row)
-    session.flush()
-    for t in sorted(reg.correspondences.values(), key=lambda t: t.id):
-        load_correspondence(
-            session,
-            CorrespondenceData(
-                t.id,
-                t.name,
-                t.source_version,
-                t.target_version,
-                tuple(MapRow(m.source_code, m.target_code, m.weight) for m in t.maps),
-            ),
-        )
+def _tariff_row(name: str, position: int, r: Record) -> dict[str, Any]:
+    rid, code, scope, start, end = _COLUMNS[name]
+    code_value = f"{r['t_kode']}/{r['p_kode']}" if name == "apatkombinasjoner" else r[code]
+    return {
+        "list_name": name,
+        "record_id": str(r[rid] if rid else position),
+        "code": str(code_value),
+        "scope": (r[scope] or None) if scope else None,
+        "valid_from": _day(r[start]) if start else None,
+        "valid_to": _day(r[end]) if end else None,
+        "record": r,
+        "position": position,
+    }
 
 
-def read_registry(session: Session) -> Registry:
-    """The classifications and correspondences held by the database."""
-    metas = {m.classification_id: m for m in session.scalars(select(ClassificationMeta))}
-    levels: dict[int, list[Level]] = defaultdict(list)
-    for lv in session.scalars(
-        select(ClassificationLevel).order_by(
-            ClassificationLevel.version_id, ClassificationLevel.level_number
+def save_tariff_list(session: Session, name: str, rows: tuple[Record, ...] | list[Record]) -> int:
+    """Replace tariff list ``name`` (one of :data:`~helsestat.reference.tariffs.LISTS`) by
+    ``rows``; the number written."""
+    session.execute(delete(TariffRecord).where(TariffRecord.list_name == name))
+    if rows:
+        session.execute(
+            insert(core(TariffRecord)), [_tariff_row(name, i, r) for i, r in enumerate(rows, 1)]
         )
-    ):
-        levels[lv.version_id].append(Level(lv.level_number, lv.name))
-    versions = list(session.scalars(select(ClassificationVersion)))
-    starts = {v.id: v.valid_from for v in versions}
-    owner_of = {v.id: v.classification_id for v in versions}
-    codes: dict[int, list[Code]] = defaultdict(list)
-    for c in session.scalars(
-        select(ClassificationCode).order_by(
-            ClassificationCode.version_id, ClassificationCode.level, ClassificationCode.code
-        )
-    ):
-        attrs = metas[owner_of[c.version_id]].attributes if owner_of[c.version_id] in metas else {}
-        extra = attrs.get("codes", {}).get(f"{c.version_id}/{c.code}", {})
-        codes[c.version_id].append(
-            Code(
-                c.code,
-                c.name,
-                c.level,
-                c.parent_code,
-                extra.get("shortName", ""),
-                extra.get("notes", ""),
-                None if c.valid_from == starts[c.version_id] else c.valid_from,
-                c.valid_to,
-            )
-        )
-    by_cls: dict[int, list[Version]] = defaultdict(list)
-    for v in versions:
-        attrs = metas[v.classification_id].attributes if v.classification_id in metas else {}
-        by_cls[v.classification_id].append(
-            Version(
-                v.id,
-                v.name,
-                v.valid_from,
-                v.valid_to,
-                tuple(levels[v.id]),
-                tuple(codes[v.id]),
-                attrs.get("introductions", {}).get(str(v.id), ""),
-            )
-        )
-    classes = []
-    descriptions: dict[str, str] = {}
-    for row in session.scalars(select(ClassificationRow)):
-        meta = metas.get(row.id)
-        cattrs: dict[str, Any] = meta.attributes if meta else {}
-        descriptions |= {
-            k: v["description"] for k, v in cattrs.get("correspondenceTables", {}).items()
-        }
-        classes.append(
-            Classification(
-                row.id,
-                row.name,
-                tuple(by_cls[row.id]),
-                description=row.description,
-                classification_type=meta.classification_type if meta else "Klassifikasjon",
-                owning_section=row.owner,
-                statistical_units=tuple(cattrs.get("statisticalUnits", ())),
-                synthetic=meta.synthetic if meta else False,
-                source=meta.source if meta else "",
-                last_modified=cattrs.get("lastModified", "2026-01-01T00:00:00.000+0000"),
-            )
-        )
-    maps: dict[int, list[MapItem]] = defaultdict(list)
-    for m in session.scalars(select(CorrespondenceMap)):
-        maps[m.correspondence_id].append(MapItem(m.source_code, m.target_code, m.weight))
-    tables = [
-        CorrespondenceTable(
-            t.id,
-            t.name,
-            t.source_version_id,
-            t.target_version_id,
-            tuple(sorted(maps[t.id], key=lambda m: (m.source_code, m.target_code))),
-            descriptions.get(str(t.id), ""),
-        )
-        for t in session.scalars(select(Correspondence))
-    ]
-    return Registry.of(classes, tables)
-
-
-def _tariff_rows(lists: TariffLists) -> list[dict[str, Any]]:
-    def row(
-        name: str,
-        rid: Any,
-        code: str,
-        scope: str | None,
-        fra: Any,
-        til: Any,
-        record: dict[str, Any],
-    ) -> dict[str, Any]:
-        return {
-            "list_name": name,
-            "record_id": str(rid),
-            "code": code,
-            "scope": scope,
-            "valid_from": date.fromisoformat(fra) if fra else None,
-            "valid_to": date.fromisoformat(til) if til else None,
-            "record": record,
-        }
-
-    rows = [
-        row(
-            "takstkoder",
-            r["takst_id"],
-            r["takstkode"],
-            r["fagomraade"],
-            r["fradato"],
-            r["tildato"],
-            r,
-        )
-        for r in lists.takst_rows
-    ]
-    rows += [
-        row(
-            "nlkkoder",
-            r["nlkKodeid"],
-            r["nlkKode"],
-            r["fagomraadeNlk"],
-            r["fradato"],
-            r["tildato"],
-            r,
-        )
-        for r in lists.nlk_rows
-    ]
-    rows += [
-        row(
-            "refusjonskategorisatser",
-            r["refusjonskategoriid"],
-            r["refusjonskategori"],
-            r["samhandlertype"],
-            r["fradato"],
-            r["tildato"],
-            r,
-        )
-        for r in lists.sats_rows
-    ]
-    rows += [
-        row(
-            "apatkombinasjoner",
-            i,
-            f"{r['t_kode']}/{r['p_kode']}",
-            r["samhandler_type"],
-            r["fradato"],
-            r["tildato"],
-            r,
-        )
-        for i, r in enumerate(lists.apat_rows, 1)
-    ]
-    rows += [
-        row(
-            "bandasjister",
-            r["sar_id"],
-            r["sar_orgnr"],
-            r["status"] or None,
-            r["gyldig_fra"],
-            r["gyldig_til"],
-            r,
-        )
-        for r in lists.bandasjist_rows
-    ]
-    rows += [
-        row("fagomraader", r["kode"], r["kode"], None, None, None, r) for r in lists.fagomraade_rows
-    ]
-    rows += [
-        row("praksistyper", r["kode"], r["kode"], r["fagomraade"], None, None, r)
-        for r in lists.praksistype_rows
-    ]
-    return rows
+    state.bump(session)
+    return len(rows)
 
 
 def save_tariffs(session: Session, lists: TariffLists) -> int:
     """Replace every tariff list; the number of rows written."""
-    rows = _tariff_rows(lists)
-    session.execute(delete(TariffRecord))
-    session.add_all(TariffRecord(**r) for r in rows)
-    session.flush()
-    return len(rows)
+    return sum(save_tariff_list(session, name, lists.rows(name)) for name in LISTS)
+
+
+def read_tariffs(session: Session) -> TariffLists:
+    """The tariff lists, each in its order and with its fields in their published order."""
+    rows: dict[str, list[Record]] = {name: [] for name in LISTS}
+    for name, record in session.execute(
+        select(TariffRecord.list_name, TariffRecord.record).order_by(
+            TariffRecord.list_name, TariffRecord.position
+        )
+    ):
+        if name in rows:
+            rows[name].append(in_field_order(name, record))
+    return TariffLists.of(**rows)
+
+
+# -- catalogue -------------------------------------------------------------------------------
 
 
 def save_catalog(session: Session, catalog: Catalog) -> int:
-    """Replace the data sources of the catalogue; the number written."""
+    """Replace the data sources of the catalogue and its publisher; the number written."""
+    doc = catalog.to_json()
     session.execute(delete(DataSource))
-    doc = catalog.to_json()["data_sources"]
     session.add_all(
-        DataSource(identifier=d["identifier"], title=d["title"], owner=d["owner"], record=d)
-        for d in doc
+        DataSource(
+            identifier=d["identifier"], title=d["title"], owner=d["owner"], record=d, position=i
+        )
+        for i, d in enumerate(doc["data_sources"], 1)
     )
+    info = session.get(CatalogInfo, SINGLE_ROW) or CatalogInfo(id=SINGLE_ROW)
+    info.publisher, info.contact = catalog.publisher, catalog.contact
+    session.add(info)
     session.flush()
-    return len(doc)
+    state.bump(session)
+    return len(doc["data_sources"])
 
 
-def save_population(session: Session) -> int:
-    """Replace the population per Norwegian kommune (1 January 2024–2026, SSB 07459)."""
-    geo = load_geography()
-    session.execute(delete(Population))
-    rows = [
-        Population(country="NO", region_code=k, year=y, population=p)
-        for (k, y), p in sorted(geo.population_2024.items())
-        if y in POPULATION_YEARS
+def read_catalog(session: Session) -> Catalog:
+    """The data sources and the catalogue's publisher (no published tables: those come from
+    the statistics' definitions)."""
+    info = session.get(CatalogInfo, SINGLE_ROW)
+    records = session.scalars(select(DataSource.record).order_by(DataSource.position)).all()
+    publisher, contact, sources = data_sources_from_json(
+        {
+            "publisher": info.publisher if info else "",
+            "contact": info.contact if info else "",
+            "data_sources": list(records),
+        },
+        "the reference database (table data_source)",
+    )
+    return Catalog(publisher, contact, sources, ())
+
+
+# -- geography -------------------------------------------------------------------------------
+
+
+def save_geography(session: Session, geography: Geography) -> dict[str, int]:
+    """Replace the kommune history, the recoding to the 2024 structure and the population
+    of Norwegian kommuner (the kommune structures are KLASS 131, written with the
+    classifications); the number of rows of each."""
+    session.execute(delete(KommuneHistory))
+    session.execute(delete(KommuneRecoding))
+    session.execute(delete(Population).where(Population.country == NORWAY))
+    history = {(k, start): (navn, end) for k, navn, start, end in geography.history}
+    rows: dict[str, list[dict[str, Any]]] = {
+        "kommune history rows": [
+            {"kommunenr": k, "valid_from_year": start, "navn": navn, "valid_to_year": end}
+            for (k, start), (navn, end) in sorted(history.items())
+        ],
+        "kommune recoding rows": [
+            {"year": year, "kommunenr": code, "kommunenr_2024": successor, "weight": weight}
+            for (year, code), targets in sorted(geography.to_2024.items())
+            for successor, weight in targets
+        ],
+        "population rows": [
+            {"country": NORWAY, "region_code": k, "year": y, "population": p}
+            for (k, y), p in sorted(geography.population_2024.items())
+        ],
+    }
+    tables: dict[str, type[Base]] = {
+        "kommune history rows": KommuneHistory,
+        "kommune recoding rows": KommuneRecoding,
+        "population rows": Population,
+    }
+    for kind, values in rows.items():
+        if values:
+            session.execute(insert(core(tables[kind])), values)
+    state.bump(session)
+    return {kind: len(values) for kind, values in rows.items()}
+
+
+def read_geography(session: Session, registry: Registry) -> Geography:
+    """The geography: structures from KLASS 131 in ``registry``, and the history, recoding
+    and population tables."""
+    history = [
+        (r.kommunenr, r.navn, r.valid_from_year, r.valid_to_year)
+        for r in session.execute(
+            select(
+                KommuneHistory.kommunenr,
+                KommuneHistory.navn,
+                KommuneHistory.valid_from_year,
+                KommuneHistory.valid_to_year,
+            ).order_by(KommuneHistory.valid_from_year, KommuneHistory.kommunenr)
+        )
     ]
-    session.add_all(rows)
-    session.flush()
-    return len(rows)
+    recoding = session.execute(
+        select(
+            KommuneRecoding.year,
+            KommuneRecoding.kommunenr,
+            KommuneRecoding.kommunenr_2024,
+            KommuneRecoding.weight,
+        ).order_by(KommuneRecoding.year, KommuneRecoding.kommunenr, KommuneRecoding.kommunenr_2024)
+    )
+    population = {
+        (code, year): people
+        for code, year, people in session.execute(
+            select(Population.region_code, Population.year, Population.population).where(
+                Population.country == NORWAY
+            )
+        )
+    }
+    return Geography.from_registry(registry, history, population, recoding)
 
 
-def load_reference(engine: Engine, *, actor: str = "helsestat reference load") -> dict[str, int]:
-    """Write every shipped registry into a migrated database, in one transaction, and record
-    it in the audit log. Returns what was written, per kind."""
-    reg = load_registry()
-    with session_factory(engine).begin() as session:
-        save_registry(session, reg)
-        counts = {
-            "classifications": len(reg.classifications),
-            "correspondence tables": len(reg.correspondences),
-            "tariff records": save_tariffs(session, load_tariff_lists()),
-            "data sources": save_catalog(session, load_data_sources()),
-            "population rows": save_population(session),
-        }
-        record_audit(session, actor, "reference", "all", "load", None, counts)
-    return counts
+# -- everything ------------------------------------------------------------------------------
+
+
+def holdings(session: Session) -> dict[str, int]:
+    """How much reference data the database holds, per kind (the names
+    :func:`write_reference` reports).
+
+    >>> from helsestat.store.db.database import create_engine_for, migrate, session_factory
+    >>> engine = create_engine_for("sqlite://"); migrate(engine)
+    >>> with session_factory(engine)() as session:
+    ...     holdings(session)["classifications"]
+    0
+    """
+    tables: dict[str, Any] = {
+        "classifications": ClassificationRow,
+        "correspondence tables": CorrespondenceRow,
+        "tariff records": TariffRecord,
+        "data sources": DataSource,
+        "kommune history rows": KommuneHistory,
+        "kommune recoding rows": KommuneRecoding,
+        "population rows": Population,
+    }
+    return {
+        kind: int(session.scalar(select(func.count()).select_from(table)) or 0)
+        for kind, table in tables.items()
+    }
+
+
+def write_reference(session: Session, reference: Reference) -> dict[str, int]:
+    """Write every part of ``reference`` (classifications insert-or-replace, the other parts
+    replace what is there), in the caller's transaction; what was written, per kind."""
+    save_registry(session, reference.registry)
+    return {
+        "classifications": len(reference.registry.classifications),
+        "correspondence tables": len(reference.registry.correspondences),
+        "tariff records": save_tariffs(session, reference.tariffs),
+        "data sources": save_catalog(session, reference.catalog),
+        **save_geography(session, reference.geography),
+    }
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: a snapshot is a few hundred thousand small
+    objects, none of them garbage, and the full collections their creation triggers
+    (each walking every object of the process) would otherwise take most of the time."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def read_reference(session: Session) -> Reference:
+    """A snapshot of everything the database holds, at the version it was read at. The
+    version is read before and after: a write that lands in between is read again, so the
+    parts always belong together."""
+    with _collector_paused():
+        while True:
+            before = state.version(session)
+            registry = read_registry(session)
+            snapshot = Reference(
+                registry,
+                read_tariffs(session),
+                read_geography(session, registry),
+                read_catalog(session),
+                before,
+            )
+            if state.version(session) == before:
+                return snapshot
+            session.rollback()  # a new transaction sees the newer content
 
 
 __all__ = [
-    "load_reference",
-    "read_registry",
+    "NORWAY",
+    "holdings",
+    "read_catalog",
+    "read_geography",
+    "read_reference",
+    "read_tariffs",
     "save_catalog",
-    "save_population",
-    "save_registry",
+    "save_geography",
+    "save_tariff_list",
     "save_tariffs",
+    "write_reference",
 ]

@@ -5,9 +5,12 @@ produksjonsløpene kan kjøres må alle kodelistene … være oppdatert for stat
 :class:`Needs` names what a production run uses (each statistic declares its own, see
 :mod:`helsestat.statistics.preflight`). A classification passes when its versions cover
 1 January to 31 December; a correspondence when tables between versions of the two
-classifications cover the year; a tariff list when its rows' validity covers it.
+classifications cover the year; a tariff list when its rows' validity covers it. Everything
+is checked against the :class:`~helsestat.reference.snapshot.Reference` passed in: the
+reference database's content (``helsestat preflight`` reads it fresh).
 
->>> report = check_runs(2019, {"x": Needs(classifications=(131, 630))})
+>>> from helsestat.reference.seed import packaged_reference
+>>> report = check_runs(2019, {"x": Needs(classifications=(131, 630))}, packaged_reference())
 >>> [c.subject for c in report.failures]
 ['KLASS 630 Kodeliste for opptaksområder i spesialisthelsetjenesten (psykisk helsevern)']
 """
@@ -20,8 +23,8 @@ from datetime import date
 
 from helsestat.errors import NotFoundError, ReferenceError_
 from helsestat.reference.classifications import Registry, span_text
-from helsestat.reference.klass_data import load_registry
-from helsestat.reference.tariff_lists import TariffLists, load_tariff_lists
+from helsestat.reference.snapshot import Reference
+from helsestat.reference.tariffs import TariffLists
 
 
 @dataclass(frozen=True)
@@ -138,11 +141,7 @@ def _correspondence(reg: Registry, run: str, src: int, dst: int, year: int) -> C
 
 def _tariff(lists: TariffLists, run: str, name: str, year: int) -> Check:
     start, end = _year(year)
-    spans = []
-    for fra, til in lists.valid_span(name):
-        hi = date.fromisoformat(til).toordinal() + 1 if til else None
-        spans.append((date.fromisoformat(fra), date.fromordinal(hi) if hi else None))
-    gaps = _gaps(spans, start, end)
+    gaps = _gaps(lists.valid_spans(name), start, end)
     subject = f"tariff list {name}"
     if gaps:
         return Check(run, "tariff list", subject, False, f"no rows valid {', '.join(gaps)}")
@@ -150,22 +149,18 @@ def _tariff(lists: TariffLists, run: str, name: str, year: int) -> Check:
 
 
 def check_runs(
-    year: int,
-    runs: Mapping[str, Needs | None],
-    *,
-    registry: Registry | None = None,
-    tariffs: TariffLists | None = None,
+    year: int, runs: Mapping[str, Needs | None], reference: Reference
 ) -> PreflightReport:
     """Check what each production run in ``runs`` depends on for ``year`` (a run that
-    declares nothing is reported as such). The runs of helsestat's statistics are in
-    :func:`helsestat.statistics.preflight.preflight`.
+    declares nothing is reported as such) against ``reference``. The runs of helsestat's
+    statistics are in :func:`helsestat.statistics.preflight.preflight`.
 
-    >>> report = check_runs(2025, {"demo": Needs(classifications=(131,))})
+    >>> from helsestat.reference.seed import packaged_reference
+    >>> report = check_runs(2025, {"demo": Needs(classifications=(131,))}, packaged_reference())
     >>> [(c.subject, c.ok) for c in report.checks]
     [('KLASS 131 Standard for kommuneinndeling', True)]
     """
-    reg = registry or load_registry()
-    lists = tariffs or load_tariff_lists()
+    reg, lists = reference.registry, reference.tariffs
     checks: list[Check] = []
     for run, needs in runs.items():
         if needs is None:

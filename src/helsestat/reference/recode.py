@@ -12,10 +12,16 @@ moved is flagged ``recoded``.
 Going back through a merge that was later undone (Ålesund 2020–2023) shares the value among
 all the merged parts: the data has no finer split.
 
->>> [(r.code, r.weight) for r in recode("1507", "kommune", date(2023, 5, 1), date(2025, 1, 1))]
+Everything is read from the :class:`~helsestat.reference.snapshot.Reference` passed in (the
+reference database's classifications and geography).
+
+>>> from helsestat.reference.seed import packaged_reference
+>>> ref = packaged_reference()
+>>> [(r.code, r.weight) for r in recode("1507", "kommune", date(2023, 5, 1), date(2025, 1, 1),
+...                                     ref)]
 [('1508', 0.5), ('1580', 0.5)]
 >>> cells = recode_values({("0219", 2019): 100.0, ("3024", 2020): 110.0}, "kommune",
-...                       date(2024, 1, 1))
+...                       date(2024, 1, 1), ref)
 >>> cells[("3201", 2019)]
 RecodedCell(value=100.0, recoded=True)
 """
@@ -30,8 +36,8 @@ from typing import Literal
 
 from helsestat.errors import QueryError, ReferenceError_
 from helsestat.reference.classifications import MapItem, Registry, Version
-from helsestat.reference.geography import load_geography
-from helsestat.reference.klass_data import load_registry
+from helsestat.reference.geography import Geography
+from helsestat.reference.snapshot import Reference
 
 Level = Literal["kommune", "fylke"]
 CLASSIFICATION: dict[str, int] = {"kommune": 131, "fylke": 104}
@@ -75,8 +81,7 @@ def _table(reg: Registry, before: Version, after: Version) -> tuple[MapItem, ...
     )
 
 
-def _population(level: str, code: str, version: Version) -> float:
-    geo = load_geography()
+def _population(geo: Geography, level: str, code: str, version: Version) -> float:
     year = version.valid_from.year
     if level == "kommune":
         return float(max(geo.population_estimate(code, year), 0))
@@ -86,13 +91,14 @@ def _population(level: str, code: str, version: Version) -> float:
 
 
 def _step(
-    reg: Registry,
+    ref: Reference,
     level: str,
     shares: dict[str, float],
     before: Version,
     after: Version,
     backwards: bool,
 ) -> dict[str, float]:
+    reg = ref.registry
     maps = _table(reg, after, before) if backwards else _table(reg, before, after)
     out: dict[str, float] = defaultdict(float)
     if not backwards:
@@ -105,7 +111,7 @@ def _step(
     # proportion to what each contributed (its population times its forward weight).
     for code, share in shares.items():
         parts = [
-            (m.source_code, m.weight * _population(level, m.source_code, after))
+            (m.source_code, m.weight * _population(ref.geography, level, m.source_code, after))
             for m in maps
             if m.target_code == code
         ]
@@ -115,18 +121,16 @@ def _step(
     return dict(out)
 
 
-def recode(
-    code: str, level: str, at: date, to: date, registry: Registry | None = None
-) -> list[Recoded]:
+def recode(code: str, level: str, at: date, to: date, reference: Reference) -> list[Recoded]:
     """The codes valid on ``to`` that ``code`` (valid on ``at``) corresponds to, with the
     share of its value each receives. ``ReferenceError_`` for a code not valid on ``at``."""
-    reg = registry or load_registry()
+    reg = reference.registry
     cid = _classification(level)
     target = reg.version_at(cid, to)
     if level == "fylke":
-        return _recode_fylke(reg, code, at, to)
+        return _recode_fylke(reference, code, at, to)
     if at < FIRST_STRUCTURE and level == "kommune":
-        moved = load_geography().recode_to_2024(code, at.year)
+        moved = reference.geography.recode_to_2024(code, at.year)
         if not moved:
             raise ReferenceError_(
                 "reference.unknown_code",
@@ -148,14 +152,15 @@ def recode(
     i, j = versions.index(source), versions.index(target)
     step = 1 if j >= i else -1
     for k in range(i, j, step):
-        shares = _step(reg, level, shares, versions[k], versions[k + step], step < 0)
+        shares = _step(reference, level, shares, versions[k], versions[k + step], step < 0)
     return [Recoded(c, round(w, 9)) for c, w in sorted(shares.items()) if w > 0]
 
 
-def _recode_fylke(reg: Registry, code: str, at: date, to: date) -> list[Recoded]:
+def _recode_fylke(ref: Reference, code: str, at: date, to: date) -> list[Recoded]:
     """A fylke through its kommuner (kommune codes begin with their fylke's code): each
     kommune's population share is recoded, then summed by the fylke of the target kommune.
     Going through kommuner keeps 2024's split of Viken apart from 2019's parts of it."""
+    reg = ref.registry
     source = reg.version_at(104, at)
     if code not in source.by_code:
         raise ReferenceError_(
@@ -165,11 +170,11 @@ def _recode_fylke(reg: Registry, code: str, at: date, to: date) -> list[Recoded]
         )
     kommuner = [k for k in reg.version_at(131, at).by_code if k[:2] == code]
     version = reg.version_at(131, at)
-    pops = {k: max(_population("kommune", k, version), 1.0) for k in kommuner}
+    pops = {k: max(_population(ref.geography, "kommune", k, version), 1.0) for k in kommuner}
     total = sum(pops.values())
     shares: dict[str, float] = defaultdict(float)
     for k in kommuner:
-        for r in recode(k, "kommune", at, to, reg):
+        for r in recode(k, "kommune", at, to, ref):
             shares[r.code[:2]] += pops[k] / total * r.weight
     target = reg.version_at(104, to).by_code
     return [Recoded(c, round(w, 9)) for c, w in sorted(shares.items()) if w > 0 and c in target]
@@ -179,14 +184,14 @@ def recode_values(
     values: Mapping[tuple[str, int], float],
     level: str,
     to: date,
-    registry: Registry | None = None,
+    reference: Reference,
 ) -> dict[tuple[str, int], RecodedCell]:
     """A series keyed by (code, year) — each code as valid in that year — in the structure
     valid on ``to``; values of split codes are shared by weight, merged ones summed. A cell
     is flagged ``recoded`` when any part of its value came from another code."""
     out: dict[tuple[str, int], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for (code, year), value in values.items():
-        for r in recode(code, level, date(year, 7, 1), to, registry):
+        for r in recode(code, level, date(year, 7, 1), to, reference):
             cell = out[(r.code, year)]
             cell[0] += value * r.weight
             if r.code != code or r.weight != 1.0:

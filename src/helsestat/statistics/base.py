@@ -10,28 +10,55 @@ these definitions, so nothing is written twice.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pyarrow as pa
 
+from helsestat.errors import ProtectionError
 from helsestat.model import Grouping
 from helsestat.model.cube import CubeSpec
 from helsestat.protect import Protection
 from helsestat.protect.rules import Rule
 from helsestat.reference.preflight import Needs
+from helsestat.reference.snapshot import Reference
 from helsestat.statistics.serving import Serving
 
 
 @dataclass(frozen=True)
 class TableDef:
     """One published table: the cube grouping it comes from, its name and its rules in
-    compatibility mode (the documented rules of the API it replaces)."""
+    compatibility mode (the documented rules of the API it replaces).
+
+    ``reference_rules`` makes the compat rules that read reference data (population …) from
+    the snapshot a build passes (:meth:`Statistic.with_reference`); until then the table
+    cannot be protected (:meth:`rules`)."""
 
     name: str
     title: str
     grouping: Grouping
     compat_rules: tuple[Rule, ...] = ()
     rules_note: str = ""
+    reference_rules: Callable[[Reference], tuple[Rule, ...]] | None = None
+
+    def with_reference(self, reference: Reference) -> TableDef:
+        """This table with its reference rules made from ``reference`` and added to its
+        compat rules."""
+        if self.reference_rules is None:
+            return self
+        made = self.reference_rules(reference)
+        return replace(self, compat_rules=(*self.compat_rules, *made), reference_rules=None)
+
+    def rules(self) -> tuple[Rule, ...]:
+        """The compat rules; ``ProtectionError`` while rules that read the reference are
+        not made yet (protecting without them would publish what they suppress)."""
+        if self.reference_rules is not None:
+            raise ProtectionError(
+                "protect.reference_missing",
+                f"table {self.name}: its rules read the reference data, and none was given",
+                hint="build with the reference snapshot (Statistic.with_reference, or "
+                "helsestat.build.build(..., reference=…))",
+            )
+        return self.compat_rules
 
 
 @dataclass(frozen=True)
@@ -78,3 +105,8 @@ class Statistic:
                 return cube_table
 
             object.__setattr__(self, "finish", finish)
+
+    def with_reference(self, reference: Reference) -> Statistic:
+        """This statistic with every table's reference rules made from ``reference`` (what
+        a build protects with)."""
+        return replace(self, tables=tuple(t.with_reference(reference) for t in self.tables))

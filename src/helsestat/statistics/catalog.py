@@ -1,8 +1,9 @@
-"""The catalogue with every published table: the data sources of
-:mod:`helsestat.reference.catalog` and one entry per table of every statistic, generated from
-the statistics' declarations.
+"""The catalogue with every published table: the data sources of the reference database
+(:class:`~helsestat.reference.snapshot.Reference`) and one entry per table of every
+statistic, generated from the statistics' declarations.
 
->>> cat = load_catalog()
+>>> from helsestat.reference.seed import packaged_reference
+>>> cat = catalog(packaged_reference())
 >>> cat.tables[0].identifier, cat.tables[0].source
 ('takstbruk/kommune/maned', 'KUHR')
 """
@@ -11,14 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from functools import cache
 
-from helsestat.reference.catalog import (
-    SOURCE_OF_KIND,
-    Catalog,
-    PublishedTable,
-    load_data_sources,
-)
+from helsestat.reference.catalog import SOURCE_OF_KIND, Catalog, PublishedTable
+from helsestat.reference.snapshot import Reference
 from helsestat.statistics import STATISTICS, Statistic
 
 
@@ -41,16 +37,9 @@ def published_tables(statistics: Sequence[Statistic] = STATISTICS) -> tuple[Publ
     )
 
 
-def load_catalog(statistics: Sequence[Statistic] = STATISTICS) -> Catalog:
-    """The shipped catalogue and the tables of ``statistics``."""
-    if tuple(statistics) == STATISTICS:
-        return _default_catalog()
-    return replace(load_data_sources(), tables=published_tables(statistics))
+def catalog(reference: Reference, statistics: Sequence[Statistic] = STATISTICS) -> Catalog:
+    """The data sources of ``reference`` and the tables of ``statistics``."""
+    return replace(reference.catalog, tables=published_tables(statistics))
 
 
-@cache
-def _default_catalog() -> Catalog:
-    return replace(load_data_sources(), tables=published_tables())
-
-
-__all__ = ["load_catalog", "published_tables"]
+__all__ = ["catalog", "published_tables"]

@@ -2,21 +2,22 @@
 produksjonsløpene kan kjøres må alle kodelistene … være oppdatert for statistikkåret"): what
 each statistic declares it needs (:attr:`~helsestat.statistics.base.Statistic.needs`), and
 SSB's specialist-health run of seed 000, checked by
-:func:`helsestat.reference.preflight.check_runs`.
+:func:`helsestat.reference.preflight.check_runs` against the reference passed in (the
+reference database's content).
 
->>> report = preflight(2025)
+>>> from helsestat.reference.seed import packaged_reference
+>>> report = preflight(2025, packaged_reference())
 >>> report.ok, len(report.failures)
 (True, 0)
->>> [c.subject for c in preflight(2019).failures][0]
+>>> [c.subject for c in preflight(2019, packaged_reference()).failures][0]
 'KLASS 603 Standard for offentlige helseforetak'
 """
 
 from __future__ import annotations
 
 from helsestat.errors import ReferenceError_
-from helsestat.reference.classifications import Registry
 from helsestat.reference.preflight import Needs, PreflightReport, check_runs
-from helsestat.reference.tariff_lists import TariffLists
+from helsestat.reference.snapshot import Reference
 from helsestat.statistics import STATISTICS
 
 SPESHELSE = "speshelse"
@@ -43,13 +44,10 @@ DEPENDENCIES: dict[str, Needs | None] = {
 
 
 def preflight(
-    year: int,
-    *,
-    runs: tuple[str, ...] | None = None,
-    registry: Registry | None = None,
-    tariffs: TariffLists | None = None,
+    year: int, reference: Reference, *, runs: tuple[str, ...] | None = None
 ) -> PreflightReport:
-    """Check every dependency of the production runs (all, or ``runs``) for ``year``."""
+    """Check every dependency of the production runs (all, or ``runs``) for ``year``
+    against ``reference``."""
     names = list(DEPENDENCIES)
     if runs:
         unknown = [r for r in runs if r not in DEPENDENCIES]
@@ -60,9 +58,7 @@ def preflight(
                 hint=f"runs: {', '.join(names)}",
             )
         names = list(runs)
-    return check_runs(
-        year, {run: DEPENDENCIES[run] for run in names}, registry=registry, tariffs=tariffs
-    )
+    return check_runs(year, {run: DEPENDENCIES[run] for run in names}, reference)
 
 
 __all__ = ["DEPENDENCIES", "SPESHELSE", "preflight"]

@@ -17,9 +17,19 @@ from typing import Literal
 
 from helsestat.publish.index import Key
 from helsestat.publish.views import DEFAULT, View
+from helsestat.reference.snapshot import Reference
 
 #: Code list name → code → label (the public lists a statistic's queries are checked against).
 CodeLists = Mapping[str, Mapping[str, str]]
+
+
+def no_code_lists(reference: Reference) -> CodeLists:
+    """A statistic without public code lists: its parameters take any value.
+
+    >>> no_code_lists(None)  # type: ignore[arg-type]
+    {}
+    """
+    return {}
 
 
 @dataclass(frozen=True)
@@ -162,14 +172,16 @@ class Serving:
     ``key``: how a table (by name) is indexed (names a table lacks are left out);
     ``view``: the fields of the row formats on ``/api/v1/tables/…`` (default: the published
     columns); ``code_lists``: the public lists the parameters are checked against and the
-    pages label codes with; ``dimension_codes``: the code list of a dimension, for the
-    filters of ``/api/v1/tables/…`` and the page's lists; ``compatible``: an API the
+    pages label codes with, made from the reference snapshot (the reference database's
+    content, so a loaded code list is used from the next check on); ``dimension_codes``:
+    the code list of a dimension, for the filters of ``/api/v1/tables/…`` and the page's
+    lists; ``compatible``: an API the
     statistic stays compatible with; ``dashboard``: its page (None: only the generic table
     pages)."""
 
     key: Callable[[str], Key] = stored_order
     view: View = DEFAULT
-    code_lists: Callable[[], CodeLists] = dict
+    code_lists: Callable[[Reference], CodeLists] = no_code_lists
     dimension_codes: Mapping[str, str] = field(default_factory=dict)
     compatible: CompatibleApi | None = None
     dashboard: Dashboard | None = None
@@ -185,5 +197,6 @@ __all__ = [
     "PeriodParameters",
     "Route",
     "Serving",
+    "no_code_lists",
     "stored_order",
 ]

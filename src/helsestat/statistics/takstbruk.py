@@ -26,7 +26,8 @@ silent:
 * kommune/måned: only kommuner with more than 10 000 inhabitants — population on 1 January
   of the cell's year (SSB table 07459); for years before 2024, the 2024 population of the
   2024 kommune it became whole; a kommune that merged with others or was split counts as
-  not over 10 000 (its own population is not in the reference data).
+  not over 10 000 (its own population is not in the reference data). The population is the
+  reference database's, from the snapshot the build passes (:class:`KnownPopulation`).
 
 >>> [t.name for t in TAKSTBRUK.tables][:2]
 ['takstbruk/kommune/maned', 'takstbruk/kommune/ar']
@@ -34,9 +35,7 @@ silent:
 
 from __future__ import annotations
 
-import csv
-from functools import cache
-from importlib import resources
+from dataclasses import dataclass, field
 from typing import Final
 
 import pyarrow as pa
@@ -45,12 +44,12 @@ import pyarrow.compute as pc
 from helsestat.model.cube import CubeSpec, Filter, Hierarchy, Level, Measure, Prefix, Total
 from helsestat.protect import Protection, Requirement
 from helsestat.protect.compat import helfo_kommune_ar, helfo_kommune_maned
-from helsestat.protect.rules import FrequencyRule, MinimumPopulationRule
+from helsestat.protect.rules import FrequencyRule, Rule
 from helsestat.publish.index import Key, Range
 from helsestat.publish.views import Field, View
-from helsestat.reference.geography import load_geography
+from helsestat.reference.geography import Geography
 from helsestat.reference.preflight import Needs
-from helsestat.reference.tariffs import load_tariffs
+from helsestat.reference.snapshot import Reference
 from helsestat.statistics.base import Statistic, TableDef
 from helsestat.statistics.serving import (
     Chart,
@@ -95,24 +94,40 @@ _TIME_LEVELS = {"maned": "maned", "ar": "ar"}
 _PERIOD_LABEL = {"maned": "måned", "ar": "år"}
 
 
-def _population(kommune: str, year: int) -> int:
-    # Unknown (a kommune that merged or was split before 2024): not over 10 000, so its
-    # monthly cells stay hidden rather than risk publishing a small kommune.
-    return load_geography().population_if_known(kommune, year) or 0
+@dataclass(frozen=True)
+class KnownPopulation:
+    """The population of a kommune in a year as far as the reference data tell it
+    (:meth:`~helsestat.reference.geography.Geography.population_if_known`), else 0. Its repr
+    names the geography's checksum, so a protected piece cached under one population is not
+    reused under another (:func:`helsestat.protect.rules.rule_fingerprint`).
+
+    >>> from helsestat.reference.seed import packaged_reference
+    >>> geo = packaged_reference().geography
+    >>> KnownPopulation(geo.digest, geo)("0301", 2025)
+    724290
+    """
+
+    digest: str
+    geography: Geography = field(repr=False, compare=False)
+
+    def __call__(self, kommune: str, year: int) -> int:
+        # Unknown (a kommune that merged or was split before 2024): not over 10 000, so its
+        # monthly cells stay hidden rather than risk publishing a small kommune.
+        return self.geography.population_if_known(kommune, year) or 0
 
 
-def _compat_rules(
-    geo: str, period: str
-) -> tuple[tuple[FrequencyRule | MinimumPopulationRule, ...], str]:
+def _population_rule(reference: Reference) -> tuple[Rule, ...]:
+    geo = reference.geography
+    return (helfo_kommune_maned("behandler_kommunenr", "ar", KnownPopulation(geo.digest, geo)),)
+
+
+def _compat_rules(geo: str, period: str) -> tuple[tuple[FrequencyRule, ...], str]:
     if geo == "kommune" and period == "ar":
         return (
             helfo_kommune_ar("sum_antall_takst"),
         ), "Helfo: kommune/år only takster with count > 5"
     if geo == "kommune" and period == "maned":
-        return (
-            (helfo_kommune_maned("behandler_kommunenr", "ar", _population),),
-            "Helfo: kommune/måned only kommuner over 10 000 inhabitants",
-        )
+        return (), "Helfo: kommune/måned only kommuner over 10 000 inhabitants"
     return (), ""
 
 
@@ -135,6 +150,9 @@ def _tables() -> tuple[TableDef, ...]:
                     ),
                     compat_rules=rules,
                     rules_note=note,
+                    reference_rules=(
+                        _population_rule if (geo, period) == ("kommune", "maned") else None
+                    ),
                 )
             )
     return tuple(out)
@@ -195,52 +213,27 @@ def finish(cube_table: pa.Table, table: TableDef) -> pa.Table:
 
 # -- serving: Helfo's API, the fields of its rows, the dashboard ------------------------------
 
-#: Fylke lists, oldest first, so a later structure's name wins for a reused number.
-_FYLKE_FILES = ("no_fylker_2019.csv", "no_fylker_2020_2023.csv", "no_fylker_2024.csv")
 
-
-def _fylke_names() -> dict[str, str]:
-    names: dict[str, str] = {}
-    for name in _FYLKE_FILES:
-        path = resources.files("helsestat.data.refdata").joinpath(name)
-        with path.open(encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
-                names[row["fylkenr"]] = (
-                    row.get("navn_klass_noapi") or row.get("fylkenavn") or row.get("navn") or ""
-                )
-    return names
-
-
-@cache
-def code_lists() -> dict[str, dict[str, str]]:
+def code_lists(reference: Reference) -> dict[str, dict[str, str]]:
     """The public code lists a takstbruk query is checked against, with names for the
-    dashboard: code → name (fagområder, praksistyper, kommuner, fylker) or → fagområde
+    dashboard, from the reference snapshot (:meth:`~helsestat.reference.snapshot.Reference.
+    code_names`): code → name (fagområder, praksistyper, kommuner, fylker) or → fagområde
     (takstkoder). Kommuner are every kommunenummer valid at some time since the oldest
     history row, fylker their first two digits. All are public lists, so an unknown value
     may be echoed in an error.
 
-    >>> codes = code_lists()
+    >>> from helsestat.reference.seed import packaged_reference
+    >>> codes = code_lists(packaged_reference())
     >>> "LE" in codes["fagomraader"], "0301" in codes["kommuner"], codes["fylker"]["03"]
     (True, True, 'Oslo')
     """
-    tariffs = load_tariffs()
-    geo = load_geography()
-    kommuner: dict[str, str] = {}
-    for code, navn, _, _ in sorted(geo.history, key=lambda h: h[2]):
-        kommuner[code] = navn
-    for first in sorted(geo.by_structure):
-        for code, kommune in geo.by_structure[first].items():
-            kommuner[code] = kommune.navn
-    names = _fylke_names()
-    fylker = {code[:2]: names.get(code[:2], code[:2]) for code in kommuner}
-    fylker.update((code, name) for code, name in names.items() if code not in fylker)
-    takstkoder = {t.takstkode: t.fagomraade for t in tariffs.takster}
+    names = reference.code_names()
     return {
-        "fagomraader": dict(tariffs.fagomraader),
-        "praksistyper": dict(tariffs.praksistype_navn),
-        "takstkoder": dict(sorted(takstkoder.items())),
-        "kommuner": dict(sorted(kommuner.items())),
-        "fylker": dict(sorted(fylker.items())),
+        "fagomraader": names.fagomraader,
+        "praksistyper": names.praksistyper,
+        "takstkoder": names.takstkoder,
+        "kommuner": names.kommuner,
+        "fylker": names.fylker,
     }
 
 

@@ -26,8 +26,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from helsestat.reference.geography import Geography, load_geography
-from helsestat.reference.tariffs import Tariffs, load_tariffs
+from helsestat.reference.geography import Geography, packaged_geography
+from helsestat.reference.tariff_files import packaged_tariffs
+from helsestat.reference.tariffs import TariffLists
 from helsestat.synth.core import batch_rngs, zipf_weights
 from helsestat.synth.people import People
 
@@ -119,7 +120,7 @@ class _Frame:
     egenandel_ore: np.ndarray
 
 
-def _frame(geo: Geography, tariffs: Tariffs, start: date, end: date) -> _Frame:
+def _frame(geo: Geography, tariffs: TariffLists, start: date, end: date) -> _Frame:
     n_days = (end - start).days + 1
     days = [start + timedelta(d) for d in range(n_days)]
     day_years = np.array([d.year for d in days])
@@ -219,9 +220,9 @@ def generate_claims(
     persons, by default one per :data:`LINES_PER_PERSON_YEAR` lines a year; the same seed and
     ``persons`` give the same population, so separately generated extracts (one per month)
     share their patients. The same seed and arguments give the same rows."""
-    geo = load_geography()
+    geo = packaged_geography()
     first, last = start or date(first_year, 1, 1), end or date(last_year, 12, 31)
-    frame = _frame(geo, load_tariffs(), first, last)
+    frame = _frame(geo, packaged_tariffs(), first, last)
     if persons is None:
         years = max((last - first).days + 1, 1) / 365.25
         persons = int(min(max(rows / (LINES_PER_PERSON_YEAR * years), 1), MAX_PERSONS))

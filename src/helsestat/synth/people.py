@@ -12,8 +12,8 @@ population), so a person keeps one identity across the 2020 and 2024 reforms.
 A bill's patient is drawn from the persons living in the treater's kommune that year (90 %)
 or from anyone (10 %), each with probability proportional to the activity weight.
 
->>> from helsestat.reference.geography import load_geography
->>> geo = load_geography()
+>>> from helsestat.reference.geography import packaged_geography
+>>> geo = packaged_geography()
 >>> people = People.generate(geo, 2_000, np.random.default_rng(1))
 >>> codes = sorted(geo.kommuner_valid_in(2024))
 >>> picked = people.draw(geo, 2024, np.array([codes.index("0301")] * 5), codes,

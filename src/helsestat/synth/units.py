@@ -44,7 +44,7 @@ from stdnum import luhn
 from stdnum.no import orgnr as no_orgnr
 
 from helsestat.errors import ConflictError
-from helsestat.reference.geography import load_geography
+from helsestat.reference.geography import packaged_geography
 from helsestat.reference.units.loader import LoadReport, load_plan
 from helsestat.reference.units.plan import (
     SERVICE_CLASSIFICATION_ID,
@@ -172,7 +172,7 @@ def area_kommuner() -> dict[str, tuple[str, ...]]:
 def _largest(area: tuple[str, ...], count: int = 5) -> tuple[str, ...]:
     """The ``count`` most populous kommuner of an area (2024 population): where the demo's
     hospitals and centres are placed."""
-    geo = load_geography()
+    geo = packaged_geography()
     return tuple(sorted(area, key=lambda k: -(geo.population(k, 2024) or 0))[:count])
 
 
@@ -201,7 +201,7 @@ def kommune_label(code: str) -> str:
 def _originals() -> dict[tuple[int, str], tuple[str, ...]]:
     """(year, 2024 code) → codes valid in that year that became it, heaviest share first."""
     found: dict[tuple[int, str], list[tuple[float, str]]] = defaultdict(list)
-    for (year, original), successors in load_geography().to_2024.items():
+    for (year, original), successors in packaged_geography().to_2024.items():
         for successor, weight in successors:
             found[(year, successor)].append((-weight, original))
     return {key: tuple(code for _, code in sorted(values)) for key, values in found.items()}
@@ -210,7 +210,7 @@ def _originals() -> dict[tuple[int, str], tuple[str, ...]]:
 def kommune_history(code_2024: str, first_year: int) -> dict[int, str] | None:
     """The code a place had in each year from ``first_year`` to 2024 (None when the history
     has a gap)."""
-    geo = load_geography()
+    geo = packaged_geography()
     out: dict[int, str] = {}
     for year in range(first_year, 2025):
         if year >= 2024:

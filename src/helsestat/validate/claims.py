@@ -2,7 +2,8 @@
 
 One row is one takst line of a bill (seed 001: treater, patient, date and time, takster,
 exemption reason, copays, refund and the case result). Every row is checked against the
-reference registries valid on its treatment date.
+reference registries valid on its treatment date, as the reference snapshot passed to the
+check holds them (kommuner, fagområder, praksistyper, takstkoder).
 
 >>> print(CLAIMS.describe().splitlines()[0])  # doctest: +ELLIPSIS
 Reimbursement claims (claims): one row per line, ...
@@ -18,8 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from helsestat.reference.geography import load_geography
-from helsestat.reference.tariffs import load_tariffs
+from helsestat.reference.snapshot import Reference
 from helsestat.validate.identifiers import fnr_check_digits
 from helsestat.validate.spec import (
     Checked,
@@ -125,8 +125,8 @@ def _parse_dates(values: list[str]) -> np.ndarray:
     return out
 
 
-def _check(t: pa.Table) -> Checked:
-    geo, tariffs = load_geography(), load_tariffs()
+def _check(t: pa.Table, reference: Reference) -> Checked:
+    geo, tariffs = reference.geography, reference.tariffs
     n = t.num_rows
     fail: dict[str, np.ndarray] = {}
     fail["regning_id.missing"] = _np(pc.equal(pc.utf8_trim_whitespace(t["regning_id"]), ""))

@@ -2,8 +2,10 @@
 
 An :class:`ExtractSpec` lists the columns of one extract kind and a ``check`` function that
 parses the text columns into typed ones and returns one boolean mask per rule (True = the
-row breaks the rule). ``validate`` applies them: rows breaking no rule are accepted, the
-others go to quarantine with every reason; identifiers are pseudonymised in both.
+row breaks the rule), checking codes against the reference snapshot it is given (the
+reference database's code lists). ``validate`` applies them: rows breaking no rule are
+accepted, the others go to quarantine with every reason; identifiers are pseudonymised in
+both.
 
 >>> from helsestat.validate.claims import CLAIMS
 >>> CLAIMS.column_names[:3]
@@ -33,6 +35,7 @@ from helsestat.validate.clear_identifiers import (
     scan_columns,
 )
 from helsestat.validate.identifier_scan import redact_identifiers
+from helsestat.reference.snapshot import Reference
 from helsestat.validate.pseudonymise import pseudonymise_column
 
 #: quarantine columns besides the extract's own (text) columns
@@ -97,14 +100,15 @@ class Checked:
 class ExtractSpec:
     """The columns, identifier columns and rules of one extract kind.
 
-    ``check`` receives every column as text; identifier columns come dictionary-encoded
+    ``check`` receives every column as text, and the reference snapshot whose code lists
+    the codes are checked against; identifier columns come dictionary-encoded
     (``dictionary<int32, string>``), so their distinct values can be checked once."""
 
     kind: str
     title: str
     columns: tuple[Column, ...]
     identifiers: tuple[str, ...]
-    check: Callable[[pa.Table], Checked]
+    check: Callable[[pa.Table, Reference], Checked]
     partition_column: str
     rules: tuple[tuple[str, str], ...]
     finish: Callable[[pa.Table], pa.Table] | None = None
@@ -175,11 +179,13 @@ def validate(
     raw: RawExtract,
     spec: ExtractSpec,
     key: bytes,
+    reference: Reference,
     *,
     today: date | None = None,
     stored_keys: StoredKeys | None = None,
 ) -> CleanExtract:
-    """Validate and pseudonymise an extract: accepted + quarantined == input rows, always.
+    """Validate an extract against the code lists of ``reference`` and pseudonymise it:
+    accepted + quarantined == input rows, always.
 
     ``today`` (default: the date in Norway now) bounds the spec's ``not_after_today``
     dates; ``stored_keys`` gives the line keys earlier batches stored (no check without it).
@@ -210,7 +216,7 @@ def validate(
         index = table.column_names.index(ident)
         encoded = pc.dictionary_encode(table.column(ident).combine_chunks())
         table = table.set_column(index, ident, encoded)
-    checked = spec.check(table)
+    checked = spec.check(table, reference)
     rules = dict(checked.failures)
     rules.update(_future(checked.typed, spec.not_after_today, today))
     rules.update(identifier_failures(found))

@@ -3,7 +3,7 @@
 tariff lists (``/dashboard/tariffs``) and the data source catalogue (``/dashboard/catalog``).
 
 They render the same registries the APIs serve (``/api/klass/v1``, ``/v1/…``,
-``/api/catalog``), which the pages link to.
+``/api/catalog``), from the same snapshot of the reference database, and link to them.
 
 >>> # open http://localhost:8000/dashboard/classifications/131?date=2023-06-01
 """
@@ -16,31 +16,27 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from helsestat.api.deps import ReferenceDep
 from helsestat.api.pages.render import TemplatesDep, render
+from helsestat.api.routers.tariffs import parse_gyldigdato
 from helsestat.errors import NotFoundError, QueryError
-from helsestat.reference.klass_data import load_registry
-from helsestat.reference.tariff_lists import load_tariff_lists
-from helsestat.statistics.catalog import load_catalog
+from helsestat.reference import tariff_queries as queries
+from helsestat.reference.tariffs import LISTS as TARIFF_LISTS
+from helsestat.reference.tariffs import REAL_LISTS
+from helsestat.statistics.catalog import catalog as full_catalog
 
 router = APIRouter(include_in_schema=False)
 MAX_ROWS = 500
-TARIFF_LISTS = (
-    "takstkoder",
-    "nlkkoder",
-    "refusjonskategorisatser",
-    "apatkombinasjoner",
-    "bandasjister",
-    "fagomraader",
-    "praksistyper",
-)
 
 
 @router.get(
     "/dashboard/classifications", name="dashboard_classifications", response_class=HTMLResponse
 )
-def classifications(request: Request, templates: TemplatesDep) -> HTMLResponse:
+def classifications(
+    request: Request, templates: TemplatesDep, reference: ReferenceDep
+) -> HTMLResponse:
     """Every classification and code list, real ones and SYNTHETIC stand-ins marked."""
-    reg = load_registry()
+    reg = reference.registry
     items = sorted(reg.classifications.values(), key=lambda c: c.id)
     return render(
         templates, request, "reference_classifications.html", release=None, classifications=items
@@ -56,6 +52,7 @@ def classification(
     request: Request,
     classification_id: str,
     templates: TemplatesDep,
+    reference: ReferenceDep,
     day: Annotated[str | None, Query(alias="date", description="YYYY-MM-DD")] = None,
 ) -> HTMLResponse:
     """One classification: its versions, correspondences and the codes valid at ``date``."""
@@ -65,7 +62,7 @@ def classification(
             f"no classification {classification_id[:40]!r}",
             hint="see /dashboard/classifications",
         )
-    reg = load_registry()
+    reg = reference.registry
     cls = reg.classification(int(classification_id))
     try:
         at = date.fromisoformat(day) if day else date.today()
@@ -99,6 +96,7 @@ def classification(
 def tariffs(
     request: Request,
     templates: TemplatesDep,
+    reference: ReferenceDep,
     liste: Annotated[str, Query(alias="list", description="Which list")] = "takstkoder",
     gyldigdato: Annotated[str | None, Query(description="Rows valid on (yyyy-MM-dd)")] = None,
 ) -> HTMLResponse:
@@ -109,18 +107,18 @@ def tariffs(
             f"no tariff list {liste[:40]!r}",
             hint=f"lists: {', '.join(TARIFF_LISTS)}",
         )
-    lists = load_tariff_lists()
+    lists, day = reference.tariffs, parse_gyldigdato(gyldigdato)
     rows = {
-        "takstkoder": lambda: lists.takstkoder(gyldigdato=gyldigdato),
-        "nlkkoder": lambda: lists.nlkkoder(gyldigdato=gyldigdato),
-        "refusjonskategorisatser": lambda: lists.refusjonskategorisatser(gyldigdato=gyldigdato),
-        "apatkombinasjoner": lambda: lists.apatkombinasjoner(gyldigdato=gyldigdato),
-        "bandasjister": lists.bandasjister,
-        "fagomraader": lists.fagomraader,
-        "praksistyper": lists.praksistyper,
+        "takstkoder": lambda: queries.takstkoder(lists, day=day),
+        "nlkkoder": lambda: queries.nlkkoder(lists, day=day),
+        "refusjonskategorisatser": lambda: queries.refusjonskategorisatser(lists, day=day),
+        "apatkombinasjoner": lambda: queries.apatkombinasjoner(lists, day=day),
+        "bandasjister": lambda: queries.bandasjister(lists),
+        "fagomraader": lambda: queries.fagomraader(lists),
+        "praksistyper": lambda: queries.praksistyper(lists),
     }[liste]()
     columns = [c for c in (rows[0] if rows else {}) if c != "refusjonskategorisats"]
-    synthetic = liste not in ("fagomraader", "praksistyper")
+    synthetic = liste not in REAL_LISTS
     return render(
         templates,
         request,
@@ -137,14 +135,14 @@ def tariffs(
 
 
 @router.get("/dashboard/catalog", name="dashboard_catalog", response_class=HTMLResponse)
-def catalog(request: Request, templates: TemplatesDep) -> HTMLResponse:
+def catalog(request: Request, templates: TemplatesDep, reference: ReferenceDep) -> HTMLResponse:
     """The data sources and the tables helsestat publishes."""
     return render(
         templates,
         request,
         "reference_catalog.html",
         release=None,
-        catalog=load_catalog(request.app.state.statistics),
+        catalog=full_catalog(reference, request.app.state.statistics),
     )
 
 

@@ -5,6 +5,9 @@ DCAT-AP-NO (Turtle, JSON-LD).
 - ``GET /api/catalog/dcat.ttl``, ``GET /api/catalog/dcat.jsonld`` — DCAT-AP-NO downloads;
 - ``GET /api/catalog/datasets/{identifier}`` — one data source or table (the DCAT IRIs).
 
+The data sources are the reference database's (the current snapshot, ``ReferenceDep``); the
+tables come from the statistics' definitions.
+
 >>> # curl -s -H 'Accept: text/turtle' localhost:8000/api/catalog
 """
 
@@ -15,63 +18,66 @@ import json
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from helsestat.api.deps import ReferenceDep
 from helsestat.api.problems import PROBLEM_RESPONSES
 from helsestat.errors import NotFoundError
 from helsestat.reference.catalog import Catalog
 from helsestat.reference.dcat import to_jsonld, to_turtle
-from helsestat.statistics.catalog import load_catalog
+from helsestat.reference.snapshot import Reference
+from helsestat.statistics.catalog import catalog as full_catalog
 
 router = APIRouter(prefix="/api/catalog", tags=["catalogue"], responses=PROBLEM_RESPONSES)
 TURTLE = "text/turtle"
 JSONLD = "application/ld+json"
 
 
-def _catalog(request: Request) -> Catalog:
-    """The catalogue with the tables of the app's statistics."""
-    return load_catalog(request.app.state.statistics)
+def _catalog(request: Request, reference: Reference) -> Catalog:
+    """The catalogue: the data sources of the reference snapshot, the tables of the app's
+    statistics."""
+    return full_catalog(reference, request.app.state.statistics)
 
 
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _turtle(request: Request) -> Response:
-    return Response(to_turtle(_catalog(request), _base(request)), media_type=TURTLE)
+def _turtle(request: Request, reference: Reference) -> Response:
+    return Response(to_turtle(_catalog(request, reference), _base(request)), media_type=TURTLE)
 
 
-def _jsonld(request: Request) -> Response:
-    body = json.dumps(to_jsonld(_catalog(request), _base(request)), ensure_ascii=False)
+def _jsonld(request: Request, reference: Reference) -> Response:
+    body = json.dumps(to_jsonld(_catalog(request, reference), _base(request)), ensure_ascii=False)
     return Response(body, media_type=JSONLD)
 
 
 @router.get("", name="catalog")
-def catalog(request: Request) -> Response:
+def catalog(request: Request, reference: ReferenceDep) -> Response:
     """The catalogue: JSON by default, DCAT-AP-NO for ``Accept: text/turtle`` or
     ``application/ld+json``."""
     accept = request.headers.get("accept", "")
     if TURTLE in accept:
-        return _turtle(request)
+        return _turtle(request, reference)
     if JSONLD in accept:
-        return _jsonld(request)
-    return JSONResponse(_catalog(request).to_json())
+        return _jsonld(request, reference)
+    return JSONResponse(_catalog(request, reference).to_json())
 
 
 @router.get("/dcat.ttl", name="catalog_turtle")
-def catalog_turtle(request: Request) -> Response:
+def catalog_turtle(request: Request, reference: ReferenceDep) -> Response:
     """The catalogue as DCAT-AP-NO in Turtle."""
-    return _turtle(request)
+    return _turtle(request, reference)
 
 
 @router.get("/dcat.jsonld", name="catalog_jsonld")
-def catalog_jsonld(request: Request) -> Response:
+def catalog_jsonld(request: Request, reference: ReferenceDep) -> Response:
     """The catalogue as DCAT-AP-NO in JSON-LD."""
-    return _jsonld(request)
+    return _jsonld(request, reference)
 
 
 @router.get("/datasets/{identifier:path}", name="catalog_dataset")
-def dataset(identifier: str, request: Request) -> JSONResponse:
+def dataset(identifier: str, request: Request, reference: ReferenceDep) -> JSONResponse:
     """One data source (e.g. ``KUHR``) or published table (e.g. ``takstbruk/kommune/ar``)."""
-    doc = _catalog(request).to_json()
+    doc = _catalog(request, reference).to_json()
     for entry in doc["data_sources"] + doc["tables"]:
         if entry["identifier"] == identifier:
             return JSONResponse(entry)

@@ -8,7 +8,9 @@ Paths: ``classifications``, ``classifications/search``, ``classifications/{id}``
 ``correspondencetables/{id}``, ``ssbsections``. Code lists take ``selectCodes`` (lists,
 ``*`` and ranges), ``selectLevel``, ``presentationNamePattern``, ``csvSeparator`` and
 ``csvFields``. The format follows ``Accept``: JSON (also for ``*/*``, where KLASS answers
-XML), ``text/csv`` (ISO 8859-1 unless ``charset=UTF-8``, as KLASS) or XML.
+XML), ``text/csv`` (ISO 8859-1 unless ``charset=UTF-8``, as KLASS) or XML. Every route reads
+the registry of the reference database's current snapshot (``ReferenceDep``); dates are
+parsed here, at the edge.
 
 >>> # curl -H 'Accept: application/json' \\
 >>> #   'localhost:8000/api/klass/v1/classifications/131/codesAt?date=2025-01-01'
@@ -22,10 +24,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from helsestat.api.deps import ReferenceDep
 from helsestat.api.problems import PROBLEM_RESPONSES
 from helsestat.errors import NotFoundError, QueryError
-from helsestat.reference.classifications import Registry
-from helsestat.reference.klass_data import load_registry
 from helsestat.reference.klass_json import (
     change_json,
     classification_document,
@@ -36,6 +37,7 @@ from helsestat.reference.klass_json import (
     version_document,
 )
 from helsestat.reference.serialize import MEDIA_TYPES, pick_fields, to_csv, to_xml, wanted_format
+from helsestat.reference.snapshot import Reference
 
 PREFIX = "/api/klass/v1"
 router = APIRouter(prefix=PREFIX, tags=["klass"], responses=PROBLEM_RESPONSES)
@@ -87,10 +89,6 @@ Pattern = Annotated[
 Target = Annotated[
     int | None, Query(alias="targetClassificationId", description="Required: the target")
 ]
-
-
-def _registry() -> Registry:
-    return load_registry()
 
 
 def _base(request: Request) -> str:
@@ -150,6 +148,7 @@ def _answer(
 @router.get("/classifications", name="klass_classifications")
 def classifications(
     request: Request,
+    reference: ReferenceDep,
     include_codelists: Annotated[bool, Query(alias="includeCodelists")] = False,
     changed_since: Annotated[str | None, Query(alias="changedSince")] = None,
     page: Annotated[int, Query(ge=0)] = 0,
@@ -157,7 +156,7 @@ def classifications(
     language: Language = "nb",
 ) -> Response:
     """Every classification (code lists too with ``includeCodelists=true``), paged."""
-    reg = _registry()
+    reg = reference.registry
     found = [
         c
         for c in sorted(reg.classifications.values(), key=lambda c: c.id)
@@ -193,6 +192,7 @@ def _paged(request: Request, found: list[Any], page: int, size: int, key: str) -
 @router.get("/classifications/search", name="klass_search")
 def search(
     request: Request,
+    reference: ReferenceDep,
     query: Annotated[str, Query(min_length=1, description="Words to look for")],
     include_codelists: Annotated[bool, Query(alias="includeCodelists")] = False,
     ssb_section: Annotated[str | None, Query(alias="ssbSection")] = None,
@@ -200,7 +200,7 @@ def search(
     size: Annotated[int, Query(ge=1, le=1000)] = 20,
 ) -> Response:
     """Classifications whose name or description contains the query's words."""
-    reg = _registry()
+    reg = reference.registry
     words = [w.lower() for w in query.split() if w.strip()]
     base = _base(request)
     hits: list[dict[str, Any]] = []
@@ -228,9 +228,9 @@ def search(
 
 
 @router.get("/ssbsections", name="klass_sections")
-def ssb_sections(request: Request) -> Response:
+def ssb_sections(request: Request, reference: ReferenceDep) -> Response:
     """The sections (owners) of at least one classification."""
-    names = sorted({c.owning_section for c in _registry().classifications.values()})
+    names = sorted({c.owning_section for c in reference.registry.classifications.values()})
     doc = {
         "_embedded": {"ssbSections": [{"name": n} for n in names]},
         "_links": {"self": {"href": str(request.url)}},
@@ -241,6 +241,7 @@ def ssb_sections(request: Request) -> Response:
 @router.get("/classifications/{classification_id:path}/codes", name="klass_codes")
 def codes(
     request: Request,
+    reference: ReferenceDep,
     classification_id: str,
     from_: Annotated[str | None, Query(alias="from", description="Required: first day")] = None,
     to: Annotated[str | None, Query(description="Day after the last, YYYY-MM-DD")] = None,
@@ -253,7 +254,7 @@ def codes(
     include_future: Future = False,
 ) -> Response:
     """The codes valid in ``[from, to)``, each with its validity and the part in range."""
-    items = _registry().codes(
+    items = reference.registry.codes(
         _id(classification_id, "classification"),
         _day(from_, "from"),
         _day(to, "to") if to else None,
@@ -278,6 +279,7 @@ def codes(
 @router.get("/classifications/{classification_id:path}/codesAt", name="klass_codes_at")
 def codes_at(
     request: Request,
+    reference: ReferenceDep,
     classification_id: str,
     day: Annotated[str | None, Query(alias="date", description="Required: YYYY-MM-DD")] = None,
     select_codes: Select = None,
@@ -289,7 +291,7 @@ def codes_at(
     include_future: Future = False,
 ) -> Response:
     """The codes valid on ``date``."""
-    items = _registry().codes_at(
+    items = reference.registry.codes_at(
         _id(classification_id, "classification"),
         _day(day, "date"),
         select_codes=select_codes,
@@ -320,6 +322,7 @@ def _target(target: int | None) -> int:
 
 def _corresponds(
     request: Request,
+    reference: Reference,
     source: str,
     target: int | None,
     start: date,
@@ -327,7 +330,9 @@ def _corresponds(
     separator: str,
     csv_fields: str | None,
 ) -> Response:
-    items = _registry().corresponds(_id(source, "classification"), _target(target), start, end)
+    items = reference.registry.corresponds(
+        _id(source, "classification"), _target(target), start, end
+    )
     doc = {"correspondenceItems": [correspondence_item_json(i) for i in items]}
     return _answer(
         request,
@@ -343,6 +348,7 @@ def _corresponds(
 @router.get("/classifications/{classification_id:path}/corresponds", name="klass_corresponds")
 def corresponds(
     request: Request,
+    reference: ReferenceDep,
     classification_id: str,
     target: Target = None,
     from_: Annotated[str | None, Query(alias="from", description="Required: first day")] = None,
@@ -354,14 +360,17 @@ def corresponds(
 ) -> Response:
     """The pairs from this classification to the target valid in ``[from, to)``; 404 when
     a correspondence table is missing for part of the range (as KLASS)."""
-    _registry().classification(_id(classification_id, "classification"))
+    reference.registry.classification(_id(classification_id, "classification"))
     start, end = _day(from_, "from"), _day(to, "to") if to else None
-    return _corresponds(request, classification_id, target, start, end, separator, csv_fields)
+    return _corresponds(
+        request, reference, classification_id, target, start, end, separator, csv_fields
+    )
 
 
 @router.get("/classifications/{classification_id:path}/correspondsAt", name="klass_corresponds_at")
 def corresponds_at(
     request: Request,
+    reference: ReferenceDep,
     classification_id: str,
     target: Target = None,
     day: Annotated[str | None, Query(alias="date", description="Required: YYYY-MM-DD")] = None,
@@ -371,15 +380,18 @@ def corresponds_at(
     include_future: Future = False,
 ) -> Response:
     """The pairs from this classification to the target valid on ``date``."""
-    _registry().classification(_id(classification_id, "classification"))
+    reference.registry.classification(_id(classification_id, "classification"))
     start = _day(day, "date")
     end = date.fromordinal(start.toordinal() + 1)
-    return _corresponds(request, classification_id, target, start, end, separator, csv_fields)
+    return _corresponds(
+        request, reference, classification_id, target, start, end, separator, csv_fields
+    )
 
 
 @router.get("/classifications/{classification_id:path}/changes", name="klass_changes")
 def changes(
     request: Request,
+    reference: ReferenceDep,
     classification_id: str,
     from_: Annotated[str | None, Query(alias="from", description="Required: first day")] = None,
     to: Annotated[str | None, Query(description="Day after the last, YYYY-MM-DD")] = None,
@@ -389,7 +401,7 @@ def changes(
     include_future: Future = False,
 ) -> Response:
     """Codes changed, started (no old code) or ended (no new code) in ``[from, to)``."""
-    found = _registry().changes(
+    found = reference.registry.changes(
         _id(classification_id, "classification"),
         _day(from_, "from"),
         _day(to, "to") if to else None,
@@ -409,12 +421,13 @@ def changes(
 @router.get("/classifications/{classification_id:path}", name="klass_classification")
 def classification(
     request: Request,
+    reference: ReferenceDep,
     classification_id: str,
     language: Language = "nb",
     include_future: Future = False,
 ) -> Response:
     """A classification with its versions and the links to its codes."""
-    reg = _registry()
+    reg = reference.registry
     cls = reg.classification(_id(classification_id, "classification"))
     versions = reg.visible_versions(cls, date.today(), include_future)
     doc = classification_document(reg, cls, _base(request), versions)
@@ -424,12 +437,13 @@ def classification(
 @router.get("/versions/{version_id:path}", name="klass_version")
 def version(
     request: Request,
+    reference: ReferenceDep,
     version_id: str,
     language: Language = "nb",
     include_future: Future = False,
 ) -> Response:
     """A version: levels, codes and the correspondence tables from or to it."""
-    reg = _registry()
+    reg = reference.registry
     _, v = reg.version(_id(version_id, "classification_version"))
     return _answer(request, version_document(reg, v, _base(request)), root="version")
 
@@ -437,11 +451,12 @@ def version(
 @router.get("/correspondencetables/{correspondence_id:path}", name="klass_correspondence")
 def correspondence_table(
     request: Request,
+    reference: ReferenceDep,
     correspondence_id: str,
     language: Language = "nb",
 ) -> Response:
     """A correspondence table with all its pairs."""
-    reg = _registry()
+    reg = reference.registry
     table = reg.correspondence(_id(correspondence_id, "correspondence"))
     doc = correspondence_document(reg, table, _base(request))
     return _answer(request, doc, root="correspondenceTable")

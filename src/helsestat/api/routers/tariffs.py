@@ -6,22 +6,30 @@
 "Kodeverk").
 
 The takster, NLK codes, satser, APAT combinations and bandasjister are SYNTHETIC; fagområder
-and praksistyper are real.
+and praksistyper are real. The lists are the reference database's (the current snapshot,
+``ReferenceDep``); the wire parameters ``gyldigdato`` and
+``offisielle_ugyldige_takstkombinasjoner`` are parsed here, the filters are
+:mod:`helsestat.reference.tariff_queries`.
 
+>>> parse_gyldigdato("2018-08-09")
+datetime.date(2018, 8, 9)
 >>> # curl -s 'localhost:8000/v1/takstkoder?gyldigdato=2018-08-09&takstkode=2ad'
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from helsestat.api.deps import ReferenceDep
 from helsestat.api.problems import PROBLEM_RESPONSES
+from helsestat.errors import QueryError
+from helsestat.reference import tariff_queries as queries
 from helsestat.reference.serialize import MEDIA_TYPES, to_xml, wanted_format
-from helsestat.reference.tariff_lists import load_tariff_lists
 
 PREFIXES = ("/v1", "/api/opne-data/v1")
 
@@ -30,6 +38,31 @@ Samhandlertype = Annotated[
     str | None, Query(description="PO - Poliklinikk, LR - Privat lab/radiologi")
 ]
 Fagomraade = Annotated[str | None, Query(description="AP, BE, FBV, FY, HS, JO, KI, LE, …")]
+
+
+def parse_gyldigdato(raw: str | None) -> date | None:
+    """The ``gyldigdato`` parameter (yyyy-MM-dd) as a date; empty: none."""
+    if raw is None or raw == "":
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise QueryError(
+            "query.invalid_date",
+            "parameter 'gyldigdato' is not a date",
+            hint="write gyldigdato as yyyy-MM-dd, e.g. gyldigdato=2018-08-09",
+        ) from None
+
+
+def _official_only(raw: str | None) -> bool:
+    answer = (raw or "nei").lower()
+    if answer not in ("ja", "nei"):
+        raise QueryError(
+            "query.invalid_parameter",
+            "parameter 'offisielle_ugyldige_takstkombinasjoner' must be ja or nei",
+            hint="offisielle_ugyldige_takstkombinasjoner=ja filters the combinations",
+        )
+    return answer == "ja"
 
 
 def _answer(request: Request, rows: list[dict[str, Any]]) -> Response:
@@ -41,6 +74,7 @@ def _answer(request: Request, rows: list[dict[str, Any]]) -> Response:
 
 def takstkoder(
     request: Request,
+    reference: ReferenceDep,
     gyldigdato: Gyldigdato = None,
     fagomraade: Fagomraade = None,
     takstkode: Annotated[str | None, Query(description="Code; %25 is a wildcard")] = None,
@@ -50,20 +84,24 @@ def takstkoder(
     ] = None,
 ) -> Response:
     """Takstkoder with amounts, rules and validity (SYNTHETIC amounts)."""
+    day = parse_gyldigdato(gyldigdato)
+    official_only = _official_only(offisielle_ugyldige_takstkombinasjoner)
     return _answer(
         request,
-        load_tariff_lists().takstkoder(
-            gyldigdato=gyldigdato,
+        queries.takstkoder(
+            reference.tariffs,
+            day=day,
             fagomraade=fagomraade,
             takstkode=takstkode,
             beskrivelse=beskrivelse,
-            offisielle_ugyldige_takstkombinasjoner=offisielle_ugyldige_takstkombinasjoner,
+            official_only=official_only,
         ),
     )
 
 
 def nlkkoder(
     request: Request,
+    reference: ReferenceDep,
     gyldigdato: Gyldigdato = None,
     nlkkode: Annotated[str | None, Query(description="Code; %25 is a wildcard")] = None,
     samhandlertype: Samhandlertype = None,
@@ -71,47 +109,60 @@ def nlkkoder(
     """Laboratory codes (NLK) with their refusjonskategorisatser (SYNTHETIC)."""
     return _answer(
         request,
-        load_tariff_lists().nlkkoder(
-            gyldigdato=gyldigdato, nlkkode=nlkkode, samhandlertype=samhandlertype
+        queries.nlkkoder(
+            reference.tariffs,
+            day=parse_gyldigdato(gyldigdato),
+            nlkkode=nlkkode,
+            samhandlertype=samhandlertype,
         ),
     )
 
 
 def refusjonskategorisatser(
-    request: Request, gyldigdato: Gyldigdato = None, samhandlertype: Samhandlertype = None
+    request: Request,
+    reference: ReferenceDep,
+    gyldigdato: Gyldigdato = None,
+    samhandlertype: Samhandlertype = None,
 ) -> Response:
     """Refusjonskategorier for NLK, NCRP and patologi with their rates (SYNTHETIC)."""
     return _answer(
         request,
-        load_tariff_lists().refusjonskategorisatser(
-            gyldigdato=gyldigdato, samhandlertype=samhandlertype
+        queries.refusjonskategorisatser(
+            reference.tariffs, day=parse_gyldigdato(gyldigdato), samhandlertype=samhandlertype
         ),
     )
 
 
 def apatkombinasjoner(
-    request: Request, gyldigdato: Gyldigdato = None, samhandlertype: Samhandlertype = None
+    request: Request,
+    reference: ReferenceDep,
+    gyldigdato: Gyldigdato = None,
+    samhandlertype: Samhandlertype = None,
 ) -> Response:
     """APAT combinations (topografi × prosedyre) with their amount (SYNTHETIC)."""
     return _answer(
         request,
-        load_tariff_lists().apatkombinasjoner(gyldigdato=gyldigdato, samhandlertype=samhandlertype),
+        queries.apatkombinasjoner(
+            reference.tariffs, day=parse_gyldigdato(gyldigdato), samhandlertype=samhandlertype
+        ),
     )
 
 
-def bandasjister(request: Request) -> Response:
+def bandasjister(request: Request, reference: ReferenceDep) -> Response:
     """Bandasjister with direkte oppgjørsavtale (SYNTHETIC)."""
-    return _answer(request, load_tariff_lists().bandasjister())
+    return _answer(request, queries.bandasjister(reference.tariffs))
 
 
-def fagomraader(request: Request) -> Response:
+def fagomraader(request: Request, reference: ReferenceDep) -> Response:
     """Helfo's fagområder (real)."""
-    return _answer(request, load_tariff_lists().fagomraader())
+    return _answer(request, queries.fagomraader(reference.tariffs))
 
 
-def praksistyper(request: Request, fagomraade: Fagomraade = None) -> Response:
+def praksistyper(
+    request: Request, reference: ReferenceDep, fagomraade: Fagomraade = None
+) -> Response:
     """KUHR's praksistyper with their fagområde (real; a helsestat addition)."""
-    return _answer(request, load_tariff_lists().praksistyper(fagomraade=fagomraade))
+    return _answer(request, queries.praksistyper(reference.tariffs, fagomraade=fagomraade))
 
 
 ENDPOINTS: dict[str, Callable[..., Response]] = {

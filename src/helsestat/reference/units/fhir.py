@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helsestat.errors import StoreError
-from helsestat.reference.geography import load_geography
+from helsestat.reference.geography import packaged_geography
 from helsestat.reference.units.history import current_rows, versions_at
 from helsestat.reference.units.model import KIND_LABELS, SECTOR_LABELS, Identifier, Version
 from helsestat.reference.units.rules import swedish_lan
@@ -104,7 +104,7 @@ def organization(
             "display": parent.fields.name,
         }
     if f.kommune:
-        district = load_geography().name(f.kommune, day.year)
+        district = packaged_geography().name(f.kommune, day.year)
         resource["address"] = [{"type": "physical", "district": district, "country": "NO"}]
     elif f.lan:
         resource["address"] = [{"state": swedish_lan().get(f.lan, f.lan), "country": "SE"}]

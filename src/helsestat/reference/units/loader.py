@@ -22,14 +22,8 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from helsestat.errors import InputError, NotFoundError
-from helsestat.reference.classification_store import (
-    ClassificationData,
-    CodeData,
-    LevelData,
-    VersionData,
-    codes_at,
-    load_classification,
-)
+from helsestat.reference.classification_store import codes_at, load_classification
+from helsestat.reference.classifications import Classification, Code, Level, Version
 from helsestat.reference.units.bulk import ImportedUnit, allocate_unit_ids, import_histories
 from helsestat.reference.units.model import (
     SYSTEM,
@@ -78,22 +72,22 @@ def ensure_service_classification(session: Session, plan: UnitPlan) -> None:
         return
     except NotFoundError:
         pass
-    version = VersionData(
+    version = Version(
         SERVICE_CLASSIFICATION_ID * 100 + 1,
         SERVICE_CLASSIFICATION_NAME,
         _SERVICES_FROM,
         None,
-        levels=(LevelData(1, "Tjenesteområde"),),
-        codes=tuple(CodeData(code, f"{name} ({sector})") for code, name, sector in plan.services),
+        levels=(Level(1, "Tjenesteområde"),),
+        codes=tuple(Code(code, f"{name} ({sector})") for code, name, sector in plan.services),
     )
     load_classification(
         session,
-        ClassificationData(
+        Classification(
             SERVICE_CLASSIFICATION_ID,
             SERVICE_CLASSIFICATION_NAME,
             (version,),
             description="SYNTHETIC code list for the demo unit tree; not KLASS 610's codes",
-            owner="helsestat demo",
+            owning_section="helsestat demo",
         ),
     )
 

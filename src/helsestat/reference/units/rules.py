@@ -25,7 +25,7 @@ from stdnum.no import orgnr as no_orgnr
 from stdnum.se import orgnr as se_orgnr
 
 from helsestat.errors import InputError, ReferenceError_
-from helsestat.reference.geography import load_geography
+from helsestat.reference.geography import packaged_geography
 from helsestat.reference.units.model import (
     ALLOWED_PARENTS,
     CLINICAL_KINDS,
@@ -69,7 +69,7 @@ def _bad(code: str, message: str, hint: str = "") -> InputError:
 
 @cache
 def _kommuner(year: int) -> frozenset[str]:
-    return load_geography().kommuner_valid_in(year)
+    return packaged_geography().kommuner_valid_in(year)
 
 
 @cache

@@ -1,0 +1,137 @@
+"""The current :class:`~helsestat.reference.snapshot.Reference` of one reference database,
+for a process that reads it often (the API serves from it on every request; the CLI and a
+build read it once).
+
+A :class:`ReferenceHolder` does no I/O when made. The first :meth:`~ReferenceHolder.get`
+opens the database, migrates it, seeds it from the packaged files if it was never seeded
+(unless told not to) and reads a snapshot. Later calls return the same snapshot after asking
+the database for its reference version (one small query; with ``refresh_seconds`` above 0
+at most that often) and read a new snapshot only when the version has moved: a version
+loaded with ``helsestat reference load`` by another process is served by the next request.
+:meth:`~ReferenceHolder.invalidate` makes the next ``get`` check whatever the interval.
+
+>>> holder = ReferenceHolder("sqlite://", refresh_seconds=0)
+>>> ref = holder.get()
+>>> holder.get() is ref, ref.registry.classification(131).name
+(True, 'Standard for kommuneinndeling')
+>>> holder.dispose()
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from helsestat.reference import state
+from helsestat.reference.persist import read_reference
+from helsestat.reference.seed import seed_if_new
+from helsestat.reference.snapshot import Reference
+from helsestat.settings import Settings
+from helsestat.store.db.database import create_engine_for, migrate, session_factory
+
+
+class ReferenceHolder:
+    """The reference snapshot of the database at ``url``, reloaded when its version moves.
+
+    ``seed``: write the packaged files into a database that was never seeded, on first use;
+    ``refresh_seconds``: how long a snapshot is handed out before the version is checked
+    again (0: on every call); ``clock``: monotonic seconds (tests pass their own)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        seed: bool = True,
+        refresh_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.url = url
+        self.seed = seed
+        self.refresh_seconds = refresh_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._engine: Engine | None = None
+        self._sessions: sessionmaker[Session] | None = None
+        self._snapshot: Reference | None = None
+        self._checked = float("-inf")
+        #: What opening the database wrote from the packaged files (None: nothing, it had
+        #: been seeded before or ``seed`` is off).
+        self.seeded: dict[str, int] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReferenceHolder:
+        """The holder of the reference database of ``settings`` (no I/O yet).
+
+        >>> ReferenceHolder.from_settings(Settings(demo_mode=True)).url
+        'sqlite:///var/reference.db'
+        """
+        return cls(
+            settings.resolved_database_url,
+            seed=settings.reference_seed,
+            refresh_seconds=settings.reference_refresh_seconds,
+        )
+
+    def engine(self) -> Engine:
+        """The engine on the database: on first use created, migrated and (``seed``) seeded."""
+        return self._open()[0]
+
+    def _open(self) -> tuple[Engine, sessionmaker[Session]]:
+        engine, sessions = self._engine, self._sessions
+        if engine is not None and sessions is not None:
+            return engine, sessions
+        with self._lock:
+            if self._engine is None or self._sessions is None:
+                engine = create_engine_for(self.url)
+                try:
+                    migrate(engine)
+                    if self.seed:
+                        self.seeded = seed_if_new(engine)
+                except BaseException:
+                    engine.dispose()
+                    raise
+                self._engine, self._sessions = engine, session_factory(engine)
+            return self._engine, self._sessions
+
+    def get(self, max_age: float | None = None) -> Reference:
+        """The snapshot of the current reference content. ``max_age``: serve a snapshot
+        whose version was checked at most this many seconds ago without asking (default:
+        ``refresh_seconds``), for callers on a hot path."""
+        snapshot, now = self._snapshot, self._clock()
+        age = self.refresh_seconds if max_age is None else max_age
+        if snapshot is not None and now - self._checked < age:
+            return snapshot
+        _, sessions = self._open()
+        if snapshot is not None:
+            with sessions() as session:
+                if state.version(session) == snapshot.version:
+                    self._checked = now
+                    return snapshot
+        with self._lock:
+            # Another thread may have read the new content while this one waited.
+            with sessions() as session:
+                current = self._snapshot
+                if current is not None and current is not snapshot:
+                    if state.version(session) == current.version:
+                        return current
+                    session.rollback()
+                fresh = read_reference(session)
+            self._snapshot, self._checked = fresh, now
+            return fresh
+
+    def invalidate(self) -> None:
+        """Check the database's version on the next :meth:`get` (after a write)."""
+        self._checked = float("-inf")
+
+    def dispose(self) -> None:
+        """Close the database connections (a later call opens them again)."""
+        with self._lock:
+            if self._engine is not None:
+                self._engine.dispose()
+            self._engine = self._sessions = None
+
+
+__all__ = ["ReferenceHolder"]

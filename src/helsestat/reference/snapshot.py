@@ -1,0 +1,82 @@
+"""The reference registries as one immutable value: what the KLASS API, the tariff endpoints,
+the catalogue, preflight, recoding, validation and the statistics read.
+
+A :class:`Reference` is a snapshot of the reference database at one version
+(:mod:`helsestat.reference.state`), read by :func:`helsestat.reference.persist.read_reference`
+and handed out by a :class:`~helsestat.reference.holder.ReferenceHolder`, which reads it again
+only when the database's version has moved. Nothing in it changes after it is made, so any
+number of requests and threads can read it at once.
+
+>>> from helsestat.reference.seed import packaged_reference
+>>> ref = packaged_reference()
+>>> ref.registry.classification(131).name, ref.tariffs.praksistyper["FALE"]
+('Standard for kommuneinndeling', 'LE')
+>>> ref.code_names().fylker["03"]
+'Oslo'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from helsestat.reference.catalog import Catalog
+from helsestat.reference.classifications import Registry
+from helsestat.reference.geography import Geography
+from helsestat.reference.tariffs import TariffLists
+
+#: KLASS's classification of fylker.
+FYLKER = 104
+
+
+@dataclass(frozen=True)
+class CodeNames:
+    """Public code lists as code → name (fagområde, praksistype, kommune, fylke) or
+    → fagområde (takstkode): what a query is checked against and the dashboard shows."""
+
+    fagomraader: dict[str, str]
+    praksistyper: dict[str, str]
+    takstkoder: dict[str, str]
+    kommuner: dict[str, str]
+    fylker: dict[str, str]
+
+
+@dataclass(frozen=True, eq=False)
+class Reference:
+    """The registry of classifications, the tariff lists, the geography with population and
+    the data-source catalogue, as the reference database held them at ``version`` (0: not
+    read from a database)."""
+
+    registry: Registry
+    tariffs: TariffLists
+    geography: Geography
+    catalog: Catalog
+    version: int = 0
+
+    def code_names(self) -> CodeNames:
+        """The public code lists with their names: every kommunenummer valid at some time
+        since the oldest history row (the newest name wins) and every fylke of KLASS 104's
+        versions (fylker of kommuner no version lists keep their number as name)."""
+        geo = self.geography
+        kommuner: dict[str, str] = {}
+        for code, navn, _, _ in sorted(geo.history, key=lambda h: h[2]):
+            kommuner[code] = navn
+        for first in sorted(geo.by_structure):
+            for code, kommune in geo.by_structure[first].items():
+                kommuner[code] = kommune.navn
+        names: dict[str, str] = {}
+        if FYLKER in self.registry.classifications:
+            for version in self.registry.classification(FYLKER).versions:
+                names |= {c.code: c.name for c in version.codes}
+        fylker = {code[:2]: names.get(code[:2], code[:2]) for code in kommuner}
+        fylker.update((code, name) for code, name in names.items() if code not in fylker)
+        takstkoder = {t.takstkode: t.fagomraade for t in self.tariffs.takster}
+        return CodeNames(
+            fagomraader=dict(self.tariffs.fagomraader),
+            praksistyper=dict(self.tariffs.praksistype_navn),
+            takstkoder=dict(sorted(takstkoder.items())),
+            kommuner=dict(sorted(kommuner.items())),
+            fylker=dict(sorted(fylker.items())),
+        )
+
+
+__all__ = ["FYLKER", "CodeNames", "Reference"]
