@@ -1,6 +1,5 @@
 """Jinja2 rendering of the dashboard's pages (autoescaped; templates ship in the wheel).
 
->>> from helsestat.errors import NotFoundError
 >>> from helsestat.settings import Settings
 >>> env = make_environment(Settings(demo_mode=True))
 >>> env.globals["demo_mode"]
