@@ -58,6 +58,10 @@ _UNREACHABLE_HINT = (
 _MIGRATION_LOCK = 0x68656C73  # "hels"
 #: Execution option that makes a SQLite transaction take the write lock when it begins.
 _BEGIN_IMMEDIATE = "helsestat_begin_immediate"
+#: How long a SQLite connection waits for another writer: the driver's default, and the
+#: longer wait of :func:`exclusive_session` (a seed of the packaged files takes seconds).
+_SQLITE_BUSY_MS = 5_000
+_EXCLUSIVE_WAIT_MS = 120_000
 
 # -- engines ---------------------------------------------------------------------------------
 
@@ -281,13 +285,29 @@ def exclusive_session(engine: Engine, key: int) -> Iterator[Session]:
     1
     """
     with _connect(engine) as connection:
-        connection.execution_options(**{_BEGIN_IMMEDIATE: True})
-        with connection.begin():
-            if connection.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-            with Session(bind=connection, expire_on_commit=False) as session:
-                yield session
-                session.flush()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # wait for the writer ahead (e.g. a worker seeding), not 5 s and fail
+            _sqlite_busy_timeout(connection, _EXCLUSIVE_WAIT_MS)
+        try:
+            connection.execution_options(**{_BEGIN_IMMEDIATE: True})
+            with connection.begin():
+                if not sqlite:
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+                with Session(bind=connection, expire_on_commit=False) as session:
+                    yield session
+                    session.flush()
+        finally:
+            if sqlite:
+                _sqlite_busy_timeout(connection, _SQLITE_BUSY_MS)
+
+
+def _sqlite_busy_timeout(connection: Connection, milliseconds: int) -> None:
+    # On the driver's connection: through SQLAlchemy the statement would begin a transaction.
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
+    finally:
+        cursor.close()
 
 
 @contextmanager
