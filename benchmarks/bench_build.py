@@ -130,8 +130,8 @@ _LAKE_CODE = (
     "validate/spec.py",
     "validate/claims.py",
     "validate/pseudonymise.py",
-    "store/extracts.py",
-    "store/codebooks.py",
+    "store/lake/extracts.py",
+    "store/lake/codebooks.py",
 )
 
 
