@@ -156,7 +156,11 @@ def is_tariff_file(name: str) -> bool:
 
 
 def parse_tariff_file(name: str, text: str) -> tuple[str, list[Record]]:
-    """The list a file of this name holds, and its records."""
+    """The list a file of this name holds, and its records.
+
+    >>> parse_tariff_file("no_kuhr_fagomrader.csv", "fagomrade_kode,beskrivelse\\nLE,Lege\\n")
+    ('fagomraader', [{'kode': 'LE', 'beskrivelse': 'Lege'}])
+    """
     if name not in FILES:
         raise ReferenceError_(
             "reference.invalid_file",

@@ -96,7 +96,13 @@ def takstkoder(
 ) -> list[Record]:
     """``/v1/takstkoder``: rows valid on ``day`` of a fagområde whose code and description
     match. ``official_only`` keeps only official takstkoder (those in the list) in
-    ``ugyldig_kombinasjon``; a list 'Alle unntatt …' left empty becomes 'Alle'."""
+    ``ugyldig_kombinasjon``; a list 'Alle unntatt …' left empty becomes 'Alle'.
+
+    >>> from helsestat.reference.tariff_files import packaged_tariffs
+    >>> [r["takst_id"] for r in takstkoder(packaged_tariffs(), day=date(2018, 8, 9),
+    ...                                    takstkode="2ad")]
+    [57]
+    """
     _check_fagomraade(lists, fagomraade)
     code_ok, text_ok = wildcard(takstkode), wildcard(beskrivelse)
     codes = {r["takstkode"] for r in lists.takst_rows}
@@ -122,7 +128,14 @@ def nlkkoder(
     samhandlertype: str | None = None,
 ) -> list[Record]:
     """``/v1/nlkkoder``: codes valid on ``day``, their embedded satser limited to the day
-    and to ``samhandlertype`` (codes with none left are dropped)."""
+    and to ``samhandlertype`` (codes with none left are dropped).
+
+    >>> from helsestat.reference.tariff_files import packaged_tariffs
+    >>> (row,) = nlkkoder(packaged_tariffs(), day=date(2025, 6, 4), nlkkode="NOR35342",
+    ...                   samhandlertype="LR")
+    >>> len(row["refusjonskategorisats"])
+    1
+    """
     kind, code_ok = _samhandlertype(samhandlertype), wildcard(nlkkode)
     out = []
     for r in lists.nlk_rows:
@@ -142,7 +155,13 @@ def nlkkoder(
 def refusjonskategorisatser(
     lists: TariffLists, *, day: date | None = None, samhandlertype: str | None = None
 ) -> list[Record]:
-    """``/v1/refusjonskategorisatser``."""
+    """``/v1/refusjonskategorisatser``: the satser valid on ``day`` of a samhandlertype.
+
+    >>> from helsestat.reference.tariff_files import packaged_tariffs
+    >>> len(refusjonskategorisatser(packaged_tariffs(), day=date(2018, 8, 9),
+    ...                             samhandlertype="PO")) > 0
+    True
+    """
     kind = _samhandlertype(samhandlertype)
     return [
         {k: v for k, v in r.items() if k != "samhandlertype"}
@@ -154,7 +173,12 @@ def refusjonskategorisatser(
 def apatkombinasjoner(
     lists: TariffLists, *, day: date | None = None, samhandlertype: str | None = None
 ) -> list[Record]:
-    """``/v1/apatkombinasjoner``."""
+    """``/v1/apatkombinasjoner``: the combinations valid on ``day`` of a samhandlertype.
+
+    >>> apatkombinasjoner(TariffLists(), samhandlertype="XX")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    helsestat.errors.ReferenceError_: samhandlertype 'XX' is not known (hint: ...)
+    """
     kind = _samhandlertype(samhandlertype)
     return [
         r
@@ -164,17 +188,30 @@ def apatkombinasjoner(
 
 
 def bandasjister(lists: TariffLists) -> list[Record]:
-    """``/v1/bandasjister``: the latest list."""
+    """``/v1/bandasjister``: the latest list.
+
+    >>> bandasjister(TariffLists.of(bandasjister=[{"sar_id": 1}]))
+    [{'sar_id': 1}]
+    """
     return list(lists.bandasjist_rows)
 
 
 def fagomraader(lists: TariffLists) -> list[Record]:
-    """``/v1/fagomraader``: kode and beskrivelse."""
+    """``/v1/fagomraader``: kode and beskrivelse.
+
+    >>> fagomraader(TariffLists.of(fagomraader=[{"kode": "LE", "beskrivelse": "Lege"}]))
+    [{'kode': 'LE', 'beskrivelse': 'Lege'}]
+    """
     return list(lists.fagomraade_rows)
 
 
 def praksistyper(lists: TariffLists, *, fagomraade: str | None = None) -> list[Record]:
-    """Praksistyper (kode, beskrivelse, fagomraade), optionally of one fagområde."""
+    """Praksistyper (kode, beskrivelse, fagomraade), optionally of one fagområde.
+
+    >>> from helsestat.reference.tariff_files import packaged_tariffs
+    >>> [r["kode"] for r in praksistyper(packaged_tariffs(), fagomraade="ap")]
+    ['AUDI']
+    """
     _check_fagomraade(lists, fagomraade)
     return [
         r for r in lists.praksistype_rows if not fagomraade or r["fagomraade"] == fagomraade.upper()

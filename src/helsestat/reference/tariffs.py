@@ -204,7 +204,11 @@ class TariffLists:
 
     @classmethod
     def of(cls, **lists: Iterable[Record]) -> TariffLists:
-        """The lists given by name (``takstkoder=…``); the others empty."""
+        """The lists given by name (``takstkoder=…``); the others empty.
+
+        >>> len(TariffLists.of(fagomraader=[{"kode": "LE", "beskrivelse": "Lege"}]).fagomraader)
+        1
+        """
         unknown = set(lists) - set(LISTS)
         if unknown:
             raise TypeError(f"unknown tariff list(s): {', '.join(sorted(unknown))}")
@@ -227,7 +231,12 @@ class TariffLists:
         )
 
     def replace(self, name: str, rows: Iterable[Record]) -> TariffLists:
-        """These lists with list ``name`` replaced by ``rows``."""
+        """These lists with list ``name`` replaced by ``rows``.
+
+        >>> TariffLists().replace("fagomraader", [{"kode": "LE", "beskrivelse": "Lege"}]
+        ...     ).rows("fagomraader")
+        ({'kode': 'LE', 'beskrivelse': 'Lege'},)
+        """
         lists = dict(zip(LISTS, self.as_tuple(), strict=True))
         lists[name] = tuple(rows)
         return TariffLists.of(**lists)
