@@ -149,7 +149,7 @@ def test_rules_read_the_population_of_the_snapshot_they_are_made_from() -> None:
         {first: (last, geo.by_structure[first]) for first, last in geo.structures},
         geo.history,
         {key: 10 for key in geo.population_2024},
-        [(y, k, s, w) for (y, k), v in geo.to_2024.items() for s, w in v],
+        geo.recoding,
     )
     small = type(packaged)(packaged.registry, packaged.tariffs, fewer, packaged.catalog)
     maned = next(t for t in TAKSTBRUK.tables if t.name == "takstbruk/kommune/maned")

@@ -17,10 +17,12 @@ kommune history for the years before 2019, the per-year recoding to the 2024 str
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache, cached_property
 from importlib import resources
@@ -66,6 +68,25 @@ def _columns(name: str, columns: tuple[str, ...]) -> list[list[str]]:
     return [table.column(c).to_pylist() for c in columns]
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while many small objects that are not garbage are
+    made (a reference snapshot, the recoding index): the full collections their creation
+    triggers, each walking every object of the process, would otherwise take most of the
+    time.
+
+    >>> with collector_paused():
+    ...     rows = [(i, str(i)) for i in range(1000)]
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 @dataclass(frozen=True)
 class Kommune:
     """One kommune in one structure."""
@@ -78,16 +99,16 @@ class Kommune:
 @dataclass(frozen=True, eq=False)
 class Geography:
     """Kommune sets per structure, names, population and recoding to the 2024 structure.
-    Build it with :meth:`of` (or :meth:`from_registry`), which indexes what the queries need."""
+    Build it with :meth:`of` (or :meth:`from_registry`); the recoding is indexed on first
+    use (validation needs only the kommune sets)."""
 
     #: (first year, last year or None) of each kommune structure, oldest first
     structures: tuple[tuple[int, int | None], ...]
     by_structure: dict[int, dict[str, Kommune]]
     history: tuple[HistoryRow, ...]
     population_2024: dict[tuple[str, int], int]
-    to_2024: dict[tuple[int, str], tuple[tuple[str, float], ...]]
-    #: (year, 2024 successor) -> sum of the recoding weights of the codes valid in ``year`` into it
-    predecessor_weights: dict[tuple[int, str], float]
+    #: every row of the recoding table
+    recoding: tuple[RecodingRow, ...]
 
     @classmethod
     def of(
@@ -107,28 +128,37 @@ class Geography:
         717710
         """
         firsts = sorted(structures)
-        to_2024: dict[tuple[int, str], list[tuple[str, float]]] = defaultdict(list)
-        for year, original, successor, weight in recoding:
-            to_2024[(year, original)].append((successor, weight))
-        geo = cls(
+        return cls(
             tuple((first, structures[first][0]) for first in firsts),
             {first: dict(structures[first][1]) for first in firsts},
             tuple(dict.fromkeys(history)),
             dict(population),
-            {k: tuple(v) for k, v in to_2024.items()},
-            {},
+            tuple(recoding),
         )
+
+    @cached_property
+    def to_2024(self) -> dict[tuple[int, str], tuple[tuple[str, float], ...]]:
+        """(year, code valid then) → the 2024 kommuner it became, with weights."""
+        out: dict[tuple[int, str], list[tuple[str, float]]] = defaultdict(list)
+        with collector_paused():
+            for year, original, successor, weight in self.recoding:
+                out[(year, original)].append((successor, weight))
+            return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def predecessor_weights(self) -> dict[tuple[int, str], float]:
+        """(year, 2024 successor) → the sum of the recoding weights of the codes valid in
+        ``year`` into it."""
         # Only codes valid in the year share a successor: the table's 2023 rows also map the
         # 2024 codes to themselves, which would otherwise take a share of the population.
         weights: dict[tuple[int, str], float] = defaultdict(float)
         valid: dict[int, frozenset[str]] = {}
-        for (year, code), targets in to_2024.items():
+        for year, code, successor, weight in self.recoding:
             if year not in valid:
-                valid[year] = geo.kommuner_valid_in(year)
+                valid[year] = self.kommuner_valid_in(year)
             if code in valid[year]:
-                for successor, weight in targets:
-                    weights[(year, successor)] += weight
-        return replace(geo, predecessor_weights=dict(weights))
+                weights[(year, successor)] += weight
+        return dict(weights)
 
     @classmethod
     def from_registry(
@@ -158,7 +188,7 @@ class Geography:
             h.update(f"{first}/{last}:{sorted(self.by_structure[first].items())!r}".encode())
         h.update(repr(sorted(self.history, key=repr)).encode())
         h.update(repr(sorted(self.population_2024.items())).encode())
-        rows = sorted((y, k, s, w) for (y, k), v in self.to_2024.items() for s, w in v)
+        rows = sorted(self.recoding)
         h.update("\n".join(f"{y} {k} {s} {w!r}" for y, k, s, w in rows).encode())
         return h.hexdigest()
 
@@ -313,5 +343,6 @@ __all__ = [
     "HistoryRow",
     "Kommune",
     "RecodingRow",
+    "collector_paused",
     "packaged_geography",
 ]

@@ -22,9 +22,6 @@ here. Every write bumps the reference version in the caller's transaction
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -35,7 +32,7 @@ from helsestat.reference import state
 from helsestat.reference.catalog import Catalog, data_sources_from_json
 from helsestat.reference.classification_store import read_registry, save_registry
 from helsestat.reference.classifications import Registry
-from helsestat.reference.geography import Geography
+from helsestat.reference.geography import Geography, collector_paused
 from helsestat.reference.snapshot import Reference
 from helsestat.reference.tariffs import LISTS, Record, TariffLists, in_field_order
 from helsestat.store.db.reference_schema import (
@@ -179,8 +176,7 @@ def save_geography(session: Session, geography: Geography) -> dict[str, int]:
         ],
         "kommune recoding rows": [
             {"year": year, "kommunenr": code, "kommunenr_2024": successor, "weight": weight}
-            for (year, code), targets in sorted(geography.to_2024.items())
-            for successor, weight in targets
+            for year, code, successor, weight in geography.recoding
         ],
         "population rows": [
             {"country": NORWAY, "region_code": k, "year": y, "population": p}
@@ -213,14 +209,19 @@ def read_geography(session: Session, registry: Registry) -> Geography:
             ).order_by(KommuneHistory.valid_from_year, KommuneHistory.kommunenr)
         )
     ]
-    recoding = session.execute(
-        select(
-            KommuneRecoding.year,
-            KommuneRecoding.kommunenr,
-            KommuneRecoding.kommunenr_2024,
-            KommuneRecoding.weight,
-        ).order_by(KommuneRecoding.year, KommuneRecoding.kommunenr, KommuneRecoding.kommunenr_2024)
-    )
+    recoding = [
+        (year, code, successor, weight)
+        for year, code, successor, weight in session.execute(
+            select(
+                KommuneRecoding.year,
+                KommuneRecoding.kommunenr,
+                KommuneRecoding.kommunenr_2024,
+                KommuneRecoding.weight,
+            ).order_by(
+                KommuneRecoding.year, KommuneRecoding.kommunenr, KommuneRecoding.kommunenr_2024
+            )
+        )
+    ]
     population = {
         (code, year): people
         for code, year, people in session.execute(
@@ -273,25 +274,11 @@ def write_reference(session: Session, reference: Reference) -> dict[str, int]:
     }
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: a snapshot is a few hundred thousand small
-    objects, none of them garbage, and the full collections their creation triggers
-    (each walking every object of the process) would otherwise take most of the time."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def read_reference(session: Session) -> Reference:
     """A snapshot of everything the database holds, at the version it was read at. The
     version is read before and after: a write that lands in between is read again, so the
     parts always belong together."""
-    with _collector_paused():
+    with collector_paused():
         while True:
             before = state.version(session)
             registry = read_registry(session)

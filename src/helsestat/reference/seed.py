@@ -45,12 +45,7 @@ def packaged_reference() -> Reference:
     once written."""
     registry = packaged_registry()
     geo = packaged_geography()
-    rows = [
-        (year, code, successor, weight)
-        for (year, code), targets in geo.to_2024.items()
-        for successor, weight in targets
-    ]
-    geography = Geography.from_registry(registry, geo.history, geo.population_2024, rows)
+    geography = Geography.from_registry(registry, geo.history, geo.population_2024, geo.recoding)
     return Reference(registry, packaged_tariffs(), geography, packaged_data_sources())
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -188,10 +189,27 @@ def _ensure_sqlite_dir(url: URL) -> None:
         raise _unreachable(url, exc.strerror or type(exc).__name__) from None
 
 
+def _at_head(connection: Connection) -> bool:
+    """True when the database says it is at the newest revision (one query; a database
+    without Alembic's table is not)."""
+    try:
+        found = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except DBAPIError:
+        return False
+    finally:
+        connection.rollback()
+    return [row[0] for row in found] == [head_revision()]
+
+
 def _alembic(target: str | Engine, verb: str, revision: str) -> None:
     engine = create_engine_for(target) if isinstance(target, str) else target
     try:
         _ensure_sqlite_dir(engine.url)
+        if verb == "upgrade" and revision == "head":
+            # Most starts find the schema current: one query instead of Alembic's scripts.
+            with _connect(engine) as connection:
+                if _at_head(connection):
+                    return
         with _connect(engine) as connection:
             try:
                 connection.execution_options(**{_BEGIN_IMMEDIATE: True})
@@ -229,8 +247,9 @@ def _alembic(target: str | Engine, verb: str, revision: str) -> None:
             engine.dispose()
 
 
+@cache
 def head_revision() -> str:
-    """The newest Alembic revision shipped with helsestat.
+    """The newest Alembic revision shipped with helsestat (read once per process).
 
     >>> head_revision() >= "0001"
     True
