@@ -25,9 +25,12 @@ from clear_text import identifiers_in_table
 from helsestat.cli import main
 from helsestat.errors import HelsestatError
 from helsestat.ingest.readers import read_extract
+from helsestat.reference.seed import packaged_reference
 from helsestat.validate import validate
 from helsestat.validate.claims import CLAIMS
 from test_ingest import GOOD, KEY
+
+REFERENCE = packaged_reference()
 
 ROWS = [{**GOOD, "regning_id": f"R{i}", "antall": str(1 + i % 3)} for i in range(4)]
 
@@ -92,7 +95,7 @@ def _file(suffix: str, data: bytes) -> Iterator[Path]:
 
 def _read_and_validate(path: Path) -> None:
     try:
-        clean = validate(read_extract(path, "claims"), CLAIMS, KEY)
+        clean = validate(read_extract(path, "claims"), CLAIMS, KEY, REFERENCE, REFERENCE)
     except HelsestatError as exc:
         assert exc.code.startswith("ingest.") and exc.hint, exc
         return

@@ -17,6 +17,7 @@ from helsestat.build import ingest_file
 from helsestat.build.withdraw import withdraw_batch
 from helsestat.errors import ExtractError
 from helsestat.ingest.readers import read_extract
+from helsestat.reference.seed import packaged_reference
 from helsestat.store.lake import Lake
 from helsestat.store.lake.extracts import committed_files
 from helsestat.synth.claims import generate_claims
@@ -25,13 +26,15 @@ from helsestat.validate import validate
 from helsestat.validate.claims import CLAIMS
 from test_ingest import GOOD, KEY, _write
 
+REFERENCE = packaged_reference()
+
 
 def _rows(n: int) -> list[dict[str, str]]:
     return [{**GOOD, "regning_id": f"R{i}"} for i in range(n)]
 
 
 def _outcome(path: Path, today: date | None = None) -> list[tuple[int, str]]:
-    clean = validate(read_extract(path, "claims"), CLAIMS, KEY, today=today)
+    clean = validate(read_extract(path, "claims"), CLAIMS, KEY, REFERENCE, today=today)
     assert clean.report.balanced
     q = clean.quarantined
     return sorted(zip(q.column("linje").to_pylist(), q.column("arsaker").to_pylist(), strict=True))
@@ -45,7 +48,7 @@ def test_a_byte_undefined_in_windows_1252_quarantines_its_row(tmp_path: Path, by
     lines = path.read_bytes().split(b"\n")
     lines[3] = lines[3].replace(b"R74", b"R7" + bytes([byte]))  # line 4
     path.write_bytes(b"\n".join(lines))
-    clean = validate(read_extract(path, "claims"), CLAIMS, KEY)
+    clean = validate(read_extract(path, "claims"), CLAIMS, KEY, REFERENCE, REFERENCE)
     assert (clean.report.rows_in, clean.report.accepted) == (5, 4)
     assert clean.quarantined.column("linje").to_pylist() == [4]
     assert clean.quarantined.column("arsaker").to_pylist() == ["line.encoding"]
@@ -79,7 +82,7 @@ def test_random_bytes_are_a_clear_error(tmp_path: Path, seed: int) -> None:
     path = tmp_path / "random.csv"
     path.write_bytes(random.Random(seed).randbytes(4000))
     with pytest.raises(ExtractError):
-        validate(read_extract(path, "claims"), CLAIMS, KEY)
+        validate(read_extract(path, "claims"), CLAIMS, KEY, REFERENCE, REFERENCE)
 
 
 def _quoted(path: Path, line: int, column: int, text: str) -> None:
@@ -97,7 +100,7 @@ def test_an_unterminated_quote_counts_every_line_it_swallowed(tmp_path: Path) ->
     path = _write(tmp_path, _rows(6))
     _quoted(path, 6, -1, '"godkjent')
     assert _outcome(path) == [(6, "line.unterminated_quote"), (7, "line.unterminated_quote")]
-    clean = validate(read_extract(path, "claims"), CLAIMS, KEY)
+    clean = validate(read_extract(path, "claims"), CLAIMS, KEY, REFERENCE, REFERENCE)
     assert (clean.report.rows_in, clean.report.accepted) == (6, 4)
 
 
@@ -114,7 +117,7 @@ def test_a_malformed_row_over_two_lines_counts_both(tmp_path: Path) -> None:
     _quoted(path, 3, 10, '"R74')
     _quoted(path, 4, 1, '2024-03-18"')
     assert _outcome(path) == [(3, "line.field_count"), (4, "line.field_count")]
-    clean = validate(read_extract(path, "claims"), CLAIMS, KEY)
+    clean = validate(read_extract(path, "claims"), CLAIMS, KEY, REFERENCE, REFERENCE)
     assert (clean.report.rows_in, clean.report.accepted) == (4, 2)
 
 
@@ -139,9 +142,9 @@ def test_a_file_re_saved_with_crlf_is_not_stored_twice(tmp_path: Path) -> None:
     again = tmp_path / "claims_2024_03_crlf.csv"
     again.write_bytes(first.read_bytes().replace(b"\n", b"\r\n"))
     lake = Lake(tmp_path / "var")
-    stored = ingest_file(first, "claims", KEY, lake)
+    stored = ingest_file(first, "claims", KEY, lake, REFERENCE)
     assert stored.report.accepted == 1000
-    batch = ingest_file(again, "claims", KEY, lake)
+    batch = ingest_file(again, "claims", KEY, lake, REFERENCE)
     assert not batch.already_stored  # another checksum …
     assert (batch.report.accepted, batch.report.quarantined) == (0, 1000)  # … the same lines
     assert batch.report.by_rule == (("row.already_stored", 1000),)
@@ -151,19 +154,23 @@ def test_a_file_re_saved_with_crlf_is_not_stored_twice(tmp_path: Path) -> None:
     withdraw_batch(lake, "claims", stored.checksum, "re-delivered with CRLF")
     third = tmp_path / "claims_2024_03_crlf_2.csv"
     third.write_bytes(again.read_bytes() + b"\r\n")
-    assert ingest_file(third, "claims", KEY, lake).report.accepted == 1000
+    assert ingest_file(third, "claims", KEY, lake, REFERENCE).report.accepted == 1000
 
 
 def test_a_corrected_line_delivered_again_is_quarantined_a_new_line_stored(
     tmp_path: Path,
 ) -> None:
     lake = Lake(tmp_path / "var")
-    ingest_file(_write(tmp_path, [GOOD], name="a.csv"), "claims", KEY, lake)
+    ingest_file(_write(tmp_path, [GOOD], name="a.csv"), "claims", KEY, lake, REFERENCE)
     corrected = {**GOOD, "refusjon": "200.00"}
     other_takst = {**GOOD, "takstkode": "2dd"}
     other_month = {**GOOD, "behandlingsdato": "2024-04-02"}
     batch = ingest_file(
-        _write(tmp_path, [corrected, other_takst, other_month], name="b.csv"), "claims", KEY, lake
+        _write(tmp_path, [corrected, other_takst, other_month], name="b.csv"),
+        "claims",
+        KEY,
+        lake,
+        REFERENCE,
     )
     assert batch.report.by_rule == (("row.already_stored", 1),)
     assert batch.report.accepted == 2

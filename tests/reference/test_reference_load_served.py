@@ -72,7 +72,8 @@ def test_a_loaded_version_is_served_and_checked_at_once(
     monkeypatch.setenv("HELSESTAT_DATA_DIR", str(data_dir))
     app = create_app(Settings(demo_mode=True, data_dir=data_dir))
     codes_at = "/api/klass/v1/classifications/630/codesAt?date=2025-03-01"
-    with serve(app) as base, httpx.Client(base_url=base) as http:
+    # a generous timeout: the first request migrates and seeds the database (slow on a busy machine)
+    with serve(app) as base, httpx.Client(base_url=base, timeout=120) as http:
         before = http.get(codes_at).json()["codes"][0]["name"]  # seeds the new database
         assert before != "Opptaksområde (endret navn)"
         assert http.get("/v1/takstkoder?takstkode=9zz").json() == []

@@ -13,6 +13,7 @@ import pytest
 from helsestat.build import ingest_file
 from helsestat.errors import ExtractError
 from helsestat.ingest.readers import read_extract
+from helsestat.reference.seed import packaged_reference
 from helsestat.store.lake import Lake
 from helsestat.synth.claims import generate_claims
 from helsestat.synth.core import write_csv
@@ -20,6 +21,8 @@ from helsestat.validate import validate
 from helsestat.validate.claims import CLAIMS
 from helsestat.validate.pseudonymise import pseudonymise_values
 from test_ingest import GOOD, KEY, _write
+
+REFERENCE = packaged_reference()
 
 FNR = "01018012371"  # valid check digits, SYNTHETIC
 DNR = "41018012365"
@@ -44,7 +47,7 @@ def test_an_identifier_typed_into_a_free_text_column_is_quarantined_pseudonymise
     for i in range(0, 20, 2):  # 10 rows, as in the issue
         rows[i]["diagnose"] = f"R74 pasient {FNR[:6]} {FNR[6:]}"
     lake = Lake(tmp_path / "var")
-    batch = ingest_file(_write(tmp_path, rows), "claims", KEY, lake)
+    batch = ingest_file(_write(tmp_path, rows), "claims", KEY, lake, REFERENCE)
     assert (batch.report.accepted, batch.report.quarantined) == (10, 10)
     assert batch.report.by_rule == (("diagnose.fodselsnummer", 10),)
     quarantined = pq.read_table(lake.quarantine_path("claims", batch.checksum)).to_pylist()
@@ -59,7 +62,7 @@ def test_an_identifier_typed_into_a_free_text_column_is_quarantined_pseudonymise
 def test_the_pseudonym_in_quarantine_is_the_identifier_columns(tmp_path: Path) -> None:
     # the same person as pasient_id in one row and typed into diagnose in another
     rows = [{**GOOD, "pasient_id": FNR}, {**GOOD, "regning_id": "R2", "diagnose": FNR}]
-    clean = validate(read_extract(_write(tmp_path, rows), "claims"), CLAIMS, KEY)
+    clean = validate(read_extract(_write(tmp_path, rows), "claims"), CLAIMS, KEY, REFERENCE)
     accepted = clean.accepted.to_pylist()[0]["pasient_pseudonym"]
     assert clean.quarantined.to_pylist()[0]["diagnose"] == f"<fodselsnummer:{accepted}>"
 
@@ -79,7 +82,7 @@ def test_each_identifier_rule_names_its_column(
     tmp_path: Path, column: str, value: str, rule: str
 ) -> None:
     bad = {**GOOD, "regning_id": "R2", column: value}
-    clean = validate(read_extract(_write(tmp_path, [GOOD, bad]), "claims"), CLAIMS, KEY)
+    clean = validate(read_extract(_write(tmp_path, [GOOD, bad]), "claims"), CLAIMS, KEY, REFERENCE)
     assert rule in dict(clean.report.by_rule)
     row = clean.quarantined.to_pylist()[0]
     assert rule in row["arsaker"].split(";")
@@ -99,7 +102,7 @@ def test_a_header_with_the_identifier_column_swapped_stops_the_ingest(tmp_path: 
     path = _swapped(tmp_path, 1000)
     lake = Lake(tmp_path / "var")
     with pytest.raises(ExtractError) as info:
-        ingest_file(path, "claims", KEY, lake)
+        ingest_file(path, "claims", KEY, lake, REFERENCE)
     assert info.value.code == "ingest.misplaced_identifier"
     assert info.value.message == (
         "claims_swapped.csv: personal identifiers are in the wrong column: 'regning_id' in "
@@ -115,24 +118,24 @@ def test_a_header_with_the_identifier_column_swapped_stops_the_ingest(tmp_path: 
 def test_a_few_misplaced_identifiers_are_quarantined_not_fatal(tmp_path: Path) -> None:
     rows = [{**GOOD, "regning_id": f"R{i}"} for i in range(10)]
     rows[3]["regning_id"] = FNR
-    clean = validate(read_extract(_write(tmp_path, rows), "claims"), CLAIMS, KEY)
+    clean = validate(read_extract(_write(tmp_path, rows), "claims"), CLAIMS, KEY, REFERENCE)
     assert clean.report.by_rule == (("regning_id.fodselsnummer", 1),)
 
 
 def test_a_file_name_with_an_identifier_is_not_stored_or_printed(tmp_path: Path) -> None:
     path = _write(tmp_path, [GOOD], name=f"claims_{FNR}.csv")
     lake = Lake(tmp_path / "var")
-    batch = ingest_file(path, "claims", KEY, lake)
+    batch = ingest_file(path, "claims", KEY, lake, REFERENCE)
     assert batch.source == batch.report.source == "claims_<redacted>.csv"
     record = json.loads(lake.batch_path("claims", batch.checksum).read_text())
     assert record["source"] == "claims_<redacted>.csv"
     missing = _write(tmp_path, [{k: v for k, v in GOOD.items() if k != "antall"}], name=path.name)
     with pytest.raises(ExtractError) as info:
-        validate(read_extract(missing, "claims"), CLAIMS, KEY)
+        validate(read_extract(missing, "claims"), CLAIMS, KEY, REFERENCE, REFERENCE)
     assert FNR not in str(info.value)
 
 
 def test_the_synthetic_claims_hold_no_identifier_outside_pasient_id(claims_csv: Path) -> None:
-    clean = validate(read_extract(claims_csv, "claims"), CLAIMS, KEY)
+    clean = validate(read_extract(claims_csv, "claims"), CLAIMS, KEY, REFERENCE, REFERENCE)
     rules = {rule for rule, _ in clean.report.by_rule}
     assert not {r for r in rules if r.split(".")[-1] in ("fodselsnummer", "d_nummer")}

@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from helsestat.errors import ExtractError
 from helsestat.ingest.readers import OPEN_QUOTE_RULE
 from helsestat.model import CleanExtract, IngestReport, RawExtract
+from helsestat.reference.snapshot import Reference
 from helsestat.validate.clear_identifiers import (
     failures as identifier_failures,
 )
@@ -35,7 +36,6 @@ from helsestat.validate.clear_identifiers import (
     scan_columns,
 )
 from helsestat.validate.identifier_scan import redact_identifiers
-from helsestat.reference.snapshot import Reference
 from helsestat.validate.pseudonymise import pseudonymise_column
 
 #: quarantine columns besides the extract's own (text) columns
