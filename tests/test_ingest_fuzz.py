@@ -95,7 +95,7 @@ def _file(suffix: str, data: bytes) -> Iterator[Path]:
 
 def _read_and_validate(path: Path) -> None:
     try:
-        clean = validate(read_extract(path, "claims"), CLAIMS, KEY, REFERENCE, REFERENCE)
+        clean = validate(read_extract(path, "claims"), CLAIMS, KEY, REFERENCE)
     except HelsestatError as exc:
         assert exc.code.startswith("ingest.") and exc.hint, exc
         return

@@ -48,7 +48,7 @@ def test_a_byte_undefined_in_windows_1252_quarantines_its_row(tmp_path: Path, by
     lines = path.read_bytes().split(b"\n")
     lines[3] = lines[3].replace(b"R74", b"R7" + bytes([byte]))  # line 4
     path.write_bytes(b"\n".join(lines))
-    clean = validate(read_extract(path, "claims"), CLAIMS, KEY, REFERENCE, REFERENCE)
+    clean = validate(read_extract(path, "claims"), CLAIMS, KEY, REFERENCE)
     assert (clean.report.rows_in, clean.report.accepted) == (5, 4)
     assert clean.quarantined.column("linje").to_pylist() == [4]
     assert clean.quarantined.column("arsaker").to_pylist() == ["line.encoding"]
@@ -82,7 +82,7 @@ def test_random_bytes_are_a_clear_error(tmp_path: Path, seed: int) -> None:
     path = tmp_path / "random.csv"
     path.write_bytes(random.Random(seed).randbytes(4000))
     with pytest.raises(ExtractError):
-        validate(read_extract(path, "claims"), CLAIMS, KEY, REFERENCE, REFERENCE)
+        validate(read_extract(path, "claims"), CLAIMS, KEY, REFERENCE)
 
 
 def _quoted(path: Path, line: int, column: int, text: str) -> None:
@@ -100,7 +100,7 @@ def test_an_unterminated_quote_counts_every_line_it_swallowed(tmp_path: Path) ->
     path = _write(tmp_path, _rows(6))
     _quoted(path, 6, -1, '"godkjent')
     assert _outcome(path) == [(6, "line.unterminated_quote"), (7, "line.unterminated_quote")]
-    clean = validate(read_extract(path, "claims"), CLAIMS, KEY, REFERENCE, REFERENCE)
+    clean = validate(read_extract(path, "claims"), CLAIMS, KEY, REFERENCE)
     assert (clean.report.rows_in, clean.report.accepted) == (6, 4)
 
 
@@ -117,7 +117,7 @@ def test_a_malformed_row_over_two_lines_counts_both(tmp_path: Path) -> None:
     _quoted(path, 3, 10, '"R74')
     _quoted(path, 4, 1, '2024-03-18"')
     assert _outcome(path) == [(3, "line.field_count"), (4, "line.field_count")]
-    clean = validate(read_extract(path, "claims"), CLAIMS, KEY, REFERENCE, REFERENCE)
+    clean = validate(read_extract(path, "claims"), CLAIMS, KEY, REFERENCE)
     assert (clean.report.rows_in, clean.report.accepted) == (4, 2)
 
 

@@ -131,11 +131,11 @@ def test_a_file_name_with_an_identifier_is_not_stored_or_printed(tmp_path: Path)
     assert record["source"] == "claims_<redacted>.csv"
     missing = _write(tmp_path, [{k: v for k, v in GOOD.items() if k != "antall"}], name=path.name)
     with pytest.raises(ExtractError) as info:
-        validate(read_extract(missing, "claims"), CLAIMS, KEY, REFERENCE, REFERENCE)
+        validate(read_extract(missing, "claims"), CLAIMS, KEY, REFERENCE)
     assert FNR not in str(info.value)
 
 
 def test_the_synthetic_claims_hold_no_identifier_outside_pasient_id(claims_csv: Path) -> None:
-    clean = validate(read_extract(claims_csv, "claims"), CLAIMS, KEY, REFERENCE, REFERENCE)
+    clean = validate(read_extract(claims_csv, "claims"), CLAIMS, KEY, REFERENCE)
     rules = {rule for rule, _ in clean.report.by_rule}
     assert not {r for r in rules if r.split(".")[-1] in ("fodselsnummer", "d_nummer")}
