@@ -26,6 +26,7 @@ from helsestat.synth.sob import (
 )
 from helsestat.synth.sob_programmes import PROGRAMMES
 from helsestat.synth.units import generate_unit_plan
+from helsestat.validate.identifier_scan import SHAPES, find_identifiers
 
 SEED = 11
 EVENTS = 8_000
@@ -177,6 +178,17 @@ def test_identifiers_have_valid_check_digits_except_the_defect(rows: list[Row]) 
     for r in spoiled:
         n = r["vardtagare_id"]
         assert luhn.is_valid(n[2:11] + luhn.calc_check_digit(n[2:11]))
+
+
+def test_the_identifier_scan_finds_the_numbers_as_what_they_are(rows: list[Row]) -> None:
+    normal = [r["vardtagare_id"] for r in _normal(rows) if r["vardtagare_id"]]
+    found = find_identifiers(pa.array(normal))
+    shapes = {int(v): SHAPES[s] for v, s in zip(found.value, found.shape, strict=True)}
+    assert shapes == {
+        i: "samordningsnummer" if int(n[6:8]) > 60 else "personnummer" for i, n in enumerate(normal)
+    }
+    spoiled = [r["vardtagare_id"] for r in rows if r["defect"] == "vardtagare_check_digit"]
+    assert len(find_identifiers(pa.array(spoiled)).value) == 0
 
 
 def test_person_attributes_are_consistent(rows: list[Row]) -> None:
