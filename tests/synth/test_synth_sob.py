@@ -126,10 +126,13 @@ def test_about_the_number_of_events_asked_for(events: int) -> None:
     assert 0.9 * events <= made <= 1.1 * events
 
 
-def test_batches_stay_bounded() -> None:
-    sizes = [b.num_rows for b in generate_sob(5_000, 4, lan_limit=4, batch_rows=700)]
+def test_batches_stay_bounded_and_do_not_change_the_rows() -> None:
+    small = list(generate_sob(5_000, 4, lan_limit=4, batch_rows=700))
+    sizes = [b.num_rows for b in small]
     assert len(sizes) > 5
     assert all(s == 700 for s in sizes[:-1]) and 0 < sizes[-1] <= 700
+    whole = pa.Table.from_batches(list(generate_sob(5_000, 4, lan_limit=4)))
+    assert pa.Table.from_batches(small).equals(whole)
 
 
 def test_normal_rows_name_an_open_unit_under_its_vardgivare(
