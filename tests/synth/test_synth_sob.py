@@ -362,3 +362,16 @@ def test_bad_arguments_are_refused() -> None:
     with pytest.raises(InputError):
         next(generate_sob(100, 1, end=date(2015, 1, 1)))
     assert list(generate_sob(0, 1)) == []
+
+
+@pytest.mark.parametrize("seed", [1, 2026, 7])
+def test_no_demo_unit_identifier_reads_as_a_personnummer(seed: int) -> None:
+    # Swedish organisation numbers have a third digit of 2 or more (a month of 20-99), so a
+    # vårdgivare's HSA-id, stored in clear, never looks like a person's number
+    from helsestat.synth.units import generate_unit_plan
+    from helsestat.validate.identifier_scan import find_identifiers
+
+    plan = generate_unit_plan(seed)
+    texts = [value for unit in plan.units for _, value in unit.identifiers]
+    texts += [unit.orgnr for unit in plan.units if unit.orgnr]
+    assert len(find_identifiers(pa.array(texts, pa.string()))) == 0

@@ -237,8 +237,10 @@ def synthetic_no_orgnr(rng: random.Random) -> str:
 
 
 def synthetic_se_orgnr(rng: random.Random) -> str:
-    """Ten digits with a valid Luhn check digit (SYNTHETIC, not looked up)."""
-    body = "55" + "".join(str(rng.randrange(10)) for _ in range(7))
+    """Ten digits with a valid Luhn check digit (SYNTHETIC, not looked up). The third digit
+    is 2 or more, as in every real Swedish organisation number, so that it never reads as a
+    personnummer (month 20–99)."""
+    body = "55" + str(rng.randrange(2, 10)) + "".join(str(rng.randrange(10)) for _ in range(6))
     return body + luhn.calc_check_digit(body)
 
 
