@@ -47,7 +47,7 @@ def negotiate(
     'xml'
     """
     fallback = formats[default]
-    ranges = [r for r in (_parse_range(part) for part in (accept_header or "").split(",")) if r]
+    ranges = parse_accept(accept_header)
     if not ranges:
         return fallback
     best: tuple[float, bool, int] | None = None
@@ -70,6 +70,16 @@ def negotiate(
             status=406,
         )
     return chosen
+
+
+def parse_accept(header: str | None) -> list[tuple[_MediaType, float, int]]:
+    """The media ranges of an ``Accept`` header, in order, as ((type, subtype, params),
+    q-value, specificity); malformed ranges are left out.
+
+    >>> [(r[0][:2], r[1]) for r in parse_accept("text/csv;q=0.5, application/xml")]
+    [(('text', 'csv'), 0.5), (('application', 'xml'), 1.0)]
+    """
+    return [r for r in (_parse_range(part) for part in (header or "").split(",")) if r]
 
 
 def _parse_media_type(text: str) -> _MediaType:
@@ -128,4 +138,4 @@ def _quality(
     return best_quality, best_position
 
 
-__all__ = ["negotiate"]
+__all__ = ["negotiate", "parse_accept"]

@@ -18,15 +18,21 @@ parsed here, at the edge.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse
 
 from helsestat.api.deps import ReferenceDep
 from helsestat.api.problems import PROBLEM_RESPONSES
 from helsestat.errors import NotFoundError, QueryError
+from helsestat.publish.documents import (
+    MEDIA_TYPES,
+    document_format,
+    render_document,
+    render_records,
+)
 from helsestat.reference.klass_json import (
     change_json,
     classification_document,
@@ -36,7 +42,6 @@ from helsestat.reference.klass_json import (
     correspondence_item_json,
     version_document,
 )
-from helsestat.reference.serialize import MEDIA_TYPES, pick_fields, to_csv, to_xml, wanted_format
 from helsestat.reference.snapshot import Reference
 
 PREFIX = "/api/klass/v1"
@@ -122,6 +127,26 @@ def _id(raw: str, what: str) -> int:
     return int(raw)
 
 
+def pick_fields(default: Sequence[str], csv_fields: str | None) -> list[str]:
+    """KLASS ``csvFields``: a subset of the columns, in the order given; unknown names are a
+    400 naming them.
+
+    >>> pick_fields(["code", "name", "level"], "name,code")
+    ['name', 'code']
+    """
+    if not csv_fields:
+        return list(default)
+    wanted = [f.strip() for f in csv_fields.split(",") if f.strip()]
+    unknown = [f for f in wanted if f not in default]
+    if unknown:
+        raise QueryError(
+            "query.invalid_csv_fields",
+            f"csvFields: unknown field(s) {', '.join(unknown)}",
+            hint=f"fields (case-sensitive): {', '.join(default)}",
+        )
+    return wanted
+
+
 def _answer(
     request: Request,
     document: dict[str, Any],
@@ -133,16 +158,13 @@ def _answer(
     csv_fields: str | None = None,
 ) -> Response:
     offered = ("json", "xml", "csv") if rows_key else ("json", "xml")
-    fmt, charset = wanted_format(request.headers.get("accept"), offered)
+    fmt, charset = document_format(request.headers.get("accept"), offered)
     if fmt == "csv" and rows_key:
-        text = to_csv(document[rows_key], pick_fields(fields, csv_fields), separator)
-        return Response(
-            text.encode(charset, errors="replace"),
-            media_type=f"text/csv; charset={charset.upper()}",
+        body = render_records(
+            document[rows_key], pick_fields(fields, csv_fields), separator, charset
         )
-    if fmt == "xml":
-        return Response(to_xml(root, document), media_type=MEDIA_TYPES["xml"])
-    return JSONResponse(document)
+        return Response(body, media_type=f"{MEDIA_TYPES['csv']}; charset={charset.upper()}")
+    return Response(render_document(document, fmt, root=root), media_type=MEDIA_TYPES[fmt])
 
 
 @router.get("/classifications", name="klass_classifications")

@@ -23,13 +23,12 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse
 
 from helsestat.api.deps import ReferenceDep
 from helsestat.api.problems import PROBLEM_RESPONSES
 from helsestat.errors import QueryError
+from helsestat.publish.documents import MEDIA_TYPES, document_format, render_document
 from helsestat.reference import tariff_queries as queries
-from helsestat.reference.serialize import MEDIA_TYPES, to_xml, wanted_format
 
 PREFIXES = ("/v1", "/api/opne-data/v1")
 
@@ -66,10 +65,8 @@ def _official_only(raw: str | None) -> bool:
 
 
 def _answer(request: Request, rows: list[dict[str, Any]]) -> Response:
-    fmt, _ = wanted_format(request.headers.get("accept"), ("json", "xml"))
-    if fmt == "xml":
-        return Response(to_xml("List", rows, item="item"), media_type=MEDIA_TYPES["xml"])
-    return JSONResponse(rows)
+    fmt, _ = document_format(request.headers.get("accept"), ("json", "xml"))
+    return Response(render_document(rows, fmt, root="List"), media_type=MEDIA_TYPES[fmt])
 
 
 def takstkoder(
