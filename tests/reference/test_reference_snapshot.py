@@ -157,3 +157,22 @@ def test_rules_read_the_population_of_the_snapshot_they_are_made_from() -> None:
     (small_rule,) = maned.with_reference(small).rules()
     assert big_rule.population("0301", 2025) == 724_290  # type: ignore[attr-defined]
     assert small_rule.population("0301", 2025) == 10  # type: ignore[attr-defined]
+
+
+def test_swedish_lan_population_is_read_back_from_the_database(tmp_path: Path) -> None:
+    from helsestat.reference.persist import read_reference
+    from helsestat.reference.seed import load_reference
+    from helsestat.store.db.database import create_engine_for, migrate, session_factory
+
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'reference.db'}")
+    migrate(engine)
+    load_reference(engine)
+    with session_factory(engine)() as session:
+        snapshot = read_reference(session)
+    lan = snapshot.lan()
+    assert lan.names["01"] == "Stockholms län" and len(lan.names) == 21
+    assert lan.population("01", 2024) == 2_473_307
+    assert lan.population_for("03", 2022) == (lan.population("03", 2019), 2019)
+    assert sum(p for (code, year), p in snapshot.lan_population.items() if year == 2024) == (
+        10_587_710
+    )

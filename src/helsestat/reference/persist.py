@@ -22,6 +22,7 @@ here. Every write bumps the reference version in the caller's transaction
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -50,6 +51,8 @@ from helsestat.store.db.schema import Correspondence as CorrespondenceRow
 
 #: Norwegian kommuner: the ``country`` of their population rows.
 NORWAY = "NO"
+#: Swedish län: the ``country`` of their population rows.
+SWEDEN = "SE"
 
 # -- tariff lists ----------------------------------------------------------------------------
 
@@ -271,6 +274,32 @@ def write_reference(session: Session, reference: Reference) -> dict[str, int]:
         "tariff records": save_tariffs(session, reference.tariffs),
         "data sources": save_catalog(session, reference.catalog),
         **save_geography(session, reference.geography),
+        "Swedish population rows": save_lan_population(session, reference.lan_population),
+    }
+
+
+def save_lan_population(session: Session, figures: Mapping[tuple[str, int], int]) -> int:
+    """Replace the population of Swedish län; the number of rows written."""
+    session.execute(delete(Population).where(Population.country == SWEDEN))
+    rows = [
+        {"country": SWEDEN, "region_code": lan, "year": year, "population": people}
+        for (lan, year), people in sorted(figures.items())
+    ]
+    if rows:
+        session.execute(insert(core(Population)), rows)
+    state.bump(session)
+    return len(rows)
+
+
+def read_lan_population(session: Session) -> dict[tuple[str, int], int]:
+    """The population of Swedish län per (län, year)."""
+    return {
+        (code, year): people
+        for code, year, people in session.execute(
+            select(Population.region_code, Population.year, Population.population).where(
+                Population.country == SWEDEN
+            )
+        )
     }
 
 
@@ -288,6 +317,7 @@ def read_reference(session: Session) -> Reference:
                 read_geography(session, registry),
                 read_catalog(session),
                 before,
+                read_lan_population(session),
             )
             if state.version(session) == before:
                 return snapshot
@@ -296,13 +326,16 @@ def read_reference(session: Session) -> Reference:
 
 __all__ = [
     "NORWAY",
+    "SWEDEN",
     "holdings",
     "read_catalog",
     "read_geography",
+    "read_lan_population",
     "read_reference",
     "read_tariffs",
     "save_catalog",
     "save_geography",
+    "save_lan_population",
     "save_tariff_list",
     "save_tariffs",
     "write_reference",

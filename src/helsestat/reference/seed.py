@@ -30,6 +30,7 @@ from helsestat.reference.geography import Geography, packaged_geography
 from helsestat.reference.klass_data import packaged_registry
 from helsestat.reference.persist import write_reference
 from helsestat.reference.snapshot import Reference
+from helsestat.reference.sweden import packaged_lan_population
 from helsestat.reference.tariff_files import packaged_tariffs
 from helsestat.store.db.audit import record_audit
 from helsestat.store.db.database import exclusive_session, session_factory
@@ -46,7 +47,13 @@ def packaged_reference() -> Reference:
     registry = packaged_registry()
     geo = packaged_geography()
     geography = Geography.from_registry(registry, geo.history, geo.population_2024, geo.recoding)
-    return Reference(registry, packaged_tariffs(), geography, packaged_data_sources())
+    return Reference(
+        registry,
+        packaged_tariffs(),
+        geography,
+        packaged_data_sources(),
+        lan_population=packaged_lan_population(),
+    )
 
 
 def _write(session: Session, actor: str) -> dict[str, int]:

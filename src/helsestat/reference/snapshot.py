@@ -17,11 +17,13 @@ number of requests and threads can read it at once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from helsestat.reference.catalog import Catalog
 from helsestat.reference.classifications import Registry
 from helsestat.reference.geography import Geography
+from helsestat.reference.sweden import SWEDISH_REGIONS, Lan
 from helsestat.reference.tariffs import TariffLists
 
 #: KLASS's classification of fylker.
@@ -51,6 +53,16 @@ class Reference:
     geography: Geography
     catalog: Catalog
     version: int = 0
+    #: Population of Swedish län per (län, year), 31 December (SCB).
+    lan_population: Mapping[tuple[str, int], int] = field(default_factory=dict)
+
+    def lan(self) -> Lan:
+        """Sweden's län: names from the classification of Swedish regions, population."""
+        names: dict[str, str] = {}
+        if SWEDISH_REGIONS in self.registry.classifications:
+            for version in self.registry.classification(SWEDISH_REGIONS).versions:
+                names |= {c.code: c.name for c in version.codes if c.level == 1}
+        return Lan(names, dict(self.lan_population))
 
     def code_names(self) -> CodeNames:
         """The public code lists with their names: every kommunenummer valid at some time
