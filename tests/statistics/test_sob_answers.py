@@ -18,7 +18,7 @@ import pytest
 from helsestat.aggregate import DuckDBEngine
 from helsestat.aggregate.ranges import RangeCube, build_ranges, month_index
 from helsestat.statistics.sob.answers import SobData, SobQuery, answer
-from helsestat.statistics.sob.cases import range_facts
+from helsestat.statistics.sob.cases import range_facts, units_table
 from helsestat.statistics.sob.measures import PERSON_THRESHOLD, age_group, spec_for
 
 UNITS = {
@@ -132,10 +132,10 @@ def data_and_events() -> tuple[SobData, list[dict[str, Any]]]:
     table = pa.Table.from_pylist(events)
     lan_of = {v[0]: v[1] for v in UNITS.values()}
     with DuckDBEngine(threads=1) as engine:
-        facts = range_facts(table, lan_of, engine)
+        facts = range_facts(table, units_table(lan_of), engine)
         spec = spec_for(len(facts.reasons))
         cube = RangeCube(spec, build_ranges(spec, facts.flows, facts.appearances, engine))
-    population = {("01", 2022): (2_400_000, False), ("03", 2022): (390_000, False)}
+    population = {("01", 2022): (2_400_000, 2022), ("03", 2022): (390_000, 2019)}
     data = SobData(
         cube,
         facts.reasons,

@@ -129,7 +129,7 @@ class DataFastPath:
     async def _answer(service: TableService, prepared: Prepared | Answer) -> Answer:
         if isinstance(prepared, Answer):
             return prepared
-        index = service.indexes.cached(prepared.release.id, prepared.table)
+        index = service.cached_index(prepared)
         if index is None:
             index = await anyio.to_thread.run_sync(service.index, prepared)
         selection = service.select(prepared, index)

@@ -31,7 +31,14 @@ from typing import Final
 
 from helsestat.errors import QueryError
 from helsestat.publish.index import Query
-from helsestat.statistics.serving import CodeLists, CompatibleApi, PeriodParameters, Route
+from helsestat.statistics.serving import (
+    CodeLists,
+    CompatibleApi,
+    PeriodParameters,
+    Ranged,
+    RangeQuery,
+    Route,
+)
 
 #: ``format`` values (the registry's names).
 FORMAT_NAMES: Final = ("csv", "json", "jsonstat", "parquet", "xlsx", "xml")
@@ -253,12 +260,100 @@ def parse_query(route: Route, params: Mapping[str, list[str]], codes: CodeLists)
     return Parsed(Query(values, bounds), canonical)
 
 
+def parse_computed(
+    ranged: Ranged, items: Iterable[tuple[str, str]], months: tuple[int, int]
+) -> tuple[RangeQuery, dict[str, tuple[str, ...]]]:
+    """The query of a computed table (:class:`~helsestat.statistics.serving.Ranged`): the
+    months ``first``…``last`` (``YYYY-MM``; default the last 12 months with data), within
+    ``ranged.earliest`` and the latest month with data, and one value of each filter.
+    Returns the query and its canonical form (the ETag's input).
+
+    >>> from helsestat.statistics.sob import SOB
+    >>> ranged = SOB.serving.ranged
+    >>> query, canonical = parse_computed(ranged, [("fom", "2024-01"), ("lan", "01")],
+    ...                                   (24189, 24310))
+    >>> query.first, query.last, canonical["tom"]
+    (24288, 24310, ('2025-11',))
+    """
+    names = (ranged.first, ranged.last, *ranged.filters)
+    accepted_names = (*names, "format", "release")
+    given: dict[str, str] = {}
+    for key, value in items:
+        if key not in accepted_names:
+            raise QueryError(
+                "query.unknown_parameter",
+                f"parameter {_shown_name(key)} is not accepted here",
+                hint="accepted: " + ", ".join(accepted_names),
+            )
+        if key in given:
+            raise QueryError(
+                "query.repeated_parameter",
+                f"parameter {key!r} is given more than once",
+                hint=f"give {key} once",
+            )
+        given[key] = value.strip()
+    earliest, latest = max(ranged.earliest, months[0]), months[1]
+    last = _month_of(ranged.last, given[ranged.last]) if given.get(ranged.last) else latest
+    first = (
+        _month_of(ranged.first, given[ranged.first])
+        if given.get(ranged.first)
+        else max(earliest, last - 11)
+    )
+    if first > last:
+        raise QueryError(
+            "query.period_reversed",
+            f"{ranged.first} ({_text(first)}) is after {ranged.last} ({_text(last)})",
+            hint=f"swap them: {ranged.first}={_text(last)}&{ranged.last}={_text(first)}",
+        )
+    if first < earliest or last > latest:
+        raise QueryError(
+            "query.period_out_of_range",
+            f"the months {_text(first)} to {_text(last)} are outside the data",
+            hint=f"data run from {_text(earliest)} to {_text(latest)}",
+        )
+    filters: dict[str, str] = {}
+    for name in ranged.filters:
+        value = given.get(name, "")
+        if "," in value:
+            raise QueryError(
+                "query.one_value",
+                f"parameter {name!r} takes one value",
+                hint="persons are counted once over a range: a table of several units is "
+                "not the sum of their tables; ask for each unit on its own",
+            )
+        if value:
+            filters[name] = value
+    canonical: dict[str, tuple[str, ...]] = {
+        ranged.first: (_text(first),),
+        ranged.last: (_text(last),),
+        **{name: (value,) for name, value in filters.items()},
+    }
+    return RangeQuery(first, last, filters), canonical
+
+
+def _text(month: int) -> str:
+    year, index = divmod(month, 12)
+    return f"{year}-{index + 1:02d}"
+
+
+def _month_of(name: str, raw: str) -> int:
+    match = _MONTH.fullmatch(raw)
+    if not match or "-" not in raw or not 1 <= int(match[2]) <= 12:
+        raise QueryError(
+            "query.malformed_period",
+            f"parameter {name!r} is not a month written YYYY-MM",
+            hint=f"e.g. {name}=2024-05",
+        )
+    return int(match[1]) * 12 + int(match[2]) - 1
+
+
 __all__ = [
     "FORMAT_NAMES",
     "RELEASE_ID",
     "Envelope",
     "Parsed",
     "accepted",
+    "parse_computed",
     "parse_envelope",
     "parse_query",
 ]

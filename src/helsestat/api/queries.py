@@ -39,6 +39,7 @@ class TableSummary:
     measures: tuple[str, ...]
     rows: int
     notes: tuple[str, ...]
+    computed: bool = False  # answered per query by its statistic, not stored
 
 
 def current_release_id(lake: Lake) -> str | None:
@@ -101,6 +102,7 @@ def _summary(name: str, meta: Mapping[str, object]) -> TableSummary:
         measures=strings("measures"),
         rows=rows if isinstance(rows, int) else 0,
         notes=strings("notes"),
+        computed=meta.get("computed") is True,
     )
 
 

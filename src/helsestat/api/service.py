@@ -33,25 +33,35 @@ from __future__ import annotations
 import functools
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from helsestat.api.caching import cache_headers, etag_for, if_none_match_matches
-from helsestat.api.parameters import parse_envelope, parse_query
+from helsestat.api.parameters import parse_computed, parse_envelope, parse_query
 from helsestat.api.queries import TableSummary, choose_format, parse_filters, table_summary
 from helsestat.errors import NotFoundError
 from helsestat.model import ProtectedTable, ReleaseInfo
 from helsestat.publish.formats import FORMATS, negotiate
-from helsestat.publish.index import IndexCache, Key, Query, Selection, TableIndex
+from helsestat.publish.index import (
+    KEEP_RELEASES,
+    IndexCache,
+    Key,
+    Query,
+    Selection,
+    TableIndex,
+)
 from helsestat.publish.views import DEFAULT, View
 from helsestat.reference.snapshot import Reference
 from helsestat.statistics import Statistic
-from helsestat.statistics.serving import CodeLists, CompatibleApi, Route
+from helsestat.statistics.serving import CodeLists, CompatibleApi, RangeQuery, Route
 from helsestat.store.lake import Lake
 
 #: Header naming the number of cells matching the query that were left out as suppressed.
 SUPPRESSED_HEADER: Final = "X-Helsestat-Suppressed"
+#: Answers of computed tables kept (each a small indexed table), per app.
+KEEP_ANSWERS: Final = 2_000
 #: Selections larger than this are rendered off the event loop by the fast path.
 LARGE: Final = 5_000
 #: Seconds between two looks at ``releases/CURRENT`` (0: every request).
@@ -84,6 +94,8 @@ class Prepared:
     content: dict[str, str]  # Content-Type and Content-Disposition
     headers: dict[str, str] = field(default_factory=dict)
     count_suppressed: bool = False  # the answer says how many suppressed cells it left out
+    computed: RangeQuery | None = None  # a table computed per query, for this query
+    key: str = ""  # the canonical query: answers of computed tables are kept by it
 
 
 @functools.cache
@@ -128,6 +140,8 @@ class TableService:
         self._negotiated: dict[str, str] = {}
         self._codes: dict[str, tuple[int, CodeLists]] = {}
         self._summaries: dict[tuple[str, str], TableSummary] = {}
+        self._computed: dict[tuple[str, str], object] = {}
+        self._answers: OrderedDict[tuple[str, str, str], TableIndex] = OrderedDict()
 
     # -- what is served --------------------------------------------------------------------
     def statistic_of(self, table: str) -> Statistic | None:
@@ -224,15 +238,84 @@ class TableService:
         summary = self._summaries.get((found.id, name))
         if summary is None:  # releases are immutable: their manifests are read once
             summary = self._summaries[(found.id, name)] = table_summary(found, name)
+        statistic = self._owner.get(name)
+        if summary.computed:
+            if statistic is None or statistic.serving.ranged is None:
+                raise NotFoundError(
+                    "table.not_served",
+                    f"table {name!r} is computed per query by a statistic this server does "
+                    "not serve",
+                    hint="GET /api/v1/tables lists what it serves",
+                )
+            return self._prepare_computed(
+                statistic, name, items, fmt, found, explicit_format, if_none_match
+            )
         filters = parse_filters(items, summary.dimensions, table=name)
         etag = etag_for(found.id, TABLES_PREFIX + name, filters, fmt, version=self.version)
         headers = cache_headers(etag, found.id, vary_accept=explicit_format is None)
         if if_none_match_matches(if_none_match, etag):
             return Answer(304, headers)
-        statistic = self._owner.get(name)
         view = statistic.serving.view if statistic else DEFAULT
         content = _content_headers("inline", name.replace("/", "_"), fmt)
         return Prepared(name, Query(filters), fmt, found, view, content, headers)
+
+    # -- a table computed per query --------------------------------------------------------
+    def computed_data(self, release: ReleaseInfo, statistic: Statistic) -> object:
+        """The data a release stores for a computed statistic, loaded once per release."""
+        key = (release.id, statistic.name)
+        found = self._computed.get(key)
+        if found is None:
+            ranged = statistic.serving.ranged
+            assert ranged is not None
+            found = ranged.load(self.lake.read_data(release, statistic.name))
+            self._computed[key] = found
+            while len(self._computed) > KEEP_RELEASES * max(1, len(self.statistics)):
+                self._computed.pop(next(iter(self._computed)))
+        return found
+
+    def _prepare_computed(
+        self,
+        statistic: Statistic,
+        name: str,
+        items: Iterable[tuple[str, str]],
+        fmt: str,
+        release: ReleaseInfo,
+        explicit_format: str | None,
+        if_none_match: str | None,
+    ) -> Prepared | Answer:
+        ranged = statistic.serving.ranged
+        assert ranged is not None
+        data = self.computed_data(release, statistic)
+        query, canonical = parse_computed(ranged, items, ranged.months(data))
+        etag = etag_for(release.id, TABLES_PREFIX + name, canonical, fmt, version=self.version)
+        headers = cache_headers(etag, release.id, vary_accept=explicit_format is None)
+        if if_none_match_matches(if_none_match, etag):
+            return Answer(304, headers)
+        content = _content_headers("inline", name.replace("/", "_"), fmt)
+        key = "&".join(f"{k}={','.join(v)}" for k, v in sorted(canonical.items()))
+        return Prepared(
+            name, Query(), fmt, release, DEFAULT, content, headers, computed=query, key=key
+        )
+
+    def _computed_index(self, prepared: Prepared) -> TableIndex:
+        """The answer of a computed table, protected and indexed (kept for the next request
+        of the same query, in any format)."""
+        key = (prepared.release.id, prepared.table, prepared.key)
+        found = self._answers.get(key)
+        if found is not None:
+            self._answers.move_to_end(key)
+            return found
+        statistic = self._owner[prepared.table]
+        ranged = statistic.serving.ranged
+        assert ranged is not None and prepared.computed is not None
+        data = self.computed_data(prepared.release, statistic)
+        short = prepared.table.removeprefix(statistic.name + "/")
+        table = ranged.answer(data, short, prepared.computed)
+        index = TableIndex.build(replace(table, release=prepared.release.id))
+        self._answers[key] = index
+        while len(self._answers) > KEEP_ANSWERS:
+            self._answers.popitem(last=False)
+        return index
 
     # -- a route of a compatible API -------------------------------------------------------
     def prepare_route(
@@ -273,8 +356,21 @@ class TableService:
 
     # -- the answer ------------------------------------------------------------------------
     def index(self, prepared: Prepared) -> TableIndex:
-        """The index of the table asked for (loaded from the release on first use)."""
+        """The index of the table asked for (loaded from the release on first use; a
+        computed table computed for the query)."""
+        if prepared.computed is not None:
+            return self._computed_index(prepared)
         return self.indexes.get(prepared.release.id, prepared.table)
+
+    def cached_index(self, prepared: Prepared) -> TableIndex | None:
+        """The index if it needs no reading of files (a computed table of loaded data is
+        computed here: it takes a fraction of a millisecond)."""
+        if prepared.computed is not None:
+            statistic = self._owner[prepared.table]
+            if (prepared.release.id, statistic.name) in self._computed:
+                return self._computed_index(prepared)
+            return None
+        return self.indexes.cached(prepared.release.id, prepared.table)
 
     def select(self, prepared: Prepared, index: TableIndex) -> Selection:
         """The rows of the answer."""

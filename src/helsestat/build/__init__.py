@@ -15,7 +15,7 @@ files).
 
 >>> import tempfile
 >>> from pathlib import Path
->>> from helsestat.store.lake import Lake
+>>> from helsestat.store.lake import Lake, ReleaseWriter
 >>> lake = Lake(Path(tempfile.mkdtemp()))
 >>> from helsestat.aggregate import DuckDBEngine
 >>> from helsestat.reference.seed import packaged_reference
@@ -36,6 +36,7 @@ from typing import Literal
 import pyarrow as pa
 
 from helsestat.aggregate import (
+    DuckDBEngine,
     Engine,
     aggregate,
     rollup,
@@ -54,7 +55,7 @@ from helsestat.model import Batch, Cube, PartedTable, ProtectedTable, ReleaseInf
 from helsestat.protect import TableToProtect, protect_tables
 from helsestat.reference.snapshot import Reference
 from helsestat.statistics import STATISTICS, Statistic
-from helsestat.store.lake import Lake
+from helsestat.store.lake import Lake, ReleaseWriter
 from helsestat.store.lake.extracts import (
     committed_files,
     is_stored,
@@ -195,6 +196,32 @@ def published_history(lake: Lake, statistic: Statistic) -> list[tuple[ProtectedT
     return out
 
 
+def _build_computed(
+    statistic: Statistic,
+    files: Sequence[Path],
+    reference: Reference,
+    engine: Engine,
+    release: ReleaseWriter,
+) -> None:
+    """A statistic computed per query: its data stored with the release and its tables
+    listed (nothing without stored extracts)."""
+    ranged = statistic.serving.ranged
+    assert ranged is not None
+    if not files:
+        return
+    if isinstance(engine, DuckDBEngine):
+        data = ranged.build(files, reference, engine)
+    else:  # the build of a computed statistic is DuckDB SQL
+        with DuckDBEngine() as own:
+            data = ranged.build(files, reference, own)
+    for name, table in data.items():
+        release.add_data(f"{statistic.name}/{name}", table)
+    for tdef in statistic.tables:
+        release.register_computed(
+            tdef.name, tdef.title, statistic.dimensions(tdef), statistic.measures
+        )
+
+
 def build(
     lake: Lake,
     engine: Engine,
@@ -235,6 +262,9 @@ def build(
             if progress:
                 progress(f"building {statistic.name}")
             files = committed_files(lake, statistic.source_kind)
+            if statistic.serving.ranged is not None:
+                _build_computed(statistic, files, reference, engine, release)
+                continue
             done = (
                 phase1_by_partition(statistic, lake, engine, files, progress=progress)
                 if cache

@@ -245,14 +245,15 @@ def _sweden() -> Classification:
         for r in _rows("se_kommuner.csv")
     ]
     version = Version(
-        vid(SE_ID - LOCAL_ID_BASE, 2020),
+        vid(SE_ID - LOCAL_ID_BASE, 2003),
         "Län och kommuner",
-        Y2020,
+        date(2003, 1, 1),
         None,
         (Level(1, "Län"), Level(2, "Kommun")),
         tuple(lan + kommuner),
         "SCB's codes as published by sjbrg/swedish-geodata (S10, CC0). The source gives no "
-        "validity dates: the version is marked valid from 2020.",
+        "validity dates: the version is valid from 2003-01-01, when the last of the 290 "
+        "kommuner (0330 Knivsta) was formed; no län or kommun has changed since.",
     )
     return Classification(
         SE_ID,

@@ -36,6 +36,7 @@ from helsestat.reference.classifications import Registry
 from helsestat.reference.geography import Geography, collector_paused
 from helsestat.reference.snapshot import Reference
 from helsestat.reference.tariffs import LISTS, Record, TariffLists, in_field_order
+from helsestat.reference.units.directory import hsa_directory
 from helsestat.store.db.reference_schema import (
     SINGLE_ROW,
     CatalogInfo,
@@ -318,6 +319,7 @@ def read_reference(session: Session) -> Reference:
                 read_catalog(session),
                 before,
                 read_lan_population(session),
+                hsa_directory(session),
             )
             if state.version(session) == before:
                 return snapshot

@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import pyarrow as pa
+
 from helsestat.reference.catalog import Catalog
 from helsestat.reference.classifications import Registry
 from helsestat.reference.geography import Geography
@@ -55,6 +57,9 @@ class Reference:
     version: int = 0
     #: Population of Swedish län per (län, year), 31 December (SCB).
     lan_population: Mapping[tuple[str, int], int] = field(default_factory=dict)
+    #: The Swedish units as the registry states them now, by every HSA-id they have had
+    #: (:func:`~helsestat.reference.units.directory.hsa_directory`); None when not read.
+    hsa_units: pa.Table | None = None
 
     def lan(self) -> Lan:
         """Sweden's län: names from the classification of Swedish regions, population."""

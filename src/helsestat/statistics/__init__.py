@@ -5,8 +5,9 @@
 """
 
 from helsestat.statistics.base import Statistic, TableDef
+from helsestat.statistics.sob import SOB
 from helsestat.statistics.takstbruk import TAKSTBRUK
 
-STATISTICS: tuple[Statistic, ...] = (TAKSTBRUK,)
+STATISTICS: tuple[Statistic, ...] = (TAKSTBRUK, SOB)
 
 __all__ = ["STATISTICS", "Statistic", "TableDef"]

@@ -11,10 +11,15 @@ outside ``statistics/<name>.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
+import pyarrow as pa
+
+from helsestat.aggregate.duckdb_engine import DuckDBEngine
+from helsestat.model import ProtectedTable
 from helsestat.publish.index import Key
 from helsestat.publish.views import DEFAULT, View
 from helsestat.reference.snapshot import Reference
@@ -156,6 +161,38 @@ class Dashboard:
     lang: str = "en"
 
 
+@dataclass(frozen=True)
+class RangeQuery:
+    """A query of a statistic computed per request: months ``first…last`` (month indexes,
+    inclusive) and one value per filter."""
+
+    first: int
+    last: int
+    filters: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Ranged:
+    """A statistic whose tables are computed for any month range per request, from data its
+    build stores with the release (e.g. a range cube) rather than from stored tables.
+
+    ``build(files, reference, engine)`` makes the data from the committed extract files (named
+    Arrow tables); ``load(tables)`` turns the stored tables into what ``answer`` reads (once
+    per release and process); ``months(data)`` is the first and last month with data;
+    ``answer(data, table, query)`` is the protected table (``table`` without the statistic's
+    prefix). The routes take ``first``/``last`` (``YYYY-MM``; default: the last 12 months)
+    and one value each of ``filters``."""
+
+    build: Callable[[Sequence[Path], Reference, DuckDBEngine], Mapping[str, pa.Table]]
+    load: Callable[[Mapping[str, pa.Table]], Any]
+    months: Callable[[Any], tuple[int, int]]
+    answer: Callable[[Any, str, RangeQuery], ProtectedTable]
+    filters: tuple[str, ...]
+    first: str = "fom"
+    last: str = "tom"
+    earliest: int = 0
+
+
 def stored_order(table: str) -> Key:
     """The key of a table indexed in its stored order (no key columns).
 
@@ -177,7 +214,8 @@ class Serving:
     the code list of a dimension, for the filters of ``/api/v1/tables/…`` and the page's
     lists; ``compatible``: an API the
     statistic stays compatible with; ``dashboard``: its page (None: only the generic table
-    pages)."""
+    pages); ``ranged``: the tables are computed per query from data the build stores
+    (:class:`Ranged`)."""
 
     key: Callable[[str], Key] = stored_order
     view: View = DEFAULT
@@ -185,6 +223,7 @@ class Serving:
     dimension_codes: Mapping[str, str] = field(default_factory=dict)
     compatible: CompatibleApi | None = None
     dashboard: Dashboard | None = None
+    ranged: Ranged | None = None
 
 
 __all__ = [
@@ -195,6 +234,8 @@ __all__ = [
     "CompatibleApi",
     "Dashboard",
     "PeriodParameters",
+    "RangeQuery",
+    "Ranged",
     "Route",
     "Serving",
     "no_code_lists",

@@ -150,6 +150,14 @@ def _add_table(router: APIRouter, statistic: Statistic, table: TableDef) -> None
     descriptions = {
         d: f"Comma-separated values of `{d}` to keep (repeat to add more)" for d in dimensions
     }
+    ranged = statistic.serving.ranged
+    if ranged is not None:  # computed per query: a month range and one value per filter
+        dimensions = (ranged.first, ranged.last, *ranged.filters)
+        descriptions = {
+            ranged.first: "First month, `YYYY-MM` (default: 11 months before the last)",
+            ranged.last: "Last month, `YYYY-MM` (default: the latest month with data)",
+            **{f: f"Only this `{f}` (one value)" for f in ranged.filters},
+        }
     descriptions |= {"format": _FORMAT_TEXT, "release": _RELEASE_TEXT}
     operation = _table_operation(table.name)
     operation.__signature__ = _signature(  # type: ignore[attr-defined]

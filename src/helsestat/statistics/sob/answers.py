@@ -5,7 +5,8 @@ Every table is computed for the months ``first…last`` and the filters of the q
 value each of ``lan``, ``vardgivare``, ``vardenhet``, ``process``, ``moment``: the *filter
 node*). Counts of ärenden are sums over the range; persons and treaters are distinct over the
 range. The drill-down tables (``region``, ``moment``) answer the filter node and the nodes
-one level below it, so a client walks down the hierarchy by adding filters.
+one level below it, so a client walks down the hierarchy by adding filters; ``niva`` names
+each row's level, and a level the row does not split by is empty (``""``: every value).
 
 Protection (seed 003: persons "visas bara … som överstiger 10st"): a count of persons
 (``invanare``, ``vardtagare``) of 10 or fewer is suppressed (``primary``), the row's other
@@ -39,6 +40,7 @@ import pyarrow as pa
 from helsestat.aggregate.ranges import RangeCube, month_text
 from helsestat.errors import NotFoundError
 from helsestat.model import RULE_COLUMN, STATUS_COLUMN, ProtectedTable
+from helsestat.statistics.serving import RangeQuery
 from helsestat.statistics.sob.measures import (
     AGE_GROUPS,
     GEO,
@@ -57,25 +59,20 @@ PERSONS: Final = ("invanare", "vardtagare")
 TOTAL: Final = "totalt"
 
 
-@dataclass(frozen=True)
-class SobQuery:
-    """A month range (month indexes, inclusive) and the filter values (one per level)."""
-
-    first: int
-    last: int
-    filters: Mapping[str, str] = field(default_factory=dict)
+#: A month range and one value per filter (the statistics' query of a computed table).
+SobQuery = RangeQuery
 
 
 @dataclass
 class SobData:
     """What a release holds for the statistic, loaded: the range cube, the avslutningsorsaker
     (in the order of their flows), names of units and län, and population per (län, year)
-    with whether the figure is an estimate."""
+    with the year the figure is from (the nearest published one)."""
 
     cube: RangeCube
     reasons: tuple[str, ...]
     names: Mapping[str, str]
-    population: Mapping[tuple[str, int], tuple[int, bool]]
+    population: Mapping[tuple[str, int], tuple[int, int]]
     first: int
     last: int
     _flow_at: dict[str, int] = field(default_factory=dict)
@@ -94,6 +91,7 @@ class _Rows:
     dimensions: tuple[str, ...]
     measures: tuple[str, ...]
     columns: dict[str, list[Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def add(self, **values: Any) -> None:
         for name in (*self.dimensions, *self.measures):
@@ -145,7 +143,14 @@ def _lan(data: SobData, query: SobQuery) -> _Rows:
     treaters = cube.distinct("behandlare", nodes, query.first, query.last)
     year = query.last // 12
     for (lan, _), flow, treater in zip(picked, flows, treaters, strict=True):
-        people = _population(data, lan, year)
+        people, published = data.population.get((lan, year), (0, year))
+        if people and published != year:
+            note = (
+                f"Invånare per län: SCB:s folkmängd 31 december {published} (senast publicerade "
+                f"år i helsestats referensdata) används för {year}."
+            )
+            if note not in rows.notes:
+                rows.notes.append(note)
         started = int(flow[data.flow("startade")])
         rows.add(
             lan=lan,
@@ -156,17 +161,6 @@ def _lan(data: SobData, query: SobQuery) -> _Rows:
             startade_per_100000=round(started / people * 100_000, 1) if people else None,
         )
     return rows
-
-
-def _population(data: SobData, lan: str, year: int) -> int | None:
-    """The län's population at the end of ``year`` (the latest known before it, else the
-    first after it)."""
-    years = sorted(y for (code, y) in data.population if code == lan)
-    if not years:
-        return None
-    before = [y for y in years if y <= year]
-    chosen = before[-1] if before else years[0]
-    return data.population[(lan, chosen)][0]
 
 
 def _veckodag(data: SobData, query: SobQuery) -> _Rows:
@@ -499,46 +493,94 @@ class TableSpec:
     name: str
     title: str
     compute: Callable[[SobData, SobQuery], Any]
+    dimensions: tuple[str, ...]
+    measures: tuple[str, ...]
     drill: bool = False
     margins: Callable[[_Rows], list[tuple[int | None, list[int]]]] | None = None
 
 
 TABLES: Final = (
-    TableSpec("lan", "Startade och avslutade moment samt behandlare per län", _lan),
-    TableSpec("veckodag", "Startade och avslutade moment per veckodag", _veckodag),
-    TableSpec("process", "Startade och avslutade moment per process", _process),
-    TableSpec("pagaende", "Pågående moment över tid", _pagaende),
-    TableSpec("pagaende_moment", "Pågående moment per moment", _pagaende_moment),
+    TableSpec(
+        "lan",
+        "Startade och avslutade moment samt behandlare per län",
+        _lan,
+        ("lan", "lan_namn"),
+        ("startade", "avslutade", "behandlare", "startade_per_100000"),
+    ),
+    TableSpec(
+        "veckodag",
+        "Startade och avslutade moment per veckodag",
+        _veckodag,
+        ("veckodag",),
+        ("startade", "avslutade"),
+    ),
+    TableSpec(
+        "process",
+        "Startade och avslutade moment per process",
+        _process,
+        ("process",),
+        ("startade", "avslutade", "andel_avslutade"),
+    ),
+    TableSpec("pagaende", "Pågående moment över tid", _pagaende, ("manad",), ("pagaende",)),
+    TableSpec(
+        "pagaende_moment",
+        "Pågående moment per moment",
+        _pagaende_moment,
+        ("manad", "process", "moment"),
+        ("pagaende",),
+    ),
     TableSpec(
         "region",
         "Startade, pågående och avslutade moment per region, vårdgivare, vårdenhet och moment",
         _region,
+        _HIERARCHY_DIMS,
+        ("startade", "pagaende", "avslutade", "invanare", "behandlare"),
         drill=True,
     ),
     TableSpec(
         "moment",
         "Startade och avslutade moment, invånare och behandlare per moment",
         _moment,
+        _HIERARCHY_DIMS,
+        ("startade", "avslutade", "invanare", "behandlare"),
         drill=True,
     ),
-    TableSpec("manad", "Startade och avslutade moment samt behandlare per månad", _manad),
-    TableSpec("avslutningsorsak", "Avslutade moment per avslutningsorsak", _avslutningsorsak),
+    TableSpec(
+        "manad",
+        "Startade och avslutade moment samt behandlare per månad",
+        _manad,
+        ("manad",),
+        ("startade", "avslutade", "behandlare"),
+    ),
+    TableSpec(
+        "avslutningsorsak",
+        "Avslutade moment per avslutningsorsak",
+        _avslutningsorsak,
+        ("avslutningsorsak",),
+        ("avslutade",),
+    ),
     TableSpec(
         "vardtagare_kon_manad",
         "Vårdtagare per kön och månad",
         _vardtagare_kon_manad,
+        ("manad", "kon"),
+        ("vardtagare",),
         margins=_margins_by("manad", "kon"),
     ),
     TableSpec(
         "vardtagare_kon_alder",
         "Vårdtagare per kön och ålder",
         _vardtagare_kon_alder,
+        ("kon", "aldersgrupp"),
+        ("vardtagare",),
         margins=_margins_by("kon", "aldersgrupp"),
     ),
     TableSpec(
         "vardtagare_kon",
         "Vårdtagare per kön",
         _vardtagare_kon,
+        ("kon",),
+        ("vardtagare",),
         margins=_margins_by(None, "kon"),
     ),
 )
@@ -564,8 +606,9 @@ def answer(data: SobData, table: str, query: SobQuery, release: str = "") -> Pro
     status, rules = _protect(spec.name, rows, parent, children, spec.margins)
     guarded = tuple(m for m in rows.measures if m in PERSONS)
     columns: dict[str, pa.Array] = {}
-    for name in rows.dimensions:
-        columns[name] = pa.array(rows.columns.get(name, []), pa.string())
+    for name in rows.dimensions:  # empty: the row covers every value of the level
+        values = ["" if v is None else v for v in rows.columns.get(name, [])]
+        columns[name] = pa.array(values, pa.string())
     for name in rows.measures:
         values = rows.columns.get(name, [])
         if name in guarded:
@@ -581,7 +624,7 @@ def answer(data: SobData, table: str, query: SobQuery, release: str = "") -> Pro
         rows.measures,
         pa.table(columns),
         release,
-        (),
+        tuple(rows.notes),
         guarded,
     )
 

@@ -7,8 +7,10 @@ status change, ``tidpunkt`` in Swedish local time, ``vardtagare_id`` and each of
 ``;``-separated ``behandlare_hsaid`` already replaced by keyed pseudonyms. Only ärenden of
 type ``Process`` count. An ärende's attributes (vårdgivare, vårdenhet, process, moment,
 vardtagare) are those of its first ``Inprogress`` event; its treaters are every treater on
-any of its events. Geography is the län the unit registry states *now* for the vårdgivare
-(``lan_of``; a vårdgivare it does not know is in län ``00``, *okänt*).
+any of its events. Units are named by their current HSA-id and the geography is the län the
+unit registry states *now* for the vårdgivare (``units``: the directory of
+:func:`helsestat.reference.units.directory.hsa_directory`; a vårdgivare it does not know is
+in län ``00``, *okänt*).
 
 >>> import datetime as dt, pyarrow as pa
 >>> from helsestat.aggregate import DuckDBEngine
@@ -21,7 +23,7 @@ any of its events. Geography is the län the unit registry states *now* for the 
 ...     "vardtagare_id": ["p1"] * 3, "kon": ["K"] * 3, "alder": [30] * 3,
 ...     "behandlare_hsaid": ["t1", "t1;t2", None], "avslutningsorsak": [None, None, "Klar"]})
 >>> with DuckDBEngine(threads=1) as engine:
-...     found = cases(events, {"SE1": "01"}, engine)
+...     found = cases(events, units_table({"SE1": "01"}), engine)
 >>> row = found.to_pylist()[0]
 >>> row["start_month"] - row["finish_month"], row["start_day"], row["treaters"]
 (-2, 3, 2)
@@ -67,23 +69,35 @@ def _age_case() -> str:
     return f"CASE {' '.join(parts)} ELSE '{UNKNOWN_AGE}' END"
 
 
-def _prepare(cursor: object, events: pa.Table | Sequence[Path], lan_of: Mapping[str, str]) -> None:
-    """Temp tables ``e`` (the Process events with their län and month) and ``cases``."""
+def units_table(lan_of: Mapping[str, str]) -> pa.Table:
+    """A unit directory of vårdgivare HSA-id → län alone (ids as they are).
+
+    >>> units_table({"SE1": "01"}).column_names
+    ['hsaid', 'current_hsaid', 'lan']
+    """
+    ids = pa.array(list(lan_of), pa.string())
+    return pa.table(
+        {"hsaid": ids, "current_hsaid": ids, "lan": pa.array(list(lan_of.values()), pa.string())}
+    )
+
+
+def _prepare(cursor: object, events: pa.Table | Sequence[Path], units: pa.Table) -> None:
+    """Temp tables ``e`` (the Process events with their units' current HSA-ids, the
+    vårdgivare's län and the month) and ``cases``."""
     source, table = _source(events)
     run = cursor.execute  # type: ignore[attr-defined]
     if table is not None:
         cursor.register("events", table)  # type: ignore[attr-defined]
-    lans = pa.table(
-        {
-            "vardgivare_hsaid": pa.array(list(lan_of), pa.string()),
-            "lan": pa.array(list(lan_of.values()), pa.string()),
-        }
-    )
-    cursor.register("lan_of", lans)  # type: ignore[attr-defined]
+    directory = units.select(["hsaid", "current_hsaid", "lan"])
+    cursor.register("units", directory)  # type: ignore[attr-defined]
     run(
         f"""CREATE OR REPLACE TEMP TABLE e AS
-        SELECT ev.*, coalesce(l.lan, '{UNKNOWN_LAN}') AS lan, {_MONTH} AS month, {_DAY} AS day
-        FROM {source} ev LEFT JOIN lan_of l USING (vardgivare_hsaid)
+        SELECT ev.* REPLACE (coalesce(g.current_hsaid, ev.vardgivare_hsaid) AS vardgivare_hsaid,
+                             coalesce(u.current_hsaid, ev.vardenhet_hsaid) AS vardenhet_hsaid),
+               coalesce(g.lan, '{UNKNOWN_LAN}') AS lan, {_MONTH} AS month, {_DAY} AS day
+        FROM {source} ev
+        LEFT JOIN units g ON g.hsaid = ev.vardgivare_hsaid
+        LEFT JOIN units u ON u.hsaid = ev.vardenhet_hsaid
         WHERE ev.arendetyp = 'Process'"""
     )
     run(
@@ -117,14 +131,12 @@ def _prepare(cursor: object, events: pa.Table | Sequence[Path], lan_of: Mapping[
     )
 
 
-def cases(
-    events: pa.Table | Sequence[Path], lan_of: Mapping[str, str], engine: DuckDBEngine
-) -> pa.Table:
+def cases(events: pa.Table | Sequence[Path], units: pa.Table, engine: DuckDBEngine) -> pa.Table:
     """One row per ärende of type ``Process`` that started: its attributes, start and
     finish (month index, ISO weekday), avslutningsorsak and number of treaters."""
     cursor = engine._cursor()
     try:
-        _prepare(cursor, events, lan_of)
+        _prepare(cursor, events, units)
         result: pa.Table = cursor.sql("SELECT * FROM cases ORDER BY arende_id").to_arrow_table()
         return result
     finally:
@@ -132,7 +144,7 @@ def cases(
 
 
 def range_facts(
-    events: pa.Table | Sequence[Path], lan_of: Mapping[str, str], engine: DuckDBEngine
+    events: pa.Table | Sequence[Path], units: pa.Table, engine: DuckDBEngine
 ) -> RangeFacts:
     """The flows and appearances of the statistic's range cube (see
     :mod:`helsestat.statistics.sob.measures`)."""
@@ -143,7 +155,7 @@ def range_facts(
     )
     cursor = engine._cursor()
     try:
-        _prepare(cursor, events, lan_of)
+        _prepare(cursor, events, units)
         reasons = tuple(
             str(r[0])
             for r in cursor.execute(
@@ -214,4 +226,4 @@ def range_facts(
     )
 
 
-__all__ = ["UNKNOWN_LAN", "RangeFacts", "cases", "range_facts"]
+__all__ = ["UNKNOWN_LAN", "RangeFacts", "cases", "range_facts", "units_table"]

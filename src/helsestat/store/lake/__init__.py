@@ -216,6 +216,7 @@ class ReleaseWriter:
         self._previous = previous
         self._known: dict[tuple[int, int], int] | None = None
         self._done: set[str] = set()  # tables written or linked
+        self._data: dict[str, int] = {}  # data files and their rows
 
     def _known_rows(self) -> dict[tuple[int, int], int]:
         """(device, inode) → rows of every part of the previous release (its manifest is
@@ -302,6 +303,39 @@ class ReleaseWriter:
         write_parquet_atomic(table.table, self.path / _table_file(table.name), statistics=False)
         self._done.add(table.name)
 
+    def register_computed(
+        self,
+        name: str,
+        title: str,
+        dimensions: tuple[str, ...],
+        measures: tuple[str, ...],
+        notes: tuple[str, ...] = (),
+    ) -> None:
+        """List a table that is computed per query from the release's data files
+        (:meth:`add_data`) rather than stored: the API answers it, :meth:`Lake.read_table`
+        refuses it."""
+        if name in self._tables:
+            raise StoreError(
+                "store.duplicate_table", f"table {name!r} written twice in one release"
+            )
+        self._tables[name] = {
+            "title": title,
+            "dimensions": list(dimensions),
+            "measures": list(measures),
+            "notes": list(notes),
+            "rows": 0,
+            "computed": True,
+        }
+        self._done.add(name)
+
+    def add_data(self, name: str, table: pa.Table) -> None:
+        """Store a data file of the release (e.g. ``sob/nodes``: the range cube a computed
+        table is answered from), read back by :meth:`Lake.read_data`."""
+        if name in self._data:
+            raise StoreError("store.duplicate_data", f"data file {name!r} written twice")
+        write_parquet_atomic(table, self.path / "data" / f"{_table_stem(name)}.parquet")
+        self._data[name] = table.num_rows
+
     def manifest(self) -> dict[str, object]:
         """The release's manifest; refused while a registered table is neither written nor
         linked (the release would list a table it does not hold)."""
@@ -311,11 +345,14 @@ class ReleaseWriter:
                 f"release {self.id!r}: table(s) {', '.join(missing)} registered but not written",
                 hint="write (ProtectedTable) or link (PartedTable) every registered table",
             )
-        return {
+        manifest: dict[str, object] = {
             "id": self.id,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             "tables": self._tables,
         }
+        if self._data:
+            manifest["data"] = {name: {"rows": rows} for name, rows in self._data.items()}
+        return manifest
 
 
 class Lake:
@@ -549,8 +586,23 @@ class Lake:
                     self._read.popitem(last=False)
         return table
 
+    def read_data(self, release: ReleaseInfo, prefix: str) -> dict[str, pa.Table]:
+        """The data files of a release whose names start with ``prefix/`` (without it)."""
+        manifest = json.loads((release.path / _MANIFEST).read_text(encoding="utf-8"))
+        names = [n for n in manifest.get("data", {}) if n.startswith(prefix + "/")]
+        return {
+            n[len(prefix) + 1 :]: pq.read_table(release.path / "data" / f"{_table_stem(n)}.parquet")
+            for n in names
+        }
+
     def _read_table(self, release: ReleaseInfo, name: str) -> ProtectedTable:
         meta = self._entry(release, name)
+        if meta.get("computed"):
+            raise StoreError(
+                "store.computed_table",
+                f"table {name!r} of release {release.id!r} is computed per query, not stored",
+                hint=f"ask the API: GET /api/v1/tables/{name}",
+            )
         files = _files(release, name, meta)
         if "parts" in meta:
             try:

@@ -1,0 +1,170 @@
+"""1177 Stöd och behandling (Inera, seed 003): the twelve measures of the statistics of the
+internet-based support and treatment programmes, exact for any month range.
+
+Declared here, as every statistic is: the extract kind it reads (``sob``), its tables, how
+they are served (computed per query from the range cube its build stores with the release:
+:mod:`.measures` says what is counted, :mod:`.cases` how, :mod:`.answers` the tables and their
+protection) and its dashboard. The labels and the pages are Swedish, as its users are.
+
+>>> [t.name for t in SOB.tables][:3]
+['sob/lan', 'sob/veckodag', 'sob/process']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from helsestat.aggregate.duckdb_engine import DuckDBEngine
+from helsestat.aggregate.ranges import MONTH, RangeCube, RangeTables, build_ranges, month_index
+from helsestat.model import ProtectedTable
+from helsestat.model.cube import CubeSpec
+from helsestat.reference.preflight import Needs
+from helsestat.reference.snapshot import Reference
+from helsestat.reference.sweden import SWEDISH_REGIONS
+from helsestat.statistics.base import Statistic, TableDef
+from helsestat.statistics.serving import Ranged, RangeQuery, Serving
+from helsestat.statistics.sob.answers import BY_NAME, FILTERS, TABLES, SobData, answer
+from helsestat.statistics.sob.cases import UNKNOWN_LAN, range_facts
+from helsestat.statistics.sob.measures import DISTINCT, spec_for
+
+#: Data are shown from October 2015 (seed 003: "Data visas för oktober 2015 och framåt").
+EARLIEST: Final = month_index(2015, 10)
+PREFIX: Final = "sob/"
+
+
+def _units(reference: Reference) -> pa.Table:
+    """The unit directory of the registry (HSA-id → current HSA-id, län), or an empty one."""
+    if reference.hsa_units is not None:
+        return reference.hsa_units
+    empty = pa.array([], pa.string())
+    return pa.table({"hsaid": empty, "current_hsaid": empty, "lan": empty})
+
+
+def build_data(
+    files: Sequence[Path], reference: Reference, engine: DuckDBEngine
+) -> dict[str, pa.Table]:
+    """The release's data of the statistic, from the stored ``sob`` events: the range cube
+    (nodes, flows, the points and splits of each distinct measure), the avslutningsorsaker,
+    the names of units and län, and the population per län and year."""
+    units = _units(reference)
+    facts = range_facts(files, units, engine)
+    spec = spec_for(len(facts.reasons))
+    built = build_ranges(spec, facts.flows, facts.appearances, engine)
+    names: dict[str, str] = {UNKNOWN_LAN: "Okänt län"}
+    lan = reference.lan()
+    names |= lan.names
+    current = units.filter(pc.equal(units["hsaid"], units["current_hsaid"]))
+    if "name" in current.column_names:
+        names |= dict(zip(current["hsaid"].to_pylist(), current["name"].to_pylist(), strict=True))
+    months = pc.min_max(built.flows[MONTH]).as_py() if built.flows.num_rows else {}
+    first = (months.get("min") or EARLIEST) // 12
+    last = (months.get("max") or EARLIEST) // 12
+    population = [
+        (code, year, *found)
+        for code in sorted(lan.names)
+        for year in range(first, last + 1)
+        if (found := lan.population_for(code, year)) is not None
+    ]
+    data = {
+        "nodes": built.nodes,
+        "flows": built.flows,
+        "reasons": pa.table({"reason": pa.array(facts.reasons, pa.string())}),
+        "names": pa.table(
+            {"code": pa.array(list(names), pa.string()), "name": pa.array(list(names.values()))}
+        ),
+        "population": pa.table(
+            {
+                "lan": pa.array([p[0] for p in population], pa.string()),
+                "year": pa.array([p[1] for p in population], pa.int32()),
+                "population": pa.array([p[2] for p in population], pa.int64()),
+                "published": pa.array([p[3] for p in population], pa.int32()),
+            }
+        ),
+    }
+    for measure in DISTINCT:
+        data[f"points_{measure.name}"] = built.points[measure.name]
+        data[f"splits_{measure.name}"] = built.splits[measure.name]
+    return data
+
+
+def load_data(tables: Mapping[str, pa.Table]) -> SobData:
+    """What :func:`build_data` stored, ready for :func:`~.answers.answer`."""
+    reasons = tuple(str(r) for r in tables["reasons"]["reason"].to_pylist())
+    spec = spec_for(len(reasons))
+    cube = RangeCube(
+        spec,
+        RangeTables(
+            tables["nodes"],
+            tables["flows"],
+            {m.name: tables[f"points_{m.name}"] for m in DISTINCT},
+            {m.name: tables[f"splits_{m.name}"] for m in DISTINCT},
+        ),
+    )
+    flows = tables["flows"]
+    months = pc.min_max(flows[MONTH]).as_py() if flows.num_rows else {}
+    population = {
+        (str(r["lan"]), int(r["year"])): (int(r["population"]), int(r["published"]))
+        for r in tables["population"].to_pylist()
+    }
+    names = dict(
+        zip(tables["names"]["code"].to_pylist(), tables["names"]["name"].to_pylist(), strict=True)
+    )
+    return SobData(
+        cube,
+        reasons,
+        names,
+        population,
+        int(months.get("min") or EARLIEST),
+        int(months.get("max") or EARLIEST),
+    )
+
+
+def _months(data: Any) -> tuple[int, int]:
+    assert isinstance(data, SobData)
+    return data.first, data.last
+
+
+def _answer(data: Any, table: str, query: RangeQuery) -> ProtectedTable:
+    assert isinstance(data, SobData)
+    return answer(data, table, query)
+
+
+TABLE_DEFS: Final = tuple(TableDef(f"{PREFIX}{t.name}", t.title, ()) for t in TABLES)
+
+
+def _dimensions(table: TableDef) -> tuple[str, ...]:
+    return BY_NAME[table.name.removeprefix(PREFIX)].dimensions
+
+
+SOB = Statistic(
+    name="sob",
+    title="1177 Stöd och behandling",
+    description="Ärenden of the internet-based support and treatment programmes of 1177 Stöd "
+    "och behandling (Inera): started, ongoing and finished moment per län, vårdgivare, "
+    "vårdenhet, process and moment, and the persons and treaters behind them, for any "
+    "month range (SYNTHETIC in the demo).",
+    source_kind="sob",
+    spec=CubeSpec("sob", (), ()),
+    tables=TABLE_DEFS,
+    measures=tuple(dict.fromkeys(m for t in TABLES for m in t.measures)),
+    count_measure="startade",
+    dimensions=_dimensions,
+    needs=Needs(classifications=(SWEDISH_REGIONS,)),
+    serving=Serving(
+        ranged=Ranged(
+            build=build_data,
+            load=load_data,
+            months=_months,
+            answer=_answer,
+            filters=FILTERS,
+            earliest=EARLIEST,
+        ),
+    ),
+)
+
+__all__ = ["EARLIEST", "SOB", "build_data", "load_data"]

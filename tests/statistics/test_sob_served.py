@@ -1,0 +1,183 @@
+"""1177 Stöd och behandling served: a release holding the statistic's range cube (built from
+SYNTHETIC events against the demo unit registry) answers every table for any month range
+in all six formats, with ETags, parameter errors as problems, and each table an operation
+of the API."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import openpyxl
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+
+from helsestat.aggregate import DuckDBEngine
+from helsestat.api import create_app
+from helsestat.publish.formats import FORMATS
+from helsestat.reference.persist import read_reference
+from helsestat.reference.seed import load_reference
+from helsestat.settings import Settings
+from helsestat.statistics.sob import SOB, build_data
+from helsestat.statistics.sob.answers import TABLES
+from helsestat.store.db.database import create_engine_for, migrate, session_factory
+from helsestat.store.lake import Lake
+from helsestat.synth.sob import generate_sob
+from helsestat.synth.units import load_demo
+
+SEED = 5
+
+
+def typed_events(rows: int) -> pa.Table:
+    """Clean synthetic events with the types the store keeps (no defects)."""
+    table = pa.Table.from_batches(list(generate_sob(rows, SEED, bad_share=0.0, lan_limit=4)))
+    tidpunkt = pc.strptime(table["tidpunkt"], "%Y-%m-%dT%H:%M:%S", "us")
+    alder = pc.cast(pc.if_else(pc.equal(table["alder"], ""), None, table["alder"]), pa.int32())
+    return table.set_column(3, "tidpunkt", tidpunkt).set_column(
+        table.column_names.index("alder"), "alder", alder
+    )
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    root = tmp_path_factory.mktemp("sob")
+    settings = Settings(demo_mode=True, data_dir=root / "var")
+    settings.data_dir.mkdir(parents=True)
+    engine = create_engine_for(settings.resolved_database_url)
+    migrate(engine)
+    load_reference(engine)
+    with session_factory(engine).begin() as session:
+        load_demo(session, seed=SEED, lan_limit=4, hf_limit=1)
+    with session_factory(engine)() as session:
+        reference = read_reference(session)
+    engine.dispose()
+    events = root / "events.parquet"
+    pq.write_table(typed_events(40_000), events)
+    lake = Lake(settings.data_dir)
+    with DuckDBEngine(threads=2) as duck, lake.release("r1") as release:
+        for name, table in build_data([events], reference, duck).items():
+            release.add_data(f"sob/{name}", table)
+        for tdef in SOB.tables:
+            release.register_computed(tdef.name, tdef.title, SOB.dimensions(tdef), SOB.measures)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_every_table_is_listed_and_documented(client: TestClient) -> None:
+    listed = {t["name"] for t in client.get("/api/v1/tables").json()["tables"]}
+    assert {f"sob/{t.name}" for t in TABLES} <= listed
+    paths = client.get("/openapi.json").json()["paths"]
+    parameters = {p["name"] for p in paths["/api/v1/tables/sob/region"]["get"]["parameters"]}
+    assert {"fom", "tom", "lan", "vardgivare", "vardenhet", "process", "moment"} <= parameters
+
+
+@pytest.mark.parametrize("table", [t.name for t in TABLES])
+def test_every_table_answers_a_range(client: TestClient, table: str) -> None:
+    response = client.get(
+        f"/api/v1/tables/sob/{table}", params={"fom": "2019-01", "tom": "2020-06"}
+    )
+    assert response.status_code == 200, response.text
+    rows = response.json()
+    assert rows, table
+    assert all(r["status"] in ("published", "primary", "secondary") for r in rows)
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_every_format(client: TestClient, fmt: str) -> None:
+    params = {"fom": "2018-01", "tom": "2019-12", "format": fmt}
+    response = client.get("/api/v1/tables/sob/lan", params=params)
+    assert response.status_code == 200 and response.headers["content-type"] == (
+        FORMATS[fmt].media_type
+    )
+    rows = client.get("/api/v1/tables/sob/lan", params={**params, "format": "json"}).json()
+    if fmt == "parquet":
+        back = pq.read_table(io.BytesIO(response.content)).to_pylist()
+        assert [r["startade"] for r in back] == [r["startade"] for r in rows]
+    elif fmt == "xlsx":
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content))["data"]
+        assert [c.value for c in next(sheet.iter_rows())][:2] == ["lan", "lan_namn"]
+    elif fmt == "jsonstat":
+        assert orjson.loads(response.content)["id"][:2] == ["lan", "lan_namn"]
+
+
+def test_a_wider_range_counts_persons_once(client: TestClient) -> None:
+    def region(fom: str, tom: str) -> dict[str, object]:
+        rows: list[dict[str, object]] = client.get(
+            "/api/v1/tables/sob/region", params={"fom": fom, "tom": tom}
+        ).json()
+        return rows[0]
+
+    one, two, both = (
+        region("2019-01", "2019-06"),
+        region("2019-07", "2019-12"),
+        region("2019-01", "2019-12"),
+    )
+    assert both["startade"] == one["startade"] + two["startade"]  # ärenden add up
+    if all(isinstance(r["invanare"], int) for r in (one, two, both)):
+        assert both["invanare"] <= one["invanare"] + two["invanare"]  # persons are distinct
+        assert both["invanare"] >= max(one["invanare"], two["invanare"])
+
+
+def test_drill_down_by_filters(client: TestClient) -> None:
+    top = client.get("/api/v1/tables/sob/region", params={"fom": "2016-01", "tom": "2024-12"})
+    rows = top.json()
+    assert rows[0]["niva"] == "totalt" and {r["niva"] for r in rows[1:]} == {"lan"}
+    lan = rows[1]["lan"]
+    down = client.get(
+        "/api/v1/tables/sob/region", params={"fom": "2016-01", "tom": "2024-12", "lan": lan}
+    ).json()
+    assert down[0]["lan"] == lan and {r["niva"] for r in down[1:]} == {"vardgivare"}
+    assert sum(r["startade"] for r in down[1:]) == down[0]["startade"]
+
+
+def test_etag_and_304(client: TestClient) -> None:
+    url = "/api/v1/tables/sob/manad?fom=2020-01&tom=2020-12"
+    first = client.get(url)
+    again = client.get(url, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    other = client.get(url + "&lan=01")
+    assert other.headers["etag"] != first.headers["etag"]
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"fom": "2019-13"}, "query.malformed_period"),
+        ({"fom": "201901"}, "query.malformed_period"),
+        ({"fom": "2020-01", "tom": "2019-01"}, "query.period_reversed"),
+        ({"fom": "2014-01", "tom": "2015-12"}, "query.period_out_of_range"),
+        ({"lan": "01,03"}, "query.one_value"),
+        ({"kommun": "0180"}, "query.unknown_parameter"),
+    ],
+)
+def test_bad_parameters_are_problems(client: TestClient, params: dict[str, str], code: str) -> None:
+    response = client.get("/api/v1/tables/sob/lan", params=params)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == code and response.json()["hint"]
+
+
+def test_the_default_range_is_the_last_twelve_months(client: TestClient) -> None:
+    rows = client.get("/api/v1/tables/sob/manad").json()
+    assert len(rows) == 12
+
+
+def test_a_computed_table_is_not_read_as_a_stored_one(settings: Settings) -> None:
+    from helsestat.errors import StoreError
+
+    lake = Lake(settings.data_dir)
+    release = lake.current()
+    assert release is not None
+    with pytest.raises(StoreError, match="computed per query"):
+        lake.read_table(release, "sob/lan")
+    assert Path(release.path / "data").is_dir()
