@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from helsestat.aggregate import DuckDBEngine
-from helsestat.aggregate.ranges import Distinct, RangeCube, RangeSpec, build_ranges
+from helsestat.aggregate.ranges import Distinct, RangeCube, RangeSpec, build_ranges, code_levels
 from helsestat.errors import HelsestatError
 
 SPEC = RangeSpec(
@@ -71,7 +71,10 @@ NODES = [
 def test_every_node_and_range_equals_brute_force(seed: int) -> None:
     flows, seen, kon = _data(seed, 400)
     with DuckDBEngine(threads=1) as engine:
-        cube = RangeCube(SPEC, build_ranges(SPEC, flows, {"persons": seen, "by_kon": kon}, engine))
+        cube = RangeCube(
+            SPEC,
+            build_ranges(SPEC, code_levels(SPEC, flows, {"persons": seen, "by_kon": kon}, engine)),
+        )
     flow_rows, seen_rows, kon_rows = flows.to_pylist(), seen.to_pylist(), kon.to_pylist()
     rng = random.Random(seed)
     for fixed in NODES:
@@ -103,7 +106,10 @@ def test_every_node_and_range_equals_brute_force(seed: int) -> None:
 def test_many_nodes_at_once_equal_one_at_a_time() -> None:
     flows, seen, kon = _data(9, 300)
     with DuckDBEngine(threads=1) as engine:
-        cube = RangeCube(SPEC, build_ranges(SPEC, flows, {"persons": seen, "by_kon": kon}, engine))
+        cube = RangeCube(
+            SPEC,
+            build_ranges(SPEC, code_levels(SPEC, flows, {"persons": seen, "by_kon": kon}, engine)),
+        )
     nodes = [n for n in (cube.node(f) for f in NODES) if n is not None]
     together = cube.distinct("persons", nodes, FIRST + 3, FIRST + 20).tolist()
     alone = [int(cube.distinct("persons", [n], FIRST + 3, FIRST + 20)[0]) for n in nodes]
@@ -116,7 +122,10 @@ def test_many_nodes_at_once_equal_one_at_a_time() -> None:
 def test_children_and_contradicting_filters() -> None:
     flows, seen, kon = _data(4, 200)
     with DuckDBEngine(threads=1) as engine:
-        cube = RangeCube(SPEC, build_ranges(SPEC, flows, {"persons": seen, "by_kon": kon}, engine))
+        cube = RangeCube(
+            SPEC,
+            build_ranges(SPEC, code_levels(SPEC, flows, {"persons": seen, "by_kon": kon}, engine)),
+        )
     root = cube.node({})
     assert root is not None
     lans = sorted(str(cube.values(n)["lan"]) for n in cube.children(root, 0))
@@ -141,4 +150,4 @@ def test_a_null_level_is_refused() -> None:
         }
     )
     with DuckDBEngine(threads=1) as engine, pytest.raises(HelsestatError, match="null values"):
-        build_ranges(SPEC, flows, {"persons": flows.select([0, 1, 2, 3, 4])}, engine)
+        code_levels(SPEC, flows, {"persons": flows.select([0, 1, 2, 3, 4])}, engine)

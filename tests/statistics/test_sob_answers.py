@@ -134,7 +134,7 @@ def data_and_events() -> tuple[SobData, list[dict[str, Any]]]:
     with DuckDBEngine(threads=1) as engine:
         facts = range_facts(table, units_table(lan_of), engine)
         spec = spec_for(len(facts.reasons))
-        cube = RangeCube(spec, build_ranges(spec, facts.flows, facts.appearances, engine))
+        cube = RangeCube(spec, build_ranges(spec, facts.facts))
     population = {("01", 2022): (2_400_000, 2022), ("03", 2022): (390_000, 2019)}
     data = SobData(
         cube,

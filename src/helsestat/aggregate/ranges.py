@@ -7,8 +7,10 @@ A :class:`RangeSpec` names hierarchical *paths* of dimension columns (coarse →
 split, e.g. by kön). A *node* is one prefix of every path (``lan=01``, every process): the
 rows of a table and the filters of a query are nodes.
 
-:func:`build_ranges` computes, on DuckDB, from a table of flow facts and one table of
-entity *appearances* (entity, month, finest levels, splits) per distinct measure:
+:func:`build_ranges` computes, with numpy on integer codes (:class:`RangeFacts`;
+:func:`code_levels` codes facts given by their level values on DuckDB), from a table of flow
+facts and one table of entity *appearances* (entity, month, finest levels, splits) per
+distinct measure:
 
 - the nodes (every combination of path prefixes that has data);
 - per node and month, the flows, kept cumulative, so the sum over ``[a, b]`` is two
@@ -33,7 +35,8 @@ Months are integers ``year * 12 + month - 1`` (:func:`month_index`).
 ...     "month": [24300, 24301, 24301], "entity": [7, 7, 8]})
 >>> from helsestat.aggregate import DuckDBEngine
 >>> with DuckDBEngine(threads=1) as engine:
-...     cube = RangeCube(spec, build_ranges(spec, flows, {"persons": seen}, engine))
+...     facts = code_levels(spec, flows, {"persons": seen}, engine)
+>>> cube = RangeCube(spec, build_ranges(spec, facts))
 >>> lan01 = cube.node({"lan": "01"})
 >>> int(cube.flows([lan01], 24300, 24301)[0, 0])
 3
@@ -44,6 +47,7 @@ Months are integers ``year * 12 + month - 1`` (:func:`month_index`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -124,34 +128,49 @@ class RangeTables:
     splits: Mapping[str, pa.Table]
 
 
+@dataclass(frozen=True)
+class RangeFacts:
+    """The input of :func:`build_ranges`, coded: ``finest`` has one row per combination of
+    the finest levels that has data (an integer ``f``, unique, and the level columns, none
+    null); ``flows`` has ``f``, ``month`` and the flow columns (rows of one ``f`` and month
+    are summed); ``appearances[name]`` has ``f``, ``month``, ``entity`` (an integer) and the
+    measure's split columns (duplicates count once)."""
+
+    finest: pa.Table
+    flows: pa.Table
+    appearances: Mapping[str, pa.Table]
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _sets_sql(sets: Sequence[tuple[str, ...]], extra: Sequence[str]) -> str:
-    return ", ".join("(" + ", ".join(_q(c) for c in (*s, *extra)) + ")" for s in sets)
+#: The column of coded facts that holds the finest combination.
+FINEST = "f"
 
 
-def _node_join(levels: Sequence[str]) -> str:
-    conditions = [f"n.{GROUP_ID} = r.{GROUP_ID}"]
-    conditions += [f"n.{_q(c)} IS NOT DISTINCT FROM r.{_q(c)}" for c in levels]
-    return " AND ".join(conditions)
+def _grouping_id(levels: Sequence[str], kept: Sequence[str]) -> int:
+    """``GROUPING(levels…)`` of a grouping set: one bit per level, the first level's the
+    most significant, set where the level is aggregated away.
+
+    >>> _grouping_id(("a", "b", "c"), ("a",))
+    3
+    """
+    return sum(1 << (len(levels) - 1 - i) for i, c in enumerate(levels) if c not in kept)
 
 
-def build_ranges(
+def code_levels(
     spec: RangeSpec,
     flows: pa.Table,
     appearances: Mapping[str, pa.Table],
     engine: DuckDBEngine,
-) -> RangeTables:
-    """The nodes, cumulative flows and distinct points of ``spec`` (see the module text).
-
-    ``flows``: the level columns, ``month`` and the flow columns (rows of one node and month
-    are summed). ``appearances[name]``: the level columns, ``month``, ``entity`` and the
-    measure's split columns; duplicates count once. Level values must not be null.
-    """
+) -> RangeFacts:
+    """Facts given with their level columns, coded for :func:`build_ranges`: ``f`` is a
+    64-bit hash of the level values, checked to be one-to-one (a collision is an error,
+    never a merged cell). Level values must not be null."""
     levels = spec.levels
-    for name, table in {"flows": flows, **appearances}.items():
+    tables = {"flows": flows, **appearances}
+    for name, table in tables.items():
         for column in levels:
             if column in table.column_names and table[column].null_count:
                 raise HelsestatError(
@@ -159,80 +178,273 @@ def build_ranges(
                     f"range cube {spec.name!r}: level {column!r} of {name} has null values",
                     hint="code an unknown value explicitly before the range cube is built",
                 )
-    sets = spec.grouping_sets()
     cols = ", ".join(_q(c) for c in levels)
-    grouping = f"GROUPING({cols})"
-    finest = " UNION ".join(
-        f"SELECT DISTINCT {cols} FROM {name}"
-        for name in ["flows", *(f"app_{i}" for i in range(len(spec.distinct)))]
-    )
-    tables: dict[str, pa.Table] = {"flows": flows}
-    for i, measure in enumerate(spec.distinct):
-        tables[f"app_{i}"] = appearances[measure.name]
-    cursor = engine._cursor()  # one connection: the node table is shared by the queries
+    coded: dict[str, pa.Table] = {}
+    cursor = engine._cursor()
     try:
-        for name, table in tables.items():
-            cursor.register(name, table)
-        cursor.execute(
-            f"CREATE TEMP TABLE nodes AS SELECT (row_number() OVER (ORDER BY {GROUP_ID} DESC, "
-            f"{cols}) - 1)::INTEGER AS {NODE}, * FROM (SELECT {grouping} AS {GROUP_ID}, {cols} "
-            f"FROM ({finest}) GROUP BY GROUPING SETS ({_sets_sql(sets, ())}))"
-        )
-        nodes = cursor.sql(f"SELECT * FROM nodes ORDER BY {NODE}").to_arrow_table()
-        sums = ", ".join(f"SUM({_q(f)})::BIGINT AS {_q(f)}" for f in spec.flows)
-        cums = ", ".join(
-            f"(SUM({_q(f)}) OVER (PARTITION BY {NODE} ORDER BY {MONTH}))::BIGINT AS {_q(f)}"
-            for f in spec.flows
-        )
-        flow_sql = (
-            f"WITH r AS (SELECT {grouping} AS {GROUP_ID}, {cols}, {MONTH}"
-            + (f", {sums}" if sums else "")
-            + f" FROM flows GROUP BY GROUPING SETS ({_sets_sql(sets, (MONTH,))})) "
-            f"SELECT n.{NODE}, r.{MONTH}::INTEGER AS {MONTH}"
-            + (f", {cums}" if cums else "")
-            + f" FROM r JOIN nodes n ON {_node_join(levels)} ORDER BY n.{NODE}, r.{MONTH}"
-        )
-        flow_table = cursor.sql(flow_sql).to_arrow_table()
-        points: dict[str, pa.Table] = {}
-        splits: dict[str, pa.Table] = {}
-        for i, measure in enumerate(spec.distinct):
-            split_cols = [_q(c) for c in measure.splits]
-            split_list = ", ".join(split_cols)
-            split_sel = (split_list + ", ") if split_cols else ""
-            splits_sql = (
-                f"SELECT (row_number() OVER (ORDER BY {split_list}) - 1)::INTEGER AS split, "
-                f"{split_list} FROM (SELECT DISTINCT {split_list} FROM app_{i})"
-                if split_cols
-                else "SELECT 0::INTEGER AS split"
-            )
-            cursor.execute(f"CREATE OR REPLACE TEMP TABLE splits_{i} AS {splits_sql}")
-            split_join = (
-                f" JOIN splits_{i} s ON "
-                + " AND ".join(f"s.{c} IS NOT DISTINCT FROM p.{c}" for c in split_cols)
-                if split_cols
-                else f" CROSS JOIN splits_{i} s"
-            )
-            r_splits = "".join(f"r.{c}, " for c in split_cols)
-            p_splits = "".join(f", r.{c}" for c in split_cols)
-            point_sql = (
-                f"WITH a AS (SELECT DISTINCT {cols}, {split_sel}{ENTITY}, {MONTH} FROM app_{i}), "
-                f"r AS (SELECT {grouping} AS {GROUP_ID}, {cols}, {split_sel}{ENTITY}, {MONTH} "
-                f"FROM a GROUP BY GROUPING SETS "
-                f"({_sets_sql(sets, (*measure.splits, ENTITY, MONTH))})), "
-                f"p AS (SELECT n.{NODE}, {r_splits}r.{MONTH}, "
-                f"LAG(r.{MONTH}, 1, -1) OVER (PARTITION BY n.{NODE}{p_splits}, r.{ENTITY} "
-                f"ORDER BY r.{MONTH}) AS prev FROM r JOIN nodes n ON {_node_join(levels)}) "
-                f"SELECT p.{NODE}, s.split, p.{MONTH}::INTEGER AS {MONTH}, "
-                f"p.prev::INTEGER AS prev, COUNT(*)::INTEGER AS n FROM p{split_join} "
-                f"GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
-            )
-            points[measure.name] = cursor.sql(point_sql).to_arrow_table()
-            splits[measure.name] = cursor.sql(
-                f"SELECT * FROM splits_{i} ORDER BY split"
+        for i, (name, table) in enumerate(tables.items()):
+            cursor.register(f"t{i}", table)
+            rest = ", ".join(_q(c) for c in table.column_names if c not in levels)
+            coded[name] = cursor.sql(
+                f"SELECT hash({cols}) AS {FINEST}, {rest} FROM t{i}"
             ).to_arrow_table()
+        union = " UNION ALL ".join(
+            f"SELECT hash({cols}) AS {FINEST}, {cols} FROM t{i}" for i in range(len(tables))
+        )
+        extremes = ", ".join(
+            f"min({_q(c)}) AS {_q(c)}, max({_q(c)}) AS {_q('~' + c)}" for c in levels
+        )
+        finest = cursor.sql(
+            f"SELECT {FINEST}, {extremes} FROM ({union}) GROUP BY {FINEST} ORDER BY {FINEST}"
+        ).to_arrow_table()
     finally:
         cursor.close()
-    return RangeTables(nodes, flow_table, points, splits)
+    for column in levels:
+        if pc.all(pc.equal(finest[column], finest["~" + column])).as_py() is not False:
+            continue
+        raise HelsestatError(
+            "aggregate.hash_collision",
+            f"range cube {spec.name!r}: two combinations of levels share a hash",
+            hint="report this: the cube cannot be built from these level values",
+        )
+    finest = finest.select([FINEST, *levels])
+    return RangeFacts(finest, coded["flows"], {name: coded[name] for name in appearances})
+
+
+def _ranks(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Per row, the rank of its value among the distinct values of ``column`` (0 for the
+    smallest; nulls last): the column is dictionary-encoded and only its distinct values
+    are sorted."""
+    encoded = pc.dictionary_encode(
+        column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    )
+    dictionary = encoded.dictionary
+    order = np.asarray(pc.sort_indices(dictionary).to_numpy(), np.int64)
+    rank = np.empty(len(dictionary) + 1, np.int64)
+    rank[order] = np.arange(len(dictionary))
+    rank[len(dictionary)] = len(dictionary)  # null
+    indices = encoded.indices.fill_null(len(dictionary)).to_numpy(zero_copy_only=False)
+    result: np.ndarray = rank[np.asarray(indices, np.int64)]
+    return result
+
+
+def _dense(columns: Sequence[pa.ChunkedArray | pa.Array]) -> tuple[np.ndarray, np.ndarray]:
+    """Ids 0… of the distinct rows of ``columns``, in the order of their values (column
+    after column), and the first row of each id."""
+    key = np.zeros(len(columns[0]), np.int64)
+    width = 1
+    for column in columns:
+        ranks = _ranks(column)
+        size = int(ranks.max()) + 1 if len(ranks) else 1
+        if width * size >= 2**62:  # too wide for one integer: distinct rows so far first
+            key = np.unique(key, return_inverse=True)[1].reshape(-1)
+            width = int(key.max()) + 1 if len(key) else 1
+        key = key * size + ranks
+        width *= size
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return inverse.reshape(-1).astype(np.int64), first.astype(np.int64)
+
+
+def _positions(
+    finest_ids: np.ndarray, sorter: np.ndarray, table: pa.Table, name: str
+) -> np.ndarray:
+    """The row of ``finest`` that each row of ``table`` names by ``f``."""
+    ids = table[FINEST].to_numpy()
+    sorted_ids = finest_ids[sorter]
+    at = np.minimum(np.searchsorted(sorted_ids, ids), max(len(sorted_ids) - 1, 0))
+    if len(ids) and (not len(sorted_ids) or not np.array_equal(sorted_ids[at], ids)):
+        raise HelsestatError(
+            "aggregate.unknown_finest",
+            f"range cube: {name} names a combination of levels that is not in finest",
+            hint="code every table with the same finest combinations",
+        )
+    result: np.ndarray = sorter[at]
+    return result
+
+
+def _sum_by(group: np.ndarray, groups: int, values: np.ndarray | pa.ChunkedArray) -> np.ndarray:
+    """Per group (0 … groups - 1), the sum of the integer ``values`` of its rows (exact:
+    summed as floats only while below 2**53)."""
+    array = values if isinstance(values, np.ndarray) else values.to_numpy()
+    if len(array) and float(np.abs(array).max()) * len(array) >= 2**53:
+        out = np.zeros(groups, np.int64)
+        np.add.at(out, group, array.astype(np.int64))
+        return out
+    return np.rint(np.bincount(group, weights=array, minlength=groups)).astype(np.int64)
+
+
+def _narrow(values: np.ndarray) -> np.ndarray:
+    """Counts as 32-bit integers when they fit (the release keeps them that way)."""
+    if not values.size or (values.min() >= -(2**31) and values.max() < 2**31):
+        return values.astype(np.int32)
+    return values
+
+
+def build_ranges(spec: RangeSpec, facts: RangeFacts, threads: int = 1) -> RangeTables:
+    """The nodes, cumulative flows and distinct points of ``spec`` (see the module text),
+    from coded facts (:class:`RangeFacts`; :func:`code_levels` codes facts given by their
+    level values).
+
+    Everything is on integers, with numpy: a map takes each finest combination to its node
+    in every grouping set; flows are summed per (combination, month) once and then per
+    (node, month); the appearances of a measure are sorted once by month and then, per
+    grouping set, stably by (split, entity, node), so each appearance meets the one before
+    it of the same entity at the same node. ``threads`` measures are worked on at once.
+    """
+    levels = spec.levels
+    finest = facts.finest
+    for column in levels:
+        if finest[column].null_count:
+            raise HelsestatError(
+                "aggregate.null_level",
+                f"range cube {spec.name!r}: level {column!r} has null values",
+                hint="code an unknown value explicitly before the range cube is built",
+            )
+    finest_ids = finest[FINEST].to_numpy()
+    sorter = np.argsort(finest_ids, kind="stable")
+    if len(finest_ids) > 1 and not np.all(np.diff(finest_ids[sorter]) != 0):
+        raise HelsestatError(
+            "aggregate.duplicate_finest",
+            f"range cube {spec.name!r}: a finest combination is listed twice",
+            hint="list each combination of the finest levels once",
+        )
+    # nodes: per grouping set (coarsest first), its distinct level values in their order
+    rank = {c: finest[c] for c in levels}
+    node_maps: list[np.ndarray] = []
+    node_columns: dict[str, list[pa.Array]] = {c: [] for c in levels}
+    group_ids: list[np.ndarray] = []
+    base = 0
+    for kept in spec.grouping_sets():
+        if kept:
+            inverse, first_rows = _dense([rank[c] for c in kept])
+        else:
+            inverse = np.zeros(finest.num_rows, np.int64)
+            first_rows = np.zeros(min(1, finest.num_rows), np.int64)
+        node_maps.append(inverse + base)
+        count = len(first_rows)
+        base += count
+        group_ids.append(np.full(count, _grouping_id(levels, kept), np.int32))
+        for c in levels:
+            column = finest[c]
+            node_columns[c].append(
+                column.take(pa.array(first_rows)).combine_chunks()
+                if c in kept
+                else pa.nulls(count, column.type)
+            )
+    node_count = base
+    nodes = pa.table(
+        {
+            NODE: pa.array(np.arange(node_count, dtype=np.int32)),
+            GROUP_ID: pa.array(np.concatenate(group_ids) if group_ids else [], pa.int32()),
+            **{c: pa.concat_arrays(node_columns[c]) for c in levels},
+        }
+    )
+    months = [t[MONTH] for t in (facts.flows, *facts.appearances.values()) if t.num_rows]
+    lows = [pc.min(m).as_py() for m in months]
+    highs = [pc.max(m).as_py() for m in months]
+    first = min(lows) if lows else 0
+    span = (max(highs) - first + 2) if highs else 1
+
+    def flow_table() -> pa.Table:
+        table = facts.flows
+        at = _positions(finest_ids, sorter, table, "flows")
+        month = table[MONTH].to_numpy().astype(np.int64) - first
+        # one column at a time: numpy is slow over the rows of a wide 2-D array
+        keys, group = np.unique(at * span + month, return_inverse=True)
+        sums = [_sum_by(group, len(keys), table[f]) for f in spec.flows]
+        at, month = keys // span, keys % span
+        parts_key: list[np.ndarray] = []
+        parts_sum: list[list[np.ndarray]] = [[] for _ in spec.flows]
+        for node_map in node_maps:
+            node_keys, node_group = np.unique(node_map[at] * span + month, return_inverse=True)
+            parts_key.append(node_keys)
+            for i, column in enumerate(sums):
+                parts_sum[i].append(_sum_by(node_group, len(node_keys), column))
+        keys = np.concatenate(parts_key) if parts_key else np.zeros(0, np.int64)
+        node = keys // span
+        starts = np.flatnonzero(np.r_[True, node[1:] != node[:-1]]) if len(node) else node
+        lengths = np.diff(np.r_[starts, len(node)])
+        columns = {}
+        for f, part in zip(spec.flows, parts_sum, strict=True):
+            running = np.cumsum(np.concatenate(part) if part else np.zeros(0, np.int64))
+            if len(running):  # cumulative within each node: less what came before it
+                before = np.r_[0, running[starts[1:] - 1]]
+                running -= np.repeat(before, lengths)
+            columns[f] = pa.array(_narrow(running))
+        return pa.table(
+            {
+                NODE: pa.array(node.astype(np.int32)),
+                MONTH: pa.array((keys % span + first).astype(np.int32)),
+                **columns,
+            }
+        )
+
+    def measure_tables(measure: Distinct) -> tuple[pa.Table, pa.Table]:
+        table = facts.appearances[measure.name]
+        at = _positions(finest_ids, sorter, table, measure.name)
+        if measure.splits:
+            split, first_rows = _dense([table[c] for c in measure.splits])
+            split_table = pa.table(
+                {"split": pa.array(np.arange(len(first_rows), dtype=np.int32))}
+                | {c: table[c].take(pa.array(first_rows)).combine_chunks() for c in measure.splits}
+            )
+        else:
+            split = np.zeros(table.num_rows, np.int64)
+            split_table = pa.table({"split": pa.array([0], pa.int32())})
+        width = max(1, split_table.num_rows)
+        entity = np.unique(table[ENTITY].to_numpy(), return_inverse=True)[1].reshape(-1)
+        entities = int(entity.max()) + 1 if len(entity) else 1
+        month = (table[MONTH].to_numpy().astype(np.int64) - first).astype(np.int16)
+        person = split * entities + entity
+        # sorted by person and month once: each grouping set's stable sort by (person, node)
+        # then meets long sorted runs
+        order = np.lexsort((month, person))
+        at, person, month = at[order], person[order], month[order]
+        del order, split, entity
+        parts = []
+        for node_map in node_maps:
+            node = node_map[at]
+            lo = int(node.min()) if len(node) else 0
+            key = person * (int(node.max()) - lo + 1 if len(node) else 1) + (node - lo)
+            order = np.argsort(key, kind="stable")
+            key, at_month, node = key[order], month[order], node[order]
+            del order
+            new = np.r_[True, (key[1:] != key[:-1]) | (at_month[1:] != at_month[:-1])]
+            key, at_month, node = key[new], at_month[new], node[new]
+            same = np.r_[False, key[1:] == key[:-1]]
+            prev = np.zeros(len(key), np.int64)  # 0: none, else month offset + 1
+            prev[same] = at_month[np.flatnonzero(same) - 1].astype(np.int64) + 1
+            owner = key // (int(node.max()) - lo + 1 if len(node) else 1) // entities
+            point = ((node * width + owner) * span + at_month) * (span + 1) + prev
+            del key, same, owner, node
+            parts.append(np.unique(point, return_counts=True))
+        point = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
+        count = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
+        prev, rest = point % (span + 1), point // (span + 1)
+        at_month, rest = rest % span, rest // span
+        split_id, node = rest % width, rest // width
+        points = pa.table(
+            {
+                NODE: pa.array(node.astype(np.int32)),
+                "split": pa.array(split_id.astype(np.int32)),
+                MONTH: pa.array((at_month + first).astype(np.int32)),
+                "prev": pa.array(np.where(prev > 0, prev - 1 + first, -1).astype(np.int32)),
+                "n": pa.array(count.astype(np.int32)),
+            }
+        )
+        return points, split_table
+
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        flow_future = pool.submit(flow_table)
+        futures = {m.name: pool.submit(measure_tables, m) for m in spec.distinct}
+        flow_result = flow_future.result()
+        built = {name: future.result() for name, future in futures.items()}
+    return RangeTables(
+        nodes,
+        flow_result,
+        {name: b[0] for name, b in built.items()},
+        {name: b[1] for name, b in built.items()},
+    )
 
 
 @dataclass
@@ -240,6 +452,8 @@ class _Points:
     key: np.ndarray  # int64, sorted: (node * splits + split) * span + (month - first)
     prev: np.ndarray  # month index, -1 for the first appearance
     count: np.ndarray
+    running: np.ndarray  # 0 and the running sum of count: the sum over rows lo…hi - 1
+    running_new: np.ndarray  # the same over first appearances (prev -1) only
     splits: pa.Table
     width: int
 
@@ -303,10 +517,13 @@ class RangeCube:
             split = points["split"].to_numpy().astype(np.int64)
             at = points[MONTH].to_numpy().astype(np.int64)
             count = points["n"].to_numpy().astype(np.int64)
+            prev = points["prev"].to_numpy().astype(np.int64)
             self._points[measure.name] = _Points(
                 key=(node * width + split) * self.span + (at - self.first),
-                prev=points["prev"].to_numpy().astype(np.int64),
+                prev=prev,
                 count=count,
+                running=np.r_[np.int64(0), np.cumsum(count)],
+                running_new=np.r_[np.int64(0), np.cumsum(np.where(prev < 0, count, 0))],
                 splits=tables.splits[measure.name],
                 width=width,
             )
@@ -369,13 +586,17 @@ class RangeCube:
         return self._children.get((node, path), [])
 
     # -- measures --------------------------------------------------------------------------
-    def _cumulative(self, nodes: np.ndarray, month: int) -> np.ndarray:
-        """Per node, the flows summed over every month up to ``month`` (inclusive)."""
+    def _cumulative(self, nodes: np.ndarray, months: np.ndarray | int) -> np.ndarray:
+        """Per (node, month) pair (broadcast), the flows summed over every month up to the
+        month (inclusive): an array of shape ``(*pairs, flows)``."""
+        nodes, months = np.broadcast_arrays(
+            np.asarray(nodes, np.int64), np.asarray(months, np.int64)
+        )
         width = self._flow_cum.shape[1]
-        out = np.zeros((len(nodes), width), np.int64)
-        if not len(self._flow_key) or not len(nodes):
+        out = np.zeros((*nodes.shape, width), np.int64)
+        if not len(self._flow_key) or not nodes.size:
             return out
-        offset = min(max(month - self.first, -1), self.span - 1)
+        offset = np.clip(months - self.first, -1, self.span - 1)
         at = np.searchsorted(self._flow_key, nodes * self.span + offset, "right") - 1
         hit = (at >= 0) & (self._flow_key[np.maximum(at, 0)] >= nodes * self.span)
         out[hit] = self._flow_cum[at[hit]]
@@ -387,10 +608,23 @@ class RangeCube:
         total: np.ndarray = self._cumulative(array, last) - self._cumulative(array, first - 1)
         return total
 
+    def flows_by_month(self, nodes: Sequence[int], months: Sequence[int]) -> np.ndarray:
+        """Per node, month and flow (shape ``(nodes, months, flows)``): the month's flows."""
+        grid = np.asarray(nodes, np.int64)[:, None]
+        at = np.asarray(months, np.int64)[None, :]
+        total: np.ndarray = self._cumulative(grid, at) - self._cumulative(grid, at - 1)
+        return total
+
     def stock(self, nodes: Sequence[int], month: int) -> np.ndarray:
         """Per node and flow: the sum over every month up to ``month`` (a stock at that
         month's end is a difference of two such sums)."""
         return self._cumulative(np.asarray(nodes, dtype=np.int64), month)
+
+    def stock_by_month(self, nodes: Sequence[int], months: Sequence[int]) -> np.ndarray:
+        """:meth:`stock` at the end of each month: shape ``(nodes, months, flows)``."""
+        return self._cumulative(
+            np.asarray(nodes, np.int64)[:, None], np.asarray(months, np.int64)[None, :]
+        )
 
     def split_ids(self, name: str, **values: str) -> list[int]:
         """The split ids of a distinct measure whose split columns take ``values``."""
@@ -403,24 +637,34 @@ class RangeCube:
     def distinct(
         self,
         name: str,
-        nodes: Sequence[int],
+        nodes: Sequence[int] | np.ndarray,
         first: int,
         last: int,
-        split: int | None = None,
+        split: int | Sequence[int] | np.ndarray | None = None,
     ) -> np.ndarray:
         """Per node: the entities of measure ``name`` that appear in ``first…last`` (in the
-        given split, else the measure must have no splits)."""
+        given split, else the measure must have no splits). ``split`` may be one id per
+        node (the two are broadcast)."""
         points = self._points[name]
-        array = np.asarray(nodes, dtype=np.int64)
+        array, splits = np.broadcast_arrays(
+            np.asarray(nodes, dtype=np.int64), np.asarray(split or 0, dtype=np.int64)
+        )
+        array, splits = array.reshape(-1), splits.reshape(-1)
         if not len(array):
             return np.zeros(0, np.int64)
         lo_month = min(max(first - self.first, 0), self.span - 1)
         hi_month = min(max(last - self.first, -1), self.span - 1)
-        base = (array * points.width + (split or 0)) * self.span
+        base = (array * points.width + splits) * self.span
         if hi_month < lo_month:
             return np.zeros(len(array), np.int64)
         los = np.searchsorted(points.key, base + lo_month, "left")
         his = np.searchsorted(points.key, base + hi_month, "right")
+        if lo_month == hi_month:  # one month: every point's prev is before it
+            summed: np.ndarray = points.running[his] - points.running[los]
+            return summed
+        if first <= self.first:  # from the cube's start: first appearances only
+            new: np.ndarray = points.running_new[his] - points.running_new[los]
+            return new
         lengths = his - los
         out = np.zeros(len(array), np.int64)
         if not lengths.sum():
@@ -432,15 +676,39 @@ class RangeCube:
         np.add.at(out, owner[keep], points.count[rows[keep]])
         return out
 
+    def distinct_by_month(
+        self,
+        name: str,
+        nodes: Sequence[int],
+        months: Sequence[int],
+        split: int | Sequence[int] | None = None,
+    ) -> np.ndarray:
+        """Per node (rows; with its split, broadcast) and month (columns): the entities
+        that appear in that month."""
+        points = self._points[name]
+        array, splits = np.broadcast_arrays(
+            np.asarray(nodes, dtype=np.int64), np.asarray(split or 0, dtype=np.int64)
+        )
+        at = np.asarray(months, np.int64)[None, :] - self.first
+        inside = (at >= 0) & (at < self.span)
+        key = ((array * points.width + splits) * self.span)[:, None] + np.clip(at, 0, self.span - 1)
+        los = np.searchsorted(points.key, key, "left")
+        his = np.searchsorted(points.key, key, "right")
+        found: np.ndarray = np.where(inside, points.running[his] - points.running[los], 0)
+        return found
+
 
 __all__ = [
     "ENTITY",
+    "FINEST",
     "MONTH",
     "Distinct",
     "RangeCube",
+    "RangeFacts",
     "RangeSpec",
     "RangeTables",
     "build_ranges",
+    "code_levels",
     "month_index",
     "month_text",
 ]

@@ -12,6 +12,7 @@ protection) and its dashboard. The labels and the pages are Swedish, as its user
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -54,7 +55,7 @@ def build_data(
     units = _units(reference)
     facts = range_facts(files, units, engine)
     spec = spec_for(len(facts.reasons))
-    built = build_ranges(spec, facts.flows, facts.appearances, engine)
+    built = build_ranges(spec, facts.facts, threads=engine.threads or os.cpu_count() or 1)
     names: dict[str, str] = {UNKNOWN_LAN: "Okänt län"}
     lan = reference.lan()
     names |= lan.names

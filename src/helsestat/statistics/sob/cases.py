@@ -38,6 +38,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from helsestat.aggregate.duckdb_engine import DuckDBEngine
+from helsestat.aggregate.ranges import RangeFacts
+from helsestat.errors import HelsestatError
 from helsestat.statistics.sob.measures import AGE_GROUPS, UNKNOWN_AGE, UNKNOWN_REASON
 from helsestat.statistics.sob.measures import reason_flow as _reason_flow
 
@@ -47,11 +49,11 @@ _DAY = "isodow(tidpunkt)"  # Monday = 1
 
 
 @dataclass(frozen=True)
-class RangeFacts:
-    """The input of :func:`helsestat.aggregate.ranges.build_ranges` for the statistic."""
+class SobFacts:
+    """The coded facts of the statistic's range cube and the avslutningsorsaker found
+    (the reason flows are numbered in this order)."""
 
-    flows: pa.Table
-    appearances: Mapping[str, pa.Table]
+    facts: RangeFacts
     reasons: tuple[str, ...]
 
 
@@ -81,33 +83,72 @@ def units_table(lan_of: Mapping[str, str]) -> pa.Table:
     )
 
 
+_LEVELS = (
+    ("lan", "lan"),
+    ("vardgivare", "vardgivare_hsaid"),
+    ("vardenhet", "vardenhet_hsaid"),
+    ("process", "process_namn"),
+    ("moment", "moment_namn"),
+)
+
+
 def _prepare(cursor: object, events: pa.Table | Sequence[Path], units: pa.Table) -> None:
-    """Temp tables ``e`` (the Process events with their units' current HSA-ids, the
-    vårdgivare's län and the month) and ``cases``."""
+    """Temp tables ``e`` (the Process events: their finest combination ``f``, month and
+    weekday and what the measures read), ``finest`` (``f`` and the level values: the
+    vårdgivare's län, the units' current HSA-ids, process and moment) and ``cases``."""
     source, table = _source(events)
     run = cursor.execute  # type: ignore[attr-defined]
     if table is not None:
         cursor.register("events", table)  # type: ignore[attr-defined]
     directory = units.select(["hsaid", "current_hsaid", "lan"])
     cursor.register("units", directory)  # type: ignore[attr-defined]
+    level_sql = ", ".join(f"{column} AS {name}" for name, column in _LEVELS[3:])
+    run(
+        f"""CREATE OR REPLACE TEMP TABLE levels AS
+        SELECT DISTINCT coalesce(g.lan, '{UNKNOWN_LAN}') AS lan,
+               coalesce(g.current_hsaid, ev.vardgivare_hsaid) AS vardgivare,
+               coalesce(u.current_hsaid, ev.vardenhet_hsaid) AS vardenhet,
+               ev.vardgivare_hsaid AS given_vardgivare, ev.vardenhet_hsaid AS given_vardenhet,
+               {level_sql}
+        FROM (SELECT DISTINCT vardgivare_hsaid, vardenhet_hsaid, process_namn, moment_namn
+              FROM {source} WHERE arendetyp = 'Process') ev
+        LEFT JOIN units g ON g.hsaid = ev.vardgivare_hsaid
+        LEFT JOIN units u ON u.hsaid = ev.vardenhet_hsaid"""
+    )
+    names = ", ".join(name for name, _ in _LEVELS)
+    run(
+        f"""CREATE OR REPLACE TEMP TABLE levels_f AS
+        SELECT hash({names}) AS f, * FROM levels"""
+    )
+    run(
+        f"""CREATE OR REPLACE TEMP TABLE finest AS
+        SELECT f, {", ".join(f"min({n}) AS {n}, max({n}) AS max_{n}" for n, _ in _LEVELS)}
+        FROM levels_f GROUP BY f"""
+    )
+    collisions = run(
+        "SELECT count(*) FROM finest WHERE " + " OR ".join(f"{n} <> max_{n}" for n, _ in _LEVELS)
+    ).fetchone()[0]
+    if collisions:
+        raise HelsestatError(
+            "aggregate.hash_collision",
+            "sob: two combinations of unit, process and moment share a hash",
+            hint="report this: the range cube cannot be built from these values",
+        )
     run(
         f"""CREATE OR REPLACE TEMP TABLE e AS
-        SELECT ev.* REPLACE (coalesce(g.current_hsaid, ev.vardgivare_hsaid) AS vardgivare_hsaid,
-                             coalesce(u.current_hsaid, ev.vardenhet_hsaid) AS vardenhet_hsaid),
-               coalesce(g.lan, '{UNKNOWN_LAN}') AS lan, {_MONTH} AS month, {_DAY} AS day
-        FROM {source} ev
-        LEFT JOIN units g ON g.hsaid = ev.vardgivare_hsaid
-        LEFT JOIN units u ON u.hsaid = ev.vardenhet_hsaid
+        SELECT ev.arende_id, ev.status, ev.tidpunkt, l.f, {_MONTH} AS month, {_DAY} AS day,
+               ev.vardtagare_id, ev.kon, ev.alder, ev.behandlare_hsaid, ev.avslutningsorsak
+        FROM {source} ev JOIN levels_f l
+          ON l.given_vardgivare IS NOT DISTINCT FROM ev.vardgivare_hsaid
+         AND l.given_vardenhet IS NOT DISTINCT FROM ev.vardenhet_hsaid
+         AND l.process IS NOT DISTINCT FROM ev.process_namn
+         AND l.moment IS NOT DISTINCT FROM ev.moment_namn
         WHERE ev.arendetyp = 'Process'"""
     )
     run(
         f"""CREATE OR REPLACE TEMP TABLE cases AS
         WITH s AS (
-            SELECT arende_id, arg_min(lan, tidpunkt) AS lan,
-                   arg_min(vardgivare_hsaid, tidpunkt) AS vardgivare,
-                   arg_min(vardenhet_hsaid, tidpunkt) AS vardenhet,
-                   arg_min(process_namn, tidpunkt) AS process,
-                   arg_min(moment_namn, tidpunkt) AS moment,
+            SELECT arende_id, arg_min(f, tidpunkt) AS f,
                    arg_min(vardtagare_id, tidpunkt) AS vardtagare,
                    min(tidpunkt) AS start, arg_min(month, tidpunkt) AS start_month,
                    arg_min(day, tidpunkt) AS start_day
@@ -131,13 +172,32 @@ def _prepare(cursor: object, events: pa.Table | Sequence[Path], units: pa.Table)
     )
 
 
+def _check_hashes(cursor: object, values: str, what: str) -> None:
+    """Refuse a build where two of the distinct ``values`` (SQL over the temp tables) share
+    a hash: the entity ids of the distinct counts are hashes, and a collision would count
+    two persons as one."""
+    found = cursor.execute(  # type: ignore[attr-defined]
+        f"""SELECT count(*) FROM (SELECT hash(v) AS h, min(v) AS lo, max(v) AS hi
+            FROM ({values}) GROUP BY h HAVING lo <> hi)"""
+    ).fetchone()[0]
+    if found:
+        raise HelsestatError(
+            "aggregate.hash_collision",
+            f"sob: two {what} share a hash",
+            hint="report this: the distinct counts cannot be built from these values",
+        )
+
+
 def cases(events: pa.Table | Sequence[Path], units: pa.Table, engine: DuckDBEngine) -> pa.Table:
-    """One row per ärende of type ``Process`` that started: its attributes, start and
-    finish (month index, ISO weekday), avslutningsorsak and number of treaters."""
+    """One row per ärende of type ``Process`` that started: its levels, start and finish
+    (month index, ISO weekday), avslutningsorsak and number of treaters."""
     cursor = engine._cursor()
     try:
         _prepare(cursor, events, units)
-        result: pa.Table = cursor.sql("SELECT * FROM cases ORDER BY arende_id").to_arrow_table()
+        result: pa.Table = cursor.sql(
+            f"""SELECT c.* EXCLUDE (f), {", ".join(f"l.{n}" for n, _ in _LEVELS)}
+                FROM cases c JOIN finest l USING (f) ORDER BY arende_id"""
+        ).to_arrow_table()
         return result
     finally:
         cursor.close()
@@ -145,17 +205,23 @@ def cases(events: pa.Table | Sequence[Path], units: pa.Table, engine: DuckDBEngi
 
 def range_facts(
     events: pa.Table | Sequence[Path], units: pa.Table, engine: DuckDBEngine
-) -> RangeFacts:
-    """The flows and appearances of the statistic's range cube (see
-    :mod:`helsestat.statistics.sob.measures`)."""
-    levels = "lan, vardgivare, vardenhet, process, moment"
-    event_levels = (
-        "lan, vardgivare_hsaid AS vardgivare, vardenhet_hsaid AS vardenhet, "
-        "process_namn AS process, moment_namn AS moment"
-    )
+) -> SobFacts:
+    """The coded facts of the statistic's range cube (see
+    :mod:`helsestat.statistics.sob.measures`), with the avslutningsorsaker found."""
     cursor = engine._cursor()
     try:
         _prepare(cursor, events, units)
+        _check_hashes(
+            cursor,
+            "SELECT DISTINCT vardtagare_id AS v FROM e WHERE coalesce(vardtagare_id, '') <> ''",
+            "vårdtagare",
+        )
+        _check_hashes(
+            cursor,
+            "SELECT DISTINCT unnest(string_split(behandlare_hsaid, ';')) AS v FROM e "
+            "WHERE coalesce(behandlare_hsaid, '') <> ''",
+            "behandlare",
+        )
         reasons = tuple(
             str(r[0])
             for r in cursor.execute(
@@ -163,67 +229,69 @@ def range_facts(
             ).fetchall()
         )
         reason_sql = "".join(
-            f", (orsak = '{r.replace(chr(39), chr(39) * 2)}')::INTEGER AS {_reason_flow(i)}"
+            f", count_if(orsak = '{r.replace(chr(39), chr(39) * 2)}')::INTEGER AS {_reason_flow(i)}"
             for i, r in enumerate(reasons)
         )
         no_reasons = "".join(f", 0 AS {_reason_flow(i)}" for i in range(len(reasons)))
         days = range(1, 8)
-        started_days = "".join(f", (start_day = {d})::INTEGER AS startade_dag{d}" for d in days)
-        finished_days = "".join(f", (finish_day = {d})::INTEGER AS avslutade_dag{d}" for d in days)
+        started_days = "".join(
+            f", count_if(start_day = {d})::INTEGER AS startade_dag{d}" for d in days
+        )
+        finished_days = "".join(
+            f", count_if(finish_day = {d})::INTEGER AS avslutade_dag{d}" for d in days
+        )
         zero_started = "".join(f", 0 AS startade_dag{d}" for d in days)
         zero_finished = "".join(f", 0 AS avslutade_dag{d}" for d in days)
         flows = cursor.sql(
-            f"""SELECT {levels}, start_month AS month, 1 AS startade, 0 AS avslutade
-                       {started_days}{zero_finished}{no_reasons} FROM cases
+            f"""SELECT f, start_month AS month, count(*)::INTEGER AS startade, 0 AS avslutade
+                       {started_days}{zero_finished}{no_reasons}
+                FROM cases GROUP BY ALL
                 UNION ALL
-                SELECT {levels}, finish_month AS month, 0 AS startade, 1 AS avslutade
+                SELECT f, finish_month AS month, 0 AS startade, count(*)::INTEGER AS avslutade
                        {zero_started}{finished_days}{reason_sql}
-                FROM cases WHERE finish_month IS NOT NULL"""
+                FROM cases WHERE finish_month IS NOT NULL GROUP BY ALL"""
         ).to_arrow_table()
-        # persons and treaters as integer ids (dense within this build)
-        cursor.execute(
-            """CREATE OR REPLACE TEMP TABLE person_ids AS
-               SELECT vardtagare_id, (row_number() OVER (ORDER BY vardtagare_id))::BIGINT AS entity
-               FROM (SELECT DISTINCT vardtagare_id FROM e
-                     WHERE coalesce(vardtagare_id, '') <> '')"""
-        )
         invanare = cursor.sql(
-            f"""SELECT {levels}, start_month AS month, p.entity FROM cases c
-                JOIN person_ids p ON c.vardtagare = p.vardtagare_id"""
+            """SELECT DISTINCT f, start_month AS month, hash(vardtagare) AS entity
+               FROM cases WHERE coalesce(vardtagare, '') <> ''"""
         ).to_arrow_table()
         behandlare = cursor.sql(
-            f"""WITH t AS (
+            """WITH t AS (
                     SELECT DISTINCT arende_id,
                            unnest(string_split(behandlare_hsaid, ';')) AS treater
-                    FROM e WHERE coalesce(behandlare_hsaid, '') <> ''),
-                ids AS (SELECT treater,
-                               (row_number() OVER (ORDER BY treater))::BIGINT AS entity
-                        FROM (SELECT DISTINCT treater FROM t WHERE treater <> ''))
-                SELECT {levels}, start_month AS month, ids.entity FROM cases
-                    JOIN t USING (arende_id) JOIN ids USING (treater)
-                UNION ALL
-                SELECT {levels}, finish_month AS month, ids.entity FROM cases
-                    JOIN t USING (arende_id) JOIN ids USING (treater)
-                    WHERE finish_month IS NOT NULL"""
+                    FROM e WHERE coalesce(behandlare_hsaid, '') <> '')
+                SELECT DISTINCT f, month, entity FROM (
+                    SELECT f, start_month AS month, hash(treater) AS entity
+                    FROM cases JOIN t USING (arende_id) WHERE treater <> ''
+                    UNION ALL
+                    SELECT f, finish_month AS month, hash(treater) AS entity
+                    FROM cases JOIN t USING (arende_id)
+                    WHERE treater <> '' AND finish_month IS NOT NULL)"""
         ).to_arrow_table()
         seen = cursor.sql(
-            f"""SELECT {event_levels}, month, p.entity, coalesce(nullif(kon, ''), '') AS kon,
-                       {_age_case()} AS aldersgrupp
-                FROM e JOIN person_ids p USING (vardtagare_id)"""
+            f"""SELECT DISTINCT f, month, hash(vardtagare_id) AS entity,
+                       coalesce(kon, '') AS kon, {_age_case()} AS aldersgrupp
+                FROM e WHERE coalesce(vardtagare_id, '') <> ''"""
+        ).to_arrow_table()
+        finest = cursor.sql(
+            f"SELECT f, {', '.join(n for n, _ in _LEVELS)} FROM finest ORDER BY f"
         ).to_arrow_table()
     finally:
         cursor.close()
-    return RangeFacts(
-        flows=flows,
-        appearances={
-            "invanare": invanare,
-            "behandlare": behandlare,
-            "vardtagare": seen.drop_columns(["aldersgrupp"]),
-            "vardtagare_alla": seen.drop_columns(["kon", "aldersgrupp"]),
-            "vardtagare_alder": seen,
-        },
-        reasons=reasons,
+    return SobFacts(
+        RangeFacts(
+            finest,
+            flows,
+            {
+                "invanare": invanare,
+                "behandlare": behandlare,
+                "vardtagare": seen.drop_columns(["aldersgrupp"]),
+                "vardtagare_alla": seen.drop_columns(["kon", "aldersgrupp"]),
+                "vardtagare_alder": seen,
+            },
+        ),
+        reasons,
     )
 
 
-__all__ = ["UNKNOWN_LAN", "RangeFacts", "cases", "range_facts", "units_table"]
+__all__ = ["UNKNOWN_LAN", "SobFacts", "cases", "range_facts", "units_table"]
