@@ -270,6 +270,59 @@ def test_persons_and_treaters_are_distinct_over_the_range(
             assert row["vardtagare"] == len(people)
 
 
+@pytest.mark.parametrize("filters", FILTERS, ids=str)
+def test_tables_by_month_equal_the_events_month_by_month(
+    data_and_events: tuple[SobData, list[dict[str, Any]]], filters: dict[str, str]
+) -> None:
+    data, events = data_and_events
+    cases = [c for c in _cases(events) if _inside(c, filters)]
+    seen = [
+        e
+        for e in events
+        if e["arendetyp"] == "Process" and e["vardtagare_id"] and _inside(e, filters)
+    ]
+    for first, last in _ranges(len(filters) + 20):
+        query = SobQuery(first, last, filters)
+        manad = _rows(answer(data, "manad", query))
+        assert len(manad) in (0, last - first + 1)
+        for row in manad:
+            year, month = map(int, row["manad"].split("-"))
+            at = month_index(year, month)
+            counted = [
+                c
+                for c in cases
+                if _month(c["tidpunkt"]) == at
+                or (c["done"] is not None and _month(c["done"]["tidpunkt"]) == at)
+            ]
+            assert row["behandlare"] == len({t for c in counted for t in c["treaters"]}), row
+        for row in _rows(answer(data, "vardtagare_kon_manad", query)):
+            year, month = map(int, row["manad"].split("-"))
+            at = month_index(year, month)
+            code = {"kvinna": "K", "man": "M", "okänt": "", "totalt": None}[row["kon"]]
+            people = {
+                e["vardtagare_id"]
+                for e in seen
+                if _month(e["tidpunkt"]) == at and (code is None or e["kon"] == code)
+            }
+            if row["status"] == "published":
+                assert row["vardtagare"] == len(people), row
+            else:
+                assert row["vardtagare"] is None
+                assert row["status"] == "secondary" or len(people) <= PERSON_THRESHOLD, row
+        for row in _rows(answer(data, "pagaende_moment", query)):
+            year, month = map(int, row["manad"].split("-"))
+            end = month_index(year, month)
+            ongoing = [
+                c
+                for c in cases
+                if c["process_namn"] == row["process"]
+                and c["moment_namn"] == row["moment"]
+                and _month(c["tidpunkt"]) <= end
+                and (c["done"] is None or _month(c["done"]["tidpunkt"]) > end)
+            ]
+            assert row["pagaende"] == len(ongoing), row
+
+
 def test_every_person_count_of_10_or_fewer_is_hidden_and_no_part_stands_alone(
     data_and_events: tuple[SobData, list[dict[str, Any]]],
 ) -> None:

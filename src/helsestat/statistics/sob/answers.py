@@ -97,6 +97,12 @@ class _Rows:
         for name in (*self.dimensions, *self.measures):
             self.columns.setdefault(name, []).append(values.get(name))
 
+    def extend(self, **values: Sequence[Any]) -> None:
+        """Whole columns at once, each of the same length (a missing one is empty)."""
+        length = len(next(iter(values.values()))) if values else 0
+        for name in (*self.dimensions, *self.measures):
+            self.columns.setdefault(name, []).extend(values.get(name, [None] * length))
+
     def __len__(self) -> int:
         return len(self.columns.get(self.dimensions[0], [])) if self.dimensions else 0
 
@@ -117,8 +123,8 @@ def _label(data: SobData, code: str | None) -> str | None:
     return None if code is None else data.names.get(code, code)
 
 
-def _months(query: SobQuery) -> range:
-    return range(query.first, query.last + 1)
+def _months(query: SobQuery) -> list[int]:
+    return list(range(query.first, query.last + 1))
 
 
 # -- the tables ------------------------------------------------------------------------------
@@ -207,13 +213,21 @@ def _ongoing(data: SobData, nodes: Sequence[int], month: int) -> np.ndarray:
     return ongoing
 
 
+def _ongoing_by_month(data: SobData, nodes: Sequence[int], months: Sequence[int]) -> np.ndarray:
+    """Ongoing at each month's end: shape (nodes, months)."""
+    stock = data.cube.stock_by_month(nodes, months)
+    ongoing: np.ndarray = stock[..., data.flow("startade")] - stock[..., data.flow("avslutade")]
+    return ongoing
+
+
 def _pagaende(data: SobData, query: SobQuery) -> _Rows:
     rows = _Rows(("manad",), ("pagaende",))
     node = _node(data, query.filters)
     if node is None:
         return rows
-    for month in _months(query):
-        rows.add(manad=month_text(month), pagaende=int(_ongoing(data, [node], month)[0]))
+    months = _months(query)
+    ongoing = _ongoing_by_month(data, [node], months)[0]
+    rows.extend(manad=[month_text(m) for m in months], pagaende=ongoing.tolist())
     return rows
 
 
@@ -236,11 +250,17 @@ def _moments(data: SobData, filters: Mapping[str, str]) -> list[tuple[str, str, 
 def _pagaende_moment(data: SobData, query: SobQuery) -> _Rows:
     rows = _Rows(("manad", "process", "moment"), ("pagaende",))
     moments = _moments(data, query.filters)
+    if not moments:
+        return rows
     nodes = [n for _, _, n in moments]
-    for month in _months(query):
-        ongoing = _ongoing(data, nodes, month)
-        for (process, moment, _), value in zip(moments, ongoing, strict=True):
-            rows.add(manad=month_text(month), process=process, moment=moment, pagaende=int(value))
+    months = _months(query)
+    ongoing = _ongoing_by_month(data, nodes, months)  # month by month, every moment in each
+    rows.extend(
+        manad=[month_text(m) for m in months for _ in nodes],
+        process=[p for p, _, _ in moments] * len(months),
+        moment=[m for _, m, _ in moments] * len(months),
+        pagaende=ongoing.T.ravel().tolist(),
+    )
     return rows
 
 
@@ -334,14 +354,14 @@ def _manad(data: SobData, query: SobQuery) -> _Rows:
     node = _node(data, query.filters)
     if node is None:
         return rows
-    for month in _months(query):
-        flow = data.cube.flows([node], month, month)[0]
-        rows.add(
-            manad=month_text(month),
-            startade=int(flow[data.flow("startade")]),
-            avslutade=int(flow[data.flow("avslutade")]),
-            behandlare=int(data.cube.distinct("behandlare", [node], month, month)[0]),
-        )
+    months = _months(query)
+    flows = data.cube.flows_by_month([node], months)[0]
+    rows.extend(
+        manad=[month_text(m) for m in months],
+        startade=flows[:, data.flow("startade")].tolist(),
+        avslutade=flows[:, data.flow("avslutade")].tolist(),
+        behandlare=data.cube.distinct_by_month("behandlare", [node], months)[0].tolist(),
+    )
     return rows
 
 
@@ -381,16 +401,23 @@ def _vardtagare_kon_manad(data: SobData, query: SobQuery) -> _Rows:
     node = _node(data, query.filters)
     if node is None:
         return rows
-    for month in _months(query):
-        for code, label in KON.items():
-            rows.add(
-                manad=month_text(month),
-                kon=label,
-                vardtagare=_persons(data, node, month, month, code),
-            )
-        rows.add(
-            manad=month_text(month), kon=TOTAL, vardtagare=_persons(data, node, month, month, None)
+    months = _months(query)
+    columns = []  # per kön and the total: the persons of each month
+    for code in KON:
+        split = _kon_split(data, code)
+        found = (
+            data.cube.distinct_by_month("vardtagare", [node], months, split)[0]
+            if split is not None
+            else np.zeros(len(months), np.int64)
         )
+        columns.append(found)
+    columns.append(data.cube.distinct_by_month("vardtagare_alla", [node], months)[0])
+    labels = [*KON.values(), TOTAL]
+    rows.extend(
+        manad=[month_text(m) for m in months for _ in labels],
+        kon=labels * len(months),
+        vardtagare=np.column_stack(columns).ravel().tolist(),
+    )
     return rows
 
 
@@ -411,12 +438,22 @@ def _vardtagare_kon_alder(data: SobData, query: SobQuery) -> _Rows:
     if node is None:
         return rows
     groups = [label for _, _, label in AGE_GROUPS] + [UNKNOWN_AGE]
-    for code, label in KON.items():
-        for group in groups:
-            count = _persons(data, node, query.first, query.last, code, group)
-            rows.add(kon=label, aldersgrupp=group, vardtagare=count)
+    pairs = [(code, group) for code in KON for group in groups]
+    splits = [_kon_split(data, code, group) for code, group in pairs]
+    known = [(i, split) for i, split in enumerate(splits) if split is not None]
+    counts = np.zeros(len(pairs), np.int64)
+    if known:
+        counts[[i for i, _ in known]] = data.cube.distinct(
+            "vardtagare_alder", [node], query.first, query.last, [split for _, split in known]
+        )
+    per_kon = counts.reshape(len(KON), len(groups))
+    for (code, label), row in zip(KON.items(), per_kon, strict=True):
         total = _persons(data, node, query.first, query.last, code)
-        rows.add(kon=label, aldersgrupp=TOTAL, vardtagare=total)
+        rows.extend(
+            kon=[label] * (len(groups) + 1),
+            aldersgrupp=[*groups, TOTAL],
+            vardtagare=[*row.tolist(), total],
+        )
     return rows
 
 
