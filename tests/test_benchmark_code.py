@@ -51,3 +51,21 @@ def test_writer_benchmark_compares_like_with_like(bench_serve: object, tmp_path:
     results = bench_writers.run(tmp_path, rounds=1, count=20)
     assert [r["format"] for r in results] == ["parquet", "xlsx"]
     assert all(r["helsestat_us"] > 0 and r["library_us"] > 0 for r in results)
+
+
+@pytest.mark.slow
+def test_sob_benchmark_checks_every_cell_against_plain_duckdb(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT))
+    try:
+        from benchmarks import bench_sob
+    finally:
+        sys.path.remove(str(ROOT))
+    result = bench_sob.run(20_000, tmp_path, repeat=1, ranges=3)
+    assert result["cells"] > 100 and result["events"] > 15_000
+    assert set(result["cold"]) == {"helsestat", "duckdb"}
+    # a wrong plain answer is caught, not averaged away
+    with pytest.raises(AssertionError):
+        bench_sob.compare(
+            {"lan": [], "manad": [], "pagaende": [], "vardtagare_kon": [], "region": []},
+            {"lan": [("01", 5, 0, 0)], "manad": [], "pagaende": [], "vardtagare_kon": []},
+        )

@@ -1,0 +1,436 @@
+"""1177 Stöd och behandling: helsestat's range cube against plain DuckDB on the same events
+(SYNTHETIC DATA: ``helsestat.synth.sob`` at the demo registry's units).
+
+helsestat builds once a cube that answers every table for *any* month range; a plain engine
+answers one range per query. So two comparisons, each checked cell for cell:
+
+1. **Cold, fresh processes** (what a user runs): helsestat's build of the statistic's data
+   from the stored events against plain DuckDB computing five tables — ``lan``, ``manad``,
+   ``pagaende``, ``vardtagare_kon`` and the top of ``region`` (every kind of measure: counts
+   of ärenden, stocks at month ends, distinct persons, distinct treaters) — for one range.
+   Interleaved, medians, peak memory per process.
+2. **Steady state, one warm process each**: the same five tables for random ranges.
+   helsestat answers from the loaded cube (protected); plain DuckDB from its strongest warm
+   plan: the events with their län and the ärenden (start, finish, person) materialised
+   once as in-memory tables, then one query per table and range. Interleaved per range.
+
+Usage: ``.venv/bin/python -m benchmarks.bench_sob [--events 1000000] [--repeat 3]
+[--ranges 40] [--work DIR]`` (``make bench`` runs it with the other groups).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from helsestat.aggregate import DuckDBEngine
+from helsestat.aggregate.ranges import month_text
+from helsestat.reference.persist import read_reference
+from helsestat.reference.seed import load_reference
+from helsestat.reference.snapshot import Reference
+from helsestat.statistics.sob import _units, build_data, load_data
+from helsestat.statistics.sob.answers import SobData, SobQuery, answer
+from helsestat.statistics.sob.cases import UNKNOWN_LAN
+from helsestat.statistics.sob.measures import KON
+from helsestat.store.db.database import create_engine_for, migrate, session_factory
+from helsestat.synth.sob import generate_sob
+from helsestat.synth.units import load_demo
+
+SEED = 2026
+TABLES = ("lan", "manad", "pagaende", "vardtagare_kon", "region")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# -- input -----------------------------------------------------------------------------------
+
+
+def reference(work: Path) -> Reference:
+    """The reference snapshot with the demo unit registry of :data:`SEED` (SQLite)."""
+    db = work / "reference.db"
+    if not db.exists():
+        engine = create_engine_for(f"sqlite:///{db}")
+        migrate(engine)
+        load_reference(engine)
+        with session_factory(engine).begin() as session:
+            load_demo(session, seed=SEED)
+    engine = create_engine_for(f"sqlite:///{db}")
+    with session_factory(engine)() as session:
+        return read_reference(session)
+
+
+def make_events(work: Path, events: int) -> Path:
+    """``events`` synthetic rows (no defects) typed as the statistic reads them, in Parquet."""
+    path = work / f"sob_{events}.parquet"
+    if path.exists():
+        return path
+    writer: pq.ParquetWriter | None = None
+    partial = path.with_suffix(".partial")
+    for batch in generate_sob(events, SEED, bad_share=0.0):
+        table = pa.Table.from_batches([batch])
+        at = table.column_names.index("tidpunkt")
+        table = table.set_column(
+            at, "tidpunkt", pc.strptime(table["tidpunkt"], "%Y-%m-%dT%H:%M:%S", "us")
+        )
+        age = table.column_names.index("alder")
+        empty = pc.equal(table["alder"], "")
+        table = table.set_column(
+            age, "alder", pc.cast(pc.if_else(empty, None, table["alder"]), pa.int32())
+        )
+        if writer is None:
+            writer = pq.ParquetWriter(partial, table.schema)
+        writer.write_table(table)
+    assert writer is not None
+    writer.close()
+    partial.rename(path)
+    return path
+
+
+# -- plain DuckDB -------------------------------------------------------------------------------
+
+
+def plain_prepare(con: duckdb.DuckDBPyConnection, events: Path, units: pa.Table) -> None:
+    """The events of type Process with their län and month, and one row per ärende (start,
+    finish, person, treaters' list), as in-memory tables."""
+    con.register("units", units.select(["hsaid", "lan"]))
+    con.execute(
+        f"""CREATE OR REPLACE TABLE ev AS
+        SELECT e.arende_id, e.status, e.tidpunkt, e.vardtagare_id, coalesce(e.kon, '') AS kon,
+               e.behandlare_hsaid, coalesce(g.lan, '{UNKNOWN_LAN}') AS lan,
+               year(e.tidpunkt) * 12 + month(e.tidpunkt) - 1 AS month
+        FROM read_parquet('{events}') e LEFT JOIN units g ON g.hsaid = e.vardgivare_hsaid
+        WHERE e.arendetyp = 'Process'"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TABLE c AS
+        WITH s AS (SELECT arende_id, min(tidpunkt) AS start, arg_min(lan, tidpunkt) AS lan,
+                          arg_min(vardtagare_id, tidpunkt) AS vardtagare,
+                          arg_min(month, tidpunkt) AS sm
+                   FROM ev WHERE status = 'Inprogress' GROUP BY arende_id),
+             d AS (SELECT ev.arende_id, arg_min(ev.month, ev.tidpunkt) AS fm
+                   FROM ev JOIN s USING (arende_id)
+                   WHERE ev.status = 'Done' AND ev.tidpunkt >= s.start GROUP BY ev.arende_id)
+        SELECT s.arende_id, s.lan, s.vardtagare, s.sm, d.fm
+        FROM s LEFT JOIN d USING (arende_id)"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TABLE t AS
+        SELECT DISTINCT arende_id, treater FROM (
+            SELECT arende_id, unnest(string_split(behandlare_hsaid, ';')) AS treater
+            FROM ev WHERE coalesce(behandlare_hsaid, '') <> '')
+        WHERE treater <> ''"""
+    )
+
+
+def plain_tables(con: duckdb.DuckDBPyConnection, first: int, last: int) -> dict[str, list[Any]]:
+    """The five tables for ``first…last`` (unprotected), as rows of plain tuples."""
+    a, b = first, last
+    out: dict[str, list[Any]] = {}
+    out["lan"] = con.execute(
+        f"""WITH k AS (SELECT * FROM c WHERE sm BETWEEN {a} AND {b} OR fm BETWEEN {a} AND {b}),
+             x AS (SELECT lan, count_if(sm BETWEEN {a} AND {b}) AS s,
+                          count_if(fm BETWEEN {a} AND {b}) AS f FROM k GROUP BY lan),
+             tr AS (SELECT lan, count(DISTINCT treater) AS n FROM k JOIN t USING (arende_id)
+                    GROUP BY lan)
+        SELECT x.lan, x.s, x.f, coalesce(tr.n, 0) FROM x LEFT JOIN tr USING (lan)
+        ORDER BY x.lan"""
+    ).fetchall()
+    out["manad"] = con.execute(
+        f"""WITH m AS (SELECT range AS month FROM range({a}, {b + 1})),
+             s AS (SELECT sm AS month, count(*) AS n FROM c WHERE sm BETWEEN {a} AND {b}
+                   GROUP BY 1),
+             f AS (SELECT fm AS month, count(*) AS n FROM c WHERE fm BETWEEN {a} AND {b}
+                   GROUP BY 1),
+             tr AS (SELECT month, count(DISTINCT treater) AS n FROM (
+                        SELECT sm AS month, treater FROM c JOIN t USING (arende_id)
+                        WHERE sm BETWEEN {a} AND {b}
+                        UNION ALL
+                        SELECT fm, treater FROM c JOIN t USING (arende_id)
+                        WHERE fm BETWEEN {a} AND {b}) GROUP BY month)
+        SELECT m.month, coalesce(s.n, 0), coalesce(f.n, 0), coalesce(tr.n, 0)
+        FROM m LEFT JOIN s USING (month) LEFT JOIN f USING (month) LEFT JOIN tr USING (month)
+        ORDER BY m.month"""
+    ).fetchall()
+    out["pagaende"] = con.execute(
+        f"""WITH base AS (SELECT count_if(sm < {a}) - count_if(fm < {a}) AS n FROM c),
+             d AS (SELECT month, sum(n) AS n FROM (
+                       SELECT sm AS month, 1 AS n FROM c WHERE sm BETWEEN {a} AND {b}
+                       UNION ALL
+                       SELECT fm, -1 FROM c WHERE fm BETWEEN {a} AND {b}) GROUP BY month),
+             m AS (SELECT range AS month FROM range({a}, {b + 1}))
+        SELECT m.month, (SELECT n FROM base)
+               + sum(coalesce(d.n, 0)) OVER (ORDER BY m.month)
+        FROM m LEFT JOIN d USING (month) ORDER BY m.month"""
+    ).fetchall()
+    out["vardtagare_kon"] = con.execute(
+        f"""SELECT kon, count(DISTINCT vardtagare_id) FROM ev
+        WHERE month BETWEEN {a} AND {b} AND coalesce(vardtagare_id, '') <> ''
+        GROUP BY ROLLUP (kon) ORDER BY kon NULLS LAST"""
+    ).fetchall()
+    out["region"] = con.execute(
+        f"""WITH k AS (SELECT * FROM c WHERE sm BETWEEN {a} AND {b} OR fm BETWEEN {a} AND {b}),
+             tr AS (SELECT lan, count(DISTINCT treater) AS n FROM k JOIN t USING (arende_id)
+                    GROUP BY ROLLUP (lan)),
+             x AS (SELECT lan, count_if(sm BETWEEN {a} AND {b}) AS s,
+                          count_if(fm BETWEEN {a} AND {b}) AS f,
+                          count(DISTINCT vardtagare) FILTER (
+                              WHERE sm BETWEEN {a} AND {b} AND coalesce(vardtagare, '') <> ''
+                          ) AS p
+                   FROM k GROUP BY ROLLUP (lan)),
+             o AS (SELECT lan, count(*) AS n FROM c
+                   WHERE sm <= {b} AND (fm IS NULL OR fm > {b}) GROUP BY ROLLUP (lan))
+        SELECT coalesce(l.lan, ''), coalesce(x.s, 0), coalesce(o.n, 0), coalesce(x.f, 0),
+               coalesce(x.p, 0), coalesce(tr.n, 0)
+        FROM (SELECT lan FROM x UNION SELECT lan FROM o) l
+        LEFT JOIN x ON x.lan IS NOT DISTINCT FROM l.lan
+        LEFT JOIN o ON o.lan IS NOT DISTINCT FROM l.lan
+        LEFT JOIN tr ON tr.lan IS NOT DISTINCT FROM l.lan
+        ORDER BY l.lan NULLS FIRST"""
+    ).fetchall()
+    return out
+
+
+# -- helsestat ---------------------------------------------------------------------------------
+
+
+def helsestat_tables(data: SobData, first: int, last: int) -> dict[str, list[dict[str, Any]]]:
+    """The five tables as helsestat answers them (protected)."""
+    query = SobQuery(first, last, {})
+    return {name: answer(data, name, query).table.to_pylist() for name in TABLES}
+
+
+def compare(ours: Mapping[str, list[dict[str, Any]]], plain: Mapping[str, list[Any]]) -> int:
+    """Check every cell: a published cell equals plain DuckDB's, a hidden person count is
+    10 or fewer in plain DuckDB or hidden as secondary. Returns the cells checked."""
+    checked = 0
+
+    def same(what: str, mine: Any, theirs: Any, status: str = "published") -> None:
+        nonlocal checked
+        checked += 1
+        if mine is None and status != "published":
+            assert status == "secondary" or theirs <= 10, (what, mine, theirs, status)
+        elif mine != theirs:
+            raise AssertionError(f"{what}: helsestat {mine} != plain DuckDB {theirs}")
+
+    lan = {r["lan"]: r for r in ours["lan"]}
+    named = {row[0] for row in plain["lan"]}
+    for code in set(lan) - named:  # a län without ärenden in the range: zeros
+        same(f"lan {code}", (lan[code]["startade"], lan[code]["avslutade"]), (0, 0))
+    for code, started, finished, treaters in plain["lan"]:
+        row = lan.get(code, {"startade": 0, "avslutade": 0, "behandlare": 0})
+        same(f"lan {code} startade", row["startade"], started)
+        same(f"lan {code} avslutade", row["avslutade"], finished)
+        same(f"lan {code} behandlare", row["behandlare"], treaters)
+    assert len(ours["manad"]) == len(plain["manad"])
+    for row, (month, started, finished, treaters) in zip(
+        ours["manad"], plain["manad"], strict=True
+    ):
+        assert row["manad"] == month_text(month)
+        same(f"manad {month} startade", row["startade"], started)
+        same(f"manad {month} avslutade", row["avslutade"], finished)
+        same(f"manad {month} behandlare", row["behandlare"], treaters)
+    for row, (month, ongoing) in zip(ours["pagaende"], plain["pagaende"], strict=True):
+        same(f"pagaende {month}", row["pagaende"], ongoing)
+    kon = {r["kon"]: r for r in ours["vardtagare_kon"]}
+    for code, persons in plain["vardtagare_kon"]:
+        row = kon["totalt" if code is None else KON[code]]
+        same(f"vardtagare_kon {code}", row["vardtagare"], persons, row["status"])
+    region = {r["lan"]: r for r in ours["region"] if r["niva"] in ("totalt", "lan")}
+    named = {row[0] for row in plain["region"]}
+    for code in set(region) - named:
+        row = region[code]
+        same(f"region {code}", (row["startade"], row["pagaende"], row["avslutade"]), (0, 0, 0))
+    for code, started, ongoing, finished, persons, treaters in plain["region"]:
+        row = region[code]
+        same(f"region {code} startade", row["startade"], started)
+        same(f"region {code} pagaende", row["pagaende"], ongoing)
+        same(f"region {code} avslutade", row["avslutade"], finished)
+        same(f"region {code} invanare", row["invanare"], persons, row["status"])
+        same(f"region {code} behandlare", row["behandlare"], treaters)
+    return checked
+
+
+# -- fresh processes ---------------------------------------------------------------------------
+
+
+def _cold(engine: str, events: Path, work: Path, first: int, last: int) -> dict[str, Any]:
+    """One cold run in this (fresh) process: seconds and the result's size."""
+    ref = reference(work)
+    start = time.perf_counter()
+    if engine == "helsestat":
+        with DuckDBEngine() as duck:
+            data = build_data([events], ref, duck)
+        size = sum(t.num_rows for t in data.values())
+    else:
+        with duckdb.connect() as con:
+            plain_prepare(con, events, _units(ref))
+            size = sum(len(rows) for rows in plain_tables(con, first, last).values())
+    return {"seconds": time.perf_counter() - start, "rows": size}
+
+
+def fresh(engine: str, events: Path, work: Path, first: int, last: int) -> dict[str, Any]:
+    """:func:`_cold` in a new Python process; its seconds, CPU seconds and peak memory."""
+    command = [sys.executable, "-m", "benchmarks.bench_sob", "--cold", engine, str(events)]
+    command += ["--work", str(work), "--range", str(first), str(last)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, cwd=ROOT)
+    assert proc.stdout is not None
+    output = proc.stdout.read()
+    proc.stdout.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the cold {engine} run failed")
+    result: dict[str, Any] = json.loads(output.decode().strip().splitlines()[-1])
+    result["cpu"] = usage.ru_utime + usage.ru_stime
+    result["peak_gb"] = usage.ru_maxrss / 1024**2
+    return result
+
+
+# -- the benchmark -----------------------------------------------------------------------------
+
+
+def run(events_count: int, work: Path, repeat: int, ranges: int) -> dict[str, Any]:
+    """Both comparisons; returns the figures (see :func:`section`)."""
+    work.mkdir(parents=True, exist_ok=True)
+    ref = reference(work)
+    events = make_events(work, events_count)
+    rows = pq.ParquetFile(events).metadata.num_rows
+    with DuckDBEngine() as duck:
+        data = load_data(build_data([events], ref, duck))
+    con = duckdb.connect()
+    plain_prepare(con, events, _units(ref))
+    last = data.last
+    first = max(data.first, last - 11)  # the default range: the last twelve months
+    cells = compare(helsestat_tables(data, first, last), plain_tables(con, first, last))
+    cold: dict[str, list[dict[str, Any]]] = {"helsestat": [], "duckdb": []}
+    for _ in range(repeat):  # interleaved
+        for engine in cold:
+            cold[engine].append(fresh(engine, events, work, first, last))
+    rng = random.Random(SEED)
+    picks = []
+    for _ in range(ranges):
+        a = rng.randrange(data.first, data.last + 1)
+        picks.append((a, min(data.last, a + rng.randrange(36))))
+    steady: dict[str, list[float]] = {"helsestat": [], "duckdb": []}
+    for a, b in picks:  # interleaved, every range checked
+        start = time.perf_counter()
+        ours = helsestat_tables(data, a, b)
+        steady["helsestat"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        theirs = plain_tables(con, a, b)
+        steady["duckdb"].append(time.perf_counter() - start)
+        cells += compare(ours, theirs)
+    con.close()
+    return {
+        "events": rows,
+        "range": (month_text(first), month_text(last)),
+        "cold": {
+            engine: {
+                "seconds": statistics.median(r["seconds"] for r in runs),
+                "cpu": statistics.median(r["cpu"] for r in runs),
+                "peak_gb": max(r["peak_gb"] for r in runs),
+                "runs": len(runs),
+            }
+            for engine, runs in cold.items()
+        },
+        "steady": {engine: statistics.median(times) for engine, times in steady.items()},
+        "ranges": ranges,
+        "cells": cells,
+        "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
+    }
+
+
+def section(result: Mapping[str, Any], command: str) -> str:
+    """The section of docs/benchmarks.md."""
+    cold, steady = result["cold"], result["steady"]
+    h, d = cold["helsestat"], cold["duckdb"]
+    hs, ds = steady["helsestat"], steady["duckdb"]
+    per_range = ds - hs
+    break_even = (h["seconds"] - d["seconds"]) / per_range if per_range > 0 else float("inf")
+    lines = [
+        f"## 1177 Stöd och behandling: any range from the cube, {result['events']:,} "
+        "synthetic events",
+        "",
+        f"Reproduce with `{command}`. SYNTHETIC events (`helsestat.synth.sob`, no defects) at "
+        "the demo registry's units, typed as the statistic reads them, in one Parquet file. "
+        "Five tables — `lan`, `manad`, `pagaende`, `vardtagare_kon` and the top of `region` "
+        "(counts of ärenden, stocks at month ends, distinct persons and distinct treaters) — "
+        f"checked cell for cell against plain DuckDB: {result['cells']:,} cells over the "
+        f"default range ({result['range'][0]} to {result['range'][1]}) and "
+        f"{result['ranges']} random ranges (a published cell equal, a hidden person count 10 "
+        "or fewer or hidden as secondary).",
+        "",
+        "**Cold, each run a fresh process** (interleaved; median seconds, peak memory of the "
+        "process): helsestat builds the statistic's data, a cube that answers every table for "
+        "any range; plain DuckDB reads the events, materialises the ärenden and computes the "
+        "five tables for the default range only.",
+        "",
+        "| contender | what runs | median s (runs) | CPU s | vs plain DuckDB | peak GB |",
+        "|---|---|---:|---:|---:|---:|",
+        f"| helsestat | `build_data`: ärenden, flows and appearances on DuckDB, the range "
+        f"cube in numpy | {h['seconds']:.2f} ({h['runs']}) | {h['cpu']:.2f} | "
+        f"{d['seconds'] / h['seconds']:.2f}× | {h['peak_gb']:.2f} |",
+        f"| duckdb | events and ärenden as tables, five queries for one range | "
+        f"{d['seconds']:.2f} ({d['runs']}) | {d['cpu']:.2f} | 1.00× | {d['peak_gb']:.2f} |",
+        "",
+        "**Steady state, one warm process each** (the same five tables for each of "
+        f"{result['ranges']} random ranges of 1 to 36 months, interleaved; median per range): "
+        "helsestat answers from the loaded cube and protects; plain DuckDB queries its "
+        "in-memory events and ärenden.",
+        "",
+        "| contender | median ms per range (five tables) | vs plain DuckDB |",
+        "|---|---:|---:|",
+        f"| helsestat | {hs * 1000:.2f} | {ds / hs:.1f}× |",
+        f"| duckdb | {ds * 1000:.2f} | 1.00× |",
+        "",
+        f"Where helsestat is behind: its cold build takes {h['seconds'] / d['seconds']:.1f}× "
+        "the time of plain DuckDB's one range (it prepares every range at once), and "
+        f"{h['peak_gb'] / max(d['peak_gb'], 0.01):.1f}× its memory; the build pays for itself "
+        + (
+            f"after about {break_even:.0f} ranges asked."
+            if break_even != float("inf")
+            else "never on this run (plain DuckDB answered a range as fast)."
+        ),
+        "The build is not incremental yet: a new month rebuilds the whole cube.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--ranges", type=int, default=40)
+    parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench" / "sob")
+    parser.add_argument("--cold", nargs=2, metavar=("ENGINE", "EVENTS"))
+    parser.add_argument("--range", nargs=2, type=int, default=(0, 0))
+    args = parser.parse_args()
+    if args.cold:
+        engine, events = args.cold
+        print(json.dumps(_cold(engine, Path(events), args.work, *args.range)))
+        return
+    result = run(args.events, args.work, args.repeat, args.ranges)
+    command = (
+        f".venv/bin/python -m benchmarks.bench_sob --events {args.events} "
+        f"--repeat {args.repeat} --ranges {args.ranges}"
+    )
+    print(section(result, command))
+
+
+if __name__ == "__main__":
+    main()
