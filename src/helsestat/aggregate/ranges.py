@@ -447,6 +447,15 @@ def build_ranges(spec: RangeSpec, facts: RangeFacts, threads: int = 1) -> RangeT
     )
 
 
+def _running(count: np.ndarray) -> np.ndarray:
+    """0 and the running sum of ``count`` (int64): the sum over rows lo…hi - 1 is
+    ``running[hi] - running[lo]``."""
+    out = np.empty(len(count) + 1, np.int64)
+    out[0] = 0
+    np.cumsum(count, out=out[1:])
+    return out
+
+
 @dataclass
 class _Points:
     key: np.ndarray  # int64, sorted: (node * splits + split) * span + (month - first)
@@ -503,27 +512,29 @@ class RangeCube:
                     self._children.setdefault((above, p), []).append(node)
         flows = tables.flows
         nodes = flows[NODE].to_numpy().astype(np.int64)
-        month = flows[MONTH].to_numpy().astype(np.int64)
+        month = flows[MONTH].to_numpy()
         self._flow_key = nodes * self.span + (month - self.first)
-        self._flow_cum = (
-            np.column_stack([flows[f].to_numpy().astype(np.int64) for f in spec.flows])
-            if spec.flows
-            else np.zeros((len(nodes), 0), np.int64)
-        )
+        columns = [flows[f].to_numpy() for f in spec.flows]  # kept narrow (int32 as stored)
+        self._flow_cum = np.zeros((len(nodes), len(columns)), np.result_type(np.int32, *columns))
+        for i, column in enumerate(columns):
+            self._flow_cum[:, i] = column
         for measure in spec.distinct:
             points = tables.points[measure.name]
             width = max(1, tables.splits[measure.name].num_rows)
-            node = points[NODE].to_numpy().astype(np.int64)
-            split = points["split"].to_numpy().astype(np.int64)
-            at = points[MONTH].to_numpy().astype(np.int64)
-            count = points["n"].to_numpy().astype(np.int64)
-            prev = points["prev"].to_numpy().astype(np.int64)
+            key = points[NODE].to_numpy().astype(np.int64)
+            key *= width
+            key += points["split"].to_numpy()
+            key *= self.span
+            key += points[MONTH].to_numpy()
+            key -= self.first
+            count = points["n"].to_numpy()
+            prev = points["prev"].to_numpy()
             self._points[measure.name] = _Points(
-                key=(node * width + split) * self.span + (at - self.first),
+                key=key,
                 prev=prev,
                 count=count,
-                running=np.r_[np.int64(0), np.cumsum(count)],
-                running_new=np.r_[np.int64(0), np.cumsum(np.where(prev < 0, count, 0))],
+                running=_running(count),
+                running_new=_running(np.where(prev < 0, count, 0)),
                 splits=tables.splits[measure.name],
                 width=width,
             )
