@@ -1,16 +1,27 @@
-"""Lakes for tests: one release built from synthetic claim lines (SYNTHETIC DATA)."""
+"""Lakes for tests: a release of hand-made protected tables (:func:`publish_tables`) and one
+built from synthetic claim lines (:func:`claims_release`, SYNTHETIC DATA)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from helsestat.aggregate import DuckDBEngine
 from helsestat.build import build, ingest_file
+from helsestat.model import ProtectedTable
 from helsestat.reference.seed import packaged_reference
 from helsestat.settings import DEMO_PSEUDONYM_KEY
 from helsestat.store.lake import Lake
 from helsestat.synth.claims import generate_claims
 from helsestat.synth.core import write_parquet
+
+
+def publish_tables(data_dir: Path, release_id: str, tables: Sequence[ProtectedTable]) -> None:
+    """Publish ``tables`` as release ``release_id`` of the lake at ``data_dir`` (it becomes
+    current)."""
+    with Lake(data_dir).release(release_id) as release:
+        for table in tables:
+            release.add(table)
 
 
 def claims_release(root: Path, rows: int, seed: int) -> Lake:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -21,7 +20,7 @@ with warnings.catch_warnings():
 from helsestat.api import create_app
 from helsestat.model import ProtectedTable
 from helsestat.settings import Settings
-from helsestat.store.lake import Lake
+from lakes import publish_tables
 
 TAKSTBRUK = "takstbruk/kommune/aar"
 SOB = "sob/lan"
@@ -66,18 +65,6 @@ def sob() -> ProtectedTable:
     )
 
 
-def build_release(data_dir: Path, release_id: str, tables: Sequence[ProtectedTable]) -> None:
-    """Publish ``tables`` as release ``release_id`` (which becomes current)."""
-    with Lake(data_dir).release(release_id) as release:
-        for table in tables:
-            release.add(table)
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(demo_mode=True, data_dir=tmp_path)
-
-
 @pytest.fixture
 def empty_client(settings: Settings) -> Iterator[TestClient]:
     """A client of an app whose lake has no release yet."""
@@ -88,7 +75,7 @@ def empty_client(settings: Settings) -> Iterator[TestClient]:
 @pytest.fixture
 def published(settings: Settings) -> Settings:
     """The settings of a lake whose current release ``r1`` holds both sample tables."""
-    build_release(settings.data_dir, "r1", [takstbruk(), sob()])
+    publish_tables(settings.data_dir, "r1", [takstbruk(), sob()])
     return settings
 
 
@@ -102,7 +89,7 @@ def client(published: Settings) -> Iterator[TestClient]:
 @pytest.fixture
 def build(settings: Settings) -> Callable[[str, Sequence[ProtectedTable]], None]:
     """``build(release_id, tables)`` publishes a release into the test lake."""
-    return lambda release_id, tables: build_release(settings.data_dir, release_id, tables)
+    return lambda release_id, tables: publish_tables(settings.data_dir, release_id, tables)
 
 
 @pytest.fixture(scope="session")

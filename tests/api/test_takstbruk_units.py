@@ -18,7 +18,7 @@ from helsestat.model import ProtectedTable
 from helsestat.publish import publish
 from helsestat.settings import Settings
 from helsestat.statistics.takstbruk import TAKSTBRUK
-from helsestat.store.lake import Lake
+from lakes import publish_tables
 
 MEASURES = TAKSTBRUK.measures
 URL = "/v1/takstbruk/agtakst/kommune/ar?fagomraade=LE&fomar=2023&tomar=2024"
@@ -61,8 +61,7 @@ def kommune_ar(antall: Sequence[int | None]) -> ProtectedTable:
 
 def publish_release(data_dir: Path) -> Callable[[str, ProtectedTable], None]:
     def add(release_id: str, table: ProtectedTable) -> None:
-        with Lake(data_dir).release(release_id) as release:
-            release.add(table)
+        publish_tables(data_dir, release_id, [table])
 
     return add
 

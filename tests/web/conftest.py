@@ -12,7 +12,7 @@ from starlette.exceptions import StarletteDeprecationWarning
 
 from helsestat.model import ProtectedTable
 from helsestat.settings import Settings
-from helsestat.store.lake import Lake
+from lakes import publish_tables
 
 # Starlette >= 1.x wants httpx2 for its TestClient and warns (an error here) on httpx;
 # import it once, quietly, before the test modules do (see tests/api/conftest.py).
@@ -63,14 +63,7 @@ def units() -> ProtectedTable:
 
 
 def publish_release(data_dir: Path, release_id: str = "r1") -> None:
-    with Lake(data_dir).release(release_id) as release:
-        release.add(takstbruk_by_month())
-        release.add(units())
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(demo_mode=True, data_dir=tmp_path)
+    publish_tables(data_dir, release_id, [takstbruk_by_month(), units()])
 
 
 @pytest.fixture
