@@ -13,6 +13,10 @@ answers one range per query. So two comparisons, each checked cell for cell:
    helsestat answers from the loaded cube (protected); plain DuckDB from its strongest warm
    plan: the events with their län and the ärenden (start, finish, person) materialised
    once as in-memory tables, then one query per table and range. Interleaved per range.
+3. **Served** (:func:`serving`): a real ``helsestat serve`` with 2 workers on a lake whose
+   release holds the cube, driven by wrk over HTTP: every table for random ranges and
+   filters, distinct queries (each asked once: no answer kept from before) and a repeated
+   set (answers kept per query), JSON.
 
 Usage: ``.venv/bin/python -m benchmarks.bench_sob [--events 1000000] [--repeat 3]
 [--ranges 40] [--work DIR]`` (``make bench`` runs it with the other groups).
@@ -32,6 +36,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import duckdb
 import pyarrow as pa
@@ -308,11 +313,102 @@ def fresh(engine: str, events: Path, work: Path, first: int, last: int) -> dict[
     return result
 
 
+# -- served ------------------------------------------------------------------------------------
+
+
+def publish(data_dir: Path, events: Path, ref: Reference) -> SobData:
+    """A lake at ``data_dir`` whose current release holds the statistic's data, built from
+    ``events``; the data, loaded."""
+    from helsestat.statistics.sob import SOB
+    from helsestat.store.lake import Lake
+
+    with DuckDBEngine() as duck:
+        data = build_data([events], ref, duck)
+    with Lake(data_dir).release("r1") as release:
+        for name, table in data.items():
+            release.add_data(f"sob/{name}", table)
+        for tdef in SOB.tables:
+            release.register_computed(tdef.name, tdef.title, SOB.dimensions(tdef), SOB.measures)
+    return load_data(data)
+
+
+def queries(data: SobData, count: int, seed: int) -> list[str]:
+    """``count`` requests of random tables, ranges (1 to 36 months) and filters (none, a
+    län, a process) of the statistic's API."""
+    from helsestat.statistics.sob.answers import TABLES as ALL
+
+    rng = random.Random(seed)
+    cube = data.cube
+    root = cube.node({})
+    assert root is not None
+    lans = sorted(str(cube.values(n)["lan"]) for n in cube.children(root, 0))
+    processes = sorted(str(cube.values(n)["process"]) for n in cube.children(root, 1))
+    out = []
+    for _ in range(count):
+        a = rng.randrange(data.first, data.last + 1)
+        b = min(data.last, a + rng.randrange(36))
+        table = rng.choice(ALL).name
+        path = f"/api/v1/tables/sob/{table}?fom={month_text(a)}&tom={month_text(b)}"
+        pick = rng.random()
+        if pick < 0.3:
+            path += f"&lan={rng.choice(lans)}"
+        elif pick < 0.45:
+            path += f"&process={quote(rng.choice(processes))}"
+        out.append(path)
+    return out
+
+
+def serving(
+    events: Path, work: Path, *, seconds: float = 8, connections: int = 16, repeat: int = 3
+) -> dict[str, Any]:
+    """Requests/s, p50 and p99 of the statistic's tables served by ``helsestat serve`` with
+    2 workers (wrk on loopback): distinct queries and a repeated set, ``repeat`` rounds."""
+    import shutil
+
+    import httpx
+
+    from benchmarks.bench_serve import Server, children, drive
+
+    if shutil.which("wrk") is None:
+        return {"skipped": "wrk is not installed (make system-deps)"}
+    data_dir = work / "serve"
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    data = publish(data_dir, events, reference(work))
+    distinct = queries(data, 60_000, SEED)
+    repeated = queries(data, 200, SEED + 1)
+    runs: dict[str, list[dict[str, Any]]] = {"distinct": [], "repeated": []}
+    with Server("helsestat.api:create_app_from_env", data_dir, 2) as server:
+        for path in repeated[:12]:  # answered before the load starts (each worker loads)
+            status = httpx.get(server.base + path, timeout=120).status_code
+            assert status == 200, (path, status)
+        drive(server.base, repeated, 4, connections)  # both workers have loaded the cube
+        pids = children(server.process.pid)
+        for round_ in range(repeat):
+            start = round_ * len(distinct) // repeat
+            part = distinct[start : start + len(distinct) // repeat]
+            runs["distinct"].append(drive(server.base, part, seconds, connections, pids))
+            runs["repeated"].append(drive(server.base, repeated, seconds, connections, pids))
+    return {
+        name: {
+            "rps": round(statistics.median(m["rps"] for m in measured)),
+            "p50_ms": statistics.median(m["p50_ms"] for m in measured),
+            "p99_ms": statistics.median(m["p99_ms"] for m in measured),
+            "errors": sum(m["errors"] for m in measured),
+            "server_cpu_us": statistics.median(m["server_cpu_us"] for m in measured),
+            "runs": len(measured),
+        }
+        for name, measured in runs.items()
+    } | {"connections": connections, "seconds": seconds, "load": os.getloadavg()[0]}
+
+
 # -- the benchmark -----------------------------------------------------------------------------
 
 
-def run(events_count: int, work: Path, repeat: int, ranges: int) -> dict[str, Any]:
-    """Both comparisons; returns the figures (see :func:`section`)."""
+def run(
+    events_count: int, work: Path, repeat: int, ranges: int, *, serve: bool = True
+) -> dict[str, Any]:
+    """The comparisons and (``serve``) the served figures; see :func:`section`."""
     work.mkdir(parents=True, exist_ok=True)
     ref = reference(work)
     events = make_events(work, events_count)
@@ -343,7 +439,9 @@ def run(events_count: int, work: Path, repeat: int, ranges: int) -> dict[str, An
         steady["duckdb"].append(time.perf_counter() - start)
         cells += compare(ours, theirs)
     con.close()
+    served = serving(events, work, repeat=repeat) if serve else None
     return {
+        "served": served,
         "events": rows,
         "range": (month_text(first), month_text(last)),
         "cold": {
@@ -416,6 +514,31 @@ def section(result: Mapping[str, Any], command: str) -> str:
         "The build is not incremental yet: a new month rebuilds the whole cube.",
         "",
     ]
+    served = result.get("served")
+    if served and "skipped" in served:
+        lines += [f"Served: not measured, {served['skipped']}.", ""]
+    elif served:
+        lines += [
+            f"**Served**: `helsestat serve` with 2 workers on a lake whose release holds the "
+            f"cube, wrk on loopback on the same 2 cores ({served['connections']} connections, "
+            f"{served['seconds']:g} s per run, medians of {served['distinct']['runs']} rounds; "
+            f"load average {served['load']:.1f} at the end). Every one of the twelve tables "
+            "for random ranges of 1 to 36 months, a third with a län or process filter, JSON. "
+            "*Distinct*: each request a query not asked before in the run (computed from the "
+            "cube and protected); *repeated*: 200 queries asked over and over (answers kept "
+            "per query and release).",
+            "",
+            "| load | requests/s | p50 ms | p99 ms | answers not 2xx | server CPU µs/request "
+            "| target |",
+            "|---|---:|---:|---:|---:|---:|---|",
+        ]
+        for name in ("distinct", "repeated"):
+            m = served[name]
+            lines.append(
+                f"| {name} queries | {m['rps']:,} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} | "
+                f"{m['errors']:,} | {m['server_cpu_us']:,.0f} | ≥ 2,000/s, p99 ≤ 20 ms |"
+            )
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -427,12 +550,13 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench" / "sob")
     parser.add_argument("--cold", nargs=2, metavar=("ENGINE", "EVENTS"))
     parser.add_argument("--range", nargs=2, type=int, default=(0, 0))
+    parser.add_argument("--no-serve", action="store_true", help="skip the served figures")
     args = parser.parse_args()
     if args.cold:
         engine, events = args.cold
         print(json.dumps(_cold(engine, Path(events), args.work, *args.range)))
         return
-    result = run(args.events, args.work, args.repeat, args.ranges)
+    result = run(args.events, args.work, args.repeat, args.ranges, serve=not args.no_serve)
     command = (
         f".venv/bin/python -m benchmarks.bench_sob --events {args.events} "
         f"--repeat {args.repeat} --ranges {args.ranges}"

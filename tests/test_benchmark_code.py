@@ -60,7 +60,7 @@ def test_sob_benchmark_checks_every_cell_against_plain_duckdb(tmp_path: Path) ->
         from benchmarks import bench_sob
     finally:
         sys.path.remove(str(ROOT))
-    result = bench_sob.run(20_000, tmp_path, repeat=1, ranges=3)
+    result = bench_sob.run(20_000, tmp_path, repeat=1, ranges=3, serve=False)
     assert result["cells"] > 100 and result["events"] > 15_000
     assert set(result["cold"]) == {"helsestat", "duckdb"}
     # a wrong plain answer is caught, not averaged away

@@ -46,6 +46,7 @@ Months are integers ``year * 12 + month - 1`` (:func:`month_index`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -74,6 +75,7 @@ def month_index(year: int, month: int) -> int:
     return year * 12 + month - 1
 
 
+@functools.lru_cache(maxsize=4096)
 def month_text(index: int, dash: bool = True) -> str:
     """A month index as text (``2015-10``, or ``201510`` without the dash).
 
@@ -482,6 +484,7 @@ class RangeCube:
     _flow_key: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     _flow_cum: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int64))
     _points: dict[str, _Points] = field(default_factory=dict)
+    _split_ids: dict[tuple[object, ...], list[int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         spec, tables = self.spec, self.tables
@@ -592,6 +595,11 @@ class RangeCube:
         """The level values of a node (None: every value of that level)."""
         return dict(zip(self.spec.levels, self._levels[node], strict=True))
 
+    def level_columns(self, nodes: Sequence[int]) -> dict[str, list[str | None]]:
+        """The level values of many nodes, as one list per level (None: every value)."""
+        rows = [self._levels[n] for n in nodes]
+        return {name: [r[i] for r in rows] for i, name in enumerate(self.spec.levels)}
+
     def children(self, node: int, path: int) -> list[int]:
         """The nodes one level deeper than ``node`` on path number ``path``."""
         return self._children.get((node, path), [])
@@ -639,11 +647,15 @@ class RangeCube:
 
     def split_ids(self, name: str, **values: str) -> list[int]:
         """The split ids of a distinct measure whose split columns take ``values``."""
-        table = self._points[name].splits
-        mask = np.ones(table.num_rows, dtype=bool)
-        for column, value in values.items():
-            mask &= np.asarray(pc.equal(table[column], value).to_numpy(zero_copy_only=False))
-        return np.flatnonzero(mask).tolist()
+        key = (name, *sorted(values.items()))
+        found = self._split_ids.get(key)
+        if found is None:
+            table = self._points[name].splits
+            mask = np.ones(table.num_rows, dtype=bool)
+            for column, value in values.items():
+                mask &= np.asarray(pc.equal(table[column], value).to_numpy(zero_copy_only=False))
+            found = self._split_ids[key] = np.flatnonzero(mask).tolist()
+        return list(found)
 
     def distinct(
         self,

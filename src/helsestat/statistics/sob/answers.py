@@ -36,6 +36,7 @@ from typing import Any, Final
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from helsestat.aggregate.ranges import RangeCube, month_text
 from helsestat.errors import NotFoundError
@@ -277,14 +278,6 @@ _HIERARCHY_DIMS: Final = (
 )
 
 
-def _level(values: Mapping[str, str | None], order: Sequence[str]) -> str:
-    deepest = TOTAL
-    for level in order:
-        if values.get(level) is not None:
-            deepest = level
-    return deepest
-
-
 def _drill(
     data: SobData, query: SobQuery, order: Sequence[str], measures: tuple[str, ...]
 ) -> tuple[_Rows, list[int], list[int]]:
@@ -309,25 +302,30 @@ def _drill(
     ongoing = _ongoing(data, nodes, query.last)
     persons = cube.distinct("invanare", nodes, query.first, query.last)
     treaters = cube.distinct("behandlare", nodes, query.first, query.last)
-    for i, n in enumerate(nodes):
-        v = cube.values(n)
-        row: dict[str, Any] = {
-            "niva": _level(v, order),
-            "lan": v["lan"],
-            "lan_namn": _label(data, v["lan"]),
-            "vardgivare": v["vardgivare"],
-            "vardgivare_namn": _label(data, v["vardgivare"]),
-            "vardenhet": v["vardenhet"],
-            "vardenhet_namn": _label(data, v["vardenhet"]),
-            "process": v["process"],
-            "moment": v["moment"],
-            "startade": int(flows[i][data.flow("startade")]),
-            "avslutade": int(flows[i][data.flow("avslutade")]),
-            "pagaende": int(ongoing[i]),
-            "invanare": int(persons[i]),
-            "behandlare": int(treaters[i]),
-        }
-        rows.add(**row)
+    levels = cube.level_columns(nodes)
+    niva = []
+    for i in range(len(nodes)):
+        deepest = TOTAL
+        for level in order:
+            if levels[level][i] is not None:
+                deepest = level
+        niva.append(deepest)
+    rows.extend(
+        niva=niva,
+        lan=levels["lan"],
+        lan_namn=[_label(data, v) for v in levels["lan"]],
+        vardgivare=levels["vardgivare"],
+        vardgivare_namn=[_label(data, v) for v in levels["vardgivare"]],
+        vardenhet=levels["vardenhet"],
+        vardenhet_namn=[_label(data, v) for v in levels["vardenhet"]],
+        process=levels["process"],
+        moment=levels["moment"],
+        startade=flows[:, data.flow("startade")].tolist(),
+        avslutade=flows[:, data.flow("avslutade")].tolist(),
+        pagaende=ongoing.tolist(),
+        invanare=persons.tolist(),
+        behandlare=treaters.tolist(),
+    )
     return rows, [0], list(range(1, len(nodes)))
 
 
@@ -644,14 +642,13 @@ def answer(data: SobData, table: str, query: SobQuery, release: str = "") -> Pro
     guarded = tuple(m for m in rows.measures if m in PERSONS)
     columns: dict[str, pa.Array] = {}
     for name in rows.dimensions:  # empty: the row covers every value of the level
-        values = ["" if v is None else v for v in rows.columns.get(name, [])]
-        columns[name] = pa.array(values, pa.string())
+        text = pa.array(rows.columns.get(name, []), pa.string())
+        columns[name] = pc.fill_null(text, "") if text.null_count else text
+    hidden = np.array([s != "published" for s in status], dtype=bool)
     for name in rows.measures:
-        values = rows.columns.get(name, [])
-        if name in guarded:
-            values = [v if s == "published" else None for v, s in zip(values, status, strict=True)]
         kind = pa.float64() if name in ("andel_avslutade", "startade_per_100000") else pa.int64()
-        columns[name] = pa.array(values, kind)
+        mask = hidden if name in guarded and hidden.any() else None
+        columns[name] = pa.array(rows.columns.get(name, []), kind, mask=mask)
     columns[STATUS_COLUMN] = pa.array(status, pa.string())
     columns[RULE_COLUMN] = pa.array(rules, pa.string())
     return ProtectedTable(
