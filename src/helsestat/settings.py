@@ -102,6 +102,15 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     """Log level of the CLI and the server."""
 
+    auth_failure_limit: int = Field(default=10, ge=1, le=1000)
+    """Failed authentications (a wrong, unknown, revoked or malformed bearer token) one
+    client may make within ``auth_failure_window`` seconds; after that each of its requests
+    with a token is refused with 429 until the window has passed. Counted per server
+    worker (see docs/security.md)."""
+
+    auth_failure_window: int = Field(default=60, ge=1, le=86_400)
+    """The window of ``auth_failure_limit``, in seconds."""
+
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:
         if self.suppression_threshold < MIN_SUPPRESSION_THRESHOLD:

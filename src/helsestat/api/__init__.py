@@ -10,7 +10,8 @@ Routes (see ``/docs`` on a running server):
 - ``/``, ``/dashboard/tables/{name}``, ``/docs`` — the server-rendered pages;
 - ``/openapi.json`` — the OpenAPI document.
 
-Errors are ``application/problem+json`` everywhere (:mod:`helsestat.api.problems`).
+Errors are ``application/problem+json`` everywhere (:mod:`helsestat.api.problems`), over-long
+requests and requests the HTTP parser refuses included (:mod:`helsestat.api.edge`).
 
 >>> from helsestat.settings import Settings
 >>> app = create_app(Settings(demo_mode=True))
@@ -27,6 +28,8 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import FastAPI
 
 from helsestat.api import access_log
+from helsestat.api.auth_limit import FailedAuthLimiter
+from helsestat.api.edge import RequestLimits
 from helsestat.api.fastpath import DataFastPath
 from helsestat.api.head import HeadAsGet
 from helsestat.api.pages import install_dashboard, reference_pages, units_pages
@@ -55,8 +58,12 @@ def _version() -> str:
 def _install_units(app: FastAPI) -> None:
     """The unit registry's API and dashboard pages, on the app's reference database (opened
     and migrated by the first request that needs it)."""
-    database = UnitDatabase(app.state.settings.resolved_database_url)
+    settings: Settings = app.state.settings
+    database = UnitDatabase(settings.resolved_database_url)
     app.state.units_db = database
+    app.state.auth_limiter = FailedAuthLimiter(
+        limit=settings.auth_failure_limit, window=settings.auth_failure_window
+    )
     app.router.on_shutdown.append(database.dispose)
     app.include_router(units_router.router)
     app.include_router(units_pages.router)
@@ -108,7 +115,8 @@ def create_app(settings: Settings, statistics: Sequence[Statistic] = STATISTICS)
     install_dashboard(app)
     app.include_router(reference_pages.router)
     app.add_middleware(DataFastPath)
-    app.add_middleware(HeadAsGet)  # outermost: HEAD is answered as GET everywhere
+    app.add_middleware(HeadAsGet)  # HEAD is answered as GET everywhere
+    app.add_middleware(RequestLimits)  # outermost: over-long requests are refused unread
     return app
 
 

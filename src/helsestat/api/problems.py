@@ -15,8 +15,12 @@ body::
 - FastAPI's ``RequestValidationError`` → 400 ``query.invalid`` naming the parameter (never
   echoing the value, which could be a personal identifier);
 - Starlette's ``HTTPException`` → 404 ``route.not_found``, 405 ``route.method_not_allowed``
-  (keeping ``Allow``), other statuses ``http.<status>``;
+  (with ``Allow`` listing every method of the path, from all its routes), other statuses
+  ``http.<status>``;
 - anything else → 500 ``internal``; the traceback goes to the server log, never the body.
+
+Every problem has a hint: an error raised without one gets its status's general hint
+(:func:`default_hint`), so a client always learns what to do next.
 
 >>> problem_body(404, "Not found", "", code="table.not_found", hint="", instance="/")["type"]
 'https://helsestat.example/problems/table.not_found'
@@ -25,7 +29,9 @@ body::
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
 
@@ -34,6 +40,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from helsestat.errors import HelsestatError
 
@@ -64,6 +71,40 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         (500, "Internal error (problem+json)"),
     )
 }
+
+
+_DEFAULT_HINTS: dict[int, str] = {
+    400: "check the request against this operation's parameters at /docs",
+    401: "send 'Authorization: Bearer <token>' with a valid token",
+    403: "ask an administrator of the unit, or the registry owner, to do it",
+    404: "see /docs for the operations; the collections list the ids they know",
+    405: "see /docs for the methods of this path",
+    406: "ask for a format this operation serves (see /docs)",
+    409: "read the resource again and retry",
+    412: "read the resource again and send its new ETag",
+    413: "send a smaller request",
+    414: "send a shorter request target",
+    415: "send the body as application/json",
+    428: "read the resource and send its ETag in If-Match",
+    429: "wait for the time in Retry-After, then retry",
+    431: "send fewer or smaller headers",
+    503: "the server is busy: wait for the time in Retry-After, then retry",
+}
+
+
+def default_hint(status: int) -> str:
+    """The general hint of a status, for an error raised without its own.
+
+    >>> default_hint(404)
+    'see /docs for the operations; the collections list the ids they know'
+    >>> default_hint(502)
+    'try again later; the error is logged on the server'
+    """
+    if status in _DEFAULT_HINTS:
+        return _DEFAULT_HINTS[status]
+    if status >= 500:
+        return "try again later; the error is logged on the server"
+    return "see /docs for this operation"
 
 
 def problem_body(
@@ -102,7 +143,14 @@ def problem_response(
     >>> problem_response(req, 404, "Not found", "gone", code="x.not_found").media_type
     'application/problem+json'
     """
-    body = problem_body(status, title, detail, code=code, hint=hint, instance=request.url.path)
+    body = problem_body(
+        status,
+        title,
+        detail,
+        code=code,
+        hint=hint or default_hint(status),
+        instance=request.url.path,
+    )
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
@@ -112,9 +160,19 @@ async def _helsestat_error(request: Request, exc: Exception) -> JSONResponse:
         logger.error("%s %s failed: %s (%s)", request.method, request.url.path, exc.code, exc)
     # an error raised with its own status (401, 406, 412 …) takes that status's title
     title = exc.title if exc.status == type(exc).status else HTTPStatus(exc.status).phrase
-    headers = {"WWW-Authenticate": 'Bearer realm="helsestat"'} if exc.status == 401 else None
+    headers: dict[str, str] = {}
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="helsestat"'
+    if "retry_after" in exc.details:  # 429, 503: when to try again
+        headers["Retry-After"] = str(int(exc.details["retry_after"]))
     return problem_response(
-        request, exc.status, title, exc.message, code=exc.code, hint=exc.hint, headers=headers
+        request,
+        exc.status,
+        title,
+        exc.message,
+        code=exc.code,
+        hint=exc.hint,
+        headers=headers or None,
     )
 
 
@@ -144,13 +202,61 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     elif exc.status_code == 405:
         code, title = "route.method_not_allowed", "Method not allowed"
         detail = f"{request.method} is not allowed on {request.url.path}"
-        hint = f"allowed: {(exc.headers or {}).get('Allow', 'GET')}"
+        allow = allowed_methods(request.app, request.url.path) or (exc.headers or {}).get(
+            "Allow", "GET"
+        )
+        hint = f"allowed: {allow}"
+        return problem_response(
+            request, 405, title, detail, code=code, hint=hint, headers={"Allow": allow}
+        )
     else:
         code, title, hint = f"http.{exc.status_code}", "HTTP error", ""
         detail = str(exc.detail)
     return problem_response(
         request, exc.status_code, title, detail, code=code, hint=hint, headers=exc.headers
     )
+
+
+@lru_cache(maxsize=512)
+def _path_regex(path: str) -> re.Pattern[str]:
+    return compile_path(path)[0]
+
+
+def _routes(app: FastAPI) -> Iterator[Any]:
+    try:  # FastAPI >= 0.13x keeps an included router as one entry; this flattens them
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # pragma: no cover - older FastAPI lists every route in app.routes
+        yield from app.routes
+        return
+    yield from iter_route_contexts(app.routes)
+
+
+def allowed_methods(app: FastAPI, path: str) -> str:
+    """The methods of ``path`` (``Allow`` of a 405). Starlette names only the first route
+    whose path matches, so a path served by several routes (``GET`` and ``POST
+    /api/v1/units``) would be answered with half of its methods; and routes whose ids may
+    hold a slash (so that a malformed id is a 404 of that route) match more than the path
+    they document. So: the routes whose documented path (each parameter one segment)
+    matches — and, for a path no documented path matches, the routes that match at all.
+
+    >>> from fastapi import FastAPI
+    >>> app = FastAPI()
+    >>> _ = app.get("/x")(lambda: None), app.post("/x")(lambda: None)
+    >>> allowed_methods(app, "/x")
+    'GET, POST'
+    """
+    documented: set[str] = set()
+    matching: set[str] = set()
+    for route in _routes(app):
+        methods = getattr(route, "methods", None)
+        route_path = getattr(route, "path", None)
+        if not methods or not route_path or not _path_regex(route_path).match(path):
+            continue
+        matching |= set(methods)
+        template = getattr(route, "path_format", None) or route_path
+        if _path_regex(template).match(path):
+            documented |= set(methods)
+    return ", ".join(sorted((documented or matching) - {"HEAD"}))
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

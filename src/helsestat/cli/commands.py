@@ -323,13 +323,16 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from helsestat.api import create_app
+    from helsestat.api.edge import http_protocol
 
     host = host or settings.host
     port = port or settings.port
     console.print(f"serving the API and dashboard on http://{host}:{port} (Ctrl+C stops)")
     log_level = settings.log_level.lower()
     if settings.workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_level=log_level, http=http_protocol()
+        )
         return
     _serve_workers(settings, host, port, log_level)
 
@@ -341,6 +344,7 @@ def _serve_workers(settings: Settings, host: str, port: int, log_level: str) -> 
 
     import uvicorn
 
+    from helsestat.api.edge import http_protocol
     from helsestat.api.workers import run_workers
 
     for name in Settings.model_fields:
@@ -355,6 +359,7 @@ def _serve_workers(settings: Settings, host: str, port: int, log_level: str) -> 
         port=port,
         workers=settings.workers,
         log_level=log_level,
+        http=http_protocol(),
     )
     run_workers(config, host, port, settings.workers)
 

@@ -1,6 +1,7 @@
 """``/api/v1/units``: the unit registry. Reads are open; writes need ``Authorization: Bearer
 <token>`` (401 without a valid one, 403 naming the missing right) and, on an existing unit,
-``If-Match`` with its ETag (428 without, 412 when the unit changed meanwhile).
+``If-Match`` with its ETag (428 without or with ``*``, 412 when the unit changed meanwhile),
+checked in that order: a caller without the right gets 403 whatever its ``If-Match``.
 
 Reads (``date`` defaults to today; ``known_at`` asks what the registry said at that time):
 
@@ -26,14 +27,15 @@ The database engine is created once per app, lazily, from ``settings.resolved_da
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.convertors import Convertor, register_url_convertor
 
 from helsestat.api.access_log import redact
+from helsestat.api.auth_limit import FailedAuthLimiter
+from helsestat.api.params import ASCII_INTEGER, IsoDate, UnitId
 from helsestat.api.problems import PROBLEM_RESPONSES, Problem
 from helsestat.api.routers.units_deps import (
     DateParam,
@@ -66,8 +68,9 @@ from helsestat.api.routers.units_schemas import (
     UserOut,
     WhoAmI,
 )
-from helsestat.errors import ConflictError, InputError
+from helsestat.errors import InputError, PermissionDenied
 from helsestat.reference.units import (
+    IfMatch,
     NewUnit,
     Node,
     Principal,
@@ -98,6 +101,36 @@ from helsestat.reference.units.permissions import require_owner
 from helsestat.reference.units.placing import place_one
 from helsestat.store.db.audit import audit_trail
 
+#: The sub-resources of a unit and the collection's own paths (see UnitPathConvertor).
+SUB_RESOURCES = ("path", "subtree", "history", "close", "reopen", "identifiers")
+COLLECTION_PATHS = ("organisations", "tree", "changes", "place", "fhir")
+_NOT_COLLECTION = f"(?!(?:{'|'.join(COLLECTION_PATHS)})$)"
+
+
+class UnitPathConvertor(Convertor[str]):
+    """``{unit_id:unit}``: like ``:path`` — a malformed id (even one with a slash) reaches
+    the route and is answered 404 ``unit.not_found`` — but never one of the collection's
+    own paths, so ``PATCH /api/v1/units/tree`` is a 405, not a change of unit "tree"."""
+
+    regex = _NOT_COLLECTION + ".+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+class UnitChangeConvertor(UnitPathConvertor):
+    """``{unit_id:unit_change}``: as ``:unit``, and never ending in ``/<sub-resource>``, so
+    ``PATCH …/100012/path`` is a method the path does not allow (405), not a change of
+    unit "100012/path" (which would answer 401 or 404)."""
+
+    regex = _NOT_COLLECTION + f"(?:(?!/(?:{'|'.join(SUB_RESOURCES)})$).)+"
+
+
+register_url_convertor("unit", UnitPathConvertor())
+register_url_convertor("unit_change", UnitChangeConvertor())
 router = APIRouter(prefix="/api/v1", tags=["units"])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -113,48 +146,36 @@ _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
             (403, "The token's user lacks the right (problem+json)"),
             (409, "Conflicts with the registry's state (problem+json)"),
             (412, "If-Match does not match the unit's ETag (problem+json)"),
-            (428, "If-Match is required (problem+json)"),
+            (428, "If-Match with the unit's ETag is required (problem+json)"),
+            (429, "Too many failed authentications from this client (problem+json)"),
         )
     },
 }
-_ETAG = re.compile(r'^"unit-(\d+)-(\d+)"$')
 
 
 def get_principal(request: Request, session: SessionDep) -> Principal:
-    """The writer, from ``Authorization: Bearer <token>`` (401 when missing or invalid)."""
+    """The writer, from ``Authorization: Bearer <token>`` (401 when missing or invalid; 429
+    while its client is over the limit of failed authentications)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise missing_token()
-    return authenticate(session, token.strip())
+    limiter: FailedAuthLimiter = request.app.state.auth_limiter
+    client = request.client.host if request.client is not None else ""
+    limiter.check(client)
+    try:
+        return authenticate(session, token.strip())
+    except PermissionDenied:
+        limiter.failed(client)
+        raise
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def expected_version(request: Request, unit_id: int) -> int | None:
-    """The ``row_version`` named by ``If-Match`` (None for ``*``); 428 without the header,
-    412 for a tag of another unit or a weak tag."""
-    header = request.headers.get("if-match")
-    if header is None:
-        raise ConflictError(
-            "unit.precondition_required",
-            f"changing unit {unit_id} needs If-Match with the unit's ETag",
-            hint=f"GET /api/v1/units/{unit_id}, then send its ETag header back in If-Match",
-            status=428,
-        )
-    tag = header.strip()
-    if tag == "*":
-        return None
-    match = _ETAG.match(tag)
-    if match is None or int(match.group(1)) != unit_id:
-        raise ConflictError(
-            "unit.precondition_failed",
-            f"If-Match {tag[:60]!r} is not an ETag of unit {unit_id}",
-            hint=f"use the ETag of GET /api/v1/units/{unit_id} (strong, quoted)",
-            status=412,
-        )
-    return int(match.group(2))
+def if_match(request: Request) -> IfMatch:
+    """The request's ``If-Match``, checked by the registry after the writer's rights."""
+    return IfMatch(request.headers.get("if-match"))
 
 
 def _links(request: Request, unit_id: int) -> dict[str, str]:
@@ -196,7 +217,7 @@ def search_units(
     session: SessionDep,
     q: Annotated[str, Query(min_length=1, max_length=100, description="Id or part of a name")],
     on: DateParam = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Annotated[int, ASCII_INTEGER, Query(ge=1, le=500)] = 50,
 ) -> SearchOut:
     """Units whose id, HER-/HSA-id or name (current or former; with `date`, the name on that
     day) matches `q`, exact id matches first."""
@@ -221,7 +242,7 @@ def search_units(
 def unit_tree(
     session: SessionDep,
     on: DateParam = None,
-    root: Annotated[int | None, Query(description="Only the subtree under this unit")] = None,
+    root: Annotated[UnitId | None, Query(description="Only the subtree under this unit")] = None,
     country: Annotated[str | None, Query(pattern="^(NO|SE)$")] = None,
     known_at: KnownAtParam = None,
 ) -> TreeOut:
@@ -234,9 +255,11 @@ def unit_tree(
 @router.get("/units/changes", response_model=ChangesOut, responses=_ERRORS, name="unit_changes")
 def unit_changes(
     session: SessionDep,
-    start: Annotated[date, Query(alias="from", description="Changes after this day")],
-    end: Annotated[date | None, Query(alias="to", description="… up to this day (today)")] = None,
-    root: Annotated[int | None, Query(description="Only units under this one")] = None,
+    start: Annotated[IsoDate, Query(alias="from", description="Changes after this day")],
+    end: Annotated[
+        IsoDate | None, Query(alias="to", description="… up to this day (default: today)")
+    ] = None,
+    root: Annotated[UnitId | None, Query(description="Only units under this one")] = None,
 ) -> ChangesOut:
     """Units opened, closed, moved, renamed or otherwise changed after `from` up to and
     including `to`."""
@@ -263,7 +286,7 @@ def unit_changes(
 @router.get("/units/place", response_model=PlacementOut, responses=_ERRORS, name="unit_place")
 def place_unit(
     session: SessionDep,
-    unit_id: Annotated[int, Query(alias="id", description="Unit id as reported")],
+    unit_id: Annotated[UnitId, Query(alias="id", description="Unit id as reported")],
     on: DateParam = None,
 ) -> PlacementOut:
     """Where reported data for unit `id` on `date` belongs: RHF, HF, behandlingssted and
@@ -376,7 +399,8 @@ def register_organisation(
 
 # -- one unit ----------------------------------------------------------------------------------
 # Unit ids are matched as `path` parameters so that a malformed id reaches the handler and is
-# answered with a 404 problem like an unknown one; the sub-resources come before the unit.
+# answered with a 404 problem like an unknown one; the sub-resources come before the unit,
+# whose convertors keep the collection's own paths (and, for PATCH, the sub-resources) out.
 
 
 @router.get(
@@ -451,8 +475,7 @@ def close(
     """Close the unit from `date` (the first day it is no longer valid). Its id stays; the
     units under it must be closed or moved first. Needs If-Match."""
     uid = parse_unit_id(unit_id)
-    version = expected_version(request, uid)
-    record = close_unit(session, actor, uid, body.date, expected_version=version)
+    record = close_unit(session, actor, uid, body.date, expected_version=if_match(request))
     session.commit()
     return _unit_out(request, response, record)
 
@@ -468,8 +491,7 @@ def reopen(
 ) -> UnitOut:
     """Undo a closure (the last version becomes open-ended). Needs If-Match."""
     uid = parse_unit_id(unit_id)
-    version = expected_version(request, uid)
-    record = reopen_unit(session, actor, uid, expected_version=version)
+    record = reopen_unit(session, actor, uid, expected_version=if_match(request))
     session.commit()
     return _unit_out(request, response, record)
 
@@ -491,14 +513,18 @@ def identifier(
     """Add a HER-id or HSA-id with its validity, or end one (same scheme, value and
     `valid_from`, now with `valid_to`). Needs If-Match."""
     uid = parse_unit_id(unit_id)
-    version = expected_version(request, uid)
-    record = set_identifier(session, actor, uid, body.to_model(), expected_version=version)
+    record = set_identifier(
+        session, actor, uid, body.to_model(), expected_version=if_match(request)
+    )
     session.commit()
     return _unit_out(request, response, record)
 
 
 @router.patch(
-    "/units/{unit_id:path}", response_model=UnitOut, responses=_WRITE_ERRORS, name="unit_change"
+    "/units/{unit_id:unit_change}",
+    response_model=UnitOut,
+    responses=_WRITE_ERRORS,
+    name="unit_change",
 )
 def change(
     unit_id: str,
@@ -512,20 +538,29 @@ def change(
     fields; each new value lasts until that field's next recorded change (or `until`). The
     id never changes. Needs If-Match with the unit's ETag."""
     uid = parse_unit_id(unit_id)
-    version = expected_version(request, uid)
     changes = body.changes()
     for required in ("name", "kind"):
         if required in changes and changes[required] is None:
-            raise InputError("unit.invalid_change", f"{required} cannot be cleared")
+            raise InputError(
+                "unit.invalid_change",
+                f"{required} cannot be cleared",
+                hint=f"leave {required} out of the change, or give it a new value",
+            )
     record = change_unit(
-        session, actor, uid, body.valid_from, changes, until=body.until, expected_version=version
+        session,
+        actor,
+        uid,
+        body.valid_from,
+        changes,
+        until=body.until,
+        expected_version=if_match(request),
     )
     session.commit()
     return _unit_out(request, response, record)
 
 
 @router.get(
-    "/units/{unit_id:path}",
+    "/units/{unit_id:unit}",
     response_model=UnitOut,
     responses={**_ERRORS, 304: {"description": "Not modified: If-None-Match matched"}},
     name="unit",
@@ -595,4 +630,4 @@ def revoke(session: SessionDep, actor: PrincipalDep, body: TokenIn) -> dict[str,
     return {"revoked": revoked}
 
 
-__all__ = ["expected_version", "router"]
+__all__ = ["if_match", "router"]

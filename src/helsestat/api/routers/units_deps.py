@@ -17,10 +17,14 @@ from fastapi import Depends, Query, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from helsestat.api.params import IsoDate, IsoDateTime
 from helsestat.errors import NotFoundError
 from helsestat.store.db.database import create_engine_for, migrate, session_factory
 
-_UNIT_ID = re.compile(r"^\d{1,18}$")
+#: ASCII digits only: ``re``'s ``\d`` (and ``int()``) also take fullwidth and Arabic-Indic
+#: digits, which would make ``/units/１２`` another name of unit 12. 18 digits at most, so
+#: an id never overflows the database's 64-bit integers.
+_UNIT_ID = re.compile(r"[0-9]{1,18}", re.ASCII)
 
 
 class UnitDatabase:
@@ -57,11 +61,15 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 DateParam = Annotated[
-    date | None, Query(alias="date", description="The day to look at (default: today)")
+    IsoDate | None,
+    Query(alias="date", description="The day to look at, YYYY-MM-DD (default: today)"),
 ]
 KnownAtParam = Annotated[
-    datetime | None,
-    Query(description="What the registry said at this time (default: now; ISO 8601 with zone)"),
+    IsoDateTime | None,
+    Query(
+        description="What the registry said at this time, RFC 3339 with a zone, e.g. "
+        "2024-03-01T12:00:00Z (default: now)"
+    ),
 ]
 
 
@@ -72,7 +80,7 @@ def today() -> date:
 
 def parse_unit_id(raw: str) -> int:
     """A unit id from the path (a number); anything else is an unknown unit (404)."""
-    if not _UNIT_ID.match(raw):
+    if not _UNIT_ID.fullmatch(raw):
         raise NotFoundError(
             "unit.not_found",
             f"no unit {raw[:40]!r}: unit ids are numbers",

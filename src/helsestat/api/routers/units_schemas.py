@@ -8,10 +8,11 @@ on the dataclasses of :mod:`helsestat.reference.units.model`).
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from helsestat.api.params import BodySmallId, BodyUnitId, IsoDate
 from helsestat.reference.units import Identifier, UnitFields, UnitRecord, Version
 
 KindName = Literal[
@@ -29,6 +30,24 @@ KindName = Literal[
 SectorName = Literal["somatikk", "phv", "phbu", "tsb"]
 
 
+#: Lengths the database columns hold; the registry's rules check the content (check digits,
+#: codes valid on the day).
+Orgnr = Annotated[str, Field(min_length=1, max_length=12)]
+Kommune = Annotated[str, Field(min_length=1, max_length=4)]
+Lan = Annotated[str, Field(min_length=1, max_length=2)]
+ServiceCode = Annotated[str, Field(min_length=1, max_length=40)]
+#: A user name's rule (lower-case letters, digits and . _ @ -) is checked after the rights,
+#: so a caller without them learns nothing about the name.
+UserName = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=100,
+        description="2-100 characters: lower-case letters, digits and . _ @ -",
+    ),
+]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -38,8 +57,8 @@ class IdentifierIO(_Strict):
 
     scheme: Literal["her", "hsa"]
     value: str = Field(min_length=1, max_length=100)
-    valid_from: date
-    valid_to: date | None = Field(default=None, description="First day no longer valid")
+    valid_from: IsoDate
+    valid_to: IsoDate | None = Field(default=None, description="First day no longer valid")
 
     def to_model(self) -> Identifier:
         return Identifier(self.scheme, self.value, self.valid_from, self.valid_to)
@@ -59,13 +78,15 @@ class FieldsIO(_Strict):
 
     kind: KindName
     name: str = Field(min_length=1, max_length=200)
-    parent_id: int | None = None
-    orgnr: str | None = Field(default=None, description="Organisation number of its bedrift")
-    kommune: str | None = Field(default=None, description="Kommunenummer (Norway)")
-    lan: str | None = Field(default=None, description="Länskod (Sweden)")
+    parent_id: BodyUnitId | None = None
+    orgnr: Orgnr | None = Field(default=None, description="Organisation number of its bedrift")
+    kommune: Kommune | None = Field(default=None, description="Kommunenummer (Norway)")
+    lan: Lan | None = Field(default=None, description="Länskod (Sweden)")
     sector: SectorName | None = Field(default=None, description="NPR sector (clinical units)")
-    services: list[str] = Field(default_factory=list, description="Service codes")
-    service_classification: int | None = Field(
+    services: list[ServiceCode] = Field(
+        default_factory=list, max_length=500, description="Service codes"
+    )
+    service_classification: BodySmallId | None = Field(
         default=None, description="Classification the services are coded in (KLASS 610)"
     )
 
@@ -137,16 +158,16 @@ class UnitCreate(_Strict):
     """A unit to create (its id comes from the registry's counter)."""
 
     country: Literal["NO", "SE"]
-    valid_from: date
-    valid_to: date | None = None
+    valid_from: IsoDate
+    valid_to: IsoDate | None = None
     fields: FieldsIO
-    identifiers: list[IdentifierIO] = Field(default_factory=list)
+    identifiers: list[IdentifierIO] = Field(default_factory=list, max_length=100)
 
 
 class OrganisationCreate(UnitCreate):
     """An organisation to register (registry owner only), with its first administrator."""
 
-    admin: str = Field(description="User name of the organisation's first administrator")
+    admin: UserName = Field(description="User name of the organisation's first administrator")
 
 
 class UnitChangeIn(_Strict):
@@ -154,17 +175,17 @@ class UnitChangeIn(_Strict):
     recorded change, or until ``until``. Moving a unit is a new ``parent_id``; an explicit
     null clears a field."""
 
-    valid_from: date
-    until: date | None = None
+    valid_from: IsoDate
+    until: IsoDate | None = None
     kind: KindName | None = None
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    parent_id: int | None = None
-    orgnr: str | None = None
-    kommune: str | None = None
-    lan: str | None = None
+    parent_id: BodyUnitId | None = None
+    orgnr: Orgnr | None = None
+    kommune: Kommune | None = None
+    lan: Lan | None = None
     sector: SectorName | None = None
-    services: list[str] | None = None
-    service_classification: int | None = None
+    services: list[ServiceCode] | None = Field(default=None, max_length=500)
+    service_classification: BodySmallId | None = None
 
     def changes(self) -> dict[str, Any]:
         """The fields given (an explicit null clears a field from ``valid_from``)."""
@@ -174,7 +195,7 @@ class UnitChangeIn(_Strict):
 class CloseIn(_Strict):
     """Close a unit: ``date`` is the first day it is no longer valid."""
 
-    date: date
+    date: IsoDate
 
 
 class NodeOut(BaseModel):
@@ -282,9 +303,9 @@ class HistoryOut(BaseModel):
 class UserIn(_Strict):
     """A user to create: ``admin`` or ``editor`` of the subtree under ``scope_unit_id``."""
 
-    name: str
+    name: UserName
     role: Literal["owner", "admin", "editor"]
-    scope_unit_id: int | None = None
+    scope_unit_id: BodyUnitId | None = None
 
 
 class UserOut(BaseModel):
@@ -309,8 +330,8 @@ class IssuedOut(BaseModel):
 class TokenIn(_Strict):
     """Issue a token for, or revoke the tokens of, user ``name``."""
 
-    name: str
-    label: str = ""
+    name: UserName
+    label: str = Field(default="", max_length=200)
 
 
 class OrganisationOut(BaseModel):

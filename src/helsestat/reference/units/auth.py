@@ -5,6 +5,11 @@ A token looks like ``hsu_<lookup>_<secret>``: ``lookup`` (16 hex characters) fin
 constant-time comparison. Only the hash is stored; the token is shown once, when issued.
 Tokens can expire and be revoked; a disabled user's tokens stop working.
 
+A well-formed token whose lookup is unknown costs the same as one with a wrong secret: its
+secret is checked against a stand-in hash with the same scrypt cost (:data:`DECOY_HASH`), so
+the time of a refusal does not tell which lookups exist. The registry cannot lock itself
+out: revoking the tokens of the last owner who has any is refused.
+
 OpenID Connect (HelseID) later: a user row already has ``identity_provider`` and ``subject``;
 an authenticator that checks an ID token's signature maps ``(iss, sub)`` to a user with
 :func:`principal_for_subject` — the rights checks only ever see a :class:`Principal`.
@@ -22,9 +27,10 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -79,6 +85,17 @@ def verify_secret(secret: str, stored: str) -> bool:
         return False
 
 
+#: The hash an unknown lookup's secret is checked against: the cost of a real token's check
+#: (:data:`SCRYPT_LOG2_N`, r = 8, p = 1) on a random salt; no secret matches it.
+DECOY_HASH = (
+    f"scrypt${SCRYPT_LOG2_N}$8$1$9f1d3c5e7a2b4c6d8e0f1a3b5c7d9e1f$"
+    "0000000000000000000000000000000000000000000000000000000000000000"
+)
+
+#: ``verify(secret, stored_hash)``: :func:`verify_secret`, or a recorder in tests.
+Verifier = Callable[[str, str], bool]
+
+
 def _invalid() -> PermissionDenied:
     return PermissionDenied(
         "auth.invalid_token",
@@ -117,14 +134,22 @@ def _record(session: Session, row: UnitUser) -> UserRecord:
     )
 
 
-def authenticate(session: Session, token: str, *, now: datetime | None = None) -> Principal:
-    """The principal of a bearer token; 401 ``auth.invalid_token`` when it is not valid."""
+def authenticate(
+    session: Session,
+    token: str,
+    *,
+    now: datetime | None = None,
+    verify: Verifier = verify_secret,
+) -> Principal:
+    """The principal of a bearer token; 401 ``auth.invalid_token`` when it is not valid.
+    Every well-formed token costs one scrypt check, whether its lookup exists or not."""
     parsed = parse_token(token)
     if parsed is None:
         raise _invalid()
     lookup, secret = parsed
     row = session.scalars(select(UnitApiToken).where(UnitApiToken.lookup == lookup)).first()
-    if row is None or not verify_secret(secret, row.secret_hash):
+    verified = verify(secret, row.secret_hash if row is not None else DECOY_HASH)
+    if row is None or not verified:
         raise _invalid()
     when = now or datetime.now(UTC)
     if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= when):
@@ -278,13 +303,38 @@ def issue_token(
     return IssuedToken(_record(session, user), token)
 
 
+def _owners_with_tokens(session: Session, now: datetime) -> set[int]:
+    """The ids of enabled owners holding a token that is neither revoked nor expired."""
+    rows = session.execute(
+        select(UnitUser.id)
+        .join(UnitApiToken, UnitApiToken.user_id == UnitUser.id)
+        .where(
+            UnitUser.role == "owner",
+            UnitUser.disabled_at.is_(None),
+            UnitApiToken.revoked_at.is_(None),
+            or_(UnitApiToken.expires_at.is_(None), UnitApiToken.expires_at > now),
+        )
+    )
+    return {int(r[0]) for r in rows}
+
+
 def revoke_tokens(
     session: Session, actor: Principal, name: str, *, now: datetime | None = None
 ) -> int:
-    """Revoke every token of user ``name``; returns how many were active."""
+    """Revoke every token of user ``name``; returns how many were active. Refused (409
+    ``unit_user.last_owner``) when ``name`` is the last owner with a token: nobody could
+    then register organisations or manage administrators through the API."""
     when = now or datetime.now(UTC)
     user = _user(session, name)
     _may_manage(session, actor, user, when.date())
+    if user.role == "owner" and _owners_with_tokens(session, when) == {user.id}:
+        raise ConflictError(
+            "unit_user.last_owner",
+            f"revoking the tokens of {name!r} would leave the registry without an owner who "
+            "can sign in",
+            hint="issue a token to another owner first (POST /api/v1/unit-users creates one; "
+            "'helsestat units create-user --role owner' on the server)",
+        )
     with session.begin_nested():
         rows = session.scalars(
             select(UnitApiToken).where(
@@ -322,7 +372,9 @@ def list_users(session: Session, actor: Principal) -> list[UserRecord]:
 
 
 __all__ = [
+    "DECOY_HASH",
     "SCRYPT_LOG2_N",
+    "Verifier",
     "authenticate",
     "create_user",
     "hash_secret",

@@ -15,10 +15,12 @@ A unit's history is a list of :class:`Version` with contiguous half-open validit
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from helsestat.errors import ConflictError
 from helsestat.store.db.units_schema import COUNTRIES, ROLES, SECTORS, UNIT_KINDS
 
 Kind = Literal[
@@ -209,6 +211,54 @@ class UnitRecord:
         return self.versions[-1]
 
 
+_ETAG = re.compile(r'"unit-([0-9]{1,18})-([0-9]{1,18})"', re.ASCII)
+
+
+@dataclass(frozen=True)
+class IfMatch:
+    """The ``If-Match`` header of a write as received (None: not sent). The registry reads
+    it only after it has checked the writer's rights, so a caller without them learns 403,
+    never whether its precondition held; and only a real ETag of the unit is a
+    precondition — ``*`` would make the write unconditional, so it is refused like a
+    missing header.
+
+    >>> IfMatch('"unit-100012-3"').version(100012)
+    3
+    >>> IfMatch("*").version(100012)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    helsestat.errors.ConflictError: changing unit 100012 needs If-Match ... not '*' (hint: ...)
+    """
+
+    header: str | None
+
+    def version(self, unit_id: int) -> int:
+        """The ``row_version`` the header names: 428 when it is missing or ``*``, 412 when
+        it is not a strong ETag of this unit."""
+        tag = (self.header or "").strip()
+        if not tag or tag == "*":
+            raise ConflictError(
+                "unit.precondition_required",
+                f"changing unit {unit_id} needs If-Match with the unit's ETag"
+                + (", not '*'" if tag == "*" else ""),
+                hint=f"GET /api/v1/units/{unit_id}, then send its ETag header back in If-Match",
+                status=428,
+            )
+        match = _ETAG.fullmatch(tag)
+        if match is None or int(match.group(1)) != unit_id:
+            raise ConflictError(
+                "unit.precondition_failed",
+                f"If-Match is not an ETag of unit {unit_id}",
+                hint=f"use the ETag of GET /api/v1/units/{unit_id} (strong, quoted)",
+                status=412,
+            )
+        return int(match.group(2))
+
+
+#: What a write checks before it changes a unit: nothing (None, for loaders and the CLI), the
+#: ``row_version`` the caller read, or an API request's ``If-Match``.
+Expected = int | IfMatch | None
+
+
 @dataclass(frozen=True)
 class NewUnit:
     """A unit to create, valid from ``valid_from`` (to ``valid_to``, if it is already known
@@ -301,7 +351,9 @@ __all__ = [
     "SYSTEM",
     "Change",
     "Country",
+    "Expected",
     "Identifier",
+    "IfMatch",
     "IssuedToken",
     "Kind",
     "NewUnit",

@@ -12,8 +12,11 @@ admin      edit units in the subtree under its scope unit; create admins/editors
 editor     edit units in the subtree under its scope unit
 =========  ===================================================================
 
-A scope is checked by walking the tree **as of the date the edit takes effect**: an HF
-administrator may correct a unit's 2015 name if the unit was under that HF in 2015.
+A scope is checked by walking the tree **over the whole validity of the change**: an HF
+administrator may correct a unit's 2015 name if the unit was under that HF in 2015, and may
+give it a HER-id from 2015 on only if the unit stayed under that HF for as long as the HER-id
+is valid — the tree is checked on the first day and on every day inside the period where
+the unit or a unit above it changed (:func:`require_scope_over`).
 
 >>> from helsestat.reference.units.model import Principal
 >>> require_owner(Principal("kari", "admin", 100012), "register organisations")
@@ -29,7 +32,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from helsestat.errors import PermissionDenied
-from helsestat.reference.units.history import ancestors_for_scope, describe
+from helsestat.reference.units.history import ancestors_for_scope, describe, unit_versions
 from helsestat.reference.units.model import Principal
 
 
@@ -84,6 +87,57 @@ def require_scope(
     )
 
 
+def scope_days(session: Session, unit_id: int, start: date, end: date | None) -> list[date]:
+    """The days on which ``unit_id``'s place in the tree must be checked for a change valid
+    on ``[start, end)`` (None: open-ended): ``start``, and each day inside the period on which
+    a version of the unit, or of any unit above it during the period, begins or ends. Between
+    two such days the path from the unit to its root is the same.
+
+    >>> from helsestat.store.db.database import create_engine_for, migrate, session_factory
+    >>> engine = create_engine_for("sqlite://"); migrate(engine)
+    >>> with session_factory(engine)() as session:
+    ...     scope_days(session, 1, date(2020, 1, 1), None)
+    [datetime.date(2020, 1, 1)]
+    """
+    days = {start}
+    seen: set[int] = set()
+    frontier = [unit_id]
+    while frontier:
+        current = frontier.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for version in unit_versions(session, current):
+            if (end is not None and version.valid_from >= end) or (
+                version.valid_to is not None and version.valid_to <= start
+            ):
+                continue  # outside the period
+            for day in (version.valid_from, version.valid_to):
+                if day is not None and start < day and (end is None or day < end):
+                    days.add(day)
+            if version.fields.parent_id is not None:
+                frontier.append(version.fields.parent_id)
+    return sorted(days)
+
+
+def require_scope_over(
+    session: Session,
+    principal: Principal,
+    unit_id: int,
+    start: date,
+    end: date | None,
+    *,
+    verb: str = "edit",
+) -> None:
+    """Refuse (403 ``auth.out_of_scope``, naming the first day refused) unless ``unit_id``
+    is under the principal's scope unit on every day of ``[start, end)``: a change valid for
+    a period needs the right for the whole period, not just its first day."""
+    if principal.role == "owner":
+        return
+    for day in scope_days(session, unit_id, start, end):
+        require_scope(session, principal, unit_id, day, verb=verb)
+
+
 def require_user_admin(principal: Principal) -> None:
     """Only owners and administrators create users and issue tokens."""
     if principal.role not in ("owner", "admin"):
@@ -95,4 +149,11 @@ def require_user_admin(principal: Principal) -> None:
         )
 
 
-__all__ = ["in_scope", "require_owner", "require_scope", "require_user_admin"]
+__all__ = [
+    "in_scope",
+    "require_owner",
+    "require_scope",
+    "require_scope_over",
+    "require_user_admin",
+    "scope_days",
+]

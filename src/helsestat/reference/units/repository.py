@@ -41,14 +41,16 @@ from helsestat.reference.units.history import (
 )
 from helsestat.reference.units.model import (
     CHANGEABLE,
+    Expected,
     Identifier,
+    IfMatch,
     NewUnit,
     Principal,
     Span,
     UnitRecord,
     Version,
 )
-from helsestat.reference.units.permissions import require_owner, require_scope
+from helsestat.reference.units.permissions import require_owner, require_scope_over
 from helsestat.reference.units.rules import CodeLookup, check_history, check_identifier
 from helsestat.reference.units.timeline import (
     TimelineError,
@@ -206,6 +208,13 @@ def get_unit(session: Session, unit_id: int, *, known_at: datetime | None = None
     )
 
 
+def _expected(expected: Expected, unit_id: int) -> int | None:
+    """The ``row_version`` a write expects (None: any). Called only once the writer's rights
+    are checked: an ``If-Match`` that is missing or wrong is 428/412 to a writer with the
+    right, and never a hint to one without."""
+    return expected.version(unit_id) if isinstance(expected, IfMatch) else expected
+
+
 def _claim(session: Session, unit: Unit, expected_version: int | None) -> None:
     """Compare-and-set ``row_version``: fails when the unit changed since it was read (or
     since the client's ETag, when ``expected_version`` is given)."""
@@ -279,17 +288,18 @@ def _store_history(
 def _authorise_spans(
     session: Session, actor: Principal, unit_id: int, old: Sequence[Span], added: Sequence[Span]
 ) -> None:
-    """The actor must hold the unit at the start of every changed span (as the tree was
-    before the edit) and, where a span puts the unit under a new parent, hold that parent."""
+    """The actor must hold the unit over every changed span (as the tree was before the
+    edit) and, where a span puts the unit under a new parent, hold that parent over the
+    span."""
     for span in added:
         before = next((s.fields for s in old if s.covers(span.valid_from)), None)
         if before == span.fields:
             continue  # only cut short by a neighbour's change (checked there) or extended
         if before is not None:
-            require_scope(session, actor, unit_id, span.valid_from)
+            require_scope_over(session, actor, unit_id, span.valid_from, span.valid_to)
         parent = span.fields.parent_id
         if parent is not None and (before is None or before.parent_id != parent):
-            require_scope(session, actor, parent, span.valid_from, verb="add")
+            require_scope_over(session, actor, parent, span.valid_from, span.valid_to, verb="add")
         elif parent is None and (before is None or before.parent_id is not None):
             require_owner(actor, "make a unit a root of the registry")
 
@@ -303,8 +313,8 @@ def create_unit(
     codes: CodeLookup | None = None,
 ) -> UnitRecord:
     """Create a unit with a new permanent id. Root units (an RHF, an organisation registered
-    on its own, a vårdgivare) need the registry owner; others a right on the parent as of
-    ``new.valid_from``."""
+    on its own, a vårdgivare) need the registry owner; others a right on the parent for as
+    long as the new unit is valid."""
     when = clock()
     span = Span(new.valid_from, new.valid_to, new.fields)
     if new.valid_to is not None and new.valid_to <= new.valid_from:
@@ -313,7 +323,7 @@ def create_unit(
     if parent is None:
         require_owner(actor, "register organisations (units without a parent)")
     else:
-        require_scope(session, actor, parent, new.valid_from, verb="add")
+        require_scope_over(session, actor, parent, new.valid_from, new.valid_to, verb="add")
     view = DbView(session)
     lookup = codes or service_codes(session)
     with _atomic(session, f"creating {new.fields.kind} {new.fields.name!r}"):
@@ -357,7 +367,7 @@ def _rewrite(
     action: str,
     compute: Callable[[list[Span]], list[Span]],
     *,
-    expected_version: int | None,
+    expected_version: Expected,
     clock: Clock,
     codes: CodeLookup | None,
     details: Mapping[str, Any],
@@ -378,12 +388,13 @@ def _rewrite(
         raise _timeline_error(unit_id, exc) from None
     removed, added = changed_spans(old, new)
     _authorise_spans(session, actor, unit_id, old, added)
+    version = _expected(expected_version, unit_id)
     if not removed and not added:
-        if expected_version is not None and expected_version != unit.row_version:
-            _claim(session, unit, expected_version)  # raises 412
+        if version is not None and version != unit.row_version:
+            _claim(session, unit, version)  # raises 412
         return get_unit(session, unit_id)  # nothing to change: no new version, no audit
     with _atomic(session, f"{action} unit {unit_id}"):
-        _claim(session, unit, expected_version)
+        _claim(session, unit, version)
         check_history(
             view, unit_id, unit.country, new, added, codes=codes or service_codes(session)
         )
@@ -409,7 +420,7 @@ def change_unit(
     changes: Mapping[str, Any],
     *,
     until: date | None = None,
-    expected_version: int | None = None,
+    expected_version: Expected = None,
     clock: Clock = utc_now,
     codes: CodeLookup | None = None,
 ) -> UnitRecord:
@@ -418,8 +429,9 @@ def change_unit(
     until that field's next recorded change, or until ``until``. Moving is a change of
     ``parent_id``: the id stays.
 
-    ``expected_version``: the ``row_version`` the caller read (from the ETag); a different
-    current version is 412 ``unit.precondition_failed``."""
+    ``expected_version``: the ``row_version`` the caller read (or the request's
+    :class:`~.model.IfMatch`); a different current version is 412
+    ``unit.precondition_failed``."""
     values = dict(changes)
     if "services" in values:
         values["services"] = tuple(values["services"] or ())
@@ -457,16 +469,19 @@ def close_unit(
     unit_id: int,
     on: date,
     *,
-    expected_version: int | None = None,
+    expected_version: Expected = None,
     clock: Clock = utc_now,
 ) -> UnitRecord:
     """Close the unit: ``on`` is the first day it is no longer valid. Its id stays; units
     under it must be closed or moved first. Closing again moves the date. The right is
-    checked as the tree was on the unit's last day (or the old one, when it moves)."""
+    checked over every day whose validity changes, and the unit's last day (as the tree was
+    before the edit): closing from 2020 a unit that moved to another HF in 2022 needs a
+    right on both."""
     record = get_unit(session, unit_id)
-    for end in {on, record.closed or on}:
-        last_day = max(end - timedelta(days=1), record.opened)
-        require_scope(session, actor, unit_id, last_day, verb="close")
+    ends = [day for day in (on, record.closed) if day is not None]
+    first = max(min(ends) - timedelta(days=1), record.opened)
+    last = None if record.closed is None else max(ends)
+    require_scope_over(session, actor, unit_id, first, last, verb="close")
     return _rewrite(
         session,
         actor,
@@ -485,14 +500,18 @@ def reopen_unit(
     actor: Principal,
     unit_id: int,
     *,
-    expected_version: int | None = None,
+    expected_version: Expected = None,
     clock: Clock = utc_now,
 ) -> UnitRecord:
-    """Undo a closure: the last version becomes open-ended again."""
+    """Undo a closure: the last version becomes open-ended again (a right on the unit from
+    its last day on)."""
     record = get_unit(session, unit_id)
     if record.closed is not None:
         last_day = max(record.closed - timedelta(days=1), record.opened)
-        require_scope(session, actor, unit_id, last_day, verb="reopen")
+        require_scope_over(session, actor, unit_id, last_day, None, verb="reopen")
+    else:  # nothing to reopen; the right on the unit as it is today still comes first
+        today = max(clock().date(), record.opened)
+        require_scope_over(session, actor, unit_id, today, None, verb="reopen")
     return _rewrite(
         session,
         actor,
@@ -567,26 +586,31 @@ def set_identifier(
     unit_id: int,
     identifier: Identifier,
     *,
-    expected_version: int | None = None,
+    expected_version: Expected = None,
     clock: Clock = utc_now,
 ) -> UnitRecord:
     """Add an identifier (HER-id, HSA-id) with its validity, or — when the unit already has
-    one with the same scheme, value and start — replace its validity (e.g. to end it)."""
+    one with the same scheme, value and start — replace its validity (e.g. to end it). The
+    right is checked over the whole validity, the old one's too: a HER-id from 2020 on a
+    unit that has belonged to another HF since 2021 needs a right on both."""
     when = clock()
     record = get_unit(session, unit_id)
-    require_scope(session, actor, unit_id, identifier.valid_from)
     same = [
         i
         for i in record.identifiers
         if (i.scheme, i.value, i.valid_from)
         == (identifier.scheme, identifier.value, identifier.valid_from)
     ]
+    ends = [identifier.valid_to, *(i.valid_to for i in same)]
+    last = None if None in ends else max(end for end in ends if end is not None)
+    require_scope_over(session, actor, unit_id, identifier.valid_from, last)
+    version = _expected(expected_version, unit_id)
     if same == [identifier]:
         return record
     unit = session.get(Unit, unit_id)
     assert unit is not None
     with _atomic(session, f"setting {identifier.scheme} of unit {unit_id}"):
-        _claim(session, unit, expected_version)
+        _claim(session, unit, version)
         check_identifier(DbView(session), unit_id, record.country, identifier)
         _store_identifiers(session, unit_id, same, [identifier], actor, when)
         record_audit(
