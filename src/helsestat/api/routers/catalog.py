@@ -37,6 +37,14 @@ def _catalog(request: Request, reference: Reference) -> Catalog:
     return full_catalog(reference, request.app.state.statistics)
 
 
+class _TurtleResponse(Response):
+    media_type = TURTLE  # what the OpenAPI document names
+
+
+class _JsonLdResponse(Response):
+    media_type = JSONLD
+
+
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
@@ -50,7 +58,11 @@ def _jsonld(request: Request, reference: Reference) -> Response:
     return Response(body, media_type=JSONLD)
 
 
-@router.get("", name="catalog")
+@router.get(
+    "",
+    name="catalog",
+    responses={200: {"content": {"application/json": {}, TURTLE: {}, JSONLD: {}}}},
+)
 def catalog(request: Request, reference: ReferenceDep) -> Response:
     """The catalogue: JSON by default, DCAT-AP-NO for ``Accept: text/turtle`` or
     ``application/ld+json``."""
@@ -62,13 +74,18 @@ def catalog(request: Request, reference: ReferenceDep) -> Response:
     return JSONResponse(_catalog(request, reference).to_json())
 
 
-@router.get("/dcat.ttl", name="catalog_turtle")
+@router.get("/dcat.ttl", name="catalog_turtle", response_class=_TurtleResponse)
 def catalog_turtle(request: Request, reference: ReferenceDep) -> Response:
     """The catalogue as DCAT-AP-NO in Turtle."""
     return _turtle(request, reference)
 
 
-@router.get("/dcat.jsonld", name="catalog_jsonld")
+@router.get(
+    "/dcat.jsonld",
+    name="catalog_jsonld",
+    response_class=_JsonLdResponse,
+    responses={200: {"content": {JSONLD: {"schema": {"type": "object"}}}}},
+)
 def catalog_jsonld(request: Request, reference: ReferenceDep) -> Response:
     """The catalogue as DCAT-AP-NO in JSON-LD."""
     return _jsonld(request, reference)
