@@ -15,9 +15,10 @@ from fastapi.testclient import TestClient
 
 from helsestat.api import create_app
 from helsestat.api.edge import MAX_HEADER_BYTES, MAX_TARGET_BYTES
-from helsestat.api.takstbruk.query import ENDPOINTS, parse_query
+from helsestat.api.parameters import parse_query
 from helsestat.errors import QueryError
 from helsestat.settings import Settings
+from helsestat.statistics.takstbruk import HELFO_API, code_lists
 from serve_process import helsestat_serve
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "hint", "instance"}
@@ -126,7 +127,7 @@ def test_helsestat_serve_answers_what_its_parser_refuses_with_a_problem(tmp_path
     ],
 )
 def test_a_period_in_other_digits_is_refused(path: str, params: dict[str, list[str]]) -> None:
-    endpoint = ENDPOINTS[f"/v1/takstbruk/agtakst/{path}"]
+    route = next(r for r in HELFO_API.routes if r.path == f"/v1/takstbruk/agtakst/{path}")
     with pytest.raises(QueryError) as refused:
-        parse_query(endpoint, {"fagomraade": ["LE"], **params})
+        parse_query(route, {"fagomraade": ["LE"], **params}, code_lists())
     assert refused.value.code == "query.malformed_period"
