@@ -27,13 +27,14 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
-from helsestat.api import access_log
+from helsestat.api import access_log, admission
 from helsestat.api.auth_limit import FailedAuthLimiter
 from helsestat.api.edge import RequestLimits
 from helsestat.api.fastpath import DataFastPath
 from helsestat.api.head import HeadAsGet
 from helsestat.api.pages import install_dashboard, reference_pages, units_pages
 from helsestat.api.problems import install_problem_handlers
+from helsestat.api.registry import RegistryReads, UnitsFastPath
 from helsestat.api.routers import catalog as catalog_router
 from helsestat.api.routers import health, tables
 from helsestat.api.routers import klass as klass_router
@@ -61,6 +62,7 @@ def _install_units(app: FastAPI) -> None:
     settings: Settings = app.state.settings
     database = UnitDatabase(settings.resolved_database_url)
     app.state.units_db = database
+    app.state.registry = RegistryReads(database)
     app.state.auth_limiter = FailedAuthLimiter(
         limit=settings.auth_failure_limit, window=settings.auth_failure_window
     )
@@ -115,6 +117,8 @@ def create_app(settings: Settings, statistics: Sequence[Statistic] = STATISTICS)
     install_dashboard(app)
     app.include_router(reference_pages.router)
     app.add_middleware(DataFastPath)
+    app.add_middleware(UnitsFastPath)
+    admission.install(app)  # expensive requests, fast paths included, go through one lane
     app.add_middleware(HeadAsGet)  # HEAD is answered as GET everywhere
     app.add_middleware(RequestLimits)  # outermost: over-long requests are refused unread
     return app

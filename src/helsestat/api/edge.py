@@ -15,12 +15,13 @@ Two places, because the second never reaches the app:
 
 Neither echoes the request target: it is too long to be useful and may hold an identifier.
 
->>> problem_bytes(414, "request.target_too_long", "the request target is too long", "x")[:20]
-b'{"type":"https://hel'
+>>> too_long_target()[0]
+414
 """
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 import orjson
@@ -28,6 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from helsestat.api.problems import PROBLEM_MEDIA_TYPE, problem_body
+from helsestat.errors import HelsestatError, InputError
 
 #: Path plus query string, in bytes. The longest legitimate query (every kommune, hundreds
 #: of takstkoder) is a few KiB; nginx's default is 8 KiB.
@@ -49,17 +51,25 @@ _HEADERS_HINT = (
 )
 
 
-def problem_bytes(status: int, code: str, detail: str, hint: str, instance: str = "") -> bytes:
+def problem_bytes(error: HelsestatError, instance: str = "") -> bytes:
     """The JSON body of a problem answered outside the app's handlers."""
-    title = _TITLES.get(status, "Bad Request")
-    body = problem_body(status, title, detail, code=code, hint=hint, instance=instance)
-    return orjson.dumps(body)
+    title = _TITLES.get(error.status, HTTPStatus(error.status).phrase)
+    return orjson.dumps(
+        problem_body(
+            error.status, title, error.message, code=error.code, hint=error.hint, instance=instance
+        )
+    )
 
 
 def too_long_target(instance: str = "") -> tuple[int, bytes]:
     """(status, body) of a request target over :data:`MAX_TARGET_BYTES`."""
-    detail = f"the request target (path and query) is longer than {MAX_TARGET_BYTES} bytes"
-    return 414, problem_bytes(414, "request.target_too_long", detail, _TARGET_HINT, instance)
+    error = InputError(
+        "request.target_too_long",
+        f"the request target (path and query) is longer than {MAX_TARGET_BYTES} bytes",
+        hint=_TARGET_HINT,
+        status=414,
+    )
+    return 414, problem_bytes(error, instance)
 
 
 class RequestLimits:
@@ -98,24 +108,27 @@ class RequestLimits:
         headers = scope.get("headers", [])
         size = sum(len(name) + len(value) for name, value in headers)
         if len(headers) > MAX_HEADER_COUNT or size > MAX_HEADER_BYTES:
-            detail = f"the request has {len(headers)} headers of {size} bytes in all"
-            body = problem_bytes(431, "request.headers_too_large", detail, _HEADERS_HINT, instance)
-            return 431, body
+            error = InputError(
+                "request.headers_too_large",
+                f"the request has {len(headers)} headers of {size} bytes in all",
+                hint=_HEADERS_HINT,
+                status=431,
+            )
+            return 431, problem_bytes(error, instance)
         return None
 
 
 def _malformed(target_length: int) -> tuple[int, bytes]:
     if target_length > MAX_TARGET_BYTES:
         return too_long_target()
-    body = problem_bytes(
-        400,
+    error = InputError(
         "request.malformed",
         "the server could not read this HTTP request",
-        "send HTTP/1.1 with a request line, headers (at most "
+        hint="send HTTP/1.1 with a request line, headers (at most "
         f"{MAX_HEADER_BYTES // 1024} KiB) and a request target under "
         f"{MAX_TARGET_BYTES // 1024} KiB",
     )
-    return 400, body
+    return 400, problem_bytes(error)
 
 
 def _response(status: int, body: bytes, default_headers: list[tuple[bytes, bytes]]) -> bytes:

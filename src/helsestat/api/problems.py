@@ -68,7 +68,17 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, text in (
         (400, "Invalid query (problem+json)"),
         (404, "Unknown table, release or route (problem+json)"),
+        (414, "The request target is too long (problem+json)"),
+        (431, "The request headers are too large (problem+json)"),
         (500, "Internal error (problem+json)"),
+    )
+}
+#: The refusals of an expensive operation (:mod:`helsestat.api.admission`).
+BUSY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": text, "content": {PROBLEM_MEDIA_TYPE: {}}}
+    for status, text in (
+        (429, "This client has too many large answers running or waiting (problem+json)"),
+        (503, "Too many large answers are waiting (problem+json)"),
     )
 }
 

@@ -14,18 +14,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from helsestat.api.pages.render import TemplatesDep, render
+from helsestat.api.registry import RegistryReads
+from helsestat.api.routers.units import SnapshotDep
 from helsestat.api.routers.units_deps import DateParam, SessionDep, parse_unit_id, today
 from helsestat.errors import NotFoundError
-from helsestat.reference.units import (
-    KIND_LABELS,
-    SECTOR_LABELS,
-    Node,
-    get_unit,
-    path_at,
-    search,
-    tree_at,
-)
-from helsestat.reference.units.placing import place_one
+from helsestat.reference.units import KIND_LABELS, SECTOR_LABELS, Node
 from helsestat.store.db.audit import audit_trail
 
 router = APIRouter(include_in_schema=False)
@@ -69,31 +62,47 @@ def nest(nodes: list[Node]) -> list[Branch]:
 @router.get("/dashboard/units", name="dashboard_units", response_class=HTMLResponse)
 def units_page(
     request: Request,
-    session: SessionDep,
+    snapshot: SnapshotDep,
     templates: TemplatesDep,
     on: DateParam = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     country: Annotated[str, Query(pattern="^(NO|SE)$")] = "NO",
 ) -> HTMLResponse:
-    """The tree of one country on the chosen date, and search results for ``q``."""
+    """The tree of one country on the chosen date, and search results for ``q``: rendered
+    once per snapshot of the registry, release shown and day."""
     day = on or today()
-    hits = search(session, q, limit=50) if q else []
-    nodes = tree_at(session, day, country=country)
-    return render(
-        templates,
-        request,
-        "units.html",
-        release=None,
-        day=day,
-        q=q or "",
-        country=country,
-        hits=hits,
-        tree=nest(nodes),
-        count=len(nodes),
-        open_depth=OPEN_DEPTH,
-        kinds=KIND_LABELS,
-        sectors=SECTOR_LABELS,
-    )
+
+    def make() -> bytes:
+        hits = snapshot.search(q, limit=50) if q else []
+        nodes = snapshot.tree_at(day, country=country)
+        page = render(
+            templates,
+            request,
+            "units.html",
+            release=None,
+            day=day,
+            q=q or "",
+            country=country,
+            hits=hits,
+            tree=nest(nodes),
+            count=len(nodes),
+            open_depth=OPEN_DEPTH,
+            kinds=KIND_LABELS,
+            sectors=SECTOR_LABELS,
+        )
+        return bytes(page.body)
+
+    reads: RegistryReads = request.app.state.registry
+    key = ("page", request.url.path, request.url.query, today(), _release(request))
+    return HTMLResponse(reads.answer(snapshot, key, make))
+
+
+def _release(request: Request) -> str | None:
+    """The current release's id (the pages name it), None before the first build."""
+    try:
+        return str(request.app.state.tables.current_release().id)
+    except NotFoundError:
+        return None
 
 
 @router.get("/dashboard/units/{unit_id:path}", name="dashboard_unit", response_class=HTMLResponse)
@@ -101,20 +110,21 @@ def unit_page(
     unit_id: str,
     request: Request,
     session: SessionDep,
+    snapshot: SnapshotDep,
     templates: TemplatesDep,
     on: DateParam = None,
 ) -> HTMLResponse:
     """One unit: where it sits on the date, every version, identifiers, audit trail."""
     uid = parse_unit_id(unit_id)
-    record = get_unit(session, uid)
+    record = snapshot.get_unit(uid)
     day = on or today()
     shown = day if record.at(day) is not None else record.latest.valid_from
     try:
-        path = path_at(session, uid, shown)
+        path = snapshot.path_at(uid, shown)
     except NotFoundError:
         path = []
     parents = {v.fields.parent_id for v in record.versions if v.fields.parent_id is not None}
-    names = {p: get_unit(session, p).latest.fields.name for p in parents}
+    names = {p: snapshot.get_unit(p).latest.fields.name for p in parents}
     return render(
         templates,
         request,
@@ -126,7 +136,7 @@ def unit_page(
         current=record.at(day),
         path=list(reversed(path)),
         parent_names=names,
-        placement=place_one(session, uid, day),
+        placement=snapshot.place_one(uid, day),
         audit=list(reversed(audit_trail(session, "unit", uid))),
         kinds=KIND_LABELS,
         sectors=SECTOR_LABELS,

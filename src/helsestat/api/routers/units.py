@@ -27,20 +27,27 @@ The database engine is created once per app, lazily, from ``settings.resolved_da
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
 from starlette.convertors import Convertor, register_url_convertor
 
 from helsestat.api.access_log import redact
 from helsestat.api.auth_limit import FailedAuthLimiter
 from helsestat.api.params import ASCII_INTEGER, IsoDate, UnitId
-from helsestat.api.problems import PROBLEM_RESPONSES, Problem
+from helsestat.api.problems import BUSY_RESPONSES, PROBLEM_RESPONSES, Problem
+from helsestat.api.registry import RegistryReads, placement_body, unit_body, unit_links
 from helsestat.api.routers.units_deps import (
     DateParam,
     KnownAtParam,
     SessionDep,
+    UnitDatabase,
     parse_unit_id,
     today,
 )
@@ -77,15 +84,11 @@ from helsestat.reference.units import (
     UnitRecord,
     UserRecord,
     change_unit,
-    changes_between,
     close_unit,
     create_unit,
     get_unit,
-    path_at,
     reopen_unit,
-    search,
     set_identifier,
-    subtree_at,
     tree_at,
 )
 from helsestat.reference.units.auth import (
@@ -96,10 +99,11 @@ from helsestat.reference.units.auth import (
     missing_token,
     revoke_tokens,
 )
-from helsestat.reference.units.fhir import export_bundle
+from helsestat.reference.units.fhir import snapshot_bundle
 from helsestat.reference.units.permissions import require_owner
-from helsestat.reference.units.placing import place_one
+from helsestat.reference.units.snapshot import RegistrySnapshot
 from helsestat.store.db.audit import audit_trail
+from helsestat.store.db.database import session_factory
 
 #: The sub-resources of a unit and the collection's own paths (see UnitPathConvertor).
 SUB_RESOURCES = ("path", "subtree", "history", "close", "reopen", "identifiers")
@@ -132,11 +136,15 @@ class UnitChangeConvertor(UnitPathConvertor):
 register_url_convertor("unit", UnitPathConvertor())
 register_url_convertor("unit_change", UnitChangeConvertor())
 router = APIRouter(prefix="/api/v1", tags=["units"])
+JSON = "application/json"
+FHIR_JSON = "application/fhir+json"
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     **PROBLEM_RESPONSES,
     404: {**PROBLEM_RESPONSES[404], "description": "Unknown unit (problem+json)"},
 }
+#: The errors of a read whose answer grows with the registry (it goes through the lane).
+_LARGE: dict[int | str, dict[str, Any]] = {**_ERRORS, **BUSY_RESPONSES}
 _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **_ERRORS,
     **{
@@ -151,6 +159,14 @@ _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
         )
     },
 }
+
+
+@contextmanager
+def _session(request: Request) -> Iterator[Session]:
+    """A session for the rare read that needs the database (``known_at``)."""
+    database: UnitDatabase = request.app.state.units_db
+    with session_factory(database.engine())() as session:
+        yield session
 
 
 def get_principal(request: Request, session: SessionDep) -> Principal:
@@ -178,21 +194,32 @@ def if_match(request: Request) -> IfMatch:
     return IfMatch(request.headers.get("if-match"))
 
 
-def _links(request: Request, unit_id: int) -> dict[str, str]:
-    uid = str(unit_id)
-    return {
-        "self": str(request.app.url_path_for("unit", unit_id=uid)),
-        "path": str(request.app.url_path_for("unit_path", unit_id=uid)),
-        "subtree": str(request.app.url_path_for("unit_subtree", unit_id=uid)),
-        "history": str(request.app.url_path_for("unit_history", unit_id=uid)),
-        "dashboard": str(request.app.url_path_for("dashboard_unit", unit_id=uid)),
-    }
-
-
 def _unit_out(request: Request, response: Response, record: UnitRecord) -> UnitOut:
+    """The answer of a write (and of a read as known at a time), with its ETag; a write
+    also tells this worker's snapshot to check the database."""
+    request.app.state.registry.invalidate()
     response.headers["ETag"] = record.etag
     response.headers["Cache-Control"] = "no-cache"
-    return UnitOut.of(record, today(), _links(request, record.id))
+    return UnitOut.of(record, today(), unit_links(record.id))
+
+
+def get_snapshot(request: Request) -> RegistrySnapshot:
+    """The worker's snapshot of the registry (checked against the database when stale)."""
+    reads: RegistryReads = request.app.state.registry
+    return reads.snapshot()
+
+
+SnapshotDep = Annotated[RegistrySnapshot, Depends(get_snapshot)]
+
+
+def _json(
+    request: Request, snapshot: RegistrySnapshot, make: Callable[[], BaseModel], *, media: str
+) -> Response:
+    """The answer of a read, rendered once per snapshot and request URL."""
+    reads: RegistryReads = request.app.state.registry
+    key = (request.url.path, request.url.query, today())
+    body = reads.answer(snapshot, key, lambda: make().model_dump_json(by_alias=True).encode())
+    return Response(body, media_type=media)
 
 
 def _node(node: Node) -> NodeOut:
@@ -214,14 +241,18 @@ def _node(node: Node) -> NodeOut:
 @router.get("/units", response_model=SearchOut, responses=_ERRORS, name="unit_search")
 def search_units(
     request: Request,
-    session: SessionDep,
+    snapshot: SnapshotDep,
     q: Annotated[str, Query(min_length=1, max_length=100, description="Id or part of a name")],
     on: DateParam = None,
     limit: Annotated[int, ASCII_INTEGER, Query(ge=1, le=500)] = 50,
-) -> SearchOut:
+) -> Response:
     """Units whose id, HER-/HSA-id or name (current or former; with `date`, the name on that
     day) matches `q`, exact id matches first."""
-    hits = search(session, q, day=on, limit=limit)
+    return _json(request, snapshot, lambda: _search(snapshot, q, on, limit), media=JSON)
+
+
+def _search(snapshot: RegistrySnapshot, q: str, on: date | None, limit: int) -> SearchOut:
+    hits = snapshot.search(q, day=on, limit=limit)
     return SearchOut(
         query=redact(q),  # a personal identifier typed into the search is not echoed
         hits=[
@@ -231,40 +262,61 @@ def search_units(
                 kind=h.latest.fields.kind,
                 matched=h.matched,
                 closed=h.latest.valid_to,
-                links=_links(request, h.unit_id),
+                links=unit_links(h.unit_id),
             )
             for h in hits
         ],
     )
 
 
-@router.get("/units/tree", response_model=TreeOut, responses=_ERRORS, name="unit_tree")
+@router.get("/units/tree", response_model=TreeOut, responses=_LARGE, name="unit_tree")
 def unit_tree(
-    session: SessionDep,
+    request: Request,
     on: DateParam = None,
     root: Annotated[UnitId | None, Query(description="Only the subtree under this unit")] = None,
     country: Annotated[str | None, Query(pattern="^(NO|SE)$")] = None,
     known_at: KnownAtParam = None,
-) -> TreeOut:
+) -> Response:
     """The tree on `date` (depth-first, children by name), or the subtree under `root`."""
     day = on or today()
-    nodes = tree_at(session, day, root=root, country=country, known_at=known_at)
-    return TreeOut(date=day, nodes=[_node(n) for n in nodes])
+    if known_at is not None:  # what the registry said then: from the database
+        with _session(request) as session:
+            nodes = tree_at(session, day, root=root, country=country, known_at=known_at)
+        return Response(
+            TreeOut(date=day, nodes=[_node(n) for n in nodes]).model_dump_json(), media_type=JSON
+        )
+    snapshot = get_snapshot(request)
+    return _json(
+        request,
+        snapshot,
+        lambda: TreeOut(
+            date=day,
+            nodes=[_node(n) for n in snapshot.tree_at(day, root=root, country=country)],
+        ),
+        media=JSON,
+    )
 
 
-@router.get("/units/changes", response_model=ChangesOut, responses=_ERRORS, name="unit_changes")
+@router.get("/units/changes", response_model=ChangesOut, responses=_LARGE, name="unit_changes")
 def unit_changes(
-    session: SessionDep,
+    request: Request,
+    snapshot: SnapshotDep,
     start: Annotated[IsoDate, Query(alias="from", description="Changes after this day")],
     end: Annotated[
         IsoDate | None, Query(alias="to", description="… up to this day (default: today)")
     ] = None,
     root: Annotated[UnitId | None, Query(description="Only units under this one")] = None,
-) -> ChangesOut:
+) -> Response:
     """Units opened, closed, moved, renamed or otherwise changed after `from` up to and
     including `to`."""
+    return _json(request, snapshot, lambda: _changes(snapshot, start, end, root), media=JSON)
+
+
+def _changes(
+    snapshot: RegistrySnapshot, start: date, end: date | None, root: int | None
+) -> ChangesOut:
     until = end or today()
-    changes = changes_between(session, start, until, root=root)
+    changes = snapshot.changes_between(start, until, root=root)
     return ChangesOut(
         from_=start,
         to=until,
@@ -285,50 +337,34 @@ def unit_changes(
 
 @router.get("/units/place", response_model=PlacementOut, responses=_ERRORS, name="unit_place")
 def place_unit(
-    session: SessionDep,
+    request: Request,
+    snapshot: SnapshotDep,
     unit_id: Annotated[UnitId, Query(alias="id", description="Unit id as reported")],
     on: DateParam = None,
-) -> PlacementOut:
+) -> Response:
     """Where reported data for unit `id` on `date` belongs: RHF, HF, behandlingssted and
     sector (Norway), vårdgivare, vårdenhet and län (Sweden). An unknown id, or one not valid
     on the date, is reported in `status`, never guessed."""
-    day = on or today()
-    placed = place_one(session, unit_id, day)
-    fields: dict[str, Any] = {}
-    if placed.placement is not None:
-        p = placed.placement
-        fields = {
-            "rhf_id": p.rhf_id,
-            "hf_id": p.hf_id,
-            "behandlingssted_id": p.behandlingssted_id,
-            "sector": p.sector,
-            "vardgivare_id": p.vardgivare_id,
-            "vardenhet_id": p.vardenhet_id,
-            "lan": p.lan,
-            "kommune": p.kommune,
-        }
-    return PlacementOut(
-        unit_id=unit_id,
-        date=day,
-        status=placed.status,
-        names=placed.names or {},
-        **fields,
-    )
+    body = placement_body(request.app.state.registry, snapshot, unit_id, on or today())
+    return Response(body, media_type=JSON)
 
 
 @router.get(
     "/units/fhir",
-    responses={**_ERRORS, 200: {"content": {"application/fhir+json": {}}}},
+    responses={**_LARGE, 200: {"content": {"application/fhir+json": {}}}},
     name="unit_fhir",
 )
 def fhir_bundle(
-    session: SessionDep,
+    request: Request,
+    snapshot: SnapshotDep,
     on: DateParam = None,
     country: Annotated[str | None, Query(pattern="^(NO|SE)$")] = None,
-) -> JSONResponse:
+) -> Response:
     """Every unit valid on `date` as a FHIR R4 Organization in a `collection` Bundle."""
-    bundle = export_bundle(session, on or today(), country=country)
-    return JSONResponse(bundle, media_type="application/fhir+json")
+    reads: RegistryReads = request.app.state.registry
+    cache = reads.organizations(snapshot)
+    bundle = snapshot_bundle(snapshot, on or today(), country=country, cache=cache)
+    return Response(orjson.dumps(bundle), media_type=FHIR_JSON)
 
 
 # -- writes without a unit in the path ---------------------------------------------------------
@@ -354,7 +390,7 @@ def create(
     units without a parent need the registry owner). The id is allocated by the registry."""
     record = create_unit(session, actor, _new_unit(body))
     session.commit()
-    response.headers["Location"] = _links(request, record.id)["self"]
+    response.headers["Location"] = unit_links(record.id)["self"]
     return _unit_out(request, response, record)
 
 
@@ -390,7 +426,7 @@ def register_organisation(
     record = create_unit(session, actor, _new_unit(body))
     issued = create_user(session, actor, body.admin, "admin", record.id)
     session.commit()
-    response.headers["Location"] = _links(request, record.id)["self"]
+    response.headers["Location"] = unit_links(record.id)["self"]
     return OrganisationOut(
         unit=_unit_out(request, response, record),
         admin=IssuedOut(user=_user_out(issued.user), token=issued.token),
@@ -406,11 +442,11 @@ def register_organisation(
 @router.get(
     "/units/{unit_id:path}/path", response_model=PathOut, responses=_ERRORS, name="unit_path"
 )
-def unit_path(unit_id: str, session: SessionDep, on: DateParam = None) -> PathOut:
+def unit_path(unit_id: str, snapshot: SnapshotDep, on: DateParam = None) -> PathOut:
     """The unit and its ancestors on `date` (the unit first, its RHF or vårdgivare last)."""
     uid, day = parse_unit_id(unit_id), on or today()
-    path = path_at(session, uid, day)
-    country = get_unit(session, uid).country
+    path = snapshot.path_at(uid, day)
+    country = snapshot.get_unit(uid).country
     return PathOut(
         date=day,
         path=[
@@ -430,12 +466,19 @@ def unit_path(unit_id: str, session: SessionDep, on: DateParam = None) -> PathOu
 
 
 @router.get(
-    "/units/{unit_id:path}/subtree", response_model=TreeOut, responses=_ERRORS, name="unit_subtree"
+    "/units/{unit_id:path}/subtree", response_model=TreeOut, responses=_LARGE, name="unit_subtree"
 )
-def unit_subtree(unit_id: str, session: SessionDep, on: DateParam = None) -> TreeOut:
+def unit_subtree(
+    unit_id: str, request: Request, snapshot: SnapshotDep, on: DateParam = None
+) -> Response:
     """The units under this one on `date` (depth-first; depth relative to this unit)."""
     uid, day = parse_unit_id(unit_id), on or today()
-    return TreeOut(date=day, nodes=[_node(n) for n in subtree_at(session, uid, day)])
+    return _json(
+        request,
+        snapshot,
+        lambda: TreeOut(date=day, nodes=[_node(n) for n in snapshot.subtree_at(uid, day)]),
+        media=JSON,
+    )
 
 
 @router.get(
@@ -568,17 +611,22 @@ def change(
 def unit(
     unit_id: str,
     request: Request,
-    response: Response,
-    session: SessionDep,
     known_at: KnownAtParam = None,
-) -> UnitOut | Response:
+) -> Response:
     """A unit: its permanent id, lifetime, every version and identifier. The ETag changes
     with every edit; send it in If-Match to change the unit."""
     uid = parse_unit_id(unit_id)
-    record = get_unit(session, uid, known_at=known_at)
-    if known_at is None and request.headers.get("if-none-match") == record.etag:
-        return Response(status_code=304, headers={"ETag": record.etag, "Cache-Control": "no-cache"})
-    return _unit_out(request, response, record)
+    headers = {"Cache-Control": "no-cache"}
+    if known_at is not None:  # what the registry said then: from the database
+        with _session(request) as session:
+            record = get_unit(session, uid, known_at=known_at)
+        body = UnitOut.of(record, today(), unit_links(uid)).model_dump_json().encode()
+        return Response(body, media_type=JSON, headers={**headers, "ETag": record.etag})
+    etag, body = unit_body(request.app.state.registry, get_snapshot(request), uid)
+    headers["ETag"] = etag
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=JSON, headers=headers)
 
 
 # -- users ---------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from helsestat.reference.geography import packaged_geography
 from helsestat.reference.units.history import current_rows, versions_at
 from helsestat.reference.units.model import KIND_LABELS, SECTOR_LABELS, Identifier, Version
 from helsestat.reference.units.rules import swedish_lan
+from helsestat.reference.units.snapshot import RegistrySnapshot
 from helsestat.store.db.units_schema import Unit, UnitIdentifierRow, UnitVersionRow
 
 UNIT_ID_SYSTEM = "https://helsestat.example/fhir/sid/unit-id"
@@ -121,6 +122,72 @@ def organization(
     return out
 
 
+#: Organizations already validated, by everything :func:`organization` reads: a bundle
+#: made again from a snapshot validates only what changed (the caller owns the dict).
+OrganizationCache = dict[tuple[Any, ...], dict[str, Any]]
+
+
+def snapshot_bundle(
+    snapshot: RegistrySnapshot,
+    day: date,
+    *,
+    country: str | None = None,
+    id_system: str = UNIT_ID_SYSTEM,
+    base_url: str = "https://helsestat.example/fhir",
+    cache: OrganizationCache | None = None,
+) -> dict[str, Any]:
+    """:func:`export_bundle` from an in-memory snapshot. Each Organization is validated
+    (once per content, with ``cache``) and the Bundle around them too."""
+    versions = snapshot.versions_at(day, country=country)
+    entries = []
+    for uid in sorted(versions):
+        version, record = versions[uid], snapshot.units[uid]
+        parent_id = version.fields.parent_id
+        parent = versions.get(parent_id) if parent_id is not None else None
+        names: list[str] = []
+        for v in record.versions:
+            if v.valid_from <= day and v.fields.name not in names:
+                names.append(v.fields.name)
+        former = tuple(n for n in names if n != version.fields.name)
+        valid = tuple(
+            i
+            for i in record.identifiers
+            if i.valid_from <= day and (i.valid_to is None or day < i.valid_to)
+        )
+        key = (
+            version,
+            record.country,
+            (parent.unit_id, parent.fields.name) if parent is not None else None,
+            valid,
+            former,
+            day.year if version.fields.kommune else None,
+            id_system,
+        )
+        resource = cache.get(key) if cache is not None else None
+        if resource is None:
+            resource = organization(
+                version,
+                record.country,
+                parent=parent,
+                identifiers=list(valid),
+                former_names=list(former),
+                day=day,
+                id_system=id_system,
+            )
+            if cache is not None:
+                cache[key] = resource
+        entries.append({"fullUrl": f"{base_url}/Organization/{uid}", "resource": resource})
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
+        "entry": entries,
+    }
+    # the envelope; each entry's Organization was validated on its own
+    Bundle.model_validate({**bundle, "entry": [{"fullUrl": e["fullUrl"]} for e in entries]})
+    return bundle
+
+
 def export_bundle(
     session: Session,
     day: date,
@@ -134,7 +201,9 @@ def export_bundle(
     countries = {r.id: r.country for r in session.execute(select(Unit.id, Unit.country))}
     identifiers: dict[int, list[Identifier]] = defaultdict(list)
     for row in session.execute(
-        select(UnitIdentifierRow).where(UnitIdentifierRow.superseded_at.is_(None))
+        select(UnitIdentifierRow)
+        .where(UnitIdentifierRow.superseded_at.is_(None))
+        .order_by(UnitIdentifierRow.valid_from, UnitIdentifierRow.scheme)
     ).scalars():
         identifiers[row.unit_id].append(
             Identifier(row.scheme, row.value, row.valid_from, row.valid_to)
@@ -176,6 +245,8 @@ __all__ = [
     "KIND_SYSTEM",
     "SECTOR_SYSTEM",
     "UNIT_ID_SYSTEM",
+    "OrganizationCache",
     "export_bundle",
     "organization",
+    "snapshot_bundle",
 ]

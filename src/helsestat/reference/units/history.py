@@ -15,7 +15,7 @@ axis of the bitemporal tables.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -163,7 +163,11 @@ def version_at(
 
 
 def _not_valid(session: Session, unit_id: int, day: date) -> NotFoundError:
-    versions = unit_versions(session, unit_id)
+    return not_valid(unit_id, unit_versions(session, unit_id), day)
+
+
+def not_valid(unit_id: int, versions: Sequence[Version], day: date) -> NotFoundError:
+    """The 404 of a unit that is unknown (no ``versions``) or not valid on ``day``."""
     if not versions:
         return NotFoundError(
             "unit.not_found",
@@ -209,7 +213,9 @@ def describe(version: Version) -> str:
     return f"{kind} {version.unit_id} ({version.fields.name})"
 
 
-def _nodes(versions: dict[int, Version], roots: Iterable[int]) -> list[Node]:
+def nodes_of(versions: Mapping[int, Version], roots: Iterable[int]) -> list[Node]:
+    """The trees under ``roots`` among ``versions`` (the units valid on one day), depth-first,
+    children by name, each node with its depth (country not set)."""
     children: dict[int, list[int]] = defaultdict(list)
     for v in versions.values():
         if v.fields.parent_id is not None and v.fields.parent_id in versions:
@@ -264,7 +270,7 @@ def tree_at(
             for uid, v in versions.items()
             if v.fields.parent_id is None or v.fields.parent_id not in versions
         ]
-    nodes = _nodes(versions, roots)
+    nodes = nodes_of(versions, roots)
     return [
         Node(
             n.id,
@@ -325,8 +331,13 @@ class SearchHit:
     latest: Version
 
 
-def _rank(needle: str, name: str) -> int:
-    """2 the whole name, 3 its start, 4 a word's start, 5 elsewhere."""
+def rank(needle: str, name: str) -> int:
+    """How well ``name`` matches: 2 the whole name, 3 its start, 4 a word's start, 5
+    elsewhere (both case-folded).
+
+    >>> rank("helse", "helse bergen hf"), rank("bergen", "helse bergen hf")
+    (3, 4)
+    """
     if name == needle:
         return 2
     if name.startswith(needle):
@@ -367,10 +378,10 @@ def search(
             hits.append((1, SearchHit(uid, holders[uid], latest)))
         else:
             names = [v.fields.name for v in reversed(versions)]
-            ranked = [(_rank(needle, n.casefold()), n) for n in names if needle in n.casefold()]
+            ranked = [(rank(needle, n.casefold()), n) for n in names if needle in n.casefold()]
             if ranked:
-                rank, found = min(ranked, key=lambda r: r[0])
-                hits.append((rank, SearchHit(uid, found, latest)))
+                best, found = min(ranked, key=lambda r: r[0])
+                hits.append((best, SearchHit(uid, found, latest)))
     hits.sort(key=lambda h: (h[0], h[1].latest.fields.name.casefold(), h[1].unit_id))
     return [h for _, h in hits[:limit]]
 
@@ -418,7 +429,10 @@ __all__ = [
     "current_rows",
     "describe",
     "latest_versions",
+    "nodes_of",
+    "not_valid",
     "path_at",
+    "rank",
     "search",
     "subtree_at",
     "tree_at",

@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from helsestat.errors import NotFoundError, StoreError
 from helsestat.reference.units.history import VERSION_COLUMNS, current_rows, path_at, version_of
-from helsestat.reference.units.model import Span, UnitFields
+from helsestat.reference.units.model import Span, UnitFields, Version
 from helsestat.store.db.units_schema import Unit, UnitVersionRow
 
 #: Placement columns added to every placed row, in order.
@@ -214,8 +214,18 @@ def place_one(session: Session, unit_id: int, day: date) -> PlacedOne:
     try:
         path = path_at(session, unit_id, day)
     except NotFoundError as exc:
-        status = "not_valid_on_date" if exc.code == "unit.not_valid_on_date" else "unknown_id"
-        return PlacedOne(unit_id, day, status)
+        return unplaced(unit_id, day, exc)
+    return place_path(unit_id, day, path)
+
+
+def unplaced(unit_id: int, day: date, error: NotFoundError) -> PlacedOne:
+    """The answer for a unit whose path on ``day`` could not be read (``error``)."""
+    status = "not_valid_on_date" if error.code == "unit.not_valid_on_date" else "unknown_id"
+    return PlacedOne(unit_id, day, status)
+
+
+def place_path(unit_id: int, day: date, path: list[Version]) -> PlacedOne:
+    """The placement of a unit whose ``path`` on ``day`` (the unit first) is known."""
     placement: Placement | None = None
     for version in reversed(path):
         placement = derive(version.unit_id, version.fields, placement)
@@ -239,4 +249,6 @@ __all__ = [
     "derive",
     "flatten",
     "place_one",
+    "place_path",
+    "unplaced",
 ]
