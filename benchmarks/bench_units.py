@@ -1,16 +1,25 @@
-"""Unit registry benchmark: placing N reported rows by unit id and date (SYNTHETIC data).
+"""Unit registry benchmark (SYNTHETIC data): placing N reported rows by unit id and date, and
+the registry's API under load.
 
-The full demo tree (real RHF/HF, synthetic units below, the Swedish tree) is loaded into a
-SQLite file; its as-of table is computed; N rows are drawn — 99 % ids of the tree, 1 % unknown,
-dates uniform over 2000–2025, so about 40 % fall outside their unit's lifetime — and placed:
+Placing: the full demo tree (real RHF/HF, synthetic units below, the Swedish tree) is loaded
+into a SQLite file; its as-of table is computed; N rows are drawn — 99 % ids of the tree, 1 %
+unknown, dates uniform over 2000–2025, so about 40 % fall outside their unit's lifetime — and
+placed:
 
 - in memory (Arrow table in, Arrow table out, input order kept): :func:`place`;
 - file to file (Parquet in, Parquet out, streamed by DuckDB): :func:`place_file`;
 - one at a time, as the API does (:func:`place_one`), for the latency of a single lookup;
 - and, for contrast, a plain Python loop over a dict of intervals on a sample.
 
-Usage: ``.venv/bin/python -m benchmarks.bench_units --rows 10000000`` (``run(rows)`` returns
-the figures as a dict for ``benchmarks/run.py``).
+Serving (:func:`run_serving`): a real ``helsestat serve`` with 2 workers on a lake with one
+release (synthetic claims) and the full demo registry, driven with ``wrk`` on loopback:
+unit reads (``GET /api/v1/units/{id}`` over every id), placements, the search; then the
+slowest registry read (measured one request at a time first) is flooded while a light load
+of typical takstbruk queries measures what the flood does to them.
+
+Usage: ``.venv/bin/python -m benchmarks.bench_units --rows 10000000`` (placing) and
+``… --serve`` (the API under load); ``run(rows)`` and ``run_serving()`` return the figures as
+dicts for ``benchmarks/run.py``.
 """
 
 from __future__ import annotations
@@ -19,13 +28,21 @@ import argparse
 import bisect
 import json
 import os
+import signal
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import httpx
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -129,12 +146,210 @@ def run(rows: int, *, threads: int = 2) -> dict[str, Any]:
     }
 
 
+# -- the registry's API under load ---------------------------------------------------------
+
+#: wrk connections of the measured loads, of the flood, and of the light takstbruk load that
+#: measures what a flood does.
+CONNECTIONS = 16
+FLOOD_CONNECTIONS = 32
+LIGHT_CONNECTIONS = 2
+#: Registry reads whose work grows with the registry: the slowest of them is flooded.
+HEAVY_READS = (
+    "/api/v1/units/fhir?date={day}",
+    "/api/v1/units/changes?from={day}",
+    "/api/v1/units/tree?date={day}",
+    "/api/v1/units?q=a&limit=500&date={day}",
+    "/api/v1/units/{hf}/subtree?date={day}",
+    "/dashboard/units?date={day}",
+)
+#: Whole-table downloads, the slowest answers of the API: the slowest is flooded too.
+WHOLE_TABLES = tuple(
+    f"/api/v1/tables/takstbruk/kommune/maned?format={fmt}"
+    for fmt in ("json", "xml", "csv", "xlsx", "jsonstat")
+)
+
+
+@contextmanager
+def helsestat_serve(
+    data_dir: Path, database_url: str, workers: int = 2
+) -> Iterator[tuple[str, int]]:
+    """``(base url, pid)`` of a running ``helsestat serve`` with ``workers`` workers."""
+    from benchmarks.bench_serve import free_port
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "HELSESTAT_DEMO_MODE": "1",
+        "HELSESTAT_DATA_DIR": str(data_dir),
+        "HELSESTAT_DATABASE_URL": database_url,
+        "HELSESTAT_WORKERS": str(workers),
+        "HELSESTAT_PORT": str(port),
+        "HELSESTAT_HOST": "::",  # IPv6 and IPv4 loopback: two client addresses
+        "HELSESTAT_LOG_LEVEL": "WARNING",  # no access log, as bench_serve
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "helsestat.cli", "serve"], env=env, start_new_session=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("helsestat serve did not start")
+            time.sleep(0.2)
+        yield base, process.pid
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:  # requests still waiting in a lane after a flood are refused within 10 s
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def registry_paths(flat: pa.Table, count: int = 2_000, seed: int = 2026) -> dict[str, list[str]]:
+    """Paths of the measured loads: unit reads over every id, placements (ids of the tree
+    and 1 % unknown, dates 2000–2025), and searches for pieces of the units' names."""
+    rng = np.random.default_rng(seed)
+    ids = np.unique(flat.column("unit_id").to_numpy())
+    units = [f"/api/v1/units/{uid}" for uid in ids]
+    placed = synthetic_rows(flat, count, seed).to_pylist()
+    places = [f"/api/v1/units/place?id={r['unit_id']}&date={r['date']}" for r in placed]
+    words = [
+        "helse",
+        "sykehus",
+        "klinikk",
+        "avdeling",
+        "seksjon",
+        "psyk",
+        "kirurgi",
+        "medisin",
+        "barn",
+        "rus",
+        "vård",
+        "region",
+        "hf",
+        "bergen",
+        "oslo",
+        "nord",
+    ]
+    searches = [
+        f"/api/v1/units?q={quote(words[i % len(words)][: 3 + i % 4])}" for i in range(count)
+    ]  # ASCII only: wrk's Lua reads the paths
+    rng.shuffle(units)
+    return {"unit reads": units, "placements": places, "search": searches}
+
+
+def _concurrently(*loads: tuple[str, list[str], float, int]) -> list[dict[str, Any]]:
+    """Run several wrk loads at once; their results in order."""
+    from benchmarks.bench_serve import drive
+
+    results: list[dict[str, Any]] = [{} for _ in loads]
+
+    def one(i: int, base: str, paths: list[str], seconds: float, connections: int) -> None:
+        results[i] = drive(base, paths, seconds, connections)
+
+    threads = [threading.Thread(target=one, args=(i, *load)) for i, load in enumerate(loads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def slowest(base: str, templates: tuple[str, ...], hf: int) -> tuple[str, list[str], float]:
+    """Of ``templates``, the one that takes longest one request at a time (median of 3 over
+    different dates): its template, paths to flood it with, and its milliseconds."""
+    timed = []
+    with httpx.Client(base_url=base, timeout=300) as client:
+        for template in templates:
+            took = []
+            for year in range(2015, 2018):
+                path = template.format(day=f"{year}-03-01", hf=hf)
+                start = time.perf_counter()
+                answer = client.get(path)
+                assert answer.status_code == 200, (path, answer.status_code, answer.text[:300])
+                took.append(time.perf_counter() - start)
+            timed.append((sorted(took)[1], template))
+    seconds, template = max(timed)
+    days = [f"{2000 + i % 26}-{1 + i % 12:02d}-{1 + i % 28:02d}" for i in range(2_000)]
+    return template, [template.format(day=d, hf=hf) for d in days], seconds * 1000
+
+
+def flood(base: str, paths: list[str], takstbruk: list[str], seconds: float) -> dict[str, Any]:
+    """wrk floods ``paths`` while a light load of ``takstbruk`` queries measures latency;
+    the flooding client and the measuring one reach the server on different addresses
+    (IPv4 and IPv6 loopback), as two clients would."""
+    v6 = base.replace("127.0.0.1", "[::1]")
+    flooded, light = _concurrently(
+        (base, paths, seconds, FLOOD_CONNECTIONS), (v6, takstbruk, seconds, LIGHT_CONNECTIONS)
+    )
+    return {"flood": flooded, "takstbruk": light}
+
+
+def run_serving(*, rows: int = 200_000, seconds: float = 8, workers: int = 2) -> dict[str, Any]:
+    """The registry's API under load (see the module docstring); figures as a dict."""
+    import shutil
+
+    from benchmarks.bench_serve import build_demo, children, drive, typical_queries
+
+    if shutil.which("wrk") is None:
+        raise RuntimeError("wrk is not installed: apt-get install -y wrk")
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp, "lake")
+        build_demo(data_dir, rows)
+        url = f"sqlite:///{Path(tmp, 'reference.db').as_posix()}"
+        engine = create_engine_for(url)
+        migrate(engine)
+        with session_factory(engine).begin() as session:
+            loaded = load_demo(session)
+        with session_factory(engine)() as session:
+            flat = as_of_table(session)
+        engine.dispose()
+        paths = registry_paths(flat)
+        takstbruk = typical_queries(data_dir)
+        hf = int(flat.filter(pa.compute.is_valid(flat.column("hf_id"))).column("hf_id")[0].as_py())
+        out: dict[str, Any] = {
+            "workers": workers,
+            "cores": os.cpu_count(),
+            "units": loaded.units,
+            "seconds": seconds,
+            "connections": CONNECTIONS,
+        }
+        with helsestat_serve(data_dir, url, workers) as (base, pid):
+            pids = children(pid)
+            for name, load in (*paths.items(), ("takstbruk", takstbruk)):
+                drive(base, load, 2, CONNECTIONS)  # warm both workers
+                out[name] = drive(base, load, seconds, CONNECTIONS, pids)
+            v6 = base.replace("127.0.0.1", "[::1]")
+            out["takstbruk light"] = drive(v6, takstbruk, seconds, LIGHT_CONNECTIONS)
+            for name, templates in (("registry", HEAVY_READS), ("table", WHOLE_TABLES)):
+                template, paths_, single_ms = slowest(base, templates, hf)
+                out[f"slowest {name}"] = {
+                    "path": template.split("?")[0]
+                    + ("?" + template.split("?")[1].split("&")[0] if name == "table" else ""),
+                    "single_ms": round(single_ms, 1),
+                    **flood(base, paths_, takstbruk, seconds),
+                }
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--serve", action="store_true", help="the API under load instead")
+    parser.add_argument("--seconds", type=float, default=8)
     args = parser.parse_args()
-    print(json.dumps(run(args.rows, threads=args.threads), indent=1))
+    if args.serve:
+        print(json.dumps(run_serving(seconds=args.seconds), indent=1))
+    else:
+        print(json.dumps(run(args.rows, threads=args.threads), indent=1))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""Expensive requests go through one lane per worker: one at a time, a few per client,
-a bounded queue — refusals are problems with Retry-After — and cheap requests pass by."""
+"""What the fast paths pass on goes through one lane per worker: a few at a time, a few per
+client, a bounded queue — refusals are problems with Retry-After — and /health passes by;
+whole tables are taken into the lane before the fast path answers them, once."""
 
 from __future__ import annotations
 
@@ -10,31 +11,24 @@ import orjson
 import pytest
 from starlette.types import Receive, Scope, Send
 
-from helsestat.api.admission import Admission, ExpensiveLane, is_expensive
+from helsestat.api.admission import Admission, Lane, laned, whole_table
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "expensive"),
+    ("method", "path", "lane", "outer"),
     [
-        ("GET", "/api/v1/units/tree", True),
-        ("GET", "/api/v1/units/changes", True),
-        ("GET", "/api/v1/units/fhir", True),
-        ("GET", "/api/v1/units/100012/subtree", True),
-        ("HEAD", "/dashboard/units", True),
-        ("GET", "/api/v1/tables/takstbruk/kommune/ar", True),
-        ("GET", "/dashboard/tables/takstbruk/kommune/ar", True),
-        ("GET", "/api/v1/tables", False),
-        ("GET", "/api/v1/units", False),
-        ("GET", "/api/v1/units/100012", False),
-        ("GET", "/api/v1/units/place", False),
-        ("GET", "/api/v1/units/100012/path", False),
-        ("GET", "/dashboard/units/100012", False),
-        ("GET", "/v1/takstbruk/agtakst/kommune/ar", False),
-        ("POST", "/api/v1/units/100012/close", False),
+        ("GET", "/api/v1/units/fhir", True, False),
+        ("POST", "/api/v1/units/100012/close", True, False),
+        ("GET", "/api/klass/v1/classifications", True, False),
+        ("GET", "/api/v1/tables/takstbruk/kommune/ar", True, True),
+        ("HEAD", "/api/v1/tables/takstbruk/kommune/ar", True, True),
+        ("GET", "/api/v1/tables", True, False),
+        ("GET", "/health", False, False),
+        ("GET", "/static/style.css", False, False),
     ],
 )
-def test_what_is_expensive(method: str, path: str, expensive: bool) -> None:
-    assert is_expensive(method, path) is expensive
+def test_what_goes_through_the_lane(method: str, path: str, lane: bool, outer: bool) -> None:
+    assert (laned(method, path), whole_table(method, path)) == (lane, outer)
 
 
 class SlowApp:
@@ -48,7 +42,7 @@ class SlowApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.running += 1
         self.most = max(self.most, self.running)
-        if scope["path"] != "/api/v1/units/100012":  # cheap requests never wait
+        if scope["path"] != "/health":  # never laned: never waits
             await self.release.wait()
         self.running -= 1
         await send({"type": "http.response.start", "status": 200, "headers": []})
@@ -75,7 +69,8 @@ async def _call(app: Any, path: str, client: str) -> tuple[int, dict[bytes, byte
 def test_one_at_a_time_a_few_per_client_and_a_bounded_queue() -> None:
     async def scenario() -> None:
         slow = SlowApp()
-        app = Admission(slow, ExpensiveLane(concurrency=1, per_client=2, queue=3))
+        lane = Lane(concurrency=1, per_client=2, queue=3)
+        app = Admission(slow, lane)
         results: dict[str, tuple[int, dict[bytes, bytes], bytes]] = {}
 
         async def go(name: str, path: str, client: str) -> None:
@@ -88,7 +83,7 @@ def test_one_at_a_time_a_few_per_client_and_a_bounded_queue() -> None:
             # the lane holds a1 (running) and a2, b1, c1 (waiting: the queue is full)
             results["a3"] = await _call(app, "/api/v1/units/tree", "a")  # a's third
             results["d1"] = await _call(app, "/api/v1/units/tree", "d")  # the queue is full
-            results["cheap"] = await _call(app, "/api/v1/units/100012", "a")  # passes by
+            results["cheap"] = await _call(app, "/health", "a")  # passes by
             assert slow.running == 1
             slow.release.set()
         assert slow.most == 2  # one expensive request and the cheap one, never two expensive
@@ -109,5 +104,43 @@ def test_one_at_a_time_a_few_per_client_and_a_bounded_queue() -> None:
             assert problem["code"] == code and problem["hint"]
         # the lane is empty again
         assert (await _call(app, "/api/v1/units/tree", "a"))[0] == 200
+
+    anyio.run(scenario)
+
+
+def test_a_request_admitted_by_the_outer_gate_passes_the_inner_one() -> None:
+    async def scenario() -> None:
+        slow = SlowApp()
+        slow.release.set()
+        lane = Lane(concurrency=1, per_client=1, queue=1)
+        inner = Admission(slow, lane)
+        outer = Admission(inner, lane, select=whole_table)
+        # one slot and one per client: a second admission would wait for itself forever
+        with anyio.fail_after(5):
+            status, _, _ = await _call(outer, "/api/v1/tables/takstbruk/kommune/ar", "a")
+        assert status == 200
+
+    anyio.run(scenario)
+
+
+def test_a_request_that_waited_too_long_is_refused_not_computed() -> None:
+    async def scenario() -> None:
+        slow = SlowApp()
+        app = Admission(slow, Lane(concurrency=1, per_client=4, queue=4, max_wait=0.05))
+        results: list[tuple[int, dict[bytes, bytes], bytes]] = []
+
+        async def first() -> None:
+            results.append(await _call(app, "/api/v1/units/fhir", "a"))
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(first)
+            await anyio.sleep(0.01)
+            status, headers, body = await _call(app, "/api/v1/units/tree", "b")
+            assert (status, headers[b"retry-after"]) == (503, b"1")
+            assert orjson.loads(body)["code"] == "server.busy"
+            assert slow.most == 1  # the second never ran
+            slow.release.set()
+        assert results[0][0] == 200
+        assert (await _call(app, "/api/v1/units/tree", "b"))[0] == 200  # the lane is free
 
     anyio.run(scenario)

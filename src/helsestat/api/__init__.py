@@ -116,9 +116,10 @@ def create_app(settings: Settings, statistics: Sequence[Statistic] = STATISTICS)
     _install_units(app)
     install_dashboard(app)
     app.include_router(reference_pages.router)
+    lane = admission.install_inner(app)  # what the fast paths pass on goes through a lane
     app.add_middleware(DataFastPath)
     app.add_middleware(UnitsFastPath)
-    admission.install(app)  # expensive requests, fast paths included, go through one lane
+    admission.install_outer(app, lane)  # … and whole tables, which a fast path answers slowly
     app.add_middleware(HeadAsGet)  # HEAD is answered as GET everywhere
     app.add_middleware(RequestLimits)  # outermost: over-long requests are refused unread
     return app

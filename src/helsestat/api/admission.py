@@ -1,33 +1,37 @@
-"""Isolation of expensive requests, so a flood of them cannot slow the cheap ones down.
+"""Isolation: a flood of slow requests cannot slow down the fast ones.
 
-Most requests cost well under a millisecond of the server: a takstbruk query, a unit, a
-placement, a search — all answered from in-memory indexes. A few cost tens of milliseconds
-to seconds, because their answer is as large as the registry or a whole table: the tree,
-the changes, the FHIR bundle and the units under a unit; the units page; a whole table
-(``/api/v1/tables/{name}`` and its page). Those are *expensive* (:func:`is_expensive`), and
-in each server worker they go through one lane (:class:`ExpensiveLane`):
+The fast paths answer on the event loop, in well under a millisecond each, from in-memory
+indexes: the takstbruk API and every statistic's compatible API
+(:mod:`helsestat.api.fastpath`), a unit and a placement (:mod:`helsestat.api.registry`).
+Everything else costs more — a search, a tree, the changes, a FHIR bundle, a page, a write,
+a KLASS list, and most of all a whole table (``/api/v1/tables/{name}``, seconds as XML or
+Excel) — and runs in a worker thread. In each server worker all of that goes through one
+lane (:class:`Lane`):
 
-- at most :data:`CONCURRENCY` expensive request runs at a time; the others wait their turn
+- at most :data:`CONCURRENCY` such requests run at a time; the others wait their turn
   (first come, first served) without using the CPU;
-- one client (by address) has at most :data:`PER_CLIENT` expensive requests running or
-  waiting; more is 429 ``server.too_many_requests`` at once;
-- at most :data:`QUEUE` wait in all; more is 503 ``server.busy`` at once.
+- one client (by address) has at most :data:`PER_CLIENT` requests running or waiting;
+  more is 429 ``server.too_many_requests`` at once;
+- at most :data:`QUEUE` wait in all; more is 503 ``server.busy`` at once, and so is a
+  request that waited :data:`MAX_WAIT` seconds for its turn (its client has most likely
+  given up: it is not worth computing any more).
 
-Both refusals carry ``Retry-After`` and cost a few microseconds. So a flood of the slowest
-endpoint keeps one thread of each worker busy, never all of them, and the event loop that
-answers the cheap requests stays free; workers also hand the interpreter lock over every
-:data:`SWITCH_INTERVAL` seconds (:func:`install`), so that one thread delays the loop by at
-most about that much at a time.
+Both refusals carry ``Retry-After`` and cost a few microseconds. ``/health`` and the static
+files pass by, so a busy lane never looks like a dead server. So a flood of the slowest
+endpoint keeps at most :data:`CONCURRENCY` threads of each worker busy, never the 40 of the
+thread pool; and workers hand the interpreter lock over every :data:`SWITCH_INTERVAL`
+seconds (:func:`install`), so those threads delay the event loop, and with it the fast
+paths, by about that much at a time.
 
->>> is_expensive("GET", "/api/v1/units/fhir"), is_expensive("GET", "/api/v1/units/100012")
+>>> laned("GET", "/api/v1/units/fhir"), laned("GET", "/health")
 (True, False)
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from collections import Counter
+from collections.abc import Callable
 from http import HTTPStatus
 
 import anyio
@@ -38,39 +42,48 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from helsestat.api.problems import PROBLEM_MEDIA_TYPE, problem_body
 from helsestat.errors import HelsestatError, InputError
 
-#: Expensive requests running at once in one worker.
-CONCURRENCY = 1
-#: Expensive requests one client may have running or waiting in one worker.
-PER_CLIENT = 4
-#: Expensive requests waiting in one worker.
-QUEUE = 64
+#: Requests running in the lane at once, in one worker.
+CONCURRENCY = 2
+#: Requests one client may have running or waiting in the lane of one worker.
+PER_CLIENT = 8
+#: Requests waiting in the lane of one worker.
+QUEUE = 128
+#: Seconds a request waits for its turn at most; then it is 503 ``server.busy``.
+MAX_WAIT = 10.0
 #: Seconds a thread holds the interpreter lock before handing it over (Python's default is
-#: 0.005): the event loop waits at most this long for a thread computing an expensive answer.
+#: 0.005): the event loop waits about this long at most for a thread computing an answer.
 SWITCH_INTERVAL = 0.001
-
-_EXPENSIVE = re.compile(
-    r"/api/v1/units/(?:tree|changes|fhir|[^/]+/subtree)"
-    r"|/dashboard/units"
-    r"|/api/v1/tables/.+"
-    r"|/dashboard/tables/.+"
-)
+#: Where a whole table is answered: by the data fast path, but in a thread, for seconds.
+WHOLE_TABLES = "/api/v1/tables/"
+_ADMITTED = "helsestat.admitted"
 
 
-def is_expensive(method: str, path: str) -> bool:
-    """True for a request whose answer grows with the registry or a whole table."""
-    return method in ("GET", "HEAD") and _EXPENSIVE.fullmatch(path) is not None
+def laned(method: str, path: str) -> bool:
+    """True for a request that goes through the lane if it reaches the routes (everything
+    but ``/health`` and the static files)."""
+    return path != "/health" and not path.startswith("/static/")
 
 
-class ExpensiveLane:
-    """One worker's lane for expensive requests (see the module docstring). Lives on the
-    event loop: no locks needed."""
+def whole_table(method: str, path: str) -> bool:
+    """True for a whole-table download, which the lane takes before the fast path does."""
+    return method in ("GET", "HEAD") and path.startswith(WHOLE_TABLES)
+
+
+class Lane:
+    """One worker's lane (see the module docstring). Lives on the event loop: no locks."""
 
     def __init__(
-        self, *, concurrency: int = CONCURRENCY, per_client: int = PER_CLIENT, queue: int = QUEUE
+        self,
+        *,
+        concurrency: int = CONCURRENCY,
+        per_client: int = PER_CLIENT,
+        queue: int = QUEUE,
+        max_wait: float = MAX_WAIT,
     ) -> None:
         self.concurrency = concurrency
         self.per_client = per_client
         self.queue = queue
+        self.max_wait = max_wait
         self._slots: anyio.Semaphore | None = None  # made on the loop that uses it
         self._clients: Counter[str] = Counter()
         self._waiting = 0
@@ -80,15 +93,14 @@ class ExpensiveLane:
         if self._clients[client] >= self.per_client:
             return InputError(
                 "server.too_many_requests",
-                f"this client already has {self.per_client} large answers running or waiting",
-                hint="wait for them (Retry-After), then send the next; the large answers are "
-                "the tree, changes, FHIR, subtrees, whole tables and their pages",
+                f"this client already has {self.per_client} requests running or waiting",
+                hint="wait for them (Retry-After), then send the next",
                 status=429,
             )
         if self._waiting >= self.queue:
             return HelsestatError(
                 "server.busy",
-                f"{self.queue} large answers are waiting already",
+                f"{self.queue} requests are waiting already",
                 hint="the server is busy: wait for the time in Retry-After, then retry",
                 status=503,
             )
@@ -96,20 +108,33 @@ class ExpensiveLane:
 
     async def run(
         self, client: str, call: ASGIApp, scope: Scope, receive: Receive, send: Send
-    ) -> None:
-        """Run ``call`` when a slot is free, counting it for ``client`` meanwhile."""
+    ) -> HelsestatError | None:
+        """Run ``call`` when a slot is free, counting it for ``client`` meanwhile; the
+        error to answer with instead when no slot came free within ``max_wait``."""
         if self._slots is None:
             self._slots = anyio.Semaphore(self.concurrency)
         self._clients[client] += 1
         self._waiting += 1
-        started = False
+        waiting = True
         try:
-            async with self._slots:
+            with anyio.move_on_after(self.max_wait):
+                await self._slots.acquire()
                 self._waiting -= 1
-                started = True
+                waiting = False
+            if waiting:
+                return HelsestatError(
+                    "server.busy",
+                    f"no turn came within {self.max_wait:g} s: the server is busy",
+                    hint="wait for the time in Retry-After, then retry",
+                    status=503,
+                )
+            try:
                 await call(scope, receive, send)
+            finally:
+                self._slots.release()
+            return None
         finally:
-            if not started:  # cancelled while waiting (the client went away)
+            if waiting:  # refused, or cancelled while waiting (the client went away)
                 self._waiting -= 1
             self._clients[client] -= 1
             if not self._clients[client]:
@@ -117,21 +142,32 @@ class ExpensiveLane:
 
 
 class Admission:
-    """ASGI middleware sending expensive requests through the worker's lane."""
+    """ASGI middleware sending the requests ``select`` picks through ``lane``, once: a
+    request the outer gate admitted passes the inner one."""
 
-    def __init__(self, app: ASGIApp, lane: ExpensiveLane | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, lane: Lane, select: Callable[[str, str], bool] = laned
+    ) -> None:
         self.app = app
-        self.lane = lane or ExpensiveLane()
+        self.lane = lane
+        self.select = select
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_expensive(scope["method"], scope["path"]):
+        if (
+            scope["type"] != "http"
+            or scope.get(_ADMITTED)
+            or not self.select(scope["method"], scope["path"])
+        ):
             await self.app(scope, receive, send)
             return
         client = scope["client"][0] if scope.get("client") else ""
         refusal = self.lane.refuse(client)
         if refusal is None:
-            await self.lane.run(client, self.app, scope, receive, send)
-            return
+            refusal = await self.lane.run(
+                client, self.app, {**scope, _ADMITTED: True}, receive, send
+            )
+            if refusal is None:
+                return
         body = orjson.dumps(
             problem_body(
                 refusal.status,
@@ -156,20 +192,32 @@ class Admission:
         await send({"type": "http.response.body", "body": body})
 
 
-def install(app: FastAPI) -> None:
-    """The lane (outside the fast paths, so whole tables go through it too) and, when the
-    server starts, the shorter switch interval."""
-    app.add_middleware(Admission)
+def install_inner(app: FastAPI) -> Lane:
+    """The lane's gate in front of the routes (add it before the fast paths, so it sits
+    inside them) and, when the server starts, the shorter switch interval; returns the
+    lane for :func:`install_outer`."""
+    lane = Lane()
+    app.add_middleware(Admission, lane=lane, select=laned)
     app.router.on_startup.append(lambda: sys.setswitchinterval(SWITCH_INTERVAL))
+    return lane
+
+
+def install_outer(app: FastAPI, lane: Lane) -> None:
+    """The same lane's gate in front of the fast paths, for whole tables (add it after
+    them)."""
+    app.add_middleware(Admission, lane=lane, select=whole_table)
 
 
 __all__ = [
     "CONCURRENCY",
+    "MAX_WAIT",
     "PER_CLIENT",
     "QUEUE",
     "SWITCH_INTERVAL",
     "Admission",
-    "ExpensiveLane",
-    "install",
-    "is_expensive",
+    "Lane",
+    "install_inner",
+    "install_outer",
+    "laned",
+    "whole_table",
 ]

@@ -68,17 +68,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, text in (
         (400, "Invalid query (problem+json)"),
         (404, "Unknown table, release or route (problem+json)"),
-        (414, "The request target is too long (problem+json)"),
-        (431, "The request headers are too large (problem+json)"),
         (500, "Internal error (problem+json)"),
-    )
-}
-#: The refusals of an expensive operation (:mod:`helsestat.api.admission`).
-BUSY_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "description": text, "content": {PROBLEM_MEDIA_TYPE: {}}}
-    for status, text in (
-        (429, "This client has too many large answers running or waiting (problem+json)"),
-        (503, "Too many large answers are waiting (problem+json)"),
     )
 }
 
@@ -281,14 +271,37 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+#: What any operation may answer before it runs: a request too long to read
+#: (:mod:`helsestat.api.edge`) or a lane that is full (:mod:`helsestat.api.admission`).
+EDGE_RESPONSES: dict[str, dict[str, Any]] = {
+    str(status): {
+        "description": text,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for status, text in (
+        (414, "The request target is too long (problem+json)"),
+        (431, "The request headers are too large (problem+json)"),
+        (429, "This client has too many requests running or waiting (problem+json)"),
+        (503, "Too many requests are waiting (problem+json)"),
+    )
+}
+
+
 def _document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     """Make the OpenAPI document say what the handlers do: FastAPI documents a 422
     ``HTTPValidationError`` for every route with parameters, but validation errors are 400
-    problems here; and error responses are problem+json only."""
-    for item in schema.get("paths", {}).values():
+    problems here; error responses are problem+json only; and every operation but
+    ``/health`` may be refused at the edge (:data:`EDGE_RESPONSES`)."""
+    schema.setdefault("components", {}).setdefault("schemas", {}).setdefault(
+        "Problem", Problem.model_json_schema()
+    )
+    for path, item in schema.get("paths", {}).items():
         for operation in item.values():
             responses = operation.get("responses", {})
             responses.pop("422", None)
+            for status, response in EDGE_RESPONSES.items():
+                if path != "/health" or status in ("414", "431"):
+                    responses.setdefault(status, response)
             for status, response in responses.items():
                 content = response.get("content", {})
                 if (

@@ -41,7 +41,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from helsestat.api.access_log import redact
 from helsestat.api.auth_limit import FailedAuthLimiter
 from helsestat.api.params import ASCII_INTEGER, IsoDate, UnitId
-from helsestat.api.problems import BUSY_RESPONSES, PROBLEM_RESPONSES, Problem
+from helsestat.api.problems import PROBLEM_RESPONSES, Problem
 from helsestat.api.registry import RegistryReads, placement_body, unit_body, unit_links
 from helsestat.api.routers.units_deps import (
     DateParam,
@@ -143,8 +143,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     **PROBLEM_RESPONSES,
     404: {**PROBLEM_RESPONSES[404], "description": "Unknown unit (problem+json)"},
 }
-#: The errors of a read whose answer grows with the registry (it goes through the lane).
-_LARGE: dict[int | str, dict[str, Any]] = {**_ERRORS, **BUSY_RESPONSES}
 _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **_ERRORS,
     **{
@@ -269,7 +267,7 @@ def _search(snapshot: RegistrySnapshot, q: str, on: date | None, limit: int) -> 
     )
 
 
-@router.get("/units/tree", response_model=TreeOut, responses=_LARGE, name="unit_tree")
+@router.get("/units/tree", response_model=TreeOut, responses=_ERRORS, name="unit_tree")
 def unit_tree(
     request: Request,
     on: DateParam = None,
@@ -297,7 +295,7 @@ def unit_tree(
     )
 
 
-@router.get("/units/changes", response_model=ChangesOut, responses=_LARGE, name="unit_changes")
+@router.get("/units/changes", response_model=ChangesOut, responses=_ERRORS, name="unit_changes")
 def unit_changes(
     request: Request,
     snapshot: SnapshotDep,
@@ -351,7 +349,7 @@ def place_unit(
 
 @router.get(
     "/units/fhir",
-    responses={**_LARGE, 200: {"content": {"application/fhir+json": {}}}},
+    responses={**_ERRORS, 200: {"content": {"application/fhir+json": {}}}},
     name="unit_fhir",
 )
 def fhir_bundle(
@@ -466,7 +464,7 @@ def unit_path(unit_id: str, snapshot: SnapshotDep, on: DateParam = None) -> Path
 
 
 @router.get(
-    "/units/{unit_id:path}/subtree", response_model=TreeOut, responses=_LARGE, name="unit_subtree"
+    "/units/{unit_id:path}/subtree", response_model=TreeOut, responses=_ERRORS, name="unit_subtree"
 )
 def unit_subtree(
     unit_id: str, request: Request, snapshot: SnapshotDep, on: DateParam = None

@@ -160,7 +160,10 @@ def snapshot_bundle(
             (parent.unit_id, parent.fields.name) if parent is not None else None,
             valid,
             former,
-            day.year if version.fields.kommune else None,
+            # the kommune's name that year, not the year: most names last for decades
+            packaged_geography().name(version.fields.kommune, day.year)
+            if version.fields.kommune
+            else None,
             id_system,
         )
         resource = cache.get(key) if cache is not None else None

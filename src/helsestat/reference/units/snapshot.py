@@ -70,6 +70,7 @@ class RegistrySnapshot:
     #: Every change of every unit, by the day it took effect (for :meth:`changes_between`).
     changes: tuple[Change, ...] = field(repr=False)
     _change_days: tuple[date, ...] = field(repr=False)
+    _search: tuple[SearchEntry, ...] = field(repr=False)
 
     # -- one unit ----------------------------------------------------------------------
 
@@ -185,31 +186,39 @@ class RegistrySnapshot:
         if not needle:
             return []
         hits: list[tuple[int, SearchHit]] = []
-        for uid, record in self.units.items():
+        for uid, record, names, held in self._search:
             if day is None:
-                versions: tuple[Version, ...] = record.versions
+                latest = record.versions[-1]
             else:
                 valid = record.at(day)
                 if valid is None:
                     continue
-                versions = (valid,)
-            latest = versions[-1]
-            held = next((i.value for i in record.identifiers if i.value.casefold() == needle), None)
+                latest = valid
+                names = ((valid.fields.name.casefold(), valid.fields.name),)
             if str(uid) == needle:
                 hits.append((0, SearchHit(uid, str(uid), latest)))
-            elif held is not None:
-                hits.append((1, SearchHit(uid, held, latest)))
+            elif needle in held:
+                hits.append((1, SearchHit(uid, held[needle], latest)))
             else:
-                ranked = [
-                    (rank(needle, v.fields.name.casefold()), v.fields.name)
-                    for v in reversed(versions)
-                    if needle in v.fields.name.casefold()
-                ]
-                if ranked:
-                    best, found = min(ranked, key=lambda r: r[0])
-                    hits.append((best, SearchHit(uid, found, latest)))
+                found = [(rank(needle, cf), name) for cf, name in names if needle in cf]
+                if found:
+                    best, name = min(found, key=lambda r: r[0])
+                    hits.append((best, SearchHit(uid, name, latest)))
         hits.sort(key=lambda h: (h[0], h[1].latest.fields.name.casefold(), h[1].unit_id))
         return [h for _, h in hits[:limit]]
+
+
+SearchEntry = tuple[int, UnitRecord, tuple[tuple[str, str], ...], dict[str, str]]
+
+
+def _search_entry(record: UnitRecord) -> SearchEntry:
+    """What the search reads of a unit: its names case-folded, newest first, and its
+    identifiers by their case-folded value (the first one kept, as the oldest)."""
+    names = tuple((v.fields.name.casefold(), v.fields.name) for v in reversed(record.versions))
+    held: dict[str, str] = {}
+    for identifier in record.identifiers:
+        held.setdefault(identifier.value.casefold(), identifier.value)
+    return record.id, record, names, held
 
 
 def snapshot_of(generation: int, units: Mapping[int, UnitRecord]) -> RegistrySnapshot:
@@ -222,7 +231,13 @@ def snapshot_of(generation: int, units: Mapping[int, UnitRecord]) -> RegistrySna
         ),
         key=lambda c: c.on,
     )
-    return RegistrySnapshot(generation, units, tuple(changes), tuple(c.on for c in changes))
+    return RegistrySnapshot(
+        generation,
+        units,
+        tuple(changes),
+        tuple(c.on for c in changes),
+        tuple(_search_entry(r) for r in units.values()),
+    )
 
 
 def load_snapshot(session: Session) -> RegistrySnapshot:
