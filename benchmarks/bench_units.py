@@ -292,8 +292,28 @@ def flood(base: str, paths: list[str], takstbruk: list[str], seconds: float) -> 
     return {"flood": flooded, "takstbruk": light}
 
 
-def run_serving(*, rows: int = 200_000, seconds: float = 8, workers: int = 2) -> dict[str, Any]:
-    """The registry's API under load (see the module docstring); figures as a dict."""
+def _median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median of each figure over ``runs`` (the machine may be shared: rounds over the
+    loads, so a noisy spell hits every load alike)."""
+    out = dict(runs[0])
+    for key in ("rps", "p50_ms", "p99_ms", "server_cpu_us"):
+        values = sorted(r[key] for r in runs if r.get(key) is not None)
+        if values:
+            out[key] = values[len(values) // 2]
+    out["errors"] = sum(r["errors"] for r in runs)
+    out["runs"] = [{k: r[k] for k in ("rps", "p99_ms")} for r in runs]
+    return out
+
+
+def _load_average() -> float:
+    return round(os.getloadavg()[0], 1)
+
+
+def run_serving(
+    *, rows: int = 200_000, seconds: float = 8, workers: int = 2, repeat: int = 3
+) -> dict[str, Any]:
+    """The registry's API under load (see the module docstring): ``repeat`` rounds over the
+    loads and the floods, medians reported; figures as a dict."""
     import shutil
 
     from benchmarks.bench_serve import build_demo, children, drive, typical_queries
@@ -318,24 +338,53 @@ def run_serving(*, rows: int = 200_000, seconds: float = 8, workers: int = 2) ->
             "workers": workers,
             "cores": os.cpu_count(),
             "units": loaded.units,
+            "rows": rows,
             "seconds": seconds,
+            "repeat": repeat,
             "connections": CONNECTIONS,
+            "flood_connections": FLOOD_CONNECTIONS,
+            "light_connections": LIGHT_CONNECTIONS,
+            "load_average": [_load_average()],
         }
+        loads = {**paths, "takstbruk": takstbruk}
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in [*loads, "takstbruk light"]}
+        floods: dict[str, dict[str, Any]] = {}
         with helsestat_serve(data_dir, url, workers) as (base, pid):
             pids = children(pid)
-            for name, load in (*paths.items(), ("takstbruk", takstbruk)):
-                drive(base, load, 2, CONNECTIONS)  # warm both workers
-                out[name] = drive(base, load, seconds, CONNECTIONS, pids)
             v6 = base.replace("127.0.0.1", "[::1]")
-            out["takstbruk light"] = drive(v6, takstbruk, seconds, LIGHT_CONNECTIONS)
+            for load in loads.values():
+                drive(base, load, 2, CONNECTIONS)  # warm both workers
             for name, templates in (("registry", HEAVY_READS), ("table", WHOLE_TABLES)):
-                template, paths_, single_ms = slowest(base, templates, hf)
-                out[f"slowest {name}"] = {
-                    "path": template.split("?")[0]
-                    + ("?" + template.split("?")[1].split("&")[0] if name == "table" else ""),
+                template, flood_paths, single_ms = slowest(base, templates, hf)
+                shown = template.split("?")[0]
+                if name == "table":
+                    shown += "?" + template.split("?")[1]
+                floods[name] = {
+                    "path": shown,
                     "single_ms": round(single_ms, 1),
-                    **flood(base, paths_, takstbruk, seconds),
+                    "paths": flood_paths,
+                    "flood": [],
+                    "takstbruk": [],
                 }
+            for _ in range(repeat):
+                for name, load in loads.items():
+                    runs[name].append(drive(base, load, seconds, CONNECTIONS, pids))
+                runs["takstbruk light"].append(drive(v6, takstbruk, seconds, LIGHT_CONNECTIONS))
+                for entry in floods.values():
+                    flooded = flood(base, entry["paths"], takstbruk, seconds)
+                    entry["flood"].append(flooded["flood"])
+                    entry["takstbruk"].append(flooded["takstbruk"])
+                    time.sleep(12)  # the lane refuses what still waits within 10 s
+                out["load_average"].append(_load_average())
+        for name, measured in runs.items():
+            out[name] = _median_of(measured)
+        for name, entry in floods.items():
+            out[f"slowest {name}"] = {
+                "path": entry["path"],
+                "single_ms": entry["single_ms"],
+                "flood": _median_of(entry["flood"]),
+                "takstbruk": _median_of(entry["takstbruk"]),
+            }
     return out
 
 
@@ -345,9 +394,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--serve", action="store_true", help="the API under load instead")
     parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     if args.serve:
-        print(json.dumps(run_serving(seconds=args.seconds), indent=1))
+        print(json.dumps(run_serving(seconds=args.seconds, repeat=args.repeat), indent=1))
     else:
         print(json.dumps(run(args.rows, threads=args.threads), indent=1))
 

@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -306,12 +307,15 @@ def _refresh(work: Path, lake: Path, rows: int, repeat: int) -> list[str]:
     ]
 
 
-def units_section(rows: int) -> list[str]:
-    """Placing rows by unit id and date (the unit registry's bulk join)."""
-    from benchmarks.bench_units import run
+def units_section(rows: int, repeat: int) -> list[str]:
+    """The unit registry: placing rows by unit id and date (the bulk join), and its API under
+    load (wrk against ``helsestat serve`` with 2 workers)."""
+    import shutil
+
+    from benchmarks.bench_units import run, run_serving
 
     r = run(rows)
-    return [
+    lines = [
         "",
         f"## Unit registry: placing {rows:,} rows by unit id and date",
         "",
@@ -323,8 +327,80 @@ def units_section(rows: int) -> list[str]:
         f"| DuckDB interval join, in memory | {r['place_s']} | {r['place_rows_per_s']:,} |",
         f"| Parquet file to file | {r['place_file_s']} | {r['place_file_rows_per_s']:,} |",
         f"| plain Python loop (sample, for comparison) | — | {r['python_loop_rows_per_s']:,} |",
-        f"| one lookup through the database (the API's path) | {r['single_lookup_ms']} ms | — |",
+        f"| one lookup through the database (the library's path) | {r['single_lookup_ms']} ms "
+        "| — |",
+        "",
+        "## Unit registry under load",
+        "",
     ]
+    if shutil.which("wrk") is None:
+        return [*lines, "Not measured: `wrk` is not installed (`make system-deps`)."]
+    return lines + serving_lines(run_serving(repeat=repeat))
+
+
+def serving_lines(s: dict[str, Any]) -> list[str]:
+    """The registry-under-load figures of :func:`benchmarks.bench_units.run_serving`."""
+
+    def row(label: str, m: dict[str, Any], connections: int, target: str) -> str:
+        cpu = m.get("server_cpu_us")
+        return (
+            f"| {label} | {connections} | {m['rps']:,} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} "
+            f"| {cpu if cpu is not None else '—'} | {target} |"
+        )
+
+    loads = " → ".join(f"{x:g}" for x in s["load_average"])
+    lines = [
+        f"`benchmarks/bench_units.py`: `helsestat serve` with {s['workers']} workers on a lake "
+        f"with one release ({s['rows']:,} synthetic claim lines) and the demo registry "
+        f"({s['units']:,} units, SQLite), driven by wrk on loopback on the same "
+        f"{s['cores']} cores, {s['seconds']:g} s per run, {s['repeat']} rounds over the loads "
+        "(medians). Server CPU per request is the workers' CPU time over the requests served, "
+        f"which does not depend on what else runs on the machine. Load average of the machine "
+        f"(1 minute) at the start and after each round: {loads}.",
+        "",
+        "| load | connections | requests/s | p50 ms | p99 ms | server CPU µs/request | target |",
+        "|---|---:|---:|---:|---:|---:|---|",
+        row(
+            "unit reads: `GET /api/v1/units/{id}`, every id",
+            s["unit reads"],
+            s["connections"],
+            "≥ 1,000/s, p99 ≤ 50 ms",
+        ),
+        row(
+            "placements: `GET /api/v1/units/place?id=&date=`", s["placements"], s["connections"], ""
+        ),
+        row(
+            "search: `GET /api/v1/units?q=`, 16 name pieces",
+            s["search"],
+            s["connections"],
+            "≥ 300/s",
+        ),
+        row("takstbruk: typical queries", s["takstbruk"], s["connections"], ""),
+        row("takstbruk, light load", s["takstbruk light"], s["light_connections"], ""),
+        "",
+        f"Floods: {s['flood_connections']} connections on one endpoint — the slowest registry "
+        "read and the slowest whole-table download, each picked by timing one request of every "
+        f"candidate — while {s['light_connections']} connections of typical takstbruk queries, "
+        "from another address, measure what the flood does to them.",
+        "",
+        "| flooded | one request alone | flood requests/s | flood answers not 2xx | "
+        "takstbruk p50 ms | takstbruk p99 ms | target |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for name in ("slowest registry", "slowest table"):
+        f = s[name]
+        lines.append(
+            f"| `{f['path']}` | {f['single_ms']:,.0f} ms | {f['flood']['rps']:,} "
+            f"| {f['flood']['errors']:,} | {f['takstbruk']['p50_ms']:.2f} "
+            f"| {f['takstbruk']['p99_ms']:.2f} | p99 ≤ 20 ms |"
+        )
+    lines += [
+        "",
+        "Before (issue 12, same kind of run): unit reads 52 requests/s with p99 1.3 s, the "
+        "search about 10 requests/s, and a flood of the search moved takstbruk's median from "
+        "1.7 ms to 146 ms. What changed and why: [security](security.md#load).",
+    ]
+    return lines
 
 
 def serve_section(repeat: int) -> list[str]:
@@ -419,7 +495,17 @@ def main() -> None:
     parser.add_argument(
         "--units-rows", type=int, default=10_000_000, help="rows placed by unit id and date"
     )
+    parser.add_argument(
+        "--only",
+        choices=["units"],
+        help="measure one section and replace it in docs/benchmarks.md, leaving the rest",
+    )
     args = parser.parse_args()
+    if args.only == "units":
+        replace_section(
+            "## Unit registry: placing", units_section(args.units_rows, args.repeat), args
+        )
+        return
     if args.work is None:
         with tempfile.TemporaryDirectory() as tmp:
             end_to_end, _ = bench_end_to_end(args.rows, args.big_rows, args.repeat, Path(tmp))
@@ -475,10 +561,25 @@ def main() -> None:
         lines.append(f"| {label} | {seconds:.2f} | {args.stage_rows / seconds / 1e3:.0f} |")
     lines += serve_section(args.repeat)
     lines += protect_section(args.repeat)
-    lines += units_section(args.units_rows)
+    lines += units_section(args.units_rows, args.repeat)
     lines += ["", *TARGETS_NOTE, ""]
     OUT.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
+
+
+def replace_section(heading: str, section: list[str], args: argparse.Namespace) -> None:
+    """Put ``section`` in place of the one starting with ``heading`` (up to the targets note)
+    in docs/benchmarks.md, saying when and how it was measured."""
+    text = OUT.read_text(encoding="utf-8")
+    start = text.index("\n" + heading)
+    end = text.index("\n" + TARGETS_NOTE[0][:40], start)
+    when = (
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on its own with `.venv/bin/python -m "
+        f"benchmarks.run --only units --units-rows {args.units_rows} --repeat {args.repeat}`."
+    )
+    body = "\n".join([*section[:3], when, "", *section[3:]])
+    OUT.write_text(text[:start] + body + "\n" + text[end:], encoding="utf-8")
+    print(body)
 
 
 if __name__ == "__main__":
