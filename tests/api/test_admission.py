@@ -38,10 +38,12 @@ class SlowApp:
         self.release = anyio.Event()
         self.running = 0
         self.most = 0
+        self.order: list[str] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.running += 1
         self.most = max(self.most, self.running)
+        self.order.append(scope["client"][0])
         if scope["path"] != "/health":  # never laned: never waits
             await self.release.wait()
         self.running -= 1
@@ -142,5 +144,24 @@ def test_a_request_that_waited_too_long_is_refused_not_computed() -> None:
             slow.release.set()
         assert results[0][0] == 200
         assert (await _call(app, "/api/v1/units/tree", "b"))[0] == 200  # the lane is free
+
+    anyio.run(scenario)
+
+
+def test_waiting_clients_take_turns() -> None:
+    async def scenario() -> None:
+        slow = SlowApp()
+        app = Admission(slow, Lane(concurrency=1, per_client=8, queue=8))
+
+        async def go(client: str) -> None:
+            await _call(app, "/api/v1/units/fhir", client)
+
+        async with anyio.create_task_group() as group:
+            for client in ("a", "a", "a", "a", "b", "c"):  # a floods, b and c come later
+                group.start_soon(go, client)
+                await anyio.sleep(0.01)
+            slow.release.set()
+        assert slow.order == ["a", "a", "b", "c", "a", "a"]
+        assert slow.most == 1
 
     anyio.run(scenario)

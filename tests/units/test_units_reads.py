@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from helsestat.api import create_app
 from helsestat.api.registry import RegistryReads, unit_links
+from helsestat.api.routers.units_schemas import ChangesOut, SearchOut, TreeOut
 from helsestat.reference.units import SYSTEM
 from helsestat.reference.units.auth import create_user
 from helsestat.settings import Settings
@@ -145,3 +147,27 @@ def test_a_write_is_seen_at_once_here_and_within_max_age_elsewhere(
             headers={**auth, "If-Match": created["etag"]},
         )
         assert stale.status_code == 412
+
+
+@pytest.mark.parametrize(
+    ("url", "model"),
+    [
+        ("/api/v1/units?q=helse&limit=500", SearchOut),
+        ("/api/v1/units?q=a&date=2010-01-01", SearchOut),
+        ("/api/v1/units/tree?date=2015-01-01", TreeOut),
+        ("/api/v1/units/tree?date=2015-01-01&country=SE", TreeOut),
+        ("/api/v1/units/changes?from=2000-01-01", ChangesOut),
+        ("/api/v1/units/changes?from=2010-01-01&to=2012-01-01", ChangesOut),
+    ],
+)
+def test_answers_built_as_json_values_are_their_models(
+    reader: TestClient, url: str, model: type[BaseModel]
+) -> None:
+    answer = reader.get(url)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert model.model_validate(body).model_dump(mode="json", by_alias=True) == body
+    if model is TreeOut:  # and a subtree too
+        root = body["nodes"][0]["id"]
+        subtree = reader.get(f"/api/v1/units/{root}/subtree?date=2015-01-01").json()
+        assert TreeOut.model_validate(subtree).model_dump(mode="json") == subtree

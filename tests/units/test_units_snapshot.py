@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -28,7 +29,12 @@ from helsestat.reference.units import (
     subtree_at,
     tree_at,
 )
-from helsestat.reference.units.fhir import OrganizationCache, export_bundle, snapshot_bundle
+from helsestat.reference.units.fhir import (
+    OrganizationCache,
+    export_bundle,
+    snapshot_bundle,
+    snapshot_bundle_json,
+)
 from helsestat.reference.units.placing import place_one
 from helsestat.reference.units.snapshot import (
     RegistrySnapshot,
@@ -133,4 +139,6 @@ def test_the_fhir_bundle(both: tuple[Session, RegistrySnapshot]) -> None:
             for _ in range(2):  # validated, then from the cache
                 made = snapshot_bundle(snap, day, country=country, cache=cache)
                 assert made["entry"] == expected["entry"]
+                as_json = snapshot_bundle_json(snap, day, country=country, cache=cache)
+                assert orjson.loads(as_json)["entry"] == expected["entry"]
     assert cache

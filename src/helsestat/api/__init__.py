@@ -128,7 +128,7 @@ def create_app(settings: Settings, statistics: Sequence[Statistic] = STATISTICS)
 def create_app_from_env() -> FastAPI:
     """The app with settings read from the environment: the factory for servers that start
     several worker processes (``uvicorn --factory helsestat.api:create_app_from_env``)."""
-    return create_app(load_settings())
+    return admission.serving(create_app(load_settings()))
 
 
 __all__ = ["create_app", "create_app_from_env"]

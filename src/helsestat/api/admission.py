@@ -9,9 +9,11 @@ Excel) — and runs in a worker thread. In each server worker all of that goes t
 lane (:class:`Lane`):
 
 - at most :data:`CONCURRENCY` such requests run at a time; the others wait their turn
-  (first come, first served) without using the CPU;
-- one client (by address) has at most :data:`PER_CLIENT` requests running or waiting;
-  more is 429 ``server.too_many_requests`` at once;
+  without using the CPU, the waiting clients (by address) taking turns, one request each —
+  so a client flooding the lane does not hold up another's request, and its own requests
+  wait rather than coming back as refusals at once;
+- one client has at most :data:`PER_CLIENT` requests running or waiting; more is 429
+  ``server.too_many_requests`` at once;
 - at most :data:`QUEUE` wait in all; more is 503 ``server.busy`` at once, and so is a
   request that waited :data:`MAX_WAIT` seconds for its turn (its client has most likely
   given up: it is not worth computing any more).
@@ -20,8 +22,9 @@ Both refusals carry ``Retry-After`` and cost a few microseconds. ``/health`` and
 files pass by, so a busy lane never looks like a dead server. So a flood of the slowest
 endpoint keeps at most :data:`CONCURRENCY` threads of each worker busy, never the 40 of the
 thread pool; and workers hand the interpreter lock over every :data:`SWITCH_INTERVAL`
-seconds (:func:`install`), so those threads delay the event loop, and with it the fast
-paths, by about that much at a time.
+seconds and keep the objects made at start out of the garbage collector's full collections
+(:func:`tune_worker`), so those threads and the garbage they make delay the event loop, and
+with it the fast paths, by about a millisecond at a time.
 
 >>> laned("GET", "/api/v1/units/fhir"), laned("GET", "/health")
 (True, False)
@@ -29,8 +32,9 @@ paths, by about that much at a time.
 
 from __future__ import annotations
 
+import gc
 import sys
-from collections import Counter
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from http import HTTPStatus
 
@@ -43,9 +47,9 @@ from helsestat.api.problems import PROBLEM_MEDIA_TYPE, problem_body
 from helsestat.errors import HelsestatError, InputError
 
 #: Requests running in the lane at once, in one worker.
-CONCURRENCY = 2
+CONCURRENCY = 1
 #: Requests one client may have running or waiting in the lane of one worker.
-PER_CLIENT = 8
+PER_CLIENT = 32
 #: Requests waiting in the lane of one worker.
 QUEUE = 128
 #: Seconds a request waits for its turn at most; then it is 503 ``server.busy``.
@@ -84,9 +88,10 @@ class Lane:
         self.per_client = per_client
         self.queue = queue
         self.max_wait = max_wait
-        self._slots: anyio.Semaphore | None = None  # made on the loop that uses it
-        self._clients: Counter[str] = Counter()
+        self._running = 0
         self._waiting = 0
+        self._turns: OrderedDict[str, deque[anyio.Event]] = OrderedDict()
+        self._clients: Counter[str] = Counter()
 
     def refuse(self, client: str) -> HelsestatError | None:
         """The error to answer a request of ``client`` with now, if it must be refused."""
@@ -109,19 +114,11 @@ class Lane:
     async def run(
         self, client: str, call: ASGIApp, scope: Scope, receive: Receive, send: Send
     ) -> HelsestatError | None:
-        """Run ``call`` when a slot is free, counting it for ``client`` meanwhile; the
-        error to answer with instead when no slot came free within ``max_wait``."""
-        if self._slots is None:
-            self._slots = anyio.Semaphore(self.concurrency)
+        """Run ``call`` in its turn, counting it for ``client`` meanwhile; the error to answer
+        with instead when its turn did not come within ``max_wait``."""
         self._clients[client] += 1
-        self._waiting += 1
-        waiting = True
         try:
-            with anyio.move_on_after(self.max_wait):
-                await self._slots.acquire()
-                self._waiting -= 1
-                waiting = False
-            if waiting:
+            if not await self._turn(client):
                 return HelsestatError(
                     "server.busy",
                     f"no turn came within {self.max_wait:g} s: the server is busy",
@@ -131,14 +128,57 @@ class Lane:
             try:
                 await call(scope, receive, send)
             finally:
-                self._slots.release()
+                self._release()
             return None
         finally:
-            if waiting:  # refused, or cancelled while waiting (the client went away)
-                self._waiting -= 1
             self._clients[client] -= 1
             if not self._clients[client]:
                 del self._clients[client]
+
+    async def _turn(self, client: str) -> bool:
+        """Wait for a slot: at once when one is free and nobody waits, else in turn — the
+        clients that wait take turns, one request each, so a flood of one client does not
+        hold up the others. False when the turn did not come within ``max_wait``."""
+        if self._running < self.concurrency and not self._waiting:
+            self._running += 1
+            return True
+        event = anyio.Event()
+        turns = self._turns.setdefault(client, deque())
+        turns.append(event)
+        self._waiting += 1
+        try:
+            with anyio.move_on_after(self.max_wait):
+                await event.wait()
+        except BaseException:  # cancelled: the client went away
+            if event.is_set():
+                self._release()  # a slot was handed over meanwhile: hand it on
+            else:
+                self._leave(client, turns, event)
+            raise
+        if not event.is_set():
+            self._leave(client, turns, event)
+            return False
+        return True
+
+    def _leave(self, client: str, turns: deque[anyio.Event], event: anyio.Event) -> None:
+        turns.remove(event)
+        self._waiting -= 1
+        if not turns and self._turns.get(client) is turns:
+            del self._turns[client]
+
+    def _release(self) -> None:
+        """A request finished: its slot goes to the next client in turn (or is freed)."""
+        if not self._turns:
+            self._running -= 1
+            return
+        client, turns = next(iter(self._turns.items()))
+        event = turns.popleft()
+        self._waiting -= 1
+        if turns:
+            self._turns.move_to_end(client)
+        else:
+            del self._turns[client]
+        event.set()
 
 
 class Admission:
@@ -194,12 +234,33 @@ class Admission:
 
 def install_inner(app: FastAPI) -> Lane:
     """The lane's gate in front of the routes (add it before the fast paths, so it sits
-    inside them) and, when the server starts, the shorter switch interval; returns the
-    lane for :func:`install_outer`."""
+    inside them); returns the lane for :func:`install_outer`."""
     lane = Lane()
     app.add_middleware(Admission, lane=lane, select=laned)
-    app.router.on_startup.append(lambda: sys.setswitchinterval(SWITCH_INTERVAL))
     return lane
+
+
+def tune_worker() -> None:
+    """What a server worker does once it has started (:func:`serving`): the shorter switch
+    interval, and the objects made while starting — the app, its routes and schemas, the
+    libraries: a quarter of a million — moved out of the garbage collector's sight
+    (``gc.freeze``). A full collection walks every object it sees and holds the interpreter
+    meanwhile: 250 ms with them, under the event loop's feet, whenever enough objects have
+    been made — as a flood makes them."""
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    gc.collect()
+    gc.freeze()
+
+
+def serving(app: FastAPI) -> FastAPI:
+    """``app``, tuned as a server worker when it starts, and its registry snapshots kept
+    out of the collector's sight too (the entry points that serve call this; tests do not,
+    and pay no collection per app)."""
+    app.router.on_startup.append(tune_worker)
+    registry = getattr(app.state, "registry", None)
+    if registry is not None:
+        registry.freeze = True
+    return app
 
 
 def install_outer(app: FastAPI, lane: Lane) -> None:
@@ -219,5 +280,7 @@ __all__ = [
     "install_inner",
     "install_outer",
     "laned",
+    "serving",
+    "tune_worker",
     "whole_table",
 ]

@@ -26,6 +26,7 @@ True
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections import OrderedDict
@@ -110,6 +111,9 @@ class RegistryReads:
     ) -> None:
         self.database = database
         self.max_age = max_age
+        #: Keep each loaded snapshot out of the garbage collector's sight (a server worker:
+        #: :func:`helsestat.api.admission.serving`; tests leave it off).
+        self.freeze = False
         self.rendered = BytesCache(cache_bytes)
         self._clock = clock
         self._snapshot: RegistrySnapshot | None = None
@@ -142,6 +146,9 @@ class RegistryReads:
                 if snapshot is None or snapshot.generation != generation:
                     snapshot = load_snapshot(session)
                     self.rendered.clear()
+                    if self.freeze:  # tens of thousands of objects, never cyclic garbage
+                        gc.collect()
+                        gc.freeze()
             self._snapshot, self._checked = snapshot, now
             return snapshot
 

@@ -323,6 +323,7 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from helsestat.api import create_app
+    from helsestat.api.admission import serving
     from helsestat.api.edge import http_protocol
 
     host = host or settings.host
@@ -330,9 +331,8 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     console.print(f"serving the API and dashboard on http://{host}:{port} (Ctrl+C stops)")
     log_level = settings.log_level.lower()
     if settings.workers == 1:
-        uvicorn.run(
-            create_app(settings), host=host, port=port, log_level=log_level, http=http_protocol()
-        )
+        app = serving(create_app(settings))
+        uvicorn.run(app, host=host, port=port, log_level=log_level, http=http_protocol())
         return
     _serve_workers(settings, host, port, log_level)
 

@@ -18,9 +18,11 @@ pass RESH's OID (``urn:oid:2.16.578.1.12.4.1.4.102``).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.organization import Organization
 from pydantic import ValidationError
@@ -124,22 +126,20 @@ def organization(
 
 #: Organizations already validated, by everything :func:`organization` reads: a bundle
 #: made again from a snapshot validates only what changed (the caller owns the dict).
-OrganizationCache = dict[tuple[Any, ...], dict[str, Any]]
+OrganizationCache = dict[tuple[Any, ...], bytes]
 
 
-def snapshot_bundle(
+def _organizations(
     snapshot: RegistrySnapshot,
     day: date,
-    *,
-    country: str | None = None,
-    id_system: str = UNIT_ID_SYSTEM,
-    base_url: str = "https://helsestat.example/fhir",
-    cache: OrganizationCache | None = None,
-) -> dict[str, Any]:
-    """:func:`export_bundle` from an in-memory snapshot. Each Organization is validated
-    (once per content, with ``cache``) and the Bundle around them too."""
+    country: str | None,
+    id_system: str,
+    cache: OrganizationCache | None,
+) -> Iterator[tuple[int, bytes]]:
+    """(unit id, its Organization as JSON) of every unit valid on ``day``, by id; each
+    validated once per content with ``cache`` (which keeps bytes: nothing for the garbage
+    collector to walk)."""
     versions = snapshot.versions_at(day, country=country)
-    entries = []
     for uid in sorted(versions):
         version, record = versions[uid], snapshot.units[uid]
         parent_id = version.fields.parent_id
@@ -166,8 +166,8 @@ def snapshot_bundle(
             else None,
             id_system,
         )
-        resource = cache.get(key) if cache is not None else None
-        if resource is None:
+        found = cache.get(key) if cache is not None else None
+        if found is None:
             resource = organization(
                 version,
                 record.country,
@@ -177,18 +177,69 @@ def snapshot_bundle(
                 day=day,
                 id_system=id_system,
             )
+            found = orjson.dumps(resource)
             if cache is not None:
-                cache[key] = resource
-        entries.append({"fullUrl": f"{base_url}/Organization/{uid}", "resource": resource})
-    bundle = {
+                cache[key] = found
+        yield uid, found
+
+
+def _envelope() -> dict[str, Any]:
+    """A validated Bundle without its entries (each Organization is validated on its own,
+    and a ``fullUrl`` is the base URL and a unit id)."""
+    envelope = {
         "resourceType": "Bundle",
         "type": "collection",
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
-        "entry": entries,
+        "entry": [],
     }
-    # the envelope; each entry's Organization was validated on its own
-    Bundle.model_validate({**bundle, "entry": [{"fullUrl": e["fullUrl"]} for e in entries]})
+    Bundle.model_validate(envelope)
+    return envelope
+
+
+def snapshot_bundle(
+    snapshot: RegistrySnapshot,
+    day: date,
+    *,
+    country: str | None = None,
+    id_system: str = UNIT_ID_SYSTEM,
+    base_url: str = "https://helsestat.example/fhir",
+    cache: OrganizationCache | None = None,
+) -> dict[str, Any]:
+    """:func:`export_bundle` from an in-memory snapshot. Each Organization is validated
+    (once per content, with ``cache``) and the Bundle around them too."""
+    bundle = _envelope()
+    bundle["entry"] = [
+        {"fullUrl": f"{base_url}/Organization/{uid}", "resource": orjson.loads(body)}
+        for uid, body in _organizations(snapshot, day, country, id_system, cache)
+    ]
     return bundle
+
+
+def snapshot_bundle_json(
+    snapshot: RegistrySnapshot,
+    day: date,
+    *,
+    country: str | None = None,
+    id_system: str = UNIT_ID_SYSTEM,
+    base_url: str = "https://helsestat.example/fhir",
+    cache: OrganizationCache | None = None,
+) -> bytes:
+    """:func:`snapshot_bundle` as JSON, put together from each Organization's JSON (made
+    once per content, with ``cache``) rather than serialised whole: a bundle of a thousand
+    units is a join of bytes.
+
+    >>> from helsestat.reference.units.snapshot import snapshot_of
+    >>> orjson.loads(snapshot_bundle_json(snapshot_of(0, {}), date(2024, 1, 1)))["entry"]
+    []
+    """
+    envelope = orjson.dumps(_envelope())
+    assert envelope.endswith(b'"entry":[]}')
+    prefix = f'{{"fullUrl":"{base_url}/Organization/'.encode()
+    entries = b",".join(
+        prefix + str(uid).encode() + b'","resource":' + body + b"}"
+        for uid, body in _organizations(snapshot, day, country, id_system, cache)
+    )
+    return envelope[: -len(b"]}")] + entries + b"]}"
 
 
 def export_bundle(
@@ -252,4 +303,5 @@ __all__ = [
     "export_bundle",
     "organization",
     "snapshot_bundle",
+    "snapshot_bundle_json",
 ]
