@@ -4,14 +4,20 @@ whole tables are taken into the lane before the fast path answers them, once."""
 
 from __future__ import annotations
 
+import gc
+import sys
+from pathlib import Path
 from typing import Any
 
 import anyio
 import orjson
 import pytest
+from fastapi.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
-from helsestat.api.admission import Admission, Lane, laned, whole_table
+from helsestat.api import create_app
+from helsestat.api.admission import SWITCH_INTERVAL, Admission, Lane, laned, serving, whole_table
+from helsestat.settings import Settings
 
 
 @pytest.mark.parametrize(
@@ -165,3 +171,20 @@ def test_waiting_clients_take_turns() -> None:
         assert slow.most == 1
 
     anyio.run(scenario)
+
+
+def test_a_serving_worker_hands_the_lock_over_often_and_freezes_what_it_made(
+    tmp_path: Path,
+) -> None:
+    app = serving(create_app(Settings(demo_mode=True, data_dir=tmp_path)))
+    assert app.state.registry.freeze
+    interval = sys.getswitchinterval()
+    try:
+        with TestClient(app):
+            assert sys.getswitchinterval() == SWITCH_INTERVAL
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        sys.setswitchinterval(interval)
+    plain = create_app(Settings(demo_mode=True, data_dir=tmp_path))
+    assert not plain.state.registry.freeze  # tests and other callers are left alone
