@@ -4,6 +4,7 @@ and a write seen at once by the worker that made it and within ``max_age`` by th
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from helsestat.api.registry import RegistryReads, unit_links
 from helsestat.api.routers.units_schemas import ChangesOut, SearchOut, TreeOut
 from helsestat.reference.units import SYSTEM
 from helsestat.reference.units.auth import create_user
+from helsestat.reference.units.placing import as_of_table
 from helsestat.settings import Settings
 from helsestat.store.db.database import session_factory
 
@@ -171,3 +173,24 @@ def test_answers_built_as_json_values_are_their_models(
         root = body["nodes"][0]["id"]
         subtree = reader.get(f"/api/v1/units/{root}/subtree?date=2015-01-01").json()
         assert TreeOut.model_validate(subtree).model_dump(mode="json") == subtree
+
+
+def test_the_benchmark_asks_what_the_api_answers(reader: TestClient, demo_engine: Engine) -> None:
+    """``make bench``'s registry loads are real requests (the benchmark itself is not run
+    in the suite)."""
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root))
+    try:
+        from benchmarks.bench_units import HEAVY_READS, registry_paths
+    finally:
+        sys.path.remove(str(root))
+    with session_factory(demo_engine)() as session:
+        flat = as_of_table(session)
+    loads = registry_paths(flat, count=40)
+    hf = next(
+        n["id"] for n in reader.get("/api/v1/units/tree").json()["nodes"] if n["kind"] == "hf"
+    )
+    for name, paths in loads.items():
+        assert {reader.get(p).status_code for p in paths[:40]} == {200}, name
+    for template in HEAVY_READS:
+        assert reader.get(template.format(day="2015-03-01", hf=hf)).status_code == 200, template
