@@ -17,6 +17,7 @@ from helsestat.api import create_app
 from helsestat.api.edge import MAX_HEADER_BYTES, MAX_TARGET_BYTES
 from helsestat.api.parameters import parse_query
 from helsestat.errors import QueryError
+from helsestat.reference.seed import packaged_reference
 from helsestat.settings import Settings
 from helsestat.statistics.takstbruk import HELFO_API, code_lists
 from serve_process import helsestat_serve
@@ -129,5 +130,23 @@ def test_helsestat_serve_answers_what_its_parser_refuses_with_a_problem(tmp_path
 def test_a_period_in_other_digits_is_refused(path: str, params: dict[str, list[str]]) -> None:
     route = next(r for r in HELFO_API.routes if r.path == f"/v1/takstbruk/agtakst/{path}")
     with pytest.raises(QueryError) as refused:
-        parse_query(route, {"fagomraade": ["LE"], **params}, code_lists())
+        parse_query(route, {"fagomraade": ["LE"], **params}, code_lists(packaged_reference()))
     assert refused.value.code == "query.malformed_period"
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/api/klass/v1/classifications/²", 404),  # '²'.isdigit(), and int() refuses it
+        ("/api/klass/v1/classifications/１３１", 404),
+        ("/api/klass/v1/classifications/99999999999999999999", 404),
+        ("/api/klass/v1/versions/99999999999999999999", 404),
+        ("/api/klass/v1/classifications?page=99999999999999999999", 400),
+    ],
+)
+def test_klass_ids_and_pages_out_of_range_are_problems(
+    bare: TestClient, url: str, status: int
+) -> None:
+    response = bare.get(url)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"

@@ -46,7 +46,7 @@ from helsestat.store.db.database import create_engine_for, migrate, session_fact
 from helsestat.synth.units import load_demo
 from lakes import claims_release
 
-EXAMPLES = 12
+EXAMPLES = 5
 
 
 def problem_has_a_hint(ctx: CheckContext, response: Response, case: Case) -> bool | None:

@@ -118,7 +118,9 @@ def _day(raw: str | None, name: str) -> date:
 
 
 def _id(raw: str, what: str) -> int:
-    if not raw.isdigit():
+    # ASCII digits only ('²'.isdigit() is true, and int() refuses it: a 500), and few
+    # enough that no id reaches the database as a number it cannot hold
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
         raise NotFoundError(
             f"{what}.not_found",
             f"no {what.replace('_', ' ')} with id {raw[:40]!r}",
@@ -173,7 +175,7 @@ def classifications(
     reference: ReferenceDep,
     include_codelists: Annotated[bool, Query(alias="includeCodelists")] = False,
     changed_since: Annotated[str | None, Query(alias="changedSince")] = None,
-    page: Annotated[int, Query(ge=0)] = 0,
+    page: Annotated[int, Query(ge=0, le=1_000_000)] = 0,  # a page number JSON can hold
     size: Annotated[int, Query(ge=1, le=1000)] = 20,
     language: Language = "nb",
 ) -> Response:
@@ -218,7 +220,7 @@ def search(
     query: Annotated[str, Query(min_length=1, description="Words to look for")],
     include_codelists: Annotated[bool, Query(alias="includeCodelists")] = False,
     ssb_section: Annotated[str | None, Query(alias="ssbSection")] = None,
-    page: Annotated[int, Query(ge=0)] = 0,
+    page: Annotated[int, Query(ge=0, le=1_000_000)] = 0,  # a page number JSON can hold
     size: Annotated[int, Query(ge=1, le=1000)] = 20,
 ) -> Response:
     """Classifications whose name or description contains the query's words."""
