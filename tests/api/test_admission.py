@@ -21,20 +21,23 @@ from helsestat.settings import Settings
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "lane", "outer"),
+    ("method", "target", "lane", "outer"),
     [
         ("GET", "/api/v1/units/fhir", True, False),
         ("POST", "/api/v1/units/100012/close", True, False),
         ("GET", "/api/klass/v1/classifications", True, False),
         ("GET", "/api/v1/tables/takstbruk/kommune/ar", True, True),
         ("HEAD", "/api/v1/tables/takstbruk/kommune/ar", True, True),
+        ("GET", "/api/v1/tables/takstbruk/kommune/ar?format=xlsx&release=r1", True, True),
+        ("GET", "/api/v1/tables/takstbruk/kommune/ar?format=csv&kommune=0301", True, False),
         ("GET", "/api/v1/tables", True, False),
         ("GET", "/health", False, False),
         ("GET", "/static/style.css", False, False),
     ],
 )
-def test_what_goes_through_the_lane(method: str, path: str, lane: bool, outer: bool) -> None:
-    assert (laned(method, path), whole_table(method, path)) == (lane, outer)
+def test_what_goes_through_the_lane(method: str, target: str, lane: bool, outer: bool) -> None:
+    path, _, query = target.partition("?")
+    assert (laned(method, path), whole_table(method, path, query.encode())) == (lane, outer)
 
 
 class SlowApp:

@@ -4,9 +4,9 @@ The fast paths answer on the event loop, in well under a millisecond each, from 
 indexes: the takstbruk API and every statistic's compatible API
 (:mod:`helsestat.api.fastpath`), a unit and a placement (:mod:`helsestat.api.registry`).
 Everything else costs more — a search, a tree, the changes, a FHIR bundle, a page, a write,
-a KLASS list, and most of all a whole table (``/api/v1/tables/{name}``, seconds as XML or
-Excel) — and runs in a worker thread. In each server worker all of that goes through one
-lane (:class:`Lane`):
+a KLASS list, and most of all a whole table (``/api/v1/tables/{name}`` without a filter,
+seconds as XML or Excel) — and runs in a worker thread. In each server worker all of that
+goes through one lane (:class:`Lane`):
 
 - at most :data:`CONCURRENCY` such requests run at a time; the others wait their turn
   without using the CPU, the waiting clients (by address) taking turns, one request each —
@@ -62,15 +62,26 @@ WHOLE_TABLES = "/api/v1/tables/"
 _ADMITTED = "helsestat.admitted"
 
 
-def laned(method: str, path: str) -> bool:
+def laned(method: str, path: str, query: bytes = b"") -> bool:
     """True for a request that goes through the lane if it reaches the routes (everything
     but ``/health`` and the static files)."""
     return path != "/health" and not path.startswith("/static/")
 
 
-def whole_table(method: str, path: str) -> bool:
-    """True for a whole-table download, which the lane takes before the fast path does."""
-    return method in ("GET", "HEAD") and path.startswith(WHOLE_TABLES)
+def whole_table(method: str, path: str, query: bytes = b"") -> bool:
+    """True for a whole-table download, which the lane takes before the fast path does: a
+    table with no parameter but its format and release. A selection (a filter, a period)
+    is answered by the fast path like a compatible API's query.
+
+    >>> whole_table("GET", "/api/v1/tables/t", b"format=xlsx")
+    True
+    >>> whole_table("GET", "/api/v1/tables/t", b"format=xlsx&kommune=0301")
+    False
+    """
+    if method not in ("GET", "HEAD") or not path.startswith(WHOLE_TABLES):
+        return False
+    names = {item.partition(b"=")[0] for item in query.split(b"&") if item}
+    return names <= {b"format", b"release"}
 
 
 class Lane:
@@ -186,7 +197,7 @@ class Admission:
     request the outer gate admitted passes the inner one."""
 
     def __init__(
-        self, app: ASGIApp, lane: Lane, select: Callable[[str, str], bool] = laned
+        self, app: ASGIApp, lane: Lane, select: Callable[[str, str, bytes], bool] = laned
     ) -> None:
         self.app = app
         self.lane = lane
@@ -196,7 +207,7 @@ class Admission:
         if (
             scope["type"] != "http"
             or scope.get(_ADMITTED)
-            or not self.select(scope["method"], scope["path"])
+            or not self.select(scope["method"], scope["path"], scope.get("query_string", b""))
         ):
             await self.app(scope, receive, send)
             return
