@@ -13,9 +13,16 @@ figure is the median of ``--repeat`` runs):
    GROUPING SETS query and pandas groupby, in the same process.
 3. **Pipeline stages** on the real path: synthetic CSV → ingest (read, validate,
    pseudonymise, store) → build (aggregate, protect, release), rows per second.
+4. **Serving**, **disclosure control** and the **unit registry** (``bench_serve``,
+   ``bench_protect``, ``bench_units``).
+5. **1177 Stöd och behandling** (``benchmarks/bench_sob.py``, ``--sob-events``): the range
+   cube against plain DuckDB (cold processes, steady state per range, cell for cell) and
+   served by ``helsestat serve``.
 
 Usage: ``.venv/bin/python -m benchmarks.run [--rows 10000000] [--big-rows 50000000]
-[--aggregate-rows 5000000] [--stage-rows 500000] [--repeat 3] [--work DIR]``
+[--aggregate-rows 5000000] [--stage-rows 500000] [--sob-events 1000000] [--repeat 3]
+[--work DIR]``; ``--only units`` or ``--only sob`` measures one section and replaces it in
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -403,6 +410,22 @@ def serving_lines(s: dict[str, Any]) -> list[str]:
     return lines
 
 
+SOB_HEADING = "## 1177 Stöd och behandling"
+
+
+def sob_section(events: int, repeat: int, work: Path | None) -> list[str]:
+    """1177 Stöd och behandling: the range cube against plain DuckDB, and served."""
+    from benchmarks import bench_sob
+
+    command = f".venv/bin/python -m benchmarks.bench_sob --events {events} --repeat {repeat}"
+    if work is not None:
+        result = bench_sob.run(events, work / "sob", repeat, 40)
+        return ["", *bench_sob.section(result, command).splitlines()]
+    with tempfile.TemporaryDirectory() as tmp:
+        result = bench_sob.run(events, Path(tmp), repeat, 40)
+    return ["", *bench_sob.section(result, command).splitlines()]
+
+
 def serve_section(repeat: int) -> list[str]:
     """Serving the takstbruk API under load (wrk on loopback, 2 workers), every format and
     the one-DuckDB-query-per-request design, on a demo lake of 1M synthetic claim lines."""
@@ -496,14 +519,27 @@ def main() -> None:
         "--units-rows", type=int, default=10_000_000, help="rows placed by unit id and date"
     )
     parser.add_argument(
+        "--sob-events", type=int, default=1_000_000, help="synthetic 1177 SOB events"
+    )
+    parser.add_argument(
         "--only",
-        choices=["units"],
+        choices=["units", "sob"],
         help="measure one section and replace it in docs/benchmarks.md, leaving the rest",
     )
     args = parser.parse_args()
     if args.only == "units":
         replace_section(
-            "## Unit registry: placing", units_section(args.units_rows, args.repeat), args
+            "## Unit registry: placing",
+            units_section(args.units_rows, args.repeat),
+            f"--only units --units-rows {args.units_rows} --repeat {args.repeat}",
+            until=SOB_HEADING,
+        )
+        return
+    if args.only == "sob":
+        replace_section(
+            SOB_HEADING,
+            sob_section(args.sob_events, args.repeat, args.work),
+            f"--only sob --sob-events {args.sob_events} --repeat {args.repeat}",
         )
         return
     if args.work is None:
@@ -562,20 +598,27 @@ def main() -> None:
     lines += serve_section(args.repeat)
     lines += protect_section(args.repeat)
     lines += units_section(args.units_rows, args.repeat)
+    lines += sob_section(args.sob_events, args.repeat, args.work)
     lines += ["", *TARGETS_NOTE, ""]
     OUT.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
 
 
-def replace_section(heading: str, section: list[str], args: argparse.Namespace) -> None:
-    """Put ``section`` in place of the one starting with ``heading`` (up to the targets note)
-    in docs/benchmarks.md, saying when and how it was measured."""
+def replace_section(heading: str, section: list[str], options: str, until: str = "") -> None:
+    """Put ``section`` in place of the one starting with ``heading`` (up to the heading
+    ``until`` or the targets note) in docs/benchmarks.md, saying when and how (``options``
+    of ``benchmarks.run``) it was measured; a section not there yet goes before the note."""
     text = OUT.read_text(encoding="utf-8")
-    start = text.index("\n" + heading)
-    end = text.index("\n" + TARGETS_NOTE[0][:40], start)
+    note = text.index("\n" + TARGETS_NOTE[0][:40])
+    start = text.find("\n" + heading)
+    if start < 0:
+        start = end = note
+    else:
+        after = text.find("\n" + until, start + 1) if until else -1
+        end = after if after >= 0 else text.index("\n" + TARGETS_NOTE[0][:40], start)
     when = (
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on its own with `.venv/bin/python -m "
-        f"benchmarks.run --only units --units-rows {args.units_rows} --repeat {args.repeat}`."
+        f"benchmarks.run {options}`."
     )
     body = "\n".join([*section[:3], when, "", *section[3:]])
     OUT.write_text(text[:start] + body + "\n" + text[end:], encoding="utf-8")
