@@ -12,7 +12,7 @@ climbs back to the text with a :class:`~helsestat.model.cube.Lookup`::
 
 The text levels keep their names, the groupings name only those, and a lookup maps whole
 dictionaries in phase 2, so every grouping's table is identical to the one the text spec
-gives (the test ``tests/test_lake_layout.py`` proves it cell by cell).
+gives (the test ``tests/store/test_lake_layout.py`` proves it cell by cell).
 
 >>> from helsestat.model.cube import Hierarchy, Level, Measure
 >>> spec = CubeSpec("demo", (Hierarchy("takst", (Level("takstkode", column="takstkode"),)),),

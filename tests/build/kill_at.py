@@ -2,7 +2,7 @@
 the k-th call of ``os.replace`` (a file or directory about to be committed) or ``os.link``
 (a release linking a part) whose target path contains a pattern.
 
-    python tests/kill_at.py replace period= 2 ingest claims claims.csv
+    python tests/build/kill_at.py replace period= 2 ingest claims claims.csv
 
 kills the ingest before its second month file is renamed into place. With k = 0 nothing is
 killed (the command just runs).
