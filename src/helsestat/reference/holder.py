@@ -8,6 +8,9 @@ opens the database, migrates it, seeds it from the packaged files if it was neve
 the database for its reference version (one small query; with ``refresh_seconds`` above 0
 at most that often) and read a new snapshot only when the version has moved: a version
 loaded with ``helsestat reference load`` by another process is served by the next request.
+The Swedish units by HSA-id (:mod:`helsestat.reference.units.hsa`) are part of the snapshot
+and have a version of their own (edits of the unit registry do not move the reference
+version): when only they changed, only they are read again.
 :meth:`~ReferenceHolder.invalidate` makes the next ``get`` check whatever the interval.
 
 >>> holder = ReferenceHolder("sqlite://", refresh_seconds=0)
@@ -22,6 +25,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,6 +34,7 @@ from helsestat.reference import state
 from helsestat.reference.persist import read_reference
 from helsestat.reference.seed import seed_if_new
 from helsestat.reference.snapshot import Reference
+from helsestat.reference.units.hsa import hsa_generation, read_hsa_units
 from helsestat.settings import Settings
 from helsestat.store.db.database import create_engine_for, migrate, session_factory
 
@@ -107,7 +112,7 @@ class ReferenceHolder:
         _, sessions = self._open()
         if snapshot is not None:
             with sessions() as session:
-                if state.version(session) == snapshot.version:
+                if _current(session, snapshot):
                     self._checked = now
                     return snapshot
         with self._lock:
@@ -115,10 +120,10 @@ class ReferenceHolder:
             with sessions() as session:
                 current = self._snapshot
                 if current is not None and current is not snapshot:
-                    if state.version(session) == current.version:
+                    if _current(session, current):
                         return current
                     session.rollback()
-                fresh = read_reference(session)
+                fresh = _read(session, current)
             self._snapshot, self._checked = fresh, now
             return fresh
 
@@ -132,6 +137,23 @@ class ReferenceHolder:
             if self._engine is not None:
                 self._engine.dispose()
             self._engine = self._sessions = None
+
+
+def _current(session: Session, snapshot: Reference) -> bool:
+    """Whether the database still holds what ``snapshot`` was read from: the same reference
+    version, and no Swedish unit changed since (unit edits do not move the version)."""
+    return (
+        state.version(session) == snapshot.version
+        and hsa_generation(session) == snapshot.hsa.generation
+    )
+
+
+def _read(session: Session, earlier: Reference | None) -> Reference:
+    """A new snapshot; when only the Swedish units changed since ``earlier``, the rest of
+    ``earlier`` with the units read again."""
+    if earlier is not None and state.version(session) == earlier.version:
+        return replace(earlier, hsa=read_hsa_units(session))
+    return replace(read_reference(session), hsa=read_hsa_units(session))
 
 
 __all__ = ["ReferenceHolder"]

@@ -1,5 +1,7 @@
 """The reference registries as one immutable value: what the KLASS API, the tariff endpoints,
-the catalogue, preflight, recoding, validation and the statistics read.
+the catalogue, preflight, recoding, validation and the statistics read — and the Swedish side
+of the unit registry by HSA-id (:mod:`helsestat.reference.units.hsa`), which SOB events are
+checked against.
 
 A :class:`Reference` is a snapshot of the reference database at one version
 (:mod:`helsestat.reference.state`), read by :func:`helsestat.reference.persist.read_reference`
@@ -27,6 +29,7 @@ from helsestat.reference.classifications import Registry
 from helsestat.reference.geography import Geography
 from helsestat.reference.sweden import SWEDISH_REGIONS, Lan
 from helsestat.reference.tariffs import TariffLists
+from helsestat.reference.units.hsa import NO_HSA_UNITS, HsaUnits
 
 #: KLASS's classification of fylker.
 FYLKER = 104
@@ -48,7 +51,8 @@ class CodeNames:
 class Reference:
     """The registry of classifications, the tariff lists, the geography with population and
     the data-source catalogue, as the reference database held them at ``version`` (0: not
-    read from a database)."""
+    read from a database), and the Swedish units by HSA-id (``hsa``; none in a snapshot of
+    the packaged files, which hold no unit registry)."""
 
     registry: Registry
     tariffs: TariffLists
@@ -60,6 +64,7 @@ class Reference:
     #: The Swedish units as the registry states them now, by every HSA-id they have had
     #: (:func:`~helsestat.reference.units.directory.hsa_directory`); None when not read.
     hsa_units: pa.Table | None = None
+    hsa: HsaUnits = NO_HSA_UNITS
 
     def lan(self) -> Lan:
         """Sweden's län: names from the classification of Swedish regions, population."""
