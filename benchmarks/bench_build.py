@@ -128,6 +128,7 @@ _LAKE_CODE = (
     "synth/claims.py",
     "synth/people.py",
     "validate/spec.py",
+    "validate/row_rules.py",
     "validate/claims.py",
     "validate/pseudonymise.py",
     "store/lake/extracts.py",

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from helsestat.errors import ExtractError
 from helsestat.validate.identifier_scan import SHAPES, identifier_rows, replace_identifiers
@@ -40,15 +41,28 @@ MISPLACED_SHARE = 0.5
 
 def scan_columns(table: pa.Table, identifiers: Sequence[str]) -> dict[str, np.ndarray]:
     """Per text column other than ``identifiers`` that holds any identifier: the rule found in
-    each row (an index into :data:`~helsestat.validate.identifier_scan.SHAPES`, -1: none)."""
+    each row (an index into :data:`~helsestat.validate.identifier_scan.SHAPES`, -1: none).
+    A column whose first rows repeat their values (a unit's HSA-id, a name) is scanned once
+    per distinct value."""
     found = {}
     for name, column in zip(table.column_names, table.columns, strict=True):
         if name in identifiers or not _is_text(column.type):
             continue
-        rows = identifier_rows(column)
+        rows = identifier_rows(_distinct_if_few(column))
         if (rows >= 0).any():
             found[name] = rows
     return found
+
+
+def _distinct_if_few(column: pa.ChunkedArray, sample: int = 1 << 14) -> pa.ChunkedArray | pa.Array:
+    """``column`` dictionary-encoded when its first ``sample`` values hold at most a tenth as
+    many distinct ones (encoding costs about as much as scanning, so it pays only then)."""
+    if pa.types.is_dictionary(column.type) or len(column) <= sample:
+        return column
+    head = column.slice(0, sample)
+    if pc.count_distinct(head).as_py() * 10 > sample:
+        return column
+    return pc.dictionary_encode(column.combine_chunks())
 
 
 def failures(found: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

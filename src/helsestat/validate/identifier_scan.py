@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from helsestat.validate.identifiers import fnr_check_digits
+from helsestat.validate.identifiers import fnr_check_digits, luhn_check_digit
 
 #: The rules of the scan, in the order of :attr:`Found.shape` codes.
 SHAPES = ("fodselsnummer", "d_nummer", "h_nummer", "personnummer", "samordningsnummer")
@@ -53,7 +53,6 @@ REDACTED = "<redacted>"
 
 _FNR, _DNR, _HNR, _PNR, _SNR = range(len(SHAPES))
 _SEPARATOR_BYTES = np.frombuffer(SEPARATORS.encode("ascii"), np.uint8)
-_LUHN_DOUBLE = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], np.int32)  # digit sum of 2 × d
 
 
 @dataclass(frozen=True)
@@ -209,8 +208,10 @@ def _five_digits(array: pa.Array) -> np.ndarray | None:
     two = digit[:-1] & digit[1:]
     four = two[:-2] & two[2:]
     five = np.flatnonzero(four[:-1] & digit[4:])
-    values = np.unique(np.searchsorted(offsets, five, side="right") - 1)
-    return None if len(values) == len(array) else values
+    # a mark per value holding a run (a value can hold many: no sort of the runs)
+    held = np.zeros(len(array), bool)
+    held[np.searchsorted(offsets, five, side="right") - 1] = True
+    return None if held.all() else np.flatnonzero(held)
 
 
 def _scan(array: pa.Array) -> Found:
@@ -303,10 +304,7 @@ def _norwegian(d: np.ndarray) -> np.ndarray:
 
 
 def _swedish(d: np.ndarray) -> np.ndarray:
-    total = np.zeros(len(d), np.int32)
-    for i in range(9):  # Luhn: every other digit from the first doubled
-        total += _LUHN_DOUBLE[d[:, i]] if i % 2 == 0 else d[:, i]
-    luhn = (10 - total % 10) % 10 == d[:, 9]
+    luhn = luhn_check_digit(d[:, :9]) == d[:, 9]
     month = d[:, 2] * 10 + d[:, 3]
     day = d[:, 4] * 10 + d[:, 5]
     month_ok = (month >= 1) & (month <= 12)

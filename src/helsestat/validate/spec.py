@@ -14,10 +14,9 @@ both.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import numpy as np
 import pyarrow as pa
@@ -36,7 +35,16 @@ from helsestat.validate.clear_identifiers import (
     scan_columns,
 )
 from helsestat.validate.identifier_scan import redact_identifiers
-from helsestat.validate.pseudonymise import pseudonymise_column
+from helsestat.validate.pseudonymise import pseudonymise_column, pseudonymise_listed
+from helsestat.validate.row_rules import (
+    FUTURE,
+    StoredKeys,
+    already_stored,
+    duplicates,
+    future,
+    today_in,
+    undecodable,
+)
 
 #: quarantine columns besides the extract's own (text) columns
 LINE_COLUMN = "linje"
@@ -47,15 +55,15 @@ MALFORMED_RULE = "line.field_count"
 ENCODING_RULE = "line.encoding"
 #: the rule of a row whose line key an earlier batch of the kind has stored
 ALREADY_STORED_RULE = "row.already_stored"
-#: the rule suffix of a date after the day of ingest
-FUTURE = "future"
-#: the time zone of "today" for dates in the future (Norway and Sweden share it)
-TIME_ZONE = ZoneInfo("Europe/Oslo")
+#: the rule of a row equal in every column to an earlier row of the file
+DUPLICATE_RULE = "row.duplicate"
+#: the time zone of "today" for dates in the future, unless a spec names its own
+TIME_ZONE = "Europe/Oslo"
 
-#: The line keys stored by earlier batches of a kind in the given partitions (the spec's
-#: ``line_key`` columns and its partition column): read from the lake by the caller, which
-#: validate cannot see.
-StoredKeys = Callable[[Sequence[int]], pa.Table]
+#: The ``columns`` of the rows earlier batches of a kind stored, in any partition, whose
+#: values are among the given ones in every column of the mapping (``{"arende_id": ids,
+#: "status": ["Inprogress"]}``): read from the lake by the caller, which validate cannot see.
+StoredRows = Callable[[Sequence[str], Mapping[str, pa.Array]], pa.Table]
 #: suffix of the integer code column stored beside a coded text column
 CODE_SUFFIX = "_kode"
 
@@ -102,7 +110,10 @@ class ExtractSpec:
 
     ``check`` receives every column as text, and the reference snapshot whose code lists
     the codes are checked against; identifier columns come dictionary-encoded
-    (``dictionary<int32, string>``), so their distinct values can be checked once."""
+    (``dictionary<int32, string>``), so their distinct values can be checked once.
+    ``check_stored`` (optional) receives the typed rows and the rows earlier batches stored
+    (None when the caller has no store), for rules that relate rows to each other across
+    files; its masks join those of ``check``."""
 
     kind: str
     title: str
@@ -117,12 +128,33 @@ class ExtractSpec:
     #: stored columns each partition file is sorted by (row groups then hold few distinct
     #: keys, so scans filter and group faster)
     sort_by: tuple[str, ...] = ()
-    #: typed date columns that may not lie after the day of ingest (rule ``<column>.future``)
+    #: typed date or timestamp columns that may not lie after the day of ingest (rule
+    #: ``<column>.future``), today in :attr:`time_zone`
     not_after_today: tuple[str, ...] = ()
+    time_zone: str = TIME_ZONE
     #: stored columns that identify one line across batches (claims: the bill and its
     #: takst); a row whose key an earlier batch stored in the same partition goes to
     #: quarantine as ``row.already_stored``
     line_key: tuple[str, ...] = ()
+    #: a row equal in every column to an earlier row of the file is quarantined as
+    #: ``row.duplicate`` (the first copy stays)
+    reject_duplicates: bool = False
+    #: identifier columns that hold several identifiers, with their separator: each is
+    #: pseudonymised on its own and the list joined again
+    identifier_lists: tuple[tuple[str, str], ...] = ()
+    #: identifier columns keep their names, holding pseudonyms (else ``pasient_id`` becomes
+    #: ``pasient_pseudonym``)
+    keep_identifier_names: bool = False
+    check_stored: Callable[[pa.Table, StoredRows | None], dict[str, np.ndarray]] | None = None
+
+    def pseudonym_column(self, identifier: str) -> str:
+        """The name an identifier column has once pseudonymised.
+
+        >>> from helsestat.validate.claims import CLAIMS
+        >>> CLAIMS.pseudonym_column("pasient_id")
+        'pasient_pseudonym'
+        """
+        return identifier if self.keep_identifier_names else identifier.replace("_id", "_pseudonym")
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -147,7 +179,8 @@ class ExtractSpec:
     def generic_rules(self) -> tuple[tuple[str, str], ...]:
         """The rules every kind gets from its spec, after its own :attr:`rules`."""
         future = tuple(
-            (f"{c}.{FUTURE}", f"{c} lies after the day of ingest") for c in self.not_after_today
+            (f"{c}.{FUTURE}", f"{c} lies after the day of ingest ({self.time_zone})")
+            for c in self.not_after_today
         )
         stored = (
             (
@@ -160,8 +193,14 @@ class ExtractSpec:
             if self.line_key
             else ()
         )
+        duplicate = (
+            ((DUPLICATE_RULE, "the row is equal in every column to an earlier row of the file"),)
+            if self.reject_duplicates
+            else ()
+        )
         return (
             *future,
+            *duplicate,
             (
                 "<column>.<identifier>",
                 "a fødselsnummer, d-nummer, H-nummer, personnummer or samordningsnummer in a "
@@ -183,12 +222,15 @@ def validate(
     *,
     today: date | None = None,
     stored_keys: StoredKeys | None = None,
+    stored_rows: StoredRows | None = None,
 ) -> CleanExtract:
     """Validate an extract against the code lists of ``reference`` and pseudonymise it:
     accepted + quarantined == input rows, always.
 
-    ``today`` (default: the date in Norway now) bounds the spec's ``not_after_today``
-    dates; ``stored_keys`` gives the line keys earlier batches stored (no check without it).
+    ``today`` (default: the date now in the spec's time zone) bounds the spec's
+    ``not_after_today`` dates; ``stored_keys`` gives the line keys earlier batches stored
+    (no check without it), ``stored_rows`` other rows they stored (the spec's
+    ``check_stored`` rules then look across files, else within this one).
 
     Raises ExtractError (nothing accepted) when required columns are missing, or when
     personal identifiers fill a column other than the identifier columns."""
@@ -209,7 +251,7 @@ def validate(
     table = table.select(list(spec.column_names))
     found = scan_columns(table, spec.identifiers)
     refuse_misplaced(found, table, spec.identifiers, source)
-    undecodable = _undecodable(table) if raw.undecodable else None
+    bad_bytes = undecodable(table) if raw.undecodable else None
     # Identifier columns are dictionary-encoded once: the check validates each distinct
     # identifier, and pseudonymisation hashes each one, from the same encoding.
     for ident in spec.identifiers:
@@ -218,12 +260,19 @@ def validate(
         table = table.set_column(index, ident, encoded)
     checked = spec.check(table, reference)
     rules = dict(checked.failures)
-    rules.update(_future(checked.typed, spec.not_after_today, today))
+    if spec.check_stored is not None:
+        rules.update(spec.check_stored(checked.typed, stored_rows))
+    day = today or today_in(spec.time_zone)
+    rules.update(future(checked.typed, spec.not_after_today, day))
+    if spec.reject_duplicates:
+        rules[DUPLICATE_RULE] = duplicates(table, first=spec.line_key)
     rules.update(identifier_failures(found))
-    if undecodable is not None:
-        rules[ENCODING_RULE] = undecodable
+    if bad_bytes is not None:
+        rules[ENCODING_RULE] = bad_bytes
     if stored_keys is not None and spec.line_key:
-        rules[ALREADY_STORED_RULE] = _already_stored(checked.typed, spec, stored_keys)
+        rules[ALREADY_STORED_RULE] = already_stored(
+            checked.typed, spec.line_key, spec.partition_column, stored_keys
+        )
     n = table.num_rows
     bad_any = np.zeros(n, dtype=bool)
     for mask in rules.values():
@@ -236,9 +285,15 @@ def validate(
     # Pseudonymise each identifier column once, over every row (each distinct value hashed
     # once), then split: the accepted rows carry it in the typed table, the rejected in text.
     typed, quarantined = checked.typed, table
+    lists = dict(spec.identifier_lists)
     for ident in spec.identifiers:
-        pseudonyms = pseudonymise_column(table.column(ident), key)
-        name = ident.replace("_id", "_pseudonym")
+        column = table.column(ident)
+        pseudonyms = (
+            pseudonymise_listed(column, key, lists[ident])
+            if ident in lists
+            else pseudonymise_column(column, key)
+        )
+        name = spec.pseudonym_column(ident)
         quarantined = quarantined.set_column(
             quarantined.column_names.index(ident), name, pseudonyms
         )
@@ -286,59 +341,6 @@ def validate(
         quarantined=quarantined,
         report=report,
     )
-
-
-def today_in_norway() -> date:
-    """Today's date in Norway (and Sweden): the bound of dates that may not lie ahead."""
-    return datetime.now(TIME_ZONE).date()
-
-
-def _future(typed: pa.Table, columns: Sequence[str], today: date | None) -> dict[str, np.ndarray]:
-    """``<column>.future``: a typed date after ``today``."""
-    if not columns:
-        return {}
-    bound = pa.scalar(today or today_in_norway(), pa.date32())
-    out = {}
-    for name in columns:
-        after = pc.fill_null(pc.greater(typed.column(name), bound), False)
-        out[f"{name}.{FUTURE}"] = np.asarray(after.to_numpy(zero_copy_only=False), dtype=bool)
-    return out
-
-
-def _undecodable(table: pa.Table) -> np.ndarray:
-    """Rows with U+FFFD in any text column: where the reader met a byte that is no
-    character of the file's encoding."""
-    rows = np.zeros(table.num_rows, dtype=bool)
-    for column in table.columns:
-        hit = pc.fill_null(pc.match_substring(column, "\ufffd"), False)
-        rows |= np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
-    return rows
-
-
-def _line_keys(table: pa.Table, columns: Sequence[str]) -> pa.ChunkedArray | pa.Array:
-    """One text key per row from the key columns (joined by a unit separator)."""
-    parts = [pc.cast(table.column(c), pa.string()) for c in columns]
-    if len(parts) == 1:
-        return parts[0]
-    return pc.binary_join_element_wise(*parts, "\x1f")
-
-
-def _already_stored(typed: pa.Table, spec: ExtractSpec, stored_keys: StoredKeys) -> np.ndarray:
-    """Rows whose line key an earlier batch stored in the same partition."""
-    if not typed.num_rows:
-        return np.zeros(0, dtype=bool)
-    partitions = pc.unique(typed.column(spec.partition_column)).to_pylist()
-    earlier = stored_keys(sorted(p for p in partitions if p is not None))
-    if not earlier.num_rows:
-        return np.zeros(typed.num_rows, dtype=bool)
-    # the same line in the same partition (month): a line's partition never changes
-    columns = (*spec.line_key, spec.partition_column)
-    seen = _line_keys(typed, columns)
-    stored = _line_keys(earlier, columns)
-    if isinstance(stored, pa.ChunkedArray):
-        stored = stored.combine_chunks()
-    hit = pc.fill_null(pc.is_in(seen, value_set=stored), False)
-    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _reasons(failures: dict[str, np.ndarray], rows: np.ndarray) -> list[str]:
