@@ -1,14 +1,15 @@
 """The validate stage: declarative specs per extract kind and pseudonymisation.
 
 >>> sorted(EXTRACT_SPECS)
-['claims']
+['claims', 'sob']
 """
 
 from helsestat.errors import NotFoundError
 from helsestat.validate.claims import CLAIMS
+from helsestat.validate.sob import SOB
 from helsestat.validate.spec import Column, ExtractSpec, validate
 
-EXTRACT_SPECS: dict[str, ExtractSpec] = {CLAIMS.kind: CLAIMS}
+EXTRACT_SPECS: dict[str, ExtractSpec] = {spec.kind: spec for spec in (CLAIMS, SOB)}
 
 
 def spec_for(kind: str) -> ExtractSpec:
