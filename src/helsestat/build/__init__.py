@@ -27,12 +27,13 @@ files).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
+import duckdb
 import pyarrow as pa
 
 from helsestat.aggregate import (
@@ -51,7 +52,7 @@ from helsestat.build.incremental import (
     stored_spec,
 )
 from helsestat.ingest.readers import file_checksum, read_extract
-from helsestat.model import Batch, Cube, PartedTable, ProtectedTable, ReleaseInfo
+from helsestat.model import Batch, CleanExtract, Cube, PartedTable, ProtectedTable, ReleaseInfo
 from helsestat.protect import TableToProtect, protect_tables
 from helsestat.reference.snapshot import Reference
 from helsestat.statistics import STATISTICS, Statistic
@@ -77,18 +78,63 @@ def ingest_file(
     """Read, validate (against the code lists of ``reference``), pseudonymise and store one
     extract file; a file stored before is a no-op (its earlier batch is returned with
     ``already_stored=True``). Rows whose line an earlier file stored go to quarantine;
-    ``today`` (default: the date in Norway) bounds the treatment dates."""
+    ``today`` (default: the date now where the kind's dates are written) bounds the dates."""
     spec = spec_for(kind)
     previous = is_stored(lake, kind, file_checksum(path)) if path.is_file() else None
     if previous is not None:
         return previous
+    clean = check_file(path, kind, key, lake, reference, today=today)
+    return store_extract(clean, lake, spec.partition_column, coded=spec.coded, sort_by=spec.sort_by)
+
+
+def check_file(
+    path: Path,
+    kind: str,
+    key: bytes,
+    lake: Lake,
+    reference: Reference,
+    *,
+    today: date | None = None,
+) -> CleanExtract:
+    """Read, validate and pseudonymise one extract file as :func:`ingest_file` does — against
+    the lines and rows earlier batches of the kind stored in ``lake`` — and store nothing
+    (``helsestat validate``)."""
+    spec = spec_for(kind)
     raw = read_extract(path, kind)
 
     def earlier(partitions: Sequence[int]) -> pa.Table:
         return stored_line_keys(lake, kind, (*spec.line_key, spec.partition_column), partitions)
 
-    clean = validate(raw, spec, key, reference, today=today, stored_keys=earlier)
-    return store_extract(clean, lake, spec.partition_column, coded=spec.coded, sort_by=spec.sort_by)
+    def stored(columns: Sequence[str], where: Mapping[str, pa.Array]) -> pa.Table:
+        return _stored_rows(committed_files(lake, kind), columns, where)
+
+    return validate(raw, spec, key, reference, today=today, stored_keys=earlier, stored_rows=stored)
+
+
+def _stored_rows(
+    files: Sequence[Path], columns: Sequence[str], where: Mapping[str, pa.Array]
+) -> pa.Table:
+    """The ``columns`` of the stored rows whose value in each column of ``where`` is among
+    the given ones, from every partition: one DuckDB scan of those columns (the values are
+    joined, not spelled into the query)."""
+    if not files:
+        return pa.table({c: pa.array([], pa.string()) for c in columns})
+    names = ", ".join(_quoted(c) for c in columns)
+    paths = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+    with duckdb.connect() as con:
+        conditions = []
+        for i, (column, values) in enumerate(where.items()):
+            con.register(f"w{i}", pa.table({"v": values}))
+            conditions.append(f"{_quoted(column)} IN (SELECT v FROM w{i})")
+        found: pa.Table = con.sql(
+            f"SELECT {names} FROM read_parquet([{paths}], union_by_name = true) "
+            f"WHERE {' AND '.join(conditions) or 'true'}"
+        ).to_arrow_table()
+    return found
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def aggregate_statistic(

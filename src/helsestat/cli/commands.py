@@ -170,15 +170,20 @@ def withdraw(ctx: click.Context, kind: str, checksum: str, reason: str) -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @click.pass_context
 def validate_cmd(ctx: click.Context, kind: str, file: Path) -> None:
-    """Check an extract FILE of KIND without storing it; print the report per rule."""
+    """Check an extract FILE of KIND without storing it; print the report per rule.
+
+    Rows are checked as `helsestat ingest` would check them, against what earlier files of
+    KIND stored too (a line stored before; for sob, the start of an ärende)."""
+    from helsestat.build import check_file
     from helsestat.cli.context import reference_snapshot
-    from helsestat.ingest.readers import read_extract
-    from helsestat.validate import spec_for, validate
+    from helsestat.store.lake import Lake
+    from helsestat.validate import spec_for
 
     settings = settings_of(ctx)
+    spec_for(kind)  # an unknown kind is refused before anything is opened
     key = settings.key  # refuses before the file is read when there is none
     reference = reference_snapshot(settings)
-    clean = validate(read_extract(file, kind), spec_for(kind), key, reference)
+    clean = check_file(file, kind, key, Lake(settings.data_dir), reference)
     r = clean.report
     click.echo(
         f"{r.source}: {r.rows_in:,} rows: {r.accepted:,} accepted, {r.quarantined:,} quarantined"
@@ -260,9 +265,13 @@ def migrate(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.argument("kind", type=click.Choice(["claims"]))
+@click.argument("kind", type=click.Choice(["claims", "sob"]))
 @click.option(
-    "--rows", type=int, default=10_000, show_default=True, help="Number of rows to generate."
+    "--rows",
+    type=int,
+    default=10_000,
+    show_default=True,
+    help="Number of rows to generate (sob: about as many).",
 )
 @click.option(
     "--out", type=click.Path(path_type=Path), required=True, help="Output file (.csv or .parquet)."
@@ -285,19 +294,34 @@ def migrate(ctx: click.Context) -> None:
 def synth(
     ctx: click.Context, kind: str, rows: int, out: Path, encoding: str, delimiter: str
 ) -> None:
-    """Generate a SYNTHETIC extract of KIND (seeded by HELSESTAT_SEED)."""
-    _synth(settings_of(ctx), rows, out, encoding, delimiter)
+    """Generate a SYNTHETIC extract of KIND (seeded by HELSESTAT_SEED).
+
+    sob events name the Swedish units of the demo unit registry of the same seed
+    (`helsestat units load-demo` loads it), so they pass its checks."""
+    _synth(settings_of(ctx), rows, out, encoding, delimiter, kind=kind)
 
 
 def _synth(
-    settings: Settings, rows: int, out: Path, encoding: str = "utf-8", delimiter: str = ";"
+    settings: Settings,
+    rows: int,
+    out: Path,
+    encoding: str = "utf-8",
+    delimiter: str = ";",
+    *,
+    kind: str = "claims",
 ) -> None:
     from helsestat.synth.claims import generate_claims
     from helsestat.synth.core import write_csv, write_parquet
+    from helsestat.synth.sob import generate_sob
 
     with progress() as bar:
         task = bar.add_task(f"generating {out.name} (synthetic)", total=rows)
-        batches = generate_claims(rows, settings.seed)
+        # sob: the unit plan of the same seed as the data, as the demo registry has it
+        batches = (
+            generate_sob(rows, settings.seed)
+            if kind == "sob"
+            else generate_claims(rows, settings.seed)
+        )
         if out.suffix == ".parquet":
             write_parquet(batches, out, progress=lambda n: bar.advance(task, n))
         else:
