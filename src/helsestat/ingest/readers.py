@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -204,9 +205,10 @@ def _physical_lines(
     parser took them all into one value)."""
     rows = 1 + table.num_rows + len(malformed)
     if last_line == rows:
-        kept = tuple(n for n in range(2, rows + 1) if n not in set(malformed))
-        lines = kept if malformed else None
-        return _Rows(table, tuple(sorted(malformed)), ()), lines
+        if not malformed:
+            return _Rows(table, (), ()), None
+        kept = tuple(np.setdiff1d(np.arange(2, rows + 1), malformed).tolist())
+        return _Rows(table, tuple(sorted(malformed)), ()), kept
     found = row_spans(path, delimiter)
     if len(found.spans) != rows:  # the two parsers disagree: name rows, not lines
         skipped = set(malformed)
