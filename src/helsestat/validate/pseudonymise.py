@@ -9,8 +9,8 @@ the RFC 2104 construction on SHA-256 states keyed once per call (inner and outer
 hashed up front, then copied per value), which gives the bytes of ``hmac.digest`` at about
 a third of its cost; the hex text is built for all values at once.
 
-An empty identifier (an unknown person) stays empty: it is nobody, and a pseudonym of the
-empty text would count all of them as one person. A column of several identifiers (SOB's
+In a column, an empty identifier (an unknown person) stays empty: it is nobody, and a
+pseudonym of the empty text would count all of them as one person. A column of several identifiers (SOB's
 treaters, ``;``-separated) has each pseudonymised on its own (:func:`pseudonymise_listed`).
 
 >>> p = pseudonymise_values(["01010112345"], b"k" * 32)
@@ -54,7 +54,8 @@ def _hex_pseudonyms(values: Sequence[str | None], key: bytes) -> pa.Array:
 
 
 def pseudonymise_values(values: Sequence[str], key: bytes) -> list[str]:
-    """Pseudonyms for a list of identifiers (whitespace stripped first)."""
+    """Pseudonyms for a list of identifiers (whitespace stripped first), each hashed as it
+    is (the columns below keep an empty value empty)."""
     out: list[str] = _hex_pseudonyms(values, key).to_pylist()
     return out
 
