@@ -98,7 +98,20 @@ def check_file(
 ) -> CleanExtract:
     """Read, validate and pseudonymise one extract file as :func:`ingest_file` does — against
     the lines and rows earlier batches of the kind stored in ``lake`` — and store nothing
-    (``helsestat validate``)."""
+    (``helsestat validate``).
+
+    >>> import tempfile
+    >>> from helsestat.errors import ExtractError
+    >>> from helsestat.reference.seed import packaged_reference
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "claims.csv").write_text("regning_id;behandlingsdato\\nR1;2024-01-01\\n")
+    >>> try:
+    ...     check_file(folder / "claims.csv", "claims", b"k" * 32, Lake(folder),
+    ...                packaged_reference())
+    ... except ExtractError as error:
+    ...     print(error.code)
+    ingest.missing_column
+    """
     spec = spec_for(kind)
     raw = read_extract(path, kind)
 

@@ -10,8 +10,9 @@ hashed up front, then copied per value), which gives the bytes of ``hmac.digest`
 a third of its cost; the hex text is built for all values at once.
 
 In a column, an empty identifier (an unknown person) stays empty: it is nobody, and a
-pseudonym of the empty text would count all of them as one person. A column of several identifiers (SOB's
-treaters, ``;``-separated) has each pseudonymised on its own (:func:`pseudonymise_listed`).
+pseudonym of the empty text would count all of them as one person. A column of several
+identifiers (SOB's treaters, ``;``-separated) has each pseudonymised on its own
+(:func:`pseudonymise_listed`).
 
 >>> p = pseudonymise_values(["01010112345"], b"k" * 32)
 >>> len(p[0]), p == pseudonymise_values(["01010112345"], b"k" * 32)

@@ -36,7 +36,12 @@ def today_in(time_zone: str) -> date:
 
 
 def future(typed: pa.Table, columns: Sequence[str], today: date) -> dict[str, np.ndarray]:
-    """``<column>.future``: a typed date (or the day of a timestamp) after ``today``."""
+    """``<column>.future``: a typed date (or the day of a timestamp) after ``today``.
+
+    >>> t = pa.table({"d": pa.array([date(2024, 1, 1), date(2024, 1, 3), None])})
+    >>> future(t, ["d"], date(2024, 1, 2))["d.future"].tolist()
+    [False, True, False]
+    """
     bound = pa.scalar(today, pa.date32())
     out = {}
     for name in columns:
@@ -50,7 +55,11 @@ def future(typed: pa.Table, columns: Sequence[str], today: date) -> dict[str, np
 
 def undecodable(table: pa.Table) -> np.ndarray:
     """Rows with U+FFFD in any text column: where the reader met a byte that is no
-    character of the file's encoding."""
+    character of the file's encoding.
+
+    >>> undecodable(pa.table({"a": ["R74", "R7\ufffd"]})).tolist()
+    [False, True]
+    """
     rows = np.zeros(table.num_rows, dtype=bool)
     for column in table.columns:
         hit = pc.fill_null(pc.match_substring(column, "\ufffd"), False)
@@ -106,7 +115,13 @@ def _line_keys(table: pa.Table, columns: Sequence[str]) -> pa.ChunkedArray | pa.
 def already_stored(
     typed: pa.Table, line_key: Sequence[str], partition_column: str, stored_keys: StoredKeys
 ) -> np.ndarray:
-    """Rows whose line key an earlier batch stored in the same partition."""
+    """Rows whose line key an earlier batch stored in the same partition.
+
+    >>> rows = pa.table({"id": ["a", "b"], "maned": [202401, 202401]})
+    >>> stored = lambda months: pa.table({"id": ["b"], "maned": [202401]})
+    >>> already_stored(rows, ["id"], "maned", stored).tolist()
+    [False, True]
+    """
     if not typed.num_rows:
         return np.zeros(0, dtype=bool)
     partitions = pc.unique(typed.column(partition_column)).to_pylist()

@@ -148,7 +148,14 @@ def hsa_units(
 
 def hsa_generation(session: Session) -> int:
     """A number that grows with every committed change of a Swedish unit: the number of
-    Swedish units plus the sum of their ``row_version``."""
+    Swedish units plus the sum of their ``row_version``.
+
+    >>> from helsestat.store.db.database import create_engine_for, migrate, session_factory
+    >>> engine = create_engine_for("sqlite://"); migrate(engine)
+    >>> with session_factory(engine)() as session:
+    ...     hsa_generation(session)
+    0
+    """
     count, total = session.execute(
         select(func.count(), func.sum(Unit.row_version)).where(Unit.country == SWEDEN)
     ).one()
