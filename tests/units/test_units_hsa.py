@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from helsestat.reference.holder import ReferenceHolder
 from helsestat.reference.units import SYSTEM, Identifier, change_unit, close_unit
+from helsestat.reference.units.directory import hsa_directory
 from helsestat.reference.units.history import unit_identifiers
 from helsestat.reference.units.hsa import hsa_generation, read_hsa_units
 from helsestat.reference.units.loader import load_plan
@@ -84,12 +85,18 @@ def test_the_hsa_table_agrees_with_placing_one_unit_at_a_time(session: Session) 
         assert found == {(kind, v, placed.placement.lan) for v in vg_hsa}, (uid, day)
         checked += 1
     assert checked > 100
-    # the län the registry states now, per vårdgivare (seed 003: "nuvarande … län")
-    lan_now = units.lan_now()
-    assert len(lan_now) == sum(
-        1 for u in PLAN.units if u.country == "SE" and u.kind == "vardgivare"
-    )
-    assert set(lan_now.values()) <= {u.lan for u in PLAN.units if u.country == "SE"}
+    # the periods still open agree with the directory of the registry as it is now
+    now = {
+        (r["hsaid"], r["kind"]): (r["vardgivare_hsaid"], r["lan"])
+        for r in hsa_directory(session).to_pylist()
+        if r["hsaid"] == r["current_hsaid"]
+    }
+    open_ = {
+        (r["hsa_id"], r["kind"]): (r["vardgivare_hsaid"], r["lan"])
+        for r in rows
+        if r["valid_to"] is None
+    }
+    assert open_ and open_.items() <= now.items()
 
 
 def test_the_generation_moves_with_every_change_of_a_swedish_unit(session: Session) -> None:
@@ -114,11 +121,11 @@ def test_a_holder_reads_the_units_again_and_only_them(database_url: str) -> None
     holder = ReferenceHolder(database_url)
     try:
         before = holder.get()  # migrated and seeded: no units yet
-        assert before.hsa.table.num_rows == 0
+        assert before.hsa_as_of.table.num_rows == 0
         with session_factory(engine).begin() as session:
             load_plan(session, PLAN)
         loaded = holder.get()
-        assert loaded is not before and loaded.hsa.table.num_rows > 0
+        assert loaded is not before and loaded.hsa_as_of.table.num_rows > 0
         # the plan's service code list moved the reference version: everything read again
         assert loaded.version > before.version
         assert holder.get() is loaded  # nothing changed: the same snapshot
@@ -128,8 +135,8 @@ def test_a_holder_reads_the_units_again_and_only_them(database_url: str) -> None
         closed = holder.get()  # a unit edit leaves the version: only the units read again
         assert closed is not loaded and closed.version == loaded.version
         assert closed.registry is loaded.registry and closed.tariffs is loaded.tariffs
-        assert closed.hsa.generation > loaded.hsa.generation
-        ends = [r["valid_to"] for r in closed.hsa.table.to_pylist() if r["hsa_id"] == enhet]
+        assert closed.hsa_as_of.generation > loaded.hsa_as_of.generation
+        ends = [r["valid_to"] for r in closed.hsa_as_of.table.to_pylist() if r["hsa_id"] == enhet]
         assert date(2026, 6, 1) in ends
     finally:
         holder.dispose()

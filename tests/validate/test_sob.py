@@ -294,7 +294,7 @@ class _Units:
 def _units(world: SobWorld) -> _Units:
     """A vårdenhet open from before October 2015 on, another vårdgivare, a vårdenhet that
     moved to another vårdgivare, and one that closed."""
-    rows = world.reference.hsa.table.to_pylist()
+    rows = world.reference.hsa_as_of.table.to_pylist()
     enheter: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         if r["kind"] == "vardenhet":

@@ -8,9 +8,10 @@ opens the database, migrates it, seeds it from the packaged files if it was neve
 the database for its reference version (one small query; with ``refresh_seconds`` above 0
 at most that often) and read a new snapshot only when the version has moved: a version
 loaded with ``helsestat reference load`` by another process is served by the next request.
-The Swedish units by HSA-id (:mod:`helsestat.reference.units.hsa`) are part of the snapshot
-and have a version of their own (edits of the unit registry do not move the reference
-version): when only they changed, only they are read again.
+The Swedish units by HSA-id (:mod:`helsestat.reference.units.directory`,
+:mod:`helsestat.reference.units.hsa`) are part of the snapshot and have a version of their own
+(edits of the unit registry do not move the reference version): when only they changed, only
+they are read again.
 :meth:`~ReferenceHolder.invalidate` makes the next ``get`` check whatever the interval.
 
 >>> holder = ReferenceHolder("sqlite://", refresh_seconds=0)
@@ -34,6 +35,7 @@ from helsestat.reference import state
 from helsestat.reference.persist import read_reference
 from helsestat.reference.seed import seed_if_new
 from helsestat.reference.snapshot import Reference
+from helsestat.reference.units.directory import hsa_directory
 from helsestat.reference.units.hsa import hsa_generation, read_hsa_units
 from helsestat.settings import Settings
 from helsestat.store.db.database import create_engine_for, migrate, session_factory
@@ -144,16 +146,16 @@ def _current(session: Session, snapshot: Reference) -> bool:
     version, and no Swedish unit changed since (unit edits do not move the version)."""
     return (
         state.version(session) == snapshot.version
-        and hsa_generation(session) == snapshot.hsa.generation
+        and hsa_generation(session) == snapshot.hsa_as_of.generation
     )
 
 
 def _read(session: Session, earlier: Reference | None) -> Reference:
     """A new snapshot; when only the Swedish units changed since ``earlier``, the rest of
-    ``earlier`` with the units read again."""
+    ``earlier`` with the units (now and over time) read again."""
     if earlier is not None and state.version(session) == earlier.version:
-        return replace(earlier, hsa=read_hsa_units(session))
-    return replace(read_reference(session), hsa=read_hsa_units(session))
+        return replace(earlier, hsa_units=hsa_directory(session), hsa_as_of=read_hsa_units(session))
+    return replace(read_reference(session), hsa_as_of=read_hsa_units(session))
 
 
 __all__ = ["ReferenceHolder"]

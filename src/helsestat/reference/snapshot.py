@@ -1,7 +1,8 @@
 """The reference registries as one immutable value: what the KLASS API, the tariff endpoints,
 the catalogue, preflight, recoding, validation and the statistics read — and the Swedish side
-of the unit registry by HSA-id (:mod:`helsestat.reference.units.hsa`), which SOB events are
-checked against.
+of the unit registry by HSA-id: as the registry states it now
+(:mod:`helsestat.reference.units.directory`, what SOB figures are placed by) and over time
+(:mod:`helsestat.reference.units.hsa`, what SOB events are checked against).
 
 A :class:`Reference` is a snapshot of the reference database at one version
 (:mod:`helsestat.reference.state`), read by :func:`helsestat.reference.persist.read_reference`
@@ -51,8 +52,9 @@ class CodeNames:
 class Reference:
     """The registry of classifications, the tariff lists, the geography with population and
     the data-source catalogue, as the reference database held them at ``version`` (0: not
-    read from a database), and the Swedish units by HSA-id (``hsa``; none in a snapshot of
-    the packaged files, which hold no unit registry)."""
+    read from a database), the population of Swedish län, and the Swedish units by HSA-id,
+    as they are now (``hsa_units``) and over time (``hsa_as_of``); neither in a snapshot of
+    the packaged files, which hold no unit registry."""
 
     registry: Registry
     tariffs: TariffLists
@@ -64,7 +66,10 @@ class Reference:
     #: The Swedish units as the registry states them now, by every HSA-id they have had
     #: (:func:`~helsestat.reference.units.directory.hsa_directory`); None when not read.
     hsa_units: pa.Table | None = None
-    hsa: HsaUnits = NO_HSA_UNITS
+    #: The Swedish units by HSA-id over time: who held each HSA-id on each day, under which
+    #: vårdgivare (:func:`~helsestat.reference.units.hsa.read_hsa_units`); what SOB events
+    #: are checked against. Empty when not read from a database.
+    hsa_as_of: HsaUnits = NO_HSA_UNITS
 
     def lan(self) -> Lan:
         """Sweden's län: names from the classification of Swedish regions, population."""

@@ -204,7 +204,7 @@ def _out_of_order(arende: np.ndarray, micros: np.ndarray, timed: np.ndarray) -> 
 
 
 def _check(t: pa.Table, reference: Reference) -> Checked:
-    if not reference.hsa.table.num_rows:
+    if not reference.hsa_as_of.table.num_rows:
         # every row would be quarantined for its units: refuse the file instead
         raise ExtractError(
             "ingest.no_swedish_units",
@@ -226,7 +226,7 @@ def _check(t: pa.Table, reference: Reference) -> Checked:
     )
 
     units = check_units(
-        times.days(), times.ok, t["vardgivare_hsaid"], t["vardenhet_hsaid"], reference.hsa
+        times.days(), times.ok, t["vardgivare_hsaid"], t["vardenhet_hsaid"], reference.hsa_as_of
     )
     fail["vardgivare_hsaid.unknown"] = times.ok & ~units.vardgivare_known
     fail["vardenhet_hsaid.unknown"] = times.ok & ~units.vardenhet_known

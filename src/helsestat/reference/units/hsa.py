@@ -1,6 +1,8 @@
-"""The Swedish side of the unit registry by HSA-id (as HSA-katalogen answers it): which
-vårdgivare and vårdenheter hold an HSA-id on a date, the vårdgivare each vårdenhet is under,
-and the vårdgivare's län — what SOB events (seed 003) are checked against and distributed by.
+"""The Swedish side of the unit registry by HSA-id over time (as HSA-katalogen answers it):
+which vårdgivare and vårdenheter hold an HSA-id on a date, the vårdgivare each vårdenhet is
+under, and the vårdgivare's län then — what SOB events (seed 003) are checked against. (What
+the registry states *now*, which SOB figures are placed by, is
+:mod:`helsestat.reference.units.directory`.)
 
 :func:`read_hsa_units` reads it from the database in three queries into an
 :class:`HsaUnits`, an **as-of table** with one row per HSA-id and period over which it names
@@ -31,8 +33,8 @@ snapshot knows when to read it again.
 >>> ve = [Span(date(2016, 1, 1), None, UnitFields("vardenhet", "VC", parent_id=1))]
 >>> units = hsa_units({1: vg, 2: ve}, [(1, "SE2321000016-VG", date(2015, 1, 1), None),
 ...                                    (2, "SE2321000016-E000", date(2016, 1, 1), None)])
->>> units.table.column("vardgivare_hsaid").to_pylist(), units.lan_now()
-(['SE2321000016-VG', 'SE2321000016-VG'], {'SE2321000016-VG': '01'})
+>>> units.table.column("vardgivare_hsaid").to_pylist(), units.table.column("lan").to_pylist()
+(['SE2321000016-VG', 'SE2321000016-VG'], ['01', '01'])
 """
 
 from __future__ import annotations
@@ -43,7 +45,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -76,20 +77,6 @@ class HsaUnits:
 
     table: pa.Table
     generation: int = -1
-
-    def lan_now(self) -> dict[str, str]:
-        """Each vårdgivare HSA-id → its län as the registry states it now: of its latest
-        period (seed 003 distributes by "nuvarande angivet geografiskt län"). A vårdgivare
-        without a län is left out."""
-        out: dict[str, tuple[date, str]] = {}
-        rows = self.table.filter(pc.equal(self.table.column("kind"), "vardgivare"))
-        for row in rows.to_pylist():
-            if row["lan"] is None:
-                continue
-            key = row["valid_from"]
-            if row["hsa_id"] not in out or key >= out[row["hsa_id"]][0]:
-                out[row["hsa_id"]] = (key, row["lan"])
-        return {hsa: lan for hsa, (_, lan) in sorted(out.items())}
 
 
 #: No Swedish units (a snapshot made from the packaged files, which hold no unit registry).
