@@ -22,10 +22,12 @@ from sob_world import KEY, TODAY, SobWorld
 from stdnum import luhn
 
 from clear_text import scan_stored_rows
-from helsestat.build import check_file, ingest_file
+from helsestat.aggregate import DuckDBEngine
+from helsestat.build import check_file, committed_files, ingest_file
 from helsestat.errors import ExtractError
 from helsestat.model import CleanExtract
 from helsestat.reference.seed import packaged_reference
+from helsestat.statistics.sob.cases import cases, range_facts
 from helsestat.store.lake import Lake
 from helsestat.synth.core import write_csv
 from helsestat.synth.sob import DEFECTS
@@ -617,3 +619,35 @@ def test_spec_is_registered_and_lists_the_columns_of_issue_13() -> None:
         "behandlare_hsaid",
         "avslutningsorsak",
     )
+
+
+def test_the_statistic_reads_the_stored_events_as_it_reads_the_clear_ones(
+    tmp_path: Path, sob_world: Callable[[int], SobWorld]
+) -> None:
+    """What the ingest stores (a timestamp, int16 ages, coded units beside their text,
+    pseudonyms) is what statistics/sob reads: its ärenden from the stored files are those of
+    the accepted rows in clear, persons and treaters one to one."""
+    world = sob_world(SEED)
+    rows, labels = world.extract(tmp_path / "sob.csv", 6_000)
+    lake = Lake(tmp_path / "var")
+    ingest_file(tmp_path / "sob.csv", "sob", KEY, lake, world.reference, today=TODAY)
+    normal = rows.filter(pa.array([not x for x in labels]))
+    clear = normal.set_column(
+        3, "tidpunkt", pc.strptime(normal["tidpunkt"], "%Y-%m-%dT%H:%M:%S", "us")
+    )
+    index = clear.column_names.index("alder")
+    alder = pc.if_else(pc.equal(clear["alder"], ""), None, clear["alder"]).cast(pa.int16())
+    clear = clear.set_column(index, "alder", alder)
+    units = world.reference.hsa_units
+    assert units is not None and units.num_rows
+    with DuckDBEngine(threads=1) as engine:
+        stored = cases(committed_files(lake, "sob"), units, engine)
+        expected = cases(clear, units, engine)
+        facts = range_facts(committed_files(lake, "sob"), units, engine)
+    assert stored.num_rows == expected.num_rows > 500
+    assert stored.drop_columns(["vardtagare"]) == expected.drop_columns(["vardtagare"])
+    assert "00" not in set(stored.column("lan").to_pylist())  # every vårdgivare placed
+    pairs = zip(stored["vardtagare"].to_pylist(), expected["vardtagare"].to_pylist(), strict=True)
+    persons = set(pairs)
+    assert len({s for s, _ in persons}) == len({c for _, c in persons}) == len(persons)
+    assert facts.facts.flows.num_rows > 0
