@@ -5,7 +5,7 @@ stays empty (an unknown person is nobody)."""
 from __future__ import annotations
 
 import pyarrow as pa
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helsestat.validate.pseudonymise import (
@@ -20,6 +20,7 @@ LISTS = st.lists(st.lists(PART, min_size=1, max_size=4), min_size=1, max_size=12
 KEYS = st.binary(min_size=32, max_size=80)
 
 
+@settings(deadline=None)  # no timing in unit tests: a loaded machine is slow
 @given(LISTS, KEYS, KEYS)
 def test_each_identifier_of_a_list_is_pseudonymised_on_its_own(
     lists: list[list[str]], key: bytes, other: bytes
@@ -40,6 +41,7 @@ def test_each_identifier_of_a_list_is_pseudonymised_on_its_own(
                 assert (x != y) if p.strip() else (x == y == "")
 
 
+@settings(deadline=None)  # no timing in unit tests: a loaded machine is slow
 @given(st.lists(PART, min_size=1, max_size=20), KEYS)
 def test_a_column_keeps_empty_values_empty(values: list[str], key: bytes) -> None:
     out = pseudonymise_column(pa.array(values), key).to_pylist()
