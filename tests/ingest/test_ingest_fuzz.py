@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from test_ingest import GOOD, KEY
 
 from clear_text import identifiers_in_table
 from helsestat.cli import main
@@ -28,7 +29,6 @@ from helsestat.ingest.readers import read_extract
 from helsestat.reference.seed import packaged_reference
 from helsestat.validate import validate
 from helsestat.validate.claims import CLAIMS
-from test_ingest import GOOD, KEY
 
 REFERENCE = packaged_reference()
 

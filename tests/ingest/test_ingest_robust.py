@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from test_ingest import GOOD, KEY, _write
 
 from helsestat.build import ingest_file
 from helsestat.build.withdraw import withdraw_batch
@@ -24,7 +25,6 @@ from helsestat.synth.claims import generate_claims
 from helsestat.synth.core import write_csv
 from helsestat.validate import validate
 from helsestat.validate.claims import CLAIMS
-from test_ingest import GOOD, KEY, _write
 
 REFERENCE = packaged_reference()
 
