@@ -396,16 +396,30 @@ def _serve_workers(settings: Settings, host: str, port: int, log_level: str) -> 
     default=None,
     help="Synthetic claim lines (default: HELSESTAT_SYNTHETIC_SCALE).",
 )
+@click.option(
+    "--sob-events",
+    type=int,
+    default=300_000,
+    show_default=True,
+    help="Synthetic 1177 Stöd och behandling events (about as many).",
+)
 @click.option("--host", default=None, help="Address to listen on.")
 @click.option("--port", type=int, default=None, help="Port to listen on.")
 @click.pass_context
 def demo(
-    ctx: click.Context, no_serve: bool, rows: int | None, host: str | None, port: int | None
+    ctx: click.Context,
+    no_serve: bool,
+    rows: int | None,
+    sob_events: int,
+    host: str | None,
+    port: int | None,
 ) -> None:
-    """Generate SYNTHETIC claims, ingest them, build every statistic, then serve.
+    """Generate SYNTHETIC claims and 1177 Stöd och behandling events, ingest them, build
+    every statistic, then serve.
 
     Runs in demo mode (the public demo pseudonymisation key): never use it for real data.
-    A reference database that was never seeded gets the packaged reference files first."""
+    A reference database that was never seeded gets the packaged reference files first; an
+    empty unit registry gets the demo tree (the SOB events name its Swedish units)."""
     from helsestat.build import ingest_file
     from helsestat.cli.context import reference_snapshot
     from helsestat.store.lake import Lake
@@ -417,8 +431,13 @@ def demo(
     if not out.exists():
         _synth(settings, rows, out)
     batch = ingest_file(out, "claims", settings.key, Lake(settings.data_dir), reference)
-    _report_batches([batch])
     _demo_units(ctx)
+    reference = reference_snapshot(settings)  # now with the demo units
+    sob = settings.data_dir / "synthetic" / f"sob_seed{settings.seed}_{sob_events}.csv"
+    if not sob.exists():
+        _synth(settings, sob_events, sob, kind="sob")
+    sob_batch = ingest_file(sob, "sob", settings.key, Lake(settings.data_dir), reference)
+    _report_batches([batch, sob_batch])
     _build(settings, reference=reference)
     console.print(
         f"[bold]Data directory:[/bold] {settings.data_dir.resolve()}\n"
