@@ -11,60 +11,21 @@ from pathlib import Path
 
 import openpyxl
 import orjson
-import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
-from helsestat.aggregate import DuckDBEngine
 from helsestat.api import create_app
 from helsestat.publish.formats import FORMATS
-from helsestat.reference.persist import read_reference
-from helsestat.reference.seed import load_reference
 from helsestat.settings import Settings
-from helsestat.statistics.sob import SOB, build_data
 from helsestat.statistics.sob.answers import TABLES
-from helsestat.store.db.database import create_engine_for, migrate, session_factory
 from helsestat.store.lake import Lake
-from helsestat.synth.sob import generate_sob
-from helsestat.synth.units import load_demo
-
-SEED = 5
-
-
-def typed_events(rows: int) -> pa.Table:
-    """Clean synthetic events with the types the store keeps (no defects)."""
-    table = pa.Table.from_batches(list(generate_sob(rows, SEED, bad_share=0.0, lan_limit=4)))
-    tidpunkt = pc.strptime(table["tidpunkt"], "%Y-%m-%dT%H:%M:%S", "us")
-    alder = pc.cast(pc.if_else(pc.equal(table["alder"], ""), None, table["alder"]), pa.int32())
-    return table.set_column(3, "tidpunkt", tidpunkt).set_column(
-        table.column_names.index("alder"), "alder", alder
-    )
+from sob_release import sob_release
 
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    root = tmp_path_factory.mktemp("sob")
-    settings = Settings(demo_mode=True, data_dir=root / "var")
-    settings.data_dir.mkdir(parents=True)
-    engine = create_engine_for(settings.resolved_database_url)
-    migrate(engine)
-    load_reference(engine)
-    with session_factory(engine).begin() as session:
-        load_demo(session, seed=SEED, lan_limit=4, hf_limit=1)
-    with session_factory(engine)() as session:
-        reference = read_reference(session)
-    engine.dispose()
-    events = root / "events.parquet"
-    pq.write_table(typed_events(40_000), events)
-    lake = Lake(settings.data_dir)
-    with DuckDBEngine(threads=2) as duck, lake.release("r1") as release:
-        for name, table in build_data([events], reference, duck).items():
-            release.add_data(f"sob/{name}", table)
-        for tdef in SOB.tables:
-            release.register_computed(tdef.name, tdef.title, SOB.dimensions(tdef), SOB.measures)
-    return settings
+    return sob_release(tmp_path_factory.mktemp("sob"))
 
 
 @pytest.fixture(scope="module")
