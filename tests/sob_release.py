@@ -21,19 +21,21 @@ from helsestat.statistics.sob import SOB, build_data
 from helsestat.store.db.database import create_engine_for, migrate, session_factory
 from helsestat.store.lake import Lake
 from helsestat.synth.sob import generate_sob
-from helsestat.synth.units import load_demo
+from helsestat.synth.units import generate_unit_plan, load_demo
 
 SEED = 5
 #: Län of the demo registry the events are placed in (the first four).
 LAN_LIMIT = 4
+#: Norwegian health trusts of the demo registry (the fewest: the tests are about Sweden).
+HF_LIMIT = 1
 EVENTS = 40_000
 
 
 def typed_events(rows: int, seed: int = SEED) -> pa.Table:
     """Clean synthetic events with the types the store keeps (no defects)."""
-    table = pa.Table.from_batches(
-        list(generate_sob(rows, seed, bad_share=0.0, lan_limit=LAN_LIMIT))
-    )
+    # the units of the registry sob_release loads (the plan depends on hf_limit too)
+    plan = generate_unit_plan(seed, hf_limit=HF_LIMIT, lan_limit=LAN_LIMIT)
+    table = pa.Table.from_batches(list(generate_sob(rows, seed, bad_share=0.0, plan=plan)))
     tidpunkt = pc.strptime(table["tidpunkt"], "%Y-%m-%dT%H:%M:%S", "us")
     alder = pc.cast(pc.if_else(pc.equal(table["alder"], ""), None, table["alder"]), pa.int32())
     return table.set_column(3, "tidpunkt", tidpunkt).set_column(
@@ -50,7 +52,7 @@ def sob_release(root: Path, rows: int = EVENTS, release_id: str = "r1") -> Setti
     migrate(engine)
     load_reference(engine)
     with session_factory(engine).begin() as session:
-        load_demo(session, seed=SEED, lan_limit=LAN_LIMIT, hf_limit=1)
+        load_demo(session, seed=SEED, lan_limit=LAN_LIMIT, hf_limit=HF_LIMIT)
     with session_factory(engine)() as session:
         reference = read_reference(session)
     engine.dispose()
