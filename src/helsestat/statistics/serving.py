@@ -132,25 +132,91 @@ class Choice:
     default: str
 
 
+PanelKind = Literal["bar", "hbar", "line", "pyramid", "table", "drill"]
+
+
+@dataclass(frozen=True)
+class Drill:
+    """How a drill-down table leads down a hierarchy: its rows are the query's own node
+    (first) and the nodes one level below it, ``level`` the column naming each row's level
+    (a value of ``levels``, or the table's total). A row links to the same page with the
+    row's values of the page's filters added; the breadcrumb walks back up ``levels``
+    (coarse → fine filters). ``names``: a level → the column that names its value."""
+
+    level: str
+    levels: tuple[str, ...]
+    names: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One panel of a dashboard :class:`Page`: a table of the statistic for the page's query
+    (its month range and filters), drawn as ``kind`` with its rows beside, and the links to
+    the table's downloads in every format (the API's URLs of the same query).
+
+    - ``bar``, ``hbar`` (bars along the rows, for long names), ``line``: ``measures`` over
+      ``x`` (one series per measure, or with ``series`` one per value of that dimension, of
+      the first measure);
+    - ``pyramid``: the first measure per ``x`` (the rows, e.g. age groups) with the two
+      ``sides`` values of ``series`` drawn to the left and to the right (e.g. kön);
+    - ``table``: the rows alone; ``drill``: a drill-down table (:class:`Drill`).
+
+    ``label`` names the column whose text labels ``x`` (a name beside a code); ``skip``
+    leaves rows out of the chart (a dimension → values, e.g. totals; the rows still show
+    them); ``columns`` are the columns shown (default: the dimensions and ``measures``, or
+    all measures); ``percent`` the measures shown as shares; ``text`` what the panel shows;
+    ``wide`` takes the page's whole width. Suppressed cells are gaps in a chart, marked and
+    explained in its legend, and marked in the rows."""
+
+    table: str
+    title: str
+    kind: PanelKind
+    x: str = ""
+    measures: tuple[str, ...] = ()
+    series: str = ""
+    sides: tuple[str, str] | None = None
+    label: str = ""
+    skip: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    columns: tuple[str, ...] = ()
+    percent: tuple[str, ...] = ()
+    drill: Drill | None = None
+    text: str = ""
+    wide: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of a statistic's dashboard, ``/dashboard/<statistic>/<name>`` (the first page
+    is also ``/dashboard/<statistic>``): its panels, in order, share one query — the month
+    range and the filters of a :class:`Ranged` statistic — picked in the page's form and
+    kept when another page is opened."""
+
+    name: str
+    title: str
+    panels: tuple[Panel, ...]
+    intro: str = ""
+
+
 @dataclass(frozen=True)
 class Dashboard:
-    """A statistic's page: a form whose ``choices`` pick what to show — a route of the API
-    the statistic stays compatible with (``route`` maps the choices' values to a route
-    name) or one of its tables (``table`` maps them to a table name) — the query's code
-    parameters (a table's dimensions) as lists labelled from the statistic's code lists, the
-    period as two fields with defaults per choice (``periods``); once sent, the rows and the
-    chart of the answer and the downloads in every format.
+    """A statistic's dashboard: either pages of panels (``pages``: :class:`Page`), or one
+    page with a form whose ``choices`` pick what to show — a route of the API the statistic
+    stays compatible with (``route`` maps the choices' values to a route name) or one of its
+    tables (``table`` maps them to a table name) — the query's code parameters (a table's
+    dimensions) as lists labelled from the statistic's code lists, the period as two fields
+    with defaults per choice (``periods``); once sent, the rows and the ``chart`` of the
+    answer and the downloads in every format.
 
     ``option_label`` formats a code list's entries (``{code} {label}``); ``single`` names
     the parameters chosen one at a time; ``defaults`` pre-selects values; ``labels`` names
-    the fields (and ``total``, ``show``); ``lang`` is the page's language (``en``,
-    ``nb``, ``sv``)."""
+    the fields, the columns and the words of the page (``total``, ``show``, …; English
+    when not given); ``lang`` is the page's language (``en``, ``nb``, ``sv``)."""
 
     title: str
     link: str
     intro: str
-    choices: tuple[Choice, ...]
-    chart: Chart
+    choices: tuple[Choice, ...] = ()
+    chart: Chart | None = None
     route: Callable[[Mapping[str, str]], str] | None = None
     table: Callable[[Mapping[str, str]], str] | None = None
     periods: Callable[[Mapping[str, str]], tuple[str, str]] | None = None
@@ -159,6 +225,7 @@ class Dashboard:
     defaults: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
     lang: str = "en"
+    pages: tuple[Page, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,7 +248,11 @@ class Ranged:
     per release and process); ``months(data)`` is the first and last month with data;
     ``answer(data, table, query)`` is the protected table (``table`` without the statistic's
     prefix). The routes take ``first``/``last`` (``YYYY-MM``; default: the last 12 months)
-    and one value each of ``filters``."""
+    and one value each of ``filters``.
+
+    ``options(data, filter, filters)``: the values (value, name) ``filter`` can take within
+    the other ``filters`` (the dashboard's lists; None: none to offer until a filter it
+    depends on is chosen). Without it, the dashboard asks for the values as text."""
 
     build: Callable[[Sequence[Path], Reference, DuckDBEngine], Mapping[str, pa.Table]]
     load: Callable[[Mapping[str, pa.Table]], Any]
@@ -191,6 +262,7 @@ class Ranged:
     first: str = "fom"
     last: str = "tom"
     earliest: int = 0
+    options: Callable[[Any, str, Mapping[str, str]], Sequence[tuple[str, str]] | None] | None = None
 
 
 def stored_order(table: str) -> Key:
@@ -233,6 +305,10 @@ __all__ = [
     "CodeParameter",
     "CompatibleApi",
     "Dashboard",
+    "Drill",
+    "Page",
+    "Panel",
+    "PanelKind",
     "PeriodParameters",
     "RangeQuery",
     "Ranged",

@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse
 
+from helsestat.api.pages.panel_pages import add_panel_pages
 from helsestat.api.pages.render import TemplatesDep, render
 from helsestat.api.pages.views import format_number
 from helsestat.api.service import TABLES_PREFIX, Answer, TableService
@@ -304,7 +305,11 @@ def _result(service: TableService, statistic: Statistic, form: Form) -> Result:
     ]
     codes = service.code_lists(statistic)
     total = dashboard.labels.get("total", "Total")
-    chart = chart_figure(selection, dashboard.chart, _names(statistic, codes), total)
+    chart = (
+        chart_figure(selection, dashboard.chart, _names(statistic, codes), total)
+        if dashboard.chart is not None
+        else None
+    )
     return Result(columns, numeric, shown, len(selection), selection.suppressed, chart)
 
 
@@ -417,10 +422,15 @@ def _page(statistic: Statistic) -> Any:
 
 
 def install_statistic_pages(app: FastAPI, statistics: Iterable[Statistic]) -> None:
-    """One page per statistic that declares a dashboard: ``/dashboard/<name>``."""
+    """One page per statistic that declares a dashboard: ``/dashboard/<name>``; a dashboard
+    of pages of panels gets one route per page (:mod:`.panel_pages`)."""
     router = APIRouter(include_in_schema=False)
     for statistic in statistics:
-        if statistic.serving.dashboard is None:
+        dashboard = statistic.serving.dashboard
+        if dashboard is None:
+            continue
+        if dashboard.pages:
+            add_panel_pages(router, statistic, dashboard)
             continue
         router.add_api_route(
             f"/dashboard/{statistic.name}",
