@@ -31,6 +31,7 @@ from helsestat.statistics.base import Statistic, TableDef
 from helsestat.statistics.serving import Ranged, RangeQuery, Serving
 from helsestat.statistics.sob.answers import BY_NAME, FILTERS, TABLES, SobData, answer
 from helsestat.statistics.sob.cases import UNKNOWN_LAN, range_facts
+from helsestat.statistics.sob.dashboard import DASHBOARD, filter_options
 from helsestat.statistics.sob.measures import DISTINCT, spec_for
 
 #: Data are shown from October 2015 (seed 003: "Data visas för oktober 2015 och framåt").
@@ -164,7 +165,9 @@ SOB = Statistic(
             answer=_answer,
             filters=FILTERS,
             earliest=EARLIEST,
+            options=filter_options,
         ),
+        dashboard=DASHBOARD,
     ),
 )
 
