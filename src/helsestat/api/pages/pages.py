@@ -16,7 +16,8 @@ from helsestat.api.links import dashboard_table_url, table_data_url
 from helsestat.api.pages.charts import chart_figure
 from helsestat.api.pages.render import TemplatesDep, render
 from helsestat.api.pages.views import STATUS_TEXT, SUPPRESSED_MARK, table_view
-from helsestat.api.queries import find_release, resolve_release, table_summaries
+from helsestat.api.queries import find_release, resolve_release, table_summaries, table_summary
+from helsestat.api.service import Answer, TableService
 from helsestat.publish.formats import FORMATS
 
 router = APIRouter(include_in_schema=False)
@@ -56,9 +57,17 @@ def table_page(
     templates: TemplatesDep,
     release: ReleaseParam = None,
 ) -> HTMLResponse:
-    """One table: chart of the first measure, downloads in every format, the rows."""
+    """One table: chart of the first measure, downloads in every format, the rows. A
+    table computed per query shows the API's default query (its statistic's dashboard
+    picks any other)."""
     found = resolve_release(lake, release)
-    table = lake.read_table(found, name)
+    if table_summary(found, name).computed:
+        service: TableService = request.app.state.tables
+        prepared = service.prepare_table(name, [], "json", found.id, None, None)
+        assert not isinstance(prepared, Answer)  # no If-None-Match was given
+        table = service.index(prepared).source
+    else:
+        table = lake.read_table(found, name)
     downloads = [
         (fmt.name, fmt.media_type, table_data_url(request, name, release=found.id, fmt=fmt.name))
         for fmt in sorted(FORMATS.values(), key=lambda f: f.name)
