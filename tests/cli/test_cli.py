@@ -107,17 +107,24 @@ def test_demo_without_serving_builds_a_release_and_runs_again(tmp_path: Path) ->
         "COLUMNS": "200",
     }
     command = [sys.executable, "-m", "helsestat.cli", "demo", "--no-serve", "--rows", "20000"]
+    command += ["--sob-events", "5000"]
     first = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert first.returncode == 0, first.stderr
-    assert "stored" in first.stdout and "6 tables" in first.stdout
+    # takstbruk's six tables and the twelve of 1177 Stöd och behandling
+    assert "stored" in first.stdout and "18 tables" in first.stdout
+    assert "sob_seed" in first.stdout
     again = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert again.returncode == 0, again.stderr
-    assert "already stored: nothing changed" in again.stdout and "6 tables" in again.stdout
+    assert "already stored: nothing changed" in again.stdout and "18 tables" in again.stdout
     releases = [p for p in (tmp_path / "demo" / "releases").iterdir() if p.is_dir()]
     assert len(releases) == 2  # the second build linked the first one's parts
-    first_parts = sorted(releases[0].rglob("*.parquet"))
-    # each part: one file, named by the cache and by both releases
+    first_parts = sorted(p for p in releases[0].rglob("*.parquet") if "data" not in p.parts)
+    # each part of a published table: one file, named by the cache and by both releases
     assert first_parts and all(p.stat().st_nlink == 3 for p in first_parts)
+    # the data of a statistic computed per query (SOB's range cube) is built again
+    assert sorted(p.name for p in (releases[1] / "data").iterdir()) == sorted(
+        p.name for p in (releases[0] / "data").iterdir()
+    )
 
 
 def test_releases_in_an_empty_data_directory_says_where_it_looked(
@@ -135,6 +142,7 @@ def test_demo_loads_the_unit_registry_and_says_how_to_run_the_cli(tmp_path: Path
     env |= {"HELSESTAT_DATA_DIR": str(tmp_path / "demo"), "HELSESTAT_DEMO_MODE": "1"}
     env["COLUMNS"] = "200"
     command = [sys.executable, "-m", "helsestat.cli", "demo", "--no-serve", "--rows", "5000"]
+    command += ["--sob-events", "5000"]
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 0, done.stderr
     assert "unit registry:" in done.stdout and ".venv/bin/helsestat" in done.stdout
