@@ -68,6 +68,9 @@ TARGETS_NOTE = [
     "Targets (issue: claims and tariff use): ≥ 10 million lines/s end to end at 10 and 50 "
     "million lines with peak memory ≤ 2 GB; a monthly refresh costing a month; serving "
     "≥ 5,000 requests/s. See the end-to-end section for where helsestat stands.",
+    "",
+    "Before and after the publish seam (issue 11; several figures worse, serving above all): "
+    "[its own page](benchmarks-before-after.md).",
 ]
 KEY = b"benchmark-key-not-secret-0123456789abcdef"
 

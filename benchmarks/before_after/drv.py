@@ -1,0 +1,114 @@
+"""One measurement of one benchmark group in the checkout that is the current directory (before
+or after a change; see pair.sh and docs/benchmarks-before-after.md); prints one RESULT line."""
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, os.getcwd())
+group, work = sys.argv[1], Path(sys.argv[2])
+arg = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+work.mkdir(parents=True, exist_ok=True)
+out = {}
+if group == "lake":  # one year 2024
+    from benchmarks.bench_build import make_lake, year_months
+
+    lines, s = make_lake(work / "lake", arg, year_months(2024))
+    out = {"lines": lines, "lake_s": s}
+elif group == "lake-month":  # add the refresh month
+    from benchmarks.bench_build import make_lake
+
+    lines, s = make_lake(work / "lake", arg // 12, [(2025, 1)], seed=2027)
+    out = {"lines": lines, "ingest_s": s}
+elif group in ("cold", "warm", "duckdb", "refresh"):
+    from benchmarks.bench_build import measure
+
+    eng = "duckdb" if group == "duckdb" else "helsestat"
+    m = measure(
+        eng,
+        work / "lake",
+        1,
+        warm=group in ("warm", "refresh"),
+        refresh="period=202501" if group == "refresh" else None,
+    )
+    out = {"s": m.seconds, "cpu": m.cpu, "peak_gb": m.peak_gb}
+elif group in ("cold-eq", "warm-eq", "refresh-eq"):
+    # in-process, the reference data loaded untimed in BOTH versions (before: the packaged
+    # geography the population rule reads; after: the reference snapshot)
+    import benchmarks.bench_build as bb
+
+    try:
+        from helsestat.reference.geography import load_geography
+
+        load_geography()
+    except ImportError:
+        pass
+
+    s, c = bb._measure_here(
+        "helsestat",
+        work / "lake",
+        1,
+        group != "cold-eq",
+        "period=202501" if group == "refresh-eq" else None,
+    )
+    out = {"s": s[0], "cpu": c[0]}
+elif group == "aggregate":
+    import duckdb
+    from benchmarks.bench_aggregate import generate, naive_sql, takstbruk
+
+    from helsestat.aggregate import DuckDBEngine, aggregate
+
+    d = work / "agg"
+    files = sorted(d.glob("**/*.parquet")) if (d / "done").exists() else None
+    if not files:
+        files = generate(arg, d)
+        (d / "done").write_text("x")
+    spec = takstbruk(distinct=False)
+    with DuckDBEngine(threads=2, memory_limit="2GB") as engine:
+        t = time.perf_counter()
+        aggregate(files, spec, engine)
+        out["helsestat_aggregate_s"] = time.perf_counter() - t
+    con = duckdb.connect()
+    con.execute("SET threads = 2")
+    t = time.perf_counter()
+    con.execute(naive_sql(files, distinct=False)).to_arrow_table()
+    out["plain_duckdb_s"] = time.perf_counter() - t
+elif group == "stages":
+    from benchmarks.run import bench_stages
+
+    with tempfile.TemporaryDirectory(dir="/tmp") as tmp:
+        out = {k: v for k, v in bench_stages(arg, Path(tmp))}
+elif group == "demo":
+    from benchmarks.bench_serve import build_demo
+
+    if not (work / "demo" / ".done").exists():
+        build_demo(work / "demo", rows=arg)
+        (work / "demo" / ".done").write_text("x")
+elif group == "handler":
+    from benchmarks.bench_serve import for_format, handler_microseconds, typical_queries
+
+    q = typical_queries(work / "demo")
+    for fmt in ("json", "xml", "csv", "xlsx", "jsonstat", "parquet"):
+        out[fmt] = handler_microseconds(work / "demo", [for_format(x, fmt) for x in q], rounds=3)
+elif group == "serve":
+    from benchmarks.bench_serve import run
+
+    for r in run(work / "demo", seconds=arg or 4, repeat=1, naive=False):
+        out[r["format"]] = {
+            "rps": r["rps"],
+            "p50_ms": r["p50_ms"],
+            "cpu_us": r.get("server_cpu_us"),
+        }
+elif group == "protect":
+    from benchmarks.bench_protect import run
+
+    out = {name: s for name, s, cells in run(repeat=1)}
+elif group == "units":
+    from benchmarks.bench_units import run
+
+    r = run(arg)
+    out = {k: r[k] for k in ("place_s", "place_file_s", "single_lookup_ms", "as_of_table_s")}
+print("RESULT " + json.dumps(out))
