@@ -1,11 +1,15 @@
 """The attacker audit: what can be derived about each suppressed cell from everything
 published in a release.
 
-The attacker knows every published cell (``x[:, c] @ y == z[c]``) and bounds on the inner
+The attacker knows every published cell (``x[:, c] @ y == z[c]``), bounds on the inner
 cells (``lower <= y <= upper``; counts are never negative, and a listed row of a count table
-holds at least 1). For each suppressed cell ``s`` the *feasibility interval* is
-``[min x[:, s] @ y, max x[:, s] @ y]`` over all such ``y`` (tau-Argus §2.15; GaussSuppression
-``ComputeIntervals``; sdcTable ``attack``). A cell is *exactly disclosed* when the interval
+holds at least 1) and lower bounds on hidden cells (``x[:, c] @ y >= at_least[c]``: a hidden
+cell listed by a table that lists only non-empty cells holds at least 1). For each
+suppressed cell ``s`` the *feasibility interval* is ``[min x[:, s] @ y, max x[:, s] @ y]``
+over all such ``y`` (tau-Argus §2.15; GaussSuppression ``ComputeIntervals``; sdcTable
+``attack``). With ``integer=True`` the values are whole numbers and the attacker knows it:
+the interval's ends are rounded inwards (``ceil``, ``floor``), so an interval that holds a
+single whole number is an exact disclosure. A cell is *exactly disclosed* when the interval
 has width 0, and *too narrow* when it is narrower than its protection requirement.
 
 How it stays fast on large releases:
@@ -49,7 +53,9 @@ _CERT = 1e-5
 class AuditResult:
     """Per column of ``x``: the attacker's interval of each suppressed cell (NaN for
     published ones), whether it is the exact LP interval or a proven inner part, and the
-    published cells that bind it (where more suppression would widen it)."""
+    published cells that bind it (where more suppression would widen it). ``pinned``: cells
+    whose linear-programming interval is a single point (before rounding to whole numbers):
+    publishing one tells an attacker nothing new."""
 
     lo: np.ndarray
     up: np.ndarray
@@ -58,6 +64,7 @@ class AuditResult:
     failing: np.ndarray
     binding: dict[int, tuple[int, ...]]
     lps: int
+    pinned: np.ndarray | None = None
 
     @property
     def width(self) -> np.ndarray:
@@ -85,6 +92,8 @@ def audit(
     upper: np.ndarray | float = np.inf,
     unknown: np.ndarray | None = None,
     exact: bool = True,
+    at_least: np.ndarray | None = None,
+    integer: bool = False,
 ) -> AuditResult:
     """Compute the attacker's interval for every suppressed column of ``x``.
 
@@ -92,6 +101,9 @@ def audit(
     attacker can fix and as a feasible point), ``required`` the minimum interval width per
     cell (0: only exact disclosure fails), ``unknown`` cells neither published nor audited
     (hidden). ``exact=False`` certifies cells from feasible points when it can.
+    ``at_least`` per cell: what an unpublished cell is known to hold at least (e.g. 1 for a
+    listed cell of a table without empty cells; columns of non-negative coefficients);
+    ``integer``: the inner values are whole numbers, and the attacker knows it.
 
     >>> import numpy as np
     >>> from scipy import sparse
@@ -99,30 +111,44 @@ def audit(
     >>> r = audit(x, np.array([5.0, 2.0]), np.array([2.0, 3.0]), np.array([False, True]))
     >>> float(r.lo[1]), float(r.up[1])
     (0.0, 5.0)
+    >>> r = audit(x, np.array([5.0, 2.0]), np.array([2.0, 3.0]), np.array([False, True]),
+    ...           at_least=np.array([0.0, 1.0]), integer=True)
+    >>> float(r.lo[1]), float(r.up[1])  # a listed cell of a table of non-empty cells
+    (1.0, 5.0)
     """
     xs = sparse.csc_matrix(x, dtype=np.float64)
     if (xs.data == 0).any():  # explicit zeros would read as membership below
         xs = xs.copy()
         xs.eliminate_zeros()
-    m, n = xs.shape
+    m0, n = xs.shape
     z = np.asarray(z, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     suppressed = np.asarray(suppressed, dtype=bool)
     hidden = np.zeros(n, bool) if unknown is None else np.asarray(unknown, dtype=bool)
     need = np.zeros(n) if required is None else np.asarray(required, dtype=np.float64)
-    lb = np.broadcast_to(np.asarray(lower, dtype=np.float64), (m,)).copy()
-    ub = np.broadcast_to(np.asarray(upper, dtype=np.float64), (m,)).copy()
+    lb = np.broadcast_to(np.asarray(lower, dtype=np.float64), (m0,)).copy()
+    ub = np.broadcast_to(np.asarray(upper, dtype=np.float64), (m0,)).copy()
+    targets = np.flatnonzero(suppressed & ~hidden)
+    if not len(targets):
+        nan, no = np.full(n, np.nan), np.zeros(n, dtype=bool)
+        return AuditResult(nan, nan.copy(), no, need, no.copy(), {}, 0, no.copy())
+    if at_least is not None:
+        # x[:, c] @ y >= a becomes an equality with a slack inner cell: x[:, c] @ y - s == a,
+        # s >= 0, published as one more cell (left out of the result again below).
+        xs, z, y, lb, ub = _with_floors(xs, z, y, lb, ub, suppressed | hidden, at_least)
+    m, n_all = xs.shape
+    pad = np.zeros(n_all - n, dtype=bool)
+    suppressed = np.concatenate([suppressed, pad])
+    hidden = np.concatenate([hidden, pad])
+    need = np.concatenate([need, np.zeros(n_all - n)])
     published = ~suppressed & ~hidden & (np.diff(xs.indptr) > 0)
 
     fixed, reason = _propagate(xs, z, y, published, lb, ub)
     free = ~fixed
-    lo = np.full(n, np.nan)
-    up = np.full(n, np.nan)
-    is_exact = np.zeros(n, dtype=bool)
+    lo = np.full(n_all, np.nan)
+    up = np.full(n_all, np.nan)
+    is_exact = np.zeros(n_all, dtype=bool)
     binding: dict[int, tuple[int, ...]] = {}
-    targets = np.flatnonzero(suppressed & ~hidden)
-    if not len(targets):
-        return AuditResult(lo, up, is_exact, need, np.zeros(n, bool), binding, 0)
 
     # Constraints: published cells that still hold an unknown inner cell.
     pub_cols = np.flatnonzero(published)
@@ -205,7 +231,7 @@ def audit(
 
     # Linear programs.
     k2 = kind[var_comp[fr_r]] == 2
-    solver = _Solver(cmat, rhs, lb, ub, var_comp, con_comp, y, cons)
+    solver = _Solver(cmat, rhs, lb, ub, var_comp, con_comp, y, cons, integer)
     lp_bind: dict[int, set[int]] = {}
     if k2.any():
         t_lo, t_up, t_exact = solver.run(
@@ -213,6 +239,9 @@ def audit(
         )
     lo[targets], up[targets] = t_lo, t_up
     is_exact[targets] = t_exact
+    pinned = suppressed & ~hidden & (up - lo <= _tol(np.nan_to_num(lo)))
+    if integer:
+        lo, up = _whole(lo, up)
     width = up - lo
     failing = suppressed & ~hidden & (width < need - _tol(need))
     failing |= suppressed & ~hidden & (width <= _tol(np.nan_to_num(lo)))
@@ -225,8 +254,60 @@ def audit(
         bind = (
             set(_reasons(rows_s[fixed[rows_s]], reason)) | one.get(i, set()) | lp_bind.get(i, set())
         )
-        binding[s_] = tuple(sorted(bind))
-    return AuditResult(lo, up, is_exact, need, failing, binding, solver.lps)
+        # a known floor of a hidden cell is a fact, not a published cell to suppress
+        binding[s_] = tuple(sorted(b for b in bind if b < n))
+    return AuditResult(
+        lo[:n],
+        up[:n],
+        is_exact[:n],
+        need[:n],
+        failing[:n],
+        binding,
+        solver.lps,
+        pinned[:n],
+    )
+
+
+def _whole(lo: np.ndarray, up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An interval of whole numbers: its ends rounded inwards (NaN and infinity kept).
+
+    >>> _whole(np.array([0.5, 2.0]), np.array([1.5, np.inf]))
+    (array([1., 2.]), array([ 1., inf]))
+    """
+    with np.errstate(invalid="ignore"):
+        return np.ceil(lo - _tol(lo)) + 0.0, np.floor(up + _tol(up)) + 0.0  # no -0.0
+
+
+def _with_floors(
+    xs: sparse.csc_matrix,
+    z: np.ndarray,
+    y: np.ndarray,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    unpublished: np.ndarray,
+    at_least: np.ndarray,
+) -> tuple[sparse.csc_matrix, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Add ``x[:, c] @ y >= at_least[c]`` for the unpublished cells whose inner cells' own
+    lower bounds do not already imply it: one slack inner cell and one published cell each."""
+    floor = np.asarray(at_least, dtype=np.float64)
+    implied = xs.T @ lb
+    cells = np.flatnonzero(unpublished & (floor > implied + _tol(floor)))
+    if not len(cells):
+        return xs, z, y, lb, ub
+    k = len(cells)
+    slack = sparse.csc_matrix((-np.ones(k), (np.arange(k), np.arange(k))), shape=(k, k))
+    grown = sparse.bmat(
+        [[xs, sparse.csc_matrix(xs[:, cells])], [sparse.csc_matrix((k, xs.shape[1])), slack]],
+        format="csc",
+    )
+    truth = xs[:, cells].T @ y - floor[cells]
+    return (
+        grown,
+        np.concatenate([z, floor[cells]]),
+        np.concatenate([y, np.maximum(truth, 0.0)]),
+        np.concatenate([lb, np.zeros(k)]),
+        np.concatenate([ub, np.full(k, np.inf)]),
+    )
 
 
 def _sum(index: np.ndarray, weights: np.ndarray | None = None, minlength: int = 0) -> np.ndarray:
@@ -301,7 +382,9 @@ class _Solver:
         con_comp: np.ndarray,
         truth: np.ndarray,
         cons: np.ndarray,
+        integer: bool = False,
     ) -> None:
+        self.integer = integer
         self.cmat = sparse.csr_matrix(cmat.T)  # constraints × inner
         self.rhs = rhs
         self.lb, self.ub = lb, ub
@@ -348,7 +431,9 @@ class _Solver:
             cells, inv = np.unique(t[a:b], return_inverse=True)
             local = np.searchsorted(vars_, r[a:b])
             ct = sparse.csr_matrix((c[a:b], (inv, local)), shape=(len(cells), len(vars_)))
-            part = _Component(lp, ct, self.truth[vars_], residual[cells], moves_elsewhere[cells], k)
+            part = _Component(
+                lp, ct, self.truth[vars_], residual[cells], moves_elsewhere[cells], k, self.integer
+            )
             lo_c, up_c, done, binding = part.solve(exact)
             self.lps += part.lps
             t_lo[cells] += lo_c
@@ -367,7 +452,12 @@ class _Component:
     Then inner cells held by the same constraints with the same bounds, which are
     interchangeable and so share one interval, get one pair of LPs per class; aggregate
     cells are pushed to their extremes in batches with random weights; the rest get their
-    own LPs (maximum first: one side often suffices)."""
+    own LPs (maximum first: one side often suffices).
+
+    With whole numbers (``integer``) a cell's proven part counts by the whole numbers it
+    spans: the cell's other parts (fixed inner cells, bounds, single published cells) have
+    whole-number ends, so the cell's rounded interval is exactly as wide as theirs plus the
+    rounded part proven here."""
 
     def __init__(
         self,
@@ -377,7 +467,9 @@ class _Component:
         need: np.ndarray,
         moves_elsewhere: np.ndarray,
         seed: int,
+        integer: bool = False,
     ) -> None:
+        self.integer = integer
         self.lp, self.ct, self.need, self.moves_elsewhere = lp, ct, need, moves_elsewhere
         self.rng = np.random.default_rng(seed)
         self.value = ct @ truth
@@ -415,12 +507,18 @@ class _Component:
     def ok(self) -> np.ndarray:
         """Cells proven wide enough (and not exactly derivable) by what is known so far."""
         lo, up = self.hull()
+        if self.integer:
+            lo, up = _whole(lo, up)
         with np.errstate(invalid="ignore"):  # inf - inf (nothing proven yet) is NaN: not wide
             w = up - lo
             wide = w >= self.need - _tol(self.need)
         # Points from the interior-point solver are feasible to ~1e-9: demand a clear margin
         # before calling a cell not exactly derivable.
-        nonzero = self.moves_elsewhere | (w > _CERT * np.maximum(1.0, np.abs(self.mn)))
+        with np.errstate(invalid="ignore"):
+            spread = (
+                w >= 1.0 - _CERT if self.integer else w > _CERT * np.maximum(1.0, np.abs(self.mn))
+            )
+        nonzero = self.moves_elsewhere | spread
         return np.asarray(wide & nonzero & ~np.isinf(self.need), dtype=bool)
 
     def exact_side(self, i: int, sign: float) -> None:

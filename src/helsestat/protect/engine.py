@@ -69,11 +69,13 @@ class RateLink:
     rates (a year across a tariff change).
 
     ``count`` and ``rates`` are per inner cell; ``required`` is the interval width the count
-    of each cell needs (primary cells; 0 elsewhere)."""
+    of each cell needs (primary cells; 0 elsewhere); ``integer``: the count is a whole
+    number."""
 
     count: np.ndarray
     rates: tuple[np.ndarray, ...]
     required: np.ndarray
+    integer: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,12 @@ class Problem:
 
     ``z`` cell values and ``y`` inner values of the audited measure; ``required`` the interval
     width each cell needs (primary cells; 0 elsewhere); ``forced`` cells are already public
-    (earlier releases); ``hidden`` cells are neither published nor protected."""
+    (earlier releases); ``hidden`` cells are neither published nor protected.
+
+    What an attacker knows besides the published cells: ``lower`` per inner cell, ``at_least``
+    per cell (a hidden cell is known to hold at least this much, e.g. 1 for a listed cell of
+    a table without empty cells) and ``integer`` (the values are whole numbers, so an
+    interval holding one whole number discloses the cell)."""
 
     x: sparse.csc_matrix
     z: np.ndarray
@@ -96,6 +103,8 @@ class Problem:
     order: np.ndarray | None = None
     lower: np.ndarray | float = 0.0
     link: RateLink | None = None
+    at_least: np.ndarray | None = None
+    integer: bool = False
 
 
 @dataclass(frozen=True)
@@ -178,6 +187,8 @@ def solve(
         order=order,
         lower=lower,
         link=problem.link,
+        at_least=None if problem.at_least is None else np.asarray(problem.at_least, float),
+        integer=problem.integer,
     )
     blocks = _blocks(x)
     active = np.isin(blocks, np.unique(blocks[primary]))
@@ -259,8 +270,13 @@ def _part(p: Problem, group: tuple[np.ndarray, np.ndarray]) -> Problem:
         link=None
         if p.link is None
         else RateLink(
-            p.link.count[rows], tuple(r[rows] for r in p.link.rates), p.link.required[cols]
+            p.link.count[rows],
+            tuple(r[rows] for r in p.link.rates),
+            p.link.required[cols],
+            p.link.integer,
         ),
+        at_least=take(p.at_least),
+        integer=p.integer,
     )
 
 
@@ -307,16 +323,23 @@ def _solve_blocks(
 
     extra = np.zeros(n, dtype=bool)
     secondary = np.zeros(n, dtype=bool)
+    # secondary cells an attacker pins to one whole number although the linear program
+    # leaves them a range: hiding them protects nothing, so they are published (and the
+    # attacker is then given their values as equations)
+    released = np.zeros(n, dtype=bool)
     blocks = _blocks(x)
     todo = np.ones(n, dtype=bool)
     result: AuditResult | None = None
     lo = np.full(n, np.nan)
     up = np.full(n, np.nan)
     exact = np.zeros(n, dtype=bool)
+    pinned = np.zeros(n, dtype=bool)
+    at_least = None if problem.at_least is None else np.asarray(problem.at_least, float)
     lps = 0
     rounds = 0
     for attempt in range(1, max_rounds + 1):
         rounds = attempt
+        known = forced | released
         cols = np.flatnonzero(todo)
         rows = np.unique(x[:, cols].indices) if len(cols) < n else np.arange(m)
         sub = x[rows][:, cols] if len(cols) < n else x
@@ -328,14 +351,14 @@ def _solve_blocks(
             sub,
             sub_order,
             (primary | extra)[cols],
-            forced=forced[cols],
+            forced=known[cols],
             hidden=hidden[cols],
             singleton=single,
             singleton_method=problem.singleton_method,
             sparse_pivot=sparse_pivot,
         )
         secondary[cols] = g.secondary
-        suppressed = (primary | extra | secondary) & ~forced  # forced cells are known
+        suppressed = (primary | extra | secondary) & ~known  # forced cells are known
         if audit_mode == "off":
             break
         lower = problem.lower
@@ -349,12 +372,15 @@ def _solve_blocks(
             lower=lower_sub,
             unknown=hidden[cols],
             exact=audit_mode == "exact",
+            at_least=None if at_least is None else at_least[cols],
+            integer=problem.integer,
         )
         lps += result.lps
         lo[cols], up[cols], exact[cols] = result.lo, result.up, result.exact
-        failing = np.zeros(n, dtype=bool)
-        failing[cols] = result.failing
-        failing &= (primary | extra) & ~unsafe
+        pinned[cols] = _mask(result.pinned, len(cols))
+        count_failing = np.zeros(n, dtype=bool)
+        count_failing[cols] = result.failing
+        failing = count_failing & (primary | extra) & ~unsafe
         if not failing.any() and problem.link is not None:
             # the count alone is safe; now what the amounts tell about it as well
             result = _linked_audit(
@@ -365,8 +391,13 @@ def _solve_blocks(
             failing[cols] = result.failing
             failing &= (primary | extra) & ~unsafe
         if not failing.any():
-            break
-        added = _more_suppression(x, failing, result, cols, suppressed, forced, hidden, position)
+            whole = count_failing & suppressed & ~primary & ~extra & ~pinned
+            if not whole.any():
+                break
+            released |= whole
+            todo = np.isin(blocks, np.unique(blocks[whole]))
+            continue
+        added = _more_suppression(x, failing, result, cols, suppressed, known, hidden, position)
         if not added.any() and forced.any():
             # What earlier releases published alone may pin these cells down: then they are
             # disclosed already and no suppression now can help (counted as unsafe).
@@ -390,10 +421,10 @@ def _solve_blocks(
             f"the audit still fails after {max_rounds} rounds of extra suppression",
             hint="raise max_rounds or lower the protection requirement",
         )
-    suppressed = (primary | extra | secondary) & ~forced
+    suppressed = (primary | extra | secondary) & ~forced & ~released
     if audit_mode != "off":
         # A secondary cell the attacker can compute anyway may as well be published.
-        derivable = suppressed & ~primary & (up - lo <= 1e-7 * np.maximum(1, np.abs(z)))
+        derivable = suppressed & ~primary & pinned
         suppressed &= ~derivable
         secondary &= ~derivable
         extra &= ~derivable
@@ -439,10 +470,12 @@ def _linked_audit(
         count,
         np.concatenate([supp, np.zeros(k * len(amounts), dtype=bool)]),
         required=np.concatenate([link.required[cols], np.zeros(k * len(amounts))]),
-        lower=lower,
+        # what is known of the audited measure's inner cells holds for the count where true
+        lower=np.minimum(lower, count),
         # a suppressed cell's amounts are not published either (and not audited)
         unknown=np.concatenate([hid, np.tile(supp | hid, len(amounts))]),
         exact=audit_mode == "exact",
+        integer=link.integer,
     )
     failing = np.asarray(r.failing[:k], dtype=bool)
     binding: dict[int, set[int]] = {}
@@ -456,6 +489,7 @@ def _linked_audit(
         failing,
         {t: tuple(sorted(b)) for t, b in binding.items()},
         r.lps,
+        None if r.pinned is None else r.pinned[:k],
     )
 
 
@@ -473,6 +507,8 @@ def _disclosed_by_history(
         lower=problem.lower,
         unknown=~forced & ~cells,
         exact=True,
+        at_least=problem.at_least,
+        integer=problem.integer,
     )
     return np.asarray(cells & result.failing, dtype=bool)
 
