@@ -156,7 +156,7 @@ def run(repeat: int = 3) -> list[tuple[str, float, int]]:
 
     >>> rows = run(repeat=1)  # doctest: +SKIP
     """
-    protection = Protection("n", Requirement(range_min=1), known_positive=True)
+    protection = Protection("n", Requirement(range_min=1))
     results = []
     for label, tables, cells in (
         (

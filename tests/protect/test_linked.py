@@ -69,28 +69,50 @@ def test_a_fylke_with_a_single_kommune_is_the_same_cell() -> None:
 
 
 def test_intervals_are_reported_for_every_suppressed_cell() -> None:
+    # The kommune table lists an empty kommune (1108: 0), so its listing tells nothing: a
+    # hidden kommune may hold 0.
     report = protect_tables(
-        _geo({"0301": 40, "1101": 2, "1103": 9, "1106": 30}), ("n",), Protection("n", audit="exact")
+        _geo({"0301": 40, "1101": 2, "1103": 9, "1106": 30, "1108": 0}),
+        ("n",),
+        Protection("n", audit="exact"),
     )
     iv = report.intervals["kommune"].to_pylist()
     assert [(r["kommune"], r["lo"], r["up"], r["exact"]) for r in iv] == [
         ("1101", 0.0, 11.0, True),
         ("1103", 0.0, 11.0, True),
     ]
+    # Without the empty row every listed kommune is known to hold at least 1.
+    report = protect_tables(
+        _geo({"0301": 40, "1101": 2, "1103": 9, "1106": 30}), ("n",), Protection("n", audit="exact")
+    )
+    iv = report.intervals["kommune"].to_pylist()
+    assert [(r["kommune"], r["lo"], r["up"], r["exact"]) for r in iv] == [
+        ("1101", 1.0, 10.0, True),
+        ("1103", 1.0, 10.0, True),
+    ]
 
 
-def test_known_positive_cells_make_two_ones_exact_and_the_audit_adds_suppression() -> None:
+def test_listed_cells_make_two_ones_exact_and_the_audit_adds_suppression() -> None:
     # Two kommuner of 1 in a fylke whose other kommune is published: their sum is 2, and an
-    # attacker who knows every listed kommune has at least 1 knows both exactly.
+    # attacker who knows every listed kommune has at least 1 knows both exactly. The tables
+    # list only non-empty cells, so the attacker knows it, without any flag.
     tables = _geo({"1101": 1, "1103": 1, "1106": 50, "0301": 60})
-    plain = protect_tables(tables, ("n",), Protection("n", singletons=False))
-    assert _statuses(plain)[0] == ["primary", "primary", "published", "published"]
-    aware = protect_tables(tables, ("n",), Protection("n", singletons=False, known_positive=True))
+    aware = protect_tables(tables, ("n",), Protection("n", singletons=False))
     kommune = _statuses(aware)[0]
     assert (
         kommune[:2] == ["primary", "primary"] and "secondary" in kommune[2:] + _statuses(aware)[1]
     )
     assert aware.extra >= 1
+    assert aware.non_empty == ("kommune", "fylke", "landet") and aware.integer
+    # A kommune table that lists an empty kommune as well tells nothing about its hidden
+    # cells: 1 + 1 = 2 leaves each anywhere from 0 to 2, and nothing more is hidden.
+    plain = protect_tables(
+        _geo({"1101": 1, "1103": 1, "1106": 50, "0301": 60, "1108": 0}),
+        ("n",),
+        Protection("n", singletons=False),
+    )
+    assert _statuses(plain)[0] == ["primary", "primary", "published", "published", "published"]
+    assert plain.non_empty == ("fylke", "landet")
 
 
 def test_a_width_requirement_adds_suppression_until_it_holds() -> None:
@@ -159,7 +181,7 @@ def test_the_final_pattern_survives_an_independent_audit() -> None:
     rng = np.random.default_rng(3)
     counts = {f"{f:02d}{k:02d}": int(rng.integers(1, 12)) for f in (3, 11, 15) for k in range(1, 6)}
     tables = _geo(counts)
-    report = protect_tables(tables, ("n",), Protection("n", known_positive=True))
+    report = protect_tables(tables, ("n",), Protection("n"))
     inner = tables[0].table
     m = link_tables(inner, [(t.name, t.table, t.dimensions) for t in tables])
     y = np.asarray(inner.column("n"), dtype=float)
@@ -219,7 +241,7 @@ def test_the_worked_example_in_docs_protect_md() -> None:
          table("kommune/ar", ("kommune", "fylke", "ar")),
          table("fylke/maned", ("fylke", "ar", "maned")), table("fylke/ar", ("fylke", "ar"))],
         ("n",),
-        Protection("n", Requirement(range_min=2), known_positive=True, audit="exact"),
+        Protection("n", Requirement(range_min=2), audit="exact"),
     )  # fmt: skip
     assert report.tables[0].table.column("status").to_pylist() == [
         "published", "published", "secondary", "primary",

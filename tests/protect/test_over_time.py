@@ -57,7 +57,7 @@ def _union_disclosed(cube: pa.Table, releases: list[tuple[ProtectedTable, ...]])
 
 def test_releases_protected_alone_leak_the_month_that_left_the_year_total() -> None:
     cube = _cube()
-    protection = Protection("n", known_positive=True)
+    protection = Protection("n")
     first = protect_tables(_release(cube, 0), ("n",), protection).tables
     second = protect_tables(_release(cube, 1), ("n",), protection).tables
     leaked = _union_disclosed(cube, [first, second])
@@ -68,7 +68,7 @@ def test_releases_protected_alone_leak_the_month_that_left_the_year_total() -> N
 
 def test_releases_protected_with_their_history_do_not_leak() -> None:
     cube = _cube()
-    protection = Protection("n", known_positive=True)
+    protection = Protection("n")
     first = protect_tables(_release(cube, 0), ("n",), protection).tables
     second = protect_tables(
         _release(cube, 1), ("n",), protection, inner=cube, earlier=[first]

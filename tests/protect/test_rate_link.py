@@ -47,7 +47,7 @@ def _disclosed(tables: tuple[ProtectedTable, ...]) -> list[str]:
 
 
 def test_counts_alone_leave_the_small_month_derivable_from_the_refunds() -> None:
-    protection = Protection("n", Requirement(range_min=1), known_positive=True)
+    protection = Protection("n", Requirement(range_min=1))
     report = protect_tables(_tables(), MEASURES, protection)
     assert _disclosed(report.tables) == ["kommune/maned#0"]
 
@@ -56,7 +56,6 @@ def test_rate_link_suppresses_until_the_refunds_do_not_reveal_it() -> None:
     protection = Protection(
         "n",
         Requirement(range_min=1),
-        known_positive=True,
         rate_count="n",
         rate_amounts=(("refusjon",),),
     )

@@ -21,6 +21,7 @@ suppression until every suppressed cell passes. Each table leaves as a
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,6 +34,7 @@ from helsestat.errors import ProtectionError
 from helsestat.model import RULE_COLUMN, STATUS_COLUMN, ProtectedTable
 from helsestat.protect.candidates import candidate_order, magnitude_order
 from helsestat.protect.engine import AuditMode, Problem, RateLink, Requirement, Solution, solve
+from helsestat.protect.knowledge import Listed, Listing, derive, is_whole, name_cells
 from helsestat.protect.matrix import group_keys, link_tables
 from helsestat.protect.rules import Rule, requirement_of
 
@@ -60,8 +62,14 @@ class Protection:
     ``measure`` is the additive measure the engine works on (the count for frequency tables,
     the amount for magnitude tables): it orders the candidates (small cells are suppressed
     first), finds singletons and is what the audit bounds. ``requirement`` is the interval
-    width a primary cell needs (rules may bring their own). ``known_positive``: the finest
-    table lists every non-empty cell, so an attacker knows each holds at least 1.
+    width a primary cell needs (rules may bring their own); for whole numbers it counts the
+    whole numbers an attacker cannot rule out.
+
+    What the attacker knows besides the published values is read off the tables
+    (:mod:`helsestat.protect.knowledge`): which tables list only non-empty cells (so a
+    missing combination is 0 and a hidden listed count at least 1), and whether the values
+    are whole numbers. ``listing="non_empty"`` declares the first for every table, and a
+    table listing an empty cell is then an error; nothing can declare it away.
     ``workers`` > 1 spreads large problems (50 000 cells or more) over that many processes
     with the same result; 0 means one per CPU core.
 
@@ -76,7 +84,7 @@ class Protection:
     measure: str
     requirement: Requirement = NOT_DERIVABLE
     singletons: bool = True
-    known_positive: bool = False
+    listing: Listing = "derive"
     magnitude: bool = False
     audit: AuditMode = "certify"
     max_rounds: int = 50
@@ -88,7 +96,9 @@ class Protection:
 @dataclass(frozen=True)
 class ProtectionReport:
     """The protected tables, and per table the attacker's interval of every suppressed cell
-    (columns: the dimensions, the measure, ``lo``, ``up``, ``required``, ``exact``)."""
+    (columns: the dimensions, the measure, ``lo``, ``up``, ``required``, ``exact``).
+    ``non_empty`` names the tables found to list only non-empty cells and ``integer`` says
+    whether the values were whole numbers: what the audit assumed the attacker knows."""
 
     tables: tuple[ProtectedTable, ...]
     intervals: dict[str, pa.Table]
@@ -100,6 +110,8 @@ class ProtectionReport:
     lps: int
     narrowest: float
     requirement: str
+    non_empty: tuple[str, ...] = ()
+    integer: bool = False
 
     def summary(self) -> str:
         """One sentence for the release notes.
@@ -198,13 +210,24 @@ def protect_tables(
     measure = protection.measure
     linked = link_tables(inner_table, [(t.name, t.table, t.dimensions) for t in tables])
     x = linked.x
+    covered = None
     if inner is not None:
         # The release covers only the inner cells its finest table lists (e.g. a window).
-        x = sparse.csc_matrix(x.multiply(_covered(inner, tables)[:, None]))
+        covered = _covered(inner, tables)
+        x = sparse.csc_matrix(x.multiply(covered[:, None]))
         x.eliminate_zeros()
     y = _values(inner_table, measure)
     z = np.concatenate([_values(t.table, measure) for t in tables]) if tables else np.zeros(0)
-    _check_additive(x, y, z, linked.names, linked.offsets, measure)
+    listed = [
+        Listed(t.name, t.table, t.dimensions, o)
+        for t, o in zip(tables, linked.offsets, strict=False)
+    ]
+    _check_additive(x, y, z, listed, measure)
+    know = derive(inner_table, listed, x, y, z, measure, protection.listing, covered)
+    if know.known_zero.any():
+        # empty by the listing: not unknowns of the attacker's problem
+        x = sparse.csc_matrix(x.multiply(~know.known_zero[:, None]))
+        x.eliminate_zeros()
 
     parts = [
         _primary(t.table, t.rules, protection.requirement, z[linked.columns(t.name)])
@@ -216,10 +239,11 @@ def protect_tables(
     n = x.shape[1]
     forced = np.zeros(n, dtype=bool)
     hidden = np.zeros(n, dtype=bool)
+    at_least = know.at_least
     revised = 0
     if earlier:
-        x, z, primary, forced, hidden, need, revised = _with_history(
-            x, z, y, primary, need, inner_table, earlier, measure
+        x, z, primary, forced, hidden, need, at_least, revised = _with_history(
+            x, z, y, primary, need, at_least, inner_table, earlier, measure, know.integer
         )
     if protection.magnitude:
         freq = np.asarray(x.sum(axis=0)).ravel()
@@ -231,7 +255,6 @@ def protect_tables(
         singleton = (y == 0) if zeros else (y == 1)
         if not protection.singletons:
             singleton = None
-    lower = np.minimum(1.0, y) if protection.known_positive else 0.0
     link = _rate_link(protection, inner_table, x, primary)
     problem = Problem(
         x=x,
@@ -243,8 +266,10 @@ def protect_tables(
         hidden=hidden,
         singleton=singleton,
         order=order,
-        lower=lower,
+        lower=know.lower,
         link=link,
+        at_least=at_least,
+        integer=know.integer,
     )
     sol = solve(
         problem,
@@ -253,7 +278,8 @@ def protect_tables(
         max_rounds=protection.max_rounds,
         workers=protection.workers,
     )
-    return _report(tables, measures, protection, linked.offsets, sol, labels, z, revised)
+    report = _report(tables, measures, protection, linked.offsets, sol, labels, z, revised)
+    return dataclasses.replace(report, non_empty=know.non_empty, integer=know.integer)
 
 
 def _rate_link(
@@ -269,28 +295,29 @@ def _rate_link(
         amount = np.sum([_values(inner, m) for m in parts], axis=0)
         rates.append(np.divide(amount, count, out=np.zeros_like(amount), where=count > 0))
     need = np.where(primary, protection.requirement.width(x.T @ count), 0.0)
-    return RateLink(count, tuple(rates), need)
+    return RateLink(count, tuple(rates), need, is_whole(count))
 
 
 def _check_additive(
     x: sparse.csc_matrix,
     y: np.ndarray,
     z: np.ndarray,
-    names: tuple[str, ...],
-    offsets: tuple[int, ...],
+    tables: Sequence[Listed],
     measure: str,
 ) -> None:
     got = x.T @ y
     bad = np.abs(got - z) > 1e-6 * np.maximum(1.0, np.abs(z))
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        table = names[int(np.searchsorted(offsets, first, side="right")) - 1]
+        t = next(t for t in tables if t.offset <= first < t.offset + t.table.num_rows)
+        rows = np.flatnonzero(bad[t.offset : t.offset + t.table.num_rows])
         raise ProtectionError(
             "protect.not_additive",
-            f"table {table!r}: {measure} of {int(bad.sum())} cell(s) is not the sum of the "
-            "finest table's cells",
+            f"table {t.name!r}: {measure} of {int(bad.sum())} cell(s) is not the sum of the "
+            f"finest table's cells: {name_cells(t.table, t.dimensions, rows)}",
             hint="only additive measures (counts, sums) can be protected together; protect "
-            "distinct counts with their own model",
+            "distinct counts with their own model. Inner cells passed as inner=… must hold "
+            "the same combinations as the tables",
         )
 
 
@@ -300,19 +327,35 @@ def _with_history(
     y: np.ndarray,
     primary: np.ndarray,
     need: np.ndarray,
+    at_least: np.ndarray,
     inner: pa.Table,
     earlier: Sequence[Sequence[ProtectedTable]],
     measure: str,
-) -> tuple[sparse.csc_matrix, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    integer: bool,
+) -> tuple[
+    sparse.csc_matrix,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    np.ndarray,
+    int,
+]:
     """Add what earlier releases told: every cell they published becomes a known (forced)
-    column, every primary cell they hid a protected column, both over the inner cells that
-    existed then (the earlier release's finest table), so a total that has grown since (a
-    year published in March and again in April) is modelled as it was. These columns are
-    not output; where one equals a current cell, the Gauss stage merges them."""
+    column, every primary cell they hid a protected column, every secondary cell they hid a
+    hidden one (its listing still tells something), all over the inner cells that existed
+    then (the earlier release's finest table), so a total that has grown since (a year
+    published in March and again in April) is modelled as it was. A hidden cell of an
+    earlier table that published only non-empty cells is known to hold at least 1 (whole
+    numbers). These columns are not output; where one equals a current cell, the Gauss
+    stage merges them."""
     n = x.shape[1]
     cols: list[sparse.csc_matrix] = []
     extra_z: list[np.ndarray] = []
     extra_p: list[np.ndarray] = []
+    extra_h: list[np.ndarray] = []
+    extra_a: list[np.ndarray] = []
     revised = 0
     for release in earlier:
         usable = [t for t in release if set(t.dimensions) <= set(inner.column_names)]
@@ -321,32 +364,41 @@ def _with_history(
             if measure not in old.table.column_names:
                 continue
             status = np.asarray(old.table.column(STATUS_COLUMN).to_pylist(), dtype=object)
-            keep = (status == "published") | (status == "primary")
-            if not keep.any():
+            shown = status == "published"
+            if not len(status):
                 continue
-            sub = old.table.filter(pa.array(keep))
+            sub = old.table
             member = link_tables(inner, [(old.name, sub, old.dimensions)]).x
             member = sparse.csc_matrix(member.multiply(existed[:, None]))
             member.eliminate_zeros()
             agg = member.T @ y
-            was_primary = status[keep] == "primary"
+            was_primary = status == "primary"
+            was_hidden = ~shown & ~was_primary
             val = _values(sub, measure)
             same = np.abs(agg - val) <= 1e-6 * np.maximum(1.0, np.abs(val))
-            revised += int((~was_primary & ~same).sum())
-            use = (was_primary | same) & (np.diff(member.indptr) > 0)
+            revised += int((shown & ~same).sum())
+            # what the table's listing told then (its shown values: all above 0)
+            floor = 1.0 if integer and bool((val[shown] > 0).all()) else 0.0
+            use = (was_primary | was_hidden | (shown & same)) & (np.diff(member.indptr) > 0)
             cols.append(sparse.csc_matrix(member[:, np.flatnonzero(use)]))
             extra_z.append(agg[use])
             extra_p.append(was_primary[use])
+            extra_h.append(was_hidden[use])
+            # a floor only where it holds for the data as it is now (a revised cell may not)
+            extra_a.append(np.where(~shown[use] & (agg[use] >= floor), floor, 0.0))
     forced = np.zeros(n, dtype=bool)
+    hidden = np.zeros(n, dtype=bool)
     if cols:
         x = sparse.hstack([x, *cols], format="csc")
         z = np.concatenate([z, *extra_z])
         old_primary = np.concatenate(extra_p)
+        old_hidden = np.concatenate(extra_h)
         primary = np.concatenate([primary, old_primary])
-        forced = np.concatenate([forced, ~old_primary])
+        forced = np.concatenate([forced, ~old_primary & ~old_hidden])
+        hidden = np.concatenate([hidden, old_hidden])
         need = np.concatenate([need, np.zeros(len(old_primary))])
-    hidden = np.zeros(x.shape[1], dtype=bool)
-    return x, z, primary, forced, hidden, need, revised
+        at_least = np.concatenate([at_least, *extra_a])
+    return x, z, primary, forced, hidden, need, at_least, revised
 
 
 def _report(

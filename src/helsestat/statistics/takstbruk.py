@@ -450,9 +450,10 @@ TAKSTBRUK = Statistic(
     measures=MEASURE_NAMES,
     count_measure="antall_regninger",
     finish=finish,
-    # Full mode: the six tables are protected together on the bill count. The kommune/måned
-    # table lists every non-empty cell, so an attacker knows each holds at least one bill;
-    # counts are whole numbers, so an interval narrower than 1 could pin a cell down.
+    # Full mode: the six tables are protected together on the bill count. They list only
+    # non-empty cells (declared, and checked against the data), so an attacker knows each
+    # listed cell holds at least one bill; counts are whole numbers, so an interval narrower
+    # than 1 could pin a cell down.
     # Large releases are spread over one process per CPU core.
     # Every cell also publishes uses and amounts: refusjon is the tariff's refund times the
     # uses, the two egenandel fields add up to the tariff's copay times the uses, and the
@@ -461,7 +462,7 @@ TAKSTBRUK = Statistic(
     protection=Protection(
         "antall_regninger",
         Requirement(range_min=1),
-        known_positive=True,
+        listing="non_empty",
         workers=0,
         rate_count="sum_antall_takst",
         rate_amounts=(
