@@ -10,7 +10,9 @@ zero rows included, passed as ``inner=``. Then the independent attacker of
 a table of non-empty cells leaves unlisted combinations empty and its hidden cells at least
 1, and that counts are whole numbers) bounds every hidden cell. The promise: no hidden
 cell is pinned to one whole number, and every primary cell's interval is as wide as
-required.
+required. On the code before the knowledge was derived (``known_positive=False`` by
+default) this fails within a few examples, e.g. a kommune × kategori cell of 1 pinned to
+[1, 2] where 2 was required.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 import pytest
-from attacker import Attacker
+from attacker import Attacker, Integers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -123,14 +125,14 @@ def cases(draw: st.DrawFn, size: int = 3) -> Case:
     return Case(cube, tables, non_empty, pass_inner, k, requirement)
 
 
-def _check(case: Case) -> None:
+def _check(case: Case, integers: Integers = "round") -> None:
     report = protect_tables(
         case.tables,
         ("n",),
         Protection("n", case.requirement),
         inner=case.cube if case.pass_inner else None,
     )
-    attacker = Attacker(case.cube.to_pylist(), integers="round")
+    attacker = Attacker(case.cube.to_pylist(), integers=integers)
     for original, out in zip(case.tables, report.tables, strict=True):
         for a, b in zip(original.table.to_pylist(), out.table.to_pylist(), strict=True):
             # published values are true and never break the rule
@@ -155,7 +157,10 @@ def test_default_protection_survives_an_independent_attacker(case: Case) -> None
 
 
 @pytest.mark.slow
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases(size=4))
-def test_default_protection_survives_an_independent_attacker_sweep(case: Case) -> None:
-    _check(case)
+def test_default_protection_survives_an_integer_programming_attacker(case: Case) -> None:
+    # The audit rounds the ends of linear-programming intervals; an attacker solving integer
+    # programs could in principle do better where the tables' matrix is not totally
+    # unimodular (three-way structures): this larger sweep checks that it does not here.
+    _check(case, "exact")
