@@ -55,7 +55,8 @@ class AuditResult:
     published ones), whether it is the exact LP interval or a proven inner part, and the
     published cells that bind it (where more suppression would widen it). ``pinned``: cells
     whose linear-programming interval is a single point (before rounding to whole numbers):
-    publishing one tells an attacker nothing new."""
+    publishing one tells an attacker nothing new. ``deferred``: cells of ``defer`` left
+    unproven because a cell of their linear program that is not deferred fails anyway."""
 
     lo: np.ndarray
     up: np.ndarray
@@ -65,6 +66,7 @@ class AuditResult:
     binding: dict[int, tuple[int, ...]]
     lps: int
     pinned: np.ndarray | None = None
+    deferred: np.ndarray | None = None
 
     @property
     def width(self) -> np.ndarray:
@@ -94,6 +96,7 @@ def audit(
     exact: bool = True,
     at_least: np.ndarray | None = None,
     integer: bool = False,
+    defer: np.ndarray | None = None,
 ) -> AuditResult:
     """Compute the attacker's interval for every suppressed column of ``x``.
 
@@ -104,6 +107,8 @@ def audit(
     ``at_least`` per cell: what an unpublished cell is known to hold at least (e.g. 1 for a
     listed cell of a table without empty cells; columns of non-negative coefficients);
     ``integer``: the inner values are whole numbers, and the attacker knows it.
+    ``defer``: cells worth proving only when every other cell of their linear program
+    passes (secondary cells: the others are the ones protected).
 
     >>> import numpy as np
     >>> from scipy import sparse
@@ -131,7 +136,7 @@ def audit(
     targets = np.flatnonzero(suppressed & ~hidden)
     if not len(targets):
         nan, no = np.full(n, np.nan), np.zeros(n, dtype=bool)
-        return AuditResult(nan, nan.copy(), no, need, no.copy(), {}, 0, no.copy())
+        return AuditResult(nan, nan.copy(), no, need, no.copy(), {}, 0, no.copy(), no.copy())
     if at_least is not None:
         # x[:, c] @ y >= a becomes an equality with a slack inner cell: x[:, c] @ y - s == a,
         # s >= 0, published as one more cell (left out of the result again below).
@@ -233,18 +238,25 @@ def audit(
     k2 = kind[var_comp[fr_r]] == 2
     solver = _Solver(cmat, rhs, lb, ub, var_comp, con_comp, y, cons, integer)
     lp_bind: dict[int, set[int]] = {}
+    t_defer = np.zeros(len(targets), dtype=bool)
+    if defer is not None:
+        t_defer = np.asarray(defer, dtype=bool)[targets]
+    t_skipped = np.zeros(len(targets), dtype=bool)
     if k2.any():
-        t_lo, t_up, t_exact = solver.run(
-            fr_t[k2], fr_r[k2], fr_c[k2], t_lo, t_up, truth, need[targets], exact, lp_bind
+        t_lo, t_up, t_exact, t_skipped = solver.run(
+            fr_t[k2], fr_r[k2], fr_c[k2], t_lo, t_up, truth, need[targets], exact, lp_bind, t_defer
         )
     lo[targets], up[targets] = t_lo, t_up
     is_exact[targets] = t_exact
-    pinned = suppressed & ~hidden & (up - lo <= _tol(np.nan_to_num(lo)))
+    deferred = np.zeros(n_all, dtype=bool)
+    deferred[targets] = t_skipped
+    pinned = suppressed & ~hidden & ~deferred & (up - lo <= _tol(np.nan_to_num(lo)))
     if integer:
         lo, up = _whole(lo, up)
     width = up - lo
     failing = suppressed & ~hidden & (width < need - _tol(need))
     failing |= suppressed & ~hidden & (width <= _tol(np.nan_to_num(lo)))
+    failing &= ~deferred
     one = defaultdict(set)
     for t_, b_ in zip(pt_.tolist(), one_bind.tolist(), strict=True):
         one[t_].add(int(cons[b_]))
@@ -265,6 +277,7 @@ def audit(
         binding,
         solver.lps,
         pinned[:n],
+        deferred[:n],
     )
 
 
@@ -404,11 +417,15 @@ class _Solver:
         need: np.ndarray,
         exact: bool,
         bind: dict[int, set[int]],
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        defer: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Add each component's part of each cell's interval to ``t_lo``/``t_up``; ``(t, r,
-        c)`` are (cell, inner cell, coefficient) triples of the unknown inner cells."""
+        c)`` are (cell, inner cell, coefficient) triples of the unknown inner cells;
+        ``defer`` the cells proven only where their component's other cells pass. Returns
+        the intervals, which are exact, and the deferred cells left unproven."""
         n_t = len(t_lo)
         t_exact = np.ones(n_t, dtype=bool)
+        t_skipped = np.zeros(n_t, dtype=bool)
         comp = self.var_comp[r]
         # A cell spread over several LP components gets exact intervals in each; otherwise
         # a component must prove what the cell's other parts do not.
@@ -434,14 +451,15 @@ class _Solver:
             part = _Component(
                 lp, ct, self.truth[vars_], residual[cells], moves_elsewhere[cells], k, self.integer
             )
-            lo_c, up_c, done, binding = part.solve(exact)
+            lo_c, up_c, done, binding = part.solve(exact, defer[cells])
             self.lps += part.lps
             t_lo[cells] += lo_c
             t_up[cells] += up_c
             t_exact[cells] &= done
+            t_skipped[cells] |= part.skipped
             for i, rows in binding.items():
                 bind.setdefault(int(cells[i]), set()).update(int(self.cons[ks[j]]) for j in rows)
-        return t_lo, t_up, t_exact
+        return t_lo, t_up, t_exact, t_skipped
 
 
 class _Component:
@@ -483,6 +501,7 @@ class _Component:
         self.binding: dict[int, set[int]] = {}
         self.lps = 0
         self.proxy = np.arange(n)
+        self.skipped = np.zeros(n, dtype=bool)
         pos, neg = ct.maximum(0), ct.minimum(0)
         with np.errstate(invalid="ignore"):
             low = pos @ lp.lb + neg @ lp.ub
@@ -539,7 +558,49 @@ class _Component:
         else:
             self.up[i], self.up_known[i] = val, True
 
-    def solve(self, exact: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, set[int]]]:
+    def _prove(
+        self, group: np.ndarray, rep: np.ndarray, exact: bool, centre: np.ndarray | None
+    ) -> None:
+        """Prove the cells of ``group``: batches of linear programs while each pair proves
+        more than two cells, then the rest one by one (a representative whenever a member
+        still needs proof)."""
+        ct = self.ct
+        n = ct.shape[0]
+        reps = np.zeros(n, dtype=bool)
+        reps[self.proxy[group]] = True
+        reps &= rep
+        if not exact and centre is not None:
+            left = int((reps & ~self.ok()).sum())
+            while left > 2:
+                open_ = reps & ~self.ok()
+                weights = self.rng.uniform(0.5, 1.5, int(open_.sum()))
+                w_obj = np.asarray(ct[open_].T @ weights).ravel()
+                for sign in (-1.0, 1.0):
+                    self.lps += 1
+                    res = self.lp.solve(sign * w_obj)
+                    if res is not None:
+                        self.add(res[1])
+                        far = self.lp.beyond(centre, res[1])
+                        if far is not None:
+                            self.add(far)
+                now = int((reps & ~self.ok()).sum())
+                if left - now <= 2:
+                    break
+                left = now
+        proven = self.ok() if not exact else np.zeros(n, dtype=bool)
+        for i in np.flatnonzero(~proven & group).tolist():
+            r = int(self.proxy[i])
+            for sign in (-1.0, 1.0):
+                known = self.up_known[r] if sign < 0 else self.lo_known[r]
+                if known or (not exact and proven[i]):
+                    continue
+                self.exact_side(r, sign)
+                if not exact:
+                    proven = self.ok()
+
+    def solve(
+        self, exact: bool, defer: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, set[int]]]:
         ct = self.ct
         n = ct.shape[0]
         centre = None
@@ -566,36 +627,16 @@ class _Component:
         for members in classes.values():
             self.proxy[members] = members[0]
         rep = self.proxy == np.arange(n)
-        # Batches while each pair of LPs proves more than two cells.
-        if not exact and centre is not None:
-            left = int((rep & ~self.ok()).sum())
-            while left > 2:
-                open_ = rep & ~self.ok()
-                weights = self.rng.uniform(0.5, 1.5, int(open_.sum()))
-                w_obj = np.asarray(ct[open_].T @ weights).ravel()
-                for sign in (-1.0, 1.0):
-                    self.lps += 1
-                    res = self.lp.solve(sign * w_obj)
-                    if res is not None:
-                        self.add(res[1])
-                        far = self.lp.beyond(centre, res[1])
-                        if far is not None:
-                            self.add(far)
-                now = int((rep & ~self.ok()).sum())
-                if left - now <= 2:
-                    break
-                left = now
-        # The rest one by one: a representative whenever a member still needs proof.
-        proven = self.ok() if not exact else np.zeros(n, dtype=bool)
-        for i in np.flatnonzero(~proven).tolist():
-            r = int(self.proxy[i])
-            for sign in (-1.0, 1.0):
-                known = self.up_known[r] if sign < 0 else self.lo_known[r]
-                if known or (not exact and proven[i]):
-                    continue
-                self.exact_side(r, sign)
-                if not exact:
-                    proven = self.ok()
+        later = np.zeros(n, dtype=bool) if defer is None else np.asarray(defer, dtype=bool)
+        self._prove(~later, rep, exact, centre)
+        if later.any():
+            # a cell that is not deferred fails (a primary cell too narrow): the block gets
+            # more suppression and a new audit, so the deferred cells wait for that
+            fails = ~later & np.isfinite(self.need) & ~self.ok()
+            if fails.any():
+                self.skipped = later.copy()
+            else:
+                self._prove(later, rep, exact, centre)
         members = ~rep
         exact_rep = (self.lo_known & self.up_known)[self.proxy]
         self.lo = np.where(members & exact_rep, self.lo[self.proxy], self.lo)

@@ -334,6 +334,7 @@ def _solve_blocks(
     up = np.full(n, np.nan)
     exact = np.zeros(n, dtype=bool)
     pinned = np.zeros(n, dtype=bool)
+    stale = np.zeros(n, dtype=bool)  # secondary cells whose audit was deferred
     at_least = None if problem.at_least is None else np.asarray(problem.at_least, float)
     lps = 0
     rounds = 0
@@ -363,6 +364,11 @@ def _solve_blocks(
             break
         lower = problem.lower
         lower_sub = lower[rows] if isinstance(lower, np.ndarray) else lower
+        # Secondary cells only protect the guarded ones (primary, and those the audit
+        # added): where a guarded cell of their linear program fails, the block is suppressed
+        # further and audited again, so their proof waits (deferred, then stale).
+        guarded = suppressed & (primary | extra)
+        shade = suppressed & ~guarded
         result = audit(
             sub,
             z[cols],
@@ -374,47 +380,65 @@ def _solve_blocks(
             exact=audit_mode == "exact",
             at_least=None if at_least is None else at_least[cols],
             integer=problem.integer,
+            defer=shade[cols],
         )
         lps += result.lps
         lo[cols], up[cols], exact[cols] = result.lo, result.up, result.exact
         pinned[cols] = _mask(result.pinned, len(cols))
-        count_failing = np.zeros(n, dtype=bool)
-        count_failing[cols] = result.failing
-        failing = count_failing & (primary | extra) & ~unsafe
+        stale[cols] = _mask(result.deferred, len(cols))
+        release = np.zeros(n, dtype=bool)
+        release[cols] = result.failing & shade[cols]
+        release &= ~pinned
+        failing = np.zeros(n, dtype=bool)
+        failing[cols] = result.failing
+        failing &= (primary | extra) & ~unsafe
         if not failing.any() and problem.link is not None:
             # the count alone is safe; now what the amounts tell about it as well
             result = _linked_audit(
-                problem.link, sub, rows, cols, suppressed, hidden, lower_sub, audit_mode
+                problem.link, sub, rows, cols, guarded, hidden | shade, lower_sub, audit_mode
             )
             lps += result.lps
             failing = np.zeros(n, dtype=bool)
             failing[cols] = result.failing
             failing &= (primary | extra) & ~unsafe
-        if not failing.any():
-            whole = count_failing & suppressed & ~primary & ~extra & ~pinned
-            if not whole.any():
-                break
-            released |= whole
-            todo = np.isin(blocks, np.unique(blocks[whole]))
-            continue
-        added = _more_suppression(x, failing, result, cols, suppressed, known, hidden, position)
-        if not added.any() and forced.any():
-            # What earlier releases published alone may pin these cells down: then they are
-            # disclosed already and no suppression now can help (counted as unsafe).
-            old = _disclosed_by_history(problem, failing, forced, need)
-            unsafe |= old
-            failing &= ~old
-            if not failing.any():
-                break
-        if not added.any():
-            raise ProtectionError(
-                "protect.cannot_protect",
-                f"{int(failing.sum())} suppressed cell(s) stay derivable and no published "
-                "cell near them can be suppressed",
-                hint="cells published in an earlier release fix them; see the release notes",
+        if failing.any():
+            added = _more_suppression(x, failing, result, cols, suppressed, known, hidden, position)
+            if not added.any() and forced.any():
+                # What earlier releases published alone may pin these cells down: then they
+                # are disclosed already and no suppression now can help (counted as unsafe).
+                old = _disclosed_by_history(problem, failing, forced, need)
+                unsafe |= old
+                failing &= ~old
+            if failing.any():
+                if not added.any():
+                    raise ProtectionError(
+                        "protect.cannot_protect",
+                        f"{int(failing.sum())} suppressed cell(s) stay derivable and no "
+                        "published cell near them can be suppressed",
+                        hint="cells published in an earlier release fix them; see the release "
+                        "notes",
+                    )
+                extra |= added
+                todo = np.isin(blocks, np.unique(blocks[added]))
+                continue
+        # Every guarded cell passes. Secondary cells left unproven (a block whose failing
+        # cells turned out disclosed by earlier releases) are audited now; one pinned to a
+        # single whole number although the linear program leaves it a range is published,
+        # and its blocks are protected again with its value known.
+        if (stale & shade).any():
+            late = _audit_shade(
+                problem, x, blocks, stale & shade, shade, guarded, hidden, audit_mode, out=(lo, up)
             )
-        extra |= added
-        todo = np.isin(blocks, np.unique(blocks[added]))
+            lps += late.lps
+            check = late.cols
+            exact[check] = np.where(shade[check], late.exact, exact[check])
+            pinned[check] = np.where(shade[check], late.pinned, pinned[check])
+            release |= late.release
+        stale[:] = False
+        if not release.any():
+            break
+        released |= release
+        todo = np.isin(blocks, np.unique(blocks[release]))
     else:
         raise ProtectionError(
             "protect.no_convergence",
@@ -442,6 +466,59 @@ def _solve_blocks(
         rounds=rounds,
         lps=lps,
     )
+
+
+@dataclass(frozen=True)
+class _Shade:
+    """What the audit of secondary cells found: over columns ``cols``, their exact flags
+    and pinned cells, and the cells to publish (``release``, over all columns)."""
+
+    cols: np.ndarray
+    exact: np.ndarray
+    pinned: np.ndarray
+    release: np.ndarray
+    lps: int
+
+
+def _audit_shade(
+    problem: Problem,
+    x: sparse.csc_matrix,
+    blocks: np.ndarray,
+    stale: np.ndarray,
+    shade: np.ndarray,
+    guarded: np.ndarray,
+    hidden: np.ndarray,
+    audit_mode: AuditMode,
+    *,
+    out: tuple[np.ndarray, np.ndarray],
+) -> _Shade:
+    """Audit the secondary cells (``shade``) of the blocks holding a ``stale`` one, with the
+    guarded cells unpublished but not audited; writes their intervals into ``out``."""
+    n = x.shape[1]
+    release = np.zeros(n, dtype=bool)
+    if not stale.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return _Shade(empty, np.zeros(0, bool), np.zeros(0, bool), release, 0)
+    cols = np.flatnonzero(np.isin(blocks, np.unique(blocks[stale])))
+    rows = np.unique(x[:, cols].indices)
+    lower = problem.lower
+    result = audit(
+        sparse.csc_matrix(x[rows][:, cols]),
+        np.asarray(problem.z, float)[cols],
+        np.asarray(problem.y, float)[rows],
+        shade[cols],
+        lower=lower[rows] if isinstance(lower, np.ndarray) else lower,
+        unknown=(hidden | guarded)[cols],
+        exact=audit_mode == "exact",
+        at_least=None if problem.at_least is None else np.asarray(problem.at_least)[cols],
+        integer=problem.integer,
+    )
+    lo, up = out
+    mine = shade[cols]
+    lo[cols[mine]], up[cols[mine]] = result.lo[mine], result.up[mine]
+    pinned = _mask(result.pinned, len(cols))
+    release[cols] = result.failing & mine & ~pinned
+    return _Shade(cols, result.exact, pinned, release, result.lps)
 
 
 def _linked_audit(
