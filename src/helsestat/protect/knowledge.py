@@ -17,7 +17,7 @@ data shows.
 
 The inner cells and the tables must agree on which combinations exist: an inner cell of the
 release with a value that some table does not list means the tables are not sums of the
-inner cells (:data:`MISSING` error, naming the combinations).
+inner cells (``protect.missing_cells``, naming the combinations).
 
 >>> import numpy as np, pyarrow as pa
 >>> from scipy import sparse
@@ -46,10 +46,6 @@ from helsestat.errors import ProtectionError
 #: How the tables list their cells: ``derive`` reads it off the values (the default);
 #: ``non_empty`` declares that every table lists only non-empty cells, checked.
 Listing = Literal["derive", "non_empty"]
-
-#: Error codes of a contradiction between the data and the declaration or the inner cells.
-CONTRADICTS = "protect.listing_contradicts"
-MISSING = "protect.missing_cells"
 
 #: How many combinations an error names.
 NAMED = 5
@@ -131,7 +127,7 @@ def derive(
         empty = ~(values > 0)
         if listing == "non_empty" and empty.any():
             raise ProtectionError(
-                CONTRADICTS,
+                "protect.listing_contradicts",
                 f"table {t.name!r} lists {int(empty.sum())} empty cell(s) ({measure} <= 0) "
                 f"although its tables are declared to list only non-empty cells: "
                 f"{name_cells(t.table, t.dimensions, np.flatnonzero(empty))}",
@@ -143,7 +139,7 @@ def derive(
         full = missing & (y != 0)
         if full.any():
             raise ProtectionError(
-                MISSING,
+                "protect.missing_cells",
                 f"table {t.name!r} does not list {int(full.sum())} combination(s) that hold "
                 f"data in the inner cells: {name_cells(inner, t.dimensions, np.flatnonzero(full))}",
                 hint="the inner cells and the tables must come from the same data: list "
@@ -183,8 +179,6 @@ def name_cells(table: pa.Table, dimensions: tuple[str, ...], rows: np.ndarray) -
 
 
 __all__ = [
-    "CONTRADICTS",
-    "MISSING",
     "Knowledge",
     "Listed",
     "Listing",
