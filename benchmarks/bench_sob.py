@@ -511,7 +511,11 @@ def section(result: Mapping[str, Any], command: str) -> str:
             if break_even != float("inf")
             else "never on this run (plain DuckDB answered a range as fast)."
         ),
-        "The build is not incremental yet: a new month rebuilds the whole cube.",
+        "The build is not incremental yet: a new month rebuilds the whole cube. The issue's "
+        "targets (20 million events, ≥ 3× plain DuckDB computing the twelve tables, ≤ 2 GB, "
+        "a new month costing the month, served ≥ 2,000 requests/s with p99 ≤ 20 ms) are not "
+        f"met; this run has {result['events']:,} events (`--events 20000000` for the "
+        "issue's size).",
         "",
     ]
     served = result.get("served")
