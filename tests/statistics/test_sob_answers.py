@@ -363,6 +363,36 @@ def test_every_person_count_of_10_or_fewer_is_hidden_and_no_part_stands_alone(
                             assert len(hidden) != 1, (table, filters, members)
 
 
+def test_a_kon_hidden_in_one_table_is_not_derivable_from_another(
+    data_and_events: tuple[SobData, list[dict[str, Any]]],
+) -> None:
+    """The kön totals of vardtagare_kon_alder are the persons of vardtagare_kon: a kön hidden
+    there is hidden here too, and its age groups are never all shown (they would add up to
+    it); in the drill-downs a hidden child never stands alone beside shown siblings."""
+    data, _ = data_and_events
+    checked = 0
+    for filters in FILTERS:
+        for first, last in _ranges(7) + [(m, m) for m in range(24262, 24275)]:
+            query = SobQuery(first, last, filters)
+            kon = {r["kon"]: r for r in _rows(answer(data, "vardtagare_kon", query))}
+            by_kon: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for r in _rows(answer(data, "vardtagare_kon_alder", query)):
+                by_kon[r["kon"]].append(r)
+            for label, members in by_kon.items():
+                total = next(r for r in members if r["aldersgrupp"] == "totalt")
+                parts = [r for r in members if r["aldersgrupp"] != "totalt"]
+                if kon[label]["status"] != "published":
+                    checked += 1
+                    assert total["status"] != "published", (filters, first, last, label)
+                    assert any(r["status"] != "published" for r in parts), (filters, label)
+            for table in ("region", "moment"):
+                rows = _rows(answer(data, table, query))
+                if len(rows) > 2 and rows[0]["status"] == "published":
+                    hidden = [r for r in rows[1:] if r["status"] != "published"]
+                    assert len(hidden) != 1, (table, filters, first, last)
+    assert checked  # the data has such cases
+
+
 def test_startade_are_published_beside_hidden_persons(
     data_and_events: tuple[SobData, list[dict[str, Any]]],
 ) -> None:

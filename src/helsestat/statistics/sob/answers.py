@@ -17,6 +17,11 @@ a hidden count could be derived from shown ones in the same answer:
   age groups of a kön whose total is shown) are treated as adding up — a person has one kön
   in a range as a rule — so one hidden part never stands alone: the next smallest shown part
   is hidden too;
+- kön across tables: the kön totals of ``vardtagare_kon_alder`` take the status the kön has
+  in ``vardtagare_kon`` for the same query, and a hidden kön total never has all its age
+  groups shown;
+- a shown drill-down node's children are treated as adding up: one hidden child never
+  stands beside shown siblings;
 - a node with exactly one child row has the child's persons (the same set), so the two
   share the stricter status.
 
@@ -491,6 +496,10 @@ def _protect(
         for total, parts in margins(rows):
             if total is None or status[total] == "published":
                 _hide_next(status, rules, values, parts)
+    if len(parent) == 1 and status[parent[0]] == "published" and len(children) > 1:
+        # persons seen at one child each would add up to the node: one hidden child never
+        # stands beside shown siblings
+        _hide_next(status, rules, values, list(children))
     if len(parent) == 1 and len(children) == 1:  # the same persons: the stricter status
         p, c = parent[0], children[0]
         if (status[p] == "published") != (status[c] == "published"):
@@ -498,6 +507,37 @@ def _protect(
             status[hidden] = "secondary"
             rules[hidden] = "the same persons as a hidden row"
     return status, rules
+
+
+def _align_kon_totals(
+    data: SobData, query: SobQuery, rows: _Rows, status: list[str], rules: list[str]
+) -> None:
+    """vardtagare_kon_alder's kön totals are vardtagare_kon's persons per kön: a kön hidden
+    there is hidden here as well, and a hidden kön total never has all its age groups shown
+    (they would add up to it)."""
+    kon_rows = _vardtagare_kon(data, query)
+    kon_status, _ = _protect("vardtagare_kon", kon_rows, margins=_margins_by(None, "kon"))
+    hidden_kon = {
+        label
+        for label, state in zip(kon_rows.columns.get("kon", []), kon_status, strict=True)
+        if state != "published"
+    }
+    values = [int(v) for v in rows.columns.get("vardtagare", [])]
+    labels, groups = rows.columns.get("kon", []), rows.columns.get("aldersgrupp", [])
+    for label in dict.fromkeys(labels):
+        members = [i for i, k in enumerate(labels) if k == label]
+        total = next((i for i in members if groups[i] == TOTAL), None)
+        parts = [i for i in members if groups[i] != TOTAL]
+        if total is None:
+            continue
+        if label in hidden_kon and status[total] == "published":
+            status[total] = "secondary"
+            rules[total] = "the same persons as a hidden row of vardtagare_kon"
+        shown = [i for i in parts if status[i] == "published"]
+        if status[total] != "published" and parts and len(shown) == len(parts):
+            pick = min(shown, key=lambda i: (values[i], i))
+            status[pick] = "secondary"
+            rules[pick] = "the parts of a hidden total never all shown"
 
 
 def _margins_by(
@@ -639,6 +679,8 @@ def answer(data: SobData, table: str, query: SobQuery, release: str = "") -> Pro
     else:
         rows = computed
     status, rules = _protect(spec.name, rows, parent, children, spec.margins)
+    if spec.name == "vardtagare_kon_alder":
+        _align_kon_totals(data, query, rows, status, rules)
     guarded = tuple(m for m in rows.measures if m in PERSONS)
     columns: dict[str, pa.Array] = {}
     for name in rows.dimensions:  # empty: the row covers every value of the level
