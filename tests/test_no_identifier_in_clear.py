@@ -18,13 +18,13 @@ import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from test_ingest import GOOD
 
 from clear_text import scan_stored_rows, scan_tree
 from helsestat.cli import main
 from helsestat.synth.claims import generate_claims
 from helsestat.synth.core import write_csv
 from serve_process import helsestat_serve
-from test_ingest import GOOD
 
 FNR, DNR, HNR = "01018012371", "41018012365", "01418012354"
 PNR, SNR = "19121212-1212", "121272-1219"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from test_ingest import GOOD, KEY, _write
 
 from helsestat.build import ingest_file
 from helsestat.errors import ExtractError
@@ -20,7 +21,6 @@ from helsestat.synth.core import write_csv
 from helsestat.validate import validate
 from helsestat.validate.claims import CLAIMS
 from helsestat.validate.pseudonymise import pseudonymise_values
-from test_ingest import GOOD, KEY, _write
 
 REFERENCE = packaged_reference()
 
