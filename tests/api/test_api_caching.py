@@ -1,12 +1,8 @@
 from collections.abc import Callable, Sequence
-from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from helsestat.api import service as service_module
 from helsestat.model import ProtectedTable
-from helsestat.publish.formats import FORMATS
 from helsestat.store.lake import Lake
 
 URL = "/api/v1/tables/takstbruk/kommune/aar"
@@ -85,35 +81,3 @@ def test_listings_are_cacheable_too(
     old = client.get("/api/v1/releases").headers["etag"]
     build("r2", [])
     assert client.get("/api/v1/releases", headers={"If-None-Match": old}).status_code == 200
-
-
-def test_a_whole_table_is_rendered_once_per_release_and_format(
-    client: TestClient,
-    build: Callable[[str, Sequence[ProtectedTable]], None],
-    make_takstbruk: Callable[..., ProtectedTable],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # a flood of one whole-table download costs one rendering per worker (issue 12: load)
-    rendered: list[str] = []
-
-    class Counting:
-        def __init__(self, name: str, fmt: Any) -> None:
-            self.name, self.fmt = name, fmt
-
-        def render_selection(self, selection: object, view: object) -> bytes:
-            rendered.append(self.name)
-            body: bytes = self.fmt.render_selection(selection, view)
-            return body
-
-    counting = {name: Counting(name, fmt) for name, fmt in FORMATS.items()}
-    monkeypatch.setattr(service_module, "FORMATS", counting)
-    first = [client.get(URL, params={"format": f}).content for f in ("xlsx", "csv")]
-    again = [client.get(URL, params={"format": f}).content for f in ("xlsx", "csv")]
-    assert first == again and rendered == ["xlsx", "csv"]
-    client.get(URL, params={"format": "csv", "kommune": "0301"})  # a selection: not kept
-    client.get(URL, params={"format": "csv", "kommune": "0301"})
-    assert rendered == ["xlsx", "csv", "csv", "csv"]
-    build("r2", [make_takstbruk(antall_0301_2024=1600)])  # a new release: rendered anew
-    newer = client.get(URL, params={"format": "csv"})
-    assert newer.headers["x-helsestat-release"] == "r2" and b"1600" in newer.content
-    assert rendered[-1] == "csv" and len(rendered) == 5

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import functools
 import os
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -63,9 +62,6 @@ from helsestat.store.lake import Lake
 SUPPRESSED_HEADER: Final = "X-Helsestat-Suppressed"
 #: Answers of computed tables kept (each a small indexed table), per app.
 KEEP_ANSWERS: Final = 2_000
-#: Bytes of whole-table downloads kept per worker once rendered (releases are immutable, so
-#: a body is the same until the release changes): a flood of one whole table renders it once.
-KEEP_WHOLE_BYTES: Final = 256 * 1024 * 1024
 #: Selections larger than this are rendered off the event loop by the fast path.
 LARGE: Final = 5_000
 #: Seconds between two looks at ``releases/CURRENT`` (0: every request).
@@ -146,9 +142,6 @@ class TableService:
         self._summaries: dict[tuple[str, str], TableSummary] = {}
         self._computed: dict[tuple[str, str], object] = {}
         self._answers: OrderedDict[tuple[str, str, str], TableIndex] = OrderedDict()
-        self._whole: OrderedDict[tuple[str, str, str, bool, int], bytes] = OrderedDict()
-        self._whole_bytes = 0
-        self._whole_lock = threading.Lock()
 
     # -- what is served --------------------------------------------------------------------
     def statistic_of(self, table: str) -> Statistic | None:
@@ -384,34 +377,8 @@ class TableService:
         return index.select(prepared.query)
 
     def respond(self, prepared: Prepared, selection: Selection) -> Answer:
-        """Render the rows in the chosen format, with the data headers. A whole table (no
-        filter, no range) is rendered once per release and format and kept (bounded by
-        :data:`KEEP_WHOLE_BYTES`, least recently used first out)."""
-        query = prepared.query
-        whole = prepared.computed is None and not query.values and query.range is None
-        key = (
-            prepared.release.id,
-            prepared.table,
-            prepared.fmt,
-            query.with_suppressed,
-            id(prepared.view),  # views are module constants of the statistics
-        )
-        body = None
-        if whole:
-            with self._whole_lock:
-                body = self._whole.get(key)
-                if body is not None:
-                    self._whole.move_to_end(key)
-        if body is None:
-            body = FORMATS[prepared.fmt].render_selection(selection, prepared.view)
-            if whole and len(body) <= KEEP_WHOLE_BYTES // 4:
-                with self._whole_lock:
-                    if key not in self._whole:
-                        self._whole[key] = body
-                        self._whole_bytes += len(body)
-                    while self._whole_bytes > KEEP_WHOLE_BYTES:
-                        _, dropped = self._whole.popitem(last=False)
-                        self._whole_bytes -= len(dropped)
+        """Render the rows in the chosen format, with the data headers."""
+        body = FORMATS[prepared.fmt].render_selection(selection, prepared.view)
         headers = {**prepared.headers, **prepared.content}
         if prepared.count_suppressed:
             left_out = 0 if selection.with_suppressed else selection.suppressed
