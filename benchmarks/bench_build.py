@@ -42,7 +42,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -356,6 +356,22 @@ class Measured:
     cpu: float = 0.0
 
 
+def run_fresh(command: list[str], what: str) -> tuple[Any, Any]:
+    """Run ``command`` as a new process from the repository root: the JSON of its last line
+    of output and its resource usage (``os.wait4``: its own CPU time and peak memory)."""
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, cwd=Path(__file__).resolve().parents[1]
+    )
+    assert proc.stdout is not None
+    output = proc.stdout.read()
+    proc.stdout.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{what} failed with exit code {proc.returncode}")
+    return json.loads(output.decode().strip().splitlines()[-1]), usage
+
+
 def measure(
     engine: str, root: Path, repeat: int = 3, *, warm: bool = False, refresh: str | None = None
 ) -> Measured:
@@ -366,16 +382,7 @@ def measure(
     command = [sys.executable, "-m", "benchmarks.bench_build", "measure", engine, str(root)]
     command += ["--repeat", str(repeat)] + (["--warm"] if warm else [])
     command += ["--refresh", refresh] if refresh else []
-    proc = subprocess.Popen(
-        command, stdout=subprocess.PIPE, cwd=Path(__file__).resolve().parents[1]
-    )
-    assert proc.stdout is not None
-    output = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{engine} build failed with exit code {proc.returncode}")
-    result = json.loads(output.decode().strip().splitlines()[-1])
+    result, usage = run_fresh(command, f"{engine} build")
     return Measured(
         engine,
         statistics.median(result["seconds"]),

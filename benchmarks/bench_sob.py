@@ -30,7 +30,6 @@ import os
 import random
 import resource
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Mapping
@@ -43,12 +42,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from benchmarks.bench_build import run_fresh
 from helsestat.aggregate import DuckDBEngine
 from helsestat.aggregate.ranges import month_text
 from helsestat.reference.persist import read_reference
 from helsestat.reference.seed import load_reference
 from helsestat.reference.snapshot import Reference
-from helsestat.statistics.sob import _units, build_data, load_data
+from helsestat.statistics.sob import build_data, load_data, unit_directory
 from helsestat.statistics.sob.answers import SobData, SobQuery, answer
 from helsestat.statistics.sob.cases import UNKNOWN_LAN
 from helsestat.statistics.sob.measures import KON
@@ -282,7 +282,7 @@ def _cold(engine: str, events: Path, work: Path, first: int, last: int) -> dict[
         size = sum(t.num_rows for t in data.values())
     else:
         with duckdb.connect() as con:
-            plain_prepare(con, events, _units(ref))
+            plain_prepare(con, events, unit_directory(ref))
             size = sum(len(rows) for rows in plain_tables(con, first, last).values())
     return {"seconds": time.perf_counter() - start, "rows": size, "peak_gb": _high_water_gb()}
 
@@ -300,15 +300,7 @@ def fresh(engine: str, events: Path, work: Path, first: int, last: int) -> dict[
     """:func:`_cold` in a new Python process; its seconds, CPU seconds and peak memory."""
     command = [sys.executable, "-m", "benchmarks.bench_sob", "--cold", engine, str(events)]
     command += ["--work", str(work), "--range", str(first), str(last)]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, cwd=ROOT)
-    assert proc.stdout is not None
-    output = proc.stdout.read()
-    proc.stdout.close()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"the cold {engine} run failed")
-    result: dict[str, Any] = json.loads(output.decode().strip().splitlines()[-1])
+    result, usage = run_fresh(command, f"the cold {engine} run")
     result["cpu"] = usage.ru_utime + usage.ru_stime
     return result
 
@@ -416,7 +408,7 @@ def run(
     with DuckDBEngine() as duck:
         data = load_data(build_data([events], ref, duck))
     con = duckdb.connect()
-    plain_prepare(con, events, _units(ref))
+    plain_prepare(con, events, unit_directory(ref))
     last = data.last
     first = max(data.first, last - 11)  # the default range: the last twelve months
     cells = compare(helsestat_tables(data, first, last), plain_tables(con, first, last))

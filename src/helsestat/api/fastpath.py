@@ -73,6 +73,20 @@ def _last(items: list[tuple[str, str]], name: str) -> str | None:
     return value
 
 
+def get_path(scope: Scope) -> str | None:
+    """The path of a GET request below the app's root path; None for anything else (a fast
+    path passes it on).
+
+    >>> get_path({"type": "http", "method": "GET", "path": "/x/a", "root_path": "/x"})
+    '/a'
+    """
+    if scope["type"] != "http" or scope["method"] != "GET":
+        return None
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
 class DataFastPath:
     """ASGI middleware answering GET on the data paths directly (HEAD arrives as GET:
     :class:`helsestat.api.head.HeadAsGet` drops the body for every route)."""
@@ -81,13 +95,10 @@ class DataFastPath:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET":
+        path = get_path(scope)
+        if path is None:
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
-        root: str = scope.get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root) :]
         app: Any = scope["app"]
         service: TableService = app.state.tables
         route = service.route_for(path)

@@ -39,6 +39,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from helsestat.api.fastpath import get_path
 from helsestat.api.params import IsoDate, UnitId
 from helsestat.api.routers.units_deps import UnitDatabase, today
 from helsestat.api.routers.units_schemas import PlacementOut, UnitOut
@@ -266,13 +267,10 @@ class UnitsFastPath:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET":
+        path = get_path(scope)
+        if path is None:
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
-        root: str = scope.get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root) :]
         query: bytes = scope["query_string"]
         if path == PLACE_PATH:
             parsed = _parse_place(query)

@@ -22,22 +22,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from helsestat.synth.sob_frame import DAY, Frame, Persons, day_of
+from helsestat.validate.sob import SOB
 
-SOB_COLUMNS = (
-    "arende_id",
-    "arendetyp",
-    "status",
-    "tidpunkt",
-    "process_namn",
-    "moment_namn",
-    "vardgivare_hsaid",
-    "vardenhet_hsaid",
-    "vardtagare_id",
-    "kon",
-    "alder",
-    "behandlare_hsaid",
-    "avslutningsorsak",
-)
+#: The columns of the ``sob`` extract, as its spec lists them.
+SOB_COLUMNS = SOB.column_names
 #: avslutningsorsak is recorded from this day (seed 003: "finns endast från Mars 2022").
 REASONS_FROM = date(2022, 3, 1)
 ARENDETYPER = ("Process", "Meddelande", "Formulär")

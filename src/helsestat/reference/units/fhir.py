@@ -196,25 +196,6 @@ def _envelope() -> dict[str, Any]:
     return envelope
 
 
-def snapshot_bundle(
-    snapshot: RegistrySnapshot,
-    day: date,
-    *,
-    country: str | None = None,
-    id_system: str = UNIT_ID_SYSTEM,
-    base_url: str = "https://helsestat.example/fhir",
-    cache: OrganizationCache | None = None,
-) -> dict[str, Any]:
-    """:func:`export_bundle` from an in-memory snapshot. Each Organization is validated
-    (once per content, with ``cache``) and the Bundle around them too."""
-    bundle = _envelope()
-    bundle["entry"] = [
-        {"fullUrl": f"{base_url}/Organization/{uid}", "resource": orjson.loads(body)}
-        for uid, body in _organizations(snapshot, day, country, id_system, cache)
-    ]
-    return bundle
-
-
 def snapshot_bundle_json(
     snapshot: RegistrySnapshot,
     day: date,
@@ -224,9 +205,9 @@ def snapshot_bundle_json(
     base_url: str = "https://helsestat.example/fhir",
     cache: OrganizationCache | None = None,
 ) -> bytes:
-    """:func:`snapshot_bundle` as JSON, put together from each Organization's JSON (made
-    once per content, with ``cache``) rather than serialised whole: a bundle of a thousand
-    units is a join of bytes.
+    """:func:`export_bundle` from an in-memory snapshot, as JSON, put together from each
+    validated Organization's JSON (made once per content, with ``cache``) rather than
+    serialised whole: a bundle of a thousand units is a join of bytes.
 
     >>> from helsestat.reference.units.snapshot import snapshot_of
     >>> orjson.loads(snapshot_bundle_json(snapshot_of(0, {}), date(2024, 1, 1)))["entry"]
@@ -302,6 +283,5 @@ __all__ = [
     "OrganizationCache",
     "export_bundle",
     "organization",
-    "snapshot_bundle",
     "snapshot_bundle_json",
 ]

@@ -39,8 +39,13 @@ EARLIEST: Final = month_index(2015, 10)
 PREFIX: Final = "sob/"
 
 
-def _units(reference: Reference) -> pa.Table:
-    """The unit directory of the registry (HSA-id → current HSA-id, län), or an empty one."""
+def unit_directory(reference: Reference) -> pa.Table:
+    """The unit directory of the registry (HSA-id → current HSA-id, län), or an empty one.
+
+    >>> from helsestat.reference.seed import packaged_reference
+    >>> unit_directory(packaged_reference()).column_names[:3]
+    ['hsaid', 'current_hsaid', 'lan']
+    """
     if reference.hsa_units is not None:
         return reference.hsa_units
     empty = pa.array([], pa.string())
@@ -53,7 +58,7 @@ def build_data(
     """The release's data of the statistic, from the stored ``sob`` events: the range cube
     (nodes, flows, the points and splits of each distinct measure), the avslutningsorsaker,
     the names of units and län, and the population per län and year."""
-    units = _units(reference)
+    units = unit_directory(reference)
     facts = range_facts(files, units, engine)
     spec = spec_for(len(facts.reasons))
     built = build_ranges(spec, facts.facts, threads=engine.threads or os.cpu_count() or 1)
@@ -171,4 +176,4 @@ SOB = Statistic(
     ),
 )
 
-__all__ = ["EARLIEST", "SOB", "build_data", "load_data"]
+__all__ = ["EARLIEST", "SOB", "build_data", "load_data", "unit_directory"]

@@ -572,6 +572,8 @@ class TableSpec:
     measures: tuple[str, ...]
     drill: bool = False
     margins: Callable[[_Rows], list[tuple[int | None, list[int]]]] | None = None
+    #: relations to another table of the same query, applied after the table's own rules
+    align: Callable[[SobData, SobQuery, _Rows, list[str], list[str]], None] | None = None
 
 
 TABLES: Final = (
@@ -649,6 +651,7 @@ TABLES: Final = (
         ("kon", "aldersgrupp"),
         ("vardtagare",),
         margins=_margins_by("kon", "aldersgrupp"),
+        align=_align_kon_totals,
     ),
     TableSpec(
         "vardtagare_kon",
@@ -679,8 +682,8 @@ def answer(data: SobData, table: str, query: SobQuery, release: str = "") -> Pro
     else:
         rows = computed
     status, rules = _protect(spec.name, rows, parent, children, spec.margins)
-    if spec.name == "vardtagare_kon_alder":
-        _align_kon_totals(data, query, rows, status, rules)
+    if spec.align is not None:
+        spec.align(data, query, rows, status, rules)
     guarded = tuple(m for m in rows.measures if m in PERSONS)
     columns: dict[str, pa.Array] = {}
     for name in rows.dimensions:  # empty: the row covers every value of the level
