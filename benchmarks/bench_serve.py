@@ -379,6 +379,9 @@ def drive(
         "kb_per_response": round(raw["bytes"] / requests / 1024, 1),
         "server_cpu_us": round(server_cpu / requests * 1e6) if workers else None,
         "wrk_cpu_us": round(wrk_cpu / requests * 1e6),
+        # the machine's 1-minute load average as the run ends: CPU per request is read
+        # beside it (a shared machine's load changes what a request costs in caches)
+        "load_1m": round(os.getloadavg()[0], 1),
     }
 
 
@@ -473,6 +476,7 @@ def run(
                 "kb_per_response": measured[0]["kb_per_response"],
                 "server_cpu_us": round(_median([m["server_cpu_us"] for m in measured])),
                 "wrk_cpu_us": round(_median([m["wrk_cpu_us"] for m in measured])),
+                "load_1m": _median([m["load_1m"] for m in measured]),
                 "rps_runs": [m["rps"] for m in measured],
                 "p99_runs": [m["p99_ms"] for m in measured],
                 "handler_us": handler_microseconds(data_dir, [for_format(q, fmt) for q in queries]),
@@ -528,13 +532,14 @@ def main() -> None:
         )
     print(
         f"{'server':28} {'format':9} {'rps':>7} {'p50 ms':>7} {'p99 ms':>7} {'x json':>6} "
-        f"{'handler us':>10} {'server cpu us':>13} {'wrk cpu us':>10}"
+        f"{'handler us':>10} {'server cpu us':>13} {'load 1m':>7} {'wrk cpu us':>10}"
     )
     for r in results:
         print(
             f"{r['server']:28} {r['format']:9} {r['rps']:7} {r['p50_ms']:7.2f} "
             f"{r['p99_ms']:7.2f} {r['vs_json']:6.2f} {r.get('handler_us', ''):>10} "
-            f"{r.get('server_cpu_us') or '':>13} {r.get('wrk_cpu_us', ''):>10}  "
+            f"{r.get('server_cpu_us') or '':>13} {r.get('load_1m', ''):>7} "
+            f"{r.get('wrk_cpu_us', ''):>10}  "
             f"({r['http']}, {r['workers']} workers, {r['sockets']}, "
             f"{r['connections']} connections, {r['kb_per_response']} KB, errors {r['errors']})"
         )

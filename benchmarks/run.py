@@ -455,16 +455,20 @@ def serve_section(repeat: int) -> list[str]:
         "formats (medians), rotating over 200 typical queries (one kommune, one takst, 13 "
         "months; one fylke, five takster, 5 years). wrk runs on the same 2 cores as the "
         "server. CPU per request is the workers' CPU time over the requests served, which "
-        "does not depend on what else runs on the machine.",
+        "depends much less on what else runs on the machine than requests/s do; beside it "
+        "the machine's 1-minute load average as the run ended (median over the rounds), and "
+        "the in-process cost of one answer (check, select, render; no HTTP).",
         "",
-        "| server | format | requests/s | × JSON | p50 ms | p99 ms | server CPU µs/request |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| server | format | requests/s | × JSON | p50 ms | p99 ms | server CPU µs/request "
+        "| load (1 min) | handler µs |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         cpu = r.get("server_cpu_us")
         lines.append(
             f"| {r['server']} | {r['format']} | {r['rps']:,} | {r['vs_json']} | "
-            f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {cpu if cpu is not None else '—'} |"
+            f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {cpu if cpu is not None else '—'} "
+            f"| {r.get('load_1m', '—')} | {r.get('handler_us', '—')} |"
         )
     lines += [
         "",

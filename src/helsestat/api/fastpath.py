@@ -13,7 +13,9 @@ problem+json handler (:mod:`helsestat.api.problems`); anything else propagates t
 Starlette's server-error middleware, whose handler is that module's 500 problem.
 
 Loading a table's index and rendering a large selection run in a worker thread, so one big
-export does not stall the other requests of the worker.
+export does not stall the other requests of the worker. A large answer is rendered in parts
+(a piece of rows each, :meth:`~helsestat.publish.format.Format.render_parts`) and sent
+part by part, so neither the thread nor the sending holds the event loop for long.
 
 >>> # app.add_middleware(DataFastPath)  (done by create_app)
 """
@@ -132,8 +134,12 @@ class DataFastPath:
         body = answer.body
         headers = [(_header_name(k), v.encode("latin-1")) for k, v in answer.headers.items()]
         if answer.status != 304:
-            headers.append((b"content-length", str(len(body)).encode()))
+            length = sum(map(len, answer.parts)) if answer.parts else len(body)
+            headers.append((b"content-length", str(length).encode()))
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        for part in answer.parts:  # a large answer: each part in turn (the server waits
+            if part:  # while the client's socket is full, serving other requests meanwhile)
+                await send({"type": "http.response.body", "body": part, "more_body": True})
         await send({"type": "http.response.body", "body": body})
 
     @staticmethod
@@ -145,5 +151,5 @@ class DataFastPath:
             index = await anyio.to_thread.run_sync(service.index, prepared)
         selection = service.select(prepared, index)
         if len(selection) > LARGE:
-            return await anyio.to_thread.run_sync(service.respond, prepared, selection)
+            return await anyio.to_thread.run_sync(service.respond_in_parts, prepared, selection)
         return service.respond(prepared, selection)

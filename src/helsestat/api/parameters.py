@@ -33,6 +33,7 @@ from helsestat.errors import QueryError
 from helsestat.publish.index import Query
 from helsestat.statistics.serving import (
     CodeLists,
+    CodeParameter,
     CompatibleApi,
     PeriodParameters,
     Ranged,
@@ -66,6 +67,39 @@ class Parsed:
 
     query: Query
     canonical: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What parsing needs of a route, derived once per route (every request asks)."""
+
+    accepted: tuple[str, ...]
+    lists: frozenset[str]
+    ordered: tuple[CodeParameter, ...]  # the required code parameters first
+    required: int  # how many are required
+    suppressed: str
+
+
+#: (route, api, plan) per pair of ids; the objects are kept, so an id is never reused.
+_PLANS: dict[tuple[int, int], tuple[Route, CompatibleApi, _Plan]] = {}
+
+
+def _plan(route: Route, api: CompatibleApi) -> _Plan:
+    found = _PLANS.get((id(route), id(api)))
+    if found is not None and found[0] is route and found[1] is api:
+        return found[2]
+    ordered = tuple(p for p in route.parameters if p.required)
+    ordered += tuple(p for p in route.parameters if not p.required)
+    plan = _Plan(
+        accepted(route, api),
+        frozenset(p.name for p in route.parameters),
+        ordered,
+        sum(p.required for p in route.parameters),
+        api.suppressed_parameter,
+    )
+    if len(_PLANS) < 1024:
+        _PLANS[(id(route), id(api))] = (route, api, plan)
+    return plan
 
 
 def accepted(route: Route, api: CompatibleApi) -> tuple[str, ...]:
@@ -105,8 +139,8 @@ def parse_envelope(route: Route, api: CompatibleApi, items: Iterable[tuple[str, 
     ...
     helsestat.errors.QueryError: parameter 'kommuner' is not accepted on ... (hint: ...)
     """
-    names = accepted(route, api)
-    lists = {p.name for p in route.parameters}
+    plan = _plan(route, api)
+    names, lists = plan.accepted, plan.lists
     params: dict[str, list[str]] = {}
     for key, value in items:
         if key not in names:
@@ -136,7 +170,7 @@ def parse_envelope(route: Route, api: CompatibleApi, items: Iterable[tuple[str, 
             "parameter 'release' is not a release id",
             hint="GET /api/v1/releases lists the release ids",
         )
-    switch = api.suppressed_parameter
+    switch = plan.suppressed
     suppressed = params.pop(switch, ["nei"])[0]
     if suppressed not in ("ja", "nei"):
         raise QueryError(
@@ -212,7 +246,12 @@ def _period(
     return fra, til
 
 
-def parse_query(route: Route, params: Mapping[str, list[str]], codes: CodeLists) -> Parsed:
+def parse_query(
+    route: Route,
+    params: Mapping[str, list[str]],
+    codes: CodeLists,
+    api: CompatibleApi | None = None,
+) -> Parsed:
     """Check the route's parameters of one request against the public code lists.
 
     >>> from helsestat.reference.seed import packaged_reference
@@ -226,11 +265,16 @@ def parse_query(route: Route, params: Mapping[str, list[str]], codes: CodeLists)
     """
     values: dict[str, tuple[str, ...]] = {}
     canonical: dict[str, tuple[str, ...]] = {}
-    ordered = [p for p in route.parameters if p.required]
-    ordered += [p for p in route.parameters if not p.required]
+    if api is not None:
+        plan = _plan(route, api)
+        ordered, required = plan.ordered, plan.required
+    else:
+        ordered = tuple(p for p in route.parameters if p.required)
+        ordered += tuple(p for p in route.parameters if not p.required)
+        required = sum(p.required for p in route.parameters)
     bounds = None
     for position, parameter in enumerate(ordered):
-        if position == sum(p.required for p in route.parameters) and route.period:
+        if position == required and route.period:
             bounds = _period(route, route.period, params)  # checked in the documented order
         given = _values(params, parameter.name)
         if parameter.required and not given:
@@ -252,7 +296,7 @@ def parse_query(route: Route, params: Mapping[str, list[str]], codes: CodeLists)
                     )
         values[parameter.dimension] = given
         canonical[parameter.name] = given
-    if route.period and bounds is None and len(ordered) == sum(p.required for p in ordered):
+    if route.period and bounds is None and len(ordered) == required:
         bounds = _period(route, route.period, params)
     if route.period and bounds is not None:
         canonical[route.period.first] = (str(bounds[0]),)

@@ -75,11 +75,13 @@ _NEGOTIATED_KEEP: Final = 256
 
 @dataclass(frozen=True)
 class Answer:
-    """A complete HTTP answer: status, headers (Content-Type included) and body."""
+    """A complete HTTP answer: status, headers (Content-Type included) and body — or, for
+    a large answer, the body in ``parts`` (sent one after another; ``body`` is empty)."""
 
     status: int
     headers: dict[str, str]
     body: bytes = b""
+    parts: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -342,10 +344,13 @@ class TableService:
                 f"release {release.id!r} has no table {route.table!r}",
                 hint="GET /api/v1/tables lists the published tables",
             )
-        parsed = parse_query(route, envelope.params, self.code_lists(statistic))
+        parsed = parse_query(route, envelope.params, self.code_lists(statistic), api)
         switch = "ja" if envelope.with_suppressed else "nei"
         canonical = {**parsed.canonical, api.suppressed_parameter: (switch,)}
-        etag = etag_for(release.id, route.path, canonical, fmt, version=self.version)
+        # parse_query's values are sorted and unique (a test compares the tags)
+        etag = etag_for(
+            release.id, route.path, canonical, fmt, version=self.version, presorted=True
+        )
         negotiated = route.fixed_format is None and envelope.format is None
         headers = cache_headers(etag, release.id, vary_accept=negotiated)
         if if_none_match_matches(if_none_match, etag):
@@ -379,11 +384,22 @@ class TableService:
     def respond(self, prepared: Prepared, selection: Selection) -> Answer:
         """Render the rows in the chosen format, with the data headers."""
         body = FORMATS[prepared.fmt].render_selection(selection, prepared.view)
+        return Answer(200, self._data_headers(prepared, selection), body)
+
+    def respond_in_parts(self, prepared: Prepared, selection: Selection) -> Answer:
+        """:meth:`respond` with the body in parts (a large selection: the parts are made a
+        piece of rows at a time and sent one after another, never one body of a hundred
+        megabytes held by the event loop)."""
+        parts = FORMATS[prepared.fmt].render_parts(selection, prepared.view)
+        return Answer(200, self._data_headers(prepared, selection), parts=tuple(parts))
+
+    @staticmethod
+    def _data_headers(prepared: Prepared, selection: Selection) -> dict[str, str]:
         headers = {**prepared.headers, **prepared.content}
         if prepared.count_suppressed:
             left_out = 0 if selection.with_suppressed else selection.suppressed
             headers[SUPPRESSED_HEADER] = str(left_out)
-        return Answer(200, headers, body)
+        return headers
 
     def answer(self, prepared: Prepared | Answer) -> Answer:
         """The whole answer, synchronously (the FastAPI routes run this in a thread)."""

@@ -17,7 +17,7 @@ repeated row costs a lookup (:func:`fragments`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,6 +28,9 @@ from helsestat.publish.index import Selection, TableIndex
 
 Row = tuple[Any, ...]
 STATUS_FIELDS = (STATUS_COLUMN, RULE_COLUMN)
+#: Rows rendered in one piece of a large answer (:func:`pieces`): each piece is a short
+#: stretch of work, so a thread rendering a whole table hands the interpreter over often.
+PIECE_ROWS = 2_000
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,25 @@ def fragments(
     return cached_rows(index, key, selection.rows.tolist(), render)
 
 
+def pieces(selection: Selection, size: int = PIECE_ROWS) -> Iterator[Selection]:
+    """The selection in consecutive pieces of at most ``size`` rows (one empty piece for an
+    empty selection), each counting the suppressed cells of the whole.
+
+    >>> import pyarrow as pa
+    >>> from helsestat.model import ProtectedTable
+    >>> t = ProtectedTable("t", "T", ("k",), ("n",), pa.table({"k": ["a", "b", "c"],
+    ...     "n": [1, 2, 3], "status": ["published"] * 3, "status_rule": [""] * 3}))
+    >>> [len(p) for p in pieces(Selection.everything(TableIndex.build(t)), 2)]
+    [2, 1]
+    """
+    rows = selection.rows
+    for start in range(0, max(len(rows), 1), size):
+        yield Selection(
+            selection.index, rows[start : start + size], selection.suppressed,
+            selection.with_suppressed,
+        )  # fmt: skip
+
+
 def cached_rows(
     index: TableIndex,
     key: str,
@@ -178,6 +200,7 @@ def cached_rows(
 
 __all__ = [
     "DEFAULT",
+    "PIECE_ROWS",
     "STATUS_FIELDS",
     "Field",
     "Row",
@@ -186,6 +209,7 @@ __all__ = [
     "columns",
     "field_names",
     "fragments",
+    "pieces",
     "row_values",
     "uniform",
     "with_status",

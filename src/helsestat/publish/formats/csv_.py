@@ -27,7 +27,7 @@ from helsestat.errors import QueryError
 from helsestat.model import ProtectedTable
 from helsestat.publish.format import Format
 from helsestat.publish.index import Selection, TableIndex
-from helsestat.publish.views import DEFAULT, View, field_names, fragments
+from helsestat.publish.views import DEFAULT, View, field_names, fragments, pieces
 
 MEDIA_TYPE = "text/csv; charset=utf-8"
 SEPARATORS: Final = (",", ";", "\t", "|")
@@ -65,6 +65,18 @@ def render_rows(selection: Selection, view: View, sep: str = ",") -> bytes:
     return header + b"".join(fragments(selection, key, view, make))
 
 
+def render_parts(selection: Selection, view: View) -> list[bytes]:
+    """:func:`render_rows` (comma-separated) in parts, a piece of rows each."""
+
+    def make(values: tuple[object, ...]) -> bytes:
+        return record(values).encode()
+
+    parts = [record(field_names(selection, view)).encode()]
+    for piece in pieces(selection):
+        parts.append(b"".join(fragments(piece, "csv", view, make)))
+    return parts
+
+
 def render_csv(table: ProtectedTable, sep: str = ",") -> bytes:
     """The table as RFC 4180 CSV with ``sep`` between fields (one of :data:`SEPARATORS`).
 
@@ -83,4 +95,4 @@ def render_csv(table: ProtectedTable, sep: str = ",") -> bytes:
     return render_rows(Selection.everything(TableIndex.build(table)), DEFAULT, sep)
 
 
-FORMAT = Format("csv", MEDIA_TYPE, "csv", render_rows)
+FORMAT = Format("csv", MEDIA_TYPE, "csv", render_rows, render_parts)

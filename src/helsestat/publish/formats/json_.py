@@ -16,24 +16,43 @@ b'[{"kommune":"0301","antall":7,"status":"published","status_rule":""}]'
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import orjson
 
 from helsestat.model import ProtectedTable
 from helsestat.publish.format import Format
 from helsestat.publish.index import Selection, TableIndex
-from helsestat.publish.views import DEFAULT, Field, View, field_names, fragments
+from helsestat.publish.views import DEFAULT, Field, View, field_names, fragments, pieces
 
 MEDIA_TYPE = "application/json"
 
 
-def render_rows(selection: Selection, view: View) -> bytes:
-    """The selected rows as a JSON array of objects with the view's fields."""
+def _maker(selection: Selection, view: View) -> Callable[[tuple[object, ...]], bytes]:
     names = field_names(selection, view)
 
     def make(values: tuple[object, ...]) -> bytes:
         return orjson.dumps(dict(zip(names, values, strict=True)))
 
+    return make
+
+
+def render_rows(selection: Selection, view: View) -> bytes:
+    """The selected rows as a JSON array of objects with the view's fields."""
+    make = _maker(selection, view)
     return b"[" + b",".join(fragments(selection, "json", view, make)) + b"]"
+
+
+def render_parts(selection: Selection, view: View) -> list[bytes]:
+    """:func:`render_rows` in parts, a piece of rows each."""
+    make = _maker(selection, view)
+    parts = [b"["]
+    for i, piece in enumerate(pieces(selection)):
+        if i and len(piece):
+            parts.append(b",")
+        parts.append(b",".join(fragments(piece, "json", view, make)))
+    parts.append(b"]")
+    return parts
 
 
 def rows_as_json(table: ProtectedTable, include_status: bool = True) -> bytes:
@@ -53,4 +72,4 @@ def rows_as_json(table: ProtectedTable, include_status: bool = True) -> bytes:
     return render_rows(Selection(everything.index, everything.rows, 0, False), view)
 
 
-FORMAT = Format("json", MEDIA_TYPE, "json", render_rows)
+FORMAT = Format("json", MEDIA_TYPE, "json", render_rows, render_parts)

@@ -55,7 +55,7 @@ from helsestat.model import RULE_COLUMN, STATUS_COLUMN, ProtectedTable
 from helsestat.publish.format import Format
 from helsestat.publish.index import Selection, TableIndex
 from helsestat.publish.published import STATUS_LEGEND
-from helsestat.publish.views import DEFAULT, View, cached_rows, uniform
+from helsestat.publish.views import DEFAULT, PIECE_ROWS, View, cached_rows, uniform
 
 MEDIA_TYPE = "application/vnd.json-stat+json"
 ABSENT: Final = "absent"
@@ -112,6 +112,7 @@ def _layout(index: TableIndex) -> _CubeLayout:
     return layout
 
 
+_OPTIONS: Final = orjson.OPT_NON_STR_KEYS
 _ABSENT: Final = orjson.dumps(ABSENT)
 _ABSENT_TEXTS: dict[int, list[bytes]] = {}
 
@@ -152,6 +153,11 @@ def _dataset(selection: Selection) -> dict[str, Any]:
     """The dataset of the selected rows, computed from the index's encoded columns. A dense
     ``value`` array is an :class:`orjson.Fragment` joined from each row's measures as JSON
     text, rendered once per row and kept like the rows of the other formats."""
+    return _document(selection)[0]
+
+
+def _document(selection: Selection) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """:func:`_dataset`, and the JSON text of its members that are fragments."""
     index, rows = selection.index, selection.rows
     table = index.source
     layout = _layout(index)
@@ -176,7 +182,7 @@ def _dataset(selection: Selection) -> dict[str, Any]:
         sizes.append(len(seen))
     if place is None:
         place = np.zeros(n, dtype=np.int64)
-    if not index.unique and len(np.unique(place)) != n:
+    if not index.unique and n > 1 and bool(np.any(np.diff(np.sort(place)) == 0)):
         raise HelsestatError(
             "publish.duplicate_cell",
             f"table {table.name!r} has more than one row for a combination of dimensions",
@@ -186,6 +192,7 @@ def _dataset(selection: Selection) -> dict[str, Any]:
     places = math.prod(sizes)
     cells = places * width
     value: Any
+    raw: dict[str, bytes] = {}
     empty: list[int] = []  # the combinations without a row (dense value only)
     if not width:  # no measures: no cells
         value = []
@@ -196,7 +203,8 @@ def _dataset(selection: Selection) -> dict[str, Any]:
         )
         for at, text in zip(place.tolist(), texts, strict=True):
             slots[at] = text
-        value = orjson.Fragment(b"[" + b",".join(slots) + b"]")
+        raw["value"] = b"[" + b",".join(slots) + b"]"
+        value = orjson.Fragment(raw["value"])
         if n < places:
             present = np.zeros(places, dtype=bool)
             present[place] = True
@@ -224,9 +232,10 @@ def _dataset(selection: Selection) -> dict[str, Any]:
                 marked[at + j] = str(st)
                 if rule:
                     rules[at + j] = str(rule)
-        status = {at: marked[at] for at in sorted(marked)}
+        status = {at: marked[at] for at in _sorted(marked)}
     elif empty:  # {"<cell>": "absent", …} for every cell of every empty combination
-        status = orjson.Fragment(b"{" + b",".join(_absent_texts(width, empty)) + b"}")
+        raw["status"] = b"{" + b",".join(_absent_texts(width, empty)) + b"}"
+        status = orjson.Fragment(raw["status"])
     dimension: dict[str, Any] = {
         dim: {"label": dim, "category": {"index": codes, "label": {c: c for c in codes}}}
         for dim, codes in zip(layout.dims, categories, strict=True)
@@ -248,15 +257,60 @@ def _dataset(selection: Selection) -> dict[str, Any]:
         doc["note"] = list(table.notes)
     doc["extension"] = {
         **layout.extension,
-        "status_rule": {str(at): rules[at] for at in sorted(rules)},
+        "status_rule": {str(at): rules[at] for at in _sorted(rules)},
     }
-    return doc
+    return doc, raw
+
+
+def _sorted(keys: dict[int, str]) -> list[int]:
+    """The keys in order (numpy sorts without holding the interpreter lock)."""
+    if len(keys) < PIECE_ROWS:
+        return sorted(keys)
+    ordered = np.fromiter(keys, dtype=np.int64, count=len(keys))
+    ordered.sort()
+    result: list[int] = ordered.tolist()
+    return result
+
+
+def _parts(value: Any, out: list[bytes]) -> None:
+    """orjson's text of ``value`` appended to ``out`` in parts: a large object a piece of
+    members at a time, an object holding objects member by member."""
+    if isinstance(value, dict) and len(value) > PIECE_ROWS:
+        items = list(value.items())
+        out.append(b"{")
+        for start in range(0, len(items), PIECE_ROWS):
+            text = orjson.dumps(dict(items[start : start + PIECE_ROWS]), option=_OPTIONS)
+            out.append((b"," if start else b"") + text[1:-1])
+        out.append(b"}")
+    elif isinstance(value, dict) and any(isinstance(v, dict) for v in value.values()):
+        out.append(b"{")
+        for i, (key, member) in enumerate(value.items()):
+            name = key if isinstance(key, str) else str(key)  # as OPT_NON_STR_KEYS writes it
+            out.append((b"," if i else b"") + orjson.dumps(name) + b":")
+            _parts(member, out)
+        out.append(b"}")
+    else:
+        out.append(orjson.dumps(value, option=_OPTIONS))
+
+
+def render_parts(selection: Selection, view: View) -> list[bytes]:
+    """:func:`render_rows` in parts (a large dataset's members a piece at a time)."""
+    doc, raw = _document(selection)
+    out = [b"{"]
+    for i, (key, member) in enumerate(doc.items()):
+        out.append((b"," if i else b"") + orjson.dumps(key) + b":")
+        if key in raw:
+            out.append(raw[key])
+        else:
+            _parts(member, out)
+    out.append(b"}")
+    return out
 
 
 def render_rows(selection: Selection, view: View) -> bytes:
     """A JSON-stat 2.0 dataset of the selected rows (the view does not apply: the dataset
     is a document of the table's published columns)."""
-    return orjson.dumps(_dataset(selection), option=orjson.OPT_NON_STR_KEYS)
+    return orjson.dumps(_dataset(selection), option=_OPTIONS)
 
 
 def render_jsonstat(table: ProtectedTable) -> bytes:
@@ -271,4 +325,4 @@ def render_jsonstat(table: ProtectedTable) -> bytes:
     return render_rows(Selection.everything(TableIndex.build(table)), DEFAULT)
 
 
-FORMAT = Format("jsonstat", MEDIA_TYPE, "jsonstat.json", render_rows)
+FORMAT = Format("jsonstat", MEDIA_TYPE, "jsonstat.json", render_rows, render_parts)

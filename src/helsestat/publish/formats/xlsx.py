@@ -40,11 +40,19 @@ from helsestat.publish.formats.xlsx_file import (
     Sheet,
     number_cell,
     text_cell,
-    workbook,
+    workbook_parts,
 )
 from helsestat.publish.index import Selection, TableIndex
 from helsestat.publish.published import STATUS_LEGEND
-from helsestat.publish.views import DEFAULT, View, field_names, fragments, with_status
+from helsestat.publish.views import (
+    DEFAULT,
+    PIECE_ROWS,
+    View,
+    field_names,
+    fragments,
+    pieces,
+    with_status,
+)
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SUPPRESSED_FILL: Final = "#D9D9D9"
@@ -63,6 +71,11 @@ def _guarded_fields(selection: Selection, view: View) -> list[bool]:
 
 def render_rows(selection: Selection, view: View) -> bytes:
     """The selected rows as a workbook with a ``data`` and an ``about`` sheet."""
+    return b"".join(render_parts(selection, view))
+
+
+def render_parts(selection: Selection, view: View) -> list[bytes]:
+    """:func:`render_rows` in parts (a large sheet written a block of rows at a time)."""
     index = selection.index
     table = index.source
     if len(selection) + 1 > MAX_ROWS:
@@ -88,18 +101,25 @@ def render_rows(selection: Selection, view: View) -> bytes:
                 cells.append(number_cell(value))
         return ("<row>" + "".join(cells) + "</row>").encode()
 
-    rows = fragments(selection, "xlsx", view, make)
+    if len(selection) <= PIECE_ROWS:
+        rows = fragments(selection, "xlsx", view, make)
+    else:  # a piece at a time: short stretches of work
+        rows = []
+        for piece in pieces(selection):
+            rows += fragments(piece, "xlsx", view, make)
     notes: list[tuple[int, int, str]] = []
     if status_at is not None and selection.suppressed:
         hidden = np.flatnonzero(~index.published[selection.rows])
         if len(hidden):
-            picked = selection.rows[hidden]
-            statuses = index.column(STATUS_COLUMN, picked)
-            rules = index.column(RULE_COLUMN, picked)
             columns = [j for j, is_guarded in enumerate(guarded) if is_guarded]
-            for position, status, rule in zip(hidden.tolist(), statuses, rules, strict=True):
-                text = f"{status}: {rule}" if rule else str(status)
-                notes += [(position + 1, j, text) for j in columns]
+            for start in range(0, len(hidden), PIECE_ROWS):
+                part = hidden[start : start + PIECE_ROWS]
+                picked = selection.rows[part]
+                statuses = index.column(STATUS_COLUMN, picked)
+                rules = index.column(RULE_COLUMN, picked)
+                for position, status, rule in zip(part.tolist(), statuses, rules, strict=True):
+                    text = f"{status}: {rule}" if rule else str(status)
+                    notes += [(position + 1, j, text) for j in columns]
     data = Sheet(
         "data",
         names,
@@ -109,15 +129,20 @@ def render_rows(selection: Selection, view: View) -> bytes:
         widths=tuple(float(max(10, len(n) + 2)) for n in names),
         notes=tuple(notes),
     )
-    return workbook(
-        [data, _about(table)],
+    return workbook_parts(
+        [data, _about(index)],
         title=table.title,
         subject=table.name,
         created=_created(table.release),
     )
 
 
-def _about(table: ProtectedTable) -> Sheet:
+def _about(index: TableIndex) -> Sheet:
+    """The ``about`` sheet of a table (made once per index: the same on every answer)."""
+    found = index.constants.get("xlsx:about")
+    if isinstance(found, Sheet):
+        return found
+    table = index.source
     lines: list[tuple[str, str]] = [
         ("title", table.title),
         ("table", table.name),
@@ -129,7 +154,9 @@ def _about(table: ProtectedTable) -> Sheet:
     rows.append(("<row>" + text_cell("status", BOLD) + text_cell("meaning", BOLD) + "</row>")
                 .encode())  # fmt: skip
     rows += [_pair(status, meaning, bold=False) for status, meaning in STATUS_LEGEND.items()]
-    return Sheet("about", (), rows, widths=(12.0, 80.0))
+    sheet = Sheet("about", (), tuple(rows), widths=(12.0, 80.0), constant=True)
+    index.constants["xlsx:about"] = sheet
+    return sheet
 
 
 def _pair(key: str, value: str, bold: bool = True) -> bytes:
@@ -159,4 +186,4 @@ def _created(release: str) -> datetime:
     return _EPOCH
 
 
-FORMAT = Format("xlsx", MEDIA_TYPE, "xlsx", render_rows)
+FORMAT = Format("xlsx", MEDIA_TYPE, "xlsx", render_rows, render_parts)

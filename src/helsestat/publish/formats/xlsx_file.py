@@ -25,7 +25,7 @@ import functools
 import math
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -77,6 +77,8 @@ class Sheet:
     autofilter: bool = False
     widths: tuple[float, ...] = ()
     notes: tuple[tuple[int, int, str], ...] = ()
+    #: The same for every workbook of a table (its rows a tuple): deflated once, kept.
+    constant: bool = False
 
 
 def text_cell(value: str, style: int = 0) -> str:
@@ -121,18 +123,33 @@ def _header_row(header: tuple[str, ...]) -> bytes:
     return ("<row>" + "".join(text_cell(h, BOLD) for h in header) + "</row>").encode()
 
 
-def _deflate(data: bytes) -> bytes:
-    packer = zlib.compressobj(1, zlib.DEFLATED, -15)
-    return packer.compress(data) + packer.flush()
+#: Rows (or notes) written and deflated in one block of a large sheet: each block is a
+#: short stretch of work, so a thread writing a whole table hands the interpreter over often
+#: (zlib releases it while it deflates).
+BLOCK = 2_000
 
-
-_Entry = tuple[bytes, bytes, int, int, int]
+# (name, deflated parts, crc32, compressed size, uncompressed size)
+_Entry = tuple[bytes, tuple[bytes, ...], int, int, int]
 
 
 def _entry(name: str, data: bytes) -> _Entry:
-    """(name, deflated data, crc32, compressed size, uncompressed size)."""
-    packed = _deflate(data)
-    return name.encode(), packed, zlib.crc32(data), len(packed), len(data)
+    return _entry_of_parts(name, (data,))
+
+
+def _entry_of_parts(name: str, parts: Iterable[bytes]) -> _Entry:
+    """An entry of the concatenated ``parts``, deflated part by part (the same bytes as
+    deflating them joined: zlib's output does not depend on how its input is split)."""
+    packer = zlib.compressobj(1, zlib.DEFLATED, -15)
+    packed: list[bytes] = []
+    crc = raw = 0
+    for part in parts:
+        crc = zlib.crc32(part, crc)
+        raw += len(part)
+        out = packer.compress(part)
+        if out:
+            packed.append(out)
+    packed.append(packer.flush())
+    return name.encode(), tuple(packed), crc, sum(map(len, packed)), raw
 
 
 @functools.lru_cache(maxsize=256)
@@ -140,9 +157,9 @@ def _static_entry(name: str, text: str) -> _Entry:
     return _entry(name, text.encode())
 
 
-def _zip(entries: Sequence[_Entry]) -> bytes:
+def _zip(entries: Sequence[_Entry]) -> list[bytes]:
     """A zip archive of already-deflated entries (APPNOTE 4.3: local headers, central
-    directory, end record)."""
+    directory, end record), in parts."""
     out: list[bytes] = []
     central: list[bytes] = []
     offset = 0
@@ -158,16 +175,23 @@ def _zip(entries: Sequence[_Entry]) -> bytes:
             )
             + name
         )
-        out += (local, name, packed)
-        offset += len(local) + len(name) + len(packed)
+        out += (local, name, *packed)
+        offset += len(local) + len(name) + size
     directory = b"".join(central)
     end = struct.pack(
         "<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(directory), offset, 0
     )
-    return b"".join(out) + directory + end
+    out += (directory, end)
+    return out
 
 
-def _sheet_xml(sheet: Sheet, has_notes: bool) -> bytes:
+def _blocks(items: Sequence[bytes]) -> Iterator[bytes]:
+    """``items`` joined :data:`BLOCK` at a time."""
+    for start in range(0, len(items), BLOCK):
+        yield b"".join(items[start : start + BLOCK])
+
+
+def _sheet_parts(sheet: Sheet, has_notes: bool) -> Iterator[bytes]:
     views = ""
     if sheet.freeze:
         views = (
@@ -191,41 +215,60 @@ def _sheet_xml(sheet: Sheet, has_notes: bool) -> bytes:
         tail += '<legacyDrawing r:id="rId1"/>'
     tail += "</worksheet>"
     header = _header_row(sheet.header) if sheet.header else b""
-    return b"".join((head.encode(), header, *sheet.rows, tail.encode()))
+    if len(sheet.rows) <= BLOCK:  # one piece: one call to deflate
+        yield b"".join((head.encode(), header, *sheet.rows, tail.encode()))
+        return
+    yield head.encode() + header
+    yield from _blocks(sheet.rows)
+    yield tail.encode()
 
 
-def _comments_xml(notes: Sequence[tuple[int, int, str]]) -> bytes:
-    items = "".join(
-        f'<comment ref="{column_name(c)}{r + 1}" authorId="0"><text><r><t>{escape(text)}</t>'
-        "</r></text></comment>"
-        for r, c, text in notes
-    )
-    return (
+def _sheet_entry(i: int, sheet: Sheet, has_notes: bool) -> _Entry:
+    if sheet.constant:
+        return _constant_sheet_entry(i, sheet, has_notes)
+    return _entry_of_parts(f"xl/worksheets/sheet{i + 1}.xml", _sheet_parts(sheet, has_notes))
+
+
+@functools.lru_cache(maxsize=256)
+def _constant_sheet_entry(i: int, sheet: Sheet, has_notes: bool) -> _Entry:
+    return _entry_of_parts(f"xl/worksheets/sheet{i + 1}.xml", _sheet_parts(sheet, has_notes))
+
+
+def _comments_parts(notes: Sequence[tuple[int, int, str]]) -> Iterator[bytes]:
+    yield (
         f'{_HEAD}<comments xmlns="{_MAIN}"><authors><author>helsestat</author></authors>'
-        f"<commentList>{items}</commentList></comments>"
+        "<commentList>"
     ).encode()
+    for start in range(0, len(notes), BLOCK):
+        yield "".join(
+            f'<comment ref="{column_name(c)}{r + 1}" authorId="0"><text><r><t>{escape(text)}'
+            "</t></r></text></comment>"
+            for r, c, text in notes[start : start + BLOCK]
+        ).encode()
+    yield b"</commentList></comments>"
 
 
-def _vml(notes: Sequence[tuple[int, int, str]]) -> bytes:
+def _vml_parts(notes: Sequence[tuple[int, int, str]]) -> Iterator[bytes]:
     """The legacy drawing Excel needs to show the notes (one hidden box per note)."""
-    shapes = "".join(
-        f'<v:shape id="_x0000_s{1025 + i}" type="#_x0000_t202" '
-        'style="position:absolute;width:144pt;height:60pt;z-index:1;visibility:hidden" '
-        'fillcolor="#ffffe1" o:insetmode="auto"><v:fill color2="#ffffe1"/>'
-        '<v:textbox/><x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
-        f"<x:AutoFill>False</x:AutoFill><x:Row>{r}</x:Row><x:Column>{c}</x:Column>"
-        "</x:ClientData></v:shape>"
-        for i, (r, c, _) in enumerate(notes)
+    yield (
+        b'<xml xmlns:v="urn:schemas-microsoft-com:vml" '
+        b'xmlns:o="urn:schemas-microsoft-com:office:office" '
+        b'xmlns:x="urn:schemas-microsoft-com:office:excel">'
+        b'<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" '
+        b'path="m,l,21600r21600,l21600,xe"><v:stroke joinstyle="miter"/>'
+        b'<v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
     )
-    return (
-        '<xml xmlns:v="urn:schemas-microsoft-com:vml" '
-        'xmlns:o="urn:schemas-microsoft-com:office:office" '
-        'xmlns:x="urn:schemas-microsoft-com:office:excel">'
-        '<v:shapetype id="_x0000_t202" coordsize="21600,21600" o:spt="202" '
-        'path="m,l,21600r21600,l21600,xe"><v:stroke joinstyle="miter"/>'
-        '<v:path gradientshapeok="t" o:connecttype="rect"/></v:shapetype>'
-        f"{shapes}</xml>"
-    ).encode()
+    for start in range(0, len(notes), BLOCK):
+        yield "".join(
+            f'<v:shape id="_x0000_s{1025 + start + i}" type="#_x0000_t202" '
+            'style="position:absolute;width:144pt;height:60pt;z-index:1;visibility:hidden" '
+            'fillcolor="#ffffe1" o:insetmode="auto"><v:fill color2="#ffffe1"/>'
+            '<v:textbox/><x:ClientData ObjectType="Note"><x:MoveWithCells/><x:SizeWithCells/>'
+            f"<x:AutoFill>False</x:AutoFill><x:Row>{r}</x:Row><x:Column>{c}</x:Column>"
+            "</x:ClientData></v:shape>"
+            for i, (r, c, _) in enumerate(notes[start : start + BLOCK])
+        ).encode()
+    yield b"</xml>"
 
 
 def _w3cdtf(moment: datetime) -> str:
@@ -240,7 +283,50 @@ def workbook(
     created: datetime = datetime(1980, 1, 1),
 ) -> bytes:
     """The workbook of ``sheets`` (the first is active), with its document properties."""
-    noted = [i for i, s in enumerate(sheets) if s.notes]
+    return b"".join(workbook_parts(sheets, title=title, subject=subject, created=created))
+
+
+def workbook_parts(
+    sheets: Sequence[Sheet],
+    *,
+    title: str = "",
+    subject: str = "",
+    created: datetime = datetime(1980, 1, 1),
+) -> list[bytes]:
+    """:func:`workbook` in parts (a large sheet is written and deflated a block at a time).
+
+    >>> sheet = Sheet("data", ("antall",), [b"<row><c><v>7</v></c></row>"])
+    >>> b"".join(workbook_parts([sheet])) == workbook([sheet])
+    True
+    """
+    noted = tuple(i for i, s in enumerate(sheets) if s.notes)
+    entries = list(_package(tuple(s.name for s in sheets), noted, title, subject, created))
+    for i, sheet in enumerate(sheets):
+        entries.append(_sheet_entry(i, sheet, i in noted))
+        if i in noted:
+            entries.append(
+                _static_entry(
+                    f"xl/worksheets/_rels/sheet{i + 1}.xml.rels",
+                    f'{_HEAD}<Relationships xmlns="{_PKG_REL}">'
+                    f'<Relationship Id="rId1" Type="{_REL}/vmlDrawing" '
+                    f'Target="../drawings/vmlDrawing{i + 1}.vml"/>'
+                    f'<Relationship Id="rId2" Type="{_REL}/comments" '
+                    f'Target="../comments{i + 1}.xml"/></Relationships>',
+                )
+            )
+            entries.append(_entry_of_parts(f"xl/comments{i + 1}.xml", _comments_parts(sheet.notes)))
+            entries.append(
+                _entry_of_parts(f"xl/drawings/vmlDrawing{i + 1}.vml", _vml_parts(sheet.notes))
+            )
+    return _zip(entries)
+
+
+@functools.lru_cache(maxsize=256)
+def _package(
+    names: tuple[str, ...], noted: tuple[int, ...], title: str, subject: str, created: datetime
+) -> tuple[_Entry, ...]:
+    """The parts around the sheets (the same for every workbook of a table): content
+    types, relationships, properties, workbook and styles, deflated once."""
     types = [
         '<Default Extension="rels" ContentType="application/'
         'vnd.openxmlformats-package.relationships+xml"/>',
@@ -254,7 +340,7 @@ def workbook(
     ]
     types += [
         f'<Override PartName="/xl/worksheets/sheet{i + 1}.xml" ContentType="{_CT}.worksheet+xml"/>'
-        for i in range(len(sheets))
+        for i in range(len(names))
     ]
     types += [
         f'<Override PartName="/xl/comments{i + 1}.xml" ContentType="{_CT}.comments+xml"/>'
@@ -271,15 +357,15 @@ def workbook(
         "</cp:coreProperties>"
     )
     book_sheets = "".join(
-        f'<sheet name="{escape(s.name)}" sheetId="{i + 1}" r:id="rId{i + 1}"/>'
-        for i, s in enumerate(sheets)
+        f'<sheet name="{escape(name)}" sheetId="{i + 1}" r:id="rId{i + 1}"/>'
+        for i, name in enumerate(names)
     )
     book_rels = "".join(
         f'<Relationship Id="rId{i + 1}" Type="{_REL}/worksheet" '
         f'Target="worksheets/sheet{i + 1}.xml"/>'
-        for i in range(len(sheets))
+        for i in range(len(names))
     )
-    entries = [
+    return (
         _static_entry(
             "[Content_Types].xml",
             _HEAD + f'<Types xmlns="{_TYPES}">' + "".join(types) + "</Types>",
@@ -300,33 +386,16 @@ def workbook(
         _static_entry(
             "xl/_rels/workbook.xml.rels",
             f'{_HEAD}<Relationships xmlns="{_PKG_REL}">{book_rels}'
-            f'<Relationship Id="rId{len(sheets) + 1}" Type="{_REL}/styles" '
+            f'<Relationship Id="rId{len(names) + 1}" Type="{_REL}/styles" '
             'Target="styles.xml"/></Relationships>',
         ),
         _static_entry("xl/styles.xml", _STYLES),
-    ]
-    for i, sheet in enumerate(sheets):
-        entries.append(_entry(f"xl/worksheets/sheet{i + 1}.xml", _sheet_xml(sheet, i in noted)))
-        if i in noted:
-            entries.append(
-                _entry(
-                    f"xl/worksheets/_rels/sheet{i + 1}.xml.rels",
-                    (
-                        f'{_HEAD}<Relationships xmlns="{_PKG_REL}">'
-                        f'<Relationship Id="rId1" Type="{_REL}/vmlDrawing" '
-                        f'Target="../drawings/vmlDrawing{i + 1}.vml"/>'
-                        f'<Relationship Id="rId2" Type="{_REL}/comments" '
-                        f'Target="../comments{i + 1}.xml"/></Relationships>'
-                    ).encode(),
-                )
-            )
-            entries.append(_entry(f"xl/comments{i + 1}.xml", _comments_xml(sheet.notes)))
-            entries.append(_entry(f"xl/drawings/vmlDrawing{i + 1}.vml", _vml(sheet.notes)))
-    return _zip(entries)
+    )
 
 
 __all__ = [
     "BLANK",
+    "BLOCK",
     "BOLD",
     "GREY",
     "MAX_ROWS",
@@ -336,4 +405,5 @@ __all__ = [
     "number_cell",
     "text_cell",
     "workbook",
+    "workbook_parts",
 ]

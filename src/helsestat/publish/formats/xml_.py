@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 from xml.sax.saxutils import escape
 
@@ -33,7 +33,7 @@ from helsestat.errors import HelsestatError
 from helsestat.model import ProtectedTable
 from helsestat.publish.format import Format
 from helsestat.publish.index import Selection, TableIndex
-from helsestat.publish.views import DEFAULT, View, field_names, fragments
+from helsestat.publish.views import DEFAULT, View, field_names, fragments, pieces
 
 MEDIA_TYPE = "application/xml"
 XSI: Final = "http://www.w3.org/2001/XMLSchema-instance"
@@ -68,8 +68,9 @@ def _text(value: Any) -> str:
     return escape(value, _TEXT) if isinstance(value, str) else _number(value)
 
 
-def render_rows(selection: Selection, view: View) -> bytes:
-    """The selected rows as a ``<rows>`` document with the view's fields."""
+def _head_and_maker(
+    selection: Selection, view: View
+) -> tuple[bytes, Callable[[tuple[object, ...]], bytes]]:
     table = selection.index.source
     names = field_names(selection, view)
     _check_names(table.name, names)
@@ -97,7 +98,23 @@ def render_rows(selection: Selection, view: View) -> bytes:
     )
     if _ILLEGAL.search(head):
         raise _illegal(table.name)
-    return b"".join((head.encode(), *fragments(selection, "xml", view, make), b"</rows>\n"))
+    return head.encode(), make
+
+
+def render_rows(selection: Selection, view: View) -> bytes:
+    """The selected rows as a ``<rows>`` document with the view's fields."""
+    head, make = _head_and_maker(selection, view)
+    return b"".join((head, *fragments(selection, "xml", view, make), b"</rows>\n"))
+
+
+def render_parts(selection: Selection, view: View) -> list[bytes]:
+    """:func:`render_rows` in parts, a piece of rows each."""
+    head, make = _head_and_maker(selection, view)
+    parts = [head]
+    for piece in pieces(selection):
+        parts.append(b"".join(fragments(piece, "xml", view, make)))
+    parts.append(b"</rows>\n")
+    return parts
 
 
 def render_xml(table: ProtectedTable) -> bytes:
@@ -170,4 +187,4 @@ def _number(value: float) -> str:
     return "NaN" if math.isnan(value) else "INF" if value > 0 else "-INF"
 
 
-FORMAT = Format("xml", MEDIA_TYPE, "xml", render_rows)
+FORMAT = Format("xml", MEDIA_TYPE, "xml", render_rows, render_parts)

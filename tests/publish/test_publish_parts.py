@@ -1,0 +1,92 @@
+"""A large answer rendered in parts (what the server sends a whole table as) is the same
+bytes as the answer rendered whole, in every format: with suppressed cells (Excel notes,
+JSON-stat status and rules), absent combinations, a view of named fields, and a selection
+that is not the whole table."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+from publish_tables import table
+
+from helsestat.model import ProtectedTable
+from helsestat.publish.formats import FORMATS
+from helsestat.publish.index import Query, Selection, TableIndex
+from helsestat.publish.views import DEFAULT, PIECE_ROWS, Field, View
+
+ROWS = 2 * PIECE_ROWS + 321  # three pieces, the last one short
+
+
+def big_table() -> ProtectedTable:
+    """Kommuner × months, every seventh cell suppressed, every eleventh combination absent."""
+    rows = []
+    for i in range(ROWS + ROWS // 10):
+        if i % 11 == 5:
+            continue
+        kommune, month = f"{i // 60:04d}", f"2024{1 + i % 12:02d}"
+        hidden = i % 7 == 3
+        rows.append(
+            (
+                kommune,
+                month,
+                f"T{i % 5}",
+                None if hidden else i,
+                None if hidden else i * 1.5,
+                "primary" if hidden else "published",
+                "n<=5" if hidden and i % 2 else "",
+            )
+        )
+    return table(
+        rows,
+        dimensions=("kommune", "maned", "takst"),
+        measures={"antall": pa.int64(), "belop": pa.float64()},
+        name="stor",
+        title="Stor & <tabell>",
+        release="2024-06-01T00",
+        notes=("a note",),
+    )
+
+
+HELFO_LIKE = View(
+    "named",
+    (Field("maned", kind="integer"), Field("kommune"), Field("mangler"), Field("antall")),
+    status_always=False,
+)
+
+
+@pytest.fixture(scope="module")
+def index() -> TableIndex:
+    return TableIndex.build(big_table())
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize("view", [DEFAULT, HELFO_LIKE], ids=["published", "named"])
+@pytest.mark.parametrize("with_suppressed", [True, False])
+def test_parts_join_to_the_whole_answer(
+    index: TableIndex, fmt: str, view: View, with_suppressed: bool
+) -> None:
+    selection = index.select(Query({}, None, with_suppressed))
+    assert len(selection) > PIECE_ROWS + PIECE_ROWS // 2
+    whole = FORMATS[fmt].render_selection(selection, view)
+    parts = FORMATS[fmt].render_parts(selection, view)
+    if fmt != "parquet":  # parquet is written in one part
+        assert len(parts) >= 3
+    assert b"".join(parts) == whole
+    # and again, every row kept from the first answer
+    assert b"".join(FORMATS[fmt].render_parts(selection, view)) == whole
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_parts_of_a_part_of_the_table_and_of_nothing(index: TableIndex, fmt: str) -> None:
+    some = index.select(Query({"takst": ("T1", "T3")}))
+    nothing = index.select(Query({"takst": ("nope",)}))
+    for selection in (some, nothing):
+        whole = FORMATS[fmt].render_selection(selection, DEFAULT)
+        assert b"".join(FORMATS[fmt].render_parts(selection, DEFAULT)) == whole
+
+
+def test_the_whole_table_in_parts_is_what_publish_writes() -> None:
+    source = big_table()
+    everything = Selection.everything(TableIndex.build(source))
+    for name, fmt in FORMATS.items():
+        assert b"".join(fmt.render_parts(everything)) == fmt.render(source), name
