@@ -21,8 +21,8 @@ figure is the median of ``--repeat`` runs):
 
 Usage: ``.venv/bin/python -m benchmarks.run [--rows 10000000] [--big-rows 50000000]
 [--aggregate-rows 5000000] [--stage-rows 500000] [--sob-events 1000000] [--repeat 3]
-[--work DIR]``; ``--only units`` or ``--only sob`` measures one section and replaces it in
-docs/benchmarks.md.
+[--work DIR]``; ``--only serve``, ``--only units`` or ``--only sob`` measures one section and
+replaces it in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -530,10 +530,18 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["units", "sob"],
+        choices=["serve", "units", "sob"],
         help="measure one section and replace it in docs/benchmarks.md, leaving the rest",
     )
     args = parser.parse_args()
+    if args.only == "serve":
+        replace_section(
+            "## Serving the takstbruk API under load",
+            serve_section(args.repeat),
+            f"--only serve --repeat {args.repeat}",
+            until="## Disclosure control",
+        )
+        return
     if args.only == "units":
         replace_section(
             "## Unit registry: placing",

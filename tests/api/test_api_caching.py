@@ -81,3 +81,26 @@ def test_listings_are_cacheable_too(
     old = client.get("/api/v1/releases").headers["etag"]
     build("r2", [])
     assert client.get("/api/v1/releases", headers={"If-None-Match": old}).status_code == 200
+
+
+def test_a_checked_query_gives_the_same_etag_without_sorting_again() -> None:
+    # the compatible routes tag a parsed query with presorted=True (its values are sorted
+    # and unique already); the tag must be the one of the canonicalising etag_for
+    from helsestat.api.caching import etag_for
+    from helsestat.api.parameters import parse_envelope, parse_query
+    from helsestat.reference.seed import packaged_reference
+    from helsestat.statistics.takstbruk import HELFO_API, code_lists
+
+    codes = code_lists(packaged_reference())
+    for route in HELFO_API.routes:
+        items = [("fagomraade", "LE,LE"), ("takstkoder", "2ad,1ad, 2ad"), ("takstkoder", "1bd")]
+        period = route.period
+        if period is not None:
+            items += [(period.first, period.example[0]), (period.last, period.example[1])]
+        envelope = parse_envelope(route, HELFO_API, items)
+        parsed = parse_query(route, envelope.params, codes, HELFO_API)
+        canonical = {**parsed.canonical, HELFO_API.suppressed_parameter: ("nei",)}
+        assert parsed.canonical["takstkoder"] == ("1ad", "1bd", "2ad")
+        assert etag_for("r1", route.path, canonical, "csv", version="1", presorted=True) == (
+            etag_for("r1", route.path, canonical, "csv", version="1")
+        )

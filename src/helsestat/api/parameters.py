@@ -185,11 +185,17 @@ def _values(params: Mapping[str, list[str]], key: str) -> tuple[str, ...]:
     raws = params.get(key)
     if not raws:
         return ()
-    if len(raws) == 1 and "," not in raws[0]:  # the common single value, without a set
-        value = raws[0].strip()
-        return (value,) if value else ()
-    values = (v.strip() for raw in raws for v in raw.split(","))
-    return tuple(sorted({v for v in values if v}))
+    if len(raws) == 1:
+        raw = raws[0]
+        if "," not in raw:  # the common single value, without a set
+            value = raw.strip()
+            return (value,) if value else ()
+        pieces = raw.split(",")
+    else:
+        pieces = [v for raw in raws for v in raw.split(",")]
+    values = set(map(str.strip, pieces))
+    values.discard("")
+    return tuple(sorted(values))
 
 
 def _period_value(spec: PeriodParameters, params: Mapping[str, list[str]], key: str) -> int:
@@ -217,7 +223,11 @@ def _period(
     route: Route, spec: PeriodParameters, params: Mapping[str, list[str]]
 ) -> tuple[int, int] | None:
     first, last = spec.first, spec.last
-    present = [k for k in (first, last) if params.get(k) and params[k][0].strip()]
+    given_first, given_last = params.get(first), params.get(last)
+    if given_first and given_last and given_first[0].strip() and given_last[0].strip():
+        present = [first, last]  # the usual request: both given
+    else:
+        present = [k for k in (first, last) if params.get(k) and params[k][0].strip()]
     if len(present) < 2:
         if not present and not spec.required:
             return None

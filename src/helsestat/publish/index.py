@@ -198,6 +198,7 @@ class TableIndex:
     #: Per-table constant parts of a format's documents, filled by the renderers.
     constants: dict[str, object] = field(default_factory=dict)
     _code_maps: dict[str, dict[str | None, int]] = field(default_factory=dict)
+    _in_order_of: dict[tuple[str, ...], bool] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -384,7 +385,11 @@ class TableIndex:
                 if values is None:
                     break
                 known = self.codes(name)
-                picked = sorted({known[v] for v in values if v in known})
+                if len(values) == 1:  # the usual query: one value, no set to sort
+                    code = known.get(values[0])
+                    picked = [] if code is None else [code]
+                else:
+                    picked = sorted({known[v] for v in values if v in known})
                 if len(bases) * max(1, len(picked)) > MAX_INTERVALS:
                     break
                 bases = [b + c * stride for b in bases for c in picked]
@@ -432,8 +437,11 @@ class TableIndex:
             return True
         if intervals != 1:
             return False
-        rest = tuple(c for c in self.order if c not in fixed)
-        return rest == self.key[len(fixed) :]
+        known = self._in_order_of.get(tuple(fixed))
+        if known is None:
+            rest = tuple(c for c in self.order if c not in fixed)
+            known = self._in_order_of[tuple(fixed)] = rest == self.key[len(fixed) :]
+        return known
 
 
 class IndexCache:

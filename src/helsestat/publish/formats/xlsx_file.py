@@ -81,6 +81,7 @@ class Sheet:
     constant: bool = False
 
 
+@functools.lru_cache(maxsize=1 << 16)  # codes and labels repeat from row to row
 def text_cell(value: str, style: int = 0) -> str:
     """An inline-string cell.
 
@@ -239,12 +240,22 @@ def _comments_parts(notes: Sequence[tuple[int, int, str]]) -> Iterator[bytes]:
         f'{_HEAD}<comments xmlns="{_MAIN}"><authors><author>helsestat</author></authors>'
         "<commentList>"
     ).encode()
+    letters: dict[int, str] = {}  # a table's notes name a few columns and say a few things
+    texts: dict[str, str] = {}
     for start in range(0, len(notes), BLOCK):
-        yield "".join(
-            f'<comment ref="{column_name(c)}{r + 1}" authorId="0"><text><r><t>{escape(text)}'
-            "</t></r></text></comment>"
-            for r, c, text in notes[start : start + BLOCK]
-        ).encode()
+        out = []
+        for r, c, text in notes[start : start + BLOCK]:
+            column = letters.get(c)
+            if column is None:
+                column = letters[c] = column_name(c)
+            escaped = texts.get(text)
+            if escaped is None:
+                escaped = texts[text] = escape(text)
+            out.append(
+                f'<comment ref="{column}{r + 1}" authorId="0"><text><r><t>{escaped}'
+                "</t></r></text></comment>"
+            )
+        yield "".join(out).encode()
     yield b"</commentList></comments>"
 
 

@@ -23,6 +23,7 @@ feed). :func:`document` writes any JSON-like value the same way (the code-list e
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Sequence
@@ -65,7 +66,12 @@ def _check_names(table: str, names: Sequence[str]) -> None:
 
 
 def _text(value: Any) -> str:
-    return escape(value, _TEXT) if isinstance(value, str) else _number(value)
+    return _escaped(value) if isinstance(value, str) else _number(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)  # codes and labels repeat from row to row
+def _escaped(value: str) -> str:
+    return escape(value, _TEXT)
 
 
 def _head_and_maker(
