@@ -23,6 +23,7 @@ from the release id when it starts with a date (``2024-06-01…``), else 1980-01
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 from typing import Any, Final
@@ -126,7 +127,7 @@ def render_parts(selection: Selection, view: View) -> list[bytes]:
         rows,
         freeze=True,
         autofilter=True,
-        widths=tuple(float(max(10, len(n) + 2)) for n in names),
+        widths=_widths(names),
         notes=tuple(notes),
     )
     return workbook_parts(
@@ -135,6 +136,11 @@ def render_parts(selection: Selection, view: View) -> list[bytes]:
         subject=table.name,
         created=_created(table.release),
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _widths(names: tuple[str, ...]) -> tuple[float, ...]:
+    return tuple(float(max(10, len(n) + 2)) for n in names)
 
 
 def _about(index: TableIndex) -> Sheet:

@@ -192,22 +192,28 @@ def _blocks(items: Sequence[bytes]) -> Iterator[bytes]:
         yield b"".join(items[start : start + BLOCK])
 
 
-def _sheet_parts(sheet: Sheet, has_notes: bool) -> Iterator[bytes]:
+@functools.lru_cache(maxsize=256)
+def _sheet_head(freeze: bool, widths: tuple[float, ...]) -> str:
+    """A sheet's XML up to its rows (the same for every answer of a table)."""
     views = ""
-    if sheet.freeze:
+    if freeze:
         views = (
             '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
             'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>'
         )
     cols = "".join(
         f'<col min="{i + 1}" max="{i + 1}" width="{w}" customWidth="1"/>'
-        for i, w in enumerate(sheet.widths)
+        for i, w in enumerate(widths)
     )
-    head = (
+    return (
         f'{_HEAD}<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}">{views}'
         + (f"<cols>{cols}</cols>" if cols else "")
         + "<sheetData>"
     )
+
+
+def _sheet_parts(sheet: Sheet, has_notes: bool) -> Iterator[bytes]:
+    head = _sheet_head(sheet.freeze, sheet.widths)
     tail = "</sheetData>"
     if sheet.autofilter and sheet.header:
         last = column_name(len(sheet.header) - 1)
@@ -224,15 +230,23 @@ def _sheet_parts(sheet: Sheet, has_notes: bool) -> Iterator[bytes]:
     yield tail.encode()
 
 
+#: Entries of constant sheets by (id of the sheet, position, notes); the sheet is kept with
+#: its entry, so its id is not reused meanwhile.
+_CONSTANT: dict[tuple[int, int, bool], tuple[Sheet, _Entry]] = {}
+
+
 def _sheet_entry(i: int, sheet: Sheet, has_notes: bool) -> _Entry:
-    if sheet.constant:
-        return _constant_sheet_entry(i, sheet, has_notes)
-    return _entry_of_parts(f"xl/worksheets/sheet{i + 1}.xml", _sheet_parts(sheet, has_notes))
-
-
-@functools.lru_cache(maxsize=256)
-def _constant_sheet_entry(i: int, sheet: Sheet, has_notes: bool) -> _Entry:
-    return _entry_of_parts(f"xl/worksheets/sheet{i + 1}.xml", _sheet_parts(sheet, has_notes))
+    name = f"xl/worksheets/sheet{i + 1}.xml"
+    if not sheet.constant:
+        return _entry_of_parts(name, _sheet_parts(sheet, has_notes))
+    key = (id(sheet), i, has_notes)
+    found = _CONSTANT.get(key)
+    if found is None or found[0] is not sheet:
+        found = (sheet, _entry_of_parts(name, _sheet_parts(sheet, has_notes)))
+        if len(_CONSTANT) >= 256:
+            _CONSTANT.clear()
+        _CONSTANT[key] = found
+    return found[1]
 
 
 def _comments_parts(notes: Sequence[tuple[int, int, str]]) -> Iterator[bytes]:
