@@ -28,9 +28,9 @@ import pyarrow as pa
 from helsestat.reference.catalog import Catalog
 from helsestat.reference.classifications import Registry
 from helsestat.reference.geography import Geography
+from helsestat.reference.hsa_units import NO_HSA_UNITS, HsaUnits
 from helsestat.reference.sweden import SWEDISH_REGIONS, Lan
 from helsestat.reference.tariffs import TariffLists
-from helsestat.reference.units.hsa import NO_HSA_UNITS, HsaUnits
 
 #: KLASS's classification of fylker.
 FYLKER = 104

@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from helsestat.reference.units.hsa import HsaUnits
+from helsestat.reference.hsa_units import HsaUnits
 
 #: the end of an open period, for the interval join
 _OPEN = "DATE '9999-12-31'"

@@ -41,13 +41,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 
 import pyarrow as pa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from helsestat.reference.hsa_units import NO_HSA_UNITS, SCHEMA, HsaUnits
 from helsestat.reference.units.history import VERSION_COLUMNS, current_rows, version_of
 from helsestat.reference.units.model import Span
 from helsestat.reference.units.placing import OPEN_END, flatten
@@ -56,31 +56,9 @@ from helsestat.store.db.units_schema import Unit, UnitIdentifierRow, UnitVersion
 SWEDEN = "SE"
 HSA_SCHEME = "hsa"
 KINDS = ("vardgivare", "vardenhet")
-SCHEMA = pa.schema(
-    [
-        ("hsa_id", pa.string()),
-        ("kind", pa.string()),
-        ("valid_from", pa.date32()),
-        ("valid_to", pa.date32()),
-        ("vardgivare_hsaid", pa.string()),
-        ("lan", pa.string()),
-    ]
-)
+
 #: (unit id, HSA-id, valid from, valid to or None) of one identifier period
 HsaPeriod = tuple[int, str, date, date | None]
-
-
-@dataclass(frozen=True, eq=False)
-class HsaUnits:
-    """The as-of table of Swedish units by HSA-id (see the module docstring), read at
-    ``generation`` (-1: not read from a database)."""
-
-    table: pa.Table
-    generation: int = -1
-
-
-#: No Swedish units (a snapshot made from the packaged files, which hold no unit registry).
-NO_HSA_UNITS = HsaUnits(SCHEMA.empty_table())
 
 
 def _overlap(a: date, b: date | None, c: date, d: date | None) -> tuple[date, date | None] | None:
