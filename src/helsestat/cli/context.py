@@ -61,7 +61,15 @@ def reference_engine(ctx: click.Context) -> Engine:
 def reference_snapshot(settings: Settings) -> Reference:
     """The reference database's content now: what ingest checks codes against, build
     protects with and preflight checks (migrated first; seeded from the packaged files if it
-    never was and ``HELSESTAT_REFERENCE_SEED`` is on, which is said on stderr)."""
+    never was and ``HELSESTAT_REFERENCE_SEED`` is on, which is said on stderr). A SQLite
+    database's snapshot is kept under ``<data dir>/cache/reference`` and read from there
+    while the database holds the same content (:mod:`helsestat.reference.snapshot_cache`)."""
+    from helsestat.reference.snapshot_cache import load_cached, save_cached
+
+    url, kept = settings.resolved_database_url, settings.data_dir / "cache" / "reference"
+    if (cached := load_cached(url, kept)) is not None:
+        return cached
+
     from helsestat.reference.holder import ReferenceHolder
     from helsestat.store.db.database import mask_url
 
@@ -79,6 +87,7 @@ def reference_snapshot(settings: Settings) -> Reference:
             highlight=False,
             markup=False,
         )
+    save_cached(url, kept, snapshot)
     return snapshot
 
 
