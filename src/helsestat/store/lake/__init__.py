@@ -15,6 +15,7 @@ Layout::
       releases/CURRENT                                     name of the current release
       releases/.building-<id>/  .committing-<id>           a release being built, committed
       .build.lock                                          held by the build that is running
+      .build.running                                       a build started and has not ended
 
 Every file is written to a temporary name in the same directory and renamed into place, and
 a release directory is built under a hidden name and renamed whole, so a reader never sees a
@@ -59,6 +60,9 @@ from helsestat.store.lake.parts import merge_parts
 _POINTER = "CURRENT"
 _MANIFEST = "release.json"
 _BUILD_LOCK = ".build.lock"
+#: present while a build runs (made durable before it writes anything, removed when it ends):
+#: found by the next build, it says a build was killed and may have left temporary files
+_BUILD_RUNNING = ".build.running"
 #: prefix of a release directory while it is built
 _STAGING = ".building-"
 #: prefix of the marker of a release renamed into place but not yet current
@@ -336,6 +340,17 @@ class ReleaseWriter:
         write_parquet_atomic(table, self.path / "data" / f"{_table_stem(name)}.parquet")
         self._data[name] = table.num_rows
 
+    def link_data(self, name: str, source: Path, rows: int) -> None:
+        """Put a data file written before (a build's cache entry, complete under its final
+        name) into the release as :meth:`add_data` would write it: a hard link, a copy where
+        the file system cannot link."""
+        if name in self._data:
+            raise StoreError("store.duplicate_data", f"data file {name!r} written twice")
+        target = self.path / "data" / f"{_table_stem(name)}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _link_or_copy(source, target)
+        self._data[name] = rows
+
     def manifest(self) -> dict[str, object]:
         """The release's manifest; refused while a registered table is neither written nor
         linked (the release would list a table it does not hold)."""
@@ -370,6 +385,12 @@ class Lake:
         release). A second build waits for the first; ``waiting`` is called before it
         waits. The lock is the operating system's (``flock``): a killed build releases it.
 
+        What a killed build left is removed once the lock is held: its staging directory and
+        uncommitted release (:meth:`discard_unfinished`, a listing of ``releases/``), and —
+        only when the marker ``.build.running`` says the last build did not end — its
+        temporary files (:func:`remove_temporary` over the releases and the cache: every file
+        of every kept release, which a build that has nothing to clean up does not pay for).
+
         >>> import tempfile
         >>> lake = Lake(Path(tempfile.mkdtemp()))
         >>> with lake.build_lock():
@@ -379,8 +400,18 @@ class Lake:
             # what a killed build left (a staging directory, a release never made current,
             # temporary files) is removed now: no build runs while the lock is held
             self.discard_unfinished()
-            remove_temporary(self.releases_dir, self.root / "cache")
-            yield
+            running = self.root / _BUILD_RUNNING
+            if running.exists():  # the last build was killed: look for its temporary files
+                remove_temporary(self.releases_dir, self.root / "cache")
+            else:
+                os.close(os.open(running, os.O_WRONLY | os.O_CREAT, 0o644))
+                _fsync_dir(self.root)
+            try:
+                yield
+            finally:
+                # every writer of this build has ended (a write that failed removed its
+                # temporary file), so the next build has nothing to look for
+                running.unlink(missing_ok=True)
 
     @contextmanager
     def batch_lock(self, kind: str) -> Iterator[None]:
