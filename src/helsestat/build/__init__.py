@@ -16,6 +16,7 @@ files).
 >>> import tempfile
 >>> from pathlib import Path
 >>> from helsestat.store.lake import Lake, ReleaseWriter
+from helsestat.store.lake.cache import ComputedCache
 >>> lake = Lake(Path(tempfile.mkdtemp()))
 >>> from helsestat.aggregate import DuckDBEngine
 >>> from helsestat.reference.seed import packaged_reference
@@ -55,8 +56,9 @@ from helsestat.ingest.readers import file_checksum, read_extract
 from helsestat.model import Batch, CleanExtract, Cube, PartedTable, ProtectedTable, ReleaseInfo
 from helsestat.protect import TableToProtect, protect_tables
 from helsestat.reference.snapshot import Reference
-from helsestat.statistics import STATISTICS, Statistic
+from helsestat.statistics import STATISTICS, Statistic, sob
 from helsestat.store.lake import Lake, ReleaseWriter
+from helsestat.store.lake.cache import ComputedCache
 from helsestat.store.lake.extracts import (
     committed_files,
     is_stored,
@@ -255,26 +257,52 @@ def published_history(lake: Lake, statistic: Statistic) -> list[tuple[ProtectedT
     return out
 
 
+#: For the data builder of a statistic computed per query, the digest of what it reads
+#: besides the extract files (reference data, code): with it, the data of unchanged inputs
+#: are reused (:func:`_build_computed`). A builder not listed is run on every build.
+_COMPUTED_INPUTS: dict[object, Callable[[Reference], str]] = {sob.build_data: sob.build_inputs}
+
+
 def _build_computed(
     statistic: Statistic,
     files: Sequence[Path],
     reference: Reference,
     engine: Engine,
     release: ReleaseWriter,
+    lake: Lake,
+    *,
+    cache: bool = True,
 ) -> None:
     """A statistic computed per query: its data stored with the release and its tables
-    listed (nothing without stored extracts)."""
+    listed (nothing without stored extracts). The data are kept in the lake's cache under a
+    key of the committed files (named by their checksums; the lake never rewrites one) and
+    of what the builder reads besides (:data:`_COMPUTED_INPUTS`): a build whose inputs did
+    not change links the files of the last one instead of computing them again."""
     ranged = statistic.serving.ranged
     assert ranged is not None
     if not files:
         return
-    if isinstance(engine, DuckDBEngine):
-        data = ranged.build(files, reference, engine)
-    else:  # the build of a computed statistic is DuckDB SQL
-        with DuckDBEngine() as own:
-            data = ranged.build(files, reference, own)
-    for name, table in data.items():
-        release.add_data(f"{statistic.name}/{name}", table)
+    inputs = _COMPUTED_INPUTS.get(ranged.build) if cache else None
+    key = found = None
+    if inputs is not None:
+        digest = hashlib.sha256(inputs(reference).encode())
+        for name in sorted(f"{f.parent.name}/{f.name}" for f in files):
+            digest.update(f"{name}\0".encode())
+        key = digest.hexdigest()[:32]
+        found = ComputedCache(lake, statistic.name).files(key)
+    if found is None:
+        if isinstance(engine, DuckDBEngine):
+            data = ranged.build(files, reference, engine)
+        else:  # the build of a computed statistic is DuckDB SQL
+            with DuckDBEngine() as own:
+                data = ranged.build(files, reference, own)
+        if key is None:
+            for name, table in data.items():
+                release.add_data(f"{statistic.name}/{name}", table)
+        else:
+            found = ComputedCache(lake, statistic.name).put(key, data)
+    for name, (path, rows) in (found or {}).items():
+        release.link_data(f"{statistic.name}/{name}", path, rows)
     for tdef in statistic.tables:
         release.register_computed(
             tdef.name, tdef.title, statistic.dimensions(tdef), statistic.measures
@@ -322,7 +350,7 @@ def build(
                 progress(f"building {statistic.name}")
             files = committed_files(lake, statistic.source_kind)
             if statistic.serving.ranged is not None:
-                _build_computed(statistic, files, reference, engine, release)
+                _build_computed(statistic, files, reference, engine, release, lake, cache=cache)
                 continue
             done = (
                 phase1_by_partition(statistic, lake, engine, files, progress=progress)

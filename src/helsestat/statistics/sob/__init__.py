@@ -99,6 +99,34 @@ def build_data(
     return data
 
 
+def build_inputs(reference: Reference) -> str:
+    """A digest of everything :func:`build_data` reads besides the events: the unit
+    directory, the län's names and population, and the source of the code that computes
+    the data (this package and :mod:`helsestat.aggregate.ranges`). The build reuses the data
+    of unchanged events while it is the same.
+
+    >>> from helsestat.reference.seed import packaged_reference
+    >>> len(build_inputs(packaged_reference()))
+    64
+    """
+    import hashlib
+
+    from helsestat.aggregate import ranges
+
+    digest = hashlib.sha256()
+    sink = pa.BufferOutputStream()
+    units = unit_directory(reference)
+    with pa.ipc.new_stream(sink, units.schema) as writer:
+        writer.write_table(units)
+    digest.update(sink.getvalue().to_pybytes())
+    lan = reference.lan()
+    digest.update(repr((sorted(lan.names.items()), sorted(lan.figures.items()))).encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    digest.update(Path(ranges.__file__).read_bytes())
+    return digest.hexdigest()
+
+
 def load_data(tables: Mapping[str, pa.Table]) -> SobData:
     """What :func:`build_data` stored, ready for :func:`~.answers.answer`."""
     reasons = tuple(str(r) for r in tables["reasons"]["reason"].to_pylist())

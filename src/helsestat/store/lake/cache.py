@@ -56,7 +56,7 @@ import pyarrow as pa
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
-from helsestat.store.lake import Lake, write_parquet_atomic
+from helsestat.store.lake import Lake, write_parquet_atomic, write_text_atomic
 
 #: The directory of the piece cache inside a statistic's cache (never a partition name).
 _TABLES = "tables"
@@ -206,4 +206,60 @@ class PieceCache:
             _prune(self.root / quote(table, safe=""), {_period_dir(v) for v in values})
 
 
-__all__ = ["FinestCache", "PieceCache"]
+#: The directory of the data of a statistic computed per query inside its cache.
+_DATA = "data"
+#: The file an entry of :class:`ComputedCache` is complete with (written last).
+_DONE = "done.json"
+
+
+class ComputedCache:
+    """The data files a release of a statistic computed per query holds (e.g. SOB's range
+    cube), kept under ``<data_dir>/cache/<statistic>/data/<key>/`` for the inputs ``key``
+    names, so that a build with the same inputs links them instead of computing them.
+    One entry is kept: a new one removes the others (a release that linked their files keeps
+    them). Construction does no I/O.
+
+    >>> import tempfile
+    >>> cache = ComputedCache(Lake(Path(tempfile.mkdtemp())), "demo")
+    >>> cache.files("k1") is None
+    True
+    >>> found = cache.put("k1", {"nodes": pa.table({"n": [1, 2]})})
+    >>> found["nodes"][1], cache.files("k1") == found
+    (2, True)
+    """
+
+    def __init__(self, lake: Lake, statistic: str) -> None:
+        self.root = lake.root / "cache" / statistic / _DATA
+
+    def files(self, key: str) -> dict[str, tuple[Path, int]] | None:
+        """Name → (file, rows) of the entry of ``key``; None when there is no complete one."""
+        directory = self.root / key
+        try:
+            done = json.loads((directory / _DONE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        found = {
+            name: (directory / f"{quote(name, safe='')}.parquet", int(rows))
+            for name, rows in done.items()
+        }
+        if not all(path.is_file() for path, _ in found.values()):
+            return None
+        return found
+
+    def put(self, key: str, data: Mapping[str, pa.Table]) -> dict[str, tuple[Path, int]]:
+        """Store the data of ``key`` (each file atomically, then the list of them, which
+        makes the entry complete), remove the other entries and return :meth:`files`."""
+        directory = self.root / key
+        if directory.exists():  # an entry a killed build did not complete
+            shutil.rmtree(directory)
+        for name, table in data.items():
+            write_parquet_atomic(table, directory / f"{quote(name, safe='')}.parquet")
+        rows = {name: table.num_rows for name, table in data.items()}
+        write_text_atomic(json.dumps(rows), directory / _DONE)
+        _prune(self.root, {key})
+        found = self.files(key)
+        assert found is not None
+        return found
+
+
+__all__ = ["ComputedCache", "FinestCache", "PieceCache"]
