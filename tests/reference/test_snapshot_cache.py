@@ -26,6 +26,10 @@ def test_the_kept_snapshot_is_read_while_the_content_is_the_same(tmp_path: Path)
     first = load_cached(url, kept)
     assert first is not None and first.version == read_stamp(url).version  # type: ignore[union-attr]
     assert first.registry.classification(131).name == "Standard for kommuneinndeling"
+    assert "digest" in vars(first.geography)  # kept with it, not computed again
+    fresh = ReferenceHolder(url)
+    assert first.geography.digest == fresh.get().geography.digest
+    fresh.dispose()
     engine = create_engine_for(url)
     with session_factory(engine).begin() as session:
         state.bump(session)  # what every write of reference content does

@@ -192,6 +192,9 @@ def save_cached(url: str, directory: Path, snapshot: Reference) -> bool:
     ):
         return False
     target = _file(directory, stamp)
+    # computed once here and carried by the pickle (a cached property): every build keys
+    # its protected pieces on it, and loading it costs less than computing it
+    _ = snapshot.geography.digest
     payload = pickle.dumps(snapshot, protocol=pickle.HIGHEST_PROTOCOL)
     directory.mkdir(parents=True, exist_ok=True)
     tmp = directory / f".{target.name}.{uuid.uuid4().hex}.tmp"
