@@ -10,6 +10,8 @@ Layout::
       withdrawn/<kind>/<checksum>.json                     a withdrawn batch, with when and why
       cache/<statistic>/period=<YYYYMM>/<key>.arrow      phase-1 table of a partition
       cache/<statistic>/tables/<table>/<period>/<key>.parquet  protected piece of a table
+      cache/<statistic>/data/<key>/<name>.parquet          data of a statistic computed per query
+      cache/reference/<key>.pickle                         the reference snapshot (the CLI)
       releases/<release-id>/<table>.parquet + release.json an immutable published release
       releases/<release-id>/<table>/<NNNN>.parquet         ... or a table in parts per period
       releases/CURRENT                                     name of the current release
