@@ -16,7 +16,6 @@ files).
 >>> import tempfile
 >>> from pathlib import Path
 >>> from helsestat.store.lake import Lake, ReleaseWriter
-from helsestat.store.lake.cache import ComputedCache
 >>> lake = Lake(Path(tempfile.mkdtemp()))
 >>> from helsestat.aggregate import DuckDBEngine
 >>> from helsestat.reference.seed import packaged_reference
