@@ -104,9 +104,9 @@ class RangeSpec:
     flows: tuple[str, ...] = ()
     distinct: tuple[Distinct, ...] = ()
 
-    @property
+    @functools.cached_property
     def levels(self) -> tuple[str, ...]:
-        """Every level column, path after path."""
+        """Every level column, path after path (asked for on every query: worked out once)."""
         return tuple(level for path in self.paths for level in path)
 
     def grouping_sets(self) -> list[tuple[str, ...]]:
@@ -688,16 +688,18 @@ class RangeCube:
         if first <= self.first:  # from the cube's start: first appearances only
             new: np.ndarray = points.running_new[his] - points.running_new[los]
             return new
+        # the points of every node in the range, one after another: a running sum of the
+        # counts of those first seen before ``first``, read at each node's ends
         lengths = his - los
-        out = np.zeros(len(array), np.int64)
-        if not lengths.sum():
-            return out
-        shift = np.repeat(los - (np.cumsum(lengths) - lengths), lengths)
-        rows = np.arange(len(shift)) + shift
-        keep = points.prev[rows] < first
-        owner = np.repeat(np.arange(len(array)), lengths)
-        np.add.at(out, owner[keep], points.count[rows[keep]])
-        return out
+        ends = np.cumsum(lengths)
+        if not ends[-1]:
+            return np.zeros(len(array), np.int64)
+        starts = ends - lengths
+        rows = np.arange(ends[-1]) + np.repeat(los - starts, lengths)
+        kept = np.where(points.prev[rows] < first, points.count[rows], 0)
+        running = _running(kept)
+        result: np.ndarray = running[ends] - running[starts]
+        return result
 
     def distinct_by_month(
         self,

@@ -82,6 +82,16 @@ class SobData:
     first: int
     last: int
     _flow_at: dict[str, int] = field(default_factory=dict)
+    #: what depends on the filters only (the rows a table lists), worked out once per filters
+    _memo: dict[tuple[object, ...], Any] = field(default_factory=dict)
+
+    def memo(self, key: tuple[object, ...], make: Callable[[], Any]) -> Any:
+        """The value kept under ``key``, made by ``make`` the first time (the cube does not
+        change while it is loaded; the filters a server is asked for are few)."""
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = make()
+        return found
 
     def flow(self, name: str) -> int:
         """The column of a flow in :meth:`RangeCube.flows`."""
@@ -96,18 +106,24 @@ class _Rows:
 
     dimensions: tuple[str, ...]
     measures: tuple[str, ...]
-    columns: dict[str, list[Any]] = field(default_factory=dict)
+    columns: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def add(self, **values: Any) -> None:
         for name in (*self.dimensions, *self.measures):
             self.columns.setdefault(name, []).append(values.get(name))
 
-    def extend(self, **values: Sequence[Any]) -> None:
-        """Whole columns at once, each of the same length (a missing one is empty)."""
+    def extend(self, **values: Sequence[Any] | np.ndarray | pa.Array) -> None:
+        """Whole columns at once, each of the same length (a missing one is empty). Into
+        an empty table, a numpy or Arrow column is kept as it is (no list of Python
+        values)."""
         length = len(next(iter(values.values()))) if values else 0
         for name in (*self.dimensions, *self.measures):
-            self.columns.setdefault(name, []).extend(values.get(name, [None] * length))
+            given = values.get(name, [None] * length)
+            if name not in self.columns and isinstance(given, np.ndarray | pa.Array):
+                self.columns[name] = given
+            else:
+                self.columns.setdefault(name, []).extend(given)
 
     def __len__(self) -> int:
         return len(self.columns.get(self.dimensions[0], [])) if self.dimensions else 0
@@ -129,6 +145,22 @@ def _label(data: SobData, code: str | None) -> str | None:
     return None if code is None else data.names.get(code, code)
 
 
+def _rows_of(
+    data: SobData, filters: Mapping[str, str], level: str, path: int
+) -> list[tuple[str, int]]:
+    """The values of ``level`` (a first level of path ``path``) and their nodes inside the
+    filter node, in the order of the values."""
+    cube = data.cube
+    root = _node(data, {})
+    values = (
+        sorted(str(cube.values(n)[level]) for n in cube.children(root, path))
+        if root is not None
+        else []
+    )
+    found = [(value, _within(data, filters, level, value)) for value in values]
+    return [(value, n) for value, n in found if n is not None]
+
+
 def _months(query: SobQuery) -> list[int]:
     return list(range(query.first, query.last + 1))
 
@@ -142,14 +174,9 @@ def _lan(data: SobData, query: SobQuery) -> _Rows:
         ("startade", "avslutade", "behandlare", "startade_per_100000"),
     )
     cube = data.cube
-    root = _node(data, {})
-    lans = (
-        sorted(str(cube.values(n)["lan"]) for n in cube.children(root, 0))
-        if root is not None
-        else []
+    picked: list[tuple[str, int]] = data.memo(
+        ("lan", *sorted(query.filters.items())), lambda: _rows_of(data, query.filters, "lan", 0)
     )
-    found = [(lan, _within(data, query.filters, "lan", lan)) for lan in lans]
-    picked = [(lan, n) for lan, n in found if n is not None]
     nodes = [n for _, n in picked]
     flows = cube.flows(nodes, query.first, query.last)
     treaters = cube.distinct("behandlare", nodes, query.first, query.last)
@@ -192,16 +219,11 @@ def _veckodag(data: SobData, query: SobQuery) -> _Rows:
 
 def _process(data: SobData, query: SobQuery) -> _Rows:
     rows = _Rows(("process",), ("startade", "avslutade", "andel_avslutade"))
-    cube = data.cube
-    root = _node(data, {})
-    processes = (
-        sorted(str(cube.values(n)["process"]) for n in cube.children(root, 1))
-        if root is not None
-        else []
+    picked: list[tuple[str, int]] = data.memo(
+        ("process", *sorted(query.filters.items())),
+        lambda: _rows_of(data, query.filters, "process", 1),
     )
-    found = [(p, _within(data, query.filters, "process", p)) for p in processes]
-    picked = [(p, n) for p, n in found if n is not None]
-    flows = cube.flows([n for _, n in picked], query.first, query.last)
+    flows = data.cube.flows([n for _, n in picked], query.first, query.last)
     for (process, _), flow in zip(picked, flows, strict=True):
         started, finished = int(flow[data.flow("startade")]), int(flow[data.flow("avslutade")])
         rows.add(
@@ -239,6 +261,13 @@ def _pagaende(data: SobData, query: SobQuery) -> _Rows:
 
 def _moments(data: SobData, filters: Mapping[str, str]) -> list[tuple[str, str, int]]:
     """(process, moment, node) of every moment under the filter node."""
+    found: list[tuple[str, str, int]] = data.memo(
+        ("moments", *sorted(filters.items())), lambda: _find_moments(data, filters)
+    )
+    return found
+
+
+def _find_moments(data: SobData, filters: Mapping[str, str]) -> list[tuple[str, str, int]]:
     cube = data.cube
     node = _node(data, filters)
     if node is None:
@@ -261,11 +290,14 @@ def _pagaende_moment(data: SobData, query: SobQuery) -> _Rows:
     nodes = [n for _, _, n in moments]
     months = _months(query)
     ongoing = _ongoing_by_month(data, nodes, months)  # month by month, every moment in each
+    # whole Arrow columns: this table has a row per moment and month (thousands)
+    each_month = pa.array(np.repeat(np.arange(len(months)), len(nodes)))
+    each_moment = pa.array(np.tile(np.arange(len(nodes)), len(months)))
     rows.extend(
-        manad=[month_text(m) for m in months for _ in nodes],
-        process=[p for p, _, _ in moments] * len(months),
-        moment=[m for _, m, _ in moments] * len(months),
-        pagaende=ongoing.T.ravel().tolist(),
+        manad=pa.array([month_text(m) for m in months], pa.string()).take(each_month),
+        process=pa.array([p for p, _, _ in moments], pa.string()).take(each_moment),
+        moment=pa.array([m for _, m, _ in moments], pa.string()).take(each_moment),
+        pagaende=ongoing.T.ravel(),
     )
     return rows
 
@@ -687,13 +719,17 @@ def answer(data: SobData, table: str, query: SobQuery, release: str = "") -> Pro
     guarded = tuple(m for m in rows.measures if m in PERSONS)
     columns: dict[str, pa.Array] = {}
     for name in rows.dimensions:  # empty: the row covers every value of the level
-        text = pa.array(rows.columns.get(name, []), pa.string())
+        given = rows.columns.get(name, [])
+        text = given if isinstance(given, pa.Array) else pa.array(given, pa.string())
         columns[name] = pc.fill_null(text, "") if text.null_count else text
     hidden = np.array([s != "published" for s in status], dtype=bool)
     for name in rows.measures:
         kind = pa.float64() if name in ("andel_avslutade", "startade_per_100000") else pa.int64()
         mask = hidden if name in guarded and hidden.any() else None
-        columns[name] = pa.array(rows.columns.get(name, []), kind, mask=mask)
+        values = rows.columns.get(name, [])
+        if isinstance(values, np.ndarray):
+            values = values.astype(np.int64 if kind == pa.int64() else np.float64)
+        columns[name] = pa.array(values, kind, mask=mask)
     columns[STATUS_COLUMN] = pa.array(status, pa.string())
     columns[RULE_COLUMN] = pa.array(rules, pa.string())
     return ProtectedTable(
