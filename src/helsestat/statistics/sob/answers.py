@@ -63,6 +63,8 @@ FILTERS: Final = (*GEO, *SERVICE)
 #: Person counts, guarded by the > 10 rule.
 PERSONS: Final = ("invanare", "vardtagare")
 TOTAL: Final = "totalt"
+#: Filter combinations whose row lists a loaded cube keeps (the oldest go first).
+MEMO_SIZE: Final = 4096
 
 
 #: A month range and one value per filter (the statistics' query of a computed table).
@@ -87,9 +89,11 @@ class SobData:
 
     def memo(self, key: tuple[object, ...], make: Callable[[], Any]) -> Any:
         """The value kept under ``key``, made by ``make`` the first time (the cube does not
-        change while it is loaded; the filters a server is asked for are few)."""
+        change while it is loaded), at most :data:`MEMO_SIZE` of them."""
         found = self._memo.get(key)
         if found is None:
+            if len(self._memo) >= MEMO_SIZE:  # filters come from requests: kept bounded
+                self._memo.pop(next(iter(self._memo)))
             found = self._memo[key] = make()
         return found
 
