@@ -10,6 +10,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from helsestat.statistics.sob.answers import TABLES as SOB_TABLES
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -63,6 +65,8 @@ def test_sob_benchmark_checks_every_cell_against_plain_duckdb(tmp_path: Path) ->
     result = bench_sob.run(20_000, tmp_path, repeat=1, ranges=3, serve=False)
     assert result["cells"] > 100 and result["events"] > 15_000
     assert set(result["cold"]) == {"helsestat", "duckdb"}
+    # every table of the statistic is checked against plain DuckDB, not a sample of them
+    assert set(result["tables"]) == {t.name for t in SOB_TABLES}
     # a wrong plain answer is caught, not averaged away
     with pytest.raises(AssertionError):
         bench_sob.compare(
