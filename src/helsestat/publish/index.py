@@ -148,7 +148,14 @@ class Text:
         return {v: i for i, v in enumerate(self.values.tolist())}
 
 
+#: Text columns up to this many rows are encoded in Python (a few Arrow kernel calls cost
+#: more than the rows: a table computed per query is encoded on every request).
+SHORT_TEXT = 4096
+
+
 def _encode(column: pa.ChunkedArray | pa.Array) -> Text:
+    if len(column) <= SHORT_TEXT and pa.types.is_string(column.type):
+        return _encode_short(column.to_pylist())
     text = pc.cast(column, pa.string())
     distinct = pc.unique(text)
     dictionary = pc.take(distinct, pc.array_sort_indices(distinct, null_placement="at_end"))
@@ -156,6 +163,24 @@ def _encode(column: pa.ChunkedArray | pa.Array) -> Text:
     return Text(
         np.array(dictionary.to_pylist(), dtype=object),
         np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int32),
+    )
+
+
+def _encode_short(values: list[str | None]) -> Text:
+    """:func:`_encode` of a short column: distinct values sorted by code point (the order
+    of Arrow's sort of UTF-8), a null last.
+
+    >>> text = _encode_short(["b", None, "a", "b"])
+    >>> text.values.tolist(), text.codes.tolist()
+    (['a', 'b', None], [1, 2, 0, 1])
+    """
+    distinct: list[str | None] = sorted({v for v in values if v is not None})
+    if None in values:
+        distinct.append(None)
+    code = {v: i for i, v in enumerate(distinct)}
+    return Text(
+        np.array(distinct, dtype=object),
+        np.fromiter((code[v] for v in values), np.int32, len(values)),
     )
 
 
