@@ -34,7 +34,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import duckdb
 import pyarrow as pa
@@ -537,6 +537,45 @@ def queries(data: SobData, count: int, seed: int) -> list[str]:
     return out
 
 
+def _month(text: str) -> int:
+    year, month = text.split("-")
+    return int(year) * 12 + int(month) - 1
+
+
+def breakdown(data: SobData, count: int, seed: int) -> dict[str, dict[str, float]]:
+    """Per table, the mean CPU milliseconds of one distinct query (random range and
+    filters, as served) in this process: computing and protecting the answer, indexing it
+    (``TableIndex.build``) and rendering it as JSON — where a served request's time goes."""
+    from helsestat.publish.formats import FORMATS
+    from helsestat.publish.index import Query, TableIndex
+    from helsestat.publish.views import DEFAULT
+
+    spent: dict[str, list[tuple[float, float, float]]] = {}
+    for path in queries(data, count, seed):
+        table, _, text = path.removeprefix("/api/v1/tables/sob/").partition("?")
+        given = dict(part.split("=", 1) for part in text.split("&"))
+        filters = {k: unquote(v) for k, v in given.items() if k not in ("fom", "tom")}
+        query = SobQuery(_month(given["fom"]), _month(given["tom"]), filters)
+        start = time.process_time()
+        protected = answer(data, table, query)
+        answered = time.process_time()
+        index = TableIndex.build(protected)
+        indexed = time.process_time()
+        FORMATS["json"].render_selection(index.select(Query()), DEFAULT)
+        rendered = time.process_time()
+        spent.setdefault(table, []).append(
+            (answered - start, indexed - answered, rendered - indexed)
+        )
+    return {
+        table: {
+            part: statistics.mean(t[i] for t in times) * 1000
+            for i, part in enumerate(("answer", "index", "render"))
+        }
+        | {"queries": len(times)}
+        for table, times in sorted(spent.items())
+    }
+
+
 def serving(
     events: Path, work: Path, *, seconds: float = 8, connections: int = 16, repeat: int = 3
 ) -> dict[str, Any]:
@@ -618,9 +657,11 @@ def run(
         steady["duckdb"].append(time.perf_counter() - start)
         cells += compare(ours, theirs)
     con.close()
+    parts = breakdown(data, 1200, SEED + 2)
     served = serving(events, work, repeat=repeat) if serve else None
     return {
         "served": served,
+        "breakdown": parts,
         "events": rows,
         "range": (month_text(first), month_text(last)),
         "cold": {
@@ -698,6 +739,34 @@ def section(result: Mapping[str, Any], command: str) -> str:
         "issue's size).",
         "",
     ]
+    parts = result.get("breakdown")
+    if parts:
+        count = sum(int(p["queries"]) for p in parts.values())
+        lines += [
+            f"**Where a served query's time goes** (in one process, CPU ms per query, mean "
+            f"of {count:,} distinct queries drawn as the served ones): computing and "
+            "protecting the answer from the cube, indexing it for the formats "
+            "(`TableIndex.build`) and rendering it as JSON. The last two are the publish seam "
+            "every statistic shares.",
+            "",
+            "| table | queries | answer | index | render | total |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for table, p in parts.items():
+            total = p["answer"] + p["index"] + p["render"]
+            lines.append(
+                f"| `{table}` | {int(p['queries'])} | {p['answer']:.3f} | {p['index']:.3f} | "
+                f"{p['render']:.3f} | {total:.3f} |"
+            )
+        mean = {
+            k: sum(p[k] * p["queries"] for p in parts.values()) / count
+            for k in ("answer", "index", "render")
+        }
+        lines += [
+            f"| all | {count:,} | {mean['answer']:.3f} | {mean['index']:.3f} | "
+            f"{mean['render']:.3f} | {sum(mean.values()):.3f} |",
+            "",
+        ]
     served = result.get("served")
     if served and "skipped" in served:
         lines += [f"Served: not measured, {served['skipped']}.", ""]

@@ -150,7 +150,7 @@ class Text:
 
 #: Text columns up to this many rows are encoded in Python (a few Arrow kernel calls cost
 #: more than the rows: a table computed per query is encoded on every request).
-SHORT_TEXT = 4096
+SHORT_TEXT = 256
 
 
 def _encode(column: pa.ChunkedArray | pa.Array) -> Text:
