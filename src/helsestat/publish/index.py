@@ -174,7 +174,7 @@ def _encode_short(values: list[str | None]) -> Text:
     >>> text.values.tolist(), text.codes.tolist()
     (['a', 'b', None], [1, 2, 0, 1])
     """
-    distinct: list[str | None] = sorted({v for v in values if v is not None})
+    distinct: list[str | None] = [*sorted({v for v in values if v is not None})]
     if None in values:
         distinct.append(None)
     code = {v: i for i, v in enumerate(distinct)}
