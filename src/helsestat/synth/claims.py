@@ -211,6 +211,7 @@ def generate_claims(
     bad_share: float = 0.002,
     batch_rows: int = 500_000,
     persons: int | None = None,
+    tariffs: TariffLists | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Yield batches of synthetic claim lines (all columns text, as in an extract file).
 
@@ -219,10 +220,13 @@ def generate_claims(
     come from a fixed synthetic population (:mod:`helsestat.synth.people`) of ``persons``
     persons, by default one per :data:`LINES_PER_PERSON_YEAR` lines a year; the same seed and
     ``persons`` give the same population, so separately generated extracts (one per month)
-    share their patients. The same seed and arguments give the same rows."""
+    share their patients. The takstkoder are those of ``tariffs`` (default: the packaged
+    list; a list of the real one's size for benchmarks, e.g. from
+    :func:`helsestat.synth.tariffs.generate_takstkoder`), Zipf-skewed within each fagområde.
+    The same seed and arguments give the same rows."""
     geo = packaged_geography()
     first, last = start or date(first_year, 1, 1), end or date(last_year, 12, 31)
-    frame = _frame(geo, packaged_tariffs(), first, last)
+    frame = _frame(geo, tariffs or packaged_tariffs(), first, last)
     if persons is None:
         years = max((last - first).days + 1, 1) / 365.25
         persons = int(min(max(rows / (LINES_PER_PERSON_YEAR * years), 1), MAX_PERSONS))

@@ -54,11 +54,24 @@ BASE_TAKSTER: tuple[tuple[str, str, str, float, float], ...] = (
 )
 
 
-def generate_takstkoder() -> list[dict[str, str]]:
-    """The synthetic tariff list: one row per takstkode and tariff year."""
+def generate_takstkoder(codes: int = len(BASE_TAKSTER)) -> list[dict[str, str]]:
+    """The synthetic tariff list: one row per takstkode and tariff year. With more ``codes``
+    than :data:`BASE_TAKSTER` holds (the real normaltariff has about 800), invented codes
+    ``X1``, ``X2`` … follow, the fagområder in the base list's proportions, amounts and
+    rules of the base takst they are copied from (benchmarks: as many takstkoder as the
+    real list).
+
+    >>> len({r["takstkode"] for r in generate_takstkoder(800)})
+    800
+    """
     rows: list[dict[str, str]] = []
     takst_id = 1
-    for kode, fag, beskrivelse, honorar0, copay_share in BASE_TAKSTER:
+    extra = [
+        (f"X{i + 1}", base[1], f"Syntetisk takst {i + 1}", base[3] * (1 + i % 7 / 10), base[4])
+        for i in range(max(codes - len(BASE_TAKSTER), 0))
+        for base in (BASE_TAKSTER[i % len(BASE_TAKSTER)],)
+    ]
+    for kode, fag, beskrivelse, honorar0, copay_share in (*BASE_TAKSTER, *extra):
         for year in range(FIRST_TARIFF_YEAR, LAST_TARIFF_YEAR + 1):
             growth = 1.03 ** (year - FIRST_TARIFF_YEAR)
             honorar = round(honorar0 * growth)
@@ -121,9 +134,23 @@ RULES: dict[str, tuple[int, int, str, str, str, str, int | None, int | None, int
 }
 
 
+_NO_RULES: tuple[int, int, str, str, str, str, int | None, int | None, int | None] = (
+    1,
+    0,
+    "N",
+    "",
+    "",
+    "N",
+    None,
+    None,
+    None,
+)
+
+
 def _rules(kode: str, egenandel: int, takst_id: int) -> dict[str, str]:
     """The seed-004 fields of a takst beyond the amounts (SYNTHETIC)."""
-    maks, redusert_fra, spes, ugyldig, krever, diagnose, per_aar, minutter, per_rep = RULES[kode]
+    rule = RULES.get(kode, _NO_RULES)  # an invented code (X…) has no combination rules
+    maks, redusert_fra, spes, ugyldig, krever, diagnose, per_aar, minutter, per_rep = rule
 
     def text(value: int | None) -> str:
         return "" if value is None else str(value)
