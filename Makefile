@@ -40,7 +40,7 @@ docs: install  ## build the documentation site into site/
 	$(BIN)/mkdocs build --strict
 
 bench: install system-deps  ## run the benchmarks and write docs/benchmarks.md
-	$(BIN)/python -m benchmarks.run --rows $${BENCH_ROWS:-10000000} --big-rows $${BENCH_BIG_ROWS:-50000000} \
+	$(BIN)/python -m benchmarks.run --rows $${BENCH_ROWS:-10000000} \
 		--stage-rows $${BENCH_STAGE_ROWS:-500000} --work $${BENCH_WORK:-var/bench}
 
 clean:

@@ -356,11 +356,15 @@ class Measured:
     cpu: float = 0.0
 
 
-def run_fresh(command: list[str], what: str) -> tuple[Any, Any]:
-    """Run ``command`` as a new process from the repository root: the JSON of its last line
-    of output and its resource usage (``os.wait4``: its own CPU time and peak memory)."""
+def run_fresh(
+    command: list[str], what: str, *, env: dict[str, str] | None = None, answers: bool = True
+) -> tuple[Any, Any]:
+    """Run ``command`` as a new process from the repository root (with ``env`` as its
+    environment when given): the JSON of its last line of output (None unless ``answers``:
+    a command such as ``helsestat build`` that prints no JSON) and its resource usage
+    (``os.wait4``: its own CPU time and peak memory)."""
     proc = subprocess.Popen(
-        command, stdout=subprocess.PIPE, cwd=Path(__file__).resolve().parents[1]
+        command, stdout=subprocess.PIPE, cwd=Path(__file__).resolve().parents[1], env=env
     )
     assert proc.stdout is not None
     output = proc.stdout.read()
@@ -369,6 +373,8 @@ def run_fresh(command: list[str], what: str) -> tuple[Any, Any]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"{what} failed with exit code {proc.returncode}")
+    if not answers:
+        return None, usage
     return json.loads(output.decode().strip().splitlines()[-1]), usage
 
 

@@ -3,11 +3,12 @@
 Groups, each compared as ratios within one run (this machine is shared and noisy; every
 figure is the median of ``--repeat`` runs):
 
-1. **End to end** (``benchmarks/bench_build.py``): the six published takstbruk tables from
-   lakes of ``--rows`` and ``--big-rows`` synthetic claim lines written by the real validate
-   and store code: helsestat's cold ``build`` against plain DuckDB SQL, pandas and polars on
-   the same lake, each in its own process (peak memory measured); then the incremental
-   refresh of one new month onto one, two and four years of history.
+1. **End to end** (``benchmarks/bench_e2e.py``): ``helsestat ingest`` and ``helsestat
+   build`` as command-line processes from raw claims CSVs of ``--build-rows`` lines
+   (``--takster`` takstkoder, ten years), cold, warm and in a long-running process, against
+   the strongest plain DuckDB and polars plans from the lake and from the CSV and a bare
+   scan, each checked cell for cell; then the incremental refresh of one new month onto
+   one, two and four years of history (lakes of ``--rows`` lines a year).
 2. **Aggregate engine alone**: six takstbruk-shaped tables from ``--aggregate-rows`` lines of
    numpy-generated Parquet: helsestat's ``aggregate`` (two phases) against one plain DuckDB
    GROUPING SETS query and pandas groupby, in the same process.
@@ -19,10 +20,11 @@ figure is the median of ``--repeat`` runs):
    cube against plain DuckDB (cold processes, steady state per range, cell for cell) and
    served by ``helsestat serve``.
 
-Usage: ``.venv/bin/python -m benchmarks.run [--rows 10000000] [--big-rows 50000000]
-[--aggregate-rows 5000000] [--stage-rows 500000] [--sob-events 1000000] [--repeat 3]
-[--work DIR]``; ``--only serve``, ``--only units`` or ``--only sob`` measures one section and
-replaces it in docs/benchmarks.md.
+Usage: ``.venv/bin/python -m benchmarks.run [--rows 10000000] [--build-rows 1000000
+10000000] [--takster 800] [--aggregate-rows 5000000] [--stage-rows 500000]
+[--sob-events 1000000] [--repeat 3] [--work DIR]``; ``--only build``, ``--only serve``,
+``--only units`` or ``--only sob`` measures one section and replaces it in
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -45,9 +47,6 @@ import pyarrow.parquet as pq
 
 from benchmarks.bench_aggregate import generate, naive_sql, takstbruk
 from benchmarks.bench_build import (
-    Measured,
-    available_gb,
-    has_polars,
     make_lake,
     measure,
     reference_of,
@@ -153,97 +152,34 @@ REFRESH_MONTH, REFRESH_SEED = (2025, 1), 2027
 HISTORY_YEAR, HISTORY_SEED = 2023, 2025
 #: Years of history the refresh is measured on.
 HISTORY_YEARS = (1, 2, 4)
-#: Peak memory of pandas per stored line (12.3 GB at 50 million lines, the issue's figure).
-PANDAS_BYTES_PER_LINE = 12.3e9 / 50e6
-
-_WHAT = {
-    "helsestat": "cold `build`: phase 1 per month (DuckDB over the int code columns), "
-    "rollups, protection, each table's parts written and linked into the release",
-    "helsestat-warm": "`build` again, every month's phase 1 and every protected table piece "
-    "from the caches (a new release linking the same parts)",
-    "duckdb": "one `GROUPING SETS` query over the stored text columns",
-    "pandas": "`read_table` → `to_pandas` → six `groupby`",
-    "polars": "`scan_parquet` → six `group_by`, collected together",
-}
+E2E_HEADING = "## End to end: from the raw CSV"
+REFRESH_HEADING = "## Incremental refresh"
 
 
-def _end_to_end_runs(lines: int, lake: Path, repeat: int, big: bool) -> list[Measured]:
-    runs = [measure("helsestat", lake, repeat)]
-    if not big:
-        warm = measure("helsestat", lake, repeat, warm=True)
-        runs.append(Measured("helsestat-warm", warm.seconds, warm.runs, warm.peak_gb, warm.cpu))
-    runs.append(measure("duckdb", lake, repeat))
-    need = lines * PANDAS_BYTES_PER_LINE / 1024**3 + 2
-    if need < available_gb():
-        runs.append(measure("pandas", lake, max(1, repeat - 2) if big else max(1, repeat - 1)))
-    if has_polars():
-        runs.append(measure("polars", lake, max(1, repeat - 1) if big else repeat))
-    return runs
+def build_section(
+    sizes: list[int], takster: int, repeat: int, work: Path | None, options: str
+) -> list[str]:
+    """The End-to-end section: ``helsestat ingest`` + ``build`` from a raw CSV of each size
+    as command-line processes, against the strongest plain DuckDB and polars plans, checked
+    cell for cell (``benchmarks/bench_e2e.py``)."""
+    from benchmarks import bench_e2e
+
+    command = f".venv/bin/python -m benchmarks.run {options}"
+    if work is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            results = [bench_e2e.run(Path(tmp), n, repeat, takster=takster) for n in sizes]
+    else:  # the CSVs stay there and are reused by the next run with the same sizes and code
+        results = [bench_e2e.run(work, n, repeat, takster=takster) for n in sizes]
+    return bench_e2e.section(results, command)
 
 
-def bench_end_to_end(
-    rows: int, big_rows: int, repeat: int, work: Path
-) -> tuple[list[str], dict[str, float]]:
-    """The end-to-end section (markdown lines) and its headline figures."""
-    results: list[tuple[int, list[Measured]]] = []
-    lake_rates = []
-    skipped = []
-    refresh_lines: list[str] = []
-    for size, big in ((rows, False), (big_rows, True)):
-        lake = work / f"lake-{size}"
-        remove_lake_batches(lake, REFRESH_SEED, size // 12, [REFRESH_MONTH])
-        lines, seconds = make_lake(lake, size, year_months(2024))
-        lake_rates.append(lines / seconds)
-        runs = _end_to_end_runs(lines, lake, repeat, big)
-        if not any(r.engine == "pandas" for r in runs):
-            skipped.append(f"{lines:,}")
-        results.append((lines, runs))
-        if not big:
-            refresh_lines = _refresh(work, lake, size, repeat)
-    out = [
-        "## End to end: the six takstbruk tables from the stored claim lines",
-        "",
-        "From the claim lines in the lake, as the real ingest stores them, to the six published "
-        "(protected) takstbruk tables in a new release. The lakes hold one year (2024) of "
-        "synthetic claims written by the real `validate` + `store_extract` code (pseudonymised, "
-        "integer code columns, month files sorted by result and codes) straight from generated "
-        "Arrow batches, one extract per month in files of at most 2 million lines, without a "
-        "CSV in between (CSV reading is in the stage section below). Lines are the stored "
-        "(accepted) lines. Every engine runs in a fresh process on the same lake; peak memory "
-        "is that process's maximum resident set. Only helsestat protects the tables and writes "
-        "a release; the others only compute them.",
-        "",
-        "| lines | engine | what runs | median s (runs) | million lines/s | vs plain DuckDB "
-        "| CPU s | peak memory GB |",
-        "|---:|---|---|---:|---:|---:|---:|---:|",
-    ]
-    headline: dict[str, float] = {}
-    for lines, runs in results:
-        base = next(r.seconds for r in runs if r.engine == "duckdb")
-        for r in runs:
-            out.append(
-                f"| {lines:,} | {r.engine} | {_WHAT[r.engine]} | {r.seconds:.2f} ({r.runs}) "
-                f"| {lines / r.seconds / 1e6:.1f} | {base / r.seconds:.2f}× | {r.cpu:.2f} "
-                f"| {r.peak_gb:.2f} |"
-            )
-            if r.engine == "helsestat":
-                headline[f"{lines}"] = lines / r.seconds
-    out += [
-        "",
-        "CPU s: CPU time of the build's process, all threads (median). The machine has 2 cores "
-        "shared with other work, so a build gets less than 2 CPU seconds per second.",
-        "",
-        "Writing the lakes (generate, validate, pseudonymise, store; two processes): "
-        + ", ".join(f"{rate / 1e3:.0f} thousand lines/s" for rate in lake_rates)
-        + ".",
-    ]
-    if skipped:
-        out.append(
-            f"pandas was not run at {', '.join(skipped)} lines: it would need more memory "
-            f"than is available ({available_gb():.0f} GB free; about "
-            f"{PANDAS_BYTES_PER_LINE:.0f} bytes per line)."
-        )
-    return [*out, "", *refresh_lines], headline
+def bench_refresh(rows: int, repeat: int, work: Path) -> list[str]:
+    """The incremental-refresh section, on a one-year lake of ``rows`` lines written by the
+    real validate and store code (``bench_build.make_lake``)."""
+    lake = work / f"lake-{rows}"
+    remove_lake_batches(lake, REFRESH_SEED, rows // 12, [REFRESH_MONTH])
+    make_lake(lake, rows, year_months(2024))
+    return _refresh(work, lake, rows, repeat)
 
 
 def _history_lake(work: Path, lake: Path, rows: int, years: int) -> Path:
@@ -512,7 +448,6 @@ def protect_section(repeat: int) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--big-rows", type=int, default=50_000_000)
     parser.add_argument("--aggregate-rows", type=int, default=5_000_000)
     parser.add_argument("--stage-rows", type=int, default=500_000)
     parser.add_argument("--repeat", type=int, default=3)
@@ -529,11 +464,34 @@ def main() -> None:
         "--sob-events", type=int, default=1_000_000, help="synthetic 1177 SOB events"
     )
     parser.add_argument(
+        "--build-rows",
+        type=int,
+        nargs="+",
+        default=[1_000_000, 10_000_000],
+        help="claim lines of the end-to-end CSVs (ingest + build from the CSV)",
+    )
+    parser.add_argument(
+        "--takster", type=int, default=800, help="takstkoder of the end-to-end input"
+    )
+    parser.add_argument(
         "--only",
-        choices=["serve", "units", "sob"],
+        choices=["build", "serve", "units", "sob"],
         help="measure one section and replace it in docs/benchmarks.md, leaving the rest",
     )
     args = parser.parse_args()
+    if args.only == "build":
+        options = (
+            f"--only build --build-rows {' '.join(map(str, args.build_rows))} "
+            f"--takster {args.takster} --repeat {args.repeat}"
+            + (f" --work {args.work}" if args.work else "")
+        )
+        replace_section(
+            E2E_HEADING,
+            build_section(args.build_rows, args.takster, args.repeat, args.work, options),
+            options,
+            until=REFRESH_HEADING,
+        )
+        return
     if args.only == "serve":
         replace_section(
             "## Serving the takstbruk API under load",
@@ -557,11 +515,19 @@ def main() -> None:
             f"--only sob --sob-events {args.sob_events} --repeat {args.repeat}",
         )
         return
+    options = (
+        f"--build-rows {' '.join(map(str, args.build_rows))} --takster {args.takster} "
+        f"--repeat {args.repeat}" + (f" --work {args.work}" if args.work else "")
+    )
+    end_to_end = [
+        "",
+        *build_section(args.build_rows, args.takster, args.repeat, args.work, options),
+    ]
     if args.work is None:
         with tempfile.TemporaryDirectory() as tmp:
-            end_to_end, _ = bench_end_to_end(args.rows, args.big_rows, args.repeat, Path(tmp))
+            end_to_end += bench_refresh(args.rows, args.repeat, Path(tmp))
     else:  # the lakes stay there and are reused by the next run with the same sizes and code
-        end_to_end, _ = bench_end_to_end(args.rows, args.big_rows, args.repeat, args.work)
+        end_to_end += bench_refresh(args.rows, args.repeat, args.work)
     with tempfile.TemporaryDirectory() as tmp:
         build_results = bench_build(args.aggregate_rows, args.repeat, Path(tmp))
     with tempfile.TemporaryDirectory() as tmp:
@@ -579,11 +545,10 @@ def main() -> None:
         "",
         "```sh",
         f"make bench   # = .venv/bin/python -m benchmarks.run --rows {args.rows} "
-        f"--big-rows {args.big_rows} --aggregate-rows {args.aggregate_rows} "
+        f"{options} --aggregate-rows {args.aggregate_rows} "
         f"--stage-rows {args.stage_rows} --repeat {args.repeat}"
         + (f" --work {args.work}" if args.work else ""),
         "```",
-        "",
         *end_to_end,
         f"## Aggregate engine alone: six takstbruk-shaped tables from {args.aggregate_rows:,} "
         "synthetic claim lines",

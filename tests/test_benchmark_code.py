@@ -4,9 +4,12 @@ unnoticed (SYNTHETIC DATA)."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -73,3 +76,44 @@ def test_sob_benchmark_checks_every_cell_against_plain_duckdb(tmp_path: Path) ->
             {"lan": [], "manad": [], "pagaende": [], "vardtagare_kon": [], "region": []},
             {"lan": [("01", 5, 0, 0)], "manad": [], "pagaende": [], "vardtagare_kon": []},
         )
+
+
+def _bench(name: str) -> object:
+    sys.path.insert(0, str(ROOT))
+    try:
+        return importlib.import_module(f"benchmarks.{name}")
+    finally:
+        sys.path.remove(str(ROOT))
+
+
+@pytest.mark.slow
+def test_end_to_end_benchmark_checks_every_baseline_cell_against_helsestat(
+    tmp_path: Path,
+) -> None:
+    bench_e2e, baselines = _bench("bench_e2e"), _bench("baselines")
+    # every contender once, as fresh processes: the CLI ingest and builds, the floor, DuckDB
+    # and polars from the lake and from the CSV, each baseline's tables checked in the run
+    result = bench_e2e.run(tmp_path, 3000, 1, takster=60, steady_repeat=1)  # type: ignore[attr-defined]
+    assert set(result["medians"]) == {"ingest", "build cold", "build warm", *baselines.ENGINES}  # type: ignore[attr-defined]
+    assert result["cells"] > 3000 and result["months"] == 120
+    assert set(result["steady"]) == {"ingest", "build cold", "build warm"}
+    section = "\n".join(bench_e2e.section([result], "the command"))  # type: ignore[attr-defined]
+    assert "3,000 lines" in section and "Where helsestat is behind" in section
+
+    # the check can fail: a changed value, a missing cell and an extra cell are each caught
+    expected = bench_e2e.helsestat_tables(tmp_path / "home-3000-60")  # type: ignore[attr-defined]
+    good = baselines.read_tables(tmp_path / "tables-polars-csv")  # type: ignore[attr-defined]
+    assert baselines.compare(expected, good, "polars-csv") == result["cells"]  # type: ignore[attr-defined]
+    table = good["kommune/maned"]
+    column = table.column_names.index("sum_refusjon")
+    changed = pc.add(table["sum_refusjon"], pa.array([1] + [0] * (table.num_rows - 1)))
+    perturbed = [
+        table.set_column(column, "sum_refusjon", changed),
+        table.slice(1),
+        pa.concat_tables([table, table.slice(0, 1)]),
+    ]
+    for bad in perturbed:
+        with pytest.raises(baselines.Mismatch):  # type: ignore[attr-defined]
+            baselines.compare(expected, {**good, "kommune/maned": bad}, "perturbed")  # type: ignore[attr-defined]
+    with pytest.raises(baselines.Mismatch):  # type: ignore[attr-defined]
+        baselines.compare(expected, {k: v for k, v in good.items() if k != "landet/ar"}, "short")  # type: ignore[attr-defined]
