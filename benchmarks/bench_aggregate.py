@@ -134,6 +134,65 @@ def naive_sql(files: list[Path], distinct: bool) -> str:
     )
 
 
+_SUMS = ("antall", "refusjon", "egenandel", "honorar", "minutter")
+#: Each coarser table and the finer one it is rolled up from (the smallest that holds it).
+_ROLLUPS = (
+    ("kommune_aar", "kommune_maaned", "g", "p // 100"),
+    ("fylke_maaned", "kommune_maaned", "substr(g, 1, 2)", "p"),
+    ("fylke_aar", "fylke_maaned", "g", "p // 100"),
+    ("landet_maaned", "fylke_maaned", "''", "p"),
+    ("landet_aar", "landet_maaned", "g", "p // 100"),
+)
+
+
+def fine_then_rollups(con: duckdb.DuckDBPyConnection, files: list[Path]) -> dict[str, pa.Table]:
+    """The strongest plain DuckDB plan we know: one fine ``GROUP BY`` (kommune, måned, takst,
+    fagområde, praksistype), then each coarser table from the smallest finer one."""
+    source = "read_parquet([" + ", ".join(f"'{f}'" for f in files) + "])"
+    rest = "takstkode, fagomraade, praksistype"
+    sums = ", ".join(f"SUM({c}) AS {c}" for c in _SUMS)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE kommune_maaned AS SELECT kommunenr AS g, maaned AS p, "
+        f"{rest}, COUNT(*) AS antall_linjer, {sums} FROM {source} GROUP BY ALL"
+    )
+    resum = ", ".join(f"SUM({c}) AS {c}" for c in ("antall_linjer", *_SUMS))
+    for name, source_table, g, p in _ROLLUPS:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {g} AS g, {p} AS p, {rest}, "
+            f"{resum} FROM {source_table} GROUP BY ALL"
+        )
+    names = ("kommune_maaned", *(r[0] for r in _ROLLUPS))
+    return {name: con.sql(f"SELECT * FROM {name}").to_arrow_table() for name in names}
+
+
+def polars_fine_then_rollups(files: list[Path]) -> dict[str, pa.Table]:
+    """The same plan in polars (lazy scan, fine group-by collected, rollups collected
+    together)."""
+    import polars as pl
+
+    keys = ["g", "p", "takstkode", "fagomraade", "praksistype"]
+    fine = (
+        pl.scan_parquet([str(f) for f in files])
+        .group_by(pl.col("kommunenr").alias("g"), pl.col("maaned").alias("p"), *keys[2:])
+        .agg(pl.len().alias("antall_linjer"), *(pl.col(c).sum() for c in _SUMS))
+        .collect()
+    )
+    tables = {"kommune_maaned": fine}
+    measures = ["antall_linjer", *_SUMS]
+    expr = {"g": pl.col("g"), "substr(g, 1, 2)": pl.col("g").str.slice(0, 2), "''": pl.lit("")}
+    for name, source_table, g, p in _ROLLUPS:
+        period = pl.col("p") // 100 if p != "p" else pl.col("p")
+        tables[name] = (
+            tables[source_table]
+            .lazy()
+            .with_columns(g=expr[g], p=period)
+            .group_by(keys)
+            .agg(pl.col(m).sum() for m in measures)
+            .collect()
+        )
+    return {name: frame.to_arrow() for name, frame in tables.items()}
+
+
 def timed(label: str, rows: int, repeat: int, run: Callable[[], object]) -> None:
     """Print the best and median wall time, and the CPU time (all threads) of the best run:
     on a shared machine the CPU time is the steadier number."""
