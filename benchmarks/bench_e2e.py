@@ -299,7 +299,7 @@ def run(
     if lines != rows:
         raise Mismatch(f"helsestat stored {lines:,} of the CSV's {rows:,} lines")
     steady_state = steady(made, work / f"steady-{rows}-{takster}", steady_repeat)
-    return {
+    result = {
         "rows": rows,
         "takster": takster,
         "years": list(made.years),
@@ -310,6 +310,9 @@ def run(
         "steady": steady_state,
         "load": os.getloadavg()[0],
     }
+    # kept beside the input: a long run's figures survive a later step that fails
+    (work / f"result-{rows}-{takster}.json").write_text(json.dumps(result, indent=1))
+    return result
 
 
 def _stored_lines(home: Path) -> int:
