@@ -243,6 +243,9 @@ class Runs:
     cpu: list[float] = field(default_factory=list)
     peak_gb: list[float] = field(default_factory=list)
 
+    # Peak memory is wait4's ru_maxrss of the child. Linux counts in it the pages the child
+    # had after fork and before exec (a copy of this process), so this process must stay
+    # small: the check of the tables runs in a process of its own.
     def add(self, process: float, inside: float | None, cpu: float, peak_kb: int) -> None:
         self.process.append(process)
         if inside is not None:
@@ -266,6 +269,16 @@ def _cli(home: Path, *args: str) -> tuple[float, float, int]:
         [*helsestat_command(), *args], f"helsestat {args[0]}", env=cli_env(home), answers=False
     )
     return time.time() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def check(home: Path, outputs: Sequence[Path]) -> int:
+    """Check each baseline's tables (written in ``outputs``) against helsestat's in
+    ``home``; the cells of one baseline's six tables. Raises :class:`Mismatch`."""
+    expected = helsestat_tables(home)
+    cells = 0
+    for out in outputs:
+        cells = compare(expected, read_tables(out), out.name.removeprefix("tables-"))
+    return cells
 
 
 def _baseline(engine: str, source: Path, out: Path | None) -> tuple[float, float, float, int]:
@@ -307,11 +320,10 @@ def run(
             source = made.csv if engine.endswith("-csv") else home
             process, inside, cpu, peak = _baseline(engine, source, out)
             runs.setdefault(engine, Runs()).add(process, inside, cpu, peak)
-        if round_ == 0:
-            expected = helsestat_tables(home)
-            for engine in engines:
-                if engine != "scan":
-                    cells = compare(expected, read_tables(work / f"tables-{engine}"), engine)
+        if round_ == 0:  # in a process of its own: this one stays small (see _baseline)
+            command = [sys.executable, "-m", "benchmarks.bench_e2e", "check", str(home)]
+            command += [str(work / f"tables-{e}") for e in engines if e != "scan"]
+            cells = run_fresh(command, "the cell-for-cell check")[0]["cells"]
     lines = _stored_lines(home)
     if lines != rows:
         raise Mismatch(f"helsestat stored {lines:,} of the CSV's {rows:,} lines")
@@ -519,13 +531,18 @@ def main() -> None:
     bench.add_argument("--takster", type=int, default=TAKSTER)
     bench.add_argument("--repeat", type=int, default=3)
     bench.add_argument("--work", type=Path, default=Path("var/bench"))
+    checking = sub.add_parser("check", help="(internal) check baselines' tables")
+    checking.add_argument("home", type=Path)
+    checking.add_argument("outputs", type=Path, nargs="+")
     here = sub.add_parser("steady", help="(internal) the steady-state process")
     here.add_argument("folder", type=Path)
     here.add_argument("home", type=Path)
     here.add_argument("--repeat", type=int, default=2)
     here.add_argument("--lines", type=int, required=True)
     args = parser.parse_args()
-    if args.command == "steady":
+    if args.command == "check":
+        print(json.dumps({"cells": check(args.home, args.outputs)}))
+    elif args.command == "steady":
         made = Input(args.folder, args.lines, 0, YEARS)
         print(json.dumps(_steady_here(made, args.home, args.repeat)))
     else:
