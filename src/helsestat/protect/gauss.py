@@ -26,8 +26,6 @@ Equal to the anchor where it matters and faster where it can be:
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -36,10 +34,9 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from helsestat.protect.elimination import eliminate
+
 SingletonMethod = Literal["anySum", "anySumNOTprimary", "none"]
-
-Vector = dict[int, int]
-
 
 @dataclass(frozen=True)
 class GaussResult:
@@ -189,7 +186,7 @@ def gauss_suppress(
         plain_part = np.asarray(abs(x[~single][:, primary_groups]).sum(axis=0)).ravel()
         primary_groups = primary_groups[plain_part != 0]
 
-    extra: list[Vector] = []
+    extra: list[tuple[tuple[int, int], ...]] = []
     if sub_sum:
         # subSumAny: the sum of the singletons of a cell is a virtual primary cell.
         seen: set[tuple[tuple[int, int], ...]] = set()
@@ -203,55 +200,63 @@ def gauss_suppress(
                 )
                 if vec not in seen:
                     seen.add(vec)
-                    extra.append(dict(vec))
+                    extra.append(vec)
 
     _, comp = _components(x, groups)
     block_of_group = comp  # per column, its block (-1 when empty)
-    p_by_block: dict[int, list[int]] = defaultdict(list)
-    for g in primary_groups.tolist():
-        b = int(block_of_group[g])
-        if b >= 0:
-            p_by_block[b].append(g)
-    active = {int(b) for b in block_of_group[np.flatnonzero(g_primary)] if b >= 0}
+    prim_cols = primary_groups[block_of_group[primary_groups] >= 0]
+    active = np.zeros(max(int(comp.max()) + 1, 1), dtype=bool)
+    active[block_of_group[g_primary & (block_of_group >= 0)]] = True
     if method != "none" and single.any():
         # anySum also guards blocks whose primaries are sums of singletons only
-        active |= {int(b) for b in _row_blocks(x, block_of_group)[single] if b >= 0}
-    extra_by_block: dict[int, list[Vector]] = defaultdict(list)
+        row_blocks = _row_blocks(x, block_of_group)[single]
+        active[row_blocks[row_blocks >= 0]] = True
+    extra_blocks = np.zeros(0, dtype=np.int64)
     if extra:
         row_block = _row_blocks(x, comp)
-        for ex in extra:
-            extra_by_block[int(row_block[order[next(iter(ex))]])].append(ex)
-    c_by_block: dict[int, list[int]] = defaultdict(list)
-    for g in cand_groups:
-        b = int(block_of_group[g])
-        if b >= 0 and (b in active or b in extra_by_block):
-            c_by_block[b].append(g)
+        extra_blocks = row_block[order[np.array([ex[0][0] for ex in extra])]]
+        active[extra_blocks] = True
+    cand_arr = np.asarray(cand_groups, dtype=np.int64)
+    if len(cand_arr):
+        cb = block_of_group[cand_arr]
+        cand_arr = cand_arr[(cb >= 0) & active[np.maximum(cb, 0)]]
+    n_forced_active = int(g_forced[cand_arr].sum())
 
+    # Rows in elimination order, each column's rows sorted.
+    xr = sparse.csc_matrix((x.data, rank[x.indices], x.indptr), shape=x.shape)
+    xr.sort_indices()
+    xc = sparse.csc_matrix(xr[:, cand_arr])
+    xp = sparse.csc_matrix(xr[:, prim_cols])
+    p_blocks = block_of_group[prim_cols]
+    if extra:
+        ex_rows = np.concatenate([np.array([r for r, _ in ex]) for ex in extra])
+        ex_vals = np.concatenate([np.array([v for _, v in ex]) for ex in extra])
+        ex_ptr = np.concatenate([[0], np.cumsum([len(ex) for ex in extra])])
+        xe = sparse.csc_matrix((ex_vals, ex_rows, ex_ptr), shape=(m, len(extra)))
+        xp = sparse.hstack([xp, xe], format="csc")
+        p_blocks = np.concatenate([p_blocks, extra_blocks])
+    result = eliminate(
+        (xc.indptr, xc.indices, xc.data),
+        (xp.indptr, xp.indices, xp.data),
+        np.concatenate([block_of_group[cand_arr], p_blocks]),
+        rows=m,
+        n_forced=n_forced_active,
+        n_plain=n_plain,
+        singletons=method != "none",
+        not_primary_singleton=not_primary_singleton,
+        sparse_pivot=sparse_pivot,
+    )
     g_secondary = np.zeros(n, dtype=bool)
+    g_secondary[cand_arr[result.secondary]] = True
     g_unsafe = unsafe_groups.copy()
-    for b in active | set(extra_by_block):
-        cols = c_by_block.get(b, [])
-        cands = [_column(x, g, rank) for g in cols]
-        prims = [_column(x, g, rank) for g in p_by_block.get(b, [])] + [
-            dict(v) for v in extra_by_block.get(b, [])
-        ]
-        n_forced_b = sum(1 for g in cols if g_forced[g])
-        sec, uns = _eliminate(
-            cands, prims, n_forced_b, n_plain, method != "none", not_primary_singleton, sparse_pivot
-        )
-        for k in sec:
-            g_secondary[cols[k]] = True
-        prim_b = p_by_block.get(b, [])
-        for k in uns:
-            if k < len(prim_b):
-                g_unsafe[prim_b[k]] = True
+    g_unsafe[prim_cols[result.unsafe[: len(prim_cols)]]] = True
 
     # Map back: a candidate is secondary when its group is secondary or primary.
-    for c in cand:
-        if not primary_mask[c] and not forced_mask[c]:
-            g = rep[c]
-            if g_secondary[g] or g_primary[g]:
-                secondary[c] = True
+    cand_idx = np.asarray(cand, dtype=np.int64)
+    if len(cand_idx):
+        cand_idx = cand_idx[~primary_mask[cand_idx] & ~forced_mask[cand_idx]]
+        g = rep[cand_idx]
+        secondary[cand_idx[g_secondary[g] | g_primary[g]]] = True
     unsafe = primary_mask & g_unsafe[rep]
     return GaussResult(secondary[:n_out], unsafe[:n_out])
 
@@ -280,187 +285,6 @@ def _row_blocks(x: sparse.csc_matrix, col_block: np.ndarray) -> np.ndarray:
     ok = col_block[col] >= 0
     out[x.indices[ok]] = col_block[col[ok]]
     return out
-
-
-def _column(x: sparse.csc_matrix, j: int, rank: np.ndarray) -> Vector:
-    s, e = x.indptr[j], x.indptr[j + 1]
-    return dict(zip(rank[x.indices[s:e]].tolist(), x.data[s:e].tolist(), strict=True))
-
-
-class _Index:
-    """Which vectors currently hold each row (kept up to date under elimination)."""
-
-    def __init__(self, vectors: list[Vector]) -> None:
-        self.rows: defaultdict[int, set[int]] = defaultdict(set)
-        for k, v in enumerate(vectors):
-            for r in v:
-                self.rows[r].add(k)
-
-
-def _reduce(
-    v: Vector, k: int, a: Vector, p: int, index: _Index, freed: set[int] | None = None
-) -> None:
-    """v ← a[p]·v − v[p]·a (scaled by their gcd), keeping ``index`` current; rows that
-    leave ``v`` are added to ``freed``."""
-    ap, vp = a[p], v[p]
-    g = math.gcd(ap, vp)
-    fa, fv = ap // g, vp // g
-    if fa != 1:
-        for r in v:
-            v[r] *= fa
-    holders = index.rows
-    for r, c in a.items():
-        t = v.get(r)
-        if t is None:
-            v[r] = -fv * c
-            holders[r].add(k)
-        else:
-            t -= fv * c
-            if t:
-                v[r] = t
-            else:
-                del v[r]
-                holders[r].discard(k)
-                if freed is not None:
-                    freed.add(r)
-    if v and (fa != 1 or fv != 1):
-        d = math.gcd(*v.values())
-        if d > 1:
-            for r in v:
-                v[r] //= d
-
-
-def _proportional(a: Vector, b: Vector) -> bool:
-    it = iter(a.items())
-    r0, a0 = next(it)
-    b0 = b.get(r0)
-    if b0 is None:
-        return False
-    for r, c in it:
-        bc = b.get(r)
-        if bc is None or bc * a0 != c * b0:
-            return False
-    return True
-
-
-def _any_proportional(a: Vector, prims: list[Vector], bindex: _Index) -> bool:
-    n = len(a)
-    holders = bindex.rows
-    best = min(a, key=lambda r: len(holders[r]) if r in holders else 0)
-    for i in holders.get(best, ()):
-        b = prims[i]
-        if len(b) == n and (n == 1 or _proportional(a, b)):
-            return True
-    return False
-
-
-def _any_inside(a: Vector, prims: list[Vector], bindex: _Index) -> bool:
-    """True when some non-empty primary residual lies within the rows of ``a``."""
-    seen: set[int] = set()
-    for r in a:
-        for i in bindex.rows.get(r, ()):
-            if i not in seen:
-                seen.add(i)
-                if all(q in a for q in prims[i]):
-                    return True
-    return False
-
-
-def _drop_safe(rows: set[int], aindex: _Index, prims: list[Vector], bindex: _Index) -> None:
-    """Drop primaries holding a row that no pending candidate holds: no later residual can
-    reach that row, so they can never become computable (exact, and it saves the updates)."""
-    for r in rows:
-        if aindex.rows.get(r):
-            continue
-        for i in bindex.rows.pop(r, ()):
-            for q in prims[i]:
-                if q != r:
-                    bindex.rows[q].discard(i)
-            prims[i] = {}
-        aindex.rows.pop(r, None)
-
-
-def _pivot(a: Vector, aindex: _Index, bindex: _Index, sparse_pivot: bool, n_plain: int) -> int:
-    if not sparse_pivot:
-        return min(a)  # the anchor's rule: the first row
-    # The row held by the fewest pending candidates, then the fewest primaries: every
-    # holder receives the pivot's residual, and candidates pass it on when published.
-    # Plain rows before singleton rows keeps the singleton test independent of the choice.
-    ar, br = aindex.rows, bindex.rows
-    return min(a, key=lambda r: (r >= n_plain, len(ar.get(r, ())), len(br.get(r, ())), r))
-
-
-def _eliminate(
-    cands: list[Vector],
-    prims: list[Vector],
-    n_forced: int,
-    n_plain: int,
-    singletons: bool,
-    not_primary_singleton: bool,
-    sparse_pivot: bool = False,
-) -> tuple[list[int], list[int]]:
-    """The main loop for one block; returns the secondary candidates and the primaries made
-    computable by forced cells (both as positions in ``cands`` and ``prims``, the residuals
-    of the candidates and of the primary cells)."""
-    aindex, bindex = _Index(cands), _Index(prims)
-    secondary: list[int] = []
-    sub_used: set[int] = set()
-    empty_before = [not b for b in prims]
-    unsafe: list[int] = []
-    if n_forced == 0:
-        _drop_safe(set(bindex.rows) - set(aindex.rows), aindex, prims, bindex)
-    for j, a in enumerate(cands):
-        if j == n_forced and n_forced:
-            unsafe = [i for i, b in enumerate(prims) if not b and not empty_before[i]]
-            _drop_safe(set(bindex.rows), aindex, prims, bindex)
-        for r in a:
-            aindex.rows[r].discard(j)
-        if not a:
-            continue
-        if not singletons and j >= n_forced and not any(bindex.rows.values()):
-            break  # nothing left to protect in this block
-        freed = set(a)
-        reduced = False
-        if j < n_forced:
-            is_secondary = False
-        elif not singletons:
-            is_secondary = _any_proportional(a, prims, bindex)
-        else:
-            sub_sec = min(a) >= n_plain  # the residual lies in singleton rows only
-            if sub_sec and len(set(a.values())) > 1 and not any(r in sub_used for r in a):
-                # Not proportional to a plain sum of singletons; non-overlapping to be sure.
-                sub_sec = False
-                sub_used.update(a)
-            if sub_sec and not_primary_singleton:
-                if not _any_inside(a, prims, bindex):
-                    # Publishing a sum of unsuppressed singletons: its rows are known.
-                    for r in list(a):
-                        for k in aindex.rows.pop(r, set()):
-                            del cands[k][r]
-                        for k in bindex.rows.pop(r, set()):
-                            del prims[k][r]
-                    a.clear()
-                    is_secondary = False
-                    reduced = True
-                else:
-                    is_secondary = True
-            else:
-                is_secondary = sub_sec or _any_proportional(a, prims, bindex)
-        if is_secondary:
-            secondary.append(j)
-            a.clear()
-        elif not reduced:
-            p = _pivot(a, aindex, bindex, sparse_pivot, n_plain)
-            for k in list(aindex.rows.get(p, ())):
-                _reduce(cands[k], k, a, p, aindex, freed)
-            for k in list(bindex.rows.get(p, ())):
-                _reduce(prims[k], k, a, p, bindex)
-            a.clear()
-        if j >= n_forced:
-            _drop_safe(freed, aindex, prims, bindex)
-    if n_forced and len(cands) <= n_forced:
-        unsafe = [i for i, b in enumerate(prims) if not b and not empty_before[i]]
-    return secondary, unsafe
 
 
 def sub2sum(
