@@ -156,7 +156,7 @@ def _drop(i: int, m: int, ri: Any, vst: Any, vln: Any, cnt: Any, blk: Any, blk_b
     vln[i] = 0
 
 
-def _kernel(  # noqa: PLR0912, PLR0915 - one loop, kept whole so it compiles as one
+def _kernel(
     c_ptr: Any,
     c_idx: Any,
     c_val: Any,

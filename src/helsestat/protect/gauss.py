@@ -38,6 +38,7 @@ from helsestat.protect.elimination import eliminate
 
 SingletonMethod = Literal["anySum", "anySumNOTprimary", "none"]
 
+
 @dataclass(frozen=True)
 class GaussResult:
     """Masks over the columns of ``x``: ``secondary`` cells to suppress, and ``unsafe``
