@@ -1,18 +1,23 @@
 """Benchmark: full protection (secondary suppression + attacker audit).
 
-1. A three-dimensional hierarchical table of more than 100 000 cells shaped like
-   takstbruk — kommune → fylke → landet × måned → år × takst — with skewed counts so that
-   many cells are small (SYNTHETIC DATA), protected by ``protect_tables`` like a statistic
-   (all six level combinations linked), target ≤ 10 s. Takster are not added up (as in
-   takstbruk), so the problem splits into one block per takst.
-2. A stress case with totals on all three dimensions (takst → takstgruppe → alle too): one
-   connected block, where fill-in in the elimination dominates (smaller, to keep ``make
-   bench`` short).
+1. A three-dimensional hierarchical table of 108,157 cells shaped like takstbruk —
+   kommune → fylke → landet × måned → år × takst — with skewed counts so that many cells
+   are small (SYNTHETIC DATA), protected by ``protect_tables`` like a statistic (all six
+   level combinations linked). Takster are not added up (as in takstbruk), so the problem
+   splits into one block per takst. Issue 16's target: elimination ≤ 2 s.
+2. The stress case, 8,513 cells with totals on all three dimensions (takst → takstgruppe →
+   alle too): one connected block, where fill-in in the elimination dominates. Target:
+   elimination ≤ 1 s.
 3. The anchors' own cases that GaussSuppression timed (``tests/protect/anchor_cases``: z1,
    z2, z3, d53 global), run through helsestat's Gaussian elimination with the same options.
 
-``run(repeat)`` returns ``(name, seconds, cells)`` rows (median of ``repeat`` runs); the
-anchor's seconds for the same cases are in ``ANCHOR_SECONDS``.
+For the full protections the time is split into the Gaussian elimination (every round's
+``gauss_suppress``) and the attacker audit (every ``audit`` call: propagation and LPs); the
+rest is linking the tables, primary rules and the report. ``run(repeat)`` returns one
+:class:`Row` per case (medians of ``repeat`` runs in one process, after one untimed warm-up
+run, so that the compiled elimination is loaded); ``cold_start()`` is what the first
+compiled elimination of a fresh process costs on top (importing numba, loading the cached
+machine code). The anchor's seconds for the same cases are in ``ANCHOR_SECONDS``.
 
 Usage: ``.venv/bin/python -m benchmarks.bench_protect [--repeat 3]``
 """
@@ -22,15 +27,26 @@ from __future__ import annotations
 import argparse
 import itertools
 import statistics
+import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
-from helsestat.protect import FrequencyRule, Protection, Requirement, TableToProtect, protect_tables
+from helsestat.protect import (
+    FrequencyRule,
+    Protection,
+    ProtectionReport,
+    Requirement,
+    TableToProtect,
+    engine,
+    protect_tables,
+)
 from helsestat.protect.candidates import candidate_order
 from helsestat.protect.gauss import gauss_suppress
 
@@ -95,6 +111,85 @@ def hierarchical_table(
     return tables, sum(t.table.num_rows for t in tables)
 
 
+@dataclass(frozen=True)
+class Row:
+    """One measured case: median wall seconds of the whole run, and of its elimination and
+    audit parts (0 where not applicable); rounds and LPs of the last run."""
+
+    name: str
+    cells: int
+    seconds: float
+    elimination: float = 0.0
+    audit: float = 0.0
+    rounds: int = 0
+    lps: int = 0
+
+
+@contextmanager
+def _timed_parts(spent: dict[str, float]) -> Iterator[None]:
+    """Add the seconds spent in the engine's elimination and audit calls to ``spent``."""
+    originals = engine.gauss_suppress, engine.audit
+
+    def timed(name: str, fn: Callable[..., object]) -> Callable[..., object]:
+        def call(*args: object, **kwargs: object) -> object:
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - start
+
+        return call
+
+    engine.gauss_suppress = timed("elimination", originals[0])  # type: ignore[assignment]
+    engine.audit = timed("audit", originals[1])  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        engine.gauss_suppress, engine.audit = originals
+
+
+def protect_timed(
+    tables: list[TableToProtect], protection: Protection, repeat: int
+) -> tuple[float, float, float, ProtectionReport]:
+    """Median seconds of the whole protection, its elimination and its audit (after one
+    untimed warm-up run), and the last report."""
+    protect_tables(tables, ("n",), protection)
+    whole, elim, aud = [], [], []
+    report = None
+    for _ in range(repeat):
+        spent = {"elimination": 0.0, "audit": 0.0}
+        with _timed_parts(spent):
+            start = time.perf_counter()
+            report = protect_tables(tables, ("n",), protection)
+            whole.append(time.perf_counter() - start)
+        elim.append(spent["elimination"])
+        aud.append(spent["audit"])
+    assert report is not None
+    return statistics.median(whole), statistics.median(elim), statistics.median(aud), report
+
+
+def cold_start() -> float:
+    """Seconds the first compiled elimination of a fresh process costs beyond the
+    elimination itself: importing numba and loading the cached kernel (median of 3)."""
+    code = (
+        "import time, numpy as np\n"
+        "from helsestat.protect import elimination as e\n"
+        "one = (np.array([0, 1]), np.array([0]), np.array([1]))\n"
+        "t = time.perf_counter()\n"
+        "e.eliminate(one, one, np.zeros(2, dtype=np.int64), rows=1, compiled=True)\n"
+        "print(time.perf_counter() - t)\n"
+    )
+    runs = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(3)
+    ]
+    return statistics.median(runs)
+
+
 def median_seconds(fn: Callable[[], object], repeat: int) -> float:
     """The median wall time of ``repeat`` calls."""
     times = []
@@ -151,28 +246,29 @@ def _anchor_cases() -> dict[str, tuple[Callable[[], object], int]]:
     return out
 
 
-def run(repeat: int = 3) -> list[tuple[str, float, int]]:
-    """``(name, median seconds, cells)`` for the hierarchical tables and the anchor cases.
+TAKSTBRUK_SHAPE = "3-D table, takstbruk shape (kommune→fylke→landet × måned→år × takst)"
+STRESS = "3-D table, totals on all three dimensions (one block; stress case)"
+
+
+def run(repeat: int = 3) -> list[Row]:
+    """The hierarchical tables (whole, elimination, audit) and the anchor cases.
 
     >>> rows = run(repeat=1)  # doctest: +SKIP
     """
     protection = Protection("n", Requirement(range_min=1))
     results = []
     for label, tables, cells in (
-        (
-            "3-D table, takstbruk shape (kommune→fylke→landet × måned→år × takst)",
-            *hierarchical_table(takster=26),
-        ),
-        (
-            "3-D table, totals on all three dimensions (one block; stress case)",
-            *hierarchical_table(fylker=4, kommuner=5, takster=24, takst_totals=True),
-        ),
+        (TAKSTBRUK_SHAPE, *hierarchical_table(takster=26)),
+        (STRESS, *hierarchical_table(fylker=4, kommuner=5, takster=24, takst_totals=True)),
     ):
-        seconds = median_seconds(lambda t=tables: protect_tables(t, ("n",), protection), repeat)
-        results.append((f"{label}, full protection", seconds, cells))
-    for label, (job, cells) in _anchor_cases().items():
+        whole, elim, aud, report = protect_timed(tables, protection, repeat)
         results.append(
-            (f"anchor case {label} (Gaussian elimination)", median_seconds(job, repeat), cells)
+            Row(f"{label}, full protection", cells, whole, elim, aud, report.rounds, report.lps)
+        )
+    for label, (job, cells) in _anchor_cases().items():
+        job()  # warm-up
+        results.append(
+            Row(f"anchor case {label} (Gaussian elimination)", cells, median_seconds(job, repeat))
         )
     return results
 
@@ -181,11 +277,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    for name, seconds, cells in run(args.repeat):
-        rate = f"{cells / seconds:,.0f} cells/s" if cells else ""
-        anchor = next((v for k, v in ANCHOR_SECONDS.items() if f"case {k} " in name), None)
+    for row in run(args.repeat):
+        anchor = next((v for k, v in ANCHOR_SECONDS.items() if f"case {k} " in row.name), None)
         versus = f"(GaussSuppression: {anchor:.3f} s)" if anchor else ""
-        print(f"{name:80s} {seconds:8.3f} s {rate:>18s} {versus}")
+        parts = (
+            f"elimination {row.elimination:.3f} s, audit {row.audit:.3f} s "
+            f"({row.rounds} rounds, {row.lps} LPs)"
+            if row.rounds
+            else ""
+        )
+        print(f"{row.name:80s} {row.cells:>8,} {row.seconds:8.3f} s {parts} {versus}")
+    print(f"cold start of the compiled elimination: {cold_start():.2f} s")
 
 
 if __name__ == "__main__":
