@@ -113,12 +113,14 @@ def hierarchical_table(
 
 @dataclass(frozen=True)
 class Row:
-    """One measured case: median wall seconds of the whole run, and of its elimination and
-    audit parts (0 where not applicable); rounds and LPs of the last run."""
+    """One measured case: median wall seconds of the whole run, and median CPU seconds of the
+    whole run and of its elimination and audit parts (0 where not applicable); rounds and
+    LPs of the last run. CPU time is what a shared machine's load does not inflate."""
 
     name: str
     cells: int
     seconds: float
+    cpu: float = 0.0
     elimination: float = 0.0
     audit: float = 0.0
     rounds: int = 0
@@ -127,16 +129,16 @@ class Row:
 
 @contextmanager
 def _timed_parts(spent: dict[str, float]) -> Iterator[None]:
-    """Add the seconds spent in the engine's elimination and audit calls to ``spent``."""
+    """Add the CPU seconds spent in the engine's elimination and audit calls to ``spent``."""
     originals = engine.gauss_suppress, engine.audit
 
     def timed(name: str, fn: Callable[..., object]) -> Callable[..., object]:
         def call(*args: object, **kwargs: object) -> object:
-            start = time.perf_counter()
+            start = time.process_time()
             try:
                 return fn(*args, **kwargs)
             finally:
-                spent[name] += time.perf_counter() - start
+                spent[name] += time.process_time() - start
 
         return call
 
@@ -150,34 +152,36 @@ def _timed_parts(spent: dict[str, float]) -> Iterator[None]:
 
 def protect_timed(
     tables: list[TableToProtect], protection: Protection, repeat: int
-) -> tuple[float, float, float, ProtectionReport]:
-    """Median seconds of the whole protection, its elimination and its audit (after one
-    untimed warm-up run), and the last report."""
+) -> tuple[float, float, float, float, ProtectionReport]:
+    """Median wall seconds of the whole protection and median CPU seconds of the whole, its
+    elimination and its audit (after one untimed warm-up run), and the last report."""
     protect_tables(tables, ("n",), protection)
-    whole, elim, aud = [], [], []
+    whole, cpu, elim, aud = [], [], [], []
     report = None
     for _ in range(repeat):
         spent = {"elimination": 0.0, "audit": 0.0}
         with _timed_parts(spent):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             report = protect_tables(tables, ("n",), protection)
             whole.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
         elim.append(spent["elimination"])
         aud.append(spent["audit"])
     assert report is not None
-    return statistics.median(whole), statistics.median(elim), statistics.median(aud), report
+    med = statistics.median
+    return med(whole), med(cpu), med(elim), med(aud), report
 
 
 def cold_start() -> float:
-    """Seconds the first compiled elimination of a fresh process costs beyond the
+    """CPU seconds the first compiled elimination of a fresh process costs beyond the
     elimination itself: importing numba and loading the cached kernel (median of 3)."""
     code = (
         "import time, numpy as np\n"
         "from helsestat.protect import elimination as e\n"
         "one = (np.array([0, 1]), np.array([0]), np.array([1]))\n"
-        "t = time.perf_counter()\n"
+        "t = time.process_time()\n"
         "e.eliminate(one, one, np.zeros(2, dtype=np.int64), rows=1, compiled=True)\n"
-        "print(time.perf_counter() - t)\n"
+        "print(time.process_time() - t)\n"
     )
     runs = [
         float(
@@ -261,16 +265,31 @@ def run(repeat: int = 3) -> list[Row]:
         (TAKSTBRUK_SHAPE, *hierarchical_table(takster=26)),
         (STRESS, *hierarchical_table(fylker=4, kommuner=5, takster=24, takst_totals=True)),
     ):
-        whole, elim, aud, report = protect_timed(tables, protection, repeat)
+        whole, cpu, elim, aud, report = protect_timed(tables, protection, repeat)
         results.append(
-            Row(f"{label}, full protection", cells, whole, elim, aud, report.rounds, report.lps)
+            Row(
+                f"{label}, full protection",
+                cells,
+                whole,
+                cpu,
+                elim,
+                aud,
+                report.rounds,
+                report.lps,
+            )
         )
     for label, (job, cells) in _anchor_cases().items():
         job()  # warm-up
-        results.append(
-            Row(f"anchor case {label} (Gaussian elimination)", cells, median_seconds(job, repeat))
-        )
+        cpu = statistics.median(_cpu_seconds(job) for _ in range(repeat))
+        name = f"anchor case {label} (Gaussian elimination)"
+        results.append(Row(name, cells, median_seconds(job, repeat), cpu, cpu))
     return results
+
+
+def _cpu_seconds(fn: Callable[[], object]) -> float:
+    start = time.process_time()
+    fn()
+    return time.process_time() - start
 
 
 def main() -> None:
@@ -281,7 +300,7 @@ def main() -> None:
         anchor = next((v for k, v in ANCHOR_SECONDS.items() if f"case {k} " in row.name), None)
         versus = f"(GaussSuppression: {anchor:.3f} s)" if anchor else ""
         parts = (
-            f"elimination {row.elimination:.3f} s, audit {row.audit:.3f} s "
+            f"CPU {row.cpu:.3f} s: elimination {row.elimination:.3f} s, audit {row.audit:.3f} s "
             f"({row.rounds} rounds, {row.lps} LPs)"
             if row.rounds
             else ""

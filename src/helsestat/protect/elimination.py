@@ -313,7 +313,17 @@ def _kernel(
                 while t < hln[key]:  # a reduced vector no longer holds p: no repeats
                     k = hl[hst[key] + t]
                     t += 1
-                    if not _live(key, k, j, m, ri, vst, vln):
+                    if (key < m and k <= j) or vln[k] == 0:
+                        continue
+                    # does k still hold p? (binary search, inline: this runs per entry)
+                    lo, hi = vst[k], vst[k] + vln[k]
+                    while lo < hi:
+                        mid = (lo + hi) >> 1
+                        if ri[mid] < p:
+                            lo = mid + 1
+                        else:
+                            hi = mid
+                    if lo == vst[k] + vln[k] or ri[lo] != p:
                         continue
                     ri, rv, hl = _reduce(
                         k,
@@ -347,7 +357,9 @@ def _kernel(
         vln[j] = 0
         if j >= n_forced:
             for t in range(meta[_NFREED]):
-                _drop_idle_row(freed[t], m, ri, vst, vln, hl, hst, hln, cnt, blk, blk_b)
+                r = freed[t]
+                if cnt[r] == 0 and cnt[m + r] > 0:
+                    _drop_idle_row(r, m, ri, vst, vln, hl, hst, hln, cnt, blk, blk_b)
     if n_forced and nc <= n_forced:
         for i in range(npr):
             unsafe[i] = vln[nc + i] == 0 and not empty_before[i]
@@ -527,36 +539,49 @@ def _reduce(
     n_enter = 0
     x = 0
     y = 0
-    while x < lv or y < la:
-        if y >= la or (x < lv and ri[sv + x] < ri[sa + y]):
-            tmp_i[n] = ri[sv + x]
+    while x < lv and y < la:
+        rx = ri[sv + x]
+        ry = ri[sa + y]
+        if rx < ry:
+            tmp_i[n] = rx
             tmp_v[n] = fa * rv[sv + x]
             n += 1
             x += 1
-        elif x >= lv or ri[sa + y] < ri[sv + x]:
-            tmp_i[n] = ri[sa + y]
+        elif ry < rx:
+            tmp_i[n] = ry
             tmp_v[n] = -fv * rv[sa + y]
-            enter[n_enter] = ri[sa + y]
+            enter[n_enter] = ry
             n_enter += 1
             n += 1
             y += 1
         else:
             value = fa * rv[sv + x] - fv * rv[sa + y]
-            r = ri[sv + x]
             if value != 0:
-                tmp_i[n] = r
+                tmp_i[n] = rx
                 tmp_v[n] = value
                 n += 1
             else:
-                cnt[off + r] -= 1
+                cnt[off + rx] -= 1
                 if prim:
                     blk_b[blk[k]] -= 1
-                elif rseen[r] != ftick:
-                    rseen[r] = ftick
-                    freed[meta[_NFREED]] = r
+                elif rseen[rx] != ftick:
+                    rseen[rx] = ftick
+                    freed[meta[_NFREED]] = rx
                     meta[_NFREED] += 1
             x += 1
             y += 1
+    while x < lv:
+        tmp_i[n] = ri[sv + x]
+        tmp_v[n] = fa * rv[sv + x]
+        n += 1
+        x += 1
+    while y < la:
+        tmp_i[n] = ri[sa + y]
+        tmp_v[n] = -fv * rv[sa + y]
+        enter[n_enter] = ri[sa + y]
+        n_enter += 1
+        n += 1
+        y += 1
     if n and (fa != 1 or fv != 1):
         d = abs(tmp_v[0])
         for t in range(1, n):
