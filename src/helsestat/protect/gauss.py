@@ -14,8 +14,12 @@ Equal to the anchor where it matters and faster where it can be:
   agree cell for cell;
 * identical columns are merged first and the problem is split into the connected components
   of ``x`` (blocks that share no inner cell), which cannot influence each other; only blocks
-  holding a primary cell are eliminated;
-* Python integers never overflow, so no floating-point fallback or tolerance is needed.
+  holding a primary cell are eliminated, all in one run of the loop;
+* the loop itself is compiled (:mod:`helsestat.protect.elimination`) over exact integers:
+  int64 while coefficients stay small, Python integers if they grow, never floating point.
+
+This module prepares the loop's input (merging, ordering, blocks, singleton rules) and maps
+its decisions back to the cells.
 
 >>> import numpy as np
 >>> from scipy import sparse
