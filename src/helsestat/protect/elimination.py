@@ -17,7 +17,7 @@ installation compiles for a few seconds, later processes load the machine code.
 >>> cands = (ptr, idx, np.ones(4, dtype=np.int64))
 >>> prims = (np.array([0, 1]), np.array([1]), np.ones(1, dtype=np.int64))  # b is primary
 >>> eliminate(cands, prims, np.zeros(4, dtype=np.int64), rows=2).secondary.tolist()
-[False, True, False]
+[False, True, True]
 """
 
 from __future__ import annotations
