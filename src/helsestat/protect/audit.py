@@ -42,7 +42,6 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 _EPS = 1e-7
@@ -747,6 +746,10 @@ class _LP:
                 )
             if status == "Unbounded":
                 return None
+        # imported here: scipy.optimize costs about 0.1 s to import, and a build that
+        # publishes without the audit (compat mode) never needs it
+        from scipy.optimize import linprog
+
         res = linprog(
             c, A_eq=self.a, b_eq=self.b, bounds=np.column_stack([self.lb, self.ub]), method="highs"
         )
