@@ -1,27 +1,10 @@
-"""Secondary suppression by Gaussian elimination over a sparse model matrix.
+"""The dict-based elimination loop that ``helsestat.protect.elimination`` replaced, kept as
+the test oracle of ``tests/protect/test_elimination.py``: the same candidate order, pivot
+rule and singleton handling in pure-Python sparse row operations over exact integers.
 
-A reimplementation of the algorithm of SSB's ``GaussSuppression`` (SSBtools,
-``R/GaussSuppression.R``; Langsrud 2024) in exact integer arithmetic. ``x`` relates inner
-cells (rows) to published cells (columns): ``published = x.T @ inner``. Candidates are
-visited in order; a candidate whose residual (its column reduced by every column published
-before it) is proportional to the residual of a primary cell would make that primary
-computable, so it becomes secondary; otherwise it is published and used as a pivot.
-
-Equal to the anchor where it matters and faster where it can be:
-
-* the same candidate order, pivot rule (first row; singleton rows last) and singleton
-  handling (``anySum``, ``anySumNOTprimary``, ``subSumAny`` with forced cells), so patterns
-  agree cell for cell;
-* identical columns are merged first and the problem is split into the connected components
-  of ``x`` (blocks that share no inner cell), which cannot influence each other; only blocks
-  holding a primary cell are eliminated;
-* Python integers never overflow, so no floating-point fallback or tolerance is needed.
-
->>> import numpy as np
->>> from scipy import sparse
->>> x = sparse.csc_matrix(np.array([[1, 1, 0, 1], [1, 0, 1, 0]]))  # total, a, b, a again
->>> gauss_suppress(x, [0, 1, 2, 3], np.array([False, True, False, False])).secondary.tolist()
-[False, False, True, True]
+Only the loop is kept here; the preparation it shares with production (merging identical
+columns, the connected components, the masks) is imported from
+:mod:`helsestat.protect.gauss`, so the comparison isolates the loop.
 """
 
 from __future__ import annotations
@@ -29,76 +12,20 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 
-SingletonMethod = Literal["anySum", "anySumNOTprimary", "none"]
+from helsestat.protect.gauss import (
+    GaussResult,
+    SingletonMethod,
+    _as_mask,
+    _components,
+    _row_blocks,
+    duplicate_groups,
+)
 
 Vector = dict[int, int]
-
-
-@dataclass(frozen=True)
-class GaussResult:
-    """Masks over the columns of ``x``: ``secondary`` cells to suppress, and ``unsafe``
-    primary cells that a forced (already published) cell makes computable."""
-
-    secondary: np.ndarray
-    unsafe: np.ndarray
-
-
-def duplicate_groups(x: sparse.csc_matrix) -> np.ndarray:
-    """For each column, the index of the first column identical to it (itself if none).
-
-    Columns are hashed with two random projections, then every claimed duplicate is compared
-    exactly, so a hash collision cannot merge different cells.
-
-    >>> x = sparse.csc_matrix(np.array([[1, 1, 1], [0, 0, 1]]))
-    >>> duplicate_groups(x).tolist()
-    [0, 0, 2]
-    """
-    x = sparse.csc_matrix(x)
-    x.sort_indices()
-    n = x.shape[1]
-    rng = np.random.default_rng(20240611)
-    u1 = rng.integers(1, 2**62, x.shape[0], dtype=np.uint64)
-    u2 = rng.integers(1, 2**62, x.shape[0], dtype=np.uint64)
-    data = x.data.astype(np.int64).astype(np.uint64)
-    h1 = np.zeros(n, dtype=np.uint64)
-    h2 = np.zeros(n, dtype=np.uint64)
-    nnz = np.diff(x.indptr)
-    col = np.repeat(np.arange(n), nnz)
-    with np.errstate(over="ignore"):
-        np.add.at(h1, col, u1[x.indices] * data)
-        np.add.at(h2, col, u2[x.indices] * data)
-    keys = np.stack([h1, h2, nnz.astype(np.uint64)], axis=1)
-    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    rep = first[inverse.ravel()]
-    for j in np.flatnonzero(rep != np.arange(n)):
-        r = rep[j]
-        same = np.array_equal(
-            x.indices[x.indptr[j] : x.indptr[j + 1]], x.indices[x.indptr[r] : x.indptr[r + 1]]
-        ) and np.array_equal(
-            x.data[x.indptr[j] : x.indptr[j + 1]], x.data[x.indptr[r] : x.indptr[r + 1]]
-        )
-        if not same:  # pragma: no cover - a 128-bit hash collision
-            rep[j] = j
-    return rep.astype(np.int64)
-
-
-def _as_mask(value: np.ndarray | Sequence[int] | None, n: int) -> np.ndarray:
-    out = np.zeros(n, dtype=bool)
-    if value is None:
-        return out
-    arr = np.asarray(value)
-    if arr.dtype == bool:
-        out[: len(arr)] = arr
-    elif arr.size:
-        out[arr.astype(np.int64)] = True
-    return out
 
 
 def gauss_suppress(
@@ -254,32 +181,6 @@ def gauss_suppress(
                 secondary[c] = True
     unsafe = primary_mask & g_unsafe[rep]
     return GaussResult(secondary[:n_out], unsafe[:n_out])
-
-
-def _components(x: sparse.csc_matrix, groups: np.ndarray) -> tuple[int, np.ndarray]:
-    """Connected components of the bipartite graph of rows and the ``groups`` columns;
-    returns a block id per column (-1 for empty or non-representative columns)."""
-    m, n = x.shape
-    keep = np.zeros(n, dtype=bool)
-    keep[groups] = True
-    sub = sparse.csc_matrix(x[:, keep])
-    sub.data[:] = 1
-    adj = sparse.bmat([[None, sub], [sub.T, None]], format="csr")
-    k, labels = connected_components(adj, directed=False)
-    out = np.full(n, -1, dtype=np.int64)
-    nonempty = np.diff(x.indptr) > 0
-    out[np.flatnonzero(keep)] = labels[m:]
-    out[~nonempty] = -1
-    return k, out
-
-
-def _row_blocks(x: sparse.csc_matrix, col_block: np.ndarray) -> np.ndarray:
-    out = np.full(x.shape[0], -1, dtype=np.int64)
-    nnz = np.diff(x.indptr)
-    col = np.repeat(np.arange(x.shape[1]), nnz)
-    ok = col_block[col] >= 0
-    out[x.indices[ok]] = col_block[col[ok]]
-    return out
 
 
 def _column(x: sparse.csc_matrix, j: int, rank: np.ndarray) -> Vector:
@@ -461,52 +362,3 @@ def _eliminate(
     if n_forced and len(cands) <= n_forced:
         unsafe = [i for i, b in enumerate(prims) if not b and not empty_before[i]]
     return secondary, unsafe
-
-
-def sub2sum(
-    x: sparse.spmatrix,
-    primary: np.ndarray,
-    singleton: np.ndarray,
-    contributor: np.ndarray | None = None,
-) -> sparse.csc_matrix:
-    """Virtual primary cells for magnitude tables (GaussSuppression's ``sub2Sum``): where a
-    published cell holds two primary inner cells and one of them has a single contributor,
-    that contributor knows its own value, so the sum of the two must be protected too.
-
-    With ``contributor`` ids (per inner cell; 0 for cells with several contributors) two
-    primary cells of the same single contributor count as one, as in the anchor's
-    ``integerUnique`` variant: the sum of a group made of at most two such units is
-    protected.
-
-    >>> x = sparse.csc_matrix(np.array([[1, 1, 0], [1, 0, 1]]))  # total, a, b
-    >>> sub2sum(x, np.array([False, True, True]), np.array([True, False])).toarray().tolist()
-    [[1], [1]]
-    """
-    x = sparse.csc_matrix(x, dtype=np.int64)
-    primary = np.asarray(primary, dtype=bool)
-    single = np.asarray(singleton, dtype=bool)
-    nnz = np.diff(x.indptr)
-    inner_primary = np.zeros(x.shape[0], dtype=bool)
-    cols = np.flatnonzero(primary & (nnz == 1))
-    inner_primary[x.indices[x.indptr[cols]]] = True
-    pz = sparse.csc_matrix(x.multiply(inner_primary[:, None]))
-    pz.eliminate_zeros()
-    pz = sparse.csc_matrix(pz[:, np.flatnonzero(~primary)])
-    pz_single = np.asarray(abs(pz).T @ single.astype(np.int64)).ravel()
-    cells = np.diff(pz.indptr)
-    if contributor is None:
-        take = (cells == 2) & (pz_single > 0)
-    else:
-        unit = np.where(single, np.asarray(contributor, dtype=np.int64), -1 - np.arange(x.shape[0]))
-        col = np.repeat(np.arange(pz.shape[1]), cells)
-        pairs = np.unique(np.stack([col, unit[pz.indices]]), axis=1)
-        units = np.bincount(pairs[0], minlength=pz.shape[1])
-        take = (cells > 1) & (units <= 2) & (pz_single > 0)
-    out = sparse.csc_matrix(pz[:, np.flatnonzero(take)])
-    if out.shape[1] > 1:
-        rep = duplicate_groups(out)
-        out = sparse.csc_matrix(out[:, np.unique(rep)])
-    return out
-
-
-__all__ = ["GaussResult", "SingletonMethod", "duplicate_groups", "gauss_suppress", "sub2sum"]
