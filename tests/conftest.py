@@ -3,6 +3,7 @@ and small synthetic extracts (SYNTHETIC DATA)."""
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -19,6 +20,11 @@ from helsestat.settings import Settings
 from helsestat.synth.claims import generate_claims
 from helsestat.synth.core import write_csv, write_parquet
 from serve_process import serving
+
+# A release a test builds is served from the test's next request on: the servers the suite
+# starts look for a new release before every request (the default looks a tenth of a
+# second later; tests/api/test_release_refresh.py tests that).
+os.environ.setdefault("HELSESTAT_RELEASE_REFRESH_SECONDS", "0")
 
 # Starlette >= 1.x wants the httpx2 package for its TestClient and warns (an error under
 # filterwarnings=error) when it falls back to httpx: the one import that warns is made here,

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     the reference content changed (one small query). 0: before every request that reads it,
     so a ``helsestat reference load`` is served at once."""
 
+    release_refresh_seconds: float = Field(default=0.1, ge=0)
+    """How long the server serves the release it knows as current before it looks (one
+    ``stat`` of ``releases/CURRENT``) whether a build published a newer one. 0: before every
+    request, which costs a few microseconds each (a tenth of a typical answer's checking)."""
+
     demo_mode: bool = False
     """Demo mode allows the public demo pseudonymisation key. Never use it for real data."""
 

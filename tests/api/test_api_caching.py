@@ -1,8 +1,13 @@
 from collections.abc import Callable, Sequence
+from types import SimpleNamespace
 
+import pytest
 from fastapi.testclient import TestClient
 
+import helsestat.api.service as service_module
+from helsestat.api import create_app
 from helsestat.model import ProtectedTable
+from helsestat.settings import Settings
 from helsestat.store.lake import Lake
 
 URL = "/api/v1/tables/takstbruk/kommune/aar"
@@ -104,3 +109,30 @@ def test_a_checked_query_gives_the_same_etag_without_sorting_again() -> None:
         assert etag_for("r1", route.path, canonical, "csv", version="1", presorted=True) == (
             etag_for("r1", route.path, canonical, "csv", version="1")
         )
+
+
+def test_a_new_release_is_served_once_the_refresh_interval_passed(
+    published: Settings,
+    build: Callable[[str, Sequence[ProtectedTable]], None],
+    make_takstbruk: Callable[..., ProtectedTable],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The server's default (release_refresh_seconds 0.1; the suite sets 0): within the
+    # interval the release it knows is served without a look at releases/CURRENT, after it
+    # the new one.
+    clock = [1000.0]
+    monkeypatch.setattr(service_module, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    settings = published.model_copy(update={"release_refresh_seconds": 0.1})
+    with TestClient(create_app(settings)) as client:
+        assert client.get(URL).headers["x-helsestat-release"] == "r1"
+        build("r2", [make_takstbruk(antall_0301_2024=1600)])
+        clock[0] += 0.05
+        assert client.get(URL).headers["x-helsestat-release"] == "r1"
+        clock[0] += 0.06
+        assert client.get(URL).headers["x-helsestat-release"] == "r2"
+
+
+def test_the_suite_looks_for_a_new_release_before_every_request(published: Settings) -> None:
+    # tests/conftest.py: a release a test builds is served from its next request on
+    assert published.release_refresh_seconds == 0
+    assert Settings.model_fields["release_refresh_seconds"].default == 0.1

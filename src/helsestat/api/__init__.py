@@ -104,6 +104,7 @@ def create_app(settings: Settings, statistics: Sequence[Statistic] = STATISTICS)
         statistics,
         version=app.version,
         reference=partial(app.state.reference.get, max_age=CODE_LISTS_MAX_AGE),
+        recheck_seconds=settings.release_refresh_seconds,
     )
     access_log.install()  # the server's request log never keeps an identifier from a URL
     install_problem_handlers(app)

@@ -74,6 +74,7 @@ class _Plan:
     """What parsing needs of a route, derived once per route (every request asks)."""
 
     accepted: tuple[str, ...]
+    names: frozenset[str]  # the accepted names, for the membership test
     lists: frozenset[str]
     ordered: tuple[CodeParameter, ...]  # the required code parameters first
     required: int  # how many are required
@@ -90,8 +91,10 @@ def _plan(route: Route, api: CompatibleApi) -> _Plan:
         return found[2]
     ordered = tuple(p for p in route.parameters if p.required)
     ordered += tuple(p for p in route.parameters if not p.required)
+    names = accepted(route, api)
     plan = _Plan(
-        accepted(route, api),
+        names,
+        frozenset(names),
         frozenset(p.name for p in route.parameters),
         ordered,
         sum(p.required for p in route.parameters),
@@ -140,14 +143,14 @@ def parse_envelope(route: Route, api: CompatibleApi, items: Iterable[tuple[str, 
     helsestat.errors.QueryError: parameter 'kommuner' is not accepted on ... (hint: ...)
     """
     plan = _plan(route, api)
-    names, lists = plan.accepted, plan.lists
+    names, lists = plan.names, plan.lists
     params: dict[str, list[str]] = {}
     for key, value in items:
         if key not in names:
             raise QueryError(
                 "query.unknown_parameter",
                 f"parameter {_shown_name(key)} is not accepted on {route.path}",
-                hint="accepted: " + ", ".join(names),
+                hint="accepted: " + ", ".join(plan.accepted),
             )
         if key in params and key not in lists:
             raise QueryError(
@@ -261,8 +264,11 @@ def parse_query(
     params: Mapping[str, list[str]],
     codes: CodeLists,
     api: CompatibleApi | None = None,
+    *,
+    with_suppressed: bool = True,
 ) -> Parsed:
-    """Check the route's parameters of one request against the public code lists.
+    """Check the route's parameters of one request against the public code lists; the
+    query includes the suppressed cells when ``with_suppressed``.
 
     >>> from helsestat.reference.seed import packaged_reference
     >>> from helsestat.statistics.takstbruk import HELFO_API, code_lists
@@ -311,7 +317,7 @@ def parse_query(
     if route.period and bounds is not None:
         canonical[route.period.first] = (str(bounds[0]),)
         canonical[route.period.last] = (str(bounds[1]),)
-    return Parsed(Query(values, bounds), canonical)
+    return Parsed(Query(values, bounds, with_suppressed), canonical)
 
 
 def parse_computed(

@@ -11,9 +11,11 @@ Otherwise the rows come from the table's in-memory index
 (:class:`~helsestat.publish.index.TableIndex`) and the answer is rendered by
 :mod:`helsestat.publish` through the view the statistic declares.
 
-The current release is found by ``stat`` of ``releases/CURRENT`` on every request (about a
-microsecond): the pointer and the manifest are read again only when the pointer file
-changed, so a new build is served from the next request on.
+The current release is found by ``stat`` of ``releases/CURRENT`` at most every
+``recheck_seconds`` (the app passes the ``release_refresh_seconds`` setting, a tenth of a
+second by default: the ``stat`` costs a few microseconds, a tenth of a typical answer's
+checking): the pointer and the manifest are read again only when the pointer file changed,
+so a new build is served from the first request after that.
 
 The code lists a route's parameters are checked against come from the reference snapshot
 (``reference``, asked on every such request; :func:`helsestat.api.create_app` passes the
@@ -31,6 +33,7 @@ holder's snapshot at most :data:`CODE_LISTS_MAX_AGE` seconds old, which costs a 
 from __future__ import annotations
 
 import functools
+import math
 import os
 import time
 from collections import OrderedDict
@@ -64,8 +67,6 @@ SUPPRESSED_HEADER: Final = "X-Helsestat-Suppressed"
 KEEP_ANSWERS: Final = 2_000
 #: Selections larger than this are rendered off the event loop by the fast path.
 LARGE: Final = 5_000
-#: Seconds between two looks at ``releases/CURRENT`` (0: every request).
-RECHECK_SECONDS: Final = 0.0
 #: Seconds the fast path checks codes against one reference snapshot before the holder asks
 #: the database again (a loaded code list is accepted at most this much later).
 CODE_LISTS_MAX_AGE: Final = 1.0
@@ -119,6 +120,7 @@ class TableService:
         *,
         version: str,
         reference: Callable[[], Reference],
+        recheck_seconds: float = 0.0,
     ) -> None:
         self.lake = lake
         self.reference = reference
@@ -135,8 +137,8 @@ class TableService:
         self.indexes = IndexCache(self._load, self._key)
         self._pointer_path = str(lake.releases_dir / "CURRENT")
         self._pointer: tuple[int, int, int] | None = None
-        self.recheck_seconds = RECHECK_SECONDS
-        self._checked = -RECHECK_SECONDS
+        self.recheck_seconds = recheck_seconds
+        self._checked = -math.inf
         self._current: ReleaseInfo | None = None
         self._pinned: dict[str, ReleaseInfo] = {}
         self._negotiated: dict[str, str] = {}
@@ -179,7 +181,7 @@ class TableService:
     # -- releases --------------------------------------------------------------------------
     def current_release(self) -> ReleaseInfo:
         """The current release, or 404. ``releases/CURRENT`` is looked at (``stat``) at most
-        every ``recheck_seconds`` (:data:`RECHECK_SECONDS`, 0: every request) while a
+        every ``recheck_seconds`` (0: every request) while a
         release is known, and read again only when it changed."""
         now = time.monotonic()
         if self._current is None or now - self._checked >= self.recheck_seconds:
@@ -344,7 +346,13 @@ class TableService:
                 f"release {release.id!r} has no table {route.table!r}",
                 hint="GET /api/v1/tables lists the published tables",
             )
-        parsed = parse_query(route, envelope.params, self.code_lists(statistic), api)
+        parsed = parse_query(
+            route,
+            envelope.params,
+            self.code_lists(statistic),
+            api,
+            with_suppressed=envelope.with_suppressed,
+        )
         switch = "ja" if envelope.with_suppressed else "nei"
         canonical = {**parsed.canonical, api.suppressed_parameter: (switch,)}
         # parse_query's values are sorted and unique (a test compares the tags)
@@ -355,9 +363,8 @@ class TableService:
         headers = cache_headers(etag, release.id, vary_accept=negotiated)
         if if_none_match_matches(if_none_match, etag):
             return Answer(304, headers)
-        query = Query(parsed.query.values, parsed.query.range, envelope.with_suppressed)
         content = _content_headers(route.disposition, route.filename, fmt)
-        return Prepared(route.table, query, fmt, release, api.view, content, headers, True)
+        return Prepared(route.table, parsed.query, fmt, release, api.view, content, headers, True)
 
     # -- the answer ------------------------------------------------------------------------
     def index(self, prepared: Prepared) -> TableIndex:

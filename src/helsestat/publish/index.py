@@ -45,6 +45,8 @@ FRAGMENT_BUDGET = 64 * 1024 * 1024
 KEEP_RELEASES = 3
 #: At most this many key intervals are searched for; past it, the rest are masks.
 MAX_INTERVALS = 200_000
+#: Up to this many intervals, their rows are joined from one range each (fewer array calls).
+_FEW_INTERVALS = 16
 _INT64_ROOM = 2**62
 
 
@@ -153,6 +155,38 @@ class Text:
 SHORT_TEXT = 256
 
 
+def _cells_unique(
+    table: ProtectedTable,
+    view: pa.Table,
+    texts: dict[str, Text],
+    spec_range: Range | None,
+    range_codes: np.ndarray | None,
+    range_dict: np.ndarray | None,
+) -> bool:
+    """Whether no two rows of ``table`` share their dimension values (the codes of every
+    dimension in mixed radix, sorted; pyarrow's group-by where they do not fit an int64)."""
+    columns: list[tuple[np.ndarray, int]] = []
+    in_range = set(spec_range.columns) if spec_range is not None else set()
+    if range_codes is not None and range_dict is not None:
+        columns.append((range_codes, len(range_dict)))
+    for name in table.dimensions:
+        if name in in_range and range_codes is not None:
+            continue
+        text = texts.get(name)
+        if text is None:
+            text = texts[name] = _encode(view[name])
+        columns.append((text.codes, len(text.values)))
+    if math.prod(max(1, size) for _, size in columns) >= _INT64_ROOM:
+        groups = view.group_by(list(table.dimensions)).aggregate([])
+        return bool(groups.num_rows == view.num_rows)
+    combined = np.zeros(view.num_rows, dtype=np.int64)
+    for codes, size in columns:
+        combined *= max(1, size)
+        combined += codes
+    combined.sort()
+    return not bool(np.any(combined[1:] == combined[:-1]))
+
+
 def _encode(column: pa.ChunkedArray | pa.Array) -> Text:
     if len(column) <= SHORT_TEXT and pa.types.is_string(column.type):
         return _encode_short(column.to_pylist())
@@ -218,7 +252,7 @@ class TableIndex:
     cardinality: tuple[int, ...]
     rank: np.ndarray  # int64 per row: its position in published order
     sorted_rank: bool  # rank == arange: index order is published order
-    unique: bool  # the key covers every dimension and no two rows share it
+    unique: bool  # no two rows share their dimension values
     fragments: FragmentStore = field(default_factory=FragmentStore)
     #: Per-table constant parts of a format's documents, filled by the renderers.
     constants: dict[str, object] = field(default_factory=dict)
@@ -320,6 +354,10 @@ class TableIndex:
         unique = composite is not None and set(table.dimensions) <= covered
         if unique and composite is not None and n > 1:
             unique = bool(np.all(composite[1:] != composite[:-1]))
+        elif n > 1:  # the key leaves a dimension out: look at every dimension, once
+            unique = _cells_unique(table, view, texts, spec_range, range_codes, range_dict)
+        else:
+            unique = True  # one row or none
         return cls(
             source=sorted_protected,
             view=view,
@@ -386,11 +424,22 @@ class TableIndex:
             found = self.constants["range_list"] = self.range_dict.tolist()
         return bisect_left(found, bounds[0]), bisect_right(found, bounds[1])
 
+    def _key_plan(self) -> tuple[tuple[str, int, dict[str | None, int] | None], ...]:
+        """Per key column in index order: its name, stride and value → code (None for the
+        range), made once per index (every query walks it)."""
+        found = self.constants.get("key_plan")
+        if not isinstance(found, tuple):
+            found = tuple(
+                (name, self.strides[i], None if name == self.range_name else self.codes(name))
+                for i, name in enumerate(self.key)
+            )
+            self.constants["key_plan"] = found
+        return found
+
     def select(self, query: Query) -> Selection:
         """The rows answering ``query``, in published order; suppressed cells only when the
         query asks for them (they are counted either way)."""
-        wanted = {k: v for k, v in query.values.items() if v}
-        masks = dict(wanted)
+        values = query.values
         mask_range = query.range if self.range_name is not None else None
         fixed: list[str] = []
         rows: np.ndarray | None = None
@@ -398,36 +447,41 @@ class TableIndex:
         composite = self.composite
         if composite is not None:
             span: tuple[list[int], list[int]] | None = None
-            for position, name in enumerate(self.key):
-                stride = self.strides[position]
-                if name == self.range_name:
+            width = 0
+            for name, stride, known in self._key_plan():
+                if known is None:  # the range
                     if query.range is not None:
                         lo, hi = self._range_codes(query.range)
                         span = ([b + lo * stride for b in bases], [b + hi * stride for b in bases])
                         mask_range = None
                     break
-                values = wanted.get(name)
-                if values is None:
+                wanted = values.get(name)
+                if not wanted:
                     break
-                known = self.codes(name)
-                if len(values) == 1:  # the usual query: one value, no set to sort
-                    code = known.get(values[0])
+                if len(wanted) == 1:  # the usual query: one value, no set to sort
+                    code = known.get(wanted[0])
                     picked = [] if code is None else [code]
                 else:
-                    picked = sorted({known[v] for v in values if v in known})
+                    picked = sorted({known[v] for v in wanted if v in known})
                 if len(bases) * max(1, len(picked)) > MAX_INTERVALS:
                     break
                 bases = [b + c * stride for b in bases for c in picked]
                 fixed.append(name)
-                del masks[name]
+                width = stride
             if span is None and fixed:
-                width = self.strides[len(fixed) - 1]
                 span = (bases, [b + width for b in bases])
             if span is not None:
                 if len(span[0]) == 1:
-                    lo = int(composite.searchsorted(span[0][0], "left"))
-                    hi = int(composite.searchsorted(span[1][0], "left"))
+                    lo, hi = composite.searchsorted((span[0][0], span[1][0]), "left").tolist()
                     rows = np.arange(lo, hi, dtype=np.int64)
+                elif not span[0]:  # a fixed value the table does not have
+                    rows = np.zeros(0, dtype=np.int64)
+                elif len(span[0]) <= _FEW_INTERVALS:  # a few intervals: one search, joined
+                    ends = composite.searchsorted(span[0] + span[1], "left").tolist()
+                    n = len(span[0])
+                    rows = np.concatenate(
+                        [np.arange(ends[i], ends[n + i], dtype=np.int64) for i in range(n)]
+                    )
                 else:
                     los = composite.searchsorted(np.array(span[0], dtype=np.int64), "left")
                     lengths = (
@@ -438,11 +492,13 @@ class TableIndex:
                     rows = np.arange(len(shift), dtype=np.int64) + shift
         if rows is None:
             rows = np.arange(self.size, dtype=np.int64)
-        for name, values in masks.items():
+        for name, wanted in values.items():
+            if not wanted or name in fixed:
+                continue
             if name not in self.texts:
                 rows = rows[:0]
             elif len(rows):
-                rows = rows[self._allowed(name, values)[self.texts[name].codes[rows]]]
+                rows = rows[self._allowed(name, wanted)[self.texts[name].codes[rows]]]
         if mask_range is not None and self.range_values is not None and len(rows):
             picked_range = self.range_values[rows]
             rows = rows[(picked_range >= mask_range[0]) & (picked_range <= mask_range[1])]

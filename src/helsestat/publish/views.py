@@ -19,12 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, cast
 
 import numpy as np
 
 from helsestat.model import RULE_COLUMN, STATUS_COLUMN
 from helsestat.publish.index import Selection, TableIndex
+
+T = TypeVar("T")
 
 Row = tuple[Any, ...]
 STATUS_FIELDS = (STATUS_COLUMN, RULE_COLUMN)
@@ -177,6 +179,28 @@ def pieces(selection: Selection, size: int = PIECE_ROWS) -> Iterator[Selection]:
         )  # fmt: skip
 
 
+def per_view(selection: Selection, view: View, what: str, make: Callable[[], T]) -> T:
+    """``make()``, kept on the selection's index for the view (with or without status): the
+    parts of an answer that are the same for every answer of a table — a header, a
+    document head, the field flags — are made once.
+
+    >>> import pyarrow as pa
+    >>> from helsestat.model import ProtectedTable
+    >>> t = ProtectedTable("t", "T", ("k",), ("n",), pa.table({"k": ["a"], "n": [1],
+    ...     "status": ["published"], "status_rule": [""]}))
+    >>> everything = Selection.everything(TableIndex.build(t))
+    >>> per_view(everything, DEFAULT, "names", lambda: field_names(everything, DEFAULT))
+    ('k', 'n', 'status', 'status_rule')
+    """
+    key = f"{what}:{view.name}:{with_status(selection, view)}"
+    store = selection.index.constants
+    if key in store:
+        return cast(T, store[key])
+    made = make()
+    store[key] = made
+    return made
+
+
 def cached_rows(
     index: TableIndex,
     key: str,
@@ -209,6 +233,7 @@ __all__ = [
     "columns",
     "field_names",
     "fragments",
+    "per_view",
     "pieces",
     "row_values",
     "uniform",

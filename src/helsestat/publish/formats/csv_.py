@@ -27,7 +27,7 @@ from helsestat.errors import QueryError
 from helsestat.model import ProtectedTable
 from helsestat.publish.format import Format
 from helsestat.publish.index import Selection, TableIndex
-from helsestat.publish.views import DEFAULT, View, field_names, fragments, pieces
+from helsestat.publish.views import DEFAULT, View, field_names, fragments, per_view, pieces
 
 MEDIA_TYPE = "text/csv; charset=utf-8"
 SEPARATORS: Final = (",", ";", "\t", "|")
@@ -60,8 +60,10 @@ def render_rows(selection: Selection, view: View, sep: str = ",") -> bytes:
     def make(values: tuple[object, ...]) -> bytes:
         return record(values, sep).encode()
 
-    header = record(field_names(selection, view), sep).encode()
     key = "csv" if sep == "," else f"csv{sep}"
+    header = per_view(
+        selection, view, key, lambda: record(field_names(selection, view), sep).encode()
+    )
     return header + b"".join(fragments(selection, key, view, make))
 
 
@@ -71,7 +73,9 @@ def render_parts(selection: Selection, view: View) -> list[bytes]:
     def make(values: tuple[object, ...]) -> bytes:
         return record(values).encode()
 
-    parts = [record(field_names(selection, view)).encode()]
+    parts = [
+        per_view(selection, view, "csv", lambda: record(field_names(selection, view)).encode())
+    ]
     for piece in pieces(selection):
         parts.append(b"".join(fragments(piece, "csv", view, make)))
     return parts

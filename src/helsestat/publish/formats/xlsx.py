@@ -51,6 +51,7 @@ from helsestat.publish.views import (
     View,
     field_names,
     fragments,
+    per_view,
     pieces,
     with_status,
 )
@@ -70,6 +71,13 @@ def _guarded_fields(selection: Selection, view: View) -> list[bool]:
     return [*flags, False, False] if with_status(selection, view) else flags
 
 
+def _fields(selection: Selection, view: View) -> tuple[tuple[str, ...], list[bool], int | None]:
+    """The field names, which of them are guarded, and where the status is."""
+    names = field_names(selection, view)
+    status_at = names.index(STATUS_COLUMN) if STATUS_COLUMN in names else None
+    return names, _guarded_fields(selection, view), status_at
+
+
 def render_rows(selection: Selection, view: View) -> bytes:
     """The selected rows as a workbook with a ``data`` and an ``about`` sheet."""
     return b"".join(render_parts(selection, view))
@@ -86,9 +94,7 @@ def render_parts(selection: Selection, view: View) -> list[bytes]:
             hint="download it as csv or parquet",
             status=413,
         )
-    names = field_names(selection, view)
-    guarded = _guarded_fields(selection, view)
-    status_at = names.index(STATUS_COLUMN) if STATUS_COLUMN in names else None
+    names, guarded, status_at = per_view(selection, view, "xlsx", lambda: _fields(selection, view))
 
     def make(values: tuple[Any, ...]) -> bytes:
         suppressed = status_at is not None and values[status_at] != "published"

@@ -129,8 +129,9 @@ def _header_row(header: tuple[str, ...]) -> bytes:
 #: (zlib releases it while it deflates).
 BLOCK = 2_000
 
-# (name, deflated parts, crc32, compressed size, uncompressed size)
-_Entry = tuple[bytes, tuple[bytes, ...], int, int, int]
+# (deflated parts, compressed size, local header with the name, the central directory
+# record up to its offset field, the name): everything of an entry but where it lands
+_Entry = tuple[tuple[bytes, ...], int, bytes, bytes, bytes]
 
 
 def _entry(name: str, data: bytes) -> _Entry:
@@ -150,7 +151,16 @@ def _entry_of_parts(name: str, parts: Iterable[bytes]) -> _Entry:
         if out:
             packed.append(out)
     packed.append(packer.flush())
-    return name.encode(), tuple(packed), crc, sum(map(len, packed)), raw
+    size, encoded = sum(map(len, packed)), name.encode()
+    local = struct.pack(
+        "<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, _DOS_TIME, _DOS_DATE, crc, size, raw, len(encoded), 0
+    )
+    central = struct.pack(
+        "<IHHHHHHIIIHHHHHI",
+        *(0x02014B50, 20, 20, 0, 8, _DOS_TIME, _DOS_DATE, crc, size, raw, len(encoded)),
+        *(0, 0, 0, 0, 0),
+    )
+    return tuple(packed), size, local + encoded, central, encoded
 
 
 @functools.lru_cache(maxsize=256)
@@ -164,20 +174,11 @@ def _zip(entries: Sequence[_Entry]) -> list[bytes]:
     out: list[bytes] = []
     central: list[bytes] = []
     offset = 0
-    for name, packed, crc, size, raw in entries:
-        local = struct.pack(
-            "<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, _DOS_TIME, _DOS_DATE, crc, size, raw, len(name), 0
-        )
-        central.append(
-            struct.pack(
-                "<IHHHHHHIIIHHHHHII",
-                *(0x02014B50, 20, 20, 0, 8, _DOS_TIME, _DOS_DATE, crc, size, raw, len(name)),
-                *(0, 0, 0, 0, 0, offset),
-            )
-            + name
-        )
-        out += (local, name, *packed)
-        offset += len(local) + len(name) + size
+    for packed, size, local, record, name in entries:  # the headers are made with the entry
+        central += (record, offset.to_bytes(4, "little"), name)
+        out.append(local)
+        out += packed
+        offset += len(local) + size
     directory = b"".join(central)
     end = struct.pack(
         "<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(directory), offset, 0

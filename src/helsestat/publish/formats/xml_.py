@@ -34,7 +34,7 @@ from helsestat.errors import HelsestatError
 from helsestat.model import ProtectedTable
 from helsestat.publish.format import Format
 from helsestat.publish.index import Selection, TableIndex
-from helsestat.publish.views import DEFAULT, View, field_names, fragments, pieces
+from helsestat.publish.views import DEFAULT, View, field_names, fragments, per_view, pieces
 
 MEDIA_TYPE = "application/xml"
 XSI: Final = "http://www.w3.org/2001/XMLSchema-instance"
@@ -75,6 +75,14 @@ def _escaped(value: str) -> str:
 
 
 def _head_and_maker(
+    selection: Selection, view: View
+) -> tuple[bytes, Callable[[tuple[object, ...]], bytes]]:
+    """The document head and the row writer (the same for every answer of a table and view:
+    kept on the index)."""
+    return per_view(selection, view, "xml", lambda: _make_head_and_maker(selection, view))
+
+
+def _make_head_and_maker(
     selection: Selection, view: View
 ) -> tuple[bytes, Callable[[tuple[object, ...]], bytes]]:
     table = selection.index.source
