@@ -81,7 +81,7 @@ class Key:
     range: Range | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Query:
     """What a request asks for: per dimension the values it may take (a dimension not named,
     or named with no values, is not filtered), an inclusive interval of the range, and
@@ -115,7 +115,7 @@ class FragmentStore:
             self.get(fmt)[row] = fragment
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Selection:
     """The rows of one answer (positions in the index, in published order) and how many
     cells matching the query are suppressed (left out unless the query asked for them)."""

@@ -23,12 +23,25 @@ import orjson
 from helsestat.model import ProtectedTable
 from helsestat.publish.format import Format
 from helsestat.publish.index import Selection, TableIndex
-from helsestat.publish.views import DEFAULT, Field, View, field_names, fragments, pieces
+from helsestat.publish.views import (
+    DEFAULT,
+    Field,
+    View,
+    field_names,
+    fragments,
+    per_view,
+    pieces,
+)
 
 MEDIA_TYPE = "application/json"
 
 
 def _maker(selection: Selection, view: View) -> Callable[[tuple[object, ...]], bytes]:
+    """The row writer (the same for every answer of a table and view: kept on the index)."""
+    return per_view(selection, view, "json", lambda: _make_maker(selection, view))
+
+
+def _make_maker(selection: Selection, view: View) -> Callable[[tuple[object, ...]], bytes]:
     names = field_names(selection, view)
 
     def make(values: tuple[object, ...]) -> bytes:

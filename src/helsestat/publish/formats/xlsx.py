@@ -187,6 +187,7 @@ def render_xlsx(table: ProtectedTable) -> bytes:
     return render_rows(Selection.everything(TableIndex.build(table)), DEFAULT)
 
 
+@functools.lru_cache(maxsize=64)
 def _created(release: str) -> datetime:
     """The release's date when its id starts with one, so a release's file never changes."""
     match = _DATE.match(release)

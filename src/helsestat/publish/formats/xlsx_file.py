@@ -194,7 +194,7 @@ def _blocks(items: Sequence[bytes]) -> Iterator[bytes]:
 
 
 @functools.lru_cache(maxsize=256)
-def _sheet_head(freeze: bool, widths: tuple[float, ...]) -> str:
+def _sheet_head(freeze: bool, widths: tuple[float, ...]) -> bytes:
     """A sheet's XML up to its rows (the same for every answer of a table)."""
     views = ""
     if freeze:
@@ -210,25 +210,32 @@ def _sheet_head(freeze: bool, widths: tuple[float, ...]) -> str:
         f'{_HEAD}<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}">{views}'
         + (f"<cols>{cols}</cols>" if cols else "")
         + "<sheetData>"
-    )
+    ).encode()
 
 
 def _sheet_parts(sheet: Sheet, has_notes: bool) -> Iterator[bytes]:
     head = _sheet_head(sheet.freeze, sheet.widths)
-    tail = "</sheetData>"
-    if sheet.autofilter and sheet.header:
-        last = column_name(len(sheet.header) - 1)
-        tail += f'<autoFilter ref="A1:{last}{max(len(sheet.rows), 1) + 1}"/>'
-    if has_notes:
-        tail += '<legacyDrawing r:id="rId1"/>'
-    tail += "</worksheet>"
+    filtered = len(sheet.header) if sheet.autofilter else 0
+    tail = _sheet_tail(filtered, max(len(sheet.rows), 1) + 1, has_notes)
     header = _header_row(sheet.header) if sheet.header else b""
     if len(sheet.rows) <= BLOCK:  # one piece: one call to deflate
-        yield b"".join((head.encode(), header, *sheet.rows, tail.encode()))
+        yield b"".join((head, header, *sheet.rows, tail))
         return
-    yield head.encode() + header
+    yield head + header
     yield from _blocks(sheet.rows)
-    yield tail.encode()
+    yield tail
+
+
+@functools.lru_cache(maxsize=1024)
+def _sheet_tail(filtered: int, last_row: int, has_notes: bool) -> bytes:
+    """A sheet's XML after its rows: the autofilter over the first ``filtered`` columns (none
+    for 0) down to ``last_row``, and the link to its notes."""
+    tail = "</sheetData>"
+    if filtered:
+        tail += f'<autoFilter ref="A1:{column_name(filtered - 1)}{last_row}"/>'
+    if has_notes:
+        tail += '<legacyDrawing r:id="rId1"/>'
+    return (tail + "</worksheet>").encode()
 
 
 #: Entries of constant sheets by (id of the sheet, position, notes); the sheet is kept with
