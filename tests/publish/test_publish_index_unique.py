@@ -49,4 +49,4 @@ def test_unique_says_whether_no_two_rows_share_their_dimensions(
         ),
     )
     index = TableIndex.build(table, key)
-    assert index.unique == (len(set(rows)) == n)
+    assert index.one_row_per_cell() == (len(set(rows)) == n)

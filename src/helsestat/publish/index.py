@@ -155,26 +155,21 @@ class Text:
 SHORT_TEXT = 256
 
 
-def _cells_unique(
-    table: ProtectedTable,
-    view: pa.Table,
-    texts: dict[str, Text],
-    spec_range: Range | None,
-    range_codes: np.ndarray | None,
-    range_dict: np.ndarray | None,
-) -> bool:
-    """Whether no two rows of ``table`` share their dimension values (the codes of every
+def _cells_unique(index: TableIndex) -> bool:
+    """Whether no two rows of an index share their dimension values (the codes of every
     dimension in mixed radix, sorted; pyarrow's group-by where they do not fit an int64)."""
+    table, view = index.source, index.view
     columns: list[tuple[np.ndarray, int]] = []
-    in_range = set(spec_range.columns) if spec_range is not None else set()
+    range_codes, range_dict = index.range_codes, index.range_dict
+    in_range = set(index.range_columns)
     if range_codes is not None and range_dict is not None:
         columns.append((range_codes, len(range_dict)))
     for name in table.dimensions:
         if name in in_range and range_codes is not None:
             continue
-        text = texts.get(name)
+        text = index.texts.get(name)
         if text is None:
-            text = texts[name] = _encode(view[name])
+            text = index.texts[name] = _encode(view[name])
         columns.append((text.codes, len(text.values)))
     if math.prod(max(1, size) for _, size in columns) >= _INT64_ROOM:
         groups = view.group_by(list(table.dimensions)).aggregate([])
@@ -252,10 +247,12 @@ class TableIndex:
     cardinality: tuple[int, ...]
     rank: np.ndarray  # int64 per row: its position in published order
     sorted_rank: bool  # rank == arange: index order is published order
-    unique: bool  # no two rows share their dimension values
+    unique: bool  # the key covers every dimension and no two rows share it
     fragments: FragmentStore = field(default_factory=FragmentStore)
     #: Per-table constant parts of a format's documents, filled by the renderers.
     constants: dict[str, object] = field(default_factory=dict)
+    #: The dimensions the range is made of (when the table has a range).
+    range_columns: tuple[str, ...] = ()
     _code_maps: dict[str, dict[str | None, int]] = field(default_factory=dict)
     _in_order_of: dict[tuple[str, ...], bool] = field(default_factory=dict)
 
@@ -329,15 +326,20 @@ class TableIndex:
                 column = codes[name]
                 assert column is not None
                 composite += column.astype(np.int64) * stride
-        measures = tuple(m for m in view.column_names if m in table.measures)
+        declared = set(table.measures)
+        measures = tuple(m for m in view.column_names if m in declared)
         values: dict[str, np.ndarray] = {}
         valid: dict[str, np.ndarray] = {}
         integer: dict[str, bool] = {}
         for name in measures:
             column = view[name]
             integer[name] = pa.types.is_integer(column.type)
-            valid[name] = pc.is_valid(column).to_numpy(zero_copy_only=False)
-            values[name] = pc.fill_null(column, 0).to_numpy(zero_copy_only=False)
+            if column.null_count:
+                valid[name] = pc.is_valid(column).to_numpy(zero_copy_only=False)
+                values[name] = pc.fill_null(column, 0).to_numpy(zero_copy_only=False)
+            else:
+                valid[name] = np.ones(n, dtype=bool)
+                values[name] = column.to_numpy()
         status = texts[STATUS_COLUMN]
         published = status.codes == status.code_of().get("published", -1)
         if order_names:
@@ -354,10 +356,6 @@ class TableIndex:
         unique = composite is not None and set(table.dimensions) <= covered
         if unique and composite is not None and n > 1:
             unique = bool(np.all(composite[1:] != composite[:-1]))
-        elif n > 1:  # the key leaves a dimension out: look at every dimension, once
-            unique = _cells_unique(table, view, texts, spec_range, range_codes, range_dict)
-        else:
-            unique = True  # one row or none
         return cls(
             source=sorted_protected,
             view=view,
@@ -380,7 +378,19 @@ class TableIndex:
             sorted_rank=bool(np.all(rank == np.arange(n))),
             unique=unique,
             fragments=fragments or FragmentStore(),
+            range_columns=spec_range.columns if has_range and spec_range is not None else (),
         )
+
+    def one_row_per_cell(self) -> bool:
+        """Whether no two rows share their dimension values: known from the key when it
+        covers every dimension, else looked at once (every dimension's codes) and kept."""
+        if self.unique or self.size <= 1:
+            return True
+        found = self.constants.get("one_row_per_cell")
+        if not isinstance(found, bool):
+            found = _cells_unique(self)
+            self.constants["one_row_per_cell"] = found
+        return found
 
     # -- reading ---------------------------------------------------------------------------
     def codes(self, name: str) -> dict[str | None, int]:

@@ -54,7 +54,8 @@ def publishable(table: ProtectedTable) -> pa.Table:
             f"table {table.name!r}: {clash[0]!r} is declared as a dimension or measure",
             hint=f"{STATUS_COLUMN!r} and {RULE_COLUMN!r} are reserved for the cell status",
         )
-    missing = [c for c in (*declared, STATUS_COLUMN, RULE_COLUMN) if c not in source.column_names]
+    present = set(source.column_names)
+    missing = [c for c in (*declared, STATUS_COLUMN, RULE_COLUMN) if c not in present]
     if missing:
         raise HelsestatError(
             "publish.missing_column",
@@ -70,7 +71,9 @@ def publishable(table: ProtectedTable) -> pa.Table:
         for name in names
     ]
     status = _text(table, STATUS_COLUMN, source.column(STATUS_COLUMN))
-    rule = _text(table, RULE_COLUMN, source.column(RULE_COLUMN)).fill_null("")
+    rule = _text(table, RULE_COLUMN, source.column(RULE_COLUMN))
+    if rule.null_count:
+        rule = rule.fill_null("")
     for name, column in zip(names, columns, strict=True):
         if name in table.dimensions and column.null_count:
             raise HelsestatError(
@@ -83,6 +86,8 @@ def publishable(table: ProtectedTable) -> pa.Table:
 
 
 def _text(table: ProtectedTable, name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
+    if column.type == pa.string():
+        return column
     try:
         return pc.cast(column, pa.string())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -107,6 +112,8 @@ def _number(table: ProtectedTable, name: str, column: pa.ChunkedArray) -> pa.Chu
             f"table {table.name!r}: measure {name!r} of type {kind} is not a number",
             hint="measures are integer or floating-point columns",
         )
+    if kind == target:
+        return column
     try:
         return pc.cast(column, target)
     except pa.ArrowInvalid:
@@ -117,27 +124,42 @@ def _number(table: ProtectedTable, name: str, column: pa.ChunkedArray) -> pa.Chu
         ) from None
 
 
+#: Tables up to this many rows are checked in Python (a few Arrow kernel calls cost more).
+_SHORT = 256
+_KNOWN = pa.array(list(STATUS_LEGEND))
+
+
 def _check_protected(
     table: ProtectedTable,
     names: list[str],
     columns: list[pa.ChunkedArray],
     status: pa.ChunkedArray,
 ) -> None:
-    known = pa.array(list(STATUS_LEGEND))
-    # is_in is false for a null status, so nulls count as unknown.
-    unknown = len(status) - (pc.sum(pc.is_in(status, value_set=known)).as_py() or 0)
+    if len(status) <= _SHORT:  # a table computed per query: fewer calls in Python
+        statuses = status.to_pylist()
+        unknown = sum(s not in STATUS_LEGEND for s in statuses)
+    else:
+        # is_in is false for a null status, so nulls count as unknown.
+        unknown = len(status) - (pc.sum(pc.is_in(status, value_set=_KNOWN)).as_py() or 0)
     if unknown:
         raise ProtectionError(
             "publish.unknown_status",
             f"table {table.name!r}: {unknown} row(s) have no known status",
             hint=f"status is one of: {', '.join(STATUS_LEGEND)}",
         )
-    suppressed = pc.not_equal(status, "published")
     guarded = table.suppressible
+    short = len(status) <= _SHORT
+    suppressed = None if short else pc.not_equal(status, "published")
     for name, column in zip(names, columns, strict=True):
         if name not in guarded:
             continue
-        leaks = pc.sum(pc.and_(suppressed, pc.is_valid(column))).as_py() or 0
+        if short:
+            values = column.to_pylist()
+            leaks = sum(
+                s != "published" and v is not None for s, v in zip(statuses, values, strict=True)
+            )
+        else:
+            leaks = pc.sum(pc.and_(suppressed, pc.is_valid(column))).as_py() or 0
         if leaks:
             # Never publish a value that protect marked as suppressed, whatever made it.
             raise ProtectionError(

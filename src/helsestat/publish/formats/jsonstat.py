@@ -182,7 +182,7 @@ def _document(selection: Selection) -> tuple[dict[str, Any], dict[str, bytes]]:
         sizes.append(len(seen))
     if place is None:
         place = np.zeros(n, dtype=np.int64)
-    if not index.unique and n > 1 and bool(np.any(np.diff(np.sort(place)) == 0)):
+    if n > 1 and not index.one_row_per_cell() and bool(np.any(np.diff(np.sort(place)) == 0)):
         raise HelsestatError(
             "publish.duplicate_cell",
             f"table {table.name!r} has more than one row for a combination of dimensions",
