@@ -217,8 +217,15 @@ def cached_rows(
         pass
     missing = [r for r in dict.fromkeys(rows) if r not in known]
     built = dict(zip(missing, make(np.array(missing, dtype=np.int64)), strict=True))
-    for r, fragment in built.items():
-        store.keep(key, r, fragment)
+    size = sum(map(len, built.values()))
+    if store.budget[0] >= size:  # the usual case: all kept at once
+        store.budget[0] -= size
+        known.update(built)
+    else:
+        for r, fragment in built.items():
+            store.keep(key, r, fragment)
+    if len(missing) == len(rows):  # none was kept before, each row once: in their order
+        return list(built.values())
     return [known.get(r) or built[r] for r in rows]
 
 
