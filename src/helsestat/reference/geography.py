@@ -39,6 +39,9 @@ STRUCTURES: tuple[tuple[int, int | None, str], ...] = (
     (2024, None, "no_kommuner_2024.csv"),
 )
 POPULATION_YEARS = (2024, 2025, 2026)
+#: 1 January population per kommune before 2024, codes as valid each year: SSB's figures, and
+#: the documented estimates of :mod:`helsestat.reference.population_history` for the gaps.
+HISTORY_POPULATION_FILES = ("no_befolkning_kommune_2015_2023.csv", "no_befolkning_kommune_estimat.csv")
 #: KLASS's classification of kommuner, whose versions are the structures.
 KOMMUNER = 131
 
@@ -196,7 +199,9 @@ class Geography:
     def population_years(self) -> tuple[int, int]:
         """The first and last year with a population figure (:data:`POPULATION_YEARS` when
         there is none)."""
-        years = {y for _, y in self.population_2024} or set(POPULATION_YEARS)
+        # Figures before 2024 are in the codes of their own year, not the 2024 structure.
+        years = {y for _, y in self.population_2024 if y >= POPULATION_YEARS[0]}
+        years = years or set(POPULATION_YEARS)
         return min(years), max(years)
 
     def structure_year(self, year: int) -> int | None:
@@ -235,7 +240,9 @@ class Geography:
         return kommunenr
 
     def population(self, kommunenr: str, year: int) -> int | None:
-        """1 January population of a 2024-structure kommune (years 2024–2026)."""
+        """1 January population of a kommune valid in ``year`` (2024–2026: the 2024
+        structure; 2015–2023: the codes of that year, real or estimated, see
+        :mod:`helsestat.reference.population_history`)."""
         return self.population_2024.get((kommunenr, year))
 
     def recode_to_2024(self, kommunenr: str, year: int) -> tuple[tuple[str, float], ...]:
@@ -271,17 +278,20 @@ class Geography:
 
     def population_if_known(self, kommunenr: str, year: int) -> int | None:
         """The population of a kommune valid in ``year`` where the reference data tell it:
-        the 1 January figure (2024–2026), or, for earlier years, the 2024 population of the
-        one 2024 kommune it became whole when no other kommune of that year became part of
-        it. None for kommuner that merged or were split (their own population is not in the
-        reference data; :meth:`population_estimate` only shares the total out).
+        its own 1 January figure for the year (2015–2026, see :meth:`population`); else, for
+        earlier years, the 2024 population of the one 2024 kommune it became whole when no
+        other kommune of that year became part of it. None for a kommune without a figure
+        that merged or was split (:meth:`population_estimate` only shares the total out).
 
         >>> geo = packaged_geography()
-        >>> geo.population_if_known("3001", 2023) == geo.population("3101", 2024)  # Halden
-        True
-        >>> geo.population_if_known("1546", 2019) is None  # Sandøy, merged into Ålesund
+        >>> geo.population_if_known("1546", 2019)  # Sandøy, merged into Ålesund in 2020
+        1238
+        >>> geo.population_if_known("1546", 2012) is None  # before the figures start
         True
         """
+        own = self.population(kommunenr, year)
+        if own is not None:
+            return own
         pop_year = min(max(year, self.population_years[0]), self.population_years[1])
         if year >= 2024:
             return self.population(kommunenr, pop_year)
@@ -326,6 +336,8 @@ def packaged_geography() -> Geography:
         for r in _rows("no_kommuner_2024.csv")
         for y in POPULATION_YEARS
     }
+    for name in HISTORY_POPULATION_FILES:
+        population |= {(r["kommunenr"], int(r["ar"])): int(r["folkemengde"]) for r in _rows(name)}
     columns = ("aar", "kommunenr_original", "kommunenr_2024", "weighting")
     recoding = [
         (int(aar), original, successor, float(weighting))
@@ -337,6 +349,7 @@ def packaged_geography() -> Geography:
 
 
 __all__ = [
+    "HISTORY_POPULATION_FILES",
     "KOMMUNER",
     "POPULATION_YEARS",
     "Geography",
