@@ -24,10 +24,12 @@ silent:
 * kommune/år: only takster whose count is greater than 5 — the count is
   ``sum_antall_takst`` (the number of times the takst was used in the cell).
 * kommune/måned: only kommuner with more than 10 000 inhabitants — population on 1 January
-  of the cell's year (SSB table 07459); for years before 2024, the 2024 population of the
-  2024 kommune it became whole; a kommune that merged with others or was split counts as
-  not over 10 000 (its own population is not in the reference data). The population is the
-  reference database's, from the snapshot the build passes (:class:`KnownPopulation`).
+  of the cell's year (SSB table 07459) of the kommune as coded that year: SSB's figures
+  2015–2020 and 2024–2026, helsestat's documented estimates for 2021–2023 and nine Vestfold
+  codes 2015–2017 (:mod:`helsestat.reference.population_history`). Before 2015 a kommune
+  counts as its 2024 successor's population when it became it whole, else as not over
+  10 000. The population is the reference database's, from the snapshot the build passes
+  (:class:`KnownPopulation`).
 
 >>> [t.name for t in TAKSTBRUK.tables][:2]
 ['takstbruk/kommune/maned', 'takstbruk/kommune/ar']
@@ -111,8 +113,8 @@ class KnownPopulation:
     geography: Geography = field(repr=False, compare=False)
 
     def __call__(self, kommune: str, year: int) -> int:
-        # Unknown (a kommune that merged or was split before 2024): not over 10 000, so its
-        # monthly cells stay hidden rather than risk publishing a small kommune.
+        # Unknown (before 2015, a kommune that later merged or was split): not over 10 000,
+        # so its monthly cells stay hidden rather than risk publishing a small kommune.
         return self.geography.population_if_known(kommune, year) or 0
 
 
