@@ -123,7 +123,14 @@ def test_xml(client: TestClient) -> None:
 def test_classification_versions_and_links(client: TestClient) -> None:
     doc = get(client, f"{K}/classifications/131")
     assert doc["classificationType"] == "Klassifikasjon"
-    assert [v["validFrom"] for v in doc["versions"]] == ["2024-01-01", "2020-01-01", "2019-01-01"]
+    assert [v["validFrom"] for v in doc["versions"]] == [
+        "2024-01-01",
+        "2020-01-01",
+        "2019-01-01",
+        "2018-01-01",  # the structures before 2019 (issue 14)
+        "2017-01-01",
+        "2015-01-01",
+    ]
     assert "validTo" not in doc["versions"][0]
     assert doc["_links"]["codesAt"]["templated"] is True
     version_href = doc["versions"][0]["_links"]["self"]["href"]

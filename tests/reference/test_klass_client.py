@@ -44,6 +44,9 @@ def test_versions() -> None:
     cls = klass.KlassClassification(131)
     assert cls.name == "Standard for kommuneinndeling"
     assert sorted(v["validFrom"] for v in cls.versions) == [
+        "2015-01-01",  # the structures before 2019 (issue 14)
+        "2017-01-01",
+        "2018-01-01",
         "2019-01-01",
         "2020-01-01",
         "2024-01-01",

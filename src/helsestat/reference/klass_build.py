@@ -16,7 +16,9 @@ What is real and what is not:
   areas alphabetically. The 629 version for 2024– is derived by recoding SKDE's 2020–2023
   kommune codes to 2024 (marked in the version's introduction).
 * 103 bydeler: only the bydeler SKDE's tables name (S5), not SSB's full list.
-* 603 helseforetak: SSB's 2020 list of RHF/HF organisation numbers (S6), not KLASS 603 itself.
+* 603/604/605 helseforetak, private institutions, support companies:
+  :mod:`helsestat.reference.klass_foretak` (603 and 605 real, with some INVENTED codes in 605;
+  604 SYNTHETIC).
 * Swedish län and kommuner (S10) as one helsestat-local classification.
 * Everything in :mod:`helsestat.reference.klass_synthetic`: SYNTHETIC.
 
@@ -47,6 +49,7 @@ from helsestat.reference.classifications import (
     Version,
 )
 from helsestat.reference.geography import packaged_geography
+from helsestat.reference.klass_foretak import foretak_classifications
 from helsestat.reference.klass_json import bundle_document
 from helsestat.reference.klass_synthetic import synthetic_classifications
 
@@ -79,6 +82,65 @@ def _klass_name(row: dict[str, str], klass_key: str, other_key: str) -> str:
 
 
 # -- geography -------------------------------------------------------------------------------
+
+#: The kommune structures before 2019, from csdata's history (S1): (first year, year after the
+#: last). 2017: Sandefjord, Andebu and Stokke became 0710; 2018: Trøndelag and the Vestfold
+#: mergers; 2019: Rindal moved to Trøndelag (the 2019 version).
+EARLY_KOMMUNE_PERIODS = ((2015, 2017), (2017, 2018), (2018, 2019))
+#: Change tables added for the early versions get ids from here (above the existing tables',
+#: so the order of a bundle's tables stays as it was).
+EARLY_TABLE_OFFSET = 5_000_000
+
+
+def _history() -> list[dict[str, str]]:
+    return [r for r in _rows("no_kommune_historikk_csdata.csv") if r["kommunenr"].isdigit()]
+
+
+def _valid(row: dict[str, str], year: int) -> bool:
+    end = row["gyldig_til_aar"]
+    return int(row["gyldig_fra_aar"]) <= year and (not end or year <= int(float(end)))
+
+
+def _early_kommuner(lv: tuple[Level, ...]) -> list[Version]:
+    """KLASS 131 for 2015-2018 from csdata's history (S1), named as in the 2019 version
+    where the code lives on (so 2019 shows no spurious renames)."""
+    names19 = {r["kommunenr"]: r["navn"] for r in _rows("no_kommuner_2019.csv")}
+    history = _history()
+    versions = []
+    for first, end in EARLY_KOMMUNE_PERIODS:
+        codes = sorted({r["kommunenr"]: r for r in history if _valid(r, first)}.items())
+        span = f"{first}-{end - 1}" if end - first > 1 else f"{first}"
+        versions.append(
+            Version(
+                vid(131, first),
+                f"Kommuneinndeling {span}",
+                date(first, 1, 1),
+                date(end, 1, 1),
+                lv,
+                tuple(Code(k, names19.get(k, r["navn"])) for k, r in codes),
+                "Kommuner valid on 1 January, from csdata's kommune history (S1).",
+            )
+        )
+    return versions
+
+
+def _change_table(
+    old: Version, new: Version, cid: int, successor: dict[str, str]
+) -> CorrespondenceTable:
+    """Every code of ``old`` to itself if ``new`` has it, else to its successor."""
+    have = new.by_code
+    maps = tuple(
+        MapItem(c.code, c.code if c.code in have else successor[c.code]) for c in old.codes
+    )
+    return CorrespondenceTable(
+        old.id + EARLY_TABLE_OFFSET,
+        f"Endringer fra {old.name} til {new.name}",
+        old.id,
+        new.id,
+        maps,
+        "From csdata's kommune history (S1): an ended code maps to its successor.",
+    )
+
 
 
 def _kommuner() -> tuple[Classification, list[CorrespondenceTable]]:
@@ -133,29 +195,49 @@ def _kommuner() -> tuple[Classification, list[CorrespondenceTable]]:
         "Regionreformen reversert 2024 (S1: csdata). The 1507 split uses csdata's 0.5/0.5, "
         "which is not a population share.",
     )
+    early = _early_kommuner(lv)
+    successor = {r["kommunenr"]: r["kommunenr_etterfolger"] for r in _history()}
+    chain = [*early, v19]
+    early_tables = [
+        _change_table(a, b, 131, successor) for a, b in zip(chain, chain[1:], strict=False)
+    ]
     cls = Classification(
         131,
         "Standard for kommuneinndeling",
-        (v19, v20, v24),
-        description="Kommuner i Norge. Versjonene 2019, 2020-2023 og 2024- med endringstabeller "
-        "mellom dem (kilder: niphr/csdata, folkehelseinstituttet/fhidata, Riksrevisjonen/noAPI).",
+        (*early, v19, v20, v24),
+        description="Kommuner i Norge. Versjonene 2015-2016, 2017, 2018, 2019, 2020-2023 og "
+        "2024- med endringstabeller mellom dem (kilder: niphr/csdata, "
+        "folkehelseinstituttet/fhidata, Riksrevisjonen/noAPI).",
         owning_section="Reference data (real; see data/refdata/PROVENANCE.md)",
         statistical_units=("Kommuner",),
         source="real: S1 csdata, S2 fhidata, S4 noAPI (KLASS names where undamaged)",
     )
-    return cls, [t1, t2]
+    return cls, [t1, t2, *early_tables]
 
 
 def _fylker() -> tuple[Classification, list[CorrespondenceTable]]:
     lv = (Level(1, "Fylke"),)
+    # The 18 fylker of 2019 were already those of 2018 (Trøndelag from 1 January 2018).
     v19 = Version(
         vid(104, 2019),
-        "Fylkesinndeling 2019",
-        Y2019,
+        "Fylkesinndeling 2018-2019",
+        date(2018, 1, 1),
         Y2020,
         lv,
         tuple(Code(r["fylkenr"], r["fylkenavn"]) for r in _rows("no_fylker_2019.csv")),
     )
+    names19 = {c.code: c.name for c in v19.codes}
+    fylker15 = sorted({r["fylkenr"]: r["fylkenavn"] for r in _history() if _valid(r, 2015)}.items())
+    v15 = Version(
+        vid(104, 2015),
+        "Fylkesinndeling 2015-2017",
+        date(2015, 1, 1),
+        date(2018, 1, 1),
+        lv,
+        tuple(Code(k, names19.get(k, navn)) for k, navn in fylker15),
+        "Fylker valid on 1 January, from csdata's kommune history (S1).",
+    )
+    t0 = _change_table(v15, v19, 104, {"16": "50", "17": "50"})
     v20 = Version(
         vid(104, 2020),
         "Fylkesinndeling 2020-2023",
@@ -214,13 +296,14 @@ def _fylker() -> tuple[Classification, list[CorrespondenceTable]]:
     cls = Classification(
         104,
         "Standard for fylkesinndeling",
-        (v19, v20, v24),
-        description="Fylker i Norge. Versjonene 2019, 2020-2023 og 2024- med endringstabeller.",
+        (v15, v19, v20, v24),
+        description="Fylker i Norge. Versjonene 2015-2017, 2018-2019, 2020-2023 og 2024- med "
+        "endringstabeller.",
         owning_section="Reference data (real; see data/refdata/PROVENANCE.md)",
         statistical_units=("Fylker",),
         source="real: S1 csdata, S2 fhidata, S4 noAPI; the 2019-2020 change table is derived",
     )
-    return cls, [t1, t2]
+    return cls, [t1, t2, t0]
 
 
 def _normalise(maps: list[MapItem]) -> list[MapItem]:
@@ -468,28 +551,6 @@ def _rusbehandling() -> tuple[Classification, list[CorrespondenceTable]]:
     )
 
 
-def _helseforetak() -> Classification:
-    rows = list(_rows("no_helseforetak_orgnr_ssb_kostra2020.csv"))
-    version = Version(
-        vid(603, 2020),
-        "Helseforetak (SSB-liste 2020)",
-        Y2020,
-        None,
-        (Level(1, "Foretak"),),
-        tuple(Code(r["orgnr"], r["navn_kilde"], notes=r["type_etter_navn"]) for r in rows),
-        "SSB's list of RHF/HF organisation numbers as of July 2020 (S6); names as of 2020.",
-    )
-    return Classification(
-        603,
-        "Standard for offentlige helseforetak",
-        (version,),
-        description="Regionale helseforetak og helseforetak med organisasjonsnummer.",
-        owning_section="Reference data (real; not the KLASS 603 export itself)",
-        statistical_units=("Foretak",),
-        source="real: S6 statisticsnorway/kostra-kontrollprogram (2020 list)",
-    )
-
-
 def registry() -> Registry:
     """Every shipped classification and correspondence, built from the sources."""
     classifications: list[Classification] = []
@@ -502,7 +563,7 @@ def registry() -> Registry:
         c, t = _catchment(cid)
         classifications.append(c)
         tables += t
-    classifications += [_bydeler(), _helseforetak(), _sweden()]
+    classifications += [_bydeler(), _sweden(), *foretak_classifications()]
     synth, synth_tables = synthetic_classifications()
     return Registry.of(classifications + synth, tables + synth_tables)
 

@@ -352,10 +352,16 @@ def classification_summary(cls: Classification, base: str) -> Json:
 
 
 def classification_document(
-    reg: Registry, cls: Classification, base: str, versions: list[Version] | None = None
+    reg: Registry,
+    cls: Classification,
+    base: str,
+    versions: list[Version] | None = None,
+    *,
+    note: bool = True,
 ) -> Json:
-    """GET ``classifications/{id}``."""
-    return {
+    """GET ``classifications/{id}``, with helsestat's provenance note (:func:`provenance_note`)
+    unless ``note`` is False (a bundle carries the note beside the document)."""
+    doc: Json = {
         "name": cls.name,
         "classificationType": cls.classification_type,
         "lastModified": cls.last_modified,
@@ -373,6 +379,21 @@ def classification_document(
         ],
         "_links": classification_links(cls.id, base),
     }
+    if note:
+        doc["helsestat"] = provenance_note(cls)
+    return doc
+
+
+def provenance_note(cls: Classification) -> Json:
+    """helsestat's note on what in a classification is real: ``synthetic`` (the codes are
+    invented stand-ins), ``source``, and ``inventedCodes`` (codes of an otherwise real list
+    that helsestat made up, e.g. where an organisation number was not found).
+
+    >>> provenance_note(Classification(1, "x", (), source="real: S6"))
+    {'synthetic': False, 'source': 'real: S6', 'inventedCodes': []}
+    """
+    invented = {c.code for v in cls.versions for c in v.codes if c.notes.startswith("INVENTED")}
+    return {"synthetic": cls.synthetic, "source": cls.source, "inventedCodes": sorted(invented)}
 
 
 def _table_summary(reg: Registry, t: CorrespondenceTable, base: str) -> Json:
@@ -526,7 +547,7 @@ def bundle_document(reg: Registry, classification_id: int, base: str) -> Json:
     cls = reg.classification(classification_id)
     version_ids = {v.id for v in cls.versions}
     return {
-        "classification": classification_document(reg, cls, base),
+        "classification": classification_document(reg, cls, base, note=False),
         "versions": [version_document(reg, v, base, bundle=True) for v in cls.versions],
         "correspondenceTables": [
             correspondence_document(reg, t, base)
@@ -547,5 +568,6 @@ __all__ = [
     "correspondence_document",
     "correspondence_item_json",
     "parse_bundle",
+    "provenance_note",
     "version_document",
 ]

@@ -1,11 +1,14 @@
 """SYNTHETIC stand-ins for the KLASS code lists of seed 000 that no public source gives as
-data (603–605, 610, 612, 628, 639, 602, 606, 608, 609) and for the targets of their
-correspondences (6, 7, 207).
+data (610, 612, 628, 639, 602, 606, 608, 609) and for the targets of their correspondences
+(6, 7, 207). The health-enterprise lists 603–605 are in
+:mod:`helsestat.reference.klass_foretak`.
 
-The ids and names are SSB's (seed 000, S7 in PROVENANCE.md); **the codes are invented**.
-Every classification here has ``synthetic=True``, "SYNTHETIC" in its version names, and two
-versions (2020–2023 and 2024–, with a renamed and an added code in 2024), so that the
-version, change and correspondence logic has something to work on.
+The ids and names are SSB's (seed 000, S7 in PROVENANCE.md); **the codes are invented**, and
+so are the periods: every classification here has ``synthetic=True``, "SYNTHETIC" in its
+version names, and two versions (2015–2023 and 2024–, with a renamed and an added code in
+2024), so that every statistics year from 2015 has a version and the version, change and
+correspondence logic has something to work on. The real lists changed in years helsestat
+does not know.
 
 >>> classes, tables = synthetic_classifications()
 >>> all(c.synthetic for c in classes), sorted(c.id for c in classes)[:4]
@@ -27,26 +30,12 @@ from helsestat.reference.classifications import (
 )
 
 Row = tuple[str, str, int, str | None]  # code, name, level, parent
+#: The first statistics year every list covers (issue 14).
+FIRST_YEAR = 2015
 
-#: id → (name, type, level names, codes 2020, renamed in 2024, added in 2024)
+#: id → (name, type, level names, codes from 2015, renamed in 2024, added in 2024)
 SPECS: dict[int, tuple[str, str, tuple[str, ...], tuple[Row, ...], dict[str, str], tuple[Row, ...]]]
 SPECS = {
-    604: (
-        "Standard for private helseinstitusjoner med oppdrags- og bestillerdokument",
-        "Klassifikasjon",
-        ("Institusjon",),
-        tuple((f"9{n:02d}", f"Privat institusjon {n} (syntetisk)", 1, None) for n in range(1, 9)),
-        {"903": "Privat institusjon 3, avd. rus (syntetisk)"},
-        (("909", "Privat institusjon 9 (syntetisk)", 1, None),),
-    ),
-    605: (
-        "Standard for regionale og felleseide støtteforetak i spesialisthelsetjenesten",
-        "Klassifikasjon",
-        ("Foretak",),
-        tuple((f"S{n:02d}", f"Støtteforetak {n} (syntetisk)", 1, None) for n in range(1, 6)),
-        {},
-        (("S06", "Støtteforetak 6 (syntetisk)", 1, None),),
-    ),
     610: (
         "Kodeliste for tjenesteområder i spesialisthelsetjenesten",
         "Kodeliste",
@@ -282,7 +271,7 @@ def _vid(cid: int, year: int) -> int:
 
 
 def synthetic_classifications() -> tuple[list[Classification], list[CorrespondenceTable]]:
-    """The SYNTHETIC classifications, their change tables 2020→2024 and the correspondences
+    """The SYNTHETIC classifications, their change tables 2015→2024 and the correspondences
     of seed 000 between them."""
     classes = []
     tables = []
@@ -293,9 +282,9 @@ def synthetic_classifications() -> tuple[list[Classification], list[Corresponden
             Code(c.code, renamed.get(c.code, c.name), c.level, c.parent_code) for c in old
         ) + tuple(Code(c, n, lv, p) for c, n, lv, p in added)
         v20 = Version(
-            _vid(cid, 2020),
-            f"{name} 2020-2023 (SYNTHETIC)",
-            date(2020, 1, 1),
+            _vid(cid, FIRST_YEAR),
+            f"{name} {FIRST_YEAR}-2023 (SYNTHETIC)",
+            date(FIRST_YEAR, 1, 1),
             date(2024, 1, 1),
             levels,
             old,
@@ -327,7 +316,7 @@ def synthetic_classifications() -> tuple[list[Classification], list[Corresponden
         tables.append(
             CorrespondenceTable(
                 _vid(cid, 2024) + 1_000_000,
-                f"Endringer {name} 2020-2024 (SYNTHETIC)",
+                f"Endringer {name} {FIRST_YEAR}-2024 (SYNTHETIC)",
                 v20.id,
                 v24.id,
                 tuple(MapItem(c.code, c.code) for c in old),
@@ -335,13 +324,13 @@ def synthetic_classifications() -> tuple[list[Classification], list[Corresponden
         )
     codes = {c.id: c for c in classes}
     for corr_id, (src, dst, pairs) in sorted(CORRESPONDENCES.items()):
-        for year in (2020, 2024):
+        for year in (FIRST_YEAR, 2024):
             s_codes = {c.code for c in codes[src].versions[year == 2024].codes}
             t_codes = {c.code for c in codes[dst].versions[year == 2024].codes}
             maps = tuple(MapItem(s, t) for s, t in pairs if s in s_codes and t in t_codes)
             tables.append(
                 CorrespondenceTable(
-                    corr_id if year == 2024 else _vid(src, 2020) + 4_000_000 + corr_id,
+                    corr_id if year == 2024 else _vid(src, FIRST_YEAR) + 4_000_000 + corr_id,
                     f"Korrespondansetabell mellom KLASS {src} og KLASS {dst} {year} (SYNTHETIC)",
                     _vid(src, year),
                     _vid(dst, year),
@@ -352,4 +341,4 @@ def synthetic_classifications() -> tuple[list[Classification], list[Corresponden
     return classes, tables
 
 
-__all__ = ["CORRESPONDENCES", "SPECS", "synthetic_classifications"]
+__all__ = ["CORRESPONDENCES", "FIRST_YEAR", "SPECS", "synthetic_classifications"]

@@ -5,7 +5,8 @@ produksjonsløpene kan kjøres må alle kodelistene … være oppdatert for stat
 :class:`Needs` names what a production run uses (each statistic declares its own, see
 :mod:`helsestat.statistics.preflight`). A classification passes when its versions cover
 1 January to 31 December; a correspondence when tables between versions of the two
-classifications cover the year; a tariff list when its rows' validity covers it. Everything
+classifications cover the year and map every code of each source version valid in it (a
+code without a target is named); a tariff list when its rows' validity covers it. Everything
 is checked against the :class:`~helsestat.reference.snapshot.Reference` passed in: the
 reference database's content (``helsestat preflight`` reads it fresh).
 
@@ -34,6 +35,9 @@ class Needs:
     classifications: tuple[int, ...] = ()
     correspondences: tuple[tuple[int, int], ...] = ()
     tariff_lists: tuple[str, ...] = ()
+    #: (source, target, other): a code of the source with no pair to the target is covered
+    #: when it has one to ``other`` (a catchment area made of bydeler, not kommuner).
+    covered_together: tuple[tuple[int, int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,13 +120,51 @@ def _classification(reg: Registry, run: str, cid: int, year: int) -> Check:
     return Check(run, "classification", subject, True, f"valid: {names}{flag}")
 
 
-def _correspondence(reg: Registry, run: str, src: int, dst: int, year: int) -> Check:
+def _mapped(reg: Registry, src: int, dst: int, version: int, start: date, end: date) -> set[str]:
+    """The codes of source version ``version`` that a table to a version of ``dst`` valid in
+    ``[start, end)`` maps (tables stored the other way round count too)."""
+    codes: set[str] = set()
+    for table, sv, tv, inverted in reg.tables_between(src, dst):
+        if sv.id == version and tv.overlaps(start, end):
+            codes |= {m.target_code if inverted else m.source_code for m in table.maps}
+    return codes
+
+
+def _uncovered(
+    reg: Registry, src: int, dst: int, year: int, others: tuple[int, ...]
+) -> list[str]:
+    """For each version of ``src`` valid in ``year``: the codes no table to ``dst`` (or to one
+    of ``others``) maps, as text; empty when every code has a target."""
+    start, end = _year(year)
+    problems = []
+    for v in reg.classification(src).versions:
+        if not v.overlaps(start, end):
+            continue
+        mapped = _mapped(reg, src, dst, v.id, start, end)
+        for other in others:
+            mapped |= _mapped(reg, src, other, v.id, start, end)
+        missing = sorted({c.code for c in v.codes} - mapped)
+        if missing:
+            shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
+            problems.append(
+                f"{len(missing)} of {len(v.codes)} codes of version {v.id} ({v.name}) have no "
+                f"target in KLASS {dst}: {shown}"
+            )
+    return problems
+
+
+def _correspondence(
+    reg: Registry, run: str, src: int, dst: int, year: int, others: tuple[int, ...] = ()
+) -> Check:
     start, end = _year(year)
     subject = f"correspondence KLASS {src} → {dst}"
     try:
         items = reg.corresponds(src, dst, start, end)
     except (NotFoundError, ReferenceError_) as exc:
         return Check(run, "correspondence", subject, False, exc.message)
+    problems = _uncovered(reg, src, dst, year, others)
+    if problems:
+        return Check(run, "correspondence", subject, False, "; ".join(problems))
     ids = sorted(
         {
             t.id
@@ -130,12 +172,13 @@ def _correspondence(reg: Registry, run: str, src: int, dst: int, year: int) -> C
             if sv.overlaps(start, end) and tv.overlaps(start, end)
         }
     )
+    via = f" (with KLASS {', '.join(map(str, others))})" if others else ""
     return Check(
         run,
         "correspondence",
         subject,
         True,
-        f"tables {', '.join(map(str, ids))}: {len(items)} pairs",
+        f"tables {', '.join(map(str, ids))}: {len(items)} pairs, every source code mapped{via}",
     )
 
 
@@ -169,7 +212,17 @@ def check_runs(
             )
             continue
         checks += [_classification(reg, run, c, year) for c in needs.classifications]
-        checks += [_correspondence(reg, run, s, d, year) for s, d in needs.correspondences]
+        checks += [
+            _correspondence(
+                reg,
+                run,
+                s,
+                d,
+                year,
+                tuple(o for s2, d2, o in needs.covered_together if (s2, d2) == (s, d)),
+            )
+            for s, d in needs.correspondences
+        ]
         checks += [_tariff(lists, run, t, year) for t in needs.tariff_lists]
     return PreflightReport(year, tuple(checks))
 
