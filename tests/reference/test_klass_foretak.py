@@ -4,6 +4,7 @@ said in the data and in the served classification."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from typing import Any
 
@@ -63,7 +64,7 @@ def test_605_follows_the_support_companies_history(
 def test_605_versions_start_when_the_list_changed() -> None:
     versions = REG.classification(605).versions
     assert [v.valid_from.year for v in versions] == [2015, 2016, 2017, 2018, 2020, 2022]
-    assert all(a.valid_to == b.valid_from for a, b in zip(versions, versions[1:], strict=False))
+    assert all(a.valid_to == b.valid_from for a, b in itertools.pairwise(versions))
 
 
 def test_604_is_rhf_then_institution_and_synthetic() -> None:

@@ -95,9 +95,7 @@ _CATCHMENT_REASON = (
 
 def _year_param(year: int) -> object:
     if year < 2024:
-        return pytest.param(
-            year, marks=pytest.mark.xfail(strict=True, reason=_CATCHMENT_REASON)
-        )
+        return pytest.param(year, marks=pytest.mark.xfail(strict=True, reason=_CATCHMENT_REASON))
     return year
 
 
@@ -114,7 +112,9 @@ def _about_catchment(subject: str) -> bool:
 @pytest.mark.parametrize("year", range(2015, 2026))
 def test_every_other_list_passes_every_year_from_2015(year: int, reference: Reference) -> None:
     report = preflight(year, reference)
-    others = [f"{c.subject}: {c.detail}" for c in report.failures if not _about_catchment(c.subject)]
+    others = [
+        f"{c.subject}: {c.detail}" for c in report.failures if not _about_catchment(c.subject)
+    ]
     assert others == []
     ok = {c.subject for c in report.checks if c.ok}
     for cid in (603, 604, 605, 610, 602, 606, 612, 628, 639, 608, 609, 131, 104):
@@ -138,7 +138,7 @@ def test_a_list_without_a_version_on_1_january_fails_naming_it(reference: Refere
         "KLASS 605 Kodeliste for regionale og felleseide støtteforetak i spesialisthelsetjenesten"
     )
     assert failure.detail.startswith("no version valid in 2022")
-    with pytest.raises(ReferenceError_, match="KLASS 605 .*no version valid in 2022"):
+    with pytest.raises(ReferenceError_, match=r"KLASS 605 .*no version valid in 2022"):
         report.raise_for_failures()
 
 

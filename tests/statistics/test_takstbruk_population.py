@@ -76,9 +76,7 @@ def test_every_kommune_over_10_000_is_in_kommune_maned(year: int) -> None:
     statistic = TAKSTBRUK.with_reference(REFERENCE)
     out = protect_statistic(statistic, [], None, "compat", 5, cube=cube)  # type: ignore[arg-type]
     (table,) = [t.table for t in out if t.name == "takstbruk/kommune/maned"]
-    shown = {
-        r["behandler_kommunenr"] for r in table.to_pylist() if r["status"] == "published"
-    }
+    shown = {r["behandler_kommunenr"] for r in table.to_pylist() if r["status"] == "published"}
     over = {k for k, p in population.items() if p is not None and p > 10_000}
     assert over - shown == set()
     assert shown == over  # and no kommune at or under 10 000

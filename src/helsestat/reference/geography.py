@@ -41,7 +41,10 @@ STRUCTURES: tuple[tuple[int, int | None, str], ...] = (
 POPULATION_YEARS = (2024, 2025, 2026)
 #: 1 January population per kommune before 2024, codes as valid each year: SSB's figures, and
 #: the documented estimates of :mod:`helsestat.reference.population_history` for the gaps.
-HISTORY_POPULATION_FILES = ("no_befolkning_kommune_2015_2023.csv", "no_befolkning_kommune_estimat.csv")
+HISTORY_POPULATION_FILES = (
+    "no_befolkning_kommune_2015_2023.csv",
+    "no_befolkning_kommune_estimat.csv",
+)
 #: KLASS's classification of kommuner, whose versions are the structures.
 KOMMUNER = 131
 

@@ -30,6 +30,7 @@ What is real and what is not:
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import sys
 from collections import defaultdict
@@ -124,9 +125,7 @@ def _early_kommuner(lv: tuple[Level, ...]) -> list[Version]:
     return versions
 
 
-def _change_table(
-    old: Version, new: Version, cid: int, successor: dict[str, str]
-) -> CorrespondenceTable:
+def _change_table(old: Version, new: Version, successor: dict[str, str]) -> CorrespondenceTable:
     """Every code of ``old`` to itself if ``new`` has it, else to its successor."""
     have = new.by_code
     maps = tuple(
@@ -140,7 +139,6 @@ def _change_table(
         maps,
         "From csdata's kommune history (S1): an ended code maps to its successor.",
     )
-
 
 
 def _kommuner() -> tuple[Classification, list[CorrespondenceTable]]:
@@ -198,9 +196,7 @@ def _kommuner() -> tuple[Classification, list[CorrespondenceTable]]:
     early = _early_kommuner(lv)
     successor = {r["kommunenr"]: r["kommunenr_etterfolger"] for r in _history()}
     chain = [*early, v19]
-    early_tables = [
-        _change_table(a, b, 131, successor) for a, b in zip(chain, chain[1:], strict=False)
-    ]
+    early_tables = [_change_table(a, b, successor) for a, b in itertools.pairwise(chain)]
     cls = Classification(
         131,
         "Standard for kommuneinndeling",
@@ -237,7 +233,7 @@ def _fylker() -> tuple[Classification, list[CorrespondenceTable]]:
         tuple(Code(k, names19.get(k, navn)) for k, navn in fylker15),
         "Fylker valid on 1 January, from csdata's kommune history (S1).",
     )
-    t0 = _change_table(v15, v19, 104, {"16": "50", "17": "50"})
+    t0 = _change_table(v15, v19, {"16": "50", "17": "50"})
     v20 = Version(
         vid(104, 2020),
         "Fylkesinndeling 2020-2023",

@@ -109,8 +109,12 @@ def _real_rows(cid: int) -> list[Row]:
     return out
 
 
-_REGIONS = (("01", "Helse Sør-Øst"), ("02", "Helse Vest"), ("03", "Helse Midt-Norge"))
-_REGIONS += (("04", "Helse Nord"),)
+_REGIONS: tuple[tuple[str, str], ...] = (
+    ("01", "Helse Sør-Øst"),
+    ("02", "Helse Vest"),
+    ("03", "Helse Midt-Norge"),
+    ("04", "Helse Nord"),
+)
 #: 604's SYNTHETIC institutions: code, region, first year, year ended (None: still valid).
 _PRIVATE: tuple[tuple[str, str, int, int | None], ...] = (
     ("901", "01", 2015, None),

@@ -46,13 +46,13 @@ _GROUP_2020 = {
 }
 #: The members missing from the 07459 copy, per 2020 kommune and year (S17's gap), and the
 #: members present in the copy whose figures are subtracted from the group's total.
-_MISSING = {
+_MISSING: dict[str, dict[int, tuple[str, ...]]] = {
     "3802": {2015: ("0702", "0714"), 2016: ("0702", "0714"), 2017: ("0702", "0714")},
     "3804": {2015: ("0706", "0719", "0720"), 2016: ("0706", "0719", "0720")},
     "3805": {y: ("0709", "0728") for y in (2015, 2016, 2017)},
     "3811": {y: ("0722", "0723") for y in (2015, 2016, 2017)},
 }
-_PRESENT = {"3802": ("0713",)}
+_PRESENT: dict[str, tuple[str, ...]] = {"3802": ("0713",)}
 #: SSB, "Population per 1 January 2003 … Vestfold" (S19): the split weights of E1.
 _SHARES_2003 = {
     "0702": 9486,

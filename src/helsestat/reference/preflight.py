@@ -130,9 +130,7 @@ def _mapped(reg: Registry, src: int, dst: int, version: int, start: date, end: d
     return codes
 
 
-def _uncovered(
-    reg: Registry, src: int, dst: int, year: int, others: tuple[int, ...]
-) -> list[str]:
+def _uncovered(reg: Registry, src: int, dst: int, year: int, others: tuple[int, ...]) -> list[str]:
     """For each version of ``src`` valid in ``year``: the codes no table to ``dst`` (or to one
     of ``others``) maps, as text; empty when every code has a target."""
     start, end = _year(year)
