@@ -385,14 +385,17 @@ def test_kommune_maned_omits_kommuner_of_10000_or_fewer(
     assert {r["status_rule"] for r in small} == {"population<=10000"}
 
 
-def test_kommune_maned_before_2020_hides_kommuner_that_merged(client: TestClient) -> None:
-    # Drammen and Svelvik became Drammen in 2020: their own population is not known, so
-    # their monthly cells are hidden; Oslo (unchanged) is published.
+def test_kommune_maned_before_2020_uses_each_kommunes_own_population(client: TestClient) -> None:
+    # Drammen and Svelvik became Drammen in 2020. Issue 14: each is judged by its own 1 January
+    # 2019 population (SSB 07459), so Drammen (about 101 000) is published, as Helfo does, and
+    # Svelvik (about 6 700) stays hidden; Oslo (unchanged) is published. (Before issue 14 both
+    # were hidden, their own population not being in the reference data.)
     url = "/v1/takstbruk/agtakst/kommune/maned?fagomraade=LE&fommaned=201901&tommaned=201912"
-    everything = rows(client.get(url + "&medstatus=ja&kommuner=0602,0301"))
+    everything = rows(client.get(url + "&medstatus=ja&kommuner=0602,0711,0301"))
     status = {(r["behandler_kommunenr"], r["status"]) for r in everything}
     assert ("0301", "published") in status
-    assert {s for k, s in status if k == "0602"} == {"primary"}
+    assert {s for k, s in status if k == "0602"} == {"published"}
+    assert {s for k, s in status if k == "0711"} == {"primary"}
 
 
 def test_a_kommune_ar_cell_equals_a_recomputation_from_the_claims(

@@ -33,9 +33,10 @@ from helsestat.cli.context import reference_engine, reference_snapshot, settings
 )
 @click.pass_context
 def preflight(ctx: click.Context, year: int, runs: tuple[str, ...]) -> None:
-    """Check that every code list and correspondence the production runs depend on has a
-    version valid for the whole YEAR in the reference database; list them all, fail naming
-    each one that has not."""
+    """Check that every code list the production runs depend on has a version valid for the
+    whole YEAR in the reference database, and that every correspondence covers the year and
+    maps every code of its source version; list them all, fail naming each list and code
+    that does not."""
     from helsestat.statistics.preflight import preflight as run_preflight
 
     report = run_preflight(year, reference_snapshot(settings_of(ctx)), runs=runs or None)
