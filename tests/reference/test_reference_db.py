@@ -56,7 +56,10 @@ def test_load_and_read_back(engine: Engine) -> None:
         assert _count(session, TariffRecord) == counts["tariff records"]
         assert _count(session, DataSource) == 14
         norway = select(func.count()).select_from(Population).where(Population.country == "NO")
-        assert session.scalar(norway) == 357 * 3  # Norwegian kommuner, 2024-2026
+        # Norwegian kommuner: 357 in 2024-2026, and since issue 14 every kommune as coded in
+        # each year 2015-2023 (SSB 2015-2020: 2 458 rows; estimates 2021-2023 and Vestfold
+        # 2015-2017: 1 092 rows)
+        assert session.scalar(norway) == 357 * 3 + 2_458 + 1_092
         takst = session.scalars(
             select(TariffRecord).where(
                 TariffRecord.list_name == "takstkoder", TariffRecord.code == "2ad"
