@@ -36,6 +36,12 @@ Orgnr = Annotated[str, Field(min_length=1, max_length=12)]
 Kommune = Annotated[str, Field(min_length=1, max_length=4)]
 Lan = Annotated[str, Field(min_length=1, max_length=2)]
 ServiceCode = Annotated[str, Field(min_length=1, max_length=40)]
+Naeringskode = Annotated[str, Field(min_length=1, max_length=10)]
+Postnummer = Annotated[str, Field(min_length=1, max_length=4)]
+Poststed = Annotated[str, Field(min_length=1, max_length=100)]
+ReportingNumber = Annotated[str, Field(min_length=1, max_length=20)]
+ForetakstypeName = Literal["stotteforetak", "oppdragsdokument", "kjopsavtale"]
+Helseregion = Annotated[str, Field(min_length=1, max_length=2)]
 #: A user name's rule (lower-case letters, digits and . _ @ -) is checked after the rights,
 #: so a caller without them learns nothing about the name.
 UserName = Annotated[
@@ -89,6 +95,16 @@ class FieldsIO(_Strict):
     service_classification: BodySmallId | None = Field(
         default=None, description="Classification the services are coded in (KLASS 610)"
     )
+    naeringskode: Naeringskode | None = Field(default=None, description="SN2007 (KLASS 6)")
+    postnummer: Postnummer | None = Field(default=None, description="Four digits")
+    poststed: Poststed | None = None
+    reporting_number: ReportingNumber | None = Field(
+        default=None, description="Rapporteringsnummer in SSB's forms"
+    )
+    foretakstype: ForetakstypeName | None = Field(
+        default=None, description="Support company or private institution (else RHF/HF)"
+    )
+    helseregion: Helseregion | None = Field(default=None, description="An RHF's region")
 
     def to_model(self) -> UnitFields:
         return UnitFields(
@@ -101,6 +117,12 @@ class FieldsIO(_Strict):
             sector=self.sector,
             services=tuple(self.services),
             service_classification=self.service_classification,
+            naeringskode=self.naeringskode,
+            postnummer=self.postnummer,
+            poststed=self.poststed,
+            reporting_number=self.reporting_number,
+            foretakstype=self.foretakstype,
+            helseregion=self.helseregion,
         )
 
 
@@ -186,6 +208,12 @@ class UnitChangeIn(_Strict):
     sector: SectorName | None = None
     services: list[ServiceCode] | None = Field(default=None, max_length=500)
     service_classification: BodySmallId | None = None
+    naeringskode: Naeringskode | None = None
+    postnummer: Postnummer | None = None
+    poststed: Poststed | None = None
+    reporting_number: ReportingNumber | None = None
+    foretakstype: ForetakstypeName | None = None
+    helseregion: Helseregion | None = None
 
     def changes(self) -> dict[str, Any]:
         """The fields given (an explicit null clears a field from ``valid_from``)."""

@@ -67,6 +67,12 @@ def fields_of(row: Any) -> UnitFields:
         sector=row.sector,
         services=tuple(row.services or ()),
         service_classification=row.service_classification,
+        naeringskode=row.naeringskode,
+        postnummer=row.postnummer,
+        poststed=row.poststed,
+        reporting_number=row.reporting_number,
+        foretakstype=row.foretakstype,
+        helseregion=row.helseregion,
     )
 
 
@@ -93,6 +99,12 @@ VERSION_COLUMNS = (
     UnitVersionRow.sector,
     UnitVersionRow.services,
     UnitVersionRow.service_classification,
+    UnitVersionRow.naeringskode,
+    UnitVersionRow.postnummer,
+    UnitVersionRow.poststed,
+    UnitVersionRow.reporting_number,
+    UnitVersionRow.foretakstype,
+    UnitVersionRow.helseregion,
 )
 
 

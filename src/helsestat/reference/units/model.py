@@ -95,10 +95,34 @@ CHANGEABLE = (
     "sector",
     "services",
     "service_classification",
+    "naeringskode",
+    "postnummer",
+    "poststed",
+    "reporting_number",
+    "foretakstype",
+    "helseregion",
 )
 #: KLASS 610 "Kodeliste for tjenesteområder i spesialisthelsetjenesten" (seed 002: services
 #: are coded "ved hjelp av et kodeverk for spesialisthelsetjenesten").
 DEFAULT_SERVICE_CLASSIFICATION = 610
+#: KLASS 6 "Standard for næringsgruppering (SN2007)": a unit's næringskode is a code of its
+#: version valid on the day (Institusjonslister: SSB's næringskode and næringsnavn).
+NAERINGSKODE_CLASSIFICATION = 6
+#: What kind of foretak an institution (or an HF) is besides an ordinary HF, in the words of
+#: SSB's Institusjonslister: a support company (KLASS 605, public), a private institution
+#: with oppdragsdokument (KLASS 604) or a private one with a purchase agreement (kjøpsavtale).
+FORETAKSTYPE_LABELS: dict[str, str] = {
+    "stotteforetak": "Støtteforetak",
+    "oppdragsdokument": "Private med oppdragsdokument",
+    "kjopsavtale": "Private med kjøpsavtale",
+}
+#: The kinds that may carry each foretakstype: a support company is an HF or an institution
+#: (a company that is not an HF, e.g. an AS); private foretak are institutions.
+FORETAKSTYPE_KINDS: dict[str, frozenset[str]] = {
+    "stotteforetak": frozenset({"hf", "institusjon"}),
+    "oppdragsdokument": frozenset({"institusjon"}),
+    "kjopsavtale": frozenset({"institusjon"}),
+}
 
 assert set(KIND_LABELS) == set(UNIT_KINDS) == set(ALLOWED_PARENTS)
 assert set(SECTOR_LABELS) == set(SECTORS)
@@ -118,6 +142,17 @@ class UnitFields:
     sector: str | None = None
     services: tuple[str, ...] = ()
     service_classification: int | None = None
+    #: SN2007 code (KLASS 6) of the bedrift, e.g. ``86.101``.
+    naeringskode: str | None = None
+    #: Postnummer (four digits) and poststed of the bedrift's address.
+    postnummer: str | None = None
+    poststed: str | None = None
+    #: Rapporteringsnummer: the number the unit reports to SSB's forms under.
+    reporting_number: str | None = None
+    #: See :data:`FORETAKSTYPE_LABELS` (None: an RHF, an HF or a unit inside a foretak).
+    foretakstype: str | None = None
+    #: Helseregion number of an RHF (two digits, e.g. ``01``).
+    helseregion: str | None = None
 
     def replace(self, **changes: Any) -> UnitFields:
         """A copy with ``changes`` applied."""
@@ -345,8 +380,11 @@ __all__ = [
     "CLINICAL_KINDS",
     "COUNTRY_KINDS",
     "DEFAULT_SERVICE_CLASSIFICATION",
+    "FORETAKSTYPE_KINDS",
+    "FORETAKSTYPE_LABELS",
     "IDENTIFIER_SCHEMES",
     "KIND_LABELS",
+    "NAERINGSKODE_CLASSIFICATION",
     "SECTOR_LABELS",
     "SYSTEM",
     "Change",

@@ -425,9 +425,11 @@ def change_unit(
     codes: CodeLookup | None = None,
 ) -> UnitRecord:
     """Set ``changes`` (``name``, ``parent_id``, ``kind``, ``orgnr``, ``kommune``, ``lan``,
-    ``sector``, ``services``, ``service_classification``) from ``on``; each new value lasts
-    until that field's next recorded change, or until ``until``. Moving is a change of
-    ``parent_id``: the id stays.
+    ``sector``, ``services``, ``service_classification``, and the fields of the institution
+    lists: ``naeringskode``, ``postnummer``, ``poststed``, ``reporting_number``,
+    ``foretakstype``, ``helseregion``) from ``on``; each new value lasts until that field's
+    next recorded change, or until ``until``. Moving is a change of ``parent_id``: the id
+    stays.
 
     ``expected_version``: the ``row_version`` the caller read (or the request's
     :class:`~.model.IfMatch`); a different current version is 412

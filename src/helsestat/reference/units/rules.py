@@ -30,8 +30,11 @@ from helsestat.reference.units.model import (
     ALLOWED_PARENTS,
     CLINICAL_KINDS,
     COUNTRY_KINDS,
+    FORETAKSTYPE_KINDS,
+    FORETAKSTYPE_LABELS,
     IDENTIFIER_SCHEMES,
     KIND_LABELS,
+    NAERINGSKODE_CLASSIFICATION,
     SECTOR_LABELS,
     Identifier,
     Span,
@@ -44,6 +47,10 @@ CodeLookup = Callable[[int, date], frozenset[str] | None]
 
 _HSA_ID = re.compile(r"^SE\d{10}-[0-9A-Za-z]{1,20}$")
 _HER_ID = re.compile(r"^\d{1,9}$")
+_POSTNUMMER = re.compile(r"^\d{4}$", re.ASCII)
+_REPORTING_NUMBER = re.compile(r"^\d{1,20}$", re.ASCII)
+_HELSEREGION = re.compile(r"^\d{2}$", re.ASCII)
+MAX_POSTSTED = 100
 MAX_NAME = 200
 
 
@@ -150,6 +157,95 @@ def check_fields(country: str, fields: UnitFields, on: date, *, codes: CodeLooku
                 hint="digits only, no spaces",
             )
     check_services(fields, on, codes)
+    check_list_fields(country, fields, on, codes)
+
+
+def check_list_fields(country: str, fields: UnitFields, on: date, codes: CodeLookup) -> None:
+    """The fields the institution and drop lists read: næringskode a code of KLASS 6 valid
+    on ``on``, postnummer four digits with a poststed, reporting number digits, foretakstype
+    on the kinds that may carry it, helseregion two digits on an RHF (Norwegian units only).
+
+    >>> f = UnitFields("institusjon", "X", postnummer="123")
+    >>> check_list_fields("NO", f, date(2024, 1, 1), lambda c, d: None)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    helsestat.errors.InputError: postnummer '123' is not four digits ...
+    """
+    given = [
+        name
+        for name in ("naeringskode", "postnummer", "poststed", "reporting_number", "foretakstype")
+        if getattr(fields, name) is not None
+    ] + (["helseregion"] if fields.helseregion is not None else [])
+    if given and country != "NO":
+        raise _bad(
+            "invalid_field",
+            f"{', '.join(given)} belong to Norwegian units (SSB's institution lists)",
+        )
+    if fields.postnummer is not None and not _POSTNUMMER.match(fields.postnummer):
+        raise _bad(
+            "invalid_postnummer",
+            f"postnummer {fields.postnummer!r} is not four digits",
+            hint="Norwegian postnumre are four digits, e.g. 0450",
+        )
+    if fields.poststed is not None:
+        place = fields.poststed.strip()
+        if not place or len(place) > MAX_POSTSTED or place != fields.poststed:
+            raise _bad(
+                "invalid_poststed",
+                f"a poststed must be 1–{MAX_POSTSTED} characters without leading or trailing "
+                "spaces",
+            )
+    if (fields.postnummer is None) != (fields.poststed is None):
+        raise _bad(
+            "invalid_postnummer",
+            "postnummer and poststed are given together",
+            hint="set both (or neither)",
+        )
+    if fields.reporting_number is not None and not _REPORTING_NUMBER.match(fields.reporting_number):
+        raise _bad(
+            "invalid_reporting_number",
+            "a reporting number is 1–20 digits",
+            hint="the rapporteringsnummer SSB's forms are reported under",
+        )
+    if fields.foretakstype is not None:
+        kinds = FORETAKSTYPE_KINDS.get(fields.foretakstype)
+        if kinds is None:
+            raise _bad(
+                "invalid_foretakstype",
+                f"foretakstype {fields.foretakstype!r} is unknown",
+                hint=f"foretakstyper: {', '.join(FORETAKSTYPE_LABELS)}",
+            )
+        if fields.kind not in kinds:
+            raise _bad(
+                "invalid_foretakstype",
+                f"a {fields.kind} cannot be {fields.foretakstype!r}: only "
+                f"{', '.join(sorted(kinds))}",
+            )
+    if fields.helseregion is not None and (
+        fields.kind != "rhf" or not _HELSEREGION.match(fields.helseregion)
+    ):
+        raise _bad(
+            "invalid_helseregion",
+            "helseregion is a two-digit number carried by an RHF",
+            hint="e.g. 01; the units under the RHF belong to its region",
+        )
+    if fields.naeringskode is not None:
+        known = codes(NAERINGSKODE_CLASSIFICATION, on)
+        if known is None:
+            raise ReferenceError_(
+                "reference.classification_not_loaded",
+                f"næringskode is coded in KLASS {NAERINGSKODE_CLASSIFICATION} (SN2007), which has "
+                f"no version in the reference database valid on {on}",
+                hint="load the packaged classifications ('helsestat reference load'), or set "
+                "the næringskode from a date a version covers",
+            )
+        if fields.naeringskode not in known:
+            raise ReferenceError_(
+                "reference.unknown_code",
+                f"næringskode {fields.naeringskode!r} is not a code of KLASS "
+                f"{NAERINGSKODE_CLASSIFICATION} (SN2007) valid on {on}",
+                hint=f"GET /api/klass/v1/classifications/{NAERINGSKODE_CLASSIFICATION}/codesAt"
+                f"?date={on} lists them",
+            )
 
 
 def check_services(fields: UnitFields, on: date, codes: CodeLookup) -> None:
@@ -343,6 +439,7 @@ __all__ = [
     "check_fields",
     "check_history",
     "check_identifier",
+    "check_list_fields",
     "check_parent",
     "check_services",
     "swedish_lan",

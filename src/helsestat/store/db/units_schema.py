@@ -125,6 +125,13 @@ class UnitVersionRow(Base):
     sector: Mapped[str | None] = mapped_column(String(10))
     service_classification: Mapped[int | None] = mapped_column(Integer)
     services: Mapped[list[str]] = mapped_column(JsonType)
+    # Revision 0005_unit_list_fields: what SSB's Institusjonslister and Dropplister need.
+    naeringskode: Mapped[str | None] = mapped_column(String(10))
+    postnummer: Mapped[str | None] = mapped_column(String(4))
+    poststed: Mapped[str | None] = mapped_column(String(100))
+    reporting_number: Mapped[str | None] = mapped_column(String(20))
+    foretakstype: Mapped[str | None] = mapped_column(String(20))
+    helseregion: Mapped[str | None] = mapped_column(String(2))
 
 
 class UnitIdentifierRow(Base):
