@@ -56,6 +56,7 @@ from helsestat.reference.units.plan import (
 )
 from helsestat.reference.units.repository import Clock, utc_now
 from helsestat.store.db.units_schema import Unit
+from helsestat.synth.unit_lists import add_list_fields, support_companies
 
 REFORM = date(2002, 1, 1)
 SE_START = date(2015, 1, 1)
@@ -121,14 +122,14 @@ def _rows(name: str) -> Iterator[dict[str, str]]:
 
 
 def display_name(source: str) -> str:
-    """All-caps source names in title case, keeping RHF/HF/AS and a lower-case 'og'.
+    """All-caps source names in title case, keeping RHF/HF/AS/IKT and a lower-case 'og'.
 
     >>> display_name("HELSE MØRE OG ROMSDAL HF"), display_name("Helse Bergen HF")
     ('Helse Møre og Romsdal HF', 'Helse Bergen HF')
     """
     if source != source.upper():
         return source
-    keep = {"RHF", "HF", "AS"}
+    keep = {"RHF", "HF", "AS", "IKT"}
     words = [w if w in keep else "og" if w == "OG" else w.title() for w in source.split()]
     return " ".join(words)
 
@@ -660,17 +661,52 @@ def _sweden(b: _Builder, lan_limit: int | None) -> None:
                 )
 
 
+def _place(unit: PlannedUnit) -> str:
+    """A readable place of a unit for its poststed: its kommune's name in the year it
+    opened, else its name (an RHF's name, for units without a kommune)."""
+    if unit.kommune is not None:
+        geo = packaged_geography()
+        year = unit.opened.year
+        if unit.kommune in geo.kommuner_valid_in(year):
+            return display_name(geo.name(unit.kommune, year).split(" - ")[0].split("-")[0])
+    return unit.name.removesuffix(" RHF")
+
+
+def _support_rows() -> list[dict[str, str]]:
+    """The entries of SSB's list (S6) that are neither an RHF nor a hospital trust."""
+    return [
+        row
+        for row in _rows("no_helseforetak_orgnr_ssb_kostra2020.csv")
+        if row["type_etter_navn"] != "RHF" and row["orgnr"] not in HOSPITAL_TRUST_AREAS
+    ]
+
+
 def generate_unit_plan(
-    seed: int = 2026, *, hf_limit: int | None = None, lan_limit: int | None = None
+    seed: int = 2026,
+    *,
+    hf_limit: int | None = None,
+    lan_limit: int | None = None,
+    institutions: bool = False,
 ) -> UnitPlan:
     """The demo tree for ``seed``: every hospital trust (or the first ``hf_limit``) with its
     RHF and a synthetic tree below, and a synthetic vårdgivare tree for every Swedish län
-    (or the first ``lan_limit``). The same seed gives the same plan."""
+    (or the first ``lan_limit``). The same seed gives the same plan. Every behandlingssted
+    carries the fields of SSB's institution lists (:mod:`helsestat.synth.unit_lists`);
+    ``institutions`` adds the support companies and SYNTHETIC private institutions those
+    lists have besides the hospital trusts."""
     b = _Builder(random.Random(seed))
     _norway(b, hf_limit)
     _sweden(b, lan_limit)
     events = sorted(b.events, key=lambda e: (e.on, e.what == "close", e.order))
-    return UnitPlan(tuple(b.units), tuple(events))
+    plan = UnitPlan(tuple(b.units), tuple(events))
+    return add_list_fields(
+        plan,
+        seed=seed,
+        place_of=_place,
+        support=support_companies(_support_rows(), display_name) if institutions else (),
+        private=institutions,
+        orgnr=synthetic_no_orgnr,
+    )
 
 
 __all__ = [
@@ -697,9 +733,11 @@ def load_demo(
     seed: int = 2026,
     hf_limit: int | None = None,
     lan_limit: int | None = None,
+    institutions: bool = False,
     clock: Clock = utc_now,
 ) -> LoadReport:
-    """Load the demo tree into an empty registry (SYNTHETIC below the real RHF/HF)."""
+    """Load the demo tree into an empty registry (SYNTHETIC below the real RHF/HF;
+    ``institutions``: with the support companies and private institutions of the lists)."""
     existing = session.scalar(select(func.count()).select_from(Unit)) or 0
     if existing:
         raise ConflictError(
@@ -708,5 +746,7 @@ def load_demo(
             "empty one",
             hint="point HELSESTAT_DATABASE_URL (or HELSESTAT_DATA_DIR) at a new database",
         )
-    plan = generate_unit_plan(seed, hf_limit=hf_limit, lan_limit=lan_limit)
+    plan = generate_unit_plan(
+        seed, hf_limit=hf_limit, lan_limit=lan_limit, institutions=institutions
+    )
     return load_plan(session, plan, clock=clock)

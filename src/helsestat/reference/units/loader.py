@@ -24,8 +24,10 @@ from sqlalchemy.orm import Session
 from helsestat.errors import InputError, NotFoundError
 from helsestat.reference.classification_store import codes_at, load_classification
 from helsestat.reference.classifications import Classification, Code, Level, Version
+from helsestat.reference.klass_data import packaged_registry
 from helsestat.reference.units.bulk import ImportedUnit, allocate_unit_ids, import_histories
 from helsestat.reference.units.model import (
+    NAERINGSKODE_CLASSIFICATION,
     SYSTEM,
     Identifier,
     NewUnit,
@@ -92,6 +94,19 @@ def ensure_service_classification(session: Session, plan: UnitPlan) -> None:
     )
 
 
+def ensure_naering_classification(session: Session) -> None:
+    """Load the packaged KLASS 6 (SN2007), which næringskoder are checked against, unless
+    the reference database holds it already (a registry loaded before the reference data
+    was seeded, as the tests do)."""
+    try:
+        codes_at(session, NAERINGSKODE_CLASSIFICATION, _SERVICES_FROM)
+        return
+    except NotFoundError as exc:
+        if exc.code != "classification.not_found":
+            return  # loaded, only without a version that day
+    load_classification(session, packaged_registry().classification(NAERINGSKODE_CLASSIFICATION))
+
+
 def _fields(unit: PlannedUnit, ids: dict[str, int]) -> UnitFields:
     return UnitFields(
         kind=unit.kind,
@@ -103,6 +118,12 @@ def _fields(unit: PlannedUnit, ids: dict[str, int]) -> UnitFields:
         sector=unit.sector,
         services=unit.services,
         service_classification=SERVICE_CLASSIFICATION_ID if unit.services else None,
+        naeringskode=unit.naeringskode,
+        postnummer=unit.postnummer,
+        poststed=unit.poststed,
+        reporting_number=unit.reporting_number,
+        foretakstype=unit.foretakstype,
+        helseregion=unit.helseregion,
     )
 
 
@@ -133,6 +154,10 @@ def load_plan(
     functions an edit uses, checked with the same rules, then stored in a few statements
     (:mod:`.bulk`)."""
     ensure_service_classification(session, plan)
+    if any(u.naeringskode for u in plan.units) or any(
+        name == "naeringskode" for e in plan.events for name, _ in e.changes
+    ):
+        ensure_naering_classification(session)
     units = _ordered(plan)
     ids = dict(zip((u.key for u in units), allocate_unit_ids(session, len(units)), strict=True))
     spans = {u.key: [Span(u.opened, None, _fields(u, ids))] for u in units}
@@ -169,6 +194,7 @@ def replay_plan(
     """Apply the plan one write at a time, as administrators would (create, change, close,
     identifiers): slower than :func:`load_plan`, and it must end in the same histories."""
     ensure_service_classification(session, plan)
+    ensure_naering_classification(session)
     codes = service_codes(session)
     ids: dict[str, int] = {}
     for unit in _ordered(plan):
@@ -204,6 +230,7 @@ def replay_plan(
 
 __all__ = [
     "LoadReport",
+    "ensure_naering_classification",
     "ensure_service_classification",
     "load_plan",
     "replay_plan",

@@ -58,6 +58,13 @@ class PlannedUnit:
     services: tuple[str, ...] = ()
     identifiers: tuple[tuple[str, str], ...] = ()
     synthetic: bool = True
+    #: The fields of the institution lists (see :class:`~.model.UnitFields`).
+    naeringskode: str | None = None
+    postnummer: str | None = None
+    poststed: str | None = None
+    reporting_number: str | None = None
+    foretakstype: str | None = None
+    helseregion: str | None = None
 
 
 @dataclass(frozen=True)
