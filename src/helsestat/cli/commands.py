@@ -461,17 +461,18 @@ def _demo_units(ctx: click.Context) -> None:
         with session_factory(engine).begin() as session:
             if session.scalar(select(func.count()).select_from(Unit)):
                 return
-            report = load_demo(session, seed=settings_of(ctx).seed)
+            report = load_demo(session, seed=settings_of(ctx).seed, institutions=True)
         console.print(f"unit registry: {report.units:,} units (demo tree, SYNTHETIC below HF)")
     finally:
         engine.dispose()
 
 
 def _register_subcommands() -> None:
+    from helsestat.cli.institutions import institutions
     from helsestat.cli.reference import COMMANDS
     from helsestat.cli.units import units
 
-    for command in (*COMMANDS, units):
+    for command in (*COMMANDS, units, institutions):
         cli.add_command(command)
 
 

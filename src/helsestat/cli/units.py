@@ -40,9 +40,19 @@ def units() -> None:
 @click.option("--seed", type=int, default=None, help="Seed (default: HELSESTAT_SEED).")
 @click.option("--hf-limit", type=int, default=None, help="Only the first N hospital trusts.")
 @click.option("--lan-limit", type=int, default=None, help="Only the first N Swedish län.")
+@click.option(
+    "--institutions/--no-institutions",
+    default=True,
+    show_default=True,
+    help="Add the support companies and SYNTHETIC private institutions of the institution lists.",
+)
 @click.pass_context
 def load_demo_cmd(
-    ctx: click.Context, seed: int | None, hf_limit: int | None, lan_limit: int | None
+    ctx: click.Context,
+    seed: int | None,
+    hf_limit: int | None,
+    lan_limit: int | None,
+    institutions: bool,
 ) -> None:
     """Load the demo tree into an empty registry: the real RHF/HF list with organisation
     numbers, a SYNTHETIC tree below with moves, renames and closures, and a SYNTHETIC
@@ -58,6 +68,7 @@ def load_demo_cmd(
                 seed=seed if seed is not None else settings_of(ctx).seed,
                 hf_limit=hf_limit,
                 lan_limit=lan_limit,
+                institutions=institutions,
             )
     finally:
         engine.dispose()

@@ -10,12 +10,12 @@ others are jointly owned by the four RHFs and stand on their own.
 SYNTHETIC, invented here: every postnummer and reporting number, the poststed (the name of
 the kommune the unit lies in, else its RHF's seat, Oslo for the jointly owned), the support
 companies' opening dates, the private institutions (names, organisation numbers, sites,
-agreements, openings, closures and renames) and each helseregion number (given in the order of SSB's list). The
-næringskoder are codes of the packaged KLASS 6 (a SYNTHETIC stand-in while its real
-codes are not in the reference data), chosen by their names: hospital services for somatic
-sites, psychiatry (else hospital services) for mental-health sites, rus for TSB sites, other
-health services for support companies; a unit gets each version's code from the day that
-version starts, so a list can be made for every year a version covers.
+agreements, openings, closures and renames) and each helseregion number (given in the order
+of SSB's list). The næringskoder are codes of the packaged KLASS 6 (a SYNTHETIC stand-in
+while its real codes are not in the reference data), chosen by their names: hospital
+services for somatic sites, psychiatry (else hospital services) for mental-health sites, rus
+for TSB sites, other health services for support companies; a unit gets each version's code
+from the day that version starts, so a list can be made for every year a version covers.
 
 >>> from datetime import date
 >>> role_codes()[0][0] <= date(2020, 1, 1)
