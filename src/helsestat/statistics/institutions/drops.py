@@ -118,7 +118,8 @@ def _entries(lists: InstitutionLists, units: Mapping[int, Version]) -> list[Drop
                         f.sector or "",
                     )
                 )
-            for child in children[unit.unit_id]:
+            below = sorted(children[unit.unit_id], key=lambda v: (v.fields.name, v.unit_id))
+            for child in reversed(below):  # the tree's order: each unit before its own
                 if not is_foretak(child):
                     stack.append((child, f.name))
         if not found:  # a foretak that is its own only institution (a support company)
@@ -138,7 +139,7 @@ def _entries(lists: InstitutionLists, units: Mapping[int, Version]) -> list[Drop
                     unit.fields.sector or "",
                 )
             )
-        out += sorted(found, key=lambda e: (e.overordnet, e.navn, e.enhet_id))
+        out += found
     return out
 
 
