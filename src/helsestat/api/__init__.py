@@ -5,6 +5,8 @@ Routes (see ``/docs`` on a running server):
 - ``GET /health`` — liveness and readiness;
 - ``GET /api/v1/releases`` — every kept release, the current one marked;
 - ``GET /api/v1/tables`` — the tables of the current release (``?release=`` for another);
+- ``GET /api/v1/institutions/{year}``, ``…/changes``, ``GET /api/v1/droplists/{year}`` — the
+  institution and drop lists of a year, from the unit registry;
 - ``GET /api/v1/tables/{name}`` — a table as json, xml, csv, xlsx, jsonstat or parquet
   (``?format=`` or ``Accept``), filtered with ``?<dimension>=v1,v2``, cacheable (ETag, 304);
 - ``/``, ``/dashboard/tables/{name}``, ``/docs`` — the server-rendered pages;
@@ -32,11 +34,11 @@ from helsestat.api.auth_limit import FailedAuthLimiter
 from helsestat.api.edge import RequestLimits
 from helsestat.api.fastpath import DataFastPath
 from helsestat.api.head import HeadAsGet
-from helsestat.api.pages import install_dashboard, reference_pages, units_pages
+from helsestat.api.pages import install_dashboard, institutions_pages, reference_pages, units_pages
 from helsestat.api.problems import install_problem_handlers
 from helsestat.api.registry import RegistryReads, UnitsFastPath
 from helsestat.api.routers import catalog as catalog_router
-from helsestat.api.routers import health, tables
+from helsestat.api.routers import health, institutions, tables
 from helsestat.api.routers import klass as klass_router
 from helsestat.api.routers import tariffs as tariffs_router
 from helsestat.api.routers import units as units_router
@@ -69,6 +71,8 @@ def _install_units(app: FastAPI) -> None:
     app.router.on_shutdown.append(database.dispose)
     app.include_router(units_router.router)
     app.include_router(units_pages.router)
+    app.include_router(institutions.router)  # lists made from the registry
+    app.include_router(institutions_pages.router)
 
 
 def create_app(settings: Settings, statistics: Sequence[Statistic] = STATISTICS) -> FastAPI:
