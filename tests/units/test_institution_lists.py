@@ -351,3 +351,44 @@ def test_the_demo_registry_makes_the_lists_of_every_year_klass_6_covers(engine: 
         # Before KLASS 6's first version no list can name its næringskoder.
         with pytest.raises(ReferenceError_, match="needs KLASS 6"):
             institution_lists(session, first - 1)
+
+
+def test_the_migration_keeps_every_recorded_version(database_url: str) -> None:
+    """A registry recorded before revision 0005 keeps its versions (the new fields empty),
+    and versions still cannot be deleted; the downgrade drops only the new columns."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from helsestat.reference.units import get_unit
+    from helsestat.store.db.database import create_engine_for, downgrade, migrate
+
+    engine = create_engine_for(database_url)
+    try:
+        migrate(engine, "0004_reference_snapshot")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO unit (id, country, row_version, created_at, created_by) "
+                    "VALUES (100000, 'NO', 1, :t, 'x')"
+                ),
+                {"t": "2026-01-01 00:00:00+00:00"},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO unit_version (unit_id, valid_from, recorded_at, recorded_by, "
+                    "kind, name, services) VALUES (100000, :d, :t, 'x', 'rhf', 'Helse Vest RHF', "
+                    "'[]')"
+                ),
+                {"d": D2002, "t": "2026-01-01 00:00:00+00:00"},
+            )
+        migrate(engine)
+        with session_factory(engine)() as session:
+            fields = get_unit(session, 100000).versions[0].fields
+        assert fields == UnitFields("rhf", "Helse Vest RHF")
+        with pytest.raises(DBAPIError, match="never deleted"), engine.begin() as conn:
+            conn.execute(text("DELETE FROM unit_version"))
+        downgrade(engine, "0004_reference_snapshot")
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT name FROM unit_version")).scalar() == "Helse Vest RHF"
+    finally:
+        engine.dispose()

@@ -12,11 +12,12 @@ A registry that makes the year's list impossible is a 422 problem naming the uni
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from helsestat.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_RESPONSES, Problem
 from helsestat.api.routers.units_deps import SessionDep
@@ -48,7 +49,27 @@ router = APIRouter(
     },
 )
 
-Year = Annotated[int, Path(ge=2002, le=2100, description="Statistics year (as of 1 January)")]
+_YEAR = re.compile(r"[0-9]{4}", re.ASCII)
+FIRST_YEAR, LAST_YEAR = 2002, 2100
+
+
+def parse_year(raw: str) -> int:
+    """A statistics year of the path (the health enterprise reform of 2002 onwards); any
+    other text is a 404, as an unknown unit id is.
+
+    >>> parse_year("2025")
+    2025
+    """
+    year = int(raw) if _YEAR.fullmatch(raw) else 0
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise NotFoundError(
+            "lists.unknown_year",
+            f"{raw[:20]!r} is not a statistics year of the lists",
+            hint=f"a year from {FIRST_YEAR}, e.g. /api/v1/institutions/2025",
+        )
+    return year
+
+
 Format = Annotated[Literal["json", "csv", "xlsx"], Query(description="json, csv or xlsx")]
 _FILES: dict[int | str, dict[str, Any]] = {
     200: {"content": {media: {} for media in MEDIA_TYPES.values()}, "description": "The list"}
@@ -70,6 +91,32 @@ def _made() -> date:
     return datetime.now(UTC).date()
 
 
+@router.get("/institutions/{year:path}/changes", name="institution_changes", responses=_FILES)
+def changes(session: SessionDep, year: str, format: Format = "json") -> Response:
+    """What changed from the lists of ``year - 1`` to those of ``year``: new, closed,
+    renamed, moved to another HF, changed næringskode — each with both years' values."""
+    stat_year = parse_year(year)
+    bundle = year_bundle(session, stat_year)
+    if bundle.changes is None:
+        raise NotFoundError(
+            "lists.no_previous_year",
+            f"the lists for {stat_year - 1} cannot be made from the unit registry, so there are no "
+            f"changes to {stat_year}",
+            hint=f"GET /api/v1/institutions/{stat_year - 1} says why",
+        )
+    name = dated_name(stat_year, "Endringer institusjoner", format, _made())
+    if format == "json":
+        doc = {
+            "stat_year": stat_year,
+            "previous_year": stat_year - 1,
+            "changes": records(bundle.changes),
+        }
+        return _file(render_document(doc, "json", root="changes"), "json", None)
+    return _file(
+        render_table(bundle.changes, CHANGE_COLUMNS, format, sheet="Endringer"), format, name
+    )
+
+
 _TITLES = {
     "all": "Institusjoner",
     "public": "Offentlige institusjoner",
@@ -77,10 +124,10 @@ _TITLES = {
 }
 
 
-@router.get("/institutions/{year}", name="institution_lists", responses=_FILES)
+@router.get("/institutions/{year:path}", name="institution_lists", responses=_FILES)
 def lists(
     session: SessionDep,
-    year: Year,
+    year: str,
     format: Format = "json",
     list_: Annotated[
         Literal["all", "public", "private"],
@@ -89,10 +136,11 @@ def lists(
 ) -> Response:
     """The public and private institution lists of ``year``; JSON has both and the
     duplicate-name warnings, Excel one sheet each, CSV the chosen list."""
-    found = institution_lists(session, year)
+    stat_year = parse_year(year)
+    found = institution_lists(session, stat_year)
     if format == "json":
         doc = {
-            "year": year,
+            "stat_year": stat_year,
             "date": found.day.isoformat(),
             "warnings": list(found.warnings),
             "public": institution_rows(found.public),
@@ -100,38 +148,17 @@ def lists(
         }
         return _file(render_document(doc, "json", root="institutions"), "json", None)
     if format == "xlsx":
-        name = dated_name(year, "Institusjoner spesialisthelsetjenesten", "xlsx", _made())
+        name = dated_name(stat_year, "Institusjoner spesialisthelsetjenesten", "xlsx", _made())
         return _file(institutions_workbook(found), "xlsx", name)
     rows = {"all": found.rows, "public": found.public, "private": found.private}[list_]
-    name = dated_name(year, f"{_TITLES[list_]} spesialisthelsetjenesten", "csv", _made())
+    name = dated_name(stat_year, f"{_TITLES[list_]} spesialisthelsetjenesten", "csv", _made())
     return _file(render_table(rows, COLUMNS, "csv", sheet="institutions"), "csv", name)
 
 
-@router.get("/institutions/{year}/changes", name="institution_changes", responses=_FILES)
-def changes(session: SessionDep, year: Year, format: Format = "json") -> Response:
-    """What changed from the lists of ``year - 1`` to those of ``year``: new, closed,
-    renamed, moved to another HF, changed næringskode — each with both years' values."""
-    bundle = year_bundle(session, year)
-    if bundle.changes is None:
-        raise NotFoundError(
-            "lists.no_previous_year",
-            f"the lists for {year - 1} cannot be made from the unit registry, so there are no "
-            f"changes to {year}",
-            hint=f"GET /api/v1/institutions/{year - 1} says why",
-        )
-    name = dated_name(year, "Endringer institusjoner", format, _made())
-    if format == "json":
-        doc = {"year": year, "previous_year": year - 1, "changes": records(bundle.changes)}
-        return _file(render_document(doc, "json", root="changes"), "json", None)
-    return _file(
-        render_table(bundle.changes, CHANGE_COLUMNS, format, sheet="Endringer"), format, name
-    )
-
-
-@router.get("/droplists/{year}", name="drop_lists", responses=_FILES)
+@router.get("/droplists/{year:path}", name="drop_lists", responses=_FILES)
 def droplists(
     session: SessionDep,
-    year: Year,
+    year: str,
     format: Format = "json",
     foretak: Annotated[
         str | None,
@@ -141,18 +168,19 @@ def droplists(
     """The drop lists of ``year``: per reporting foretak, the units its respondents choose
     from, each flagged against last year's list (``ny``, ``nytt navn``, ``flyttet``,
     ``fjernet``); one foretak with ``?foretak=``."""
-    drops = year_bundle(session, year).drops
+    stat_year = parse_year(year)
+    drops = year_bundle(session, stat_year).drops
     entries = drops.entries if foretak is None else drops.of(foretak)
     if foretak is not None and not entries:
         raise NotFoundError(
             "lists.foretak_not_found",
-            f"foretak {foretak} reports no institution in {year}",
-            hint=f"GET /api/v1/droplists/{year} lists every reporting foretak",
+            f"foretak {foretak} reports no institution in {stat_year}",
+            hint=f"GET /api/v1/droplists/{stat_year} lists every reporting foretak",
         )
     title = "Dropplister" if foretak is None else f"Droppliste {foretak}"
     if format == "json":
         doc = {
-            "year": year,
+            "stat_year": stat_year,
             "warnings": list(drops.warnings),
             "foretak": [
                 {"orgnr": o, "navn": n} for o, n in drops.foretak() if foretak in (None, o)
@@ -160,7 +188,7 @@ def droplists(
             "entries": records(entries),
         }
         return _file(render_document(doc, "json", root="droplists"), "json", None)
-    name = dated_name(year, title, format, _made())
+    name = dated_name(stat_year, title, format, _made())
     return _file(render_table(entries, DROP_COLUMNS, format, sheet="Dropplister"), format, name)
 
 
