@@ -392,3 +392,44 @@ def test_the_migration_keeps_every_recorded_version(database_url: str) -> None:
             assert conn.execute(text("SELECT name FROM unit_version")).scalar() == "Helse Vest RHF"
     finally:
         engine.dispose()
+
+
+def test_the_demo_with_institutions_loads_in_bulk_as_edit_by_edit(engine: Engine) -> None:
+    """Support companies, private institutions and næringskoder from KLASS 6's first
+    version: the bulk import and a replay of every edit end in the same histories."""
+    from helsestat.reference.units import get_unit
+    from helsestat.reference.units.loader import load_plan, replay_plan
+    from helsestat.store.db.database import create_engine_for, migrate
+    from helsestat.synth.units import generate_unit_plan
+
+    plan = generate_unit_plan(seed=5, hf_limit=2, lan_limit=1, institutions=True)
+    assert {u.foretakstype for u in plan.units} == {
+        None,
+        "stotteforetak",
+        "oppdragsdokument",
+        "kjopsavtale",
+    }
+    other = create_engine_for("sqlite://")
+    migrate(other)
+    with session_factory(engine).begin() as session:
+        bulk = load_plan(session, plan)
+    with session_factory(other).begin() as session:
+        replayed = replay_plan(session, plan)
+
+    def fields(e: Engine, ids: dict[str, int]) -> dict[str, list[object]]:
+        keys = {uid: key for key, uid in ids.items()}
+        with session_factory(e)() as session:
+            return {
+                key: [
+                    (
+                        v.valid_from,
+                        v.valid_to,
+                        v.fields.replace(parent_id=keys.get(v.fields.parent_id or 0)),
+                    )
+                    for v in get_unit(session, uid).versions
+                ]
+                for key, uid in ids.items()
+            }
+
+    assert fields(engine, bulk.ids) == fields(other, replayed.ids)
+    other.dispose()

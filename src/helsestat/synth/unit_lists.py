@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -60,6 +60,9 @@ _PRIVATE: tuple[tuple[str, str, str], ...] = (
     ("Granly rusbehandling", "kjopsavtale", "rus"),
 )
 _FIRST_REPORTING_NUMBER = 880_000_000
+#: The næringskode changes come after the day's other changes (a kommune reform on the same
+#: 1 January): applied one at a time, each new version is checked with the day's kommune.
+_LAST = 1_000_000
 #: The poststed given to a foretak of an RHF's region that has no kommune in the demo: the
 #: RHF's seat (jointly owned support companies: Oslo).
 _SEATS: dict[str, str] = {
@@ -104,7 +107,9 @@ def naering_events(key: str, role: str, opened: date) -> tuple[str | None, list[
         if start <= opened:
             first = current = code
         elif code != current:
-            events.append(PlannedEvent(start, key, "change", (("naeringskode", code),), order=-2))
+            events.append(
+                PlannedEvent(start, key, "change", (("naeringskode", code),), order=_LAST)
+            )
             current = code
     return first, events
 
@@ -292,15 +297,9 @@ def _private(
     return units, events
 
 
-def iter_list_units(plan: UnitPlan) -> Iterator[PlannedUnit]:
-    """The units of ``plan`` that carry a reporting number (the institutions of the lists)."""
-    return (u for u in plan.units if u.reporting_number)
-
-
 __all__ = [
     "SupportCompany",
     "add_list_fields",
-    "iter_list_units",
     "naering_events",
     "role_codes",
     "support_companies",

@@ -182,7 +182,8 @@ def foretak_of(
         if kind == "HF":
             problems.append((current.unit_id, f"{_describe(current)}: an HF without an RHF"))
             return None
-        region, region_name = "", JOINTLY_OWNED if kind == "Støtteforetak" else ""
+        jointly = kind == FORETAKSTYPE_LABELS["stotteforetak"]
+        region, region_name = "", JOINTLY_OWNED if jointly else ""
     else:
         region, region_name = rhf.fields.helseregion or "", rhf.fields.name
     return Foretak(current.unit_id, kind, f.orgnr or "", f.name, region, region_name)
