@@ -249,7 +249,9 @@ def _private(
     events: list[PlannedEvent] = []
     for n, (name, agreement, role) in enumerate(_PRIVATE):
         rhf = rhfs[n % len(rhfs)]
-        opened = date(rng.choice((2004, 2010, 2016, 2021, 2023)), 1, 1)
+        year = rng.choice((2004, 2010, 2016, 2021, 2023))
+        # one has its oppdragsdokument from before every statistics year (2015 on)
+        opened = date(2004 if n == 2 else year, 1, 1)
         foretak = PlannedUnit(
             f"private/{n}",
             "NO",
