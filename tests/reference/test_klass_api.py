@@ -167,7 +167,7 @@ def test_corresponds_both_directions_and_404(client: TestClient) -> None:
     }
     missing = client.get(
         f"{K}/classifications/632/corresponds",
-        params={"targetClassificationId": 131, "from": "2020-01-01"},
+        params={"targetClassificationId": 131, "from": "2014-01-01"},  # 632 starts in 2015
         headers=JSON,
     )
     assert missing.status_code == 404

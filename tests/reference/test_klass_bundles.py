@@ -39,8 +39,12 @@ def test_seed_000_lists_are_shipped_and_synthetic_ones_marked() -> None:
     # 605 is real since issue 14 (organisation numbers and dated sources; the codes it had
     # to invent are named in the served note, see the test below)
     real = {131, 104, 103, 603, 605, 629, 630, 632}
-    synthetic = {604, 610, 612, 628, 639, 602, 606, 608, 609, 631}
+    synthetic = {604, 610, 612, 628, 639, 602, 606, 608, 609}
     assert real | synthetic <= set(reg.classifications)
+    # 631 (rusbehandling): derived from 630's VOP areas, labelled so in its source and notes
+    tsb = reg.classification(631)
+    assert not tsb.synthetic and tsb.source.startswith("derived")
+    assert all("Derived" in v.introduction for v in tsb.versions)
     assert all(not reg.classification(c).synthetic for c in real)
     for cid in synthetic:
         cls = reg.classification(cid)

@@ -47,7 +47,8 @@ def _edited_bundle(out: Path) -> Path:
     _invoke(["klass", "export", "--out", str(out), "--id", "630"])
     path = out / "klass_630.json"
     doc = json.loads(path.read_text(encoding="utf-8"))
-    (version,) = doc["versions"]
+    # the latest (630 has one version per kommune structure)
+    version = max(doc["versions"], key=lambda v: v["validFrom"])
     version["validTo"] = "2025-07-01"
     version["classificationItems"][0]["name"] = "Opptaksområde (endret navn)"
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
@@ -90,7 +91,8 @@ def test_a_loaded_version_is_served_and_checked_at_once(
 
         # the next requests: the KLASS API and the tariff endpoints serve the new content
         assert http.get(codes_at).json()["codes"][0]["name"] == "Opptaksområde (endret navn)"
-        (version,) = http.get("/api/klass/v1/classifications/630").json()["versions"]
+        versions = http.get("/api/klass/v1/classifications/630").json()["versions"]
+        version = max(versions, key=lambda v: v["validFrom"])
         assert version["validTo"] == "2025-07-01"
         ended = http.get("/api/klass/v1/classifications/630/codesAt?date=2025-08-01")
         assert (ended.status_code, ended.json()["code"]) == (400, "reference.no_version")

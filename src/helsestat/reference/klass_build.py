@@ -11,11 +11,8 @@ What is real and what is not:
   between them (S1/S2 weights). The fylke table 2019→2020 is derived from the kommune table,
   weighted by population (the 2024 figures of the successors; earlier figures are not in
   the data).
-* 629/630/632 catchment areas and their correspondences to 131 and 103: SKDE's tables (S5).
-  SKDE names the areas but gives no codes: the codes ``01``… are helsestat's, numbering the
-  areas alphabetically. The 629 version for 2024– is derived by recoding SKDE's 2020–2023
-  kommune codes to 2024 (marked in the version's introduction).
-* 103 bydeler: only the bydeler SKDE's tables name (S5), not SSB's full list.
+* 629–632 catchment areas and 103 bydeler: built by
+  :mod:`helsestat.reference.klass_catchment` (SKDE's tables, S5; see there what is derived).
 * 603/604/605 helseforetak, private institutions, support companies:
   :mod:`helsestat.reference.klass_foretak` (603 and 605 real, with some INVENTED codes in 605;
   604 SYNTHETIC).
@@ -50,6 +47,7 @@ from helsestat.reference.classifications import (
     Version,
 )
 from helsestat.reference.geography import packaged_geography
+from helsestat.reference.klass_catchment import catchment_registry
 from helsestat.reference.klass_foretak import foretak_classifications
 from helsestat.reference.klass_json import bundle_document
 from helsestat.reference.klass_synthetic import synthetic_classifications
@@ -345,221 +343,18 @@ def _sweden() -> Classification:
     )
 
 
-# -- catchment areas -------------------------------------------------------------------------
-
-_AREAS = {
-    629: (
-        "Kodeliste for opptaksområder i spesialisthelsetjenesten (somatikk)",
-        "no_opptaksomrader_skde_somatikk_koder2020.csv",
-        2020,
-    ),
-    630: (
-        "Kodeliste for opptaksområder i spesialisthelsetjenesten (psykisk helsevern)",
-        "no_opptaksomrader_skde_voksenpsykiatri_koder2024.csv",
-        2024,
-    ),
-    632: (
-        "Kodeliste for opptaksområder i spesialisthelsetjenesten (DPS)",
-        "no_dps_omrader_skde_koder2024.csv",
-        2024,
-    ),
-}
-#: KLASS's ids of the correspondences to 131 and 103 (seed 000 / S7), per classification.
-_CORR_IDS = {629: (1026, 2519), 630: (1046, 2520), 631: (1048, 2521), 632: (1098, 2522)}
-
-
-def _bydeler() -> Classification:
-    names: dict[str, str] = {}
-    for _, file, _ in _AREAS.values():
-        for r in _rows(file):
-            if r["nivaa"] == "bydel":
-                names.setdefault(r["kode"], r["navn"])
-    version = Version(
-        vid(103, 2020),
-        "Bydelsinndeling (bydeler i SKDEs opptaksområder)",
-        Y2020,
-        None,
-        (Level(1, "Bydel"),),
-        tuple(Code(c, n) for c, n in sorted(names.items())),
-        "Only the bydeler named in SKDE's catchment-area tables (S5), not SSB's full list.",
-    )
-    return Classification(
-        103,
-        "Standard for bydelsinndeling",
-        (version,),
-        description="Bydeler i Oslo, Bergen, Stavanger og Trondheim (utvalg).",
-        owning_section="Reference data (real, partial; see data/refdata/PROVENANCE.md)",
-        statistical_units=("Bydeler",),
-        source="real, partial: the bydeler of S5 (SKDE)",
-    )
-
-
-def _area_rows(file: str) -> tuple[list[str], dict[str, list[tuple[str, str]]]]:
-    areas: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for r in _rows(file):
-        pair = (r["kode"], r["nivaa"])
-        if pair not in areas[r["opptaksomrade"]]:  # S5 lists 1580 twice (source error)
-            areas[r["opptaksomrade"]].append(pair)
-    return sorted(areas), areas
-
-
-def _area_codes(names: list[str]) -> dict[str, Code]:
-    out = {}
-    for i, name in enumerate(names, start=1):
-        adjusted = name.endswith("*")
-        out[name] = Code(
-            f"{i:02d}",
-            name.rstrip(" *"),
-            notes="SKDE-adjusted relative to KLASS 632 (2025)" if adjusted else "",
-        )
-    return out
-
-
-def _recode_2024(code: str) -> list[str]:
-    return [
-        r["kommunenr_2024"]
-        for r in _rows("no_kommune_2020_2023_til_2024.csv")
-        if r["kommunenr_2020_2023"] == code
-    ]
-
-
-def _catchment(cid: int) -> tuple[Classification, list[CorrespondenceTable]]:
-    name, file, year = _AREAS[cid]
-    names, areas = _area_rows(file)
-    codes = _area_codes(names)
-    lv = (Level(1, "Opptaksområde"),)
-    versions = [
-        Version(
-            vid(cid, year),
-            f"Opptaksområder {year}" + ("-2023" if year == 2020 else ""),
-            date(year, 1, 1),
-            Y2024 if year == 2020 else None,
-            lv,
-            tuple(codes.values()),
-            f"SKDE's catchment areas (S5), {file}; area codes assigned by helsestat.",
-        )
-    ]
-    tables = []
-    to_131, to_103 = _CORR_IDS[cid]
-
-    def pairs(version: Version, recode: bool) -> tuple[list[MapItem], list[MapItem]]:
-        kom: list[MapItem] = []
-        byd: list[MapItem] = []
-        for area in names:
-            for code, level in areas[area]:
-                if level == "bydel":
-                    byd.append(MapItem(codes[area].code, code))
-                else:
-                    for k in _recode_2024(code) if recode else [code]:
-                        item = MapItem(codes[area].code, k)
-                        if item not in kom:
-                            kom.append(item)
-        return kom, byd
-
-    if year == 2020:
-        versions.append(
-            Version(
-                vid(cid, 2024),
-                "Opptaksområder 2024",
-                Y2024,
-                None,
-                lv,
-                tuple(codes.values()),
-                "Derived by helsestat: SKDE's 2020-2023 table (S5) with its kommune codes "
-                "recoded to 2024 (S1 change table).",
-            )
-        )
-    for v in versions:
-        recode = year == 2020 and v.valid_from == Y2024
-        kom, byd = pairs(v, recode)
-        latest = v.valid_to is None
-        kyear = 2024 if v.valid_from >= Y2024 else 2020
-        tables.append(
-            CorrespondenceTable(
-                to_131 if latest else vid(cid, kyear) + 2_000_000,
-                f"Korrespondansetabell mellom KLASS {cid} og KLASS 131 ({v.name})",
-                v.id,
-                vid(131, kyear),
-                tuple(kom),
-            )
-        )
-        tables.append(
-            CorrespondenceTable(
-                to_103 if latest else vid(cid, kyear) + 3_000_000,
-                f"Korrespondansetabell mellom KLASS {cid} og KLASS 103 ({v.name})",
-                v.id,
-                vid(103, 2020),
-                tuple(byd),
-            )
-        )
-    cls = Classification(
-        cid,
-        name,
-        tuple(versions),
-        description=f"{name}: SKDE's catchment areas with the kommuner and bydeler they cover.",
-        classification_type="Kodeliste",
-        owning_section="Reference data (real; see data/refdata/PROVENANCE.md)",
-        statistical_units=("Opptaksområder",),
-        source="real: S5 SKDE (mong/mongts); area codes assigned by helsestat",
-    )
-    return cls, tables
-
-
-def _rusbehandling() -> tuple[Classification, list[CorrespondenceTable]]:
-    """631 (rusbehandling) is not in the reference data: a SYNTHETIC stand-in that reuses the
-    adult-psychiatry areas (630)."""
-    cls, tables = _catchment(630)
-    v = cls.versions[0]
-    version = Version(
-        vid(631, 2024),
-        "Opptaksområder 2024 (SYNTHETIC)",
-        v.valid_from,
-        None,
-        v.levels,
-        v.codes,
-        "SYNTHETIC stand-in: the areas of 630 reused.",
-    )
-    to_131, to_103 = _CORR_IDS[631]
-    out = [
-        CorrespondenceTable(
-            to_131 if t.target_version == vid(131, 2024) else to_103,
-            t.name.replace("KLASS 630", "KLASS 631"),
-            version.id,
-            t.target_version,
-            t.maps,
-            "SYNTHETIC: copied from 630.",
-        )
-        for t in tables
-    ]
-    return (
-        Classification(
-            631,
-            "Kodeliste for opptaksområder i spesialisthelsetjenesten (rusbehandling)",
-            (version,),
-            description="SYNTHETIC stand-in: the adult-psychiatry areas of 630.",
-            classification_type="Kodeliste",
-            owning_section="SYNTHETIC stand-in",
-            statistical_units=("Opptaksområder",),
-            synthetic=True,
-            source="SYNTHETIC: copy of 630 (no public copy of KLASS 631 was found)",
-        ),
-        out,
-    )
-
-
 def registry() -> Registry:
     """Every shipped classification and correspondence, built from the sources."""
     classifications: list[Classification] = []
     tables: list[CorrespondenceTable] = []
-    for build in (_kommuner, _fylker, _rusbehandling):
+    for build in (_kommuner, _fylker):
         c, t = build()
         classifications.append(c)
         tables += t
-    for cid in _AREAS:
-        c, t = _catchment(cid)
-        classifications.append(c)
-        tables += t
-    classifications += [_bydeler(), _sweden(), *foretak_classifications()]
+    areas, area_tables = catchment_registry(classifications[0])
+    classifications += areas
+    tables += area_tables
+    classifications += [_sweden(), *foretak_classifications()]
     synth, synth_tables = synthetic_classifications()
     return Registry.of(classifications + synth, tables + synth_tables)
 
