@@ -20,12 +20,16 @@ figure is the median of ``--repeat`` runs):
 5. **1177 Stöd och behandling** (``benchmarks/bench_sob.py``, ``--sob-events``): the range
    cube against plain DuckDB (cold processes, steady state per range, cell for cell) and
    served by ``helsestat serve``.
+6. **Catchment areas** (``benchmarks/bench_catchment.py``): population per area for the four
+   services and every year 2015-2025 from the SYNTHETIC grunnkrets population, against plain
+   DuckDB (cell for cell).
 
 Usage: ``.venv/bin/python -m benchmarks.run [--rows 10000000] [--build-rows 1000000
 10000000] [--takster 800] [--aggregate-rows 5000000] [--stage-rows 500000]
 [--sob-events 1000000] [--repeat 3] [--work DIR]``; ``--only build`` (end to end and
-aggregate), ``--only aggregate``, ``--only serve``, ``--only units``, ``--only sob`` or
-``--only protect`` measures its sections and replaces them in docs/benchmarks.md.
+aggregate), ``--only aggregate``, ``--only serve``, ``--only units``, ``--only sob``,
+``--only protect`` or ``--only catchment`` measures its sections and replaces them in
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -415,6 +419,7 @@ def serving_lines(s: dict[str, Any]) -> list[str]:
 
 
 SOB_HEADING = "## 1177 Stöd och behandling"
+CATCHMENT_HEADING = "## Catchment areas"
 
 
 def sob_section(events: int, repeat: int, work: Path | None) -> list[str]:
@@ -552,6 +557,15 @@ def protect_section(repeat: int) -> list[str]:
 PROTECT_HEADING = "## Disclosure control (secondary suppression + LP audit)"
 
 
+def catchment_section(repeat: int) -> list[str]:
+    """Catchment areas: population per area from the grunnkrets population, against plain
+    DuckDB."""
+    from benchmarks import bench_catchment
+
+    command = f".venv/bin/python -m benchmarks.bench_catchment --repeat {repeat}"
+    return ["", *bench_catchment.section(bench_catchment.run(repeat), command).splitlines()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
@@ -582,7 +596,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["build", "aggregate", "serve", "units", "sob", "protect"],
+        choices=["build", "aggregate", "serve", "units", "sob", "protect", "catchment"],
         help="measure one section and replace it in docs/benchmarks.md, leaving the rest",
     )
     args = parser.parse_args()
@@ -632,11 +646,19 @@ def main() -> None:
             until="## Unit registry: placing",
         )
         return
+    if args.only == "catchment":
+        replace_section(
+            CATCHMENT_HEADING,
+            catchment_section(args.repeat),
+            f"--only catchment --repeat {args.repeat}",
+        )
+        return
     if args.only == "sob":
         replace_section(
             SOB_HEADING,
             sob_section(args.sob_events, args.repeat, args.work),
             f"--only sob --sob-events {args.sob_events} --repeat {args.repeat}",
+            until=CATCHMENT_HEADING,
         )
         return
     options = (
@@ -685,6 +707,7 @@ def main() -> None:
     lines += protect_section(args.repeat)
     lines += units_section(args.units_rows, args.repeat)
     lines += sob_section(args.sob_events, args.repeat, args.work)
+    lines += catchment_section(args.repeat)
     lines += ["", *TARGETS_NOTE, ""]
     OUT.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))

@@ -414,8 +414,8 @@ def demo(
     host: str | None,
     port: int | None,
 ) -> None:
-    """Generate SYNTHETIC claims and 1177 Stöd och behandling events, ingest them, build
-    every statistic, then serve.
+    """Generate SYNTHETIC claims, 1177 Stöd och behandling events and a population by
+    grunnkrets (the catchment areas), ingest them, build every statistic, then serve.
 
     Runs in demo mode (the public demo pseudonymisation key): never use it for real data.
     A reference database that was never seeded gets the packaged reference files first; an
@@ -437,7 +437,16 @@ def demo(
     if not sob.exists():
         _synth(settings, sob_events, sob, kind="sob")
     sob_batch = ingest_file(sob, "sob", settings.key, Lake(settings.data_dir), reference)
-    _report_batches([batch, sob_batch])
+    population = settings.data_dir / "synthetic" / f"befolkning_seed{settings.seed}.parquet"
+    if not population.exists():
+        from helsestat.synth.catchment import write_population
+
+        console.print(f"generating {population.name} (synthetic population by grunnkrets)")
+        write_population(population, settings.seed)
+    population_batch = ingest_file(
+        population, "befolkning", settings.key, Lake(settings.data_dir), reference
+    )
+    _report_batches([batch, sob_batch, population_batch])
     _build(settings, reference=reference)
     console.print(
         f"[bold]Data directory:[/bold] {settings.data_dir.resolve()}\n"

@@ -335,7 +335,12 @@ def _bydel_names() -> dict[str, str]:
     return out
 
 
-def _bydel_name(code: str) -> str:
+def bydel_name(code: str) -> str:
+    """The name of a bydel code of any structure (SKDE's name, S5), or the code.
+
+    >>> bydel_name("120101"), bydel_name("460101")
+    ('Arna', 'Arna')
+    """
     names = _bydel_names()
     for city, per_year in CITIES.items():
         if code[:4] in per_year.values():
@@ -356,15 +361,15 @@ def _version(
             used_hf[area.hf] = area.rhf
         for a in table.areas:
             codes.append(Code(a.code, a.name, 3, a.hf, notes=a.note))
-        for k, a in sorted(table.kommuner.items()):
+        for k, code in sorted(table.kommuner.items()):
             name = kommune_names_.get((k, structure), k)
-            codes.append(Code(k + suffix, name, 4, a))
-        for b, a in sorted(table.bydeler.items()):
-            codes.append(Code(b + suffix, _bydel_name(b), 4, a))
-        for g, a in sorted(table.grunnkretser.items()):
+            codes.append(Code(k + suffix, name, 4, code))
+        for b, code in sorted(table.bydeler.items()):
+            codes.append(Code(b + suffix, bydel_name(b), 4, code))
+        for g, code in sorted(table.grunnkretser.items()):
             kommune = table.split[g]
             name = f"Grunnkrets {g} (SYNTHETIC) i {kommune_names_.get((kommune, structure))}"
-            codes.append(Code(g + suffix, name, 4, a, notes=f"kommune {kommune}"))
+            codes.append(Code(g + suffix, name, 4, code, notes=f"kommune {kommune}"))
     heads = [Code(r, RHF[r], 1) for r in sorted(set(used_hf.values()))]
     heads += [Code(h, hf_names()[h], 2, r) for h, r in sorted(used_hf.items())]
     last = (end or 0) - 1
@@ -565,6 +570,7 @@ __all__ = [
     "Area",
     "AreaTable",
     "area_table",
+    "bydel_name",
     "bydeler",
     "catchment_classification",
     "catchment_registry",

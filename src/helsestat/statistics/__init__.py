@@ -5,9 +5,10 @@
 """
 
 from helsestat.statistics.base import Statistic, TableDef
+from helsestat.statistics.catchment import CATCHMENT
 from helsestat.statistics.sob import SOB
 from helsestat.statistics.takstbruk import TAKSTBRUK
 
-STATISTICS: tuple[Statistic, ...] = (TAKSTBRUK, SOB)
+STATISTICS: tuple[Statistic, ...] = (TAKSTBRUK, SOB, CATCHMENT)
 
 __all__ = ["STATISTICS", "Statistic", "TableDef"]

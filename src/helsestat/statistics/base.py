@@ -4,7 +4,7 @@ these definitions, so nothing is written twice.
 
 >>> from helsestat.statistics import STATISTICS
 >>> [s.name for s in STATISTICS]
-['takstbruk', 'sob']
+['takstbruk', 'sob', 'opptak']
 """
 
 from __future__ import annotations

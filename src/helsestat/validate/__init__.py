@@ -1,15 +1,16 @@
 """The validate stage: declarative specs per extract kind and pseudonymisation.
 
 >>> sorted(EXTRACT_SPECS)
-['claims', 'sob']
+['befolkning', 'claims', 'sob']
 """
 
 from helsestat.errors import NotFoundError
+from helsestat.validate.befolkning import BEFOLKNING
 from helsestat.validate.claims import CLAIMS
 from helsestat.validate.sob import SOB
 from helsestat.validate.spec import Column, ExtractSpec, validate
 
-EXTRACT_SPECS: dict[str, ExtractSpec] = {spec.kind: spec for spec in (CLAIMS, SOB)}
+EXTRACT_SPECS: dict[str, ExtractSpec] = {spec.kind: spec for spec in (CLAIMS, SOB, BEFOLKNING)}
 
 
 def spec_for(kind: str) -> ExtractSpec:
