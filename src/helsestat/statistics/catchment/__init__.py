@@ -114,7 +114,7 @@ def read_population(
 def _names(result: AreaPopulation) -> dict[str, str]:
     from helsestat.reference.klass_catchment import RHF, hf_names
 
-    return {"0": "Hele landet", **RHF, **hf_names(), **result.names}
+    return {"0": "Hele landet", **hf_names(), **RHF}
 
 
 def population_rows(result: AreaPopulation) -> pa.Table:
@@ -140,7 +140,7 @@ def population_rows(result: AreaPopulation) -> pa.Table:
             cols["niva"].append(level)
             cols["region"].append(code)
             cols["overordnet"].append(parents.get(code, "") if level != "LANDET" else "")
-            cols["navn"].append(names.get(code, code))
+            cols["navn"].append(result.names.get((service, code)) or names.get(code, code))
     cells = 3 * (AGES + 1)
     counts = np.concatenate(blocks).ravel() if blocks else np.zeros(0, np.int64)
     repeat = np.repeat

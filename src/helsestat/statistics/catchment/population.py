@@ -69,12 +69,13 @@ class GrunnkretsPopulation:
 class AreaPopulation:
     """Population per service, year, level and region: ``values[(service, year, level)]`` is
     an array (regions × 2 × AGES) in the order of ``codes[(service, year, level)]``;
-    ``parents`` maps a region to the region above it (area → HF → RHF)."""
+    ``parents`` maps a region to the region above it (area → HF → RHF); ``names`` (service,
+    area code) → the area's name (area codes are per list)."""
 
     values: Mapping[tuple[str, int, str], np.ndarray]
     codes: Mapping[tuple[str, int, str], tuple[str, ...]]
     parents: Mapping[tuple[str, int], Mapping[str, str]]
-    names: Mapping[str, str]
+    names: Mapping[tuple[str, str], str]
 
     def cells(self, service: str, year: int, level: str) -> np.ndarray:
         """The array of one service, year and level (regions × kjønn × alder)."""
@@ -193,7 +194,7 @@ def area_population(
     values: dict[tuple[str, int, str], np.ndarray] = {}
     codes: dict[tuple[str, int, str], tuple[str, ...]] = {}
     parents: dict[tuple[str, int], dict[str, str]] = {}
-    names: dict[str, str] = {}
+    names: dict[tuple[str, str], str] = {}
     age_mask = np.zeros(AGES, bool)
     age_mask[:ADULT] = True
     for y, year in enumerate(population.years):
@@ -219,7 +220,7 @@ def area_population(
                 blocks.append(sums)
                 hf |= a.hf
                 rhf |= a.rhf
-                names |= a.names
+                names |= {(service, code): name for code, name in a.names.items()}
             areas = np.concatenate(blocks)
             parent = {c: hf[c] for c in area_codes}
             if service != "PHV":
