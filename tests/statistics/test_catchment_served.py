@@ -17,6 +17,7 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 
+from catchment_release import YEARS, catchment_release
 from helsestat.aggregate import DuckDBEngine
 from helsestat.api import create_app
 from helsestat.errors import ReferenceError_
@@ -24,28 +25,10 @@ from helsestat.publish.formats import FORMATS
 from helsestat.reference.grunnkrets import kommune_population
 from helsestat.reference.seed import packaged_reference
 from helsestat.settings import Settings
-from helsestat.statistics.catchment import CATCHMENT, build_data
-from helsestat.store.lake import Lake
+from helsestat.statistics.catchment import build_data
 from helsestat.synth.catchment import generate_population, population_table
 
-YEARS = (2019, 2024)
 TABLE = "/api/v1/tables/opptak/befolkning"
-
-
-def catchment_release(root: Path) -> Settings:
-    settings = Settings(demo_mode=True, data_dir=root / "var")
-    settings.data_dir.mkdir(parents=True)
-    extract = root / "befolkning.parquet"
-    pq.write_table(population_table(generate_population(YEARS, seed=9)), extract)
-    lake = Lake(settings.data_dir)
-    with DuckDBEngine(threads=2) as duck, lake.release("r1") as release:
-        for name, table in build_data([extract], packaged_reference(), duck).items():
-            release.add_data(f"opptak/{name}", table)
-        for tdef in CATCHMENT.tables:
-            release.register_computed(
-                tdef.name, tdef.title, CATCHMENT.dimensions(tdef), CATCHMENT.measures
-            )
-    return settings
 
 
 @pytest.fixture(scope="module")

@@ -132,7 +132,7 @@ class Choice:
     default: str
 
 
-PanelKind = Literal["bar", "hbar", "line", "pyramid", "table", "drill"]
+PanelKind = Literal["bar", "hbar", "line", "pyramid", "table", "drill", "tiles"]
 
 
 @dataclass(frozen=True)
@@ -160,6 +160,8 @@ class Panel:
     - ``pyramid``: the first measure per ``x`` (the rows, e.g. age groups) with the two
       ``sides`` values of ``series`` drawn to the left and to the right (e.g. kön);
     - ``table``: the rows alone; ``drill``: a drill-down table (:class:`Drill`).
+    - ``tiles``: a tile-grid map, one square per row at its ``x`` and ``y`` columns, coloured
+      by ``series``, hover naming ``label`` and the first measure (downloadable as SVG).
 
     ``label`` names the column whose text labels ``x`` (a name beside a code); ``skip``
     leaves rows out of the chart (a dimension → values, e.g. totals; the rows still show

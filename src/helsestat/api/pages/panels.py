@@ -346,6 +346,62 @@ def pyramid(panel: Panel, answer: Answer, words: Words) -> dict[str, Any] | None
     return {"data": traces + _gaps(gaps, words, horizontal=True), "layout": layout}
 
 
+#: Distinct colours of a ``tiles`` map's groups (21 HF and more: repeated after the last).
+TILE_COLOURS: Final = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+    "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd",
+    "#e6550d", "#31a354", "#756bb1", "#636363", "#b5cf6b", "#e7969c",
+)  # fmt: skip
+
+
+def tiles(panel: Panel, answer: Answer, words: Words) -> dict[str, Any] | None:
+    """The figure of a ``tiles`` panel: a tile-grid map, one square per row at the grid
+    position of the row's ``x`` and ``y`` columns (y downwards), coloured by ``series`` (one
+    legend entry per value, named by the row's ``<series>_navn`` when there is one), hover
+    naming the tile (``label``) and its first measure. The plot's download button saves SVG.
+
+    >>> from helsestat.statistics.serving import Panel
+    >>> p = Panel("t", "Map", "tiles", x="x", series="hf", label="navn", measures=("n",))
+    >>> row = {"x": 0, "y": 1, "hf": "A", "navn": "a", "n": 5}
+    >>> a = Answer(("x", "y", "hf", "navn"), ("n",), (row,))
+    >>> fig = tiles(p, a, Words({}))
+    >>> fig["data"][0]["x"], fig["data"][0]["y"], fig["config"]["toImageButtonOptions"]["format"]
+    ([0], [-1], 'svg')
+    """
+    rows = _charted(panel, answer.rows)
+    if not rows or not panel.series:
+        return None
+    measure = _measures(panel, answer)[0]
+    groups = list(dict.fromkeys(str(r.get(panel.series)) for r in rows))
+    traces = []
+    for i, group in enumerate(groups):
+        mine = [r for r in rows if str(r.get(panel.series)) == group]
+        name = str(mine[0].get(f"{panel.series}_navn") or group)
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers+text",
+                "name": name,
+                "x": [r.get(panel.x) for r in mine],
+                "y": [-int(r.get("y") or 0) for r in mine],
+                "text": [str(r.get(panel.label) or "")[:3] for r in mine],
+                "textfont": {"size": 9, "color": "#ffffff"},
+                "customdata": [
+                    [str(r.get(panel.label) or ""), words.number(r.get(measure)), name]
+                    for r in mine
+                ],
+                "marker": {"symbol": "square", "size": 30,
+                           "color": TILE_COLOURS[i % len(TILE_COLOURS)]},
+                "hovertemplate": "%{customdata[0]} (%{customdata[2]}): %{customdata[1]}"
+                "<extra></extra>",
+            }
+        )  # fmt: skip
+    hidden = {"visible": False, "showgrid": False, "zeroline": False}
+    layout = _layout(words, xaxis=hidden, yaxis={**hidden, "scaleanchor": "x"}, height=720)
+    config = {"toImageButtonOptions": {"format": "svg", "filename": panel.table.replace("/", "_")}}
+    return {"data": traces, "layout": layout, "config": config}
+
+
 def _cells(
     panel: Panel, answer: Answer, words: Words, columns: Sequence[str], row: Mapping[str, Any]
 ) -> tuple[Cell, ...]:
@@ -449,6 +505,8 @@ def panel_view(
         figure = bars_or_lines(panel, answer, words)
     elif panel.kind == "pyramid":
         figure = pyramid(panel, answer, words)
+    elif panel.kind == "tiles":
+        figure = tiles(panel, answer, words)
     return PanelView(panel, figure, header, cells, suppressed, answer.notes,
                      downloads=tuple(downloads))  # fmt: skip
 

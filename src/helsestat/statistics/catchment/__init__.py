@@ -12,7 +12,7 @@ one value per filter. Population counts are not suppressed (SSB publishes them o
 every row carries status ``published``.
 
 >>> [t.name for t in CATCHMENT.tables]
-['opptak/befolkning', 'opptak/omrader', 'opptak/kommuner']
+['opptak/befolkning', 'opptak/omrader', 'opptak/kommuner', 'opptak/kart']
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from helsestat.statistics.catchment.population import (
     GrunnkretsPopulation,
     area_population,
 )
+from helsestat.statistics.catchment.tilemap import grid_positions
 from helsestat.statistics.serving import Ranged, RangeQuery, Serving
 
 PREFIX: Final = "opptak/"
@@ -262,6 +263,8 @@ def answer(data: CatchmentData, table: str, query: RangeQuery) -> ProtectedTable
         return _protected(table, "Befolkning per opptaksområde, kjønn og alder", dims, rows)
     if table == "omrader":
         return _drill(data, query)
+    if table == "kart":
+        return _map(data, query)
     if table == "kommuner":
         rows = _filtered(data.kommuner, query, last_year_only=False)
         if "omrade" in query.filters:
@@ -271,7 +274,7 @@ def answer(data: CatchmentData, table: str, query: RangeQuery) -> ProtectedTable
     raise NotFoundError(
         "table.not_found",
         f"opptaksområder has no table {table!r}",
-        hint="tables: befolkning, omrader, kommuner",
+        hint="tables: befolkning, omrader, kommuner, kart",
     )
 
 
@@ -350,6 +353,38 @@ def _drill(data: CatchmentData, query: RangeQuery) -> ProtectedTable:
     return _protected("omrader", "Befolkning RHF → HF → opptaksområde → kommune", dims, table)
 
 
+def _map(data: CatchmentData, query: RangeQuery) -> ProtectedTable:
+    """The map's tiles: every area of the service in the query's last year (PHV: its HF),
+    with its HF, grid position (:mod:`.tilemap`) and population."""
+    rows = _filtered(data.befolkning, query, last_year_only=True)
+    level = "HF" if query.filters.get("tjeneste", "SOM") == "PHV" else "OMRADE"
+    rows = rows.filter(
+        pc.and_(
+            pc.equal(rows["niva"], level),
+            pc.and_(pc.equal(rows["kjonn"], "0"), pc.equal(rows["alder"], ALL_AGES)),
+        )
+    )
+    names = dict(
+        zip(*(data.befolkning[c].to_pylist() for c in ("region", "region_navn")), strict=False)
+    )
+    codes = rows["region"].to_pylist()
+    hfs = codes if level == "HF" else rows["overordnet"].to_pylist()
+    place = grid_positions(list(zip(codes, hfs, strict=True)))
+    table = pa.table(
+        {
+            "omrade": rows["region"],
+            "navn": rows["region_navn"],
+            "hf": pa.array(hfs, pa.string()),
+            "hf_navn": pa.array([names.get(h, h) for h in hfs], pa.string()),
+            "x": pa.array([str(place[c][0]) for c in codes], pa.string()),
+            "y": pa.array([str(place[c][1]) for c in codes], pa.string()),
+            "personer": rows["personer"],
+        }
+    )
+    dims = ("omrade", "navn", "hf", "hf_navn", "x", "y")
+    return _protected("kart", "Kart over opptaksområdene (rutenett)", dims, table)
+
+
 def _protected(name: str, title: str, dims: tuple[str, ...], rows: pa.Table) -> ProtectedTable:
     return ProtectedTable(
         f"{PREFIX}{name}",
@@ -399,6 +434,7 @@ TABLES: Final = (
     ("befolkning", "Befolkning per opptaksområde, kjønn og ettårig alder (tabell 13982)"),
     ("omrader", "Befolkning RHF → HF → opptaksområde → kommune"),
     ("kommuner", "Befolkning per opptaksområde og kommune"),
+    ("kart", "Kart over opptaksområdene (rutenett, farget etter HF)"),
 )
 TABLE_DEFS: Final = tuple(TableDef(f"{PREFIX}{n}", title, ()) for n, title in TABLES)
 _DIMENSIONS: Final = {
@@ -414,6 +450,7 @@ _DIMENSIONS: Final = {
     ),
     "omrader": ("niva", "rhf", "hf", "omrade", "kommune", "navn"),
     "kommuner": ("tjeneste", "aar", "omrade", "kommune", "kommune_navn"),
+    "kart": ("omrade", "navn", "hf", "hf_navn", "x", "y"),
 }
 
 

@@ -3,7 +3,7 @@ year (SVG, areas coloured by HF, population on hover; see :mod:`.tilemap`) and t
 population table with the drill-down RHF → HF → opptaksområde → kommune.
 
 >>> [page.name for page in DASHBOARD.pages]
-['omrader']
+['kart', 'omrader']
 """
 
 from __future__ import annotations
@@ -33,7 +33,32 @@ LABELS: Final[Mapping[str, str]] = {
     "kommune": "Kommune",
     "navn": "Navn",
     "personer": "Personer",
+    "hf_navn": "Helseforetak",
+    "x": "Kolonne",
+    "y": "Rad",
 }
+
+KART: Final = Page(
+    "kart",
+    "Kart",
+    (
+        Panel(
+            "opptak/kart",
+            "Opptaksområdene, farget etter helseforetak",
+            "tiles",
+            x="x",
+            series="hf",
+            label="navn",
+            measures=("personer",),
+            text="Hver rute er et opptaksområde (for PHV et helseforetak), farget etter HF og "
+            "plassert i HF-ets blokk omtrent der det ligger i landet; hold musepekeren over en "
+            "rute for folketallet 1. januar i det siste året i perioden. Kartet er et "
+            "rutenett fordi ingen pakke i registrene har kommunegrenser; kameraknappen over "
+            "kartet lagrer det som SVG. SYNTETISK befolkning under kommunenivå.",
+            wide=True,
+        ),
+    ),
+)
 
 OMRADER: Final = Page(
     "omrader",
@@ -56,7 +81,6 @@ OMRADER: Final = Page(
             wide=True,
         ),
     ),
-    intro="Kartet over områdene per tjeneste og år: /dashboard/opptak/kart.",
 )
 
 DASHBOARD: Final = Dashboard(
@@ -67,7 +91,7 @@ DASHBOARD: Final = Dashboard(
     "alder. Velg tjeneste og år; hver tabell kan lastes ned i seks formater.",
     labels=LABELS,
     lang="nb",
-    pages=(OMRADER,),
+    pages=(KART, OMRADER),
 )
 
-__all__ = ["DASHBOARD", "LABELS", "OMRADER"]
+__all__ = ["DASHBOARD", "KART", "LABELS", "OMRADER"]

@@ -7,6 +7,8 @@ document.addEventListener("DOMContentLoaded", function () {
     var source = document.getElementById(el.dataset.chart);
     if (!source || typeof Plotly === "undefined") { return; }
     var figure = JSON.parse(source.textContent);
-    Plotly.newPlot(el, figure.data, figure.layout, { responsive: true, displaylogo: false });
+    // a figure may add to the plot's config (e.g. a map saved as SVG by its download button)
+    var config = Object.assign({ responsive: true, displaylogo: false }, figure.config || {});
+    Plotly.newPlot(el, figure.data, figure.layout, config);
   });
 });
