@@ -117,3 +117,16 @@ def test_end_to_end_benchmark_checks_every_baseline_cell_against_helsestat(
             baselines.compare(expected, {**good, "kommune/maned": bad}, "perturbed")  # type: ignore[attr-defined]
     with pytest.raises(baselines.Mismatch):  # type: ignore[attr-defined]
         baselines.compare(expected, {k: v for k, v in good.items() if k != "landet/ar"}, "short")  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+def test_catchment_benchmark_compares_cell_for_cell() -> None:
+    """The catchment benchmark's plain DuckDB query and helsestat agree (run() raises if a
+    cell differs), on one year."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        from benchmarks import bench_catchment
+    finally:
+        sys.path.remove(str(ROOT))
+    result = bench_catchment.run(repeat=1, years=(2019,))
+    assert result["cells"] > 0 and result["persons"] == 5_328_212
