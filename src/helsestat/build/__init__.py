@@ -55,7 +55,7 @@ from helsestat.ingest.readers import file_checksum, read_extract
 from helsestat.model import Batch, CleanExtract, Cube, PartedTable, ProtectedTable, ReleaseInfo
 from helsestat.protect import TableToProtect, protect_tables
 from helsestat.reference.snapshot import Reference
-from helsestat.statistics import STATISTICS, Statistic, sob
+from helsestat.statistics import STATISTICS, Statistic, catchment, sob
 from helsestat.store.lake import Lake, ReleaseWriter
 from helsestat.store.lake.cache import ComputedCache
 from helsestat.store.lake.extracts import (
@@ -259,7 +259,10 @@ def published_history(lake: Lake, statistic: Statistic) -> list[tuple[ProtectedT
 #: For the data builder of a statistic computed per query, the digest of what it reads
 #: besides the extract files (reference data, code): with it, the data of unchanged inputs
 #: are reused (:func:`_build_computed`). A builder not listed is run on every build.
-_COMPUTED_INPUTS: dict[object, Callable[[Reference], str]] = {sob.build_data: sob.build_inputs}
+_COMPUTED_INPUTS: dict[object, Callable[[Reference], str]] = {
+    sob.build_data: sob.build_inputs,
+    catchment.build_data: catchment.build_inputs,
+}
 
 
 def _build_computed(

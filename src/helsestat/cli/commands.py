@@ -437,14 +437,14 @@ def demo(
     if not sob.exists():
         _synth(settings, sob_events, sob, kind="sob")
     sob_batch = ingest_file(sob, "sob", settings.key, Lake(settings.data_dir), reference)
-    population = settings.data_dir / "synthetic" / f"befolkning_seed{settings.seed}.parquet"
+    population = settings.data_dir / "synthetic" / f"folkemengde_seed{settings.seed}.parquet"
     if not population.exists():
         from helsestat.synth.catchment import write_population
 
         console.print(f"generating {population.name} (synthetic population by grunnkrets)")
         write_population(population, settings.seed)
     population_batch = ingest_file(
-        population, "befolkning", settings.key, Lake(settings.data_dir), reference
+        population, "folkemengde", settings.key, Lake(settings.data_dir), reference
     )
     _report_batches([batch, sob_batch, population_batch])
     _build(settings, reference=reference)

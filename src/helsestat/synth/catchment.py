@@ -93,7 +93,7 @@ def generate_population(
 
 def population_table(population: GrunnkretsPopulation) -> pa.Table:
     """The population as rows (grunnkrets, aar, kjonn 1/2, alder 0–105 where 105 is 105+,
-    personer), cells with nobody left out: the ``befolkning`` extract the demo ingests."""
+    personer), cells with nobody left out: the ``folkemengde`` extract the demo ingests."""
     years, units, sexes, ages = np.nonzero(population.counts)
     codes = pa.array([u.code for u in population.register.units], pa.string())
     return pa.table(
@@ -108,7 +108,7 @@ def population_table(population: GrunnkretsPopulation) -> pa.Table:
 
 
 def write_population(path: Path, seed: int, years: Sequence[int] = DEMO_YEARS) -> int:
-    """Write the SYNTHETIC ``befolkning`` extract of ``years`` as Parquet (text columns, as
+    """Write the SYNTHETIC ``folkemengde`` extract of ``years`` as Parquet (text columns, as
     a file from outside arrives); the number of rows."""
     table = population_table(generate_population(years, seed))
     table = table.cast(pa.schema([(name, pa.string()) for name in table.column_names]))

@@ -1,16 +1,16 @@
 """The validate stage: declarative specs per extract kind and pseudonymisation.
 
 >>> sorted(EXTRACT_SPECS)
-['befolkning', 'claims', 'sob']
+['claims', 'folkemengde', 'sob']
 """
 
 from helsestat.errors import NotFoundError
-from helsestat.validate.befolkning import BEFOLKNING
 from helsestat.validate.claims import CLAIMS
+from helsestat.validate.folkemengde import FOLKEMENGDE
 from helsestat.validate.sob import SOB
 from helsestat.validate.spec import Column, ExtractSpec, validate
 
-EXTRACT_SPECS: dict[str, ExtractSpec] = {spec.kind: spec for spec in (CLAIMS, SOB, BEFOLKNING)}
+EXTRACT_SPECS: dict[str, ExtractSpec] = {spec.kind: spec for spec in (CLAIMS, SOB, FOLKEMENGDE)}
 
 
 def spec_for(kind: str) -> ExtractSpec:

@@ -4,7 +4,7 @@ for somatikk (SOM), psykisk helsevern (PHV: BUP 0–17 and VOP 18+), rusbehandli
 areas derived from VOP) and DPS, at area, HF, RHF and country level, and per kommune of an
 area for the drill-down RHF → HF → area → kommune.
 
-Declared here as every statistic is: the extract kind it reads (``befolkning``: persons per
+Declared here as every statistic is: the extract kind it reads (``folkemengde``: persons per
 grunnkrets, year, kjønn and age; SYNTHETIC in the demo), its tables and how they are served.
 The build computes every table for every year at once (:func:`build_data`, numpy); a query
 picks years (``fom``/``tom``: the January of the first year to the December of the last) and
@@ -76,7 +76,7 @@ def _age_labels() -> list[str]:
 def read_population(
     files: Sequence[Path], register: GrunnkretsRegister | None = None
 ) -> GrunnkretsPopulation:
-    """The stored ``befolkning`` rows as the dense array the computation reads; a grunnkrets
+    """The stored ``folkemengde`` rows as the dense array the computation reads; a grunnkrets
     the register does not know stops the build (``reference.catchment_gap``)."""
     reg = register or grunnkrets_register()
     columns = ["grunnkrets", "aar", "kjonn", "alder", "personer"]
@@ -90,7 +90,7 @@ def read_population(
         unknown = sorted(set(pc.filter(table["grunnkrets"], pc.is_null(unit)).to_pylist()))
         raise ReferenceError_(
             "reference.catchment_gap",
-            f"befolkning: {len(unknown)} grunnkretser are in no catchment area: "
+            f"folkemengde: {len(unknown)} grunnkretser are in no catchment area: "
             + ", ".join(str(u) for u in unknown[:20]),
             hint="every grunnkrets must be in the grunnkrets register the KLASS lists 629-632 "
             "are drawn on; nothing was published",
@@ -167,7 +167,7 @@ def population_rows(result: AreaPopulation) -> pa.Table:
 def build_data(
     files: Sequence[Path], reference: Reference, engine: DuckDBEngine
 ) -> dict[str, pa.Table]:
-    """The release's data of the statistic from the stored ``befolkning`` rows: the
+    """The release's data of the statistic from the stored ``folkemengde`` rows: the
     population table (every service, year, level, region, kjønn and age) and the kommune
     rows of every area."""
     population = read_population(files)
@@ -465,7 +465,7 @@ CATCHMENT = Statistic(
     "helsevern (BUP/VOP), rusbehandling (TSB, derived areas) and DPS per year, kjønn and "
     "single year of age, by area, HF and RHF (SSB table 13982's shape; SYNTHETIC grunnkrets "
     "population summing to the real kommune populations).",
-    source_kind="befolkning",
+    source_kind="folkemengde",
     spec=CubeSpec("opptak", (), ()),
     tables=TABLE_DEFS,
     measures=("personer",),

@@ -1,13 +1,14 @@
-"""The ``befolkning`` extract kind: inhabitants on 1 January per grunnkrets, kjønn and single
-year of age — what the catchment-area statistic (opptaksområder) is computed from.
+"""The ``folkemengde`` extract kind (SSB's word for the population count): inhabitants on
+1 January per grunnkrets, kjønn and single year of age — what the catchment-area statistic
+(opptaksområder) is computed from.
 
 One row is one cell: grunnkrets (8 digits), year, kjønn (1 menn, 2 kvinner), age (0–104;
 105 means 105 or older) and the number of persons. The table holds counts, no person, so
 there is no identifier column. In helsestat's demo the rows are SYNTHETIC
 (:mod:`helsestat.synth.catchment`); Statistics Norway does not publish this table.
 
->>> print(BEFOLKNING.describe().splitlines()[0])  # doctest: +ELLIPSIS
-Population by grunnkrets, kjønn and age (befolkning): one row per line, ...
+>>> print(FOLKEMENGDE.describe().splitlines()[0])  # doctest: +ELLIPSIS
+Population by grunnkrets, kjønn and age (folkemengde): one row per line, ...
 """
 
 from __future__ import annotations
@@ -66,8 +67,8 @@ def _check(t: pa.Table, reference: Reference) -> Checked:
     return Checked(typed, fail)
 
 
-BEFOLKNING = ExtractSpec(
-    kind="befolkning",
+FOLKEMENGDE = ExtractSpec(
+    kind="folkemengde",
     title="Population by grunnkrets, kjønn and age",
     columns=COLUMNS,
     identifiers=(),
@@ -79,4 +80,4 @@ BEFOLKNING = ExtractSpec(
     reject_duplicates=True,
 )
 
-__all__ = ["BEFOLKNING"]
+__all__ = ["FOLKEMENGDE"]
