@@ -75,13 +75,19 @@ def test_631_is_derived_from_630s_adult_areas() -> None:
 
 
 def test_correspondence_to_131_per_structure_with_a_131_version() -> None:
+    """Every kommune is a target of the table to 131, except the cities drawn by bydel,
+    which are in the table to 103."""
     reg = packaged_registry()
-    for cid, to_131 in ((629, 1026), (632, 1098)):
+    for cid, to_131, to_103 in ((629, 1026, 2519), (632, 1098, 2522)):
         table = reg.correspondences[to_131]
         target = reg.version_at(131, date(2025, 1, 1))
         assert table.target_version == target.id
         kommuner = {c.code for c in target.codes}
-        assert {m.target_code for m in table.maps} == kommuner, cid
+        by_bydel = {m.target_code[:4] for m in reg.correspondences[to_103].maps}
+        assert {m.target_code for m in table.maps} == kommuner - by_bydel, cid
+    for first, _ in STRUCTURES:  # a table per kommune structure (131 has each)
+        version = reg.version_at(629, date(first, 6, 1))
+        assert any(t.source_version == version.id for t in reg.correspondences.values())
 
 
 def test_a_unit_in_no_area_stops_naming_it() -> None:

@@ -59,7 +59,9 @@ def test_versions() -> None:
 
 def test_correspondence_629_to_131() -> None:
     corr = klass.KlassClassification(629).get_correspondence_to(131, "2025-01-01")
-    pairs = corr.to_dict(key="targetCode", value="sourceName")
+    # every code of 629 maps to its kommuner (kommune, area, HF, RHF): the areas' rows
+    areas = corr.data[corr.data["sourceCode"].str.len() == 2]
+    pairs = dict(zip(areas["targetCode"], areas["sourceName"], strict=True))
     assert pairs["3205"] == "Ahus"  # Lillestrøm belongs to Ahus (SKDE)
     reg = packaged_registry()
     by_id = klass.KlassCorrespondence(correspondence_id=1026)

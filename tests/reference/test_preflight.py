@@ -30,16 +30,28 @@ def test_2025_passes_and_lists_every_dependency(reference: Reference) -> None:
 
 
 def test_2019_fails_naming_each_list_without_a_version(reference: Reference) -> None:
-    report = preflight(2019, reference)
+    # every list has a 2019 version since the catchment lists landed: take 630's away, and
+    # the correspondences of 629's 2019 version to 131
+    reg = reference.registry
+    cls = reg.classification(630)
+    cut = replace(cls, versions=tuple(v for v in cls.versions if v.valid_from.year != 2019))
+    v629 = reg.version_at(629, date(2019, 6, 1)).id
+    broken = Registry.of(
+        [cut, *(c for c in reg.classifications.values() if c.id != 630)],
+        [t for t in reg.correspondences.values() if t.source_version != v629],
+    )
+    report = preflight(2019, replace(reference, registry=broken))
     failed = {c.subject for c in report.failures}
-    # the catchment lists (629-632) have versions from 2015: 610 and its table stand in
-    assert "KLASS 610 Kodeliste for tjenesteområder i spesialisthelsetjenesten" in failed
-    assert "correspondence KLASS 610 → 6" in failed
+    assert (
+        "KLASS 630 Kodeliste for opptaksområder i spesialisthelsetjenesten (psykisk helsevern)"
+        in failed
+    )
+    assert "correspondence KLASS 629 → 131" in failed
     assert not any(s.startswith("KLASS 131 ") for s in failed)
     with pytest.raises(ReferenceError_) as raised:
         report.raise_for_failures()
     assert (
-        "KLASS 610" in raised.value.message and "no version valid in 2019" in raised.value.message
+        "KLASS 630" in raised.value.message and "no version valid in 2019" in raised.value.message
     )
 
 
@@ -82,22 +94,12 @@ def test_cli_preflight_ok_and_failing(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "FAIL speshelse  KLASS 603" in failing.output
 
 
-#: The catchment-area lists, whose versions before 2024 (629: before 2020) another change
-#: builds; until it lands those years fail on them and on nothing else (see the next test).
+#: The catchment-area lists: versions for every kommune structure from 2015 since they
+#: landed (the xfail marks that waited for them are gone).
 CATCHMENT = (629, 630, 631, 632)
-_CATCHMENT_REASON = (
-    "the catchment-area lists KLASS 629/630/631/632 (and their correspondences to 131) have "
-    "no versions for this year yet"
-)
 
 
-def _year_param(year: int) -> object:
-    if year < 2024:
-        return pytest.param(year, marks=pytest.mark.xfail(strict=True, reason=_CATCHMENT_REASON))
-    return year
-
-
-@pytest.mark.parametrize("year", [_year_param(y) for y in range(2015, 2026)])
+@pytest.mark.parametrize("year", range(2015, 2026))
 def test_every_statistics_year_from_2015_passes(year: int, reference: Reference) -> None:
     report = preflight(year, reference)
     assert report.ok, [f"{c.subject}: {c.detail}" for c in report.failures]

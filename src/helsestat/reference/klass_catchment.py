@@ -411,18 +411,23 @@ def _correspondences(
     to_131, to_103 = CORR_IDS[cid]
     kom: dict[tuple[str, str], None] = {}
     byd: dict[tuple[str, str], None] = {}
-    areas = {c.code for c in version.codes if c.level == 3}
+    parent = {c.code: c.parent_code for c in version.codes}
     for c in version.codes:
-        if c.level != 4 or c.parent_code not in areas:
+        if c.level != 4:
             continue
         unit = c.code.split("-")[0]
-        if c.notes.startswith("kommune "):
-            kom[(c.parent_code, c.notes.removeprefix("kommune "))] = None
-        elif len(unit) == 6:
-            byd[(c.parent_code, unit)] = None
-            kom[(c.parent_code, unit[:4])] = None
+        # every code maps to what it covers: a kommune or grunnkrets (131) or a bydel (103)
+        # and so do its area, HF and RHF
+        if len(unit) == 6:
+            covered, pairs = unit, byd
         else:
-            kom[(c.parent_code, unit[:4])] = None
+            covered = c.notes.removeprefix("kommune ") if c.notes else unit[:4]
+            pairs = kom
+        code: str | None = c.code
+        while code:
+            pairs[(code, covered)] = None
+            code = parent.get(code)
+
     tables = [
         CorrespondenceTable(
             to_131 if latest else version.id + 2_000_000,
@@ -430,8 +435,9 @@ def _correspondences(
             version.id,
             target,
             tuple(MapItem(a, k) for a, k in kom),
-            "Area → the kommuner it covers wholly or in part (a kommune split by bydel or "
-            "grunnkrets maps to each of its areas).",
+            "Every code → the kommuner it covers wholly or in part: a kommune or grunnkrets "
+            "its kommune, an area, HF or RHF each kommune in it (a kommune split by grunnkrets "
+            "maps to each of its areas; bydeler are in the table to KLASS 103).",
         )
     ]
     if byd and year >= 2015:

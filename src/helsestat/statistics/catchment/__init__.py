@@ -471,7 +471,12 @@ CATCHMENT = Statistic(
     measures=("personer",),
     count_measure="personer",
     dimensions=_dimensions,
-    needs=Needs(classifications=(629, 630, 631, 632), correspondences=((629, 131), (632, 131))),
+    needs=Needs(
+        classifications=(629, 630, 631, 632),
+        correspondences=((629, 131), (630, 131), (631, 131), (632, 131)),
+        # a city drawn by bydel is covered by the table to KLASS 103
+        covered_together=((629, 131, 103), (630, 131, 103), (631, 131, 103), (632, 131, 103)),
+    ),
     serving=Serving(
         ranged=Ranged(
             build=build_data,
