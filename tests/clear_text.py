@@ -8,7 +8,9 @@ before the scan. Findings name the file, the column and the rule, never the valu
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -52,8 +54,53 @@ def _read_arrow(path: Path) -> pa.Table:
             return ipc.open_stream(source).read_all()
 
 
+#: The first bytes of an SQLite database file.
+_SQLITE = b"SQLite format 3\x00"
+
+
+def _sqlite_tables(path: Path) -> Iterator[tuple[str, pa.Table]]:
+    """Every table of an SQLite database, each value as text (numbers too). A database is
+    read value by value, not as bytes: its records store values side by side, so two codes
+    (a kommune ``0710`` and a code ``071036``) would read as one number."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for name in names:
+            cursor = con.execute(f'SELECT * FROM "{name}"')
+            columns = [d[0] for d in cursor.description]
+            rows = cursor.fetchall()
+            yield (
+                name,
+                pa.table(
+                    {
+                        column: pa.array(
+                            [None if v is None else str(v) for v in values], pa.large_string()
+                        )
+                        for column, values in zip(
+                            columns,
+                            zip(*rows, strict=True) if rows else [()] * len(columns),
+                            strict=True,
+                        )
+                    }
+                ),
+            )
+    finally:
+        con.close()
+
+
 def scan_file(path: Path) -> list[str]:
-    """The findings in one file: ``path column: rule × n``."""
+    """The findings in one file: ``path column: rule × n`` (``path table.column: …`` for an
+    SQLite database; its ``-wal`` and ``-shm`` files are read through the database)."""
+    if path.name.endswith(("-wal", "-shm")) and path.with_name(path.name[:-4]).is_file():
+        return []
+    with open(path, "rb") as head:
+        if head.read(len(_SQLITE)) == _SQLITE:
+            return [
+                f"{path} {name}.{column}: {rule} × {n}"
+                for name, table in _sqlite_tables(path)
+                for column, found in identifiers_in_table(table).items()
+                for rule, n in found.items()
+            ]
     table = None
     try:
         if path.suffix == ".parquet":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 from test_ingest import GOOD
 
-from clear_text import scan_stored_rows, scan_tree
+from clear_text import identifiers_in, scan_file, scan_stored_rows, scan_tree
 from helsestat.cli import main
 from helsestat.synth.claims import generate_claims
 from helsestat.synth.core import write_csv
@@ -130,3 +131,24 @@ def test_the_suites_scan_finds_an_identifier_stored_in_clear() -> None:
         pq.write_table(table, lake / "quarantine" / "claims" / "x.parquet")
         found = scan_stored_rows(Path(tmp))
     assert [f.split(" ", 1)[1] for f in found] == ["diagnose: fodselsnummer × 1"]
+
+
+def test_the_scan_reads_an_sqlite_database_value_by_value(tmp_path: Path) -> None:
+    # side by side in a record, the codes 0710 and 071036 read as a personnummer; as values
+    # they are codes, and an identifier stored as a value (text or number) is found
+    db = tmp_path / "reference.db"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE code (kommune TEXT, bydel TEXT, note TEXT, n INTEGER)")
+    con.execute("INSERT INTO code VALUES ('0710', '071036', NULL, 7)")
+    con.commit()
+    raw = identifiers_in(pa.array(db.read_bytes().decode("latin-1").splitlines()))
+    assert raw == {"personnummer": 1}  # what a scan of the bytes would report
+    assert scan_file(db) == []
+    con.execute("INSERT INTO code VALUES ('0301', '030101', ?, ?)", (f"pas {FNR}", int(DNR)))
+    con.commit()
+    con.close()
+    found = scan_file(db)
+    assert [f.split(" ", 1)[1] for f in found] == [
+        "code.note: fodselsnummer × 1",
+        "code.n: d_nummer × 1",
+    ]
