@@ -8,8 +8,8 @@ table (S1 in ``data/refdata/PROVENANCE.md``).
 
 Population (:func:`kommune_population`): the real figures of ``data/refdata`` (SSB table 07459:
 2015–2020 and 2024–2026) where they are there; every other figure — the Vestfold kommuner
-the source lacks for 2015–2017 and every kommune 2021–2023 until the figures are added — is an
-estimate, marked ``estimated`` (see :func:`kommune_population` for how).
+the source lacks for 2015–2017 and every kommune 2021–2023 — is the reference data's
+documented estimate (E1, E2), the same the population rule reads, marked ``estimated``.
 
 Grunnkretser (:func:`grunnkrets_register`): SYNTHETIC. Statistics Norway's grunnkrets
 boundaries and population are not in the reference data, so helsestat makes a register of
@@ -36,6 +36,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+
+from helsestat.errors import ReferenceError_
 
 #: (first year, last year or None) of each kommune structure
 STRUCTURES: tuple[tuple[int, int | None], ...] = (
@@ -136,17 +138,21 @@ def _real_population() -> dict[tuple[str, int], int]:
 
 
 @cache
-def kommune_population(year: int) -> Population:
-    """The population of every kommune of ``year``'s structure, real where the reference data
-    has the figure (SSB 07459), else estimated:
+def _estimates() -> dict[tuple[str, int], int]:
+    """The reference data's documented estimates (E1, E2 in PROVENANCE.md; made by
+    :mod:`helsestat.reference.population_history`) of the figures SSB's source lacks."""
+    return {
+        (r["kommunenr"], int(r["ar"])): int(r["folkemengde"])
+        for r in _rows("no_befolkning_kommune_estimat.csv")
+    }
 
-    * a kommune of 2021–2023 without a figure: linear between its 2020 figure and its 2024
-      successors' figures (the 2020 → 2024 change only split Ålesund, so the successors'
-      sum is the same area);
-    * a kommune of 2015–2017 without a figure (nine Vestfold kommuner the source lacks):
-      its share of the 2018 figure of the kommune it merged into, split evenly among the
-      merged kommuner without a figure after the ones with a figure are taken off;
-    * a year after the last figure: the last figure.
+
+@cache
+def kommune_population(year: int) -> Population:
+    """The population of every kommune of ``year``'s structure: real where the reference data
+    has the figure (SSB 07459), else the reference data's documented estimate (the same
+    figures the population rule of every statistic reads); a year after the last figure has
+    the last figures. A kommune with neither stops here, naming it.
 
     >>> p = kommune_population(2019)
     >>> p.figures["0301"], len(p.figures), len(p.estimated)
@@ -160,33 +166,24 @@ def kommune_population(year: int) -> Population:
     last_real = max(y for _, y in real)
     if year > last_real:
         return Population(year, kommune_population(last_real).figures, frozenset())
+    estimates = _estimates()
     figures: dict[str, int] = {}
     estimated: set[str] = set()
     for code in codes:
         if (code, year) in real:
             figures[code] = real[(code, year)]
+        elif (code, year) in estimates:
+            figures[code] = estimates[(code, year)]
+            estimated.add(code)
     missing = sorted(set(codes) - set(figures))
-    if missing and first == 2020:
-        for code in missing:
-            start = real.get((code, 2020), 0)
-            end = sum(real.get((s, 2024), 0) for s, _ in codes[code])
-            figures[code] = round(start + (end - start) * (year - 2020) / 4)
-            estimated.add(code)
-    elif missing:
-        later = kommune_population(2018).figures
-        by_successor: dict[str, list[str]] = defaultdict(list)
-        successor_of = _successors(first, 2018)
-        for code in codes:
-            by_successor[successor_of[code]].append(code)
-        for code in missing:
-            merged = by_successor[successor_of[code]]
-            known = sum(figures.get(c, 0) for c in merged)
-            unknown = [c for c in merged if c not in figures]
-            rest = max(later.get(successor_of[code], 0) - known, 0)
-            figures[code] = rest // len(unknown) + (
-                1 if unknown.index(code) < rest % len(unknown) else 0
-            )
-            estimated.add(code)
+    if missing:
+        raise ReferenceError_(
+            "reference.population_missing",
+            f"no population figure or estimate for {len(missing)} kommune(r) of {year}: "
+            + ", ".join(missing[:20]),
+            hint="add the figures to data/refdata (no_befolkning_kommune_*.csv) or run "
+            "python -m helsestat.reference.population_history to remake the estimates",
+        )
     return Population(year, figures, frozenset(estimated))
 
 
@@ -220,15 +217,6 @@ def _follow(code: str, start: int, year: int, target_2024: str) -> str:
             ]
             successors = reaching or successors
         current, cursor = successors[0], end + 1
-
-
-def _successors(first: int, later: int) -> dict[str, str]:
-    """Kommunenr of structure ``first`` → the kommune of structure ``later`` it merged into
-    (only for structures between which no kommune was split: 2015 → 2018)."""
-    out = {}
-    for code, targets in recoding()[first].items():
-        out[code] = _follow(code, first, later, targets[0][0])
-    return out
 
 
 @dataclass(frozen=True)
