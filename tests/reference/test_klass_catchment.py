@@ -111,6 +111,16 @@ def test_a_unit_in_two_areas_stops_naming_it() -> None:
     assert oslo_unit.code in raised.value.message
 
 
+def test_an_area_without_an_hf_stops_naming_it() -> None:
+    table = area_table("som", 2024)
+    first = table.areas[0]
+    orphaned = replace(table, areas=(replace(first, hf=""), *table.areas[1:]))
+    with pytest.raises(ReferenceError_) as raised:
+        assign(orphaned, grunnkrets_register(), 2024)
+    assert raised.value.code == "reference.catchment_no_hf"
+    assert f"{first.code} ({first.name})" in raised.value.message and raised.value.hint
+
+
 @pytest.mark.parametrize("year", [2016, 2019, 2022, 2025])
 def test_population_by_year_is_the_real_one_where_known(year: int) -> None:
     pop = kommune_population(year)

@@ -104,13 +104,22 @@ class Assignment:
 
 def assign(table: AreaTable, register: GrunnkretsRegister, year: int) -> Assignment:
     """Every unit's area in ``table`` in ``year``; an error naming the units in no area or in
-    two.
+    two, or the areas without an HF or RHF.
 
     >>> from helsestat.reference.grunnkrets import grunnkrets_register
     >>> a = assign(area_table("dps", 2024), grunnkrets_register(), 2024)
     >>> len(a.areas), int(a.index.min()) >= 0
     (69, True)
     """
+    where = f"{table.service} areas in {year}"
+    orphans = [f"{a.code} ({a.name})" for a in table.areas if not a.hf or not a.rhf]
+    if orphans:
+        raise ReferenceError_(
+            "reference.catchment_no_hf",
+            f"{where}: {len(orphans)} area(s) have no HF or RHF: {_listed(orphans)}",
+            hint="place each area under its HF and that HF under its RHF in the service's "
+            "KLASS list (629-632) for the year; nothing was published",
+        )
     codes = tuple(a.code for a in table.areas)
     position = {c: i for i, c in enumerate(codes)}
     index = np.empty(len(register.units), np.int32)
@@ -133,7 +142,6 @@ def assign(table: AreaTable, register: GrunnkretsRegister, year: int) -> Assignm
             overlaps.append(f"{u.code} (kommune {kommune}: areas {', '.join(sorted(set(found)))})")
         else:
             index[i] = position[found[0]]
-    where = f"{table.service} areas in {year}"
     if gaps:
         raise ReferenceError_(
             "reference.catchment_gap",
