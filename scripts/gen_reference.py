@@ -78,7 +78,12 @@ def settings_reference() -> str:
     return "\n".join(lines) + "\n"
 
 
-_CODE = re.compile(r'\b([A-Z][A-Za-z]*(?:Error_?|Denied))\(\s*"([a-z0-9_]+\.[a-z0-9_.]+)"')
+_CODE = re.compile(
+    r'\b([A-Z][A-Za-z]*(?:Error_?|Denied))\(\s*"([a-z0-9_]+\.[a-z0-9_.]+)"'  # class, code
+    r"(.*?)\)(?:\s+from\s+[\w.]+)?[ \t]*(?:#[^\n]*)?\n",  # the arguments, to the call's end
+    re.S,
+)
+_OWN_STATUS = re.compile(r"\bstatus=(\d{3})\b")
 _STATUS = {
     "SettingsError": 500,
     "InputError": 400,
@@ -95,16 +100,21 @@ _STATUS = {
 }
 
 
-def error_codes() -> dict[str, tuple[str, list[str]]]:
-    """Every stable error code raised in src/, with its error class and the modules."""
+def error_codes() -> dict[str, tuple[str, int, list[str]]]:
+    """Every stable error code raised in src/, with its error class, its status (the one the
+    raise gives with ``status=``, else the class's default) and the modules."""
     src = DOCS.parent / "src" / "helsestat"
-    found: dict[str, tuple[str, list[str]]] = {}
+    found: dict[str, tuple[str, int, list[str]]] = {}
     for path in sorted(src.rglob("*.py")):
         module = ".".join(path.relative_to(src.parent).with_suffix("").parts)
-        for cls, code in _CODE.findall(path.read_text(encoding="utf-8")):
+        for cls, code, arguments in _CODE.findall(path.read_text(encoding="utf-8")):
             if cls not in _STATUS or code == "x.y":
                 continue
-            _, modules = found.setdefault(code, (cls, []))
+            own = _OWN_STATUS.search(arguments)
+            status = int(own[1]) if own else _STATUS[cls]
+            _, known, modules = found.setdefault(code, (cls, status, []))
+            if own and known == _STATUS[cls]:  # a raise that sets it wins over the default
+                found[code] = (cls, status, modules)
             if module not in modules:
                 modules.append(module)
     return dict(sorted(found.items()))
@@ -116,15 +126,15 @@ def error_reference() -> str:
         "",
         "Generated from the source by `scripts/gen_reference.py`; do not edit by hand. "
         "The error tree, the API's problem+json shape and the CLI's output are explained "
-        "in [errors](errors.md). The status is the class's default; a few errors set "
-        "their own (e.g. 401, 406, 412, 428).",
+        "in [errors](errors.md). The status is the one the raise sets, else the class's "
+        "default.",
         "",
         "| code | class | status | raised in |",
         "|---|---|---:|---|",
     ]
-    for code, (cls, modules) in error_codes().items():
+    for code, (cls, status, modules) in error_codes().items():
         where = ", ".join(f"`{m}`" for m in modules)
-        lines.append(f"| `{code}` | {cls} | {_STATUS[cls]} | {where} |")
+        lines.append(f"| `{code}` | {cls} | {status} | {where} |")
     return "\n".join(lines) + "\n"
 
 

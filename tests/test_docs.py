@@ -3,6 +3,7 @@ the mkdocs nav names exists."""
 
 from __future__ import annotations
 
+import re
 import runpy
 import subprocess
 import sys
@@ -49,6 +50,22 @@ def test_every_error_code_is_found_by_the_generator() -> None:
         "release.not_found",
     ):
         assert code in codes, code
+
+
+def test_the_status_of_an_error_code_is_the_one_it_is_raised_with() -> None:
+    codes = GEN["error_codes"]()
+    assert codes["lists.incomplete_registry"][1] == 422  # InputError, raised with status=422
+    assert codes["server.busy"][1] == 503  # HelsestatError, raised with status=503
+    assert codes["query.period_too_long"][1] == 400  # the class's default
+    # reading each call's arguments loses no code a plain search of the sources finds
+    plain = re.compile(r'\b([A-Z][A-Za-z]*(?:Error_?|Denied))\(\s*"([a-z0-9_]+\.[a-z0-9_.]+)"')
+    found = {
+        code
+        for path in (ROOT / "src" / "helsestat").rglob("*.py")
+        for cls, code in plain.findall(path.read_text(encoding="utf-8"))
+        if cls in GEN["_STATUS"] and code != "x.y"
+    }
+    assert found == set(codes)
 
 
 def test_every_command_is_documented() -> None:

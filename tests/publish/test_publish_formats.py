@@ -394,3 +394,37 @@ def test_unknown_format_name() -> None:
     with pytest.raises(NotFoundError) as caught:
         publish(small_table(), "pdf")
     assert "csv, json, jsonstat, parquet, xlsx, xml" in caught.value.hint
+
+
+@pytest.mark.parametrize(
+    "rows", [3, 300]
+)  # a short table is checked in Python, a long one by Arrow
+@pytest.mark.parametrize(
+    ("status", "value", "code"),
+    [
+        ("primary", 3, "publish.unsuppressed_value"),
+        ("hidden", None, "publish.unknown_status"),
+        (None, None, "publish.unknown_status"),
+    ],
+)
+def test_a_bad_last_row_is_refused_in_a_short_and_a_long_table(
+    rows: int, status: str | None, value: int | None, code: str
+) -> None:
+    table = ProtectedTable(
+        "t",
+        "T",
+        ("k",),
+        ("n",),
+        pa.table(
+            {
+                "k": [f"{i:04d}" for i in range(rows)],
+                "n": pa.array([*range(rows - 1), value], pa.int64()),
+                "status": ["published"] * (rows - 1) + [status],
+                "status_rule": [""] * rows,
+            }
+        ),
+    )
+    with pytest.raises(ProtectionError) as caught:
+        publishable(table)
+    assert caught.value.code == code
+    assert "1 row" in caught.value.message or "1 suppressed" in caught.value.message

@@ -33,6 +33,16 @@ from helsestat.errors import NotFoundError, QueryError, ReferenceError_
 LOCAL_ID_BASE = 9_000_000
 
 
+def local_version_id(classification_id: int, year: int) -> int:
+    """helsestat's id of the version of ``classification_id`` starting in ``year`` (a version
+    whose KLASS id is not known).
+
+    >>> local_version_id(629, 2015), local_version_id(131, 2024)
+    (9062915, 9013124)
+    """
+    return LOCAL_ID_BASE + classification_id * 100 + year % 100
+
+
 @dataclass(frozen=True)
 class Level:
     """A level of a version's hierarchy; 1 is the top."""
@@ -582,6 +592,7 @@ __all__ = [
     "Registry",
     "Version",
     "code_selector",
+    "local_version_id",
     "presentation_name",
     "span_text",
 ]

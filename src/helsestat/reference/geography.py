@@ -16,7 +16,6 @@ kommune history for the years before 2019, the per-year recoding to the 2024 str
 
 from __future__ import annotations
 
-import csv
 import gc
 import hashlib
 from collections import defaultdict
@@ -31,6 +30,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from helsestat.reference.classifications import Registry
+from helsestat.reference.refdata import refdata_rows
 
 #: The packaged kommune structures: first and last year, and the file with every code.
 STRUCTURES: tuple[tuple[int, int | None, str], ...] = (
@@ -52,11 +52,6 @@ KOMMUNER = 131
 HistoryRow = tuple[str, str, int, int | None]
 #: (year, kommunenr valid then, 2024 kommunenr, weight): a row of the recoding table.
 RecodingRow = tuple[int, str, str, float]
-
-
-def _rows(name: str) -> Iterator[dict[str, str]]:
-    with resources.files("helsestat.data.refdata").joinpath(name).open(encoding="utf-8") as fh:
-        yield from csv.DictReader(fh)
 
 
 def _columns(name: str, columns: tuple[str, ...]) -> list[list[str]]:
@@ -320,7 +315,7 @@ def packaged_geography() -> Geography:
                 r["kommunenr"]: Kommune(
                     r["kommunenr"], r.get("navn_klass_noapi") or r["navn"], r["fylkenr"]
                 )
-                for r in _rows(name)
+                for r in refdata_rows(name)
             },
         )
         for first, last, name in STRUCTURES
@@ -332,15 +327,17 @@ def packaged_geography() -> Geography:
             int(r["gyldig_fra_aar"]),
             int(float(r["gyldig_til_aar"])) if r["gyldig_til_aar"] else None,
         )
-        for r in _rows("no_kommune_historikk_csdata.csv")
+        for r in refdata_rows("no_kommune_historikk_csdata.csv")
     ]
     population = {
         (r["kommunenr"], y): int(r[f"folketall_{y}"])
-        for r in _rows("no_kommuner_2024.csv")
+        for r in refdata_rows("no_kommuner_2024.csv")
         for y in POPULATION_YEARS
     }
     for name in HISTORY_POPULATION_FILES:
-        population |= {(r["kommunenr"], int(r["ar"])): int(r["folkemengde"]) for r in _rows(name)}
+        population |= {
+            (r["kommunenr"], int(r["ar"])): int(r["folkemengde"]) for r in refdata_rows(name)
+        }
     columns = ("aar", "kommunenr_original", "kommunenr_2024", "weighting")
     recoding = [
         (int(aar), original, successor, float(weighting))

@@ -30,14 +30,13 @@ True
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 from helsestat.errors import ReferenceError_
+from helsestat.reference.refdata import refdata_rows
 
 #: (first year, last year or None) of each kommune structure
 STRUCTURES: tuple[tuple[int, int | None], ...] = (
@@ -68,11 +67,6 @@ MERGED_BYDEL: Mapping[str, str] = {"1141": "08", "1142": "09", "1662": "04"}
 ONLY_MERGED: Mapping[str, frozenset[str]] = {"1103": frozenset({"08", "09"})}
 
 
-def _rows(name: str) -> Iterator[dict[str, str]]:
-    with resources.files("helsestat.data.refdata").joinpath(name).open(encoding="utf-8") as fh:
-        yield from csv.DictReader(fh)
-
-
 def structure_of(year: int) -> int:
     """The first year of the kommune structure in force in ``year`` (from 2015).
 
@@ -91,7 +85,7 @@ def recoding() -> dict[int, dict[str, tuple[tuple[str, float], ...]]]:
     with csdata's weights (S1)."""
     firsts = {first for first, _ in STRUCTURES}
     out: dict[int, dict[str, list[tuple[str, float]]]] = {y: defaultdict(list) for y in firsts}
-    for r in _rows("no_kommune_omkoding_til_2024_per_aar.csv"):
+    for r in refdata_rows("no_kommune_omkoding_til_2024_per_aar.csv"):
         year = int(r["aar"])
         if year in firsts:
             out[year][r["kommunenr_original"]].append((r["kommunenr_2024"], float(r["weighting"])))
@@ -103,13 +97,13 @@ def recoding() -> dict[int, dict[str, tuple[tuple[str, float], ...]]]:
 def kommune_names() -> dict[tuple[str, int], str]:
     """(kommunenr, first structure year) → name (csdata's history, S1; KLASS forms for 2024)."""
     names: dict[tuple[str, int], str] = {}
-    for r in _rows("no_kommune_historikk_csdata.csv"):
+    for r in refdata_rows("no_kommune_historikk_csdata.csv"):
         start = int(r["gyldig_fra_aar"])
         end = int(float(r["gyldig_til_aar"])) if r["gyldig_til_aar"] else 9999
         for first, _ in STRUCTURES:
             if start <= first <= end:
                 names[(r["kommunenr"], first)] = r["navn"]
-    for r in _rows("no_kommuner_2024.csv"):
+    for r in refdata_rows("no_kommuner_2024.csv"):
         name = r["navn_klass_noapi"]
         names[(r["kommunenr"], 2024)] = r["navn"] if not name or "?" in name else name
     return names
@@ -129,9 +123,9 @@ class Population:
 def _real_population() -> dict[tuple[str, int], int]:
     out = {
         (r["kommunenr"], int(r["ar"])): int(r["folkemengde"])
-        for r in _rows("no_befolkning_kommune_2015_2023.csv")
+        for r in refdata_rows("no_befolkning_kommune_2015_2023.csv")
     }
-    for r in _rows("no_kommuner_2024.csv"):
+    for r in refdata_rows("no_kommuner_2024.csv"):
         for year in (2024, 2025, 2026):
             out[(r["kommunenr"], year)] = int(r[f"folketall_{year}"])
     return out
@@ -143,7 +137,7 @@ def _estimates() -> dict[tuple[str, int], int]:
     :mod:`helsestat.reference.population_history`) of the figures SSB's source lacks."""
     return {
         (r["kommunenr"], int(r["ar"])): int(r["folkemengde"])
-        for r in _rows("no_befolkning_kommune_estimat.csv")
+        for r in refdata_rows("no_befolkning_kommune_estimat.csv")
     }
 
 
@@ -190,7 +184,7 @@ def kommune_population(year: int) -> Population:
 @cache
 def _history() -> dict[str, list[tuple[int, int | None, str, float]]]:
     out: dict[str, list[tuple[int, int | None, str, float]]] = defaultdict(list)
-    for r in _rows("no_kommune_historikk_csdata.csv"):
+    for r in refdata_rows("no_kommune_historikk_csdata.csv"):
         end = int(float(r["gyldig_til_aar"])) if r["gyldig_til_aar"] else None
         out[r["kommunenr"]].append(
             (int(r["gyldig_fra_aar"]), end, r["kommunenr_etterfolger"], float(r["vekt"] or 1))
@@ -267,7 +261,7 @@ def _city_bydeler() -> dict[str, list[str]]:
         "no_opptaksomrader_skde_somatikk_koder2020.csv",
         "no_dps_omrader_skde_koder2024.csv",
     ):
-        for r in _rows(name):
+        for r in refdata_rows(name):
             if r["nivaa"] == "bydel" and not r["kode"].endswith("99"):
                 out[r["kode"][:4]].add(r["kode"][4:])
     return {city: sorted(b) for city, b in out.items()}

@@ -26,14 +26,11 @@ What is real and what is not:
 
 from __future__ import annotations
 
-import csv
 import itertools
 import json
 import sys
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import date
-from importlib import resources
 from pathlib import Path
 
 from helsestat.reference.classifications import (
@@ -45,12 +42,14 @@ from helsestat.reference.classifications import (
     MapItem,
     Registry,
     Version,
+    local_version_id,
 )
 from helsestat.reference.geography import packaged_geography
 from helsestat.reference.klass_catchment import catchment_registry
 from helsestat.reference.klass_foretak import foretak_classifications
 from helsestat.reference.klass_json import bundle_document
 from helsestat.reference.klass_synthetic import synthetic_classifications
+from helsestat.reference.refdata import refdata_rows
 
 #: The base URL written into the shipped bundles' links (KLASS's own, so a bundle looks like
 #: what SSB's API returns; the API serves them under its own base URL).
@@ -58,20 +57,6 @@ BUNDLE_BASE = "https://data.ssb.no/api/klass/v1"
 
 Y2019, Y2020, Y2024 = date(2019, 1, 1), date(2020, 1, 1), date(2024, 1, 1)
 SE_ID = LOCAL_ID_BASE + 1
-
-
-def _rows(name: str) -> Iterator[dict[str, str]]:
-    with resources.files("helsestat.data.refdata").joinpath(name).open(encoding="utf-8") as fh:
-        yield from csv.DictReader(fh)
-
-
-def vid(classification_id: int, year: int) -> int:
-    """helsestat's id of the version of ``classification_id`` starting in ``year``.
-
-    >>> vid(131, 2024)
-    9013124
-    """
-    return LOCAL_ID_BASE + classification_id * 100 + year % 100
 
 
 def _klass_name(row: dict[str, str], klass_key: str, other_key: str) -> str:
@@ -92,7 +77,7 @@ EARLY_TABLE_OFFSET = 5_000_000
 
 
 def _history() -> list[dict[str, str]]:
-    return [r for r in _rows("no_kommune_historikk_csdata.csv") if r["kommunenr"].isdigit()]
+    return [r for r in refdata_rows("no_kommune_historikk_csdata.csv") if r["kommunenr"].isdigit()]
 
 
 def _valid(row: dict[str, str], year: int) -> bool:
@@ -103,7 +88,7 @@ def _valid(row: dict[str, str], year: int) -> bool:
 def _early_kommuner(lv: tuple[Level, ...]) -> list[Version]:
     """KLASS 131 for 2015-2018 from csdata's history (S1), named as in the 2019 version
     where the code lives on (so 2019 shows no spurious renames)."""
-    names19 = {r["kommunenr"]: r["navn"] for r in _rows("no_kommuner_2019.csv")}
+    names19 = {r["kommunenr"]: r["navn"] for r in refdata_rows("no_kommuner_2019.csv")}
     history = _history()
     versions = []
     for first, end in EARLY_KOMMUNE_PERIODS:
@@ -111,7 +96,7 @@ def _early_kommuner(lv: tuple[Level, ...]) -> list[Version]:
         span = f"{first}-{end - 1}" if end - first > 1 else f"{first}"
         versions.append(
             Version(
-                vid(131, first),
+                local_version_id(131, first),
                 f"Kommuneinndeling {span}",
                 date(first, 1, 1),
                 date(end, 1, 1),
@@ -142,51 +127,51 @@ def _change_table(old: Version, new: Version, successor: dict[str, str]) -> Corr
 def _kommuner() -> tuple[Classification, list[CorrespondenceTable]]:
     lv = (Level(1, "Kommune"),)
     v19 = Version(
-        vid(131, 2019),
+        local_version_id(131, 2019),
         "Kommuneinndeling 2019",
         Y2019,
         Y2020,
         lv,
-        tuple(Code(r["kommunenr"], r["navn"]) for r in _rows("no_kommuner_2019.csv")),
+        tuple(Code(r["kommunenr"], r["navn"]) for r in refdata_rows("no_kommuner_2019.csv")),
     )
     v20 = Version(
-        vid(131, 2020),
+        local_version_id(131, 2020),
         "Kommuneinndeling 2020-2023",
         Y2020,
         Y2024,
         lv,
-        tuple(Code(r["kommunenr"], r["navn"]) for r in _rows("no_kommuner_2020_2023.csv")),
+        tuple(Code(r["kommunenr"], r["navn"]) for r in refdata_rows("no_kommuner_2020_2023.csv")),
     )
     v24 = Version(
-        vid(131, 2024),
+        local_version_id(131, 2024),
         "Kommuneinndeling 2024",
         Y2024,
         None,
         lv,
         tuple(
             Code(r["kommunenr"], _klass_name(r, "navn_klass_noapi", "navn"))
-            for r in _rows("no_kommuner_2024.csv")
+            for r in refdata_rows("no_kommuner_2024.csv")
         ),
     )
     t1 = CorrespondenceTable(
-        vid(131, 2020) + 1_000_000,
+        local_version_id(131, 2020) + 1_000_000,
         "Endringer i kommuneinndelingen 2019-2020",
         v19.id,
         v20.id,
         tuple(
             MapItem(r["kommunenr_2019"], r["kommunenr_2020"], float(r["weighting"]))
-            for r in _rows("no_kommune_2019_til_2020.csv")
+            for r in refdata_rows("no_kommune_2019_til_2020.csv")
         ),
         "Kommunereformen 2020 (S2: fhidata norway_municip_merging_b2020).",
     )
     t2 = CorrespondenceTable(
-        vid(131, 2024) + 1_000_000,
+        local_version_id(131, 2024) + 1_000_000,
         "Endringer i kommuneinndelingen 2020-2024",
         v20.id,
         v24.id,
         tuple(
             MapItem(r["kommunenr_2020_2023"], r["kommunenr_2024"], float(r["weighting"]))
-            for r in _rows("no_kommune_2020_2023_til_2024.csv")
+            for r in refdata_rows("no_kommune_2020_2023_til_2024.csv")
         ),
         "Regionreformen reversert 2024 (S1: csdata). The 1507 split uses csdata's 0.5/0.5, "
         "which is not a population share.",
@@ -213,17 +198,17 @@ def _fylker() -> tuple[Classification, list[CorrespondenceTable]]:
     lv = (Level(1, "Fylke"),)
     # The 18 fylker of 2019 were already those of 2018 (Trøndelag from 1 January 2018).
     v19 = Version(
-        vid(104, 2019),
+        local_version_id(104, 2019),
         "Fylkesinndeling 2018-2019",
         date(2018, 1, 1),
         Y2020,
         lv,
-        tuple(Code(r["fylkenr"], r["fylkenavn"]) for r in _rows("no_fylker_2019.csv")),
+        tuple(Code(r["fylkenr"], r["fylkenavn"]) for r in refdata_rows("no_fylker_2019.csv")),
     )
     names19 = {c.code: c.name for c in v19.codes}
     fylker15 = sorted({r["fylkenr"]: r["fylkenavn"] for r in _history() if _valid(r, 2015)}.items())
     v15 = Version(
-        vid(104, 2015),
+        local_version_id(104, 2015),
         "Fylkesinndeling 2015-2017",
         date(2015, 1, 1),
         date(2018, 1, 1),
@@ -233,30 +218,30 @@ def _fylker() -> tuple[Classification, list[CorrespondenceTable]]:
     )
     t0 = _change_table(v15, v19, {"16": "50", "17": "50"})
     v20 = Version(
-        vid(104, 2020),
+        local_version_id(104, 2020),
         "Fylkesinndeling 2020-2023",
         Y2020,
         Y2024,
         lv,
-        tuple(Code(r["fylkenr"], r["fylkenavn"]) for r in _rows("no_fylker_2020_2023.csv")),
+        tuple(Code(r["fylkenr"], r["fylkenavn"]) for r in refdata_rows("no_fylker_2020_2023.csv")),
     )
     v24 = Version(
-        vid(104, 2024),
+        local_version_id(104, 2024),
         "Fylkesinndeling 2024",
         Y2024,
         None,
         lv,
         tuple(
             Code(r["fylkenr"], _klass_name(r, "navn_klass_noapi", "navn"))
-            for r in _rows("no_fylker_2024.csv")
+            for r in refdata_rows("no_fylker_2024.csv")
         ),
     )
     # 2019 → 2020, derived: each 2019 kommune's population goes to its successors' fylker.
     geo = packaged_geography()
-    fylke19 = {r["kommunenr"]: r["fylkenr"] for r in _rows("no_kommuner_2019.csv")}
-    fylke20 = {r["kommunenr"]: r["fylkenr"] for r in _rows("no_kommuner_2020_2023.csv")}
+    fylke19 = {r["kommunenr"]: r["fylkenr"] for r in refdata_rows("no_kommuner_2019.csv")}
+    fylke20 = {r["kommunenr"]: r["fylkenr"] for r in refdata_rows("no_kommuner_2020_2023.csv")}
     flows: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for r in _rows("no_kommune_2019_til_2020.csv"):
+    for r in refdata_rows("no_kommune_2019_til_2020.csv"):
         pop = max(geo.population_estimate(r["kommunenr_2019"], 2019), 1)
         flows[fylke19[r["kommunenr_2019"]]][fylke20[r["kommunenr_2020"]]] += pop * float(
             r["weighting"]
@@ -268,7 +253,7 @@ def _fylker() -> tuple[Classification, list[CorrespondenceTable]]:
             maps19.append(MapItem(old, new, round(flows[old][new] / total, 6)))
     maps19 = _normalise(maps19)
     t1 = CorrespondenceTable(
-        vid(104, 2020) + 1_000_000,
+        local_version_id(104, 2020) + 1_000_000,
         "Endringer i fylkesinndelingen 2019-2020",
         v19.id,
         v20.id,
@@ -277,13 +262,13 @@ def _fylker() -> tuple[Classification, list[CorrespondenceTable]]:
         "population shares estimated from the successors' 2024 population.",
     )
     t2 = CorrespondenceTable(
-        vid(104, 2024) + 1_000_000,
+        local_version_id(104, 2024) + 1_000_000,
         "Endringer i fylkesinndelingen 2020-2024",
         v20.id,
         v24.id,
         tuple(
             MapItem(r["fylkenr_2020_2023"], r["fylkenr_2024"], float(r["weighting"]))
-            for r in _rows("no_fylke_2020_2023_til_2024.csv")
+            for r in refdata_rows("no_fylke_2020_2023_til_2024.csv")
         ),
         "S1 csdata; split weights are population based.",
     )
@@ -315,14 +300,14 @@ def _normalise(maps: list[MapItem]) -> list[MapItem]:
 def _sweden() -> Classification:
     lan = [
         Code(r["lanskod"], r["lan_namn"], 1, short_name=r["lan_namn_kort"])
-        for r in _rows("se_lan.csv")
+        for r in refdata_rows("se_lan.csv")
     ]
     kommuner = [
         Code(r["kommunkod"], r["kommun_namn"], 2, r["lanskod"], short_name=r["kommun_namn_kort"])
-        for r in _rows("se_kommuner.csv")
+        for r in refdata_rows("se_kommuner.csv")
     ]
     version = Version(
-        vid(SE_ID - LOCAL_ID_BASE, 2003),
+        local_version_id(SE_ID - LOCAL_ID_BASE, 2003),
         "Län och kommuner",
         date(2003, 1, 1),
         None,

@@ -38,23 +38,21 @@ classification's ``source`` and its API note):
 
 from __future__ import annotations
 
-import csv
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
-from importlib import resources
 
 from helsestat.errors import ReferenceError_
 from helsestat.reference.classifications import (
-    LOCAL_ID_BASE,
     Classification,
     Code,
     CorrespondenceTable,
     Level,
     MapItem,
     Version,
+    local_version_id,
 )
 from helsestat.reference.grunnkrets import (
     CITIES,
@@ -64,6 +62,7 @@ from helsestat.reference.grunnkrets import (
     kommune_names,
     recoding,
 )
+from helsestat.reference.refdata import refdata_rows
 
 #: KLASS's ids of the correspondences to 131 and 103 (seed 000 / S7), per classification.
 CORR_IDS: Mapping[int, tuple[int, int]] = {
@@ -152,25 +151,11 @@ PRIVATE: Mapping[str, str] = {
 }
 
 
-def _rows(name: str) -> Iterator[dict[str, str]]:
-    with resources.files("helsestat.data.refdata").joinpath(name).open(encoding="utf-8") as fh:
-        yield from csv.DictReader(fh)
-
-
-def vid(classification_id: int, year: int) -> int:
-    """helsestat's id of the version of ``classification_id`` starting in ``year``.
-
-    >>> vid(629, 2015)
-    9062915
-    """
-    return LOCAL_ID_BASE + classification_id * 100 + year % 100
-
-
 @cache
 def hf_names() -> dict[str, str]:
     """HF code → name (SSB's 2020 list, S6, and the two private hospitals)."""
     out = dict(PRIVATE)
-    for r in _rows("no_helseforetak_orgnr_ssb_kostra2020.csv"):
+    for r in refdata_rows("no_helseforetak_orgnr_ssb_kostra2020.csv"):
         out[r["orgnr"]] = r["navn_kilde"]
     return out
 
@@ -220,7 +205,7 @@ def _source_areas(service: str) -> tuple[list[str], dict[str, str], dict[str, st
     kom: dict[str, str] = {}
     byd: dict[str, str] = {}
     names: set[str] = set()
-    for r in _rows(src.file):
+    for r in refdata_rows(src.file):
         names.add(r["opptaksomrade"])
         target = byd if r["nivaa"] == "bydel" else kom
         # S5 lists 1580 twice in the VOP table, both times in the same area (source error).
@@ -329,7 +314,7 @@ def _bydel_names() -> dict[str, str]:
     """Two-digit bydel → name per 2024 city (SKDE's tables, S5)."""
     out: dict[str, str] = {}
     for src in SOURCES.values():
-        for r in _rows(src.file):
+        for r in refdata_rows(src.file):
             if r["nivaa"] == "bydel":
                 out.setdefault(r["kode"], r["navn"])
     return out
@@ -391,7 +376,7 @@ def _version(
     if cid == 631:
         intro += " Derived: the VOP areas of KLASS 630 (no public source holds TSB areas)."
     return Version(
-        vid(cid, structure),
+        local_version_id(cid, structure),
         f"Opptaksområder {span}",
         date(structure, 1, 1),
         date(end, 1, 1) if end else None,
@@ -446,7 +431,7 @@ def _correspondences(
                 to_103 if latest else version.id + 3_000_000,
                 f"Korrespondansetabell mellom KLASS {cid} og KLASS 103 ({version.name})",
                 version.id,
-                vid(103, _bydel_structure(year)),
+                local_version_id(103, _bydel_structure(year)),
                 tuple(MapItem(a, b) for a, b in byd),
             )
         )
@@ -477,7 +462,7 @@ def bydeler() -> Classification:
             codes[_city_in(city, first) + code[4:]] = name
         versions.append(
             Version(
-                vid(103, first),
+                local_version_id(103, first),
                 "Bydelsinndeling (bydeler i SKDEs opptaksområder)"
                 + ("" if end is None else f" {first}-{end - 1}"),
                 date(first, 1, 1),

@@ -22,12 +22,16 @@ names and numbers and the years they change are invented (SYNTHETIC).
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from datetime import date
-from importlib import resources
 
-from helsestat.reference.classifications import LOCAL_ID_BASE, Classification, Code, Level, Version
+from helsestat.reference.classifications import (
+    Classification,
+    Code,
+    Level,
+    Version,
+    local_version_id,
+)
+from helsestat.reference.refdata import refdata_rows
 
 FILE = "no_spesialisthelse_foretak_2015_2025.csv"
 FIRST_YEAR = 2015
@@ -42,15 +46,6 @@ _LEVELS = {
     605: ("Eier", "Støtteforetak"),
 }
 INVENTED = "INVENTED code (helsestat's): the organisation number was not found"
-
-
-def _vid(cid: int, year: int) -> int:
-    return LOCAL_ID_BASE + cid * 100 + year % 100
-
-
-def _rows(name: str) -> Iterator[dict[str, str]]:
-    with resources.files("helsestat.data.refdata").joinpath(name).open(encoding="utf-8") as fh:
-        yield from csv.DictReader(fh)
 
 
 #: (code, name, level, parent, first year, year it ended or None, note)
@@ -72,7 +67,7 @@ def _versions(cid: int, rows: list[Row], label: str, intro: str) -> tuple[Versio
         span = f"{year}" if end == year + 1 else f"{year}-{end - 1}" if end else f"{year}-"
         versions.append(
             Version(
-                _vid(cid, year),
+                local_version_id(cid, year),
                 f"{NAMES[cid]} {span}{label}",
                 date(year, 1, 1),
                 date(end, 1, 1) if end else None,
@@ -86,7 +81,7 @@ def _versions(cid: int, rows: list[Row], label: str, intro: str) -> tuple[Versio
 
 def _real_rows(cid: int) -> list[Row]:
     out = []
-    for r in _rows(FILE):
+    for r in refdata_rows(FILE):
         if r["liste"] != str(cid):
             continue
         if r["kodekilde"] == "orgnr":

@@ -20,13 +20,13 @@ from __future__ import annotations
 from datetime import date
 
 from helsestat.reference.classifications import (
-    LOCAL_ID_BASE,
     Classification,
     Code,
     CorrespondenceTable,
     Level,
     MapItem,
     Version,
+    local_version_id,
 )
 
 Row = tuple[str, str, int, str | None]  # code, name, level, parent
@@ -266,10 +266,6 @@ CORRESPONDENCES: dict[int, tuple[int, int, tuple[tuple[str, str], ...]]] = {
 }
 
 
-def _vid(cid: int, year: int) -> int:
-    return LOCAL_ID_BASE + cid * 100 + year % 100
-
-
 def synthetic_classifications() -> tuple[list[Classification], list[CorrespondenceTable]]:
     """The SYNTHETIC classifications, their change tables 2015→2024 and the correspondences
     of seed 000 between them."""
@@ -282,7 +278,7 @@ def synthetic_classifications() -> tuple[list[Classification], list[Corresponden
             Code(c.code, renamed.get(c.code, c.name), c.level, c.parent_code) for c in old
         ) + tuple(Code(c, n, lv, p) for c, n, lv, p in added)
         v20 = Version(
-            _vid(cid, FIRST_YEAR),
+            local_version_id(cid, FIRST_YEAR),
             f"{name} {FIRST_YEAR}-2023 (SYNTHETIC)",
             date(FIRST_YEAR, 1, 1),
             date(2024, 1, 1),
@@ -291,7 +287,7 @@ def synthetic_classifications() -> tuple[list[Classification], list[Corresponden
             "SYNTHETIC codes: invented stand-ins.",
         )
         v24 = Version(
-            _vid(cid, 2024),
+            local_version_id(cid, 2024),
             f"{name} 2024 (SYNTHETIC)",
             date(2024, 1, 1),
             None,
@@ -315,7 +311,7 @@ def synthetic_classifications() -> tuple[list[Classification], list[Corresponden
         )
         tables.append(
             CorrespondenceTable(
-                _vid(cid, 2024) + 1_000_000,
+                local_version_id(cid, 2024) + 1_000_000,
                 f"Endringer {name} {FIRST_YEAR}-2024 (SYNTHETIC)",
                 v20.id,
                 v24.id,
@@ -330,10 +326,12 @@ def synthetic_classifications() -> tuple[list[Classification], list[Corresponden
             maps = tuple(MapItem(s, t) for s, t in pairs if s in s_codes and t in t_codes)
             tables.append(
                 CorrespondenceTable(
-                    corr_id if year == 2024 else _vid(src, FIRST_YEAR) + 4_000_000 + corr_id,
+                    corr_id
+                    if year == 2024
+                    else local_version_id(src, FIRST_YEAR) + 4_000_000 + corr_id,
                     f"Korrespondansetabell mellom KLASS {src} og KLASS {dst} {year} (SYNTHETIC)",
-                    _vid(src, year),
-                    _vid(dst, year),
+                    local_version_id(src, year),
+                    local_version_id(dst, year),
                     maps,
                     "SYNTHETIC pairs between invented codes.",
                 )

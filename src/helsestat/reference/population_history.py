@@ -30,10 +30,10 @@ import csv
 import io
 import sys
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
+
+from helsestat.reference.refdata import refdata_rows
 
 FILE = "no_befolkning_kommune_estimat.csv"
 
@@ -78,11 +78,6 @@ class Estimate:
     method: str
 
 
-def _rows(name: str) -> Iterator[dict[str, str]]:
-    with resources.files("helsestat.data.refdata").joinpath(name).open(encoding="utf-8") as fh:
-        yield from csv.DictReader(fh)
-
-
 def _split(total: int, weights: dict[str, int]) -> dict[str, int]:
     """``total`` shared in proportion to ``weights``, rounded so the parts add up exactly
     (largest remainders get the leftover persons)."""
@@ -107,9 +102,9 @@ def _vestfold(real: dict[tuple[str, int], int]) -> list[Estimate]:
 
 
 def _interpolated(real: dict[tuple[str, int], int]) -> list[Estimate]:
-    p2024 = {r["kommunenr"]: int(r["folketall_2024"]) for r in _rows("no_kommuner_2024.csv")}
+    p2024 = {r["kommunenr"]: int(r["folketall_2024"]) for r in refdata_rows("no_kommuner_2024.csv")}
     successors: dict[str, list[str]] = defaultdict(list)
-    for r in _rows("no_kommune_2020_2023_til_2024.csv"):
+    for r in refdata_rows("no_kommune_2020_2023_til_2024.csv"):
         successors[r["kommunenr_2020_2023"]].append(r["kommunenr_2024"])
     out = []
     for code in sorted(successors):
@@ -124,7 +119,7 @@ def estimate_rows() -> list[Estimate]:
     """The estimated rows, from the real figures in ``data/refdata``."""
     real = {
         (r["kommunenr"], int(r["ar"])): int(r["folkemengde"])
-        for r in _rows("no_befolkning_kommune_2015_2023.csv")
+        for r in refdata_rows("no_befolkning_kommune_2015_2023.csv")
     }
     rows = _vestfold(real) + _interpolated(real)
     return sorted(rows, key=lambda e: (e.year, e.kommunenr))

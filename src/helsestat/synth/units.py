@@ -28,15 +28,12 @@ True
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import random
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
-from importlib import resources
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -45,6 +42,7 @@ from stdnum.no import orgnr as no_orgnr
 
 from helsestat.errors import ConflictError
 from helsestat.reference.geography import packaged_geography
+from helsestat.reference.refdata import refdata_rows
 from helsestat.reference.units.loader import LoadReport, load_plan
 from helsestat.reference.units.plan import (
     SERVICE_CLASSIFICATION_ID,
@@ -116,11 +114,6 @@ _RENAMES = {
 _SECTIONS = ("sengepost", "poliklinikk", "dagbehandling")
 
 
-def _rows(name: str) -> Iterator[dict[str, str]]:
-    with resources.files("helsestat.data.refdata").joinpath(name).open(encoding="utf-8") as fh:
-        yield from csv.DictReader(fh)
-
-
 def display_name(source: str) -> str:
     """All-caps source names in title case, keeping RHF/HF/AS/IKT and a lower-case 'og'.
 
@@ -149,7 +142,7 @@ def helseforetak() -> tuple[Helseforetak, ...]:
     """The 4 RHF and 20 hospital trusts; an HF's RHF is the RHF row above it in the list."""
     out: list[Helseforetak] = []
     rhf: str | None = None
-    for row in _rows("no_helseforetak_orgnr_ssb_kostra2020.csv"):
+    for row in refdata_rows("no_helseforetak_orgnr_ssb_kostra2020.csv"):
         if row["type_etter_navn"] == "RHF":
             rhf = row["orgnr"]
             out.append(Helseforetak(row["orgnr"], display_name(row["navn_kilde"]), "rhf", None))
@@ -162,7 +155,7 @@ def helseforetak() -> tuple[Helseforetak, ...]:
 def area_kommuner() -> dict[str, tuple[str, ...]]:
     """Catchment area name → its 2024 kommune codes (Oslo bydeler count as 0301)."""
     out: dict[str, list[str]] = defaultdict(list)
-    for row in _rows("no_opptaksomrader_skde_voksenpsykiatri_koder2024.csv"):
+    for row in refdata_rows("no_opptaksomrader_skde_voksenpsykiatri_koder2024.csv"):
         code = row["kode"][:4]
         if code not in out[row["opptaksomrade"]]:
             out[row["opptaksomrade"]].append(code)
@@ -180,10 +173,10 @@ def _largest(area: tuple[str, ...], count: int = 5) -> tuple[str, ...]:
 @cache
 def _kommune_names() -> dict[str, str]:
     names = {}
-    for row in _rows("no_kommuner_2024.csv"):
+    for row in refdata_rows("no_kommuner_2024.csv"):
         klass = row["navn_klass_noapi"]
         names[row["kommunenr"]] = klass if "?" not in klass else row["navn"]
-    for row in _rows("no_kommuner_2020_2023.csv"):
+    for row in refdata_rows("no_kommuner_2020_2023.csv"):
         names[row["kommunenr"]] = row["navn_norsk_geonorge"]
     return names
 
@@ -558,9 +551,9 @@ def _norway(b: _Builder, hf_limit: int | None) -> None:
 
 def _sweden(b: _Builder, lan_limit: int | None) -> None:
     rng = b.rng
-    lan = list(_rows("se_lan.csv"))[:lan_limit]
+    lan = list(refdata_rows("se_lan.csv"))[:lan_limit]
     kommuner: dict[str, list[str]] = defaultdict(list)
-    for row in _rows("se_kommuner.csv"):
+    for row in refdata_rows("se_kommuner.csv"):
         kommuner[row["lanskod"]].append(row["kommun_namn_kort"])
     for row in lan:
         code, short = row["lanskod"], row["lan_namn_kort"]
@@ -676,7 +669,7 @@ def _support_rows() -> list[dict[str, str]]:
     """The entries of SSB's list (S6) that are neither an RHF nor a hospital trust."""
     return [
         row
-        for row in _rows("no_helseforetak_orgnr_ssb_kostra2020.csv")
+        for row in refdata_rows("no_helseforetak_orgnr_ssb_kostra2020.csv")
         if row["type_etter_navn"] != "RHF" and row["orgnr"] not in HOSPITAL_TRUST_AREAS
     ]
 
