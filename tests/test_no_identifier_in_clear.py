@@ -19,8 +19,8 @@ import httpx
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from test_ingest import GOOD
 
+from claim_rows import GOOD
 from clear_text import identifiers_in, scan_file, scan_stored_rows, scan_tree
 from helsestat.cli import main
 from helsestat.synth.claims import generate_claims

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from claim_rows import GOOD, KEY, write_claim_rows
 from helsestat.build import ingest_file
 from helsestat.errors import ExtractError
 from helsestat.ingest.readers import read_extract
@@ -22,48 +23,14 @@ from helsestat.validate import spec_for, validate
 from helsestat.validate.claims import CLAIMS
 from helsestat.validate.pseudonymise import pseudonymise_values
 
-KEY = b"test-key-" + b"x" * 32
 #: The code lists the extracts are checked against: the packaged ones a database is seeded with.
 REFERENCE = packaged_reference()
 
-GOOD = {
-    "regning_id": "R1",
-    "behandlingsdato": "2024-03-18",
-    "klokkeslett": "10:15",
-    "behandler_praksistype": "FALE",
-    "behandler_fagomraade": "LE",
-    "behandler_kommunenr": "0301",
-    "pasient_id": "01018010018",
-    "pasient_kommunenr": "0301",
-    "pasient_kjonn": "K",
-    "pasient_alder": "47",
-    "diagnose": "R74",
-    "takstkode": "2ad",
-    "antall": "1",
-    "fritaksgrunn": "",
-    "egenandel_betalt_av_pasient": "160.00",
-    "egenandel_dekket_av_folketrygden": "0.00",
-    "refusjon": "194.00",
-    "resultat": "godkjent",
-}
-
-
-def _write(
-    tmp_path: Path,
-    rows: list[dict[str, str]],
-    name: str = "claims.csv",
-    sep: str = ";",
-    encoding: str = "utf-8",
-) -> Path:
-    path = tmp_path / name
-    header = list(rows[0])
-    lines = [sep.join(header)] + [sep.join(r[c] for c in header) for r in rows]
-    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
-    return path
-
 
 def test_the_good_row_is_valid(tmp_path: Path) -> None:
-    clean = validate(read_extract(_write(tmp_path, [GOOD]), "claims"), CLAIMS, KEY, REFERENCE)
+    clean = validate(
+        read_extract(write_claim_rows(tmp_path, [GOOD]), "claims"), CLAIMS, KEY, REFERENCE
+    )
     assert (clean.report.accepted, clean.report.quarantined) == (1, 0)
     row = clean.accepted.to_pylist()[0]
     assert row["maned"] == 202403 and row["refusjon_ore"] == 19400 and row["regning_teller"] == 1
@@ -102,7 +69,9 @@ def test_each_rule_quarantines_its_defect(
         field: value,
         "regning_id": GOOD["regning_id"] if field != "regning_id" else value,
     }
-    clean = validate(read_extract(_write(tmp_path, [GOOD, bad]), "claims"), CLAIMS, KEY, REFERENCE)
+    clean = validate(
+        read_extract(write_claim_rows(tmp_path, [GOOD, bad]), "claims"), CLAIMS, KEY, REFERENCE
+    )
     assert dict(clean.report.by_rule)[rule] == 1
     q = clean.quarantined.to_pylist()
     assert len(q) == 1 and q[0]["linje"] == 3 and rule in q[0]["arsaker"].split(";")
@@ -110,7 +79,9 @@ def test_each_rule_quarantines_its_defect(
 
 def test_takst_not_valid_before_its_first_period(tmp_path: Path) -> None:
     row = {**GOOD, "behandlingsdato": "2013-12-31", "behandler_kommunenr": "0301"}
-    clean = validate(read_extract(_write(tmp_path, [row]), "claims"), CLAIMS, KEY, REFERENCE)
+    clean = validate(
+        read_extract(write_claim_rows(tmp_path, [row]), "claims"), CLAIMS, KEY, REFERENCE
+    )
     assert "takstkode.not_valid_on_date" in clean.quarantined.column("arsaker")[0].as_py()
 
 
@@ -125,7 +96,7 @@ def test_dnummer_is_accepted(tmp_path: Path) -> None:
     assert ok[0]
     dnr = "410101500" + str(k1[0]) + str(k2[0])
     clean = validate(
-        read_extract(_write(tmp_path, [{**GOOD, "pasient_id": dnr}]), "claims"),
+        read_extract(write_claim_rows(tmp_path, [{**GOOD, "pasient_id": dnr}]), "claims"),
         CLAIMS,
         KEY,
         REFERENCE,
@@ -136,7 +107,7 @@ def test_dnummer_is_accepted(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("sep", "encoding"), [(";", "utf-8"), (",", "utf-8"), (";", "cp1252")])
 def test_csv_dialects(tmp_path: Path, sep: str, encoding: str) -> None:
     row = {**GOOD, "diagnose": "Ø-æå"}
-    raw = read_extract(_write(tmp_path, [row], sep=sep, encoding=encoding), "claims")
+    raw = read_extract(write_claim_rows(tmp_path, [row], sep=sep, encoding=encoding), "claims")
     assert raw.table.column("diagnose").to_pylist() == ["Ø-æå"]
     assert raw.table.column("pasient_id").to_pylist() == ["01018010018"]  # leading zero kept
 
@@ -168,7 +139,7 @@ def test_missing_column_names_file_line_and_column(tmp_path: Path) -> None:
     row = {k: v for k, v in GOOD.items() if k != "takstkode"}
     with pytest.raises(ExtractError) as info:
         validate(
-            read_extract(_write(tmp_path, [row], name="claims_2024.csv"), "claims"),
+            read_extract(write_claim_rows(tmp_path, [row], name="claims_2024.csv"), "claims"),
             CLAIMS,
             KEY,
             REFERENCE,
@@ -292,7 +263,7 @@ def test_bill_counted_once_per_takst_even_when_its_first_line_is_quarantined(
     second = {**GOOD, "antall": "2"}
     third = {**GOOD, "takstkode": "2dd"}
     clean = validate(
-        read_extract(_write(tmp_path, [first_bad, second, GOOD, third]), "claims"),
+        read_extract(write_claim_rows(tmp_path, [first_bad, second, GOOD, third]), "claims"),
         CLAIMS,
         KEY,
         REFERENCE,
@@ -322,7 +293,7 @@ def test_json_and_jsonl_extracts(tmp_path: Path) -> None:
 
 
 def test_a_malformed_line_is_quarantined_not_fatal_and_not_stored_in_clear(tmp_path: Path) -> None:
-    path = _write(tmp_path, [GOOD, GOOD, GOOD])
+    path = write_claim_rows(tmp_path, [GOOD, GOOD, GOOD])
     lines = path.read_text().splitlines()
     lines[2] = lines[2] + ";extra;" + GOOD["pasient_id"]  # line 3 has too many fields
     path.write_text("\n".join(lines) + "\n")
@@ -334,7 +305,7 @@ def test_a_malformed_line_is_quarantined_not_fatal_and_not_stored_in_clear(tmp_p
 
 
 def test_line_numbers_stay_right_after_a_malformed_line(tmp_path: Path) -> None:
-    path = _write(tmp_path, [GOOD, GOOD, {**GOOD, "antall": "0"}])
+    path = write_claim_rows(tmp_path, [GOOD, GOOD, {**GOOD, "antall": "0"}])
     lines = path.read_text().splitlines()
     lines[1] = lines[1] + ";x"  # line 2 malformed; the bad antall stays on line 4
     path.write_text("\n".join(lines) + "\n")

@@ -20,8 +20,8 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from test_ingest import GOOD, KEY
 
+from claim_rows import GOOD, KEY
 from clear_text import identifiers_in_table
 from helsestat.cli import main
 from helsestat.errors import HelsestatError

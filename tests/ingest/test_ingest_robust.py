@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from test_ingest import GOOD, KEY, _write
 
+from claim_rows import GOOD, KEY, write_claim_rows
 from helsestat.build import ingest_file
 from helsestat.build.withdraw import withdraw_batch
 from helsestat.errors import ExtractError
@@ -44,7 +44,7 @@ def _outcome(path: Path, today: date | None = None) -> list[tuple[int, str]]:
 def test_a_byte_undefined_in_windows_1252_quarantines_its_row(tmp_path: Path, byte: int) -> None:
     rows = _rows(5)
     rows[1]["diagnose"] = "Bø"
-    path = _write(tmp_path, rows, encoding="cp1252")
+    path = write_claim_rows(tmp_path, rows, encoding="cp1252")
     lines = path.read_bytes().split(b"\n")
     lines[3] = lines[3].replace(b"R74", b"R7" + bytes([byte]))  # line 4
     path.write_bytes(b"\n".join(lines))
@@ -97,7 +97,7 @@ def _quoted(path: Path, line: int, column: int, text: str) -> None:
 def test_an_unterminated_quote_counts_every_line_it_swallowed(tmp_path: Path) -> None:
     # the quote opens in the last field of line 6 and never closes: before, lines 6 and 7
     # were one row (rows in: 5, for 6 lines of data)
-    path = _write(tmp_path, _rows(6))
+    path = write_claim_rows(tmp_path, _rows(6))
     _quoted(path, 6, -1, '"godkjent')
     assert _outcome(path) == [(6, "line.unterminated_quote"), (7, "line.unterminated_quote")]
     clean = validate(read_extract(path, "claims"), CLAIMS, KEY, REFERENCE)
@@ -105,7 +105,7 @@ def test_an_unterminated_quote_counts_every_line_it_swallowed(tmp_path: Path) ->
 
 
 def test_an_unterminated_quote_early_rejects_the_lines_to_the_end(tmp_path: Path) -> None:
-    path = _write(tmp_path, _rows(6))
+    path = write_claim_rows(tmp_path, _rows(6))
     _quoted(path, 3, 10, '"R74')  # diagnose on line 3
     assert _outcome(path) == [(line, "line.unterminated_quote") for line in range(3, 8)]
 
@@ -113,7 +113,7 @@ def test_an_unterminated_quote_early_rejects_the_lines_to_the_end(tmp_path: Path
 def test_a_malformed_row_over_two_lines_counts_both(tmp_path: Path) -> None:
     # a quote opened in diagnose on line 3 closes in behandlingsdato on line 4: one row of
     # the wrong width over two lines
-    path = _write(tmp_path, _rows(4))
+    path = write_claim_rows(tmp_path, _rows(4))
     _quoted(path, 3, 10, '"R74')
     _quoted(path, 4, 1, '2024-03-18"')
     assert _outcome(path) == [(3, "line.field_count"), (4, "line.field_count")]
@@ -126,13 +126,13 @@ def test_a_claim_dated_after_today_is_quarantined(tmp_path: Path) -> None:
         {**GOOD, "behandlingsdato": "2024-06-30"},
         {**GOOD, "regning_id": "R2", "behandlingsdato": "2024-07-01"},
     ]
-    path = _write(tmp_path, rows)
+    path = write_claim_rows(tmp_path, rows)
     assert _outcome(path, today=date(2024, 6, 30)) == [(3, "behandlingsdato.future")]
     assert _outcome(path, today=date(2024, 7, 1)) == []
 
 
 def test_by_default_today_is_the_date_in_norway(tmp_path: Path) -> None:
-    path = _write(tmp_path, [{**GOOD, "behandlingsdato": "2099-01-01"}])
+    path = write_claim_rows(tmp_path, [{**GOOD, "behandlingsdato": "2099-01-01"}])
     assert _outcome(path) == [(2, "behandlingsdato.future")]
 
 
@@ -161,12 +161,12 @@ def test_a_corrected_line_delivered_again_is_quarantined_a_new_line_stored(
     tmp_path: Path,
 ) -> None:
     lake = Lake(tmp_path / "var")
-    ingest_file(_write(tmp_path, [GOOD], name="a.csv"), "claims", KEY, lake, REFERENCE)
+    ingest_file(write_claim_rows(tmp_path, [GOOD], name="a.csv"), "claims", KEY, lake, REFERENCE)
     corrected = {**GOOD, "refusjon": "200.00"}
     other_takst = {**GOOD, "takstkode": "2dd"}
     other_month = {**GOOD, "behandlingsdato": "2024-04-02"}
     batch = ingest_file(
-        _write(tmp_path, [corrected, other_takst, other_month], name="b.csv"),
+        write_claim_rows(tmp_path, [corrected, other_takst, other_month], name="b.csv"),
         "claims",
         KEY,
         lake,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from test_ingest import GOOD, KEY, _write
 
+from claim_rows import GOOD, KEY, write_claim_rows
 from helsestat.build import ingest_file
 from helsestat.errors import ExtractError
 from helsestat.ingest.readers import read_extract
@@ -47,7 +47,7 @@ def test_an_identifier_typed_into_a_free_text_column_is_quarantined_pseudonymise
     for i in range(0, 20, 2):  # 10 rows, as in the issue
         rows[i]["diagnose"] = f"R74 pasient {FNR[:6]} {FNR[6:]}"
     lake = Lake(tmp_path / "var")
-    batch = ingest_file(_write(tmp_path, rows), "claims", KEY, lake, REFERENCE)
+    batch = ingest_file(write_claim_rows(tmp_path, rows), "claims", KEY, lake, REFERENCE)
     assert (batch.report.accepted, batch.report.quarantined) == (10, 10)
     assert batch.report.by_rule == (("diagnose.fodselsnummer", 10),)
     quarantined = pq.read_table(lake.quarantine_path("claims", batch.checksum)).to_pylist()
@@ -62,7 +62,9 @@ def test_an_identifier_typed_into_a_free_text_column_is_quarantined_pseudonymise
 def test_the_pseudonym_in_quarantine_is_the_identifier_columns(tmp_path: Path) -> None:
     # the same person as pasient_id in one row and typed into diagnose in another
     rows = [{**GOOD, "pasient_id": FNR}, {**GOOD, "regning_id": "R2", "diagnose": FNR}]
-    clean = validate(read_extract(_write(tmp_path, rows), "claims"), CLAIMS, KEY, REFERENCE)
+    clean = validate(
+        read_extract(write_claim_rows(tmp_path, rows), "claims"), CLAIMS, KEY, REFERENCE
+    )
     accepted = clean.accepted.to_pylist()[0]["pasient_pseudonym"]
     assert clean.quarantined.to_pylist()[0]["diagnose"] == f"<fodselsnummer:{accepted}>"
 
@@ -82,7 +84,9 @@ def test_each_identifier_rule_names_its_column(
     tmp_path: Path, column: str, value: str, rule: str
 ) -> None:
     bad = {**GOOD, "regning_id": "R2", column: value}
-    clean = validate(read_extract(_write(tmp_path, [GOOD, bad]), "claims"), CLAIMS, KEY, REFERENCE)
+    clean = validate(
+        read_extract(write_claim_rows(tmp_path, [GOOD, bad]), "claims"), CLAIMS, KEY, REFERENCE
+    )
     assert rule in dict(clean.report.by_rule)
     row = clean.quarantined.to_pylist()[0]
     assert rule in row["arsaker"].split(";")
@@ -118,18 +122,22 @@ def test_a_header_with_the_identifier_column_swapped_stops_the_ingest(tmp_path: 
 def test_a_few_misplaced_identifiers_are_quarantined_not_fatal(tmp_path: Path) -> None:
     rows = [{**GOOD, "regning_id": f"R{i}"} for i in range(10)]
     rows[3]["regning_id"] = FNR
-    clean = validate(read_extract(_write(tmp_path, rows), "claims"), CLAIMS, KEY, REFERENCE)
+    clean = validate(
+        read_extract(write_claim_rows(tmp_path, rows), "claims"), CLAIMS, KEY, REFERENCE
+    )
     assert clean.report.by_rule == (("regning_id.fodselsnummer", 1),)
 
 
 def test_a_file_name_with_an_identifier_is_not_stored_or_printed(tmp_path: Path) -> None:
-    path = _write(tmp_path, [GOOD], name=f"claims_{FNR}.csv")
+    path = write_claim_rows(tmp_path, [GOOD], name=f"claims_{FNR}.csv")
     lake = Lake(tmp_path / "var")
     batch = ingest_file(path, "claims", KEY, lake, REFERENCE)
     assert batch.source == batch.report.source == "claims_<redacted>.csv"
     record = json.loads(lake.batch_path("claims", batch.checksum).read_text())
     assert record["source"] == "claims_<redacted>.csv"
-    missing = _write(tmp_path, [{k: v for k, v in GOOD.items() if k != "antall"}], name=path.name)
+    missing = write_claim_rows(
+        tmp_path, [{k: v for k, v in GOOD.items() if k != "antall"}], name=path.name
+    )
     with pytest.raises(ExtractError) as info:
         validate(read_extract(missing, "claims"), CLAIMS, KEY, REFERENCE)
     assert FNR not in str(info.value)
