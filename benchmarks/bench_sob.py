@@ -545,7 +545,8 @@ def _month(text: str) -> int:
 def breakdown(data: SobData, count: int, seed: int) -> dict[str, dict[str, float]]:
     """Per table, the mean CPU milliseconds of one distinct query (random range and
     filters, as served) in this process: computing and protecting the answer, indexing it
-    (``TableIndex.build``) and rendering it as JSON — where a served request's time goes."""
+    (``TableIndex.of_answer``, as the server does) and rendering it as JSON — where a served
+    request's time goes."""
     from helsestat.publish.formats import FORMATS
     from helsestat.publish.index import Query, TableIndex
     from helsestat.publish.views import DEFAULT
@@ -559,7 +560,7 @@ def breakdown(data: SobData, count: int, seed: int) -> dict[str, dict[str, float
         start = time.process_time()
         protected = answer(data, table, query)
         answered = time.process_time()
-        index = TableIndex.build(protected)
+        index = TableIndex.of_answer(protected)
         indexed = time.process_time()
         FORMATS["json"].render_selection(index.select(Query()), DEFAULT)
         rendered = time.process_time()

@@ -90,3 +90,20 @@ def test_the_whole_table_in_parts_is_what_publish_writes() -> None:
     everything = Selection.everything(TableIndex.build(source))
     for name, fmt in FORMATS.items():
         assert b"".join(fmt.render_parts(everything)) == fmt.render(source), name
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+@pytest.mark.parametrize("view", [DEFAULT, HELFO_LIKE], ids=["published", "named"])
+def test_an_answer_whose_rows_are_not_kept_is_the_same_bytes(
+    index: TableIndex, fmt: str, view: View
+) -> None:
+    """An answer computed for one query is rendered in one go, its rows not kept (the
+    service builds its index so): the same bytes as rows rendered and kept, whole, in parts
+    and for a part of the table."""
+    once = TableIndex.of_answer(big_table())
+    for query in (Query({}, None, True), Query({}, None, False), Query({"takst": ("T1", "T3")})):
+        kept, not_kept = index.select(query), once.select(query)
+        whole = FORMATS[fmt].render_selection(kept, view)
+        assert FORMATS[fmt].render_selection(not_kept, view) == whole
+        assert b"".join(FORMATS[fmt].render_parts(not_kept, view)) == whole
+    assert not any(once.fragments.by_format.values())

@@ -317,7 +317,7 @@ class TableService:
         data = self.computed_data(prepared.release, statistic)
         short = prepared.table.removeprefix(statistic.name + "/")
         table = ranged.answer(data, short, prepared.computed)
-        index = TableIndex.build(replace(table, release=prepared.release.id))
+        index = TableIndex.of_answer(replace(table, release=prepared.release.id))
         self._answers[key] = index
         while len(self._answers) > KEEP_ANSWERS:
             self._answers.popitem(last=False)

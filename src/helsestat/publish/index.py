@@ -103,6 +103,9 @@ class FragmentStore:
 
     budget: list[int] = field(default_factory=lambda: [FRAGMENT_BUDGET])
     by_format: dict[str, dict[int, bytes]] = field(default_factory=dict)
+    #: False for an answer computed for one query (most are rendered once): its rows are
+    #: rendered in one go and not kept (:func:`helsestat.publish.views.fragments`)
+    keep_rows: bool = True
 
     def get(self, fmt: str) -> dict[int, bytes]:
         """The fragments kept for ``fmt`` (row → bytes)."""
@@ -380,6 +383,12 @@ class TableIndex:
             fragments=fragments or FragmentStore(),
             range_columns=spec_range.columns if has_range and spec_range is not None else (),
         )
+
+    @classmethod
+    def of_answer(cls, table: ProtectedTable) -> TableIndex:
+        """The index of an answer computed for one query (most are rendered once, so their
+        rows are rendered in one go and not kept: :attr:`FragmentStore.keep_rows`)."""
+        return cls.build(table, fragments=FragmentStore(keep_rows=False))
 
     def one_row_per_cell(self) -> bool:
         """Whether no two rows share their dimension values: known from the key when it

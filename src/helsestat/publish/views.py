@@ -151,8 +151,10 @@ def fragments(
     """The rendered rows of a selection in order: ``make`` renders a row's field values as
     the bytes of format ``fmt``; each rendered row is kept for the next answer."""
     status = with_status(selection, view)
-    key = f"{fmt}:{view.name}" + ("+status" if status else "")
     index = selection.index
+    if not index.fragments.keep_rows:
+        return list(map(make, zip(*columns(index, selection.rows, view, status), strict=True)))
+    key = f"{fmt}:{view.name}" + ("+status" if status else "")
 
     def render(rows: np.ndarray) -> Iterable[bytes]:
         return map(make, zip(*columns(index, rows, view, status), strict=True))
@@ -208,8 +210,11 @@ def cached_rows(
     make: Callable[[np.ndarray], Iterable[bytes]],
 ) -> list[bytes]:
     """The fragments of ``rows`` kept under ``key``; ``make`` renders those not kept yet (as
-    fragments of the rows it is given, in order)."""
+    fragments of the rows it is given, in order). An index that keeps no rows has them all
+    rendered."""
     store = index.fragments
+    if not store.keep_rows:
+        return list(make(np.array(rows, dtype=np.int64)))
     known = store.get(key)
     try:
         return list(map(known.__getitem__, rows))  # every row rendered before: the usual case

@@ -27,10 +27,12 @@ from helsestat.publish.views import (
     DEFAULT,
     Field,
     View,
+    columns,
     field_names,
     fragments,
     per_view,
     pieces,
+    with_status,
 )
 
 MEDIA_TYPE = "application/json"
@@ -51,7 +53,15 @@ def _make_maker(selection: Selection, view: View) -> Callable[[tuple[object, ...
 
 
 def render_rows(selection: Selection, view: View) -> bytes:
-    """The selected rows as a JSON array of objects with the view's fields."""
+    """The selected rows as a JSON array of objects with the view's fields (of an answer
+    computed for one query, whose rows are not kept: in one call of the encoder)."""
+    if not selection.index.fragments.keep_rows:
+        names = field_names(selection, view)
+        status = with_status(selection, view)
+        values = columns(selection.index, selection.rows, view, status)
+        return orjson.dumps(
+            [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+        )
     make = _maker(selection, view)
     return b"[" + b",".join(fragments(selection, "json", view, make)) + b"]"
 
