@@ -142,3 +142,29 @@ def test_a_computed_table_is_not_read_as_a_stored_one(settings: Settings) -> Non
     with pytest.raises(StoreError, match="computed per query"):
         lake.read_table(release, "sob/lan")
     assert Path(release.path / "data").is_dir()
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_a_repeated_query_gets_the_kept_answer(
+    client: TestClient, fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer of a computed table is kept whole per query and format: asked again, the
+    same bytes come from the kept body; the kept bodies stay within their budget."""
+    from helsestat.api import service as module
+
+    service = client.app.state.tables  # type: ignore[attr-defined]
+    params = {"fom": "2017-03", "tom": "2019-08", "format": fmt}
+    first = client.get("/api/v1/tables/sob/process", params=params)
+    kept = dict(service._bodies)
+    second = client.get("/api/v1/tables/sob/process", params=params)
+    assert first.status_code == second.status_code == 200
+    assert second.content == first.content
+    assert first.content in kept.values() and dict(service._bodies).keys() == kept.keys()
+    budget = 16 * len(first.content)  # room for about 16 such answers (one at most 1/8)
+    monkeypatch.setattr(module, "KEEP_BODY_BYTES", budget)
+    months = [f"{y}-{m:02d}" for y in (2020, 2021) for m in range(1, 13)]
+    for tom in months:
+        assert client.get("/api/v1/tables/sob/process", params={**params, "tom": tom}).is_success
+    assert service._body_bytes == sum(map(len, service._bodies.values())) <= budget
+    kept_months = [k[2] for k in service._bodies if k[3] == fmt]
+    assert 1 < len(kept_months) < len(months) and "2021-12" in kept_months[-1]

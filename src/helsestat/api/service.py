@@ -65,6 +65,8 @@ from helsestat.store.lake import Lake
 SUPPRESSED_HEADER: Final = "X-Helsestat-Suppressed"
 #: Answers of computed tables kept (each a small indexed table), per app.
 KEEP_ANSWERS: Final = 2_000
+#: Bytes of rendered answers of computed tables kept (whole bodies, per format), per app.
+KEEP_BODY_BYTES: Final = 32 * 2**20
 #: Selections larger than this are rendered off the event loop by the fast path.
 LARGE: Final = 5_000
 #: Seconds the fast path checks codes against one reference snapshot before the holder asks
@@ -148,6 +150,8 @@ class TableService:
         self._summaries: dict[tuple[str, str], TableSummary] = {}
         self._computed: dict[tuple[str, str], object] = {}
         self._answers: OrderedDict[tuple[str, str, str], TableIndex] = OrderedDict()
+        self._bodies: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self._body_bytes = 0
 
     # -- what is served --------------------------------------------------------------------
     def statistic_of(self, table: str) -> Statistic | None:
@@ -391,9 +395,37 @@ class TableService:
         return index.select(prepared.query)
 
     def respond(self, prepared: Prepared, selection: Selection) -> Answer:
-        """Render the rows in the chosen format, with the data headers."""
-        body = FORMATS[prepared.fmt].render_selection(selection, prepared.view)
+        """Render the rows in the chosen format, with the data headers (the answer of a
+        computed table is kept, whole, for the next request of the same query and format)."""
+        if prepared.computed is not None:
+            body = self._computed_body(prepared, selection)
+        else:
+            body = FORMATS[prepared.fmt].render_selection(selection, prepared.view)
         return Answer(200, self._data_headers(prepared, selection), body)
+
+    def _computed_body(self, prepared: Prepared, selection: Selection) -> bytes:
+        """The rendered answer of a computed table: its rows are rendered in one go and not
+        kept (:meth:`TableIndex.of_answer`), so the body is, within
+        :data:`KEEP_BODY_BYTES` (least recently used first out)."""
+        key = (
+            prepared.release.id,
+            prepared.table,
+            prepared.key,
+            prepared.fmt,
+            prepared.view.name,
+            selection.with_suppressed,
+        )
+        found = self._bodies.get(key)
+        if found is not None:
+            self._bodies.move_to_end(key)
+            return found
+        body = FORMATS[prepared.fmt].render_selection(selection, prepared.view)
+        if len(body) <= KEEP_BODY_BYTES // 8:
+            self._bodies[key] = body
+            self._body_bytes += len(body)
+            while self._body_bytes > KEEP_BODY_BYTES:
+                self._body_bytes -= len(self._bodies.popitem(last=False)[1])
+        return body
 
     def respond_in_parts(self, prepared: Prepared, selection: Selection) -> Answer:
         """:meth:`respond` with the body in parts (a large selection: the parts are made a
