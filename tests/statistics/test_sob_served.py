@@ -119,6 +119,8 @@ def test_etag_and_304(client: TestClient) -> None:
         ({"fom": "2014-01", "tom": "2015-12"}, "query.period_out_of_range"),
         ({"lan": "01,03"}, "query.one_value"),
         ({"kommun": "0180"}, "query.unknown_parameter"),
+        ({"lan": "1"}, "query.unknown_code"),
+        ({"vardgivare": "SE000-nope"}, "query.unknown_code"),
     ],
 )
 def test_bad_parameters_are_problems(client: TestClient, params: dict[str, str], code: str) -> None:
@@ -168,3 +170,49 @@ def test_a_repeated_query_gets_the_kept_answer(
     assert service._body_bytes == sum(map(len, service._bodies.values())) <= budget
     kept_months = [k[2] for k in service._bodies if k[3] == fmt]
     assert 1 < len(kept_months) < len(months) and "2021-12" in kept_months[-1]
+
+
+def test_filter_values_are_the_data_s(client: TestClient) -> None:
+    """A value a filter's list lacks is refused (a mistyped code is no empty table), never
+    echoed when it could be an identifier; a moment is known within its process, and
+    without one the data cannot tell, so it is let through."""
+    lists = client.app.state.tables  # type: ignore[attr-defined]
+    ranged = lists.statistic_of("sob/lan").serving.ranged
+    data = lists.computed_data(lists.release(None), lists.statistic_of("sob/lan"))
+    lan, _ = ranged.options(data, "lan", {})[0]
+    giver, _ = ranged.options(data, "vardgivare", {})[-1]
+    unit, _ = ranged.options(data, "vardenhet", {"vardgivare": giver})[-1]
+    process, _ = ranged.options(data, "process", {})[0]
+    moment, _ = ranged.options(data, "moment", {"process": process})[0]
+    params = {"fom": "2018-01", "tom": "2020-12"}
+    for given in ({"lan": lan}, {"vardgivare": giver, "vardenhet": unit},
+                  {"process": process, "moment": moment},
+                  {"moment": "Inget sådant moment"}):  # fmt: skip
+        response = client.get("/api/v1/tables/sob/region", params={**params, **given})
+        assert response.status_code == 200, (given, response.text)
+    own = {m for m, _ in ranged.options(data, "moment", {"process": process})}
+    others = [
+        m
+        for p, _ in ranged.options(data, "process", {})
+        for m, _ in ranged.options(data, "moment", {"process": p})
+        if m not in own
+    ]
+    other = others[0]
+    wrong = client.get(
+        "/api/v1/tables/sob/region", params={**params, "process": process, "moment": other}
+    )
+    assert wrong.status_code == 400 and wrong.json()["code"] == "query.unknown_code"
+    person = client.get("/api/v1/tables/sob/lan", params={**params, "vardenhet": "198001011234"})
+    assert person.status_code == 400 and "198001011234" not in person.text
+
+
+@pytest.mark.parametrize("table", [t.name for t in TABLES])
+def test_a_filter_under_which_there_are_no_data_answers_no_rows(
+    client: TestClient, table: str
+) -> None:
+    """A moment given without its process cannot be checked; where no ärende has it, every
+    table answers (no rows or rows of zeros), never an error of the server."""
+    params = {"fom": "2018-01", "tom": "2020-12", "moment": "Inget sådant moment"}
+    response = client.get(f"/api/v1/tables/sob/{table}", params=params)
+    assert response.status_code == 200, response.text
+    assert all(not r.get("startade") for r in response.json())

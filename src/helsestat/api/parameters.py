@@ -25,7 +25,7 @@ Every failure is a :class:`~helsestat.errors.QueryError` (400) with a stable cod
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -322,13 +322,22 @@ def parse_query(
     return Parsed(Query(values, bounds, with_suppressed), canonical)
 
 
+#: Whether the data of a computed table know a value of a filter, given the query's other
+#: filters (``known(name, value, others)``; True where the data cannot tell).
+KnownValues = Callable[[str, str, Mapping[str, str]], bool]
+
+
 def parse_computed(
-    ranged: Ranged, items: Iterable[tuple[str, str]], months: tuple[int, int]
+    ranged: Ranged,
+    items: Iterable[tuple[str, str]],
+    months: tuple[int, int],
+    known: KnownValues | None = None,
 ) -> tuple[RangeQuery, dict[str, tuple[str, ...]]]:
     """The query of a computed table (:class:`~helsestat.statistics.serving.Ranged`): the
     months ``first``…``last`` (``YYYY-MM``; default the last 12 months with data), within
-    ``ranged.earliest`` and the latest month with data, and one value of each filter.
-    Returns the query and its canonical form (the ETag's input).
+    ``ranged.earliest`` and the latest month with data, and one value of each filter — one
+    the data know, when ``known`` tells them (a mistyped code is an error, not an empty
+    table). Returns the query and its canonical form (the ETag's input).
 
     >>> from helsestat.statistics.sob import SOB
     >>> ranged = SOB.serving.ranged
@@ -385,6 +394,15 @@ def parse_computed(
             )
         if value:
             filters[name] = value
+    if known is not None:
+        for name, value in filters.items():
+            if not known(name, value, {k: v for k, v in filters.items() if k != name}):
+                raise QueryError(
+                    "query.unknown_code",
+                    f"parameter {name!r}: {_shown(value)} is not a {name} of the data",
+                    hint=f"the {name} codes the data hold are offered on the table's "
+                    "dashboard page; a code is given as it is published (e.g. lan=01)",
+                )
     canonical: dict[str, tuple[str, ...]] = {
         ranged.first: (_text(first),),
         ranged.last: (_text(last),),

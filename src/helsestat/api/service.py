@@ -37,12 +37,12 @@ import math
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final
 
 from helsestat.api.caching import cache_headers, etag_for, if_none_match_matches
-from helsestat.api.parameters import parse_computed, parse_envelope, parse_query
+from helsestat.api.parameters import KnownValues, parse_computed, parse_envelope, parse_query
 from helsestat.api.queries import TableSummary, choose_format, parse_filters, table_summary
 from helsestat.errors import NotFoundError
 from helsestat.model import ProtectedTable, ReleaseInfo
@@ -151,6 +151,7 @@ class TableService:
         self._computed: dict[tuple[str, str], object] = {}
         self._answers: OrderedDict[tuple[str, str, str], TableIndex] = OrderedDict()
         self._bodies: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self._known: dict[tuple[object, ...], set[str] | None] = {}
         self._body_bytes = 0
 
     # -- what is served --------------------------------------------------------------------
@@ -296,7 +297,9 @@ class TableService:
         ranged = statistic.serving.ranged
         assert ranged is not None
         data = self.computed_data(release, statistic)
-        query, canonical = parse_computed(ranged, items, ranged.months(data))
+        query, canonical = parse_computed(
+            ranged, items, ranged.months(data), self._known_values(release, statistic, data)
+        )
         etag = etag_for(release.id, TABLES_PREFIX + name, canonical, fmt, version=self.version)
         headers = cache_headers(etag, release.id, vary_accept=explicit_format is None)
         if if_none_match_matches(if_none_match, etag):
@@ -306,6 +309,38 @@ class TableService:
         return Prepared(
             name, Query(), fmt, release, DEFAULT, content, headers, computed=query, key=key
         )
+
+    def _known_values(
+        self, release: ReleaseInfo, statistic: Statistic, data: object
+    ) -> KnownValues | None:
+        """The values each filter of a computed statistic can take, where its dashboard's
+        lists are complete (``Ranged.options_complete``), worked out once per release and
+        filter: without the other filters, and within them where a list needs them (a
+        moment within its process)."""
+        ranged = statistic.serving.ranged
+        if ranged is None or ranged.options is None or not ranged.options_complete:
+            return None
+        options = ranged.options
+
+        def values(name: str, within: Mapping[str, str]) -> set[str] | None:
+            key = (release.id, statistic.name, name, *sorted(within.items()))
+            if key not in self._known:
+                found = options(data, name, within)
+                self._known[key] = None if found is None else {v for v, _ in found}
+                while len(self._known) > KEEP_ANSWERS:
+                    self._known.pop(next(iter(self._known)))
+            return self._known[key]
+
+        def known(name: str, value: str, others: Mapping[str, str]) -> bool:
+            alone = values(name, {})
+            if alone is not None and value in alone:
+                return True
+            within = values(name, others) if others else None
+            if within is not None:
+                return value in within
+            return alone is None
+
+        return known
 
     def _computed_index(self, prepared: Prepared) -> TableIndex:
         """The answer of a computed table, protected and indexed (kept for the next request

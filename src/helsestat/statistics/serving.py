@@ -254,7 +254,9 @@ class Ranged:
 
     ``options(data, filter, filters)``: the values (value, name) ``filter`` can take within
     the other ``filters`` (the dashboard's lists; None: none to offer until a filter it
-    depends on is chosen). Without it, the dashboard asks for the values as text."""
+    depends on is chosen). Without it, the dashboard asks for the values as text. With
+    ``options_complete`` they list every value the data hold over all months (not only the
+    dashboard's choices), so the API refuses a value outside them (``query.unknown_code``)."""
 
     build: Callable[[Sequence[Path], Reference, DuckDBEngine], Mapping[str, pa.Table]]
     load: Callable[[Mapping[str, pa.Table]], Any]
@@ -265,6 +267,7 @@ class Ranged:
     last: str = "tom"
     earliest: int = 0
     options: Callable[[Any, str, Mapping[str, str]], Sequence[tuple[str, str]] | None] | None = None
+    options_complete: bool = False
 
 
 def stored_order(table: str) -> Key:

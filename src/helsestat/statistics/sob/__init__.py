@@ -199,6 +199,7 @@ SOB = Statistic(
             filters=FILTERS,
             earliest=EARLIEST,
             options=filter_options,
+            options_complete=True,
         ),
         dashboard=DASHBOARD,
     ),

@@ -523,7 +523,7 @@ def _protect(
     """Statuses and rules of the rows: persons > 10 shown, then the relations."""
     guarded = [m for m in rows.measures if m in PERSONS]
     n = len(rows)
-    if not guarded:
+    if not guarded or not n:  # (no rows: a filter value under which the data hold none)
         return ["published"] * n, [""] * n
     values = [int(v) for v in rows.columns[guarded[0]]]
     status = _primary(values)
