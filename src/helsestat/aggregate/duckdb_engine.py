@@ -50,6 +50,8 @@ def _ident(name: str) -> str:
 
 
 def _literal(value: str | int | float) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
     if isinstance(value, str):
         return "'" + value.replace("'", "''") + "'"
     if isinstance(value, float):

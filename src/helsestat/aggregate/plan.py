@@ -358,9 +358,11 @@ def _convert_values(
     converted: list[str | int | float] = []
     for value in values:
         try:
-            if isinstance(value, bool):
+            if isinstance(value, bool) != pa.types.is_boolean(dtype):
                 raise TypeError
-            if _is_text(dtype) and isinstance(value, str):
+            if isinstance(value, bool):  # a flag column (e.g. npr_episode's ssb_utvalg)
+                converted.append(value)
+            elif _is_text(dtype) and isinstance(value, str):
                 converted.append(value)
             elif pa.types.is_integer(dtype) and not isinstance(value, float):
                 converted.append(int(value))
@@ -376,7 +378,8 @@ def _convert_values(
                 "aggregate.filter_value",
                 f"cube {spec.name!r}: filter value {value!r} does not fit column {column!r} "
                 f"of type {dtype}",
-                hint="give text values for text columns and numbers for numeric columns",
+                hint="give text values for text columns, numbers for numeric columns and True or "
+                "False for boolean columns",
             ) from None
     return tuple(converted)
 

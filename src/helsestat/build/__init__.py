@@ -347,7 +347,9 @@ def build(
             writes.append(writer.submit(fn, *args))
 
         for declared in statistics:
-            statistic = declared.with_reference(reference)
+            statistic = declared.with_reference(reference).with_inputs(
+                {kind: committed_files(lake, kind) for kind in declared.inputs}
+            )
             if progress:
                 progress(f"building {statistic.name}")
             files = committed_files(lake, statistic.source_kind)

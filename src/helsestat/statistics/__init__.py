@@ -6,9 +6,10 @@
 
 from helsestat.statistics.base import Statistic, TableDef
 from helsestat.statistics.catchment import CATCHMENT
+from helsestat.statistics.npr import NPR_STATISTICS
 from helsestat.statistics.sob import SOB
 from helsestat.statistics.takstbruk import TAKSTBRUK
 
-STATISTICS: tuple[Statistic, ...] = (TAKSTBRUK, SOB, CATCHMENT)
+STATISTICS: tuple[Statistic, ...] = (TAKSTBRUK, SOB, CATCHMENT, *NPR_STATISTICS)
 
 __all__ = ["STATISTICS", "Statistic", "TableDef"]

@@ -9,8 +9,9 @@ these definitions, so nothing is written twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -90,6 +91,11 @@ class Statistic:
     needs: Needs | None = None
     #: How its tables are indexed, queried, labelled and shown (routes, pages).
     serving: Serving = field(default_factory=Serving)
+    #: Other extract kinds the tables are finished with (e.g. ``folkemengde`` for rates
+    #: per inhabitant), and how: ``prepare(statistic, files)`` returns the statistic ready
+    #: to build from the stored files of each kind in ``inputs`` (:meth:`with_inputs`).
+    inputs: tuple[str, ...] = ()
+    prepare: Callable[[Statistic, Mapping[str, Sequence[Path]]], Statistic] | None = None
 
     def __post_init__(self) -> None:
         spec = self.spec
@@ -105,6 +111,18 @@ class Statistic:
                 return cube_table
 
             object.__setattr__(self, "finish", finish)
+
+    def with_inputs(self, files: Mapping[str, Sequence[Path]]) -> Statistic:
+        """This statistic ready to finish its tables with the stored files of its other
+        input kinds (``files``: kind → files; a kind with none is given no files).
+
+        >>> from helsestat.statistics import STATISTICS
+        >>> STATISTICS[0].with_inputs({}) is STATISTICS[0]
+        True
+        """
+        if self.prepare is None:
+            return self
+        return self.prepare(self, {kind: tuple(files.get(kind, ())) for kind in self.inputs})
 
     def with_reference(self, reference: Reference) -> Statistic:
         """This statistic with every table's reference rules made from ``reference`` (what
