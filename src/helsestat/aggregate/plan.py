@@ -360,9 +360,8 @@ def _convert_values(
         try:
             if isinstance(value, bool) != pa.types.is_boolean(dtype):
                 raise TypeError
-            if isinstance(value, bool):  # a flag column (e.g. npr_episode's ssb_utvalg)
-                converted.append(value)
-            elif _is_text(dtype) and isinstance(value, str):
+            # a flag column (e.g. npr_episode's ssb_utvalg) takes True or False
+            if isinstance(value, bool) or (_is_text(dtype) and isinstance(value, str)):
                 converted.append(value)
             elif pa.types.is_integer(dtype) and not isinstance(value, float):
                 converted.append(int(value))

@@ -19,7 +19,7 @@ from helsestat.protect import Protection, Requirement
 from helsestat.protect.rules import FrequencyRule
 from helsestat.statistics.base import Statistic, TableDef
 from helsestat.statistics.npr.cube import COUNTS, ENHET, HF, KIND, RHF, SEKTOR, TID, Variant, spec
-from helsestat.statistics.npr.names import hf_name, named, rhf_name
+from helsestat.statistics.npr.names import hf_name, known, named, rhf_name
 
 #: Level of the table name → the levels of the unit hierarchies (RHF, HF, behandlingssted).
 LEVELS: Final = {
@@ -82,15 +82,15 @@ def finish(cube_table: pa.Table, table: TableDef) -> pa.Table:
         cols["maned"] = cube_table["maned"]
     else:
         cols["ar"] = cube_table["ar"]
-    cols["sektor"] = cube_table["sektor"]
+    cols["sektor"] = known(cube_table["sektor"])
     if "rhf_orgnr" in cube_table.column_names:
-        cols["rhf_orgnr"] = cube_table["rhf_orgnr"]
-        cols["rhf_navn"] = named(cube_table["rhf_orgnr"], rhf_name)
+        cols["rhf_orgnr"] = known(cube_table["rhf_orgnr"])
+        cols["rhf_navn"] = named(cols["rhf_orgnr"], rhf_name)
     if "hf_orgnr" in cube_table.column_names:
-        cols["hf_orgnr"] = cube_table["hf_orgnr"]
-        cols["hf_navn"] = named(cube_table["hf_orgnr"], hf_name)
+        cols["hf_orgnr"] = known(cube_table["hf_orgnr"])
+        cols["hf_navn"] = named(cols["hf_orgnr"], hf_name)
     if "behandlingssted_id" in cube_table.column_names:
-        cols["behandlingssted_id"] = cube_table["behandlingssted_id"]
+        cols["behandlingssted_id"] = known(cube_table["behandlingssted_id"])
     for m in COUNTS:
         cols[m] = pc.cast(cube_table[m], pa.int64())
     return pa.table(cols)

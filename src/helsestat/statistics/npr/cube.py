@@ -27,7 +27,9 @@ SEKTOR: Final = Hierarchy("sektor", (Level("sektor", column="sektor"),))
 RHF: Final = Hierarchy(
     "rhf", (Level("rhf_orgnr", column="rhf_orgnr"), Level("alle_rhf", rollup=Total()))
 )
-HF: Final = Hierarchy("hf", (Level("hf_orgnr", column="hf_orgnr"), Level("alle_hf", rollup=Total())))
+HF: Final = Hierarchy(
+    "hf", (Level("hf_orgnr", column="hf_orgnr"), Level("alle_hf", rollup=Total()))
+)
 ENHET: Final = Hierarchy(
     "enhet",
     (

@@ -26,7 +26,7 @@ from helsestat.protect import Protection, Requirement
 from helsestat.statistics.base import Statistic, TableDef
 from helsestat.statistics.npr.activity import RULE, RULE_NOTE
 from helsestat.statistics.npr.cube import BO_HF, COUNTS, HF, KIND, SEKTOR, TID, Variant, spec
-from helsestat.statistics.npr.names import hf_name, named
+from helsestat.statistics.npr.names import UKJENT, hf_name, known, named
 
 MEASURES: Final = (*COUNTS, "andel_episoder")
 
@@ -64,16 +64,20 @@ def finish(cube_table: pa.Table, table: TableDef) -> pa.Table:
     HF and its share of its row's episodes (the rows of a sector and year together)."""
     cols: dict[str, pa.Array | pa.ChunkedArray] = {
         "ar": cube_table["ar"],
-        "sektor": cube_table["sektor"],
-        "bo_hf_orgnr": cube_table["bo_hf_orgnr"],
-        "bo_hf_navn": named(cube_table["bo_hf_orgnr"], hf_name),
+        "sektor": known(cube_table["sektor"]),
+        "bo_hf_orgnr": known(cube_table["bo_hf_orgnr"]),
     }
+    cols["bo_hf_navn"] = named(cols["bo_hf_orgnr"], hf_name)
     episodes = np.asarray(cube_table["episoder"].to_numpy(zero_copy_only=False), np.float64)
     if "hf_orgnr" in cube_table.column_names:
-        cols["hf_orgnr"] = cube_table["hf_orgnr"]
-        cols["hf_navn"] = named(cube_table["hf_orgnr"], hf_name)
-        same = pc.fill_null(pc.equal(cube_table["hf_orgnr"], cube_table["bo_hf_orgnr"]), False)
-        cols["utenfor_eget_hf"] = pc.if_else(same, "nei", "ja")
+        cols["hf_orgnr"] = known(cube_table["hf_orgnr"])
+        cols["hf_navn"] = named(cols["hf_orgnr"], hf_name)
+        # a patient whose own area is unknown is not counted as treated outside it
+        same = pc.equal(cube_table["hf_orgnr"], cube_table["bo_hf_orgnr"])
+        unknown = pc.is_null(cube_table["bo_hf_orgnr"])
+        cols["utenfor_eget_hf"] = pc.if_else(
+            unknown, UKJENT, pc.if_else(pc.fill_null(same, False), "nei", "ja")
+        )
         keys = [
             "\0".join(str(v) for v in row)
             for row in zip(

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Final
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from helsestat.reference.klass_catchment import RHF, hf_names
 
@@ -24,25 +25,43 @@ SEKTORER: Final[Mapping[str, str]] = {
 }
 
 
+#: The code of a value that could not be told (a patient's area without bydel in Oslo …):
+#: published dimensions are never empty.
+UKJENT: Final = "ukjent"
+
+
+def known(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """The column with a missing value coded :data:`UKJENT`.
+
+    >>> known(pa.array(["01", None])).to_pylist()
+    ['01', 'ukjent']
+    """
+    return pc.fill_null(column, UKJENT)
+
+
 def hf_name(code: str | None) -> str:
     """The HF's name, or the code when the list does not hold it."""
-    return "" if code is None else hf_names().get(code, code)
+    if code is None or code == UKJENT:
+        return "Ukjent"
+    return hf_names().get(code, code)
 
 
 def rhf_name(code: str | None) -> str:
     """The RHF's name, or the code when the list does not hold it."""
-    return "" if code is None else RHF.get(code, code)
+    if code is None or code == UKJENT:
+        return "Ukjent"
+    return RHF.get(code, code)
 
 
 def named(column: pa.ChunkedArray | pa.Array, name: Callable[[str | None], str]) -> pa.Array:
     """A name column for a code column (one lookup per distinct code).
 
     >>> named(pa.array(["983658725", None]), rhf_name).to_pylist()
-    ['Helse Vest RHF', '']
+    ['Helse Vest RHF', 'Ukjent']
     """
     values = column.to_pylist()
     found = {v: name(v) for v in set(values)}
     return pa.array([found[v] for v in values], pa.string())
 
 
-__all__ = ["SEKTORER", "hf_name", "named", "rhf_name"]
+__all__ = ["SEKTORER", "UKJENT", "hf_name", "known", "named", "rhf_name"]

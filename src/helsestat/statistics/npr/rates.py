@@ -38,6 +38,7 @@ from helsestat.statistics.catchment.population import AGES, area_population
 from helsestat.statistics.npr.activity import RULE, RULE_NOTE
 from helsestat.statistics.npr.cube import ALDER, COUNTS, KIND, KJONN, OMRADE, SEKTOR, TID, Variant
 from helsestat.statistics.npr.cube import spec as cube_spec
+from helsestat.statistics.npr.names import UKJENT, known
 
 #: Sector → the catchment-area service whose areas and population it is divided by.
 SERVICE_OF: Final[Mapping[str, str]] = {
@@ -95,8 +96,8 @@ class AreaPopulations:
 
     def name(self, sektor: str, area: str | None) -> str:
         """The area's name in the sector's service list (codes repeat across lists)."""
-        if area is None:
-            return ""
+        if area is None or area == UKJENT:
+            return "Ukjent opptaksområde"
         return self.names.get((SERVICE_OF.get(sektor, ""), area), area)
 
 
@@ -164,17 +165,17 @@ def finisher(population: AreaPopulations) -> Finish:
         ]
         cols: dict[str, pa.Array | pa.ChunkedArray] = {
             "ar": cube_table["ar"],
-            "sektor": cube_table["sektor"],
+            "sektor": known(cube_table["sektor"]),
             "tjeneste": pa.array([SERVICE_OF.get(s or "", "") for s in sectors], pa.string()),
-            "bo_omrade": cube_table["bo_omrade"],
+            "bo_omrade": known(cube_table["bo_omrade"]),
             "omrade_navn": pa.array(
                 [population.name(s or "", a) for s, a in zip(sectors, areas, strict=True)],
                 pa.string(),
             ),
         }
         if detailed:
-            cols["kjonn"] = cube_table["kjonn"]
-            cols["aldersgruppe"] = cube_table["aldersgruppe"]
+            cols["kjonn"] = known(cube_table["kjonn"])
+            cols["aldersgruppe"] = known(cube_table["aldersgruppe"])
         for m in COUNTS:
             cols[m] = pc.cast(cube_table[m], pa.int64())
         people = pa.array(persons, pa.int64())
