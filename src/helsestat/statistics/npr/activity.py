@@ -2,6 +2,7 @@
 unit's table has one row per (behandlingssted, HF, RHF) it belonged to in the period (a unit
 that moved keeps its earlier episodes with its earlier HF).
 
+>>> from helsestat.statistics.npr.cube import NPR
 >>> [t.name for t in activity(NPR).tables][:2]
 ['npr/behandlingssted/maned', 'npr/behandlingssted/ar']
 >>> activity(NPR).dimensions(activity(NPR).tables[0])

@@ -10,6 +10,7 @@ shares of the ``ja`` cells of a row, or one minus the share of its diagonal cell
 reveals nothing a published count and its row's total do not: the row totals are published
 (``…/flyt/bosted``) and protected together with the matrix in full mode.
 
+>>> from helsestat.statistics.npr.cube import NPR
 >>> [t.name for t in flow(NPR).tables]
 ['npr/flyt/matrise', 'npr/flyt/bosted']
 """

@@ -13,6 +13,7 @@ computed from the stored ``folkemengde`` extract; an area, year or group it does
 null rates, and a group the service does not serve (phv 0-17) has population 0 and null
 rates.
 
+>>> from helsestat.statistics.npr.cube import NPR
 >>> [t.name for t in rates(NPR).tables]
 ['npr/rater/omrade', 'npr/rater/kjonn_alder']
 >>> AGE_GROUPS["80+"]
