@@ -82,7 +82,7 @@ def episodes(rows: int, seed: int, where: Areas) -> pa.Table:
             age += 18
         service_areas = where.of[(SERVICE[sector], year)]
         codes = sorted(service_areas)
-        area: str | None = codes[(p * 7) % len(codes)]
+        area: str | None = codes[p % len(codes)]
         home_hf, home_rhf = service_areas[area]
         if choice[p] < 0.02:
             area = None  # the area could not be told (e.g. Oslo without bydel)

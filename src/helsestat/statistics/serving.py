@@ -132,7 +132,7 @@ class Choice:
     default: str
 
 
-PanelKind = Literal["bar", "hbar", "line", "pyramid", "table", "drill", "tiles"]
+PanelKind = Literal["bar", "hbar", "line", "pyramid", "table", "drill", "tiles", "heatmap"]
 
 
 @dataclass(frozen=True)
@@ -161,14 +161,21 @@ class Panel:
       ``sides`` values of ``series`` drawn to the left and to the right (e.g. kön);
     - ``table``: the rows alone; ``drill``: a drill-down table (:class:`Drill`).
     - ``tiles``: a tile-grid map, one square per row at its ``x`` and ``y`` columns, coloured
-      by ``series``, hover naming ``label`` and the first measure (downloadable as SVG).
+      by ``series`` (without one: by the first measure, on a colour scale), hover naming
+      ``label`` and the first measure (downloadable as SVG).
+    - ``heatmap``: a matrix of the first measure, ``x`` across and ``series`` down, named by
+      ``label`` and ``series_label`` (e.g. patient flows between HF areas).
 
     ``label`` names the column whose text labels ``x`` (a name beside a code); ``skip``
     leaves rows out of the chart (a dimension → values, e.g. totals; the rows still show
     them); ``columns`` are the columns shown (default: the dimensions and ``measures``, or
     all measures); ``percent`` the measures shown as shares; ``text`` what the panel shows;
     ``wide`` takes the page's whole width. Suppressed cells are gaps in a chart, marked and
-    explained in its legend, and marked in the rows."""
+    explained in its legend, and marked in the rows.
+
+    ``filters``: on a dashboard of stored tables (no :class:`Ranged`), the page's choices
+    the panel's table is asked with (None: every choice; ``()``: none, e.g. a time series
+    over every year)."""
 
     table: str
     title: str
@@ -184,6 +191,8 @@ class Panel:
     drill: Drill | None = None
     text: str = ""
     wide: bool = False
+    series_label: str = ""
+    filters: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -212,7 +221,12 @@ class Dashboard:
     ``option_label`` formats a code list's entries (``{code} {label}``); ``single`` names
     the parameters chosen one at a time; ``defaults`` pre-selects values; ``labels`` names
     the fields, the columns and the words of the page (``total``, ``show``, …; English
-    when not given); ``lang`` is the page's language (``en``, ``nb``, ``sv``)."""
+    when not given); ``lang`` is the page's language (``en``, ``nb``, ``sv``).
+
+    A dashboard of ``pages`` over stored tables (no :class:`Ranged`) takes its ``choices``
+    as the page's filters: each a dimension value its panels' tables are asked with
+    (:attr:`Panel.filters`); a choice without ``options`` offers the values of its column
+    in the first panel that uses it, the last first, and defaults to the first."""
 
     title: str
     link: str

@@ -38,7 +38,7 @@ from helsestat.model import ReleaseInfo
 from helsestat.publish.formats import FORMATS
 from helsestat.publish.views import field_names, row_values
 from helsestat.statistics import Statistic
-from helsestat.statistics.serving import Dashboard, Page, Panel, Ranged
+from helsestat.statistics.serving import Choice, Dashboard, Page, Panel, Ranged
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
@@ -60,9 +60,9 @@ class PageQuery:
     filters: dict[str, str] = field(default_factory=dict)
 
     def items(self, ranged: Ranged | None) -> list[tuple[str, str]]:
-        """The query of the tables (the API's parameters)."""
+        """The query of the tables (the API's parameters; of stored tables, the choices)."""
         if ranged is None:
-            return []
+            return list(self.filters.items())
         return [(ranged.first, self.first), (ranged.last, self.last), *self.filters.items()]
 
     def href(self, path: str, ranged: Ranged | None, filters: Mapping[str, str]) -> str:
@@ -142,6 +142,45 @@ def form_fields(
     return fields
 
 
+def _uses(panel: Panel, name: str) -> bool:
+    return panel.filters is None or name in panel.filters
+
+
+def _offered(service: TableService, dashboard: Dashboard, choice: Choice) -> list[tuple[str, str]]:
+    """The values a choice of a dashboard of stored tables offers: its options, else the
+    values of its column in the first panel that uses it, the last first."""
+    if choice.options:
+        return list(choice.options.items())
+    panel = next(
+        (p for page in dashboard.pages for p in page.panels if _uses(p, choice.name)), None
+    )
+    if panel is None:
+        return []
+    rows = ask(service, panel.table, []).rows
+    values = {str(r[choice.name]) for r in rows if r.get(choice.name) is not None}
+    return [(v, v) for v in sorted(values, reverse=True)]
+
+
+def read_choices(
+    service: TableService, dashboard: Dashboard, params: Mapping[str, str], words: Words
+) -> tuple[PageQuery, list[FormField]]:
+    """The query and the form of a dashboard of stored tables: one value per choice, the
+    one asked for when offered, else the choice's default or the first offered."""
+    kept: dict[str, str] = {}
+    fields: list[FormField] = []
+    for choice in dashboard.choices:
+        offered = _offered(service, dashboard, choice)
+        values = {v for v, _ in offered}
+        value = (params.get(choice.name) or "").strip()
+        if value not in values:
+            value = choice.default if choice.default in values else next(iter(offered), ("",))[0]
+        if value:
+            kept[choice.name] = value
+        label = words(choice.name, choice.label)
+        fields.append(FormField("select", choice.name, label, value, tuple(offered)))
+    return PageQuery(filters=kept), fields
+
+
 def ask(service: TableService, table: str, items: list[tuple[str, str]]) -> Answer:
     """The rows of ``table`` for the query, as the API answers them in JSON."""
     prepared = service.prepare_table(table, items, "json", None, None, None)
@@ -178,6 +217,8 @@ def _view(
     words: Words,
 ) -> PanelView:
     items = query.items(ranged)
+    if ranged is None:  # stored tables: the choices the panel is asked with
+        items = [(k, v) for k, v in items if _uses(panel, k)]
     answer = ask(service, panel.table, items)
     names = ranged.filters if ranged is not None else ()
     drill = panel.drill
@@ -223,8 +264,11 @@ def _page(statistic: Statistic, dashboard: Dashboard, page: Page) -> Any:
         try:
             release = service.current_release()
             data = service.computed_data(release, statistic) if ranged else None
-            query = read_query(ranged, data, request.query_params)
-            fields = form_fields(ranged, data, query, words)
+            if ranged is None and dashboard.choices:
+                query, fields = read_choices(service, dashboard, request.query_params, words)
+            else:
+                query = read_query(ranged, data, request.query_params)
+                fields = form_fields(ranged, data, query, words)
             if ranged is not None:
                 low, high = ranged.months(data)
                 note = words("period").format(
@@ -281,5 +325,6 @@ __all__ = [
     "ask",
     "downloads",
     "form_fields",
+    "read_choices",
     "read_query",
 ]

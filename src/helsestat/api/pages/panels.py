@@ -369,9 +369,15 @@ def tiles(panel: Panel, answer: Answer, words: Words) -> dict[str, Any] | None:
     ([0], [-1], 'svg')
     """
     rows = _charted(panel, answer.rows)
-    if not rows or not panel.series:
+    if not rows:
         return None
     measure = _measures(panel, answer)[0]
+    hidden = {"visible": False, "showgrid": False, "zeroline": False}
+    layout = _layout(words, xaxis=hidden, yaxis={**hidden, "scaleanchor": "x"}, height=720)
+    config = {"toImageButtonOptions": {"format": "svg", "filename": panel.table.replace("/", "_")}}
+    if not panel.series:
+        return {"data": [_heat_tiles(panel, rows, measure, words)], "layout": layout,
+                "config": config}  # fmt: skip
     groups = list(dict.fromkeys(str(r.get(panel.series)) for r in rows))
     traces = []
     for i, group in enumerate(groups):
@@ -396,10 +402,95 @@ def tiles(panel: Panel, answer: Answer, words: Words) -> dict[str, Any] | None:
                 "<extra></extra>",
             }
         )  # fmt: skip
-    hidden = {"visible": False, "showgrid": False, "zeroline": False}
-    layout = _layout(words, xaxis=hidden, yaxis={**hidden, "scaleanchor": "x"}, height=720)
-    config = {"toImageButtonOptions": {"format": "svg", "filename": panel.table.replace("/", "_")}}
     return {"data": traces, "layout": layout, "config": config}
+
+
+#: The colour scale of values (light to dark), and of a suppressed tile.
+HEAT_SCALE: Final = "Blues"
+HIDDEN_TILE: Final = "#d9d9d9"
+
+
+def _heat_tiles(
+    panel: Panel, rows: Sequence[Mapping[str, Any]], measure: str, words: Words
+) -> dict[str, Any]:
+    """One trace of tiles coloured by ``measure`` on :data:`HEAT_SCALE`; a suppressed
+    tile is grey and says so on hover."""
+    values = [None if _hidden(r, measure) else r.get(measure) for r in rows]
+    shown = [v for v in values if isinstance(v, (int, float))]
+    colours: list[Any] = [v if v is not None else None for v in values]
+    text = [
+        words.number(v) if v is not None else words(f"status.{_status(r)}")
+        for v, r in zip(values, rows, strict=True)
+    ]
+    return {
+        "type": "scatter",
+        "mode": "markers+text",
+        "name": words(measure),
+        "x": [r.get(panel.x) for r in rows],
+        "y": [-int(r.get("y") or 0) for r in rows],
+        "text": [str(r.get(panel.label) or "")[:3] for r in rows],
+        "textfont": {"size": 9, "color": "#000000"},
+        "customdata": [[str(r.get(panel.label) or ""), t] for r, t in zip(rows, text, strict=True)],
+        "marker": {
+            "symbol": "square",
+            "size": 30,
+            "color": [c if c is not None else (min(shown) if shown else 0) for c in colours],
+            "colorscale": HEAT_SCALE,
+            "showscale": True,
+            "colorbar": {"title": {"text": words(measure)}},
+            "line": {"width": [3 if v is None else 0 for v in values], "color": HIDDEN_TILE},
+        },
+        "hovertemplate": "%{customdata[0]}: %{customdata[1]}<extra></extra>",
+    }
+
+
+def heatmap(panel: Panel, answer: Answer, words: Words) -> dict[str, Any] | None:
+    """The figure of a ``heatmap`` panel: the first measure as a matrix, ``x`` across and
+    ``series`` down, named by ``label`` and ``series_label``; a suppressed cell is empty
+    (and named so on hover).
+
+    >>> from helsestat.statistics.serving import Panel
+    >>> p = Panel("t", "Flow", "heatmap", x="to", series="fra", measures=("n",))
+    >>> rows = [{"fra": "a", "to": "a", "n": 5}, {"fra": "a", "to": "b", "n": None,
+    ...          "status": "primary"}]
+    >>> heatmap(p, Answer(("fra", "to"), ("n",), rows), Words({}))["data"][0]["z"]
+    [[5, None]]
+    """
+    rows = _charted(panel, answer.rows)
+    if not rows or not panel.series:
+        return None
+    measure = _measures(panel, answer)[0]
+
+    def names(column: str, label: str) -> dict[str, str]:
+        return {str(r.get(column)): str(r.get(label or column) or r.get(column)) for r in rows}
+
+    across = names(panel.x, panel.label)
+    down = names(panel.series, panel.series_label)
+    xs, ys = sorted(across), sorted(down)
+    z: list[list[Any]] = [[None] * len(xs) for _ in ys]
+    tips: list[list[str]] = [[""] * len(xs) for _ in ys]
+    percent = measure in panel.percent
+    for r in rows:
+        i, j = ys.index(str(r.get(panel.series))), xs.index(str(r.get(panel.x)))
+        hidden = _hidden(r, measure)
+        z[i][j] = None if hidden else r.get(measure)
+        tips[i][j] = (
+            words(f"status.{_status(r)}") if hidden else words.number(r.get(measure), percent)
+        )
+    trace = {
+        "type": "heatmap",
+        "x": [across[x] for x in xs],
+        "y": [down[y] for y in ys],
+        "z": z,
+        "customdata": tips,
+        "colorscale": HEAT_SCALE,
+        "reversescale": True,
+        "hoverongaps": False,
+        "hovertemplate": "%{y} → %{x}: %{customdata}<extra></extra>",
+    }
+    layout = _layout(words, height=max(420, 28 * len(ys) + 200), xaxis={"tickangle": -45},
+                     yaxis={"autorange": "reversed"}, margin={"l": 220, "b": 200})  # fmt: skip
+    return {"data": [trace], "layout": layout}
 
 
 def _cells(
@@ -507,6 +598,8 @@ def panel_view(
         figure = pyramid(panel, answer, words)
     elif panel.kind == "tiles":
         figure = tiles(panel, answer, words)
+    elif panel.kind == "heatmap":
+        figure = heatmap(panel, answer, words)
     return PanelView(panel, figure, header, cells, suppressed, answer.notes,
                      downloads=tuple(downloads))  # fmt: skip
 
@@ -519,6 +612,7 @@ __all__ = [
     "PanelView",
     "Words",
     "bars_or_lines",
+    "heatmap",
     "panel_view",
     "pyramid",
 ]

@@ -51,14 +51,24 @@ from typing import Final
 from helsestat.statistics.base import Statistic
 from helsestat.statistics.npr.activity import activity
 from helsestat.statistics.npr.cube import NPR, SSB, VARIANTS, Variant
+from helsestat.statistics.npr.dashboard import DASHBOARD
 from helsestat.statistics.npr.flow import flow
 from helsestat.statistics.npr.rates import rates
 
-NPR_ACTIVITY: Final = activity(NPR)
+#: NPR's figure carries the dashboard (its pages read the rate and flow tables too).
+NPR_ACTIVITY: Final = activity(NPR, DASHBOARD)
 NPR_RATES: Final = rates(NPR)
 NPR_FLOW: Final = flow(NPR)
-NPR_STATISTICS: Final[tuple[Statistic, ...]] = tuple(
-    make(variant) for variant in VARIANTS for make in (activity, rates, flow)
+NPR_STATISTICS: Final[tuple[Statistic, ...]] = (
+    NPR_ACTIVITY,
+    NPR_RATES,
+    NPR_FLOW,
+    *(
+        make(variant)
+        for variant in VARIANTS
+        if variant is not NPR
+        for make in (activity, rates, flow)
+    ),
 )
 
 __all__ = [

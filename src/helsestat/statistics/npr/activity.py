@@ -21,6 +21,7 @@ from helsestat.protect.rules import FrequencyRule
 from helsestat.statistics.base import Statistic, TableDef
 from helsestat.statistics.npr.cube import COUNTS, ENHET, HF, KIND, RHF, SEKTOR, TID, Variant, spec
 from helsestat.statistics.npr.names import hf_name, known, named, rhf_name
+from helsestat.statistics.serving import Dashboard, Serving
 
 #: Level of the table name → the levels of the unit hierarchies (RHF, HF, behandlingssted).
 LEVELS: Final = {
@@ -97,8 +98,9 @@ def finish(cube_table: pa.Table, table: TableDef) -> pa.Table:
     return pa.table(cols)
 
 
-def activity(variant: Variant) -> Statistic:
-    """The activity tables of one variant, protected together in full mode."""
+def activity(variant: Variant, dashboard: Dashboard | None = None) -> Statistic:
+    """The activity tables of one variant, protected together in full mode, with the
+    ``dashboard`` given."""
     tables = _tables(variant)
     return Statistic(
         name=variant.statistic(""),
@@ -123,6 +125,7 @@ def activity(variant: Variant) -> Statistic:
         # secondary suppression and the audit work on the episodes, the additive count every
         # table is the sum of (distinct patients are not: a patient counts once per cell).
         protection=Protection("episoder", Requirement(range_min=1), listing="non_empty"),
+        serving=Serving(dashboard=dashboard),
     )
 
 

@@ -36,6 +36,7 @@ from helsestat.protect import Protection, Requirement
 from helsestat.statistics.base import Statistic, TableDef
 from helsestat.statistics.catchment import read_population
 from helsestat.statistics.catchment.population import AGES, area_population
+from helsestat.statistics.catchment.tilemap import grid_positions
 from helsestat.statistics.npr.activity import RULE, RULE_NOTE
 from helsestat.statistics.npr.cube import ALDER, COUNTS, KIND, KJONN, OMRADE, SEKTOR, TID, Variant
 from helsestat.statistics.npr.cube import spec as cube_spec
@@ -79,6 +80,8 @@ class AreaPopulations:
 
     values: Mapping[tuple[str, int, str], np.ndarray] = field(default_factory=dict)
     names: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    #: (service, year, area) → the area's tile on the dashboard's map (:mod:`.tilemap`)
+    tiles: Mapping[tuple[str, int, str], tuple[int, int]] = field(default_factory=dict)
 
     def persons(
         self, sektor: str, year: str, area: str | None, kjonn: str = "", group: str = ""
@@ -101,6 +104,13 @@ class AreaPopulations:
             return "Ukjent opptaksområde"
         return self.names.get((SERVICE_OF.get(sektor, ""), area), area)
 
+    def tile(self, sektor: str, year: str, area: str | None) -> tuple[str, str]:
+        """The area's tile (column, row) on the map of its service and year, as text;
+        ``("", "")`` when not known."""
+        service = SERVICE_OF.get(sektor, "")
+        found = self.tiles.get((service, int(year), area or "")) if year.isdigit() else None
+        return ("", "") if found is None else (str(found[0]), str(found[1]))
+
 
 def area_populations(files: Sequence[Path]) -> AreaPopulations:
     """The population of every area of the services the sectors are divided by, from the
@@ -109,11 +119,16 @@ def area_populations(files: Sequence[Path]) -> AreaPopulations:
         return AreaPopulations()
     result = area_population(read_population(files), tuple(sorted(set(SERVICE_OF.values()))))
     values: dict[tuple[str, int, str], np.ndarray] = {}
+    tiles: dict[tuple[str, int, str], tuple[int, int]] = {}
     for (service, year, level), cells in result.values.items():
         if level == "OMRADE":
-            for code, area in zip(result.codes[(service, year, level)], cells, strict=True):
+            codes = result.codes[(service, year, level)]
+            for code, area in zip(codes, cells, strict=True):
                 values[(service, year, code)] = area
-    return AreaPopulations(values, dict(result.names))
+            parents = result.parents[(service, year)]
+            placed = grid_positions([(c, parents.get(c, "")) for c in sorted(codes)])
+            tiles |= {(service, year, c): xy for c, xy in placed.items()}
+    return AreaPopulations(values, dict(result.names), tiles)
 
 
 def _tables(variant: Variant) -> tuple[TableDef, ...]:
@@ -137,9 +152,10 @@ def _tables(variant: Variant) -> tuple[TableDef, ...]:
 
 
 def dimensions(table: TableDef) -> tuple[str, ...]:
-    """Year, sector, the service whose population divides, the area with its name, and
-    kjønn and age group where the table has them."""
-    dims = ["ar", "sektor", "tjeneste", "bo_omrade", "omrade_navn"]
+    """Year, sector, the service whose population divides, the area with its name and its
+    tile on the dashboard's map (``x``, ``y``), and kjønn and age group where the table
+    has them."""
+    dims = ["ar", "sektor", "tjeneste", "bo_omrade", "omrade_navn", "x", "y"]
     if "kjonn" in table.grouping:
         dims += ["kjonn", "aldersgruppe"]
     return tuple(dims)
@@ -174,6 +190,12 @@ def finisher(population: AreaPopulations) -> Finish:
                 pa.string(),
             ),
         }
+        tiles = [
+            population.tile(s or "", y or "", a)
+            for s, y, a in zip(sectors, years, areas, strict=True)
+        ]
+        cols["x"] = pa.array([t[0] for t in tiles], pa.string())
+        cols["y"] = pa.array([t[1] for t in tiles], pa.string())
         if detailed:
             cols["kjonn"] = known(cube_table["kjonn"])
             cols["aldersgruppe"] = known(cube_table["aldersgruppe"])
