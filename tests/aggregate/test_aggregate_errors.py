@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from helsestat.aggregate import (
@@ -176,3 +177,28 @@ def test_float_sums_of_real_amounts_match_to_rounding(
             expected[grouping].column("kroner").to_pylist(), rel=1e-12
         )
         assert actual.drop_columns(["kroner"]).equals(expected[grouping].drop_columns(["kroner"]))
+
+
+def test_a_flag_column_is_filtered_by_true_or_false(
+    tmp_path: Path, duckdb_engine: DuckDBEngine
+) -> None:
+    path = tmp_path / "flags.parquet"
+    pq.write_table(
+        pa.table({"k": ["a", "a", "b"], "ok": pa.array([True, False, None], pa.bool_())}), path
+    )
+    geo = (Hierarchy("k", (Level("k", column="k"),)),)
+    kept = CubeSpec("x", geo, (Measure("n", "count"),), (Filter("ok", "in", (True,)),))
+    assert aggregate([path], kept, duckdb_engine).tables[("k",)].to_pydict() == {
+        "k": ["a"],
+        "n": [1],
+    }
+    dropped = CubeSpec("x", geo, (Measure("n", "count"),), (Filter("ok", "not_in", (True,)),))
+    assert aggregate([path], dropped, duckdb_engine).tables[("k",)].to_pydict() == {
+        "k": ["a", "b"],
+        "n": [1, 1],
+    }
+    for wrong in (Filter("ok", "in", (1,)), Filter("k", "in", (True,))):
+        spec = CubeSpec("x", geo, (Measure("n", "count"),), (wrong,))
+        with pytest.raises(EngineError) as caught:
+            aggregate([path], spec, duckdb_engine)
+        assert caught.value.code == "aggregate.filter_value"
