@@ -207,18 +207,35 @@ def test_flow_matrix_shares_add_up_per_row(
     totals: dict[tuple[Any, ...], int] = defaultdict(int)
     for k, c in want.items():
         totals[k[:3]] += c["episoder"]
-    for r in matrix.table.to_pylist():
-        outside = "nei" if r["hf_orgnr"] == r["bo_hf_orgnr"] else "ja"
-        assert r["utenfor_eget_hf"] == ("ukjent" if r["bo_hf_orgnr"] == "ukjent" else outside)
-        if r["status"] == "published":
-            k = (r["ar"], r["sektor"], r["bo_hf_orgnr"])
-            assert r["andel_episoder"] == pytest.approx(r["episoder"] / totals[k])
     margins = {
         (r["ar"], r["sektor"], r["bo_hf_orgnr"]): r
         for r in compat["npr/flyt/bosted"].table.to_pylist()
     }
-    assert {k for k in margins} == set(totals)
+    assert set(margins) == set(totals)
     assert all(m["episoder"] == totals[k] for k, m in margins.items() if m["status"] == "published")
+    _shares_from_published(matrix.table.to_pylist(), margins)
+
+
+def _shares_from_published(
+    matrix: list[dict[str, Any]], margins: dict[tuple[Any, ...], dict[str, Any]]
+) -> None:
+    """A share is a published cell over its published row total; else null."""
+    seen = 0
+    for r in matrix:
+        outside = "nei" if r["hf_orgnr"] == r["bo_hf_orgnr"] else "ja"
+        assert r["utenfor_eget_hf"] == ("ukjent" if r["bo_hf_orgnr"] == "ukjent" else outside)
+        margin = margins[(r["ar"], r["sektor"], r["bo_hf_orgnr"])]
+        if r["status"] == "published" and margin["status"] == "published":
+            assert r["andel_episoder"] == pytest.approx(r["episoder"] / margin["episoder"])
+            seen += 1
+            if outside == "nei":
+                assert margin["andel_utenfor_eget_hf"] == pytest.approx(1 - r["andel_episoder"])
+        else:
+            assert r["andel_episoder"] is None
+            if outside == "nei":
+                assert margin["andel_utenfor_eget_hf"] is None
+        assert r["andel_utenfor_eget_hf"] is None
+    assert seen > 10
 
 
 def test_full_mode_adds_secondary_cells_across_the_linked_tables(tmp_path: Path) -> None:
@@ -243,3 +260,8 @@ def test_full_mode_adds_secondary_cells_across_the_linked_tables(tmp_path: Path)
         hidden = [r for r in members if r["status"] != "published"]
         if rhf[k]["status"] == "published":
             assert len(hidden) != 1, k
+    margins = {
+        (r["ar"], r["sektor"], r["bo_hf_orgnr"]): r
+        for r in full["npr/flyt/bosted"].table.to_pylist()
+    }
+    _shares_from_published(full["npr/flyt/matrise"].table.to_pylist(), margins)

@@ -223,8 +223,11 @@ def protect_statistic(
             statistic.protection,
             earlier=earlier,
         )
-        return list(report.tables)
-    return [protect_alone(statistic, tdef, table, mode, threshold) for tdef, table in finished]
+        protected = list(report.tables)
+    else:
+        protected = [protect_alone(statistic, t, table, mode, threshold) for t, table in finished]
+    # measures made from the published values only (shares of published totals)
+    return statistic.derive(protected) if statistic.derive is not None else protected
 
 
 def published_history(lake: Lake, statistic: Statistic) -> list[tuple[ProtectedTable, ...]]:

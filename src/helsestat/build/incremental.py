@@ -310,11 +310,13 @@ def protect_by_period(
 
     ``submit(fn, *args)`` runs the piece writes (``build``: on its writer threads; default:
     at once); every part's file exists once they have finished. None when pieces cannot be
-    used (a rule that is not cell-local, code without a source file, no hierarchy on the
-    partition column, or a partition holding several periods): the caller then builds the
-    whole tables.
+    used (a rule that is not cell-local, code without a source file, measures derived after
+    protection, no hierarchy on the partition column, or a partition holding several
+    periods): the caller then builds the whole tables.
     """
     code = _code_digest(statistic)
+    if statistic.derive is not None:  # derived across a table's periods: built whole
+        return None
     if code is None or not all(is_cell_local(r) for t in statistic.tables for r in t.rules()):
         return None
     time = _time_hierarchy(statistic, done.spec)

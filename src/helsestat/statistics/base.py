@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from helsestat.errors import ProtectionError
-from helsestat.model import Grouping
+from helsestat.model import Grouping, ProtectedTable
 from helsestat.model.cube import CubeSpec
 from helsestat.protect import Protection
 from helsestat.protect.rules import Rule
@@ -96,6 +96,10 @@ class Statistic:
     #: to build from the stored files of each kind in ``inputs`` (:meth:`with_inputs`).
     inputs: tuple[str, ...] = ()
     prepare: Callable[[Statistic, Mapping[str, Sequence[Path]]], Statistic] | None = None
+    #: Measures computed after protection from the published values only (a cell's share
+    #: of a published total): ``derive(tables)`` returns the protected tables with them
+    #: filled in, so they reveal nothing the tables do not.
+    derive: Callable[[Sequence[ProtectedTable]], list[ProtectedTable]] | None = None
 
     def __post_init__(self) -> None:
         spec = self.spec

@@ -36,9 +36,8 @@ Protection (compat and full mode):
   suppressed cell's episodes can be computed (interval at least 1 wide). Distinct
   patients are not additive, so they are not modelled; a suppressed cell hides them with
   its episodes.
-* Limitation: a flow cell's share of its row reveals the row's total; in full mode a row
-  total hidden only as a secondary cell while a cell of its row is published could be
-  recomputed from that cell's share.
+* Shares of the flow tables are computed after protection from published values only (a
+  published cell over its published row total), so they reveal nothing the counts do not.
 
 >>> [s.name for s in NPR_STATISTICS]
 ['npr', 'npr_rater', 'npr_flyt', 'npr_ssb', 'npr_ssb_rater', 'npr_ssb_flyt']

@@ -3,12 +3,13 @@ catchment area (``bo_hf_orgnr``) × the HF that treated them (``hf_orgnr``) × s
 — a matrix, one row per non-empty cell — and per own-area HF the totals (the matrix's row
 margins).
 
-Every cell carries ``utenfor_eget_hf`` (``ja`` when the treating HF is not the own area's)
-and ``andel_episoder``, the cell's share of the episodes of the patients of its own-area HF
-in the sector and year: the share treated outside the own area's HF is the sum of the
-shares of the ``ja`` cells of a row, or one minus the share of its diagonal cell. A share
-reveals nothing a published count and its row's total do not: the row totals are published
-(``…/flyt/bosted``) and protected together with the matrix in full mode.
+Every matrix cell carries ``utenfor_eget_hf`` (``ja`` when the treating HF is not the own
+area's) and ``andel_episoder``, its share of the episodes of its row (the patients of its
+own-area HF in the sector and year); every row total carries ``andel_utenfor_eget_hf``, the
+share of its episodes treated outside the own area's HF (one minus its diagonal cell's
+share). Both shares are computed after protection from published values only (:func:`shares`:
+a published cell and its published row total), so they reveal nothing the counts do not; a
+share whose count or total is hidden is null.
 
 >>> from helsestat.statistics.npr.cube import NPR
 >>> [t.name for t in flow(NPR).tables]
@@ -17,19 +18,22 @@ reveals nothing a published count and its row's total do not: the row totals are
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from typing import Final
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from helsestat.model import ProtectedTable
 from helsestat.protect import Protection, Requirement
 from helsestat.statistics.base import Statistic, TableDef
 from helsestat.statistics.npr.activity import RULE, RULE_NOTE
 from helsestat.statistics.npr.cube import BO_HF, COUNTS, HF, KIND, SEKTOR, TID, Variant, spec
 from helsestat.statistics.npr.names import UKJENT, hf_name, known, named
 
-MEASURES: Final = (*COUNTS, "andel_episoder")
+MEASURES: Final = (*COUNTS, "andel_episoder", "andel_utenfor_eget_hf")
+SHARES: Final = ("andel_episoder", "andel_utenfor_eget_hf")
 
 
 def _tables(variant: Variant) -> tuple[TableDef, ...]:
@@ -61,15 +65,14 @@ def dimensions(table: TableDef) -> tuple[str, ...]:
 
 
 def finish(cube_table: pa.Table, table: TableDef) -> pa.Table:
-    """Names beside the HF codes; in the matrix, whether the cell is outside the own area's
-    HF and its share of its row's episodes (the rows of a sector and year together)."""
+    """Names beside the HF codes and, in the matrix, whether the cell is outside the own
+    area's HF; the shares are left null for :func:`shares` (row by row)."""
     cols: dict[str, pa.Array | pa.ChunkedArray] = {
         "ar": cube_table["ar"],
         "sektor": known(cube_table["sektor"]),
         "bo_hf_orgnr": known(cube_table["bo_hf_orgnr"]),
     }
     cols["bo_hf_navn"] = named(cols["bo_hf_orgnr"], hf_name)
-    episodes = np.asarray(cube_table["episoder"].to_numpy(zero_copy_only=False), np.float64)
     if "hf_orgnr" in cube_table.column_names:
         cols["hf_orgnr"] = known(cube_table["hf_orgnr"])
         cols["hf_navn"] = named(cols["hf_orgnr"], hf_name)
@@ -79,22 +82,80 @@ def finish(cube_table: pa.Table, table: TableDef) -> pa.Table:
         cols["utenfor_eget_hf"] = pc.if_else(
             unknown, UKJENT, pc.if_else(pc.fill_null(same, False), "nei", "ja")
         )
-        keys = [
-            "\0".join(str(v) for v in row)
-            for row in zip(
-                *(cube_table[c].to_pylist() for c in ("ar", "sektor", "bo_hf_orgnr")),
-                strict=True,
-            )
-        ]
-        _, group = np.unique(np.asarray(keys, dtype=object), return_inverse=True)
-        totals = np.bincount(group, weights=episodes) if len(keys) else np.zeros(0)
-        share = episodes / totals[group] if len(keys) else np.zeros(0)
-    else:
-        share = np.ones(cube_table.num_rows)
     for m in COUNTS:
         cols[m] = pc.cast(cube_table[m], pa.int64())
-    cols["andel_episoder"] = pa.array(share, pa.float64())
+    for m in SHARES:
+        cols[m] = pa.nulls(cube_table.num_rows, pa.float64())
     return pa.table(cols)
+
+
+def _rows(table: pa.Table) -> list[tuple[str, str, str]]:
+    """Each row's (year, sector, own-area HF)."""
+    columns = (table[c].to_pylist() for c in ("ar", "sektor", "bo_hf_orgnr"))
+    return list(zip(*columns, strict=True))
+
+
+def shares(tables: Sequence[ProtectedTable]) -> list[ProtectedTable]:
+    """The protected flow tables with their shares filled in from published values only:
+    a matrix cell's share of its row's episodes where the cell and its row total
+    (``…/flyt/bosted``) are published; a row total's share outside the own area's HF where
+    it and its diagonal cell are published.
+
+    >>> import pyarrow as pa
+    >>> from helsestat.model import ProtectedTable
+    >>> key = {"ar": ["2024"], "sektor": ["tsb"], "bo_hf_orgnr": ["1"]}
+    >>> m = pa.table({**{k: v * 2 for k, v in key.items()}, "hf_orgnr": ["1", "2"],
+    ...               "episoder": [30, 10], "andel_episoder": [None, None],
+    ...               "andel_utenfor_eget_hf": [None, None], "status": ["published"] * 2})
+    >>> b = pa.table({**key, "episoder": [40], "andel_episoder": [None],
+    ...               "andel_utenfor_eget_hf": [None], "status": ["published"]})
+    >>> out = shares([ProtectedTable("npr/flyt/matrise", "", (), (), m),
+    ...               ProtectedTable("npr/flyt/bosted", "", (), (), b)])
+    >>> out[0].table["andel_episoder"].to_pylist(), out[1].table["andel_utenfor_eget_hf"][0]
+    ([0.75, 0.25], <pyarrow.DoubleScalar: 0.25>)
+    """
+    by_name = {t.name: t for t in tables}
+    out = []
+    for t in tables:
+        if not t.name.endswith("flyt/matrise"):
+            out.append(t)
+            continue
+        margin = by_name[t.name.removesuffix("matrise") + "bosted"]
+        rows = _rows(margin.table)
+        published = zip(
+            rows,
+            margin.table["episoder"].to_pylist(),
+            margin.table["status"].to_pylist(),
+            strict=True,
+        )
+        totals = {k: e for k, e, s in published if s == "published" and e}
+        cells = t.table
+        share: list[float | None] = []
+        inside: dict[tuple[str, str, str], float] = {}
+        for k, hf, e, s in zip(
+            _rows(cells),
+            cells["hf_orgnr"].to_pylist(),
+            cells["episoder"].to_pylist(),
+            cells["status"].to_pylist(),
+            strict=True,
+        ):
+            total = totals.get(k)
+            value = e / total if s == "published" and total and e is not None else None
+            share.append(value)
+            if value is not None and hf == k[2]:
+                inside[k] = value
+        out.append(_with(t, "andel_episoder", share))
+        outside = [1.0 - inside[k] if k in inside else None for k in rows]
+        by_name[margin.name] = _with(margin, "andel_utenfor_eget_hf", outside)
+    return [by_name[t.name] if t.name.endswith("flyt/bosted") else t for t in out]
+
+
+def _with(table: ProtectedTable, column: str, values: list[float | None]) -> ProtectedTable:
+    t = table.table
+    at = t.column_names.index(column)
+    return dataclasses.replace(
+        table, table=t.set_column(at, column, pa.array(values, pa.float64()))
+    )
 
 
 def flow(variant: Variant) -> Statistic:
@@ -120,7 +181,8 @@ def flow(variant: Variant) -> Statistic:
         count_measure="pasienter",
         finish=finish,
         protection=Protection("episoder", Requirement(range_min=1), listing="non_empty"),
+        derive=shares,
     )
 
 
-__all__ = ["MEASURES", "dimensions", "finish", "flow"]
+__all__ = ["MEASURES", "SHARES", "dimensions", "finish", "flow", "shares"]
