@@ -110,12 +110,13 @@ def test_demo_without_serving_builds_a_release_and_runs_again(tmp_path: Path) ->
     command += ["--sob-events", "5000"]
     first = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert first.returncode == 0, first.stderr
-    # takstbruk's six tables, the twelve of 1177 Stöd och behandling and opptak's four
-    assert "stored" in first.stdout and "22 tables" in first.stdout
+    # takstbruk's six tables, the twelve of 1177 Stöd och behandling, opptak's four and the
+    # 24 of the NPR activity statistic (NPR's and SSB's figure)
+    assert "stored" in first.stdout and "46 tables" in first.stdout
     assert "sob_seed" in first.stdout
     again = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert again.returncode == 0, again.stderr
-    assert "already stored: nothing changed" in again.stdout and "22 tables" in again.stdout
+    assert "already stored: nothing changed" in again.stdout and "46 tables" in again.stdout
     releases = [p for p in (tmp_path / "demo" / "releases").iterdir() if p.is_dir()]
     assert len(releases) == 2  # the second build linked the first one's parts
     first_parts = sorted(p for p in releases[0].rglob("*.parquet") if "data" not in p.parts)
