@@ -105,7 +105,7 @@ def test_every_published_cell_equals_sql_over_the_text_columns(lake: Lake) -> No
         release = build(lake, engine, mode="compat", threshold=5, reference=REFERENCE)
     files = committed_files(lake, "claims")
     measures = TAKSTBRUK.measures
-    for name in release.tables:
+    for name in (t.name for t in TAKSTBRUK.tables):  # the tables over the claims
         _, geo, period = name.split("/")
         expected = sql_table(files, geo, period)
         dims = [k for k in expected[0] if k not in measures]

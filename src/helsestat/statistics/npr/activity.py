@@ -19,7 +19,18 @@ import pyarrow.compute as pc
 from helsestat.protect import Protection, Requirement
 from helsestat.protect.rules import FrequencyRule
 from helsestat.statistics.base import Statistic, TableDef
-from helsestat.statistics.npr.cube import COUNTS, ENHET, HF, KIND, RHF, SEKTOR, TID, Variant, spec
+from helsestat.statistics.npr.cube import (
+    COUNTS,
+    ENHET,
+    HF,
+    KIND,
+    NEEDS,
+    RHF,
+    SEKTOR,
+    TID,
+    Variant,
+    spec,
+)
 from helsestat.statistics.npr.names import hf_name, known, named, rhf_name
 from helsestat.statistics.serving import Dashboard, Serving
 
@@ -125,6 +136,7 @@ def activity(variant: Variant, dashboard: Dashboard | None = None) -> Statistic:
         # secondary suppression and the audit work on the episodes, the additive count every
         # table is the sum of (distinct patients are not: a patient counts once per cell).
         protection=Protection("episoder", Requirement(range_min=1), listing="non_empty"),
+        needs=NEEDS,
         serving=Serving(dashboard=dashboard),
     )
 

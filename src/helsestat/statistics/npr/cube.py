@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from helsestat.model.cube import CubeSpec, Filter, Hierarchy, Level, Measure, Prefix, Total
+from helsestat.reference.preflight import Needs
 
 #: The source kind: one stored row per episode (opphold or poliklinisk kontakt).
 KIND: Final = "npr_episode"
@@ -45,6 +46,16 @@ ALDER: Final = Hierarchy(
     "alder", (Level("aldersgruppe", column="aldersgruppe"), Level("alle_aldre", rollup=Total()))
 )
 BO_HF: Final = Hierarchy("bo_hf", (Level("bo_hf_orgnr", column="bo_hf_orgnr"),))
+
+#: What a production run reads besides the episodes: the kommune list and the catchment
+#: lists the patient's area is coded in at ingest (629 SOM, 630 BUP/VOP, 631 TSB), with the
+#: tables from kommune (a city drawn by bydel: to KLASS 103), whose HF the flow and the rates
+#: read.
+NEEDS: Final = Needs(
+    classifications=(131, 629, 630, 631),
+    correspondences=((629, 131), (630, 131), (631, 131)),
+    covered_together=((629, 131, 103), (630, 131, 103), (631, 131, 103)),
+)
 
 MEASURES: Final = (
     Measure("episoder", "count"),
@@ -103,6 +114,7 @@ __all__ = [
     "KIND",
     "KJONN",
     "MEASURES",
+    "NEEDS",
     "NPR",
     "OMRADE",
     "RHF",

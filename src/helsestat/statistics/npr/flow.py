@@ -29,7 +29,7 @@ from helsestat.model import ProtectedTable
 from helsestat.protect import Protection, Requirement
 from helsestat.statistics.base import Statistic, TableDef
 from helsestat.statistics.npr.activity import RULE, RULE_NOTE
-from helsestat.statistics.npr.cube import BO_HF, COUNTS, HF, KIND, SEKTOR, TID, Variant, spec
+from helsestat.statistics.npr.cube import BO_HF, COUNTS, HF, KIND, NEEDS, SEKTOR, TID, Variant, spec
 from helsestat.statistics.npr.names import UKJENT, hf_name, known, named
 
 MEASURES: Final = (*COUNTS, "andel_episoder", "andel_utenfor_eget_hf")
@@ -181,6 +181,7 @@ def flow(variant: Variant) -> Statistic:
         count_measure="pasienter",
         finish=finish,
         protection=Protection("episoder", Requirement(range_min=1), listing="non_empty"),
+        needs=NEEDS,
         derive=shares,
     )
 

@@ -38,7 +38,17 @@ from helsestat.statistics.catchment import read_population
 from helsestat.statistics.catchment.population import AGES, area_population
 from helsestat.statistics.catchment.tilemap import grid_positions
 from helsestat.statistics.npr.activity import RULE, RULE_NOTE
-from helsestat.statistics.npr.cube import ALDER, COUNTS, KIND, KJONN, OMRADE, SEKTOR, TID, Variant
+from helsestat.statistics.npr.cube import (
+    ALDER,
+    COUNTS,
+    KIND,
+    KJONN,
+    NEEDS,
+    OMRADE,
+    SEKTOR,
+    TID,
+    Variant,
+)
 from helsestat.statistics.npr.cube import spec as cube_spec
 from helsestat.statistics.npr.names import UKJENT, known
 
@@ -241,6 +251,7 @@ def rates(variant: Variant) -> Statistic:
         count_measure="pasienter",
         finish=finisher(AreaPopulations()),
         protection=Protection("episoder", Requirement(range_min=1), listing="non_empty"),
+        needs=NEEDS,
         inputs=(POPULATION_INPUT,),
         prepare=_prepare,
     )
