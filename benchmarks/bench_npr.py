@@ -62,7 +62,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -73,7 +73,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from benchmarks.bench_build import run_fresh
-from benchmarks.bench_e2e import Runs, cli_env, helsestat_command
+from benchmarks.bench_e2e import cli_env, helsestat_command
 
 KIND = "npr_episode"
 FIRST_YEAR, YEARS = 2016, 10
@@ -566,3 +566,690 @@ def lake_files(home: Path) -> list[Path]:
     from helsestat.store.lake.extracts import committed_files
 
     return committed_files(Lake(home), KIND)
+
+
+# -- plain DuckDB: the strongest plan we can write ------------------------------------------------
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return str(value)
+
+
+def _where(spec: Any) -> str:
+    terms = []
+    for f in spec.filters:
+        col, values = _q(f.column), ", ".join(_literal(v) for v in f.values)
+        if f.op == "in":
+            terms.append(f"{col} IN ({values})")
+        elif f.op == "not_in":
+            terms.append(f"({col} IS NULL OR {col} NOT IN ({values}))")
+        else:
+            terms.append(f"{col} {'>=' if f.op == 'ge' else '<='} {_literal(f.values[0])}")
+    return " AND ".join(terms) or "true"
+
+
+@dataclass(frozen=True)
+class _Level:
+    """One output column of a grouping: its name, SQL over a fine table, and the joins the
+    SQL needs (lookups)."""
+
+    name: str
+    sql: str
+    joins: tuple[str, ...]
+
+
+def _levels(spec: Any, grouping: Sequence[str], lookups: dict[Any, str]) -> list[_Level]:
+    """The grouping's output columns as SQL over the finest columns (aliased ``f``): each
+    hierarchy's first column as text, Prefix a substr, Lookup a left join to a small table
+    (its default where missing), Total no column."""
+    from helsestat.model.cube import Lookup, Prefix, Total
+
+    out = []
+    for h, name in zip(spec.hierarchies, grouping, strict=True):
+        path = h.path_to(name)
+        if isinstance(path[-1].rollup, Total):
+            continue
+        sql, joins = f"CAST(f.{_q(path[0].column)} AS VARCHAR)", []
+        for level in path[1:]:
+            if isinstance(level.rollup, Prefix):
+                sql = f"substr({sql}, 1, {level.rollup.length})"
+            elif isinstance(level.rollup, Lookup):
+                table = lookups.setdefault(level.rollup, f"lk{len(lookups)}")
+                alias = f"{table}_{len(joins)}_{len(out)}"
+                joins.append(f"LEFT JOIN {table} {alias} ON {alias}.k = {sql}")
+                default = _literal(level.rollup.default) if level.rollup.default else "NULL"
+                sql = f"CASE WHEN {sql} IS NULL THEN NULL ELSE COALESCE({alias}.v, {default}) END"
+        out.append(_Level(name, sql, tuple(joins)))
+    return out
+
+
+def _base(spec: Any, grouping: Sequence[str]) -> frozenset[str]:
+    """The finest columns a grouping is computed from (its hierarchies that are not total)."""
+    from helsestat.model.cube import Total
+
+    return frozenset(
+        h.levels[0].column
+        for h, name in zip(spec.hierarchies, grouping, strict=True)
+        if not isinstance(h.level(name).rollup, Total)
+    )
+
+
+def plain_tables(
+    files: Sequence[Path], spec: Any, threads: int = THREADS, memory_limit: str = "2GB"
+) -> dict[tuple[str, ...], pa.Table]:
+    """Every grouping of ``spec`` computed with plain DuckDB SQL, the strong way:
+
+    1. the sums: per maximal set of finest columns the groupings need (a set no other
+       contains), one scan with one GROUP BY of those columns (the fine table); every
+       grouping's sums rolled up from the smallest fine table that holds it;
+    2. the count-distinct measures (patients), not additive: an exact ``COUNT(DISTINCT
+       patient)`` per output table over the rows, reading only its key columns and the
+       patient column (measured faster here than deduplicating (keys, patient) once and
+       counting from that, or one GROUPING SETS query), joined to the sums.
+
+    ``spec`` is the statistic's cube spec: only what it says to compute is read from it
+    (hierarchies, rollups, filters, groupings, measures); the SQL is DuckDB's own."""
+    import duckdb
+
+    from helsestat.model.cube import Lookup
+
+    distinct = [m for m in spec.measures if m.kind == "count_distinct"]
+    sums = [m for m in spec.measures if m.kind != "count_distinct"]
+    groupings = list(spec.groupings)
+    bases = {g: _base(spec, g) for g in groupings}
+    maximal = [b for b in set(bases.values()) if not any(b < other for other in bases.values())]
+    maximal.sort(key=lambda b: (len(b), sorted(b)))
+    source = "read_parquet([" + ", ".join(_literal(str(f)) for f in files) + "])"
+    con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit})
+    try:
+        lookups: dict[Lookup, str] = {}
+        sizes = {}
+        for i, base in enumerate(maximal):
+            cols = ", ".join(_q(c) for c in sorted(base))
+            aggs = ", ".join(
+                ["COUNT(*) AS __n"]
+                + [f"SUM({_q(m.column)}) AS {_q(m.name)}" for m in sums if m.kind == "sum"]
+            )
+            con.execute(
+                f"CREATE TEMP TABLE fine{i} AS SELECT {', '.join(filter(None, [cols, aggs]))} "
+                f"FROM {source} WHERE {_where(spec)} GROUP BY {cols or '()'}"
+            )
+            sizes[i] = con.sql(f"SELECT count(*) FROM fine{i}").fetchall()[0][0]
+        levels = {g: _levels(spec, g, lookups) for g in groupings}
+        for rollup, name in lookups.items():
+            pairs = pa.table(
+                {
+                    "k": pa.array([k for k, _ in rollup.pairs], pa.string()),
+                    "v": pa.array([v for _, v in rollup.pairs], pa.string()),
+                }
+            )
+            con.register(f"{name}_arrow", pairs)
+            con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+        out = {}
+        for g in groupings:
+            i = min((j for j, b in enumerate(maximal) if bases[g] <= b), key=sizes.__getitem__)
+            lv = levels[g]
+            keys = ", ".join(f"{x.sql} AS {_q(x.name)}" for x in lv)
+            joins = " ".join(j for x in lv for j in x.joins)
+            by = ", ".join(x.sql for x in lv) or "()"
+            measures = [
+                f"SUM(f.__n)::BIGINT AS {_q(m.name)}"
+                if m.kind == "count"
+                else f"SUM(f.{_q(m.name)}) AS {_q(m.name)}"
+                for m in sums
+            ]
+            sql = f"SELECT {', '.join(filter(None, [keys, *measures]))} FROM fine{i} f {joins} "
+            sql += f"GROUP BY {by}"
+            if distinct:
+                counts = [
+                    f"COUNT(DISTINCT f.{_q(m.column)})::BIGINT AS {_q(m.name)}" for m in distinct
+                ]
+                dsql = (
+                    f"SELECT {', '.join(filter(None, [keys, *counts]))} FROM {source} f "
+                    f"{joins} WHERE {_where(spec)} GROUP BY {by}"
+                )
+                on = " AND ".join(f"s.{_q(x.name)} IS NOT DISTINCT FROM d.{_q(x.name)}" for x in lv)
+                picked = ", ".join(
+                    [f"s.{_q(x.name)}" for x in lv]
+                    + [f"s.{_q(m.name)}" for m in sums]
+                    + [f"d.{_q(m.name)}" for m in distinct]
+                )
+                sql = f"SELECT {picked} FROM ({sql}) s JOIN ({dsql}) d ON {on or 'true'}"
+            out[tuple(g)] = con.sql(sql).to_arrow_table()
+        return out
+    finally:
+        con.close()
+
+
+def compare_tables(
+    expected: Mapping[tuple[str, ...], pa.Table], got: Mapping[tuple[str, ...], pa.Table], who: str
+) -> int:
+    """Check ``got`` against ``expected`` cell for cell (the same groupings; in each the same
+    rows as multisets, ``got`` cast to the expected types); the number of cells compared.
+    Raises :class:`benchmarks.baselines.Mismatch` naming the first difference."""
+    import duckdb
+
+    from benchmarks.baselines import Mismatch
+
+    if set(expected) != set(got):
+        raise Mismatch(f"{who}: groupings {sorted(got)}, expected {sorted(expected)}")
+    cells = 0
+    with duckdb.connect(config={"threads": THREADS}) as con:
+        for grouping, a in expected.items():
+            b = got[grouping]
+            if sorted(a.column_names) != sorted(b.column_names):
+                raise Mismatch(
+                    f"{who} {grouping}: columns {b.column_names}, expected {a.column_names}"
+                )
+            b = b.select(a.column_names).cast(a.schema)
+            if a.num_rows != b.num_rows:
+                raise Mismatch(f"{who} {grouping}: {b.num_rows:,} cells, expected {a.num_rows:,}")
+            con.register("a", a)
+            con.register("b", b)
+            extra = con.sql("SELECT * FROM b EXCEPT ALL SELECT * FROM a LIMIT 1").fetchall()
+            con.unregister("a")
+            con.unregister("b")
+            if extra:
+                raise Mismatch(
+                    f"{who} {grouping}: {dict(zip(a.column_names, extra[0], strict=True))} is "
+                    "not a cell of helsestat's table (or not with these values)"
+                )
+            cells += a.num_rows
+    return cells
+
+
+# -- processes and their resources ----------------------------------------------------------------
+
+_TICK = os.sysconf("SC_CLK_TCK")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (from /proc: each process's parent)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                    fields = fh.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo += parents.get(p, [])
+    return out
+
+
+def _usage(pids: Sequence[int]) -> tuple[int, dict[int, int]]:
+    """Resident bytes of ``pids`` together, and each one's CPU ticks so far."""
+    rss, ticks = 0, {}
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        ticks[p] = int(fields[11]) + int(fields[12])  # utime, stime
+        rss += int(fields[21]) * _PAGE
+    return rss, ticks
+
+
+@dataclass(frozen=True)
+class Ran:
+    """One process: wall seconds from launch to exit, CPU seconds and peak resident memory
+    of it and every process it started (the JVM of a Spark build included), sampled every
+    50 ms, and the JSON of its last output line (if any)."""
+
+    seconds: float
+    cpu: float
+    peak_gb: float
+    answer: Any = None
+
+
+def run_tree(command: list[str], env: Mapping[str, str] | None = None, what: str = "") -> Ran:
+    """Run ``command`` from the repository root and measure its process tree."""
+    import subprocess
+
+    start = time.perf_counter()
+    with (
+        open(os.devnull, "wb") as devnull,
+        subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=devnull, cwd=ROOT, env=dict(env or os.environ)
+        ) as proc,
+    ):
+        assert proc.stdout is not None
+        os.set_blocking(proc.stdout.fileno(), False)
+        chunks, peak, cpu = [], 0, {}
+        while proc.poll() is None:
+            rss, ticks = _usage(_tree(proc.pid))
+            peak = max(peak, rss)
+            cpu.update(ticks)
+            chunk = proc.stdout.read()
+            if chunk:
+                chunks.append(chunk)
+            time.sleep(0.05)
+        seconds = time.perf_counter() - start
+        chunks.append(proc.stdout.read() or b"")
+    if proc.returncode != 0:
+        raise RuntimeError(f"{what or command[0]} failed with exit code {proc.returncode}")
+    lines = b"".join(chunks).decode().strip().splitlines()
+    answer = None
+    if lines and lines[-1].startswith("{"):
+        answer = json.loads(lines[-1])
+    return Ran(seconds, sum(cpu.values()) / _TICK, peak / 1024**3, answer)
+
+
+# -- the contenders -------------------------------------------------------------------------------
+
+
+def npr_statistic() -> Any:
+    """helsestat's statistic read from npr_episode extracts (None before it exists)."""
+    from helsestat.statistics import STATISTICS
+
+    found = [s for s in STATISTICS if s.source_kind == KIND]
+    return found[0] if found else None
+
+
+def _reference(home: Path) -> Any:
+    from benchmarks.bench_build import reference_of
+
+    return reference_of(home)
+
+
+def helsestat_tables(home: Path) -> dict[tuple[str, ...], pa.Table]:
+    """helsestat's tables of the npr statistic before suppression: its cube from the phase-1
+    results the last build cached in ``home`` (the library's own path, DuckDB engine)."""
+    from helsestat.aggregate import DuckDBEngine
+    from helsestat.build import aggregate_statistic
+    from helsestat.store.lake import Lake
+
+    statistic = npr_statistic().with_reference(_reference(home))
+    with DuckDBEngine(threads=THREADS) as engine:
+        cube = aggregate_statistic(statistic, Lake(home), engine)
+    return {tuple(t.grouping): cube.tables[t.grouping] for t in statistic.tables}
+
+
+def plain_spec(home: Path) -> Any:
+    """The cube spec plain DuckDB computes: the statistic's groupings (the same question);
+    without the statistic, :data:`PLAIN_SPEC` (the issue's tables, for the writer's tests)."""
+    statistic = npr_statistic()
+    if statistic is None:
+        return PLAIN_SPEC
+    spec = statistic.with_reference(_reference(home)).spec
+    groupings = tuple(dict.fromkeys(tuple(t.grouping) for t in statistic.tables))
+    from dataclasses import replace
+
+    return replace(spec, groupings=groupings)
+
+
+def _plain_default() -> Any:
+    from helsestat.model.cube import CubeSpec, Hierarchy, Level, Measure, Prefix, Total
+
+    period = Hierarchy("periode", (Level("maned", column="maned"), Level("ar", rollup=Prefix(4))))
+    sektor = Hierarchy("sektor", (Level("sektor", column="sektor"),))
+    place = Hierarchy(
+        "sted",
+        (
+            Level("behandlingssted_id", column="behandlingssted_id"),
+            Level("alle_steder", rollup=Total()),
+        ),
+    )
+    hf = Hierarchy("hf", (Level("hf_orgnr", column="hf_orgnr"), Level("alle_hf", rollup=Total())))
+    bo = Hierarchy(
+        "bo", (Level("bo_hf_orgnr", column="bo_hf_orgnr"), Level("alle_bo", rollup=Total()))
+    )
+    measures = (
+        Measure("episoder", "count"),
+        Measure("dogn", "sum", "dogn"),
+        Measure("liggedogn", "sum", "liggedogn"),
+        Measure("dag", "sum", "dag"),
+        Measure("poli", "sum", "poli"),
+        Measure("pasienter", "count_distinct", "pasient_pseudonym"),
+    )
+    return CubeSpec(
+        "npr_plain",
+        (period, sektor, place, hf, bo),
+        measures,
+        groupings=(
+            ("ar", "sektor", "behandlingssted_id", "hf_orgnr", "alle_bo"),
+            ("ar", "sektor", "alle_steder", "hf_orgnr", "alle_bo"),
+            ("maned", "sektor", "alle_steder", "hf_orgnr", "alle_bo"),
+            ("ar", "sektor", "alle_steder", "hf_orgnr", "bo_hf_orgnr"),
+        ),
+    )
+
+
+PLAIN_SPEC = _plain_default()
+
+
+def _plain_here(home: Path, out: Path | None) -> dict[str, Any]:
+    """(In a fresh process) plain DuckDB's tables, timed after imports; written to ``out``."""
+    files = lake_files(home)
+    spec = plain_spec(home)
+    start = time.perf_counter()
+    tables = plain_tables(files, spec)
+    seconds = time.perf_counter() - start
+    if out is not None:
+        write_groupings(tables, out)
+    return {"seconds": seconds, "cells": sum(t.num_rows for t in tables.values())}
+
+
+def write_groupings(tables: Mapping[tuple[str, ...], pa.Table], out: Path) -> None:
+
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    names = {}
+    for i, (grouping, table) in enumerate(tables.items()):
+        pq.write_table(table, out / f"{i}.parquet")
+        names[str(i)] = list(grouping)
+    (out / "groupings.json").write_text(json.dumps(names))
+
+
+def read_groupings(out: Path) -> dict[tuple[str, ...], pa.Table]:
+
+    names = json.loads((out / "groupings.json").read_text())
+    return {tuple(g): pq.read_table(out / f"{i}.parquet") for i, g in names.items()}
+
+
+def check(home: Path, out: Path) -> int:
+    """Plain DuckDB's tables (written in ``out``) against helsestat's in ``home``; cells."""
+    return compare_tables(helsestat_tables(home), read_groupings(out), "plain DuckDB")
+
+
+def build_env(home: Path, engine: str) -> dict[str, str]:
+    """The environment of ``helsestat build`` on ``home`` with ``engine``."""
+    return {**cli_env(home), "HELSESTAT_ENGINE": engine, "HELSESTAT_THREADS": str(THREADS)}
+
+
+def _steady_here(home: Path, engine_name: str, repeat: int) -> dict[str, list[float]]:
+    """Cold builds in one long-running process (the engine and reference held): one untimed,
+    then ``repeat`` timed, the cache removed before each."""
+    from benchmarks.bench_build import holder_of
+    from helsestat.aggregate import engine_for
+    from helsestat.build import build
+    from helsestat.settings import Settings
+    from helsestat.store.lake import Lake
+
+    settings = Settings(demo_mode=True, data_dir=home, engine=engine_name, threads=THREADS)
+    holder = holder_of(home)
+    engine = engine_for(settings)
+    seconds = []
+    try:
+        for round_ in range(repeat + 1):
+            shutil.rmtree(home / "cache", ignore_errors=True)
+            start = time.perf_counter()
+            build(
+                Lake(home),
+                engine,
+                mode=settings.protection_mode,
+                threshold=settings.suppression_threshold,
+                reference=holder.get(),
+            )
+            if round_:
+                seconds.append(time.perf_counter() - start)
+    finally:
+        engine.close()
+    return {"seconds": seconds}
+
+
+def _release_tables(
+    home: Path, release_id: str, names: Sequence[str]
+) -> dict[tuple[str, ...], pa.Table]:
+    from helsestat.store.lake import Lake
+
+    lake = Lake(home)
+    release = lake.get(release_id)
+    return {(name,): lake.read_table(release, name, keep=False).table for name in names}
+
+
+def check_spark(home: Path, duckdb_release: str, spark_release: str) -> int:
+    """The release the Spark build published against the DuckDB build's, cell for cell (the
+    published tables, suppression included); cells compared."""
+    names = [t.name for t in npr_statistic().tables]
+    return compare_tables(
+        _release_tables(home, duckdb_release, names),
+        _release_tables(home, spark_release, names),
+        "the Spark build's release",
+    )
+
+
+def _current(home: Path) -> str:
+    return (home / "releases" / "CURRENT").read_text().strip()
+
+
+#: The contenders, each a fresh process per round: what runs, and how.
+CONTENDERS = {
+    "helsestat duckdb cold": "`helsestat build`, DuckDB (2 GB limit), the cache removed first",
+    "helsestat duckdb warm": "`helsestat build` again, DuckDB, the cache kept",
+    "helsestat spark cold": "`HELSESTAT_ENGINE=spark helsestat build` (local[2]), cache removed",
+    "plain duckdb": "plain DuckDB SQL: per finest-column set one GROUP BY (keys, patient), "
+    "fine sums from it, rollups, exact COUNT(DISTINCT) per table",
+}
+
+
+def run(
+    work: Path,
+    params: LakeParams,
+    repeat: int,
+    *,
+    steady_repeat: int = 2,
+    spark: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Write (or reuse) the lake, then every contender, interleaved, ``repeat`` rounds; the
+    first round's plain tables and Spark release checked against helsestat's; then the
+    steady state of each engine. Returns the medians and the lake's description."""
+    say = progress or (lambda _: None)
+    home = work / f"npr-{params.episodes}"
+    lake = write_lake(home, params, say)
+    if npr_statistic() is None:
+        raise RuntimeError("no statistic reads npr_episode extracts in this version")
+    names = [n for n in CONTENDERS if spark or "spark" not in n]
+    runs: dict[str, list[Ran]] = {n: [] for n in names}
+    checked: dict[str, int] = {}
+    helsestat = helsestat_command()
+    me = [sys.executable, "-m", "benchmarks.bench_npr"]
+    for round_ in range(repeat):
+        order = names[round_ % len(names) :] + names[: round_ % len(names)]
+        releases = {}
+        for name in order:
+            if name == "helsestat duckdb warm" and "helsestat duckdb cold" not in releases:
+                # warm means after a DuckDB build: one (untimed) when the order needs it
+                run_tree([*helsestat, "build"], build_env(home, "duckdb"), "helsestat build")
+            if name.endswith("cold"):
+                shutil.rmtree(home / "cache", ignore_errors=True)
+            if name.startswith("helsestat"):
+                engine = name.split()[1]
+                ran = run_tree([*helsestat, "build"], build_env(home, engine), name)
+                releases[name] = _current(home)
+            else:
+                out = work / "npr-plain-tables" if round_ == 0 else None
+                command = [*me, "plain", str(home)] + (["--out", str(out)] if out else [])
+                ran = run_tree(command, what=name)
+            runs[name].append(ran)
+            say(f"round {round_ + 1}: {name} {ran.seconds:.1f} s, {ran.peak_gb:.2f} GB")
+        if round_ == 0:
+            command = [*me, "check", str(home), str(work / "npr-plain-tables")]
+            if spark:
+                command += [releases["helsestat duckdb cold"], releases["helsestat spark cold"]]
+            checked = run_tree(command, what="the cell-for-cell check").answer
+            say(f"checked: {checked}")
+    steady: dict[str, float] = {}
+    for engine in ("duckdb", "spark") if spark else ("duckdb",):
+        command = [*me, "steady", str(home), engine, "--repeat", str(steady_repeat)]
+        ran = run_tree(command, what=f"steady state {engine}")
+        steady[engine] = statistics.median(ran.answer["seconds"])
+        steady[f"{engine} peak_gb"] = ran.peak_gb
+        say(f"steady {engine}: {steady[engine]:.1f} s")
+    result = {
+        "lake": lake,
+        "files_gb": sum(f.stat().st_size for f in lake_files(home)) / 1024**3,
+        "checked": checked,
+        "medians": {
+            name: {
+                "seconds": statistics.median(r.seconds for r in rs),
+                "cpu": statistics.median(r.cpu for r in rs),
+                "peak_gb": max(r.peak_gb for r in rs),
+                "runs": len(rs),
+            }
+            for name, rs in runs.items()
+        },
+        "plain_inside": statistics.median(r.answer["seconds"] for r in runs["plain duckdb"]),
+        "steady": steady,
+        "load": os.getloadavg()[0],
+        "measured": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"),
+    }
+    (work / f"npr-result-{params.episodes}.json").write_text(json.dumps(result, indent=1))
+    return result
+
+
+HEADING = "## NPR-like episodes: ten years on DuckDB and Spark against plain DuckDB"
+
+
+def section(r: Mapping[str, Any], command: str) -> list[str]:
+    """The section of docs/benchmarks.md (markdown lines) of :func:`run`'s result."""
+    lake, m, st = r["lake"], r["medians"], r["steady"]
+    years = f"{lake['first_year']}–{lake['first_year'] + lake['years'] - 1}"
+    out = [
+        HEADING,
+        "",
+        f"Reproduce with `{command}`. Input: a SYNTHETIC lake of {lake['stored']:,} episodes "
+        f"({years}, {lake['years'] * 12} monthly partitions, {r['files_gb']:.2f} GB of Parquet) "
+        "written straight in the stored `npr_episode` schema by `benchmarks/bench_npr.py` "
+        f"(written in {lake['seconds']:.0f} s, writer peak {lake['writer_peak_gb']:.2f} GB: "
+        "one month at a time): the demo registry's behandlingssteder, Zipf-skewed within "
+        "sector and HF, 85 % of episodes in the HF of the patient's own catchment area, "
+        "sector shares 80/10/4/3 % (somatikk, PHV, PHBU, TSB; the demo registry has no "
+        "rehabilitation units), about 6 outpatient contacts per stay, returning patients.",
+        "",
+        "Every contender is a fresh process per round, interleaved, medians over the rounds; "
+        "*peak GB* is the largest resident memory of the process and everything it started "
+        "(the JVM of a Spark build included), sampled every 50 ms. The build builds every "
+        "statistic, so its figure includes a few seconds of work for the other (empty) "
+        "statistics and of writing a release; the plain query only computes the npr tables. "
+        f"Checked in the run: plain DuckDB's tables against helsestat's before suppression, "
+        f"{r['checked'].get('plain', 0):,} cells, and the Spark build's release against the "
+        f"DuckDB build's, {r['checked'].get('spark', 0):,} published cells; any difference "
+        "stops the benchmark.",
+        "",
+        "| contender | what runs | process s (runs) | CPU s | peak GB |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for name, what in CONTENDERS.items():
+        if name in m:
+            x = m[name]
+            out.append(
+                f"| {name} | {what} | {x['seconds']:.1f} ({x['runs']}) | {x['cpu']:.1f} "
+                f"| {x['peak_gb']:.2f} |"
+            )
+    plain = m["plain duckdb"]["seconds"]
+    cold = m["helsestat duckdb cold"]
+    out += [
+        "",
+        f"In one long-running process (steady state, cache removed before each build): "
+        f"DuckDB {st['duckdb']:.1f} s (peak {st['duckdb peak_gb']:.2f} GB)"
+        + (
+            f", Spark {st['spark']:.1f} s (peak {st['spark peak_gb']:.2f} GB)"
+            if "spark" in st
+            else ""
+        )
+        + f"; plain DuckDB's query alone, after imports, {r['plain_inside']:.1f} s.",
+        "",
+        "| ratio (medians of this run) | value |",
+        "|---|---:|",
+        f"| cold `helsestat build` (DuckDB) / plain DuckDB | {cold['seconds'] / plain:.2f}× |",
+        f"| steady-state build (DuckDB) / plain DuckDB in-process | "
+        f"{st['duckdb'] / r['plain_inside']:.2f}× |",
+    ]
+    behind = []
+    if cold["seconds"] > plain:
+        behind.append(f"the cold DuckDB build takes {cold['seconds'] / plain:.2f}× plain DuckDB")
+    if "helsestat spark cold" in m:
+        spark = m["helsestat spark cold"]
+        out.append(
+            "| cold `helsestat build` (Spark local) / plain DuckDB "
+            f"| {spark['seconds'] / plain:.2f}× |"
+        )
+        out.append(f"| Spark / DuckDB, cold builds | {spark['seconds'] / cold['seconds']:.2f}× |")
+        if spark["seconds"] > plain:
+            behind.append(f"Spark local mode {spark['seconds'] / plain:.2f}×")
+    verdict = "met" if cold["peak_gb"] <= 2.0 else "NOT met"
+    ten = lake["years"] == 10 and lake["stored"] >= 70_000_000
+    out += [
+        "",
+        f"Target (issue 15): ten years (about 70 million episodes) on DuckDB within 2 GB: "
+        f"peak {cold['peak_gb']:.2f} GB for {lake['stored']:,} episodes — {verdict}"
+        + ("" if ten else " at this scale (not the full 70 million; see above)")
+        + ".",
+        "",
+        "**Where helsestat is behind**: "
+        + ("; ".join(behind) if behind else "nowhere in this run")
+        + f". Load average at the end of the run: {r['load']:.1f} on {os.cpu_count()} cores.",
+        "",
+    ]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    default = int(os.environ.get("HELSESTAT_BENCH_NPR_EPISODES", EPISODES))
+    bench = sub.add_parser("run", help="every contender, interleaved; print the section")
+    bench.add_argument("--scale", type=int, default=default, help="episodes in ten years")
+    bench.add_argument("--repeat", type=int, default=3)
+    bench.add_argument("--steady-repeat", type=int, default=2)
+    bench.add_argument("--no-spark", action="store_true")
+    bench.add_argument("--work", type=Path, default=Path("var/bench"))
+    lake = sub.add_parser("lake", help="write the synthetic lake only")
+    lake.add_argument("home", type=Path)
+    lake.add_argument("--scale", type=int, default=default)
+    plain = sub.add_parser("plain", help="(internal) plain DuckDB, one run")
+    plain.add_argument("home", type=Path)
+    plain.add_argument("--out", type=Path)
+    checking = sub.add_parser("check", help="(internal) the cell-for-cell checks")
+    checking.add_argument("home", type=Path)
+    checking.add_argument("out", type=Path)
+    checking.add_argument("releases", nargs="*")
+    here = sub.add_parser("steady", help="(internal) the steady-state process")
+    here.add_argument("home", type=Path)
+    here.add_argument("engine", choices=["duckdb", "spark"])
+    here.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    if args.command == "lake":
+        print(json.dumps(write_lake(args.home, LakeParams(args.scale), print)))
+    elif args.command == "plain":
+        print(json.dumps(_plain_here(args.home, args.out)))
+    elif args.command == "check":
+        done = {"plain": check(args.home, args.out)}
+        if args.releases:
+            done["spark"] = check_spark(args.home, *args.releases)
+        print(json.dumps(done))
+    elif args.command == "steady":
+        print(json.dumps(_steady_here(args.home, args.engine, args.repeat)))
+    else:
+        result = run(
+            args.work,
+            LakeParams(args.scale),
+            args.repeat,
+            steady_repeat=args.steady_repeat,
+            spark=not args.no_spark,
+            progress=lambda s: print(s, file=sys.stderr),
+        )
+        command = (
+            ".venv/bin/python -m benchmarks.bench_npr run "
+            f"--scale {args.scale} --repeat {args.repeat}"
+        )
+        print("\n".join(section(result, command)))
+
+
+if __name__ == "__main__":
+    main()
