@@ -23,13 +23,17 @@ figure is the median of ``--repeat`` runs):
 6. **Catchment areas** (``benchmarks/bench_catchment.py``): population per area for the four
    services and every year 2015-2025 from the SYNTHETIC grunnkrets population, against plain
    DuckDB (cell for cell).
+7. **NPR-like episodes** (``benchmarks/bench_npr.py``, ``--npr-episodes``, default ten years
+   of about 70 million): helsestat's build of the npr statistic on DuckDB (cold, warm, steady
+   state) and on Spark local mode against the strongest plain DuckDB plan, cell for cell,
+   with peak memory.
 
 Usage: ``.venv/bin/python -m benchmarks.run [--rows 10000000] [--build-rows 1000000
 10000000] [--takster 800] [--aggregate-rows 5000000] [--stage-rows 500000]
-[--sob-events 1000000] [--repeat 3] [--work DIR]``; ``--only build`` (end to end and
-aggregate), ``--only aggregate``, ``--only serve``, ``--only units``, ``--only sob``,
-``--only protect`` or ``--only catchment`` measures its sections and replaces them in
-docs/benchmarks.md.
+[--sob-events 1000000] [--npr-episodes 70000000] [--repeat 3] [--work DIR]``;
+``--only build`` (end to end and aggregate), ``--only aggregate``, ``--only serve``,
+``--only units``, ``--only sob``, ``--only protect``, ``--only catchment`` or ``--only npr``
+measures its sections and replaces them in docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -566,6 +570,29 @@ def catchment_section(repeat: int) -> list[str]:
     return ["", *bench_catchment.section(bench_catchment.run(repeat), command).splitlines()]
 
 
+def bench_npr_heading() -> str:
+    from benchmarks.bench_npr import HEADING
+
+    return HEADING
+
+
+def npr_section(episodes: int, repeat: int, work: Path | None) -> list[str]:
+    """NPR-like episodes: helsestat's build on DuckDB and Spark against plain DuckDB."""
+    from benchmarks import bench_npr
+
+    command = (
+        f".venv/bin/python -m benchmarks.run --only npr --npr-episodes {episodes} "
+        f"--repeat {repeat}" + (f" --work {work}" if work else "")
+    )
+    params = bench_npr.LakeParams(episodes)
+    if work is not None:  # the lake stays there and is reused by the next run
+        result = bench_npr.run(work, params, repeat, progress=print)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            result = bench_npr.run(Path(tmp), params, repeat, progress=print)
+    return ["", *bench_npr.section(result, command)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
@@ -595,8 +622,14 @@ def main() -> None:
         "--takster", type=int, default=800, help="takstkoder of the end-to-end input"
     )
     parser.add_argument(
+        "--npr-episodes",
+        type=int,
+        default=int(os.environ.get("HELSESTAT_BENCH_NPR_EPISODES", 70_000_000)),
+        help="SYNTHETIC NPR-like episodes over ten years (the npr section)",
+    )
+    parser.add_argument(
         "--only",
-        choices=["build", "aggregate", "serve", "units", "sob", "protect", "catchment"],
+        choices=["build", "aggregate", "serve", "units", "sob", "protect", "catchment", "npr"],
         help="measure one section and replace it in docs/benchmarks.md, leaving the rest",
     )
     args = parser.parse_args()
@@ -651,6 +684,15 @@ def main() -> None:
             CATCHMENT_HEADING,
             catchment_section(args.repeat),
             f"--only catchment --repeat {args.repeat}",
+            until=bench_npr_heading(),
+        )
+        return
+    if args.only == "npr":
+        replace_section(
+            bench_npr_heading(),
+            npr_section(args.npr_episodes, args.repeat, args.work)[1:],
+            f"--only npr --npr-episodes {args.npr_episodes} --repeat {args.repeat}"
+            + (f" --work {args.work}" if args.work else ""),
         )
         return
     if args.only == "sob":
@@ -708,6 +750,7 @@ def main() -> None:
     lines += units_section(args.units_rows, args.repeat)
     lines += sob_section(args.sob_events, args.repeat, args.work)
     lines += catchment_section(args.repeat)
+    lines += npr_section(args.npr_episodes, args.repeat, args.work)
     lines += ["", *TARGETS_NOTE, ""]
     OUT.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
