@@ -130,3 +130,121 @@ def test_catchment_benchmark_compares_cell_for_cell() -> None:
         sys.path.remove(str(ROOT))
     result = bench_catchment.run(repeat=1, years=(2019,))
     assert result["cells"] > 0 and result["persons"] == 5_328_212
+
+
+#: The stored columns of the npr_episode contract and their Arrow types as read back
+#: (Parquet has no second resolution: timestamp[s] is stored, and read, as milliseconds).
+NPR_STORED = {
+    "episode_id": pa.string(),
+    "resh_id": pa.int64(),
+    "inn": pa.timestamp("ms"),
+    "ut": pa.timestamp("ms"),
+    "maned": pa.string(),
+    "kontakttype": pa.string(),
+    "pasient_pseudonym": pa.string(),
+    "bostedskommune": pa.string(),
+    "bydel": pa.string(),
+    "kjonn": pa.string(),
+    "alder": pa.int16(),
+    "aldersgruppe": pa.string(),
+    "hovedtilstand": pa.string(),
+    "fagomrade": pa.string(),
+    "finansiering": pa.string(),
+    "behandlingssted_id": pa.int64(),
+    "hf_id": pa.int64(),
+    "rhf_id": pa.int64(),
+    "hf_orgnr": pa.string(),
+    "rhf_orgnr": pa.string(),
+    "sektor": pa.string(),
+    "ssb_utvalg": pa.bool_(),
+    "bo_omrade": pa.string(),
+    "bo_hf_orgnr": pa.string(),
+    "bo_rhf_orgnr": pa.string(),
+    "dogn": pa.int8(),
+    "dag": pa.int8(),
+    "poli": pa.int8(),
+    "liggedogn": pa.int32(),
+}
+
+
+@pytest.fixture(scope="module")
+def npr_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    bench_npr = _bench("bench_npr")
+    home = tmp_path_factory.mktemp("npr") / "home"
+    bench_npr.write_lake(home, bench_npr.LakeParams(episodes=24_000, years=1))  # type: ignore[attr-defined]
+    return home
+
+
+def test_npr_lake_holds_the_stored_columns_of_the_contract(npr_lake: Path) -> None:
+    """The benchmark's lake is what ingest stores: the contract's columns and types, one
+    committed partition per month, every episode ending in its partition's month."""
+    import duckdb
+
+    bench_npr = _bench("bench_npr")
+    files = bench_npr.lake_files(npr_lake)  # type: ignore[attr-defined]
+    assert sorted({f.parent.name for f in files}) == [f"period=2016{m:02d}" for m in range(1, 13)]
+    schema = pq.read_schema(files[0])
+    assert {n: schema.field(n).type for n in NPR_STORED} == NPR_STORED
+    paths = [str(f) for f in files]
+    with duckdb.connect() as con:
+        con.execute(f"CREATE VIEW e AS SELECT * FROM read_parquet({paths})")
+        (rows, patients, wrong_month, stays, poli, bad_days, city_null, no_area) = con.sql(
+            "SELECT count(*), count(DISTINCT pasient_pseudonym), "
+            "count(*) FILTER (strftime(ut, '%Y%m') <> maned), sum(dogn), sum(poli), "
+            "count(*) FILTER (liggedogn <> CASE WHEN dogn = 1 THEN "
+            "date_diff('day', inn::DATE, ut::DATE) ELSE 0 END OR inn > ut), "
+            "count(*) FILTER (bostedskommune = '0301' AND bydel IS NULL AND bo_omrade IS NOT "
+            "NULL), count(*) FILTER (bo_omrade IS NULL) FROM e"
+        ).fetchall()[0]
+        sectors = dict(con.sql("SELECT sektor, count(*) FROM e GROUP BY ALL").fetchall())
+    assert rows == 24_000 and wrong_month == 0 and bad_days == 0
+    assert patients < rows * 0.6  # patients return
+    assert 4.5 < poli / stays < 7.5  # about 6 outpatient contacts per stay
+    assert city_null == 0 and 0 < no_area < rows * 0.1  # Oslo without bydel: no area
+    assert set(sectors) == {"somatikk", "phv", "phbu", "tsb"}
+    assert sectors["somatikk"] > rows * 0.7
+
+
+def test_npr_plain_duckdb_agrees_with_helsestat_and_the_check_can_fail(npr_lake: Path) -> None:
+    """Plain DuckDB's plan (fine sums and rollups, an exact COUNT DISTINCT of patients per
+    table) against helsestat's aggregate engine on the same files, cell for cell; a changed
+    count, a missing and an extra cell are each caught."""
+    from helsestat.aggregate import DuckDBEngine, aggregate
+
+    bench_npr, baselines = _bench("bench_npr"), _bench("baselines")
+    files = bench_npr.lake_files(npr_lake)  # type: ignore[attr-defined]
+    spec = bench_npr.PLAIN_SPEC  # type: ignore[attr-defined]
+    with DuckDBEngine(threads=1) as engine:
+        cube = aggregate(files, spec, engine)
+    expected = {g: cube.tables[g] for g in spec.groupings}
+    plain = bench_npr.plain_tables(files, spec, threads=1)  # type: ignore[attr-defined]
+    cells = bench_npr.compare_tables(expected, plain, "plain")  # type: ignore[attr-defined]
+    assert cells == sum(t.num_rows for t in expected.values()) > 100
+    grouping = spec.groupings[0]
+    table = plain[grouping]
+    column = table.column_names.index("pasienter")
+    changed = pc.add(table["pasienter"], pa.array([1] + [0] * (table.num_rows - 1)))
+    for bad in (
+        table.set_column(column, "pasienter", changed),
+        table.slice(1),
+        pa.concat_tables([table, table.slice(0, 1)]),
+    ):
+        with pytest.raises(baselines.Mismatch):  # type: ignore[attr-defined]
+            bench_npr.compare_tables(expected, {**plain, grouping: bad}, "perturbed")  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_npr_benchmark_runs_every_contender_and_checks_them(tmp_path: Path) -> None:
+    """The npr section at a tiny scale: every contender once as a fresh process (the CLI
+    build on DuckDB cold and warm and on Spark, plain DuckDB), the plain tables and the
+    Spark release checked against helsestat's in the run, the steady state of both."""
+    bench_npr = _bench("bench_npr")
+    params = bench_npr.LakeParams(episodes=6_000, years=1)  # type: ignore[attr-defined]
+    result = bench_npr.run(tmp_path, params, 1, steady_repeat=1)  # type: ignore[attr-defined]
+    assert set(result["medians"]) == set(bench_npr.CONTENDERS)  # type: ignore[attr-defined]
+    assert result["checked"]["plain"] > 0 and result["checked"]["spark"] > 0
+    assert set(result["steady"]) == {"duckdb", "duckdb peak_gb", "spark", "spark peak_gb"}
+    assert all(m["peak_gb"] > 0 for m in result["medians"].values())
+    section = "\n".join(bench_npr.section(result, "the command"))  # type: ignore[attr-defined]
+    assert "6,000 episodes" in section and "Where helsestat is behind" in section
