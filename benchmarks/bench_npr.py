@@ -391,6 +391,9 @@ def month_table(
         rng.exponential(mean_days * 86400.0),
         rng.uniform(1800, 6 * 3600, n),
     ).astype(np.int64)
+    # a day treatment or outpatient contact begins on the day it ends
+    since_midnight = (ut - ut.astype("datetime64[D]")).astype(np.int64)
+    seconds = np.where(stay, seconds, np.minimum(seconds, since_midnight))
     inn = ut - seconds.astype("timedelta64[s]")
     days = (ut.astype("datetime64[D]") - inn.astype("datetime64[D]")).astype(np.int64)
     liggedogn = np.where(stay, np.maximum(days, 0), 0).astype(np.int32)
@@ -467,10 +470,16 @@ def prepare_home(home: Path) -> Path:
     return db
 
 
+#: The sort order of the kind's stored partitions (its spec's ``sort_by``), used before the
+#: kind is in this version.
+SORT_BY = ("sektor", "kontakttype", "hf_id", "behandlingssted_id")
+
+
 def _stored(kind_spec: Any) -> tuple[Sequence[Any], Sequence[str]]:
-    """The coded columns and sort order of the kind's spec (none before the kind exists)."""
+    """The coded columns and sort order of the kind's spec (:data:`SORT_BY` before the
+    kind exists)."""
     if kind_spec is None:
-        return (), ()
+        return (), SORT_BY
     return tuple(kind_spec.coded), tuple(kind_spec.sort_by)
 
 
@@ -641,7 +650,12 @@ def _base(spec: Any, grouping: Sequence[str]) -> frozenset[str]:
 
 
 def plain_tables(
-    files: Sequence[Path], spec: Any, threads: int = THREADS, memory_limit: str = "2GB"
+    files: Sequence[Path],
+    spec: Any,
+    threads: int = THREADS,
+    memory_limit: str = "2GB",
+    *,
+    variants: Mapping[str, Any] | None = None,
 ) -> dict[tuple[str, ...], pa.Table]:
     """Every grouping of ``spec`` computed with plain DuckDB SQL, the strong way:
 
@@ -653,12 +667,19 @@ def plain_tables(
        patient column (measured faster here than deduplicating (keys, patient) once and
        counting from that, or one GROUPING SETS query), joined to the sums.
 
-    ``spec`` is the statistic's cube spec: only what it says to compute is read from it
-    (hierarchies, rollups, filters, groupings, measures); the SQL is DuckDB's own."""
+    ``variants`` (name → spec with the same hierarchies, measures and groupings, other
+    filters, e.g. the NPR and the SSB figure) are computed in the same scans, each with its
+    filter as a ``FILTER`` clause; the tables are keyed ``(variant, *grouping)`` then, else
+    by the grouping. ``spec`` is the statistic's cube spec: only what it says to compute
+    is read from it (hierarchies, rollups, filters, groupings, measures); the SQL is
+    DuckDB's own."""
     import duckdb
 
     from helsestat.model.cube import Lookup
 
+    named = dict(variants) if variants else {"": spec}
+    wheres = {v: _where(s) for v, s in named.items()}
+    tag = {v: f"v{i}_" for i, v in enumerate(named)}
     distinct = [m for m in spec.measures if m.kind == "count_distinct"]
     sums = [m for m in spec.measures if m.kind != "count_distinct"]
     groupings = list(spec.groupings)
@@ -666,6 +687,12 @@ def plain_tables(
     maximal = [b for b in set(bases.values()) if not any(b < other for other in bases.values())]
     maximal.sort(key=lambda b: (len(b), sorted(b)))
     source = "read_parquet([" + ", ".join(_literal(str(f)) for f in files) + "])"
+    # rows no variant counts are not read (for a single spec: its filter)
+    scope = " OR ".join(f"({w})" for w in wheres.values())
+
+    def fil(v: str) -> str:
+        return "" if wheres[v] == "true" else f" FILTER (WHERE {wheres[v]})"
+
     con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit})
     try:
         lookups: dict[Lookup, str] = {}
@@ -673,12 +700,17 @@ def plain_tables(
         for i, base in enumerate(maximal):
             cols = ", ".join(_q(c) for c in sorted(base))
             aggs = ", ".join(
-                ["COUNT(*) AS __n"]
-                + [f"SUM({_q(m.column)}) AS {_q(m.name)}" for m in sums if m.kind == "sum"]
+                f"COUNT(*){fil(v)} AS {tag[v]}_n"
+                + "".join(
+                    f", SUM({_q(m.column)}){fil(v)} AS {_q(tag[v] + m.name)}"
+                    for m in sums
+                    if m.kind == "sum"
+                )
+                for v in named
             )
             con.execute(
                 f"CREATE TEMP TABLE fine{i} AS SELECT {', '.join(filter(None, [cols, aggs]))} "
-                f"FROM {source} WHERE {_where(spec)} GROUP BY {cols or '()'}"
+                f"FROM {source} WHERE {scope} GROUP BY {cols or '()'}"
             )
             sizes[i] = con.sql(f"SELECT count(*) FROM fine{i}").fetchall()[0][0]
         levels = {g: _levels(spec, g, lookups) for g in groupings}
@@ -699,29 +731,38 @@ def plain_tables(
             joins = " ".join(j for x in lv for j in x.joins)
             by = ", ".join(x.sql for x in lv) or "()"
             measures = [
-                f"SUM(f.__n)::BIGINT AS {_q(m.name)}"
+                f"SUM(f.{tag[v]}_n)::BIGINT AS {_q(tag[v] + m.name)}"
                 if m.kind == "count"
-                else f"SUM(f.{_q(m.name)}) AS {_q(m.name)}"
+                else f"SUM(f.{_q(tag[v] + m.name)}) AS {_q(tag[v] + m.name)}"
+                for v in named
                 for m in sums
             ]
+            measures += [f"SUM(f.{tag[v]}_n) AS {tag[v]}_n" for v in named]
             sql = f"SELECT {', '.join(filter(None, [keys, *measures]))} FROM fine{i} f {joins} "
             sql += f"GROUP BY {by}"
+            picked_d: list[str] = []
             if distinct:
                 counts = [
-                    f"COUNT(DISTINCT f.{_q(m.column)})::BIGINT AS {_q(m.name)}" for m in distinct
+                    f"COUNT(DISTINCT f.{_q(m.column)}){fil(v)}::BIGINT AS {_q(tag[v] + m.name)}"
+                    for v in named
+                    for m in distinct
                 ]
                 dsql = (
                     f"SELECT {', '.join(filter(None, [keys, *counts]))} FROM {source} f "
-                    f"{joins} WHERE {_where(spec)} GROUP BY {by}"
+                    f"{joins} WHERE {scope} GROUP BY {by}"
                 )
                 on = " AND ".join(f"s.{_q(x.name)} IS NOT DISTINCT FROM d.{_q(x.name)}" for x in lv)
-                picked = ", ".join(
-                    [f"s.{_q(x.name)}" for x in lv]
-                    + [f"s.{_q(m.name)}" for m in sums]
-                    + [f"d.{_q(m.name)}" for m in distinct]
-                )
-                sql = f"SELECT {picked} FROM ({sql}) s JOIN ({dsql}) d ON {on or 'true'}"
-            out[tuple(g)] = con.sql(sql).to_arrow_table()
+                dcols = ", ".join(f"d.{_q(tag[v] + m.name)}" for v in named for m in distinct)
+                sql = f"SELECT s.*, {dcols} FROM ({sql}) s JOIN ({dsql}) d ON {on or 'true'}"
+                picked_d = [m.name for m in distinct]
+            both = con.sql(sql).to_arrow_table()
+            for v in named:
+                cells = both.filter(pc.greater(both[f"{tag[v]}_n"], 0))
+                columns = [x.name for x in lv]
+                table = cells.select(
+                    columns + [tag[v] + m.name for m in sums] + [tag[v] + m for m in picked_d]
+                ).rename_columns(columns + [m.name for m in sums] + picked_d)
+                out[(v, *g) if variants else tuple(g)] = table
         return out
     finally:
         con.close()
@@ -851,11 +892,16 @@ def run_tree(command: list[str], env: Mapping[str, str] | None = None, what: str
 # -- the contenders -------------------------------------------------------------------------------
 
 
-def npr_statistic() -> Any:
-    """helsestat's statistic read from npr_episode extracts (None before it exists)."""
+def npr_statistics() -> list[Any]:
+    """helsestat's statistics read from npr_episode extracts (none before they exist)."""
     from helsestat.statistics import STATISTICS
 
-    found = [s for s in STATISTICS if s.source_kind == KIND]
+    return [s for s in STATISTICS if s.source_kind == KIND]
+
+
+def npr_statistic() -> Any:
+    """The first of them (None before they exist)."""
+    found = npr_statistics()
     return found[0] if found else None
 
 
@@ -866,29 +912,36 @@ def _reference(home: Path) -> Any:
 
 
 def helsestat_tables(home: Path) -> dict[tuple[str, ...], pa.Table]:
-    """helsestat's tables of the npr statistic before suppression: its cube from the phase-1
-    results the last build cached in ``home`` (the library's own path, DuckDB engine)."""
+    """helsestat's tables of the npr statistics before suppression, keyed (statistic,
+    *grouping): each one's cube from the phase-1 results the last build cached in ``home``
+    (the library's own path, DuckDB engine)."""
     from helsestat.aggregate import DuckDBEngine
     from helsestat.build import aggregate_statistic
     from helsestat.store.lake import Lake
 
-    statistic = npr_statistic().with_reference(_reference(home))
+    out = {}
     with DuckDBEngine(threads=THREADS) as engine:
-        cube = aggregate_statistic(statistic, Lake(home), engine)
-    return {tuple(t.grouping): cube.tables[t.grouping] for t in statistic.tables}
+        for declared in npr_statistics():
+            statistic = declared.with_reference(_reference(home))
+            cube = aggregate_statistic(statistic, Lake(home), engine)
+            for t in statistic.tables:
+                out[(statistic.name, *t.grouping)] = cube.tables[t.grouping]
+    return out
 
 
-def plain_spec(home: Path) -> Any:
-    """The cube spec plain DuckDB computes: the statistic's groupings (the same question);
-    without the statistic, :data:`PLAIN_SPEC` (the issue's tables, for the writer's tests)."""
-    statistic = npr_statistic()
-    if statistic is None:
-        return PLAIN_SPEC
-    spec = statistic.with_reference(_reference(home)).spec
-    groupings = tuple(dict.fromkeys(tuple(t.grouping) for t in statistic.tables))
-    from dataclasses import replace
-
-    return replace(spec, groupings=groupings)
+def plain_families(home: Path) -> list[dict[str, Any]]:
+    """What plain DuckDB computes: the npr statistics' cube specs (the same question),
+    those with the same hierarchies and groupings (the NPR and the SSB variant of a family)
+    together, statistic name → spec; without the statistics, :data:`PLAIN_SPEC`."""
+    statistics = npr_statistics()
+    if not statistics:
+        return [{"": PLAIN_SPEC}]
+    families: dict[Any, dict[str, Any]] = {}
+    for declared in statistics:
+        spec = declared.with_reference(_reference(home)).spec
+        key = (spec.hierarchies, spec.measures, spec.groupings)
+        families.setdefault(key, {})[declared.name] = spec
+    return list(families.values())
 
 
 def _plain_default() -> Any:
@@ -934,9 +987,12 @@ PLAIN_SPEC = _plain_default()
 def _plain_here(home: Path, out: Path | None) -> dict[str, Any]:
     """(In a fresh process) plain DuckDB's tables, timed after imports; written to ``out``."""
     files = lake_files(home)
-    spec = plain_spec(home)
+    families = plain_families(home)
     start = time.perf_counter()
-    tables = plain_tables(files, spec)
+    tables: dict[tuple[str, ...], pa.Table] = {}
+    for family in families:
+        first = next(iter(family.values()))
+        tables |= plain_tables(files, first, variants=family)
     seconds = time.perf_counter() - start
     if out is not None:
         write_groupings(tables, out)
@@ -1014,7 +1070,7 @@ def _release_tables(
 def check_spark(home: Path, duckdb_release: str, spark_release: str) -> int:
     """The release the Spark build published against the DuckDB build's, cell for cell (the
     published tables, suppression included); cells compared."""
-    names = [t.name for t in npr_statistic().tables]
+    names = [t.name for s in npr_statistics() for t in s.tables]
     return compare_tables(
         _release_tables(home, duckdb_release, names),
         _release_tables(home, spark_release, names),
@@ -1051,7 +1107,7 @@ def run(
     say = progress or (lambda _: None)
     home = work / f"npr-{params.episodes}"
     lake = write_lake(home, params, say)
-    if npr_statistic() is None:
+    if not npr_statistics():
         raise RuntimeError("no statistic reads npr_episode extracts in this version")
     names = [n for n in CONTENDERS if spark or "spark" not in n]
     runs: dict[str, list[Ran]] = {n: [] for n in names}

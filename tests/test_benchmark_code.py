@@ -192,7 +192,8 @@ def test_npr_lake_holds_the_stored_columns_of_the_contract(npr_lake: Path) -> No
             "SELECT count(*), count(DISTINCT pasient_pseudonym), "
             "count(*) FILTER (strftime(ut, '%Y%m') <> maned), sum(dogn), sum(poli), "
             "count(*) FILTER (liggedogn <> CASE WHEN dogn = 1 THEN "
-            "date_diff('day', inn::DATE, ut::DATE) ELSE 0 END OR inn > ut), "
+            "date_diff('day', inn::DATE, ut::DATE) ELSE 0 END OR inn > ut "
+            "OR (dogn = 0 AND inn::DATE <> ut::DATE)), "
             "count(*) FILTER (bostedskommune = '0301' AND bydel IS NULL AND bo_omrade IS NOT "
             "NULL), count(*) FILTER (bo_omrade IS NULL) FROM e"
         ).fetchall()[0]
