@@ -1087,8 +1087,8 @@ CONTENDERS = {
     "helsestat duckdb cold": "`helsestat build`, DuckDB (2 GB limit), the cache removed first",
     "helsestat duckdb warm": "`helsestat build` again, DuckDB, the cache kept",
     "helsestat spark cold": "`HELSESTAT_ENGINE=spark helsestat build` (local[2]), cache removed",
-    "plain duckdb": "plain DuckDB SQL: per finest-column set one GROUP BY (keys, patient), "
-    "fine sums from it, rollups, exact COUNT(DISTINCT) per table",
+    "plain duckdb": "plain DuckDB SQL: per family one fine GROUP BY, sums rolled up from it, "
+    "an exact COUNT(DISTINCT patient) per table; NPR and SSB variants in the same scans",
 }
 
 
