@@ -1275,6 +1275,9 @@ def main() -> None:
     checking.add_argument("home", type=Path)
     checking.add_argument("out", type=Path)
     checking.add_argument("releases", nargs="*")
+    shown = sub.add_parser("section", help="the section of a result run wrote (JSON)")
+    shown.add_argument("result", type=Path)
+    shown.add_argument("--how", default="", help="the command that measured it")
     here = sub.add_parser("steady", help="(internal) the steady-state process")
     here.add_argument("home", type=Path)
     here.add_argument("engine", choices=["duckdb", "spark"])
@@ -1291,6 +1294,8 @@ def main() -> None:
         print(json.dumps(done))
     elif args.command == "steady":
         print(json.dumps(_steady_here(args.home, args.engine, args.repeat)))
+    elif args.command == "section":
+        print("\n".join(section(json.loads(args.result.read_text()), args.how)))
     else:
         result = run(
             args.work,
