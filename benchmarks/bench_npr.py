@@ -541,6 +541,7 @@ def write_lake(
     lake = Lake(home)
     months = params.months
     stored = 0
+    sectors: dict[str, int] = {}
     homes: dict[int, Homes] = {}
     for i, (year, month) in enumerate(months):
         rows = params.episodes // len(months) + (1 if i < params.episodes % len(months) else 0)
@@ -556,12 +557,15 @@ def write_lake(
         clean = CleanExtract(KIND, source, checksum, table, quarantined, report)
         store_extract(clean, lake, "maned", coded=coded, sort_by=sort_by)
         stored += table.num_rows
+        for item in pc.value_counts(table["sektor"]).to_pylist():
+            sectors[item["values"]] = sectors.get(item["values"], 0) + item["counts"]
         del table, clean
         if progress and (month == 12 or i == len(months) - 1):
             progress(f"lake: {year} written, {stored:,} episodes")
     result = {
         **stamp,
         "stored": stored,
+        "sectors": sectors,
         "seconds": time.perf_counter() - start,
         "writer_peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2,
     }
@@ -1175,6 +1179,14 @@ def section(r: Mapping[str, Any], command: str) -> list[str]:
     """The section of docs/benchmarks.md (markdown lines) of :func:`run`'s result."""
     lake, m, st = r["lake"], r["medians"], r["steady"]
     years = f"{lake['first_year']}–{lake['first_year'] + lake['years'] - 1}"
+    counted = lake.get("sectors") or {}
+    shares = (
+        ", ".join(
+            f"{name} {n / lake['stored']:.0%}"
+            for name, n in sorted(counted.items(), key=lambda x: -x[1])
+        )
+        or "as SECTOR_SHARES"
+    )
     out = [
         HEADING,
         "",
@@ -1184,8 +1196,7 @@ def section(r: Mapping[str, Any], command: str) -> list[str]:
         f"(written in {lake['seconds']:.0f} s, writer peak {lake['writer_peak_gb']:.2f} GB: "
         "one month at a time): the demo registry's behandlingssteder, Zipf-skewed within "
         "sector and HF, 85 % of episodes in the HF of the patient's own catchment area, "
-        "sector shares 80/10/4/3 % (somatikk, PHV, PHBU, TSB; the demo registry has no "
-        "rehabilitation units), about 6 outpatient contacts per stay, returning patients.",
+        f"sectors {shares}, about 6 outpatient contacts per stay, returning patients.",
         "",
         "Every contender is a fresh process per round, interleaved, medians over the rounds; "
         "*peak GB* is the largest resident memory of the process and everything it started "
