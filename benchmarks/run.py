@@ -585,11 +585,12 @@ def npr_section(episodes: int, repeat: int, work: Path | None) -> list[str]:
         f"--repeat {repeat}" + (f" --work {work}" if work else "")
     )
     params = bench_npr.LakeParams(episodes)
+    steady = max(1, repeat - 1)  # steady-state builds after an untimed one
     if work is not None:  # the lake stays there and is reused by the next run
-        result = bench_npr.run(work, params, repeat, progress=print)
+        result = bench_npr.run(work, params, repeat, steady_repeat=steady, progress=print)
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            result = bench_npr.run(Path(tmp), params, repeat, progress=print)
+            result = bench_npr.run(Path(tmp), params, repeat, steady_repeat=steady, progress=print)
     return ["", *bench_npr.section(result, command)]
 
 
