@@ -1136,7 +1136,10 @@ def run(
                 command = [*me, "plain", str(home)] + (["--out", str(out)] if out else [])
                 ran = run_tree(command, what=name)
             runs[name].append(ran)
-            say(f"round {round_ + 1}: {name} {ran.seconds:.1f} s, {ran.peak_gb:.2f} GB")
+            say(
+                f"round {round_ + 1}: {name} {ran.seconds:.1f} s, CPU {ran.cpu:.1f} s, "
+                f"{ran.peak_gb:.2f} GB"
+            )
         if round_ == 0:
             command = [*me, "check", str(home), str(work / "npr-plain-tables")]
             if spark:
