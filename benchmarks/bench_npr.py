@@ -111,9 +111,6 @@ ICD_LETTERS = {
     "tsb": "F",
 }
 ROOT = Path(__file__).resolve().parents[1]
-#: The code a lake depends on: a lake written by other code (or other parameters) is not
-#: reused.
-_LAKE_CODE = ("benchmarks/bench_npr.py",)
 
 
 @dataclass(frozen=True)
@@ -495,7 +492,13 @@ def kind_spec() -> Any:
 
 
 def _stamp(params: LakeParams) -> dict[str, object]:
-    code = hashlib.sha256(b"".join((ROOT / name).read_bytes() for name in _LAKE_CODE))
+    import inspect
+
+    writer = (unit_versions, units_of, homes_of, _hash, _text, _pseudonyms, _icd_codes, _draw)
+    code = hashlib.sha256("".join(inspect.getsource(f) for f in (*writer, month_table)).encode())
+    code.update(repr((CONTACT_SHARES, SECTOR_SHARES, STAY_DAYS, SERVICE, OWN_HF, ZIPF)).encode())
+    code.update(repr((RETURN_SKEW, PATIENTS_PER_EPISODE, AGE_GROUPS, FAGOMRADER)).encode())
+    code.update(repr((ICD_LETTERS, SORT_BY)).encode())
     src = ROOT / "src" / "helsestat"
     for name in ("store/lake/extracts.py", "store/lake/codebooks.py"):
         code.update((src / name).read_bytes())
@@ -1103,6 +1106,8 @@ def run(
     *,
     steady_repeat: int = 2,
     spark: bool = True,
+    spark_rounds: int | None = None,
+    spark_steady: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Write (or reuse) the lake, then every contender, interleaved, ``repeat`` rounds; the
@@ -1119,7 +1124,10 @@ def run(
     helsestat = helsestat_command()
     me = [sys.executable, "-m", "benchmarks.bench_npr"]
     for round_ in range(repeat):
-        order = names[round_ % len(names) :] + names[: round_ % len(names)]
+        present = [
+            n for n in names if "spark" not in n or spark_rounds is None or round_ < spark_rounds
+        ]
+        order = present[round_ % len(present) :] + present[: round_ % len(present)]
         releases = {}
         for name in order:
             if name == "helsestat duckdb warm" and "helsestat duckdb cold" not in releases:
@@ -1147,7 +1155,7 @@ def run(
             checked = run_tree(command, what="the cell-for-cell check").answer
             say(f"checked: {checked}")
     steady: dict[str, float] = {}
-    for engine in ("duckdb", "spark") if spark else ("duckdb",):
+    for engine in ("duckdb", "spark") if spark and spark_steady else ("duckdb",):
         command = [*me, "steady", str(home), engine, "--repeat", str(steady_repeat)]
         ran = run_tree(command, what=f"steady state {engine}")
         steady[engine] = statistics.median(ran.answer["seconds"])
@@ -1230,7 +1238,7 @@ def section(r: Mapping[str, Any], command: str) -> list[str]:
         + (
             f", Spark {st['spark']:.1f} s (peak {st['spark peak_gb']:.2f} GB)"
             if "spark" in st
-            else ""
+            else ", Spark not measured in this run"
         )
         + f"; plain DuckDB's query alone, after imports, {r['plain_inside']:.1f} s.",
         "",
@@ -1278,6 +1286,8 @@ def main() -> None:
     bench.add_argument("--repeat", type=int, default=3)
     bench.add_argument("--steady-repeat", type=int, default=2)
     bench.add_argument("--no-spark", action="store_true")
+    bench.add_argument("--spark-rounds", type=int, help="Spark in the first N rounds only")
+    bench.add_argument("--no-spark-steady", action="store_true")
     bench.add_argument("--work", type=Path, default=Path("var/bench"))
     lake = sub.add_parser("lake", help="write the synthetic lake only")
     lake.add_argument("home", type=Path)
@@ -1317,6 +1327,8 @@ def main() -> None:
             args.repeat,
             steady_repeat=args.steady_repeat,
             spark=not args.no_spark,
+            spark_rounds=args.spark_rounds,
+            spark_steady=not args.no_spark_steady,
             progress=lambda s: print(s, file=sys.stderr),
         )
         command = (
