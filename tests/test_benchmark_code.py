@@ -234,8 +234,17 @@ def test_npr_plain_duckdb_agrees_with_helsestat_and_the_check_can_fail(npr_lake:
             bench_npr.compare_tables(expected, {**plain, grouping: bad}, "perturbed")  # type: ignore[attr-defined]
 
 
+def _has_npr_statistics() -> bool:
+    from helsestat.statistics import STATISTICS
+
+    return any(s.source_kind == "npr_episode" for s in STATISTICS)
+
+
 @pytest.mark.slow
 @pytest.mark.spark
+@pytest.mark.skipif(
+    not _has_npr_statistics(), reason="no statistic reads npr_episode extracts in this version"
+)
 def test_npr_benchmark_runs_every_contender_and_checks_them(tmp_path: Path) -> None:
     """The npr section at a tiny scale: every contender once as a fresh process (the CLI
     build on DuckDB cold and warm and on Spark, plain DuckDB), the plain tables and the
