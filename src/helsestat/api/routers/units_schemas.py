@@ -27,7 +27,7 @@ KindName = Literal[
     "vardgivare",
     "vardenhet",
 ]
-SectorName = Literal["somatikk", "phv", "phbu", "tsb"]
+SectorName = Literal["somatikk", "phv", "phbu", "tsb", "rehab"]
 
 
 #: Lengths the database columns hold; the registry's rules check the content (check digits,

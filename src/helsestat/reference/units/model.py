@@ -35,7 +35,7 @@ Kind = Literal[
     "vardgivare",
     "vardenhet",
 ]
-Sector = Literal["somatikk", "phv", "phbu", "tsb"]
+Sector = Literal["somatikk", "phv", "phbu", "tsb", "rehab"]
 Country = Literal["NO", "SE"]
 Role = Literal["owner", "admin", "editor"]
 
@@ -52,12 +52,14 @@ KIND_LABELS: dict[str, str] = {
     "vardenhet": "Vårdenhet",
 }
 #: seed 001: "somatikk, psykisk helsevern voksne, psykisk helsevern barn og unge og
-#: tverrfaglig spesialisert rusbehandling (TSB)".
+#: tverrfaglig spesialisert rusbehandling (TSB)", and the rehabilitation institutions NPR
+#: holds as a dataset of their own (private institutions with an agreement with an RHF).
 SECTOR_LABELS: dict[str, str] = {
     "somatikk": "Somatikk",
     "phv": "Psykisk helsevern voksne",
     "phbu": "Psykisk helsevern barn og unge",
     "tsb": "Tverrfaglig spesialisert rusbehandling (TSB)",
+    "rehab": "Rehabilitering",
 }
 #: The kinds of each country's tree; ``enhet`` (a generic unit) exists in both.
 COUNTRY_KINDS: dict[str, frozenset[str]] = {

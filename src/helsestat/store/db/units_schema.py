@@ -54,8 +54,9 @@ UNIT_KINDS = (
     "vardgivare",
     "vardenhet",
 )
-#: NPR/SSB sectors of clinical units (seed 001: the split follows the kind of department).
-SECTORS = ("somatikk", "phv", "phbu", "tsb")
+#: NPR/SSB sectors of clinical units (seed 001: the split follows the kind of department);
+#: ``rehab`` (revision 0006): the rehabilitation institutions, an NPR dataset of their own.
+SECTORS = ("somatikk", "phv", "phbu", "tsb", "rehab")
 COUNTRIES = ("NO", "SE")
 ROLES = ("owner", "admin", "editor")
 #: The counter that hands out unit ids; it starts where RESH-like ids look plausible.
