@@ -9,7 +9,8 @@ the database for its reference version (one small query; with ``refresh_seconds`
 at most that often) and read a new snapshot only when the version has moved: a version
 loaded with ``helsestat reference load`` by another process is served by the next request.
 The Swedish units by HSA-id (:mod:`helsestat.reference.units.directory`,
-:mod:`helsestat.reference.units.hsa`) are part of the snapshot and have a version of their own
+:mod:`helsestat.reference.units.hsa`) and the Norwegian ones by RESH id
+(:mod:`helsestat.reference.units.resh`) are part of the snapshot and have versions of their own
 (edits of the unit registry do not move the reference version): when only they changed, only
 they are read again.
 :meth:`~ReferenceHolder.invalidate` makes the next ``get`` check whatever the interval.
@@ -37,6 +38,7 @@ from helsestat.reference.seed import seed_if_new
 from helsestat.reference.snapshot import Reference
 from helsestat.reference.units.directory import hsa_directory
 from helsestat.reference.units.hsa import hsa_generation, read_hsa_units
+from helsestat.reference.units.resh import read_resh_units, resh_generation
 from helsestat.settings import Settings
 from helsestat.store.db.database import create_engine_for, migrate, session_factory
 
@@ -143,19 +145,24 @@ class ReferenceHolder:
 
 def _current(session: Session, snapshot: Reference) -> bool:
     """Whether the database still holds what ``snapshot`` was read from: the same reference
-    version, and no Swedish unit changed since (unit edits do not move the version)."""
+    version, and no unit changed since (unit edits do not move the version)."""
     return (
         state.version(session) == snapshot.version
         and hsa_generation(session) == snapshot.hsa_as_of.generation
+        and resh_generation(session) == snapshot.resh_as_of.generation
     )
 
 
 def _read(session: Session, earlier: Reference | None) -> Reference:
-    """A new snapshot; when only the Swedish units changed since ``earlier``, the rest of
+    """A new snapshot; when only the units changed since ``earlier``, the rest of
     ``earlier`` with the units (now and over time) read again."""
+    units = {
+        "hsa_as_of": read_hsa_units(session),
+        "resh_as_of": read_resh_units(session),
+    }
     if earlier is not None and state.version(session) == earlier.version:
-        return replace(earlier, hsa_units=hsa_directory(session), hsa_as_of=read_hsa_units(session))
-    return replace(read_reference(session), hsa_as_of=read_hsa_units(session))
+        return replace(earlier, hsa_units=hsa_directory(session), **units)
+    return replace(read_reference(session), **units)
 
 
 __all__ = ["ReferenceHolder"]

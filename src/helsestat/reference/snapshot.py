@@ -2,7 +2,9 @@
 the catalogue, preflight, recoding, validation and the statistics read — and the Swedish side
 of the unit registry by HSA-id: as the registry states it now
 (:mod:`helsestat.reference.units.directory`, what SOB figures are placed by) and over time
-(:mod:`helsestat.reference.units.hsa`, what SOB events are checked against).
+(:mod:`helsestat.reference.units.hsa`, what SOB events are checked against) — and the
+Norwegian side by RESH id over time (:mod:`helsestat.reference.units.resh`, what NPR
+episodes are placed by).
 
 A :class:`Reference` is a snapshot of the reference database at one version
 (:mod:`helsestat.reference.state`), read by :func:`helsestat.reference.persist.read_reference`
@@ -29,6 +31,7 @@ from helsestat.reference.catalog import Catalog
 from helsestat.reference.classifications import Registry
 from helsestat.reference.geography import Geography
 from helsestat.reference.hsa_units import NO_HSA_UNITS, HsaUnits
+from helsestat.reference.resh_units import NO_RESH_UNITS, ReshUnits
 from helsestat.reference.sweden import SWEDISH_REGIONS, Lan
 from helsestat.reference.tariffs import TariffLists
 
@@ -70,6 +73,10 @@ class Reference:
     #: vårdgivare (:func:`~helsestat.reference.units.hsa.read_hsa_units`); what SOB events
     #: are checked against. Empty when not read from a database.
     hsa_as_of: HsaUnits = NO_HSA_UNITS
+    #: The Norwegian units by RESH id (unit id) over time: where each sits and what it is
+    #: on each day (:func:`~helsestat.reference.units.resh.read_resh_units`); what NPR
+    #: episodes are checked against and placed by. Empty when not read from a database.
+    resh_as_of: ReshUnits = NO_RESH_UNITS
 
     def lan(self) -> Lan:
         """Sweden's län: names from the classification of Swedish regions, population."""

@@ -12,7 +12,8 @@ own ``sqlite3`` module, none through SQLAlchemy:
 - the schema's revision (``alembic_version``: a migration changes it);
 - the reference version, when it last changed and when the database was seeded
   (``reference_state``: every write of reference content moves the version);
-- the number of Swedish units plus the sum of their ``row_version`` (the unit generation the
+- the number of Swedish units plus the sum of their ``row_version``, and the same of the
+  Norwegian units (the unit generations the
   :class:`~helsestat.reference.holder.ReferenceHolder` checks too: unit edits do not move the
   reference version).
 
@@ -78,6 +79,8 @@ class Stamp:
     changed_at: str | None
     seeded_at: str | None
     unit_generation: int
+    #: the Norwegian units' generation (the Swedish ones': ``unit_generation``)
+    resh_generation: int = 0
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -121,6 +124,9 @@ def read_stamp(url: str) -> Stamp | None:
         count, total = connection.execute(
             "SELECT count(*), coalesce(sum(row_version), 0) FROM unit WHERE country = 'SE'"
         ).fetchone()
+        no_count, no_total = connection.execute(
+            "SELECT count(*), coalesce(sum(row_version), 0) FROM unit WHERE country = 'NO'"
+        ).fetchone()
     except sqlite3.Error:
         return None
     finally:
@@ -134,6 +140,7 @@ def read_stamp(url: str) -> Stamp | None:
         None if changed_at is None else str(changed_at),
         None if seeded_at is None else str(seeded_at),
         int(count) + int(total),
+        int(no_count) + int(no_total),
     )
 
 
@@ -189,6 +196,7 @@ def save_cached(url: str, directory: Path, snapshot: Reference) -> bool:
         stamp is None
         or stamp.version != snapshot.version
         or stamp.unit_generation != snapshot.hsa_as_of.generation
+        or stamp.resh_generation != snapshot.resh_as_of.generation
     ):
         return False
     target = _file(directory, stamp)

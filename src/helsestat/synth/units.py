@@ -54,6 +54,7 @@ from helsestat.reference.units.plan import (
 )
 from helsestat.reference.units.repository import Clock, utc_now
 from helsestat.store.db.units_schema import Unit
+from helsestat.synth.npr_units import add_npr_units
 from helsestat.synth.unit_lists import add_list_fields, support_companies
 
 REFORM = date(2002, 1, 1)
@@ -686,13 +687,14 @@ def generate_unit_plan(
     (or the first ``lan_limit``). The same seed gives the same plan. Every behandlingssted
     carries the fields of SSB's institution lists (:mod:`helsestat.synth.unit_lists`);
     ``institutions`` adds the support companies and SYNTHETIC private institutions those
-    lists have besides the hospital trusts."""
+    lists have besides the hospital trusts. Then the units the NPR-like episodes need
+    (:mod:`helsestat.synth.npr_units`), appended after all others so they change no id."""
     b = _Builder(random.Random(seed))
     _norway(b, hf_limit)
     _sweden(b, lan_limit)
     events = sorted(b.events, key=lambda e: (e.on, e.what == "close", e.order))
     plan = UnitPlan(tuple(b.units), tuple(events))
-    return add_list_fields(
+    plan = add_list_fields(
         plan,
         seed=seed,
         place_of=_place,
@@ -700,6 +702,16 @@ def generate_unit_plan(
         private=institutions,
         orgnr=synthetic_no_orgnr,
     )
+    return add_npr_units(
+        plan, seed, orgnr=synthetic_no_orgnr, kommune_of=_hf_kommuner, history=kommune_history
+    )
+
+
+def _hf_kommuner(hf_key: str) -> tuple[str, ...]:
+    """The kommuner (2024 codes) of a hospital trust's catchment area, most populous first
+    (an HF's plan key is its organisation number)."""
+    area = HOSPITAL_TRUST_AREAS.get(hf_key)
+    return _largest(area_kommuner().get(area, ()), 1000) if area else ()
 
 
 __all__ = [

@@ -53,6 +53,7 @@ from helsestat.reference.units.repository import (
     utc_now,
 )
 from helsestat.reference.units.timeline import TimelineError, apply_change, set_end
+from helsestat.store.db.units_schema import FIRST_UNIT_ID
 
 #: Validity of the stand-in code list (from before the health enterprise reform).
 _SERVICES_FROM = date(2000, 1, 1)
@@ -137,6 +138,9 @@ def _changes(event: PlannedEvent, ids: dict[str, int]) -> dict[str, object]:
 
 
 def _ordered(plan: UnitPlan) -> list[PlannedUnit]:
+    """The plan's units in the order they get ids: parents before children, then by opening
+    date; units ``appended`` to a plan after others come last, so that adding them changes
+    no other unit's id."""
     depth = {u.key: 0 for u in plan.units}
     by_key = {u.key: u for u in plan.units}
     for unit in plan.units:
@@ -144,22 +148,13 @@ def _ordered(plan: UnitPlan) -> list[PlannedUnit]:
         while parent is not None:
             d, parent = d + 1, by_key[parent].parent
         depth[unit.key] = d
-    return sorted(plan.units, key=lambda u: (depth[u.key], u.opened))
+    return sorted(plan.units, key=lambda u: (u.appended, depth[u.key], u.opened))
 
 
-def load_plan(
-    session: Session, plan: UnitPlan, *, actor: Principal = SYSTEM, clock: Clock = utc_now
-) -> LoadReport:
-    """Import the plan in bulk: every unit's history is computed with the same timeline
-    functions an edit uses, checked with the same rules, then stored in a few statements
-    (:mod:`.bulk`)."""
-    ensure_service_classification(session, plan)
-    if any(u.naeringskode for u in plan.units) or any(
-        name == "naeringskode" for e in plan.events for name, _ in e.changes
-    ):
-        ensure_naering_classification(session)
-    units = _ordered(plan)
-    ids = dict(zip((u.key for u in units), allocate_unit_ids(session, len(units)), strict=True))
+def _apply(
+    plan: UnitPlan, units: list[PlannedUnit], ids: dict[str, int]
+) -> tuple[dict[str, list[Span]], dict[str, list[Identifier]]]:
+    """Every unit's history and identifiers after the plan's events."""
     spans = {u.key: [Span(u.opened, None, _fields(u, ids))] for u in units}
     identifiers = {u.key: [Identifier(s, v, u.opened) for s, v in u.identifiers] for u in units}
     for event in plan.events:
@@ -176,6 +171,42 @@ def load_plan(
                 spans[event.key] = apply_change(spans[event.key], event.on, _changes(event, ids))
         except TimelineError as exc:
             raise InputError("unit.invalid_change", f"plan event {event}: {exc}") from None
+    return spans, identifiers
+
+
+def plan_histories(
+    plan: UnitPlan, first_id: int = FIRST_UNIT_ID
+) -> tuple[dict[str, int], dict[int, list[Span]]]:
+    """Each plan key's unit id and each unit's history as :func:`load_plan` stores them in
+    a registry whose id counter stands at ``first_id`` (an empty one: the demo's), without
+    a database — what a generator of data placed at the plan's units reads.
+
+    >>> from helsestat.reference.units.plan import PlannedUnit, UnitPlan
+    >>> hf = PlannedUnit("hf", "NO", "hf", "Helse Demo HF", None, date(2002, 1, 1))
+    >>> ids, histories = plan_histories(UnitPlan((hf,), ()))
+    >>> ids, histories[100_000][0].fields.name
+    ({'hf': 100000}, 'Helse Demo HF')
+    """
+    units = _ordered(plan)
+    ids = {u.key: first_id + n for n, u in enumerate(units)}
+    spans, _ = _apply(plan, units, ids)
+    return ids, {ids[key]: history for key, history in spans.items()}
+
+
+def load_plan(
+    session: Session, plan: UnitPlan, *, actor: Principal = SYSTEM, clock: Clock = utc_now
+) -> LoadReport:
+    """Import the plan in bulk: every unit's history is computed with the same timeline
+    functions an edit uses, checked with the same rules, then stored in a few statements
+    (:mod:`.bulk`)."""
+    ensure_service_classification(session, plan)
+    if any(u.naeringskode for u in plan.units) or any(
+        name == "naeringskode" for e in plan.events for name, _ in e.changes
+    ):
+        ensure_naering_classification(session)
+    units = _ordered(plan)
+    ids = dict(zip((u.key for u in units), allocate_unit_ids(session, len(units)), strict=True))
+    spans, identifiers = _apply(plan, units, ids)
     count = import_histories(
         session,
         actor,
@@ -233,5 +264,6 @@ __all__ = [
     "ensure_naering_classification",
     "ensure_service_classification",
     "load_plan",
+    "plan_histories",
     "replay_plan",
 ]

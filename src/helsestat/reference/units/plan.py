@@ -29,6 +29,8 @@ SERVICES: tuple[tuple[str, str, str], ...] = (
     ("S70", "Kreftbehandling", "somatikk"),
     ("S80", "Akuttmottak", "somatikk"),
     ("S90", "Rehabilitering", "somatikk"),
+    ("S41", "Fødestue", "somatikk"),
+    ("H10", "Rehabilitering, døgnopphold", "rehab"),
     ("P10", "Døgnbehandling, voksne", "phv"),
     ("P20", "Poliklinikk, voksne", "phv"),
     ("P30", "Ambulant akutteam", "phv"),
@@ -65,6 +67,9 @@ class PlannedUnit:
     reporting_number: str | None = None
     foretakstype: str | None = None
     helseregion: str | None = None
+    #: Added to the plan after its other units (a later release of the demo tree): it gets
+    #: its id after every unit that is not, so adding it changes no other unit's id.
+    appended: bool = False
 
 
 @dataclass(frozen=True)
