@@ -156,13 +156,10 @@ def _current(session: Session, snapshot: Reference) -> bool:
 def _read(session: Session, earlier: Reference | None) -> Reference:
     """A new snapshot; when only the units changed since ``earlier``, the rest of
     ``earlier`` with the units (now and over time) read again."""
-    units = {
-        "hsa_as_of": read_hsa_units(session),
-        "resh_as_of": read_resh_units(session),
-    }
+    hsa, resh = read_hsa_units(session), read_resh_units(session)
     if earlier is not None and state.version(session) == earlier.version:
-        return replace(earlier, hsa_units=hsa_directory(session), **units)
-    return replace(read_reference(session), **units)
+        return replace(earlier, hsa_units=hsa_directory(session), hsa_as_of=hsa, resh_as_of=resh)
+    return replace(read_reference(session), hsa_as_of=hsa, resh_as_of=resh)
 
 
 __all__ = ["ReferenceHolder"]

@@ -1,16 +1,19 @@
 """The validate stage: declarative specs per extract kind and pseudonymisation.
 
 >>> sorted(EXTRACT_SPECS)
-['claims', 'folkemengde', 'sob']
+['claims', 'folkemengde', 'npr_episode', 'sob']
 """
 
 from helsestat.errors import NotFoundError
 from helsestat.validate.claims import CLAIMS
 from helsestat.validate.folkemengde import FOLKEMENGDE
+from helsestat.validate.npr import NPR_EPISODE
 from helsestat.validate.sob import SOB
 from helsestat.validate.spec import Column, ExtractSpec, validate
 
-EXTRACT_SPECS: dict[str, ExtractSpec] = {spec.kind: spec for spec in (CLAIMS, SOB, FOLKEMENGDE)}
+EXTRACT_SPECS: dict[str, ExtractSpec] = {
+    spec.kind: spec for spec in (CLAIMS, SOB, FOLKEMENGDE, NPR_EPISODE)
+}
 
 
 def spec_for(kind: str) -> ExtractSpec:

@@ -111,9 +111,10 @@ class ExtractSpec:
     ``check`` receives every column as text, and the reference snapshot whose code lists
     the codes are checked against; identifier columns come dictionary-encoded
     (``dictionary<int32, string>``), so their distinct values can be checked once.
-    ``check_stored`` (optional) receives the typed rows and the rows earlier batches stored
-    (None when the caller has no store), for rules that relate rows to each other across
-    files; its masks join those of ``check``."""
+    ``check_stored`` (optional) receives the typed rows, identifier columns already
+    pseudonymised (under their :meth:`pseudonym_column` names), and the rows earlier batches
+    stored (None when the caller has no store), for rules that relate rows to each other
+    across files; its masks join those of ``check``."""
 
     kind: str
     title: str
@@ -260,8 +261,25 @@ def validate(
         table = table.set_column(index, ident, encoded)
     checked = spec.check(table, reference)
     rules = dict(checked.failures)
+    # Pseudonymise each identifier column once, over every row (each distinct value hashed
+    # once): the rules across files (``check_stored``) compare a person's pseudonym with
+    # those stored, and the accepted rows carry it in the typed table, the rejected in text.
+    lists = dict(spec.identifier_lists)
+    pseudonymised: dict[str, pa.Array | pa.ChunkedArray] = {}
+    typed = checked.typed
+    for ident in spec.identifiers:
+        column = table.column(ident)
+        pseudonymised[ident] = (
+            pseudonymise_listed(column, key, lists[ident])
+            if ident in lists
+            else pseudonymise_column(column, key)
+        )
+        if ident in typed.column_names:
+            typed = typed.set_column(
+                typed.column_names.index(ident), spec.pseudonym_column(ident), pseudonymised[ident]
+            )
     if spec.check_stored is not None:
-        rules.update(spec.check_stored(checked.typed, stored_rows))
+        rules.update(spec.check_stored(typed, stored_rows))
     day = today or today_in(spec.time_zone)
     rules.update(future(checked.typed, spec.not_after_today, day))
     if spec.reject_duplicates:
@@ -282,23 +300,13 @@ def validate(
     for rule in dict.fromkeys(r for _, r in lost):
         by_rule = (*by_rule, (rule, sum(1 for _, r in lost if r == rule)))
 
-    # Pseudonymise each identifier column once, over every row (each distinct value hashed
-    # once), then split: the accepted rows carry it in the typed table, the rejected in text.
-    typed, quarantined = checked.typed, table
-    lists = dict(spec.identifier_lists)
+    quarantined = table
     for ident in spec.identifiers:
-        column = table.column(ident)
-        pseudonyms = (
-            pseudonymise_listed(column, key, lists[ident])
-            if ident in lists
-            else pseudonymise_column(column, key)
-        )
-        name = spec.pseudonym_column(ident)
         quarantined = quarantined.set_column(
-            quarantined.column_names.index(ident), name, pseudonyms
+            quarantined.column_names.index(ident),
+            spec.pseudonym_column(ident),
+            pseudonymised[ident],
         )
-        if ident in typed.column_names:
-            typed = typed.set_column(typed.column_names.index(ident), name, pseudonyms)
     keep = pa.array(~bad_any)
     accepted = typed.filter(keep)
     if spec.finish is not None:
