@@ -383,8 +383,8 @@ def _check_stored(typed: pa.Table, stored: StoredRows | None) -> dict[str, np.nd
         return {"opphold.overlap": out}
     person, values = _encode(typed["pasient_pseudonym"])
     resh = _np(typed["resh_id"]).astype(np.int64)
-    inn = _np(typed["inn"].cast(pa.int64())).astype(np.int64)
-    ut = _np(typed["ut"].cast(pa.int64())).astype(np.int64)
+    inn = _np(typed["inn"].cast(pa.int64()).fill_null(0)).astype(np.int64)
+    ut = _np(typed["ut"].cast(pa.int64()).fill_null(0)).astype(np.int64)
     _, unit = np.unique(resh[stays], return_inverse=True)
     group = person[stays] * (int(unit.max(initial=0)) + 1) + unit
     out[stays] = _overlap_in_file(group, inn[stays], ut[stays])
