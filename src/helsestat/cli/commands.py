@@ -265,7 +265,7 @@ def migrate(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.argument("kind", type=click.Choice(["claims", "sob"]))
+@click.argument("kind", type=click.Choice(["claims", "sob", "npr_episode"]))
 @click.option(
     "--rows",
     type=int,
@@ -297,7 +297,8 @@ def synth(
     """Generate a SYNTHETIC extract of KIND (seeded by HELSESTAT_SEED).
 
     sob events name the Swedish units of the demo unit registry of the same seed
-    (`helsestat units load-demo` loads it), so they pass its checks."""
+    (`helsestat units load-demo` loads it), so they pass its checks; npr_episode
+    episodes are reported under the RESH ids of its Norwegian units."""
     _synth(settings_of(ctx), rows, out, encoding, delimiter, kind=kind)
 
 
@@ -312,6 +313,7 @@ def _synth(
 ) -> None:
     from helsestat.synth.claims import generate_claims
     from helsestat.synth.core import write_csv, write_parquet
+    from helsestat.synth.npr import generate_npr
     from helsestat.synth.sob import generate_sob
 
     with progress() as bar:
@@ -320,6 +322,8 @@ def _synth(
         batches = (
             generate_sob(rows, settings.seed)
             if kind == "sob"
+            else generate_npr(rows, settings.seed)
+            if kind == "npr_episode"
             else generate_claims(rows, settings.seed)
         )
         if out.suffix == ".parquet":
@@ -403,6 +407,13 @@ def _serve_workers(settings: Settings, host: str, port: int, log_level: str) -> 
     show_default=True,
     help="Synthetic 1177 Stöd och behandling events (about as many).",
 )
+@click.option(
+    "--npr-episodes",
+    type=int,
+    default=200_000,
+    show_default=True,
+    help="Synthetic NPR episodes (stays and outpatient contacts at the demo units).",
+)
 @click.option("--host", default=None, help="Address to listen on.")
 @click.option("--port", type=int, default=None, help="Port to listen on.")
 @click.pass_context
@@ -411,15 +422,18 @@ def demo(
     no_serve: bool,
     rows: int | None,
     sob_events: int,
+    npr_episodes: int,
     host: str | None,
     port: int | None,
 ) -> None:
-    """Generate SYNTHETIC claims, 1177 Stöd och behandling events and a population by
-    grunnkrets (the catchment areas), ingest them, build every statistic, then serve.
+    """Generate SYNTHETIC claims, 1177 Stöd och behandling events, NPR episodes and a
+    population by grunnkrets (the catchment areas), ingest them, build every statistic,
+    then serve.
 
     Runs in demo mode (the public demo pseudonymisation key): never use it for real data.
     A reference database that was never seeded gets the packaged reference files first; an
-    empty unit registry gets the demo tree (the SOB events name its Swedish units)."""
+    empty unit registry gets the demo tree (the SOB events name its Swedish units, the NPR
+    episodes its Norwegian ones)."""
     from helsestat.build import ingest_file
     from helsestat.cli.context import reference_snapshot
     from helsestat.store.lake import Lake
@@ -437,6 +451,10 @@ def demo(
     if not sob.exists():
         _synth(settings, sob_events, sob, kind="sob")
     sob_batch = ingest_file(sob, "sob", settings.key, Lake(settings.data_dir), reference)
+    npr = settings.data_dir / "synthetic" / f"npr_episode_seed{settings.seed}_{npr_episodes}.csv"
+    if not npr.exists():
+        _synth(settings, npr_episodes, npr, kind="npr_episode")
+    npr_batch = ingest_file(npr, "npr_episode", settings.key, Lake(settings.data_dir), reference)
     population = settings.data_dir / "synthetic" / f"folkemengde_seed{settings.seed}.parquet"
     if not population.exists():
         from helsestat.synth.catchment import write_population
@@ -446,7 +464,7 @@ def demo(
     population_batch = ingest_file(
         population, "folkemengde", settings.key, Lake(settings.data_dir), reference
     )
-    _report_batches([batch, sob_batch, population_batch])
+    _report_batches([batch, sob_batch, npr_batch, population_batch])
     _build(settings, reference=reference)
     console.print(
         f"[bold]Data directory:[/bold] {settings.data_dir.resolve()}\n"

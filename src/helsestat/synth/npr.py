@@ -122,7 +122,7 @@ DEFECTS = (
     Defect("hovedtilstand_invalid", ("hovedtilstand.invalid",)),
     Defect("fagomrade_missing", ("fagomrade.missing",)),
     Defect("finansiering_invalid", ("finansiering.invalid",)),
-    Defect("future", ("ut.future",)),
+    Defect("future", ("inn.future", "ut.future")),
     Defect("duplicate", ("row.duplicate",)),
     Defect("overlap", ("opphold.overlap",)),
 )
@@ -141,7 +141,8 @@ class _Units:
     population: dict[int, float]
     rehab_units: np.ndarray
     no_sector_unit: int
-    first_opened: dict[int, int]
+    #: a somatic unit that never closes (where the defect dated in the future reports)
+    open_unit: int
 
 
 @cache
@@ -171,11 +172,6 @@ def _units(seed: int) -> tuple[UnitPlan, dict[str, int], _Units]:
             population[ids[orgnr]] = float(
                 sum(geo.population(k, 2024) or 0 for k in areas.get(area, ()))
             )
-    first_opened: dict[int, int] = {}
-    for r in placing.to_pylist():
-        first_opened[r["unit_id"]] = min(
-            first_opened.get(r["unit_id"], 1 << 30), day(r["valid_from"])
-        )
     hf_unit = next(ids[k] for k, u in fields.items() if u.kind == "hf" and u.country == "NO")
     return (
         plan,
@@ -191,7 +187,9 @@ def _units(seed: int) -> tuple[UnitPlan, dict[str, int], _Units]:
                 sorted({r["unit_id"] for r in rows if r["sector"] == "rehab"}), np.int64
             ),
             no_sector_unit=hf_unit,
-            first_opened=first_opened,
+            open_unit=next(
+                r["unit_id"] for r in rows if r["valid_to"] is None and r["sector"] == "somatikk"
+            ),
         ),
     )
 
@@ -362,8 +360,10 @@ def _generate(
             draw(rows, pool if len(pool) else everyone)
     # no two stays of one patient at one unit overlap: a stay that would becomes a day
     # treatment on its discharge day
+    # persons are told apart by fødselsnummer (two persons of the pool may share one)
+    person = np.unique(people.fnr, return_inverse=True)[1].reshape(-1)
     stays = np.flatnonzero(kontakt == 0)
-    group = patient[stays] * (int(unit.max(initial=0)) + 2) + (unit[stays] + 1)
+    group = person[patient[stays]] * (int(unit.max(initial=0)) + 2) + (unit[stays] + 1)
     clash = stays[_overlap_in_file(group, inn_s[stays], ut_s[stays])]
     rehab_row = sector_of == "rehab"
     while len(clash):
@@ -375,7 +375,7 @@ def _generate(
         inn_s[shift] = (day[shift] * 1440 + same_day_in[shift]) * _MIN
         ut_s[shift] = inn_s[shift] + 90 * _MIN
         stays = np.flatnonzero(kontakt == 0)
-        group = patient[stays] * (int(unit.max(initial=0)) + 2) + (unit[stays] + 1)
+        group = person[patient[stays]] * (int(unit.max(initial=0)) + 2) + (unit[stays] + 1)
         clash = stays[_overlap_in_file(group, inn_s[stays], ut_s[stays])]
     # kommune of the year of ut, bydel in the cities
     ut_year = (ut_s // 86_400).astype("datetime64[D]").astype("datetime64[Y]").astype(
@@ -388,12 +388,12 @@ def _generate(
         codes = _kommune_codes(year)
         kommune[rows] = np.array([codes.get(k, k) for k in home[rows]], object)
     bydel = np.full(n, "", object)
-    for city, codes in _bydeler().items():
+    for city, parts in _bydeler().items():
         rows = np.flatnonzero(home == city)
-        draw = np.asarray(codes, object)[
-            (people.pick[patient[rows]] * len(codes)).astype(np.int64) % len(codes)
+        drawn = np.asarray(parts, object)[
+            (people.pick[patient[rows]] * len(parts)).astype(np.int64) % len(parts)
         ]
-        bydel[rows] = np.where(rng.random(len(rows)) < NO_BYDEL_SHARE, "", draw)
+        bydel[rows] = np.where(rng.random(len(rows)) < NO_BYDEL_SHARE, "", drawn)
     birth_days = people.birth.astype(np.int64)[patient]
     alder = ((day - birth_days) // 365.25).astype(np.int64).clip(0, 120)
     kjonn = np.where(people.kjonn[patient] == 1, "1", "2")
@@ -520,8 +520,10 @@ def _break(
     elif defect == "finansiering_invalid":
         row["finansiering"] = "privat"
     elif defect == "future":
-        # a stay whose discharge lies after any day of ingest (it began in the past)
-        row.update(kontakttype="dogn", ut="2099-01-04T10:00", bostedskommune="0301", bydel="")
+        # a contact after any day of ingest
+        row.update(kontakttype="poliklinisk", inn="2099-01-04T09:00", ut="2099-01-04T10:00")
+        row.update(bostedskommune="0301", bydel="")
+        row["resh_id"] = str(units.open_unit)
     elif defect == "duplicate":
         earlier = visits[visits < at]
         if len(earlier):
