@@ -107,13 +107,13 @@ def test_demo_without_serving_builds_a_release_and_runs_again(tmp_path: Path) ->
         "COLUMNS": "200",
     }
     command = [sys.executable, "-m", "helsestat.cli", "demo", "--no-serve", "--rows", "20000"]
-    command += ["--sob-events", "5000"]
+    command += ["--sob-events", "5000", "--npr-episodes", "5000"]
     first = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert first.returncode == 0, first.stderr
     # takstbruk's six tables, the twelve of 1177 Stöd och behandling, opptak's four and the
     # 24 of the NPR activity statistic (NPR's and SSB's figure)
     assert "stored" in first.stdout and "46 tables" in first.stdout
-    assert "sob_seed" in first.stdout
+    assert "sob_seed" in first.stdout and "npr_episode_seed" in first.stdout
     again = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert again.returncode == 0, again.stderr
     assert "already stored: nothing changed" in again.stdout and "46 tables" in again.stdout
@@ -150,7 +150,7 @@ def test_demo_loads_the_unit_registry_and_says_how_to_run_the_cli(tmp_path: Path
     env |= {"HELSESTAT_DATA_DIR": str(tmp_path / "demo"), "HELSESTAT_DEMO_MODE": "1"}
     env["COLUMNS"] = "200"
     command = [sys.executable, "-m", "helsestat.cli", "demo", "--no-serve", "--rows", "5000"]
-    command += ["--sob-events", "5000"]
+    command += ["--sob-events", "5000", "--npr-episodes", "5000"]
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 0, done.stderr
     assert "unit registry:" in done.stdout and ".venv/bin/helsestat" in done.stdout

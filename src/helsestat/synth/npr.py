@@ -110,6 +110,7 @@ DEFECTS = (
     Defect("resh_not_open", ("resh_id.not_open",)),
     Defect("resh_no_sector", ("resh_id.no_sector",)),
     Defect("inn_invalid", ("inn.invalid",)),
+    Defect("ut_invalid", ("ut.invalid",)),
     Defect("ut_before_inn", ("ut.before_inn",)),
     Defect("kontakttype_invalid", ("kontakttype.invalid",)),
     Defect("spans_days", ("kontakttype.spans_days",)),
@@ -491,6 +492,8 @@ def _break(
         row["resh_id"] = str(units.no_sector_unit)
     elif defect == "inn_invalid":
         row["inn"] = row["ut"][:4] + "-02-30T10:00"
+    elif defect == "ut_invalid":
+        row["ut"] = f"{row['ut'][8:10]}.{row['ut'][5:7]}.{row['ut'][:4]}"
     elif defect == "ut_before_inn":
         row.update(kontakttype="poliklinisk", inn=same_day[1], ut=same_day[0])
     elif defect == "kontakttype_invalid":

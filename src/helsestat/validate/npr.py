@@ -385,6 +385,9 @@ def _check_stored(typed: pa.Table, stored: StoredRows | None) -> dict[str, np.nd
     resh = _np(typed["resh_id"]).astype(np.int64)
     inn = _np(typed["inn"].cast(pa.int64()).fill_null(0)).astype(np.int64)
     ut = _np(typed["ut"].cast(pa.int64()).fill_null(0)).astype(np.int64)
+    stays = stays[ut[stays] >= inn[stays]]  # a stay out of order is no stay to overlap
+    if not len(stays):
+        return {"opphold.overlap": out}
     _, unit = np.unique(resh[stays], return_inverse=True)
     group = person[stays] * (int(unit.max(initial=0)) + 1) + unit
     out[stays] = _overlap_in_file(group, inn[stays], ut[stays])
