@@ -63,9 +63,10 @@ SECTOR_SHARES: dict[str, float] = {
     "tsb": 0.05,
     "rehab": 0.05,
 }
-#: (døgnopphold, dagbehandling, poliklinisk kontakt) shares: 12 : 7 : 81, about 6.75
-#: outpatient contacts per stay.
-CONTACT_SHARES = (0.12, 0.07, 0.81)
+#: (døgnopphold, dagbehandling, poliklinisk kontakt) shares outside rehabilitation
+#: institutions (which have stays only): with those stays, about 6 outpatient contacts per
+#: stay, as in Norway (about 6 million contacts and 1 million stays a year).
+CONTACT_SHARES = (0.085, 0.09, 0.825)
 STAY_MEDIAN_DAYS: dict[str, float] = {
     "somatikk": 3,
     "phv": 14,
