@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 from stdnum.no import fodselsnummer
 
-from clear_text import scan_stored_rows
+from clear_text import scan_stored_rows, scan_tree
 from helsestat.build import check_file, committed_files, ingest_file
 from helsestat.errors import ExtractError
 from helsestat.model import CleanExtract, RawExtract
@@ -267,6 +267,8 @@ def test_the_patient_is_stored_only_as_a_pseudonym(world: World, tmp_path: Path)
     batch = ingest_file(path, "npr_episode", KEY, lake, world.reference, today=TODAY)
     assert batch.report.accepted > 4_900
     assert scan_stored_rows(tmp_path / "var") == []
+    # every file the ingest wrote (extract, quarantine, batch record, codebooks)
+    assert scan_tree(tmp_path / "var") == []
     stored = pa.concat_tables([pq.read_table(p) for p in committed_files(lake, "npr_episode")])
     assert "pasient_id" not in stored.column_names
     assert set(pc.utf8_length(stored.column("pasient_pseudonym")).to_pylist()) <= {32}
