@@ -105,3 +105,11 @@ def test_glossary_defines_domain_terms() -> None:
         "klass",
     ):
         assert term in text, term
+
+
+def test_glossary_defines_each_term_once() -> None:
+    """Terms are defined once (docs written on two branches met in one glossary before)."""
+    lines = (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8").splitlines()
+    headings = [line for line in lines if line.startswith("### ")]
+    anchors = [h.rsplit("{#", 1)[-1] for h in headings if "{#" in h]
+    assert len(headings) == len(set(headings)) and len(anchors) == len(set(anchors))
