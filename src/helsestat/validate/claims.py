@@ -20,13 +20,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from helsestat.reference.snapshot import Reference
-from helsestat.validate.identifiers import fnr_check_digits
 from helsestat.validate.spec import (
     Checked,
     Coded,
     Column,
     ExtractSpec,
-    fixed_width_digits,
+    as_numpy,
+    distinct_codes,
+    fodselsnummer_ok,
     matches,
     parse_decimal,
     parse_int,
@@ -98,22 +99,6 @@ _STORED_AMOUNTS = {
 }
 
 
-def _np(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(arr.to_numpy(zero_copy_only=False))
-
-
-def _encode(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
-    """Codes per row and the distinct values (Arrow dictionary encoding). Rules are checked
-    on the distinct values, a few hundred for most columns, then looked up per row."""
-    array = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array)
-    codes = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
-    if (codes < 0).any():  # a null value is checked as an empty one
-        dictionary = pa.concat_arrays([encoded.dictionary, pa.array([""], pa.string())])
-        return np.where(codes < 0, len(dictionary) - 1, codes), dictionary
-    return codes, encoded.dictionary
-
-
 def _parse_dates(values: list[str]) -> np.ndarray:
     """Days since 1970-01-01 of ISO dates YYYY-MM-DD from 1990 to 2099; -1 where invalid
     (a rolled-over date such as 2024-02-30 is invalid)."""
@@ -129,19 +114,19 @@ def _check(t: pa.Table, reference: Reference) -> Checked:
     geo, tariffs = reference.geography, reference.tariffs
     n = t.num_rows
     fail: dict[str, np.ndarray] = {}
-    fail["regning_id.missing"] = _np(pc.equal(pc.utf8_trim_whitespace(t["regning_id"]), ""))
+    fail["regning_id.missing"] = as_numpy(pc.equal(pc.utf8_trim_whitespace(t["regning_id"]), ""))
 
-    date_code, date_values = _encode(t["behandlingsdato"])
+    date_code, date_values = distinct_codes(t["behandlingsdato"])
     value_days = _parse_dates(date_values.to_pylist())
     value_ok = value_days >= 0
     value_dates = pa.array(np.where(value_ok, value_days, 0).astype(np.int32), pa.date32())
-    value_years = _np(pc.year(value_dates)).astype(np.int64)
-    value_months = _np(pc.month(value_dates)).astype(np.int64)
+    value_years = as_numpy(pc.year(value_dates)).astype(np.int64)
+    value_months = as_numpy(pc.month(value_dates)).astype(np.int64)
     date_ok = value_ok[date_code]
     fail["behandlingsdato.invalid"] = ~date_ok
     years = value_years[date_code]
 
-    kommune_code, kommune_values = _encode(t["behandler_kommunenr"])
+    kommune_code, kommune_values = distinct_codes(t["behandler_kommunenr"])
     kommune_text = np.asarray(kommune_values.to_pylist(), dtype=object)
     year_list = np.unique(value_years[value_ok])
     # valid[y, k]: kommune value k is valid in year_list[y]
@@ -152,13 +137,13 @@ def _check(t: pa.Table, reference: Reference) -> Checked:
     kommune_ok = valid[year_pos, kommune_code]
     fail["behandler_kommunenr.invalid"] = date_ok & ~kommune_ok
 
-    fag_code, fag_values = _encode(t["behandler_fagomraade"])
+    fag_code, fag_values = distinct_codes(t["behandler_fagomraade"])
     fag_list = fag_values.to_pylist()
     fag_index = {f: i for i, f in enumerate(fag_list)}
     fail["behandler_fagomraade.unknown"] = ~np.array(
         [f in tariffs.fagomraader for f in fag_list], dtype=bool
     )[fag_code]
-    praksis_code, praksis_values = _encode(t["behandler_praksistype"])
+    praksis_code, praksis_values = distinct_codes(t["behandler_praksistype"])
     praksis_list = praksis_values.to_pylist()
     known_praksis = np.array([p in tariffs.praksistyper for p in praksis_list], dtype=bool)
     # the fag code of each praksistype's fagområde (-1: not in this extract)
@@ -170,31 +155,21 @@ def _check(t: pa.Table, reference: Reference) -> Checked:
         praksis_fag[praksis_code] != fag_code
     )
 
-    pid_code, pid_values = _encode(t["pasient_id"])
-    pid_ok = _np(pc.equal(pc.utf8_length(pid_values), 11)) & _np(
-        pc.fill_null(pc.ascii_is_decimal(pid_values), False)
-    )
-    digits = fixed_width_digits(pid_values, pid_ok, 11)
-    k1, k2, possible = fnr_check_digits(digits[:, :9])
-    day = digits[:, 0] * 10 + digits[:, 1]
-    month = digits[:, 2] * 10 + digits[:, 3]
-    plausible = (
-        (((day >= 1) & (day <= 31)) | ((day >= 41) & (day <= 71))) & (month >= 1) & (month <= 12)
-    )
-    pid_ok &= possible & (k1 == digits[:, 9]) & (k2 == digits[:, 10]) & plausible
+    pid_code, pid_values = distinct_codes(t["pasient_id"])
+    pid_ok = fodselsnummer_ok(pid_values)
     fail["pasient_id.invalid"] = ~pid_ok[pid_code]
 
-    kjonn_code, kjonn_values = _encode(t["pasient_kjonn"])
+    kjonn_code, kjonn_values = distinct_codes(t["pasient_kjonn"])
     fail["pasient_kjonn.invalid"] = ~np.isin(
         np.asarray(kjonn_values.to_pylist(), dtype=object), ["K", "M"]
     )[kjonn_code]
-    alder_code, alder_values = _encode(t["pasient_alder"])
+    alder_code, alder_values = distinct_codes(t["pasient_alder"])
     alder_ok = matches(alder_values, r"\d{1,3}")
     alder_value = parse_int(alder_values, alder_ok)
     alder_ok &= alder_value <= 120
     fail["pasient_alder.out_of_range"] = ~alder_ok[alder_code]
 
-    takst_code, takst_values = _encode(t["takstkode"])
+    takst_code, takst_values = distinct_codes(t["takstkode"])
     takst_list = takst_values.to_pylist()
     by_code = tariffs.by_code
     known = np.array([v in by_code for v in takst_list], dtype=bool)
@@ -214,7 +189,7 @@ def _check(t: pa.Table, reference: Reference) -> Checked:
     fail["takstkode.not_valid_on_date"] = row_known & date_ok & ~valid_on[takst_code, date_code]
     fail["takstkode.fagomraade_mismatch"] = row_known & (takst_fag[takst_code] != fag_code)
 
-    antall_code, antall_values = _encode(t["antall"])
+    antall_code, antall_values = distinct_codes(t["antall"])
     antall_ok = matches(antall_values, r"\d{1,3}")
     antall_value = parse_int(antall_values, antall_ok)
     antall_ok &= (antall_value >= 1) & (antall_value <= MAX_ANTALL)
@@ -223,14 +198,14 @@ def _check(t: pa.Table, reference: Reference) -> Checked:
     amounts_ok = np.ones(n, dtype=bool)
     ore: dict[str, np.ndarray] = {}
     for col in _AMOUNTS:
-        code, values = _encode(t[col])
+        code, values = distinct_codes(t[col])
         ok = matches(values, r"\d{1,7}([.,]\d{1,2})?")
         value = parse_decimal(values, ok)
         ok &= value <= MAX_AMOUNT_KR
         amounts_ok &= ok[code]
         ore[col] = np.rint(value * 100).astype(np.int64)[code]
     fail["amount.out_of_range"] = ~amounts_ok
-    resultat_code, resultat_values = _encode(t["resultat"])
+    resultat_code, resultat_values = distinct_codes(t["resultat"])
     fail["resultat.invalid"] = ~np.isin(
         np.asarray(resultat_values.to_pylist(), dtype=object), ["godkjent", "avvist"]
     )[resultat_code]
@@ -268,7 +243,7 @@ def _add_bill_counter(accepted: pa.Table) -> pa.Table:
     if accepted.num_rows:
         key = np.zeros(accepted.num_rows, dtype=np.int64)
         for name in ("regning_id", "takstkode", "resultat"):
-            code, values = _encode(accepted[name])
+            code, values = distinct_codes(accepted[name])
             key = key * len(values) + code
         _, first = np.unique(key, return_index=True)  # first occurrence of each key
         out[first] = 1

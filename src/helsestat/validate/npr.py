@@ -27,7 +27,6 @@ import pyarrow.compute as pc
 
 from helsestat.errors import ExtractError
 from helsestat.reference.snapshot import Reference
-from helsestat.validate.identifiers import fnr_check_digits
 from helsestat.validate.local_time import parse_local_times
 from helsestat.validate.npr_place import catchment, place_units
 from helsestat.validate.spec import (
@@ -35,7 +34,9 @@ from helsestat.validate.spec import (
     Column,
     ExtractSpec,
     StoredRows,
-    fixed_width_digits,
+    as_numpy,
+    distinct_codes,
+    fodselsnummer_ok,
     matches,
     parse_int,
 )
@@ -137,53 +138,17 @@ RULES = (
 _DAY_US = 86_400 * 1_000_000
 
 
-def _np(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(arr.to_numpy(zero_copy_only=False))
-
-
-def _encode(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
-    """Codes per row and the distinct values (a null as an empty value)."""
-    array = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array)
-    size = len(encoded.dictionary)
-    codes = np.asarray(encoded.indices.fill_null(size).to_numpy(zero_copy_only=False), np.int64)
-    values = pa.concat_arrays([encoded.dictionary.cast(pa.string()), pa.array([""])])
-    return codes, values
-
-
 def _one_of(col: pa.ChunkedArray, allowed: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
     """Per row: the value is one of ``allowed``; and the codes per row."""
-    code, values = _encode(col)
+    code, values = distinct_codes(col)
     ok = np.isin(np.asarray(values.to_pylist(), object), list(allowed))
     return ok[code], code
-
-
-def fnr_ok(values: pa.Array) -> np.ndarray:
-    """Per value: a fødselsnummer or d-nummer (day + 40) of 11 digits with valid check
-    digits and a plausible day and month (the check python-stdnum's ``no.fodselsnummer``
-    makes of the digits, on whole columns).
-
-    >>> fnr_ok(pa.array(["01018012371", "41018012365", "01018012372", "0101801237"])).tolist()
-    [True, True, False, False]
-    """
-    ok = _np(pc.equal(pc.utf8_length(values), 11)) & _np(
-        pc.fill_null(pc.ascii_is_decimal(values), False)
-    )
-    digits = fixed_width_digits(values, ok, 11)
-    k1, k2, possible = fnr_check_digits(digits[:, :9])
-    day = digits[:, 0] * 10 + digits[:, 1]
-    month = digits[:, 2] * 10 + digits[:, 3]
-    plausible = (
-        (((day >= 1) & (day <= 31)) | ((day >= 41) & (day <= 71))) & (month >= 1) & (month <= 12)
-    )
-    out: np.ndarray = ok & possible & (k1 == digits[:, 9]) & (k2 == digits[:, 10]) & plausible
-    return out
 
 
 def _kommune_valid(
     reference: Reference, years: np.ndarray, dated: np.ndarray, kommune: pa.ChunkedArray
 ) -> np.ndarray:
-    code, values = _encode(kommune)
+    code, values = distinct_codes(kommune)
     text = np.asarray(values.to_pylist(), object)
     year_list = np.unique(years[dated])
     valid = np.zeros((max(len(year_list), 1), len(text)), dtype=bool)
@@ -220,11 +185,11 @@ def _check(t: pa.Table, reference: Reference) -> Checked:
         )
     n = t.num_rows
     fail: dict[str, np.ndarray] = {}
-    fail["episode_id.missing"] = _np(
+    fail["episode_id.missing"] = as_numpy(
         pc.fill_null(pc.equal(pc.utf8_trim_whitespace(t["episode_id"]), ""), True)
     ).astype(bool)
 
-    resh_code, resh_values = _encode(t["resh_id"])
+    resh_code, resh_values = distinct_codes(t["resh_id"])
     resh_ok_v = matches(resh_values, r"[0-9]{1,15}")
     resh_v = parse_int(resh_values, resh_ok_v)
     resh_ok, resh = resh_ok_v[resh_code], resh_v[resh_code]
@@ -240,54 +205,54 @@ def _check(t: pa.Table, reference: Reference) -> Checked:
     kontakt_ok, _ = _one_of(t["kontakttype"], KONTAKTTYPER)
     fail["kontakttype.invalid"] = ~kontakt_ok
     kontakt = t["kontakttype"]
-    dogn = _np(pc.fill_null(pc.equal(kontakt, "dogn"), False)).astype(bool)
-    dag = _np(pc.fill_null(pc.equal(kontakt, "dag"), False)).astype(bool)
-    poli = _np(pc.fill_null(pc.equal(kontakt, "poliklinisk"), False)).astype(bool)
+    dogn = as_numpy(pc.fill_null(pc.equal(kontakt, "dogn"), False)).astype(bool)
+    dag = as_numpy(pc.fill_null(pc.equal(kontakt, "dag"), False)).astype(bool)
+    poli = as_numpy(pc.fill_null(pc.equal(kontakt, "poliklinisk"), False)).astype(bool)
     inn_day, ut_day = inn.days(), ut.days()
     fail["kontakttype.spans_days"] = both & (dag | poli) & (inn_day != ut_day)
 
     placed = place_units(resh, resh_ok & ut.ok, ut_day, reference)
     sector = placed.columns["sektor"]
-    has_sector = _np(sector.is_valid()).astype(bool)
+    has_sector = as_numpy(sector.is_valid()).astype(bool)
     fail["resh_id.unknown"] = placed.status == "unknown_id"
     fail["resh_id.not_open"] = placed.status == "not_valid_on_date"
     fail["resh_id.no_sector"] = (placed.status == "placed") & ~has_sector
-    rehab = _np(pc.fill_null(pc.equal(sector, "rehab"), False)).astype(bool)
+    rehab = as_numpy(pc.fill_null(pc.equal(sector, "rehab"), False)).astype(bool)
     fail["kontakttype.rehab_not_stay"] = rehab & kontakt_ok & ~dogn
 
-    pid_code, pid_values = _encode(t["pasient_id"])
-    fail["pasient_id.invalid"] = ~fnr_ok(pid_values)[pid_code]
+    pid_code, pid_values = distinct_codes(t["pasient_id"])
+    fail["pasient_id.invalid"] = ~fodselsnummer_ok(pid_values)[pid_code]
 
     stamps_ut = ut.timestamps()
-    years = np.where(ut.ok, _np(pc.year(stamps_ut).fill_null(0)), 0).astype(np.int64)
+    years = np.where(ut.ok, as_numpy(pc.year(stamps_ut).fill_null(0)), 0).astype(np.int64)
     fail["bostedskommune.invalid"] = ut.ok & ~_kommune_valid(
         reference, years, ut.ok, t["bostedskommune"]
     )
     bydel = pc.fill_null(t["bydel"], "")
-    bydel_code, bydel_values = _encode(bydel)
-    bydel_empty = _np(pc.equal(bydel_values, ""))[bydel_code]
+    bydel_code, bydel_values = distinct_codes(bydel)
+    bydel_empty = as_numpy(pc.equal(bydel_values, ""))[bydel_code]
     bydel_shaped = matches(bydel_values, r"[0-9]{6}")[bydel_code]
     bydel_column = pc.if_else(
         pa.array(bydel_empty), pa.scalar(None, pa.string()), bydel.cast(pa.string())
     )
     kommune_text = pc.fill_null(t["bostedskommune"], "")
-    same = _np(
+    same = as_numpy(
         pc.equal(pc.utf8_slice_codeunits(bydel, 0, 4), kommune_text).fill_null(False)
     ).astype(bool)
-    city = _np(pc.is_in(kommune_text, value_set=pa.array(sorted(BYDEL_KOMMUNER)))).astype(bool)
+    city = as_numpy(pc.is_in(kommune_text, value_set=pa.array(sorted(BYDEL_KOMMUNER)))).astype(bool)
     fail["bydel.invalid"] = ~bydel_empty & ~(bydel_shaped & same & city)
 
     kjonn_ok, _ = _one_of(t["kjonn"], KJONN)
     fail["kjonn.invalid"] = ~kjonn_ok
-    alder_code, alder_values = _encode(t["alder"])
+    alder_code, alder_values = distinct_codes(t["alder"])
     alder_ok_v = matches(alder_values, r"[0-9]{1,3}")
     alder_v = parse_int(alder_values, alder_ok_v)
     alder_ok_v &= alder_v <= MAX_ALDER
     fail["alder.invalid"] = ~alder_ok_v[alder_code]
     alder = alder_v[alder_code]
-    icd_code, icd_values = _encode(t["hovedtilstand"])
+    icd_code, icd_values = distinct_codes(t["hovedtilstand"])
     fail["hovedtilstand.invalid"] = ~matches(icd_values, ICD10)[icd_code]
-    fail["fagomrade.missing"] = _np(
+    fail["fagomrade.missing"] = as_numpy(
         pc.fill_null(pc.equal(pc.utf8_trim_whitespace(t["fagomrade"]), ""), True)
     ).astype(bool)
     fin_ok, _ = _one_of(t["finansiering"], FINANSIERING)
@@ -300,7 +265,7 @@ def _check(t: pa.Table, reference: Reference) -> Checked:
         kommune_text.cast(pa.string()),
         bydel_column,
     )
-    months = years * 100 + np.where(ut.ok, _np(pc.month(stamps_ut).fill_null(0)), 0)
+    months = years * 100 + np.where(ut.ok, as_numpy(pc.month(stamps_ut).fill_null(0)), 0)
     maned = pc.cast(pa.array(months, pa.int64()), pa.string())
     liggedogn = np.where(dogn & both, np.maximum(ut_day - inn_day, 0), 0).astype(np.int32)
     typed = pa.table(
@@ -374,17 +339,17 @@ def _check_stored(typed: pa.Table, stored: StoredRows | None) -> dict[str, np.nd
     n = typed.num_rows
     out = np.zeros(n, bool)
     stays = np.flatnonzero(
-        _np(pc.fill_null(pc.equal(typed["kontakttype"], "dogn"), False)).astype(bool)
-        & _np(typed["inn"].is_valid()).astype(bool)
-        & _np(typed["ut"].is_valid()).astype(bool)
-        & _np(pc.fill_null(pc.not_equal(typed["pasient_pseudonym"], ""), False)).astype(bool)
+        as_numpy(pc.fill_null(pc.equal(typed["kontakttype"], "dogn"), False)).astype(bool)
+        & as_numpy(typed["inn"].is_valid()).astype(bool)
+        & as_numpy(typed["ut"].is_valid()).astype(bool)
+        & as_numpy(pc.fill_null(pc.not_equal(typed["pasient_pseudonym"], ""), False)).astype(bool)
     )
     if not len(stays):
         return {"opphold.overlap": out}
-    person, values = _encode(typed["pasient_pseudonym"])
-    resh = _np(typed["resh_id"]).astype(np.int64)
-    inn = _np(typed["inn"].cast(pa.int64()).fill_null(0)).astype(np.int64)
-    ut = _np(typed["ut"].cast(pa.int64()).fill_null(0)).astype(np.int64)
+    person, values = distinct_codes(typed["pasient_pseudonym"])
+    resh = as_numpy(typed["resh_id"]).astype(np.int64)
+    inn = as_numpy(typed["inn"].cast(pa.int64()).fill_null(0)).astype(np.int64)
+    ut = as_numpy(typed["ut"].cast(pa.int64()).fill_null(0)).astype(np.int64)
     stays = stays[ut[stays] >= inn[stays]]  # a stay out of order is no stay to overlap
     if not len(stays):
         return {"opphold.overlap": out}
@@ -448,5 +413,4 @@ __all__ = [
     "RULES",
     "ZONE",
     "aldersgruppe",
-    "fnr_ok",
 ]

@@ -35,6 +35,8 @@ from helsestat.validate.spec import (
     Column,
     ExtractSpec,
     StoredRows,
+    as_numpy,
+    distinct_codes,
     fixed_width_digits,
     matches,
     parse_int,
@@ -136,27 +138,13 @@ _US = 1_000_000
 _START_US = (FIRST_DAY - _EPOCH).days * 86_400 * _US
 
 
-def _np(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    return np.asarray(arr.to_numpy(zero_copy_only=False))
-
-
-def _encode(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
-    """Codes per row and the distinct values: rules are checked once per distinct value."""
-    array = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
-    encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array)
-    size = len(encoded.dictionary)
-    codes = np.asarray(encoded.indices.fill_null(size).to_numpy(zero_copy_only=False), np.int64)
-    values = pa.concat_arrays([encoded.dictionary.cast(pa.string()), pa.array([""])])
-    return codes, values
-
-
 def _blank(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    return _np(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(col), ""), True)).astype(bool)
+    return as_numpy(pc.fill_null(pc.equal(pc.utf8_trim_whitespace(col), ""), True)).astype(bool)
 
 
 def _vardtagare_ok(values: pa.Array) -> np.ndarray:
     """Per distinct value: empty, or a personnummer/samordningsnummer of 12 digits."""
-    empty = _np(pc.equal(values, ""))
+    empty = as_numpy(pc.equal(values, ""))
     shaped = matches(values, r"\d{12}")
     digits = fixed_width_digits(values, shaped, 12)
     year = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
@@ -172,11 +160,11 @@ def _vardtagare_ok(values: pa.Array) -> np.ndarray:
 
 def _treaters_ok(values: pa.Array) -> np.ndarray:
     """Per distinct value: empty, or every ';'-separated part a personal HSA-id."""
-    empty = _np(pc.equal(pc.utf8_trim_whitespace(values), ""))
+    empty = as_numpy(pc.equal(pc.utf8_trim_whitespace(values), ""))
     parts = pc.split_pattern(values, TREATER_SEPARATOR)
     each = pc.utf8_trim_whitespace(parts.flatten())
-    fits = matches(each, HSA_ID) & (_np(pc.utf8_length(each)) <= 31)
-    owner = _np(pc.list_parent_indices(parts))
+    fits = matches(each, HSA_ID) & (as_numpy(pc.utf8_length(each)) <= 31)
+    owner = as_numpy(pc.list_parent_indices(parts))
     bad = np.bincount(owner[~fits], minlength=len(values)) > 0
     out: np.ndarray = empty | ~bad
     return out
@@ -220,7 +208,7 @@ def _check(t: pa.Table, reference: Reference) -> Checked:
     times = parse_local_times(t["tidpunkt"], ZONE)
     fail["tidpunkt.invalid"] = ~times.ok
     fail["tidpunkt.before_start"] = times.ok & (times.micros < _START_US)
-    arende_code, _ = _encode(t["arende_id"])
+    arende_code, _ = distinct_codes(t["arende_id"])
     fail["tidpunkt.out_of_order"] = _out_of_order(
         arende_code, times.micros, times.ok & ~fail["arende_id.missing"]
     )
@@ -234,17 +222,17 @@ def _check(t: pa.Table, reference: Reference) -> Checked:
         units.vardgivare_known & units.vardenhet_known & ~units.under
     )
 
-    code, values = _encode(t["vardtagare_id"])
+    code, values = distinct_codes(t["vardtagare_id"])
     fail["vardtagare_id.invalid"] = ~_vardtagare_ok(values)[code]
-    code, values = _encode(t["kon"])
+    code, values = distinct_codes(t["kon"])
     fail["kon.invalid"] = ~np.isin(np.asarray(values.to_pylist(), object), ["K", "M", ""])[code]
-    alder_code, values = _encode(t["alder"])
-    alder_empty = _np(pc.equal(values, ""))
+    alder_code, values = distinct_codes(t["alder"])
+    alder_empty = as_numpy(pc.equal(values, ""))
     alder_ok = matches(values, r"\d{1,3}")
     alder_value = parse_int(values, alder_ok)
     alder_ok &= alder_value <= MAX_ALDER
     fail["alder.invalid"] = ~(alder_ok | alder_empty)[alder_code]
-    code, values = _encode(t["behandlare_hsaid"])
+    code, values = distinct_codes(t["behandlare_hsaid"])
     fail["behandlare_hsaid.invalid"] = ~_treaters_ok(values)[code]
 
     stamps = times.timestamps()
@@ -287,15 +275,15 @@ def _check_stored(typed: pa.Table, stored: StoredRows | None) -> dict[str, np.nd
     """``status.done_without_start``: a Done whose ärende has no Inprogress at or before its
     time, among the rows of the file (whatever their other reasons: a start quarantined
     for its kön is still a start) or the rows earlier batches stored."""
-    arende, values = _encode(typed["arende_id"])
+    arende, values = distinct_codes(typed["arende_id"])
     status = typed["status"]
     micros = _micros(typed["tidpunkt"])
-    timed = _np(typed["tidpunkt"].is_valid()) & _np(pc.not_equal(typed["arende_id"], ""))
-    done = np.flatnonzero(timed & _np(pc.equal(status, DONE)))
+    timed = as_numpy(typed["tidpunkt"].is_valid()) & as_numpy(pc.not_equal(typed["arende_id"], ""))
+    done = np.flatnonzero(timed & as_numpy(pc.equal(status, DONE)))
     out = np.zeros(typed.num_rows, bool)
     if not len(done):
         return {"status.done_without_start": out}
-    starts = np.flatnonzero(timed & _np(pc.equal(status, INPROGRESS)))
+    starts = np.flatnonzero(timed & as_numpy(pc.equal(status, INPROGRESS)))
     first = _first_starts(arende[starts], micros[starts], len(values))
     missing = done[first[arende[done]] > micros[done]]
     if len(missing) and stored is not None:
@@ -305,7 +293,7 @@ def _check_stored(typed: pa.Table, stored: StoredRows | None) -> dict[str, np.nd
             {"arende_id": ids, "status": pa.array([INPROGRESS])},
         )
         if earlier.num_rows:
-            known = _np(pc.fill_null(pc.index_in(earlier["arende_id"], value_set=values), -1))
+            known = as_numpy(pc.fill_null(pc.index_in(earlier["arende_id"], value_set=values), -1))
             have = known >= 0
             stored_micros = _micros(earlier["tidpunkt"])[have]
             first = np.minimum(first, _first_starts(known[have], stored_micros, len(values)))

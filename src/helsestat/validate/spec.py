@@ -35,6 +35,7 @@ from helsestat.validate.clear_identifiers import (
     scan_columns,
 )
 from helsestat.validate.identifier_scan import redact_identifiers
+from helsestat.validate.identifiers import fnr_check_digits
 from helsestat.validate.pseudonymise import pseudonymise_column, pseudonymise_listed
 from helsestat.validate.row_rules import (
     FUTURE,
@@ -362,6 +363,49 @@ def _reasons(failures: dict[str, np.ndarray], rows: np.ndarray) -> list[str]:
 
 
 # -- shared parsing helpers for specs ---------------------------------------------------------
+
+
+def as_numpy(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """An Arrow array as a NumPy array (copied where Arrow cannot share it)."""
+    return np.asarray(arr.to_numpy(zero_copy_only=False))
+
+
+def distinct_codes(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """Codes per row and the distinct values as text, a null checked as an empty value (the
+    last one): rules are checked once per distinct value, then looked up per row.
+
+    >>> codes, values = distinct_codes(pa.array(["b", None, "b"]))
+    >>> codes.tolist(), values.to_pylist()
+    ([0, 1, 0], ['b', ''])
+    """
+    array = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array)
+    size = len(encoded.dictionary)
+    codes = np.asarray(encoded.indices.fill_null(size).to_numpy(zero_copy_only=False), np.int64)
+    values = pa.concat_arrays([encoded.dictionary.cast(pa.string()), pa.array([""])])
+    return codes, values
+
+
+def fodselsnummer_ok(values: pa.Array) -> np.ndarray:
+    """Per value: a fødselsnummer or d-nummer (day + 40) of 11 digits with valid check
+    digits and a plausible day and month (the check python-stdnum's ``no.fodselsnummer``
+    makes of the digits, on whole columns).
+
+    >>> fodselsnummer_ok(pa.array(["01018012371", "41018012365", "01018012372", "0101801237"]))
+    array([ True,  True, False, False])
+    """
+    ok = as_numpy(pc.equal(pc.utf8_length(values), 11)) & as_numpy(
+        pc.fill_null(pc.ascii_is_decimal(values), False)
+    )
+    digits = fixed_width_digits(values, ok, 11)
+    k1, k2, possible = fnr_check_digits(digits[:, :9])
+    day = digits[:, 0] * 10 + digits[:, 1]
+    month = digits[:, 2] * 10 + digits[:, 3]
+    plausible = (
+        (((day >= 1) & (day <= 31)) | ((day >= 41) & (day <= 71))) & (month >= 1) & (month <= 12)
+    )
+    out: np.ndarray = ok & possible & (k1 == digits[:, 9]) & (k2 == digits[:, 10]) & plausible
+    return out
 
 
 def matches(col: pa.ChunkedArray, pattern: str) -> np.ndarray:
