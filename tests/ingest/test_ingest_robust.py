@@ -10,6 +10,7 @@ import random
 from datetime import date
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -189,3 +190,14 @@ def test_a_corrupt_parquet_or_json_is_a_clear_error(tmp_path: Path, claims_parqu
         path.write_bytes(content)
         with pytest.raises(ExtractError):
             read_extract(path, "claims")
+
+
+def test_a_parquet_column_name_that_is_not_utf8_is_an_unreadable_file(tmp_path: Path) -> None:
+    """Found by the fuzz test: a column name of bytes that are not UTF-8 failed in Arrow's
+    decoding of the schema with a UnicodeDecodeError; it is an unreadable Parquet file."""
+    path = tmp_path / "claims.parquet"
+    pq.write_table(pa.table({"zzqname": ["1"]}), path)
+    path.write_bytes(path.read_bytes().replace(b"zzqname", b"\x81zqname"))
+    with pytest.raises(ExtractError) as info:
+        read_extract(path, "claims")
+    assert info.value.code == "ingest.unreadable_parquet"

@@ -256,7 +256,8 @@ def read_parquet(path: Path, kind: str) -> RawExtract:
     try:
         _refuse_duplicates(pq.read_schema(path).names, path.name)
         table = pq.read_table(path)
-    except (pa.ArrowException, OSError) as exc:
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
+        # (a column name that is not UTF-8 fails in Arrow's decoding of the schema)
         raise ExtractError(
             "ingest.unreadable_parquet",
             f"{path.name}: not a readable Parquet file ({_short(exc)})",
