@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from helsestat.errors import NotFoundError
@@ -434,10 +434,21 @@ def latest_versions(session: Session, ids: Sequence[int]) -> dict[int, Version]:
     return out
 
 
+def country_generation(session: Session, country: str) -> int:
+    """A number that grows with every committed change of a unit of ``country``: the number
+    of its units plus the sum of their ``row_version`` (what a reference snapshot of the
+    units is checked against before it is read again)."""
+    count, total = session.execute(
+        select(func.count(), func.sum(Unit.row_version)).where(Unit.country == country)
+    ).one()
+    return int(count or 0) + int(total or 0)
+
+
 __all__ = [
     "SearchHit",
     "ancestors_for_scope",
     "changes_between",
+    "country_generation",
     "current_rows",
     "describe",
     "latest_versions",

@@ -44,11 +44,16 @@ from collections.abc import Sequence
 from datetime import date
 
 import pyarrow as pa
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helsestat.reference.hsa_units import NO_HSA_UNITS, SCHEMA, HsaUnits
-from helsestat.reference.units.history import VERSION_COLUMNS, current_rows, version_of
+from helsestat.reference.units.history import (
+    VERSION_COLUMNS,
+    country_generation,
+    current_rows,
+    version_of,
+)
 from helsestat.reference.units.model import Span
 from helsestat.reference.units.placing import OPEN_END, flatten
 from helsestat.store.db.units_schema import Unit, UnitIdentifierRow, UnitVersionRow
@@ -121,10 +126,7 @@ def hsa_generation(session: Session) -> int:
     ...     hsa_generation(session)
     0
     """
-    count, total = session.execute(
-        select(func.count(), func.sum(Unit.row_version)).where(Unit.country == SWEDEN)
-    ).one()
-    return int(count or 0) + int(total or 0)
+    return country_generation(session, SWEDEN)
 
 
 def read_hsa_units(session: Session) -> HsaUnits:

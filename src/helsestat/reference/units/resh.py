@@ -23,11 +23,16 @@ from collections import defaultdict
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helsestat.reference.resh_units import FIELDS_SCHEMA, PLACING_SCHEMA, ReshUnits
-from helsestat.reference.units.history import VERSION_COLUMNS, current_rows, version_of
+from helsestat.reference.units.history import (
+    VERSION_COLUMNS,
+    country_generation,
+    current_rows,
+    version_of,
+)
 from helsestat.reference.units.model import Span
 from helsestat.reference.units.placing import flatten
 from helsestat.store.db.units_schema import Unit, UnitVersionRow
@@ -59,10 +64,7 @@ def resh_generation(session: Session) -> int:
     ...     resh_generation(session)
     0
     """
-    count, total = session.execute(
-        select(func.count(), func.sum(Unit.row_version)).where(Unit.country == NORWAY)
-    ).one()
-    return int(count or 0) + int(total or 0)
+    return country_generation(session, NORWAY)
 
 
 def read_resh_units(session: Session) -> ReshUnits:
