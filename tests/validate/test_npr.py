@@ -20,6 +20,7 @@ from stdnum.no import fodselsnummer
 
 from clear_text import scan_stored_rows, scan_tree
 from helsestat.build import check_file, committed_files, ingest_file
+from helsestat.cli import main
 from helsestat.errors import ExtractError
 from helsestat.model import CleanExtract, RawExtract
 from helsestat.reference.holder import ReferenceHolder
@@ -318,3 +319,17 @@ def test_the_database_holds_the_units_the_generator_reports_at(
     rows = pa.Table.from_batches(generate_npr(10_000, SEED, labels=True))
     clean = _validate(rows.drop_columns(["defect"]).to_pylist(), stored_world)
     assert clean.report.quarantined == sum(1 for x in rows.column("defect").to_pylist() if x)
+
+
+def test_helsestat_spec_npr_episode_prints_the_columns_and_rules(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The issue names the command: every column of the extract and every rule, from the spec."""
+    assert main(["spec", "npr_episode"]) == 0
+    out = capsys.readouterr().out
+    for column in NPR_EPISODE.columns:
+        assert f"\n  {column.name} " in out
+    for code, _ in NPR_EPISODE.rules:
+        assert code in out
+    for rule in ("opphold.overlap", "kontakttype.rehab_not_stay", "row.duplicate"):
+        assert rule in out
