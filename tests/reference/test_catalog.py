@@ -49,6 +49,37 @@ def test_tables_come_from_the_statistics(reference: Reference) -> None:
     }
 
 
+def test_npr_tables_name_the_five_npr_datasets(reference: Reference) -> None:
+    """An npr_episode extract holds all five NPR datasets of specialist care (the unit's
+    sector says which), so each npr table names every one of them, each in the catalogue."""
+    full = full_catalog(reference)
+    npr = [t for t in full.tables if t.statistic.startswith("npr")]
+    assert npr
+    for table in npr:
+        assert table.sources == ("SOMATIKK", "PHV", "BUP", "TSB", "REHAB")
+        assert table.source == "SOMATIKK"
+        assert all(full.data_source(s) is not None for s in table.sources)
+    takstbruk = next(t for t in full.tables if t.statistic == "takstbruk")
+    assert takstbruk.sources == ("KUHR",)
+
+
+def test_a_table_with_several_sources_in_json_and_dcat(client: TestClient) -> None:
+    doc = client.get("/api/catalog").json()
+    table = next(t for t in doc["tables"] if t["identifier"].startswith("npr/"))
+    assert table["source"] == "SOMATIKK"
+    assert table["sources"] == ["SOMATIKK", "PHV", "BUP", "TSB", "REHAB"]
+    jsonld = json.loads(client.get("/api/catalog/dcat.jsonld").text)
+    (root,) = jsonld["@graph"]
+    node = next(d for d in root["dcat:dataset"] if d["@id"].endswith("/" + table["identifier"]))
+    assert [s["@id"] for s in node["dct:source"]] == [
+        f"http://testserver/api/catalog/datasets/{s}" for s in table["sources"]
+    ]
+    turtle = client.get("/api/catalog/dcat.ttl").text
+    assert "<http://testserver/api/catalog/datasets/REHAB>" in turtle
+    page = client.get("/dashboard/catalog").text
+    assert "SOMATIKK, PHV, BUP, TSB, REHAB" in page
+
+
 def test_json_turtle_and_jsonld(client: TestClient) -> None:
     doc = client.get("/api/catalog").json()
     assert len(doc["data_sources"]) == 14 and doc["tables"]

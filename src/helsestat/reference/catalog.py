@@ -23,8 +23,15 @@ from typing import Any
 
 from helsestat.errors import ReferenceError_
 
-#: Which registry each extract kind comes from (the catalogue identifier).
-SOURCE_OF_KIND = {"claims": "KUHR", "npr": "SOMATIKK", "kpr": "KPR", "iplos": "IPLOS"}
+#: Which registries each extract kind comes from (catalogue identifiers, the main one first).
+#: An ``npr_episode`` extract holds episodes of all five NPR datasets of specialist care:
+#: the sector of the unit an episode happened at says which.
+SOURCE_OF_KIND: dict[str, tuple[str, ...]] = {
+    "claims": ("KUHR",),
+    "npr_episode": ("SOMATIKK", "PHV", "BUP", "TSB", "REHAB"),
+    "kpr": ("KPR",),
+    "iplos": ("IPLOS",),
+}
 REQUIRED = ("identifier", "title", "full_title", "owner", "description", "legal_basis", "access")
 
 
@@ -55,10 +62,15 @@ class PublishedTable:
     statistic: str
     statistic_title: str
     description: str
-    source: str | None
+    sources: tuple[str, ...]
     dimensions: tuple[str, ...]
     measures: tuple[str, ...]
     rules_note: str
+
+    @property
+    def source(self) -> str | None:
+        """The main data source (the first of :attr:`sources`), if the table has one."""
+        return self.sources[0] if self.sources else None
 
 
 @dataclass(frozen=True)
@@ -86,7 +98,13 @@ class Catalog:
             "contact": self.contact,
             "data_sources": [clean(s) for s in self.data_sources],
             "tables": [
-                clean(t) | {"dimensions": list(t.dimensions), "measures": list(t.measures)}
+                clean(t)
+                | {
+                    "source": t.source,
+                    "sources": list(t.sources),
+                    "dimensions": list(t.dimensions),
+                    "measures": list(t.measures),
+                }
                 for t in self.tables
             ],
         }

@@ -89,8 +89,10 @@ def _table_node(t: PublishedTable, base: str) -> Node:
             for fmt, media in FORMATS.items()
         ],
     }
-    if t.source:
-        node["dct:source"] = _iri(f"{base}/api/catalog/datasets/{quote(t.source)}")
+    if t.sources:
+        node["dct:source"] = [
+            _iri(f"{base}/api/catalog/datasets/{quote(source)}") for source in t.sources
+        ]
     if t.rules_note:
         node["dct:conformsTo"] = {"@type": "dct:Standard", "dct:title": _lit(t.rules_note)}
     return node
