@@ -55,6 +55,12 @@ def _chart(page: Page, panel: str, n: int = 0) -> list[dict[str, Any]]:
     return data
 
 
+def _lightness(css: str) -> float:
+    """Relative lightness of a CSS ``rgb(r, g, b)`` colour (0 black … 1 white)."""
+    r, g, b = (int(v) for v in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
 @pytest.mark.browser
 def test_map_flow_and_series_in_chromium(
     settings: Settings, serve: Callable[[FastAPI], AbstractContextManager[str]]
@@ -86,6 +92,20 @@ def test_map_flow_and_series_in_chromium(
             assert names == [r["omrade_navn"] for r in api]
             shown = [r["pasienter_per_1000"] for r in api if r["status"] == "published"]
             assert shown and set(shown) <= set(trace["marker"]["color"])
+            # darker is more, as the description says: the tile of the highest rate is
+            # drawn darker than the tile of the lowest
+            fills: list[str] = page.evaluate(
+                "() => Array.from(document.querySelectorAll("
+                "'#panel-npr-rater-omrade .scatterlayer .point'), "
+                "p => getComputedStyle(p).fill)"
+            )
+            assert len(fills) == len(api)
+            values = [r["pasienter_per_1000"] if r["status"] == "published" else None for r in api]
+            known = [i for i, v in enumerate(values) if v is not None]
+            high = max(known, key=lambda i: values[i])
+            low = min(known, key=lambda i: values[i])
+            assert values[high] > values[low]
+            assert _lightness(fills[high]) < _lightness(fills[low]), (fills[high], fills[low])
             page.locator("#panel-npr-rater-omrade .scatterlayer .point").first.hover(force=True)
             hover = page.locator(".hoverlayer .hovertext").first
             hover.wait_for(timeout=5_000)

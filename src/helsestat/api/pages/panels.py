@@ -426,6 +426,7 @@ def _heat_tiles(
         "type": "scatter",
         "mode": "markers+text",
         "name": words(measure),
+        "showlegend": False,  # the colour bar names the measure
         "x": [r.get(panel.x) for r in rows],
         "y": [-int(r.get("y") or 0) for r in rows],
         "text": [str(r.get(panel.label) or "")[:3] for r in rows],
@@ -436,6 +437,7 @@ def _heat_tiles(
             "size": 30,
             "color": [c if c is not None else (min(shown) if shown else 0) for c in colours],
             "colorscale": HEAT_SCALE,
+            "reversescale": True,  # plotly's Blues runs dark → light: darker is more
             "showscale": True,
             "colorbar": {"title": {"text": words(measure)}},
             "line": {"width": [3 if v is None else 0 for v in values], "color": HIDDEN_TILE},
@@ -484,7 +486,7 @@ def heatmap(panel: Panel, answer: Answer, words: Words) -> dict[str, Any] | None
         "z": z,
         "customdata": tips,
         "colorscale": HEAT_SCALE,
-        "reversescale": True,
+        "reversescale": True,  # as the tiles: darker is more
         "hoverongaps": False,
         "hovertemplate": "%{y} → %{x}: %{customdata}<extra></extra>",
     }
