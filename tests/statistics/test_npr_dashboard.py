@@ -129,6 +129,10 @@ def test_map_flow_and_series_in_chromium(
                 for j, across in enumerate(heat["x"]):
                     assert heat["z"][i][j] == cells.get((down, across)), (down, across)
             assert any(v is not None for row in heat["z"] for v in row)
+            # the HF on both axes first, in the same order: the diagonal is own-area care
+            shared = set(heat["x"]) & set(heat["y"])
+            assert len(shared) > 10
+            assert heat["x"][: len(shared)] == heat["y"][: len(shared)]
 
             page.get_by_role("link", name="Utvikling per sektor", exact=True).click()
             page.wait_for_url("**/dashboard/npr/tid**")

@@ -446,10 +446,29 @@ def _heat_tiles(
     }
 
 
+def _matrix_order(
+    across: Mapping[str, str], down: Mapping[str, str]
+) -> tuple[list[str], list[str]]:
+    """Columns and rows of a matrix: the codes on both axes first, in the same order (by
+    name) so that the diagonal is the diagonal, then each axis's own codes by name.
+
+    >>> _matrix_order({"b": "B", "z": "Sunnaas", "a": "A"}, {"a": "A", "p": "P01", "b": "B"})
+    (['a', 'b', 'z'], ['a', 'b', 'p'])
+    """
+    both = sorted(set(across) & set(down), key=lambda c: (across[c], c))
+
+    def own(axis: Mapping[str, str]) -> list[str]:
+        return sorted(
+            (c for c in axis if c not in down or c not in across), key=lambda c: (axis[c], c)
+        )
+
+    return both + own(across), both + own(down)
+
+
 def heatmap(panel: Panel, answer: Answer, words: Words) -> dict[str, Any] | None:
     """The figure of a ``heatmap`` panel: the first measure as a matrix, ``x`` across and
-    ``series`` down, named by ``label`` and ``series_label``; a suppressed cell is empty
-    (and named so on hover).
+    ``series`` down, named by ``label`` and ``series_label``, the codes of both axes in the
+    same order (:func:`_matrix_order`); a suppressed cell is empty (and named so on hover).
 
     >>> from helsestat.statistics.serving import Panel
     >>> p = Panel("t", "Flow", "heatmap", x="to", series="fra", measures=("n",))
@@ -468,7 +487,7 @@ def heatmap(panel: Panel, answer: Answer, words: Words) -> dict[str, Any] | None
 
     across = names(panel.x, panel.label)
     down = names(panel.series, panel.series_label)
-    xs, ys = sorted(across), sorted(down)
+    xs, ys = _matrix_order(across, down)
     z: list[list[Any]] = [[None] * len(xs) for _ in ys]
     tips: list[list[str]] = [[""] * len(xs) for _ in ys]
     percent = measure in panel.percent
