@@ -127,3 +127,34 @@ def test_the_npr_units_change_no_earlier_unit() -> None:
     parents = [(s.valid_from, s.fields.parent_id) for s in mover]
     assert len({p for _, p in parents}) == 2
     assert any(day == MOVE_DAY for day, _ in parents) and date(2024, 1, 1) < MOVE_DAY
+
+
+def test_patients_are_mostly_treated_in_their_own_catchment_areas_hf(rows: pa.Table) -> None:
+    """Local patients come from the HF's catchment area by bydel in Oslo: Grorud's residents
+    (Ahus's area) mostly at Ahus, Sagene's and the private ideelle hospitals' areas (no units
+    in the demo registry) mostly at OUS; outside Oslo by kommune (Bergen at Helse Bergen)."""
+    plan = generate_unit_plan(SEED, institutions=True)
+    ids, histories = plan_histories(plan)
+    flat = resh_units(
+        {ids[u.key]: histories[ids[u.key]] for u in plan.units if u.country == "NO"}
+    ).placing
+    hf_orgnr = {ids[u.key]: u.orgnr for u in plan.units if u.country == "NO" and u.kind == "hf"}
+    con = duckdb.connect()
+    con.register("g", rows.filter(pc.equal(rows.column("defect"), "")))
+    con.register("u", flat)
+    placed = con.execute(
+        "SELECT g.bostedskommune, g.bydel, u.hf_id FROM g JOIN u "
+        "ON u.unit_id = g.resh_id::BIGINT AND g.ut::TIMESTAMP::DATE >= u.valid_from "
+        "AND g.ut::TIMESTAMP::DATE < coalesce(u.valid_to, DATE '9999-12-31')"
+    ).fetchall()
+
+    def share_at(orgnr: str, kommune: str, bydeler: tuple[str, ...] = ()) -> float:
+        mine = [h for k, b, h in placed if k == kommune and (not bydeler or b in bydeler)]
+        assert len(mine) > 100
+        return sum(hf_orgnr.get(h) == orgnr for h in mine) / len(mine)
+
+    ahus, ous, bergen = "983971636", "993467049", "983974724"
+    assert share_at(ahus, "0301", ("030110",)) > 0.6  # Grorud
+    assert share_at(ous, "0301", ("030103",)) > 0.6  # Sagene
+    assert share_at(ous, "0301", ("030105", "030101")) > 0.6  # Frogner, Gamle Oslo
+    assert share_at(bergen, "4601") > 0.6

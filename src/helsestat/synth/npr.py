@@ -20,9 +20,10 @@ Documented parameters (module constants):
   (the 2024 population of the HF's SKDE area) shared among the HF's units of the sector;
 - **patients** (:class:`~helsestat.synth.people.People`, a quarter as many as episodes,
   with skewed activity so patients return): 90 % of a unit's episodes are of patients
-  living in its HF's area (:data:`LOCAL_SHARE`), the rest from anywhere (flows between HF
-  areas); phbu's patients are children; a bydel for Oslo, Bergen, Stavanger and Trondheim
-  (5 % without, :data:`NO_BYDEL_SHARE`);
+  living in its HF's catchment area (:data:`LOCAL_SHARE`; KLASS 629 of 2024, by bydel in the
+  four cities, the private ideelle hospitals' areas counted as :data:`PRIVATE_AREA_HF`'s), the
+  rest from anywhere (flows between HF areas); phbu's patients are children; a bydel for
+  Oslo, Bergen, Stavanger and Trondheim (5 % without, :data:`NO_BYDEL_SHARE`);
 - **bad rows**: a share ``bad_share`` (default 1 %), one :data:`DEFECTS` each, in turn —
   every quarantine rule of the kind that one row can break.
 
@@ -53,7 +54,11 @@ from helsestat.synth.core import BATCH_ROWS
 from helsestat.synth.people import People
 from helsestat.synth.units import HOSPITAL_TRUST_AREAS, area_kommuner, generate_unit_plan
 from helsestat.validate.npr import COLUMNS, _overlap_in_file
+from helsestat.validate.npr_place import area_lookup
 
+#: The HF (organisation number) whose patients the residents of the private ideelle
+#: hospitals' catchment areas in Oslo are, in the synthetic data: Oslo universitetssykehus.
+PRIVATE_AREA_HF = "993467049"
 #: The columns written, in order (the kind's columns).
 NPR_COLUMNS = tuple(c.name for c in COLUMNS)
 SECTOR_SHARES: dict[str, float] = {
@@ -207,14 +212,32 @@ def _months(first_year: int, last_year: int) -> list[tuple[int, int]]:
     return out
 
 
-def _hf_of_kommune(ids: dict[str, int]) -> dict[str, int]:
-    """2024 kommune → the HF id whose (SKDE adult psychiatry) area it lies in."""
-    out: dict[str, int] = {}
-    areas = area_kommuner()
-    for orgnr, area in HOSPITAL_TRUST_AREAS.items():
-        if orgnr in ids and area:
-            for k in areas.get(area, ()):
-                out.setdefault(k, ids[orgnr])
+def _person_bydel(people: People, home: int, parts: tuple[str, ...]) -> np.ndarray:
+    """The bydel of each person living in the city ``people.home[home]`` (positions into
+    ``parts``): a person keeps one bydel in every episode."""
+    persons = np.flatnonzero(people.home_of == home)
+    return (people.pick[persons] * len(parts)).astype(np.int64) % len(parts)
+
+
+def _person_hf(people: People, ids: dict[str, int]) -> np.ndarray:
+    """Per person, the id of the HF whose catchment area (KLASS 629, 2024) they live in, by
+    bydel in the four cities; the areas of the private ideelle hospitals (no units in the
+    demo registry) count as :data:`PRIVATE_AREA_HF`'s; -1 where no area is known."""
+    from helsestat.reference.seed import packaged_reference
+
+    lookup = area_lookup(packaged_reference(), 629, 2024)
+
+    def hf_id(area: str | None) -> int:
+        orgnr = lookup.hf.get(area or "", "")
+        return ids.get(orgnr, ids.get(PRIVATE_AREA_HF, -1) if orgnr else -1)
+
+    of_home = np.array([hf_id(lookup.area(k, "")) for k in people.home], np.int64)
+    out = of_home[people.home_of]
+    for city, parts in _bydeler().items():
+        if city in people.home:
+            home = people.home.index(city)
+            part_hf = np.array([hf_id(lookup.area(city, b)) for b in parts], np.int64)
+            out[people.home_of == home] = part_hf[_person_bydel(people, home, parts)]
     return out
 
 
@@ -340,8 +363,7 @@ def _generate(
     # patients: local to the unit's HF area (90 %), or anyone; phbu: children
     geo = packaged_geography()
     people = People.generate(geo, max(int(n * PATIENTS_PER_EPISODE), 1000), rng)
-    home_hf = _hf_of_kommune(ids)
-    person_hf = np.array([home_hf.get(k, -1) for k in people.home], np.int64)[people.home_of]
+    person_hf = _person_hf(people, ids)
     kids_row = sector_of == "phbu"
     patient = np.zeros(n, np.int64)
     local = (rng.random(n) < LOCAL_SHARE) & (hf >= 0)
@@ -392,6 +414,7 @@ def _generate(
     bydel = np.full(n, "", object)
     for city, parts in _bydeler().items():
         rows = np.flatnonzero(home == city)
+        # the person's own bydel (the one their local HF was chosen by)
         drawn = np.asarray(parts, object)[
             (people.pick[patient[rows]] * len(parts)).astype(np.int64) % len(parts)
         ]
