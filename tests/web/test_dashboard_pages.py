@@ -105,6 +105,10 @@ def test_plotly_js_is_served_from_the_wheel_with_long_cache_headers(client: Test
 def test_static_assets(client: TestClient) -> None:
     assert client.get("/static/style.css").headers["content-type"].startswith("text/css")
     assert "Plotly.newPlot" in client.get("/static/dashboard.js").text
+    icon = client.get("/static/favicon.svg")  # linked by every page: no 404 per page view
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.text.startswith("<svg")
+    assert '<link rel="icon" href="/static/favicon.svg"' in client.get("/").text
 
 
 def test_an_earlier_release_can_be_shown(client: TestClient, published: Settings) -> None:
