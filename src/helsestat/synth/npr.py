@@ -232,7 +232,7 @@ def _person_hf(people: People, ids: dict[str, int]) -> np.ndarray:
         return ids.get(orgnr, ids.get(PRIVATE_AREA_HF, -1) if orgnr else -1)
 
     of_home = np.array([hf_id(lookup.area(k, "")) for k in people.home], np.int64)
-    out = of_home[people.home_of]
+    out: np.ndarray = of_home[people.home_of]
     for city, parts in _bydeler().items():
         if city in people.home:
             home = people.home.index(city)
