@@ -67,7 +67,7 @@ def test_spark_submit_builds_the_release_duckdb_builds(tmp_path: Path) -> None:
         "on-spark",
     ]
     done = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False
     )
     assert done.returncode == 0, done.stderr[-2000:]
     answer = json.loads(done.stdout.strip().splitlines()[-1])
