@@ -282,20 +282,10 @@ def _narrow(values: np.ndarray) -> np.ndarray:
     return values
 
 
-def build_ranges(spec: RangeSpec, facts: RangeFacts, threads: int = 1) -> RangeTables:
-    """The nodes, cumulative flows and distinct points of ``spec`` (see the module text),
-    from coded facts (:class:`RangeFacts`; :func:`code_levels` codes facts given by their
-    level values).
-
-    Everything is on integers, with numpy: a map takes each finest combination to its node
-    in every grouping set; flows are summed per (combination, month) once and then per
-    (node, month); the appearances of a measure are sorted once by month and then, per
-    grouping set, stably by (split, entity, node), so each appearance meets the one before
-    it of the same entity at the same node. ``threads`` measures are worked on at once.
-    """
-    levels = spec.levels
-    finest = facts.finest
-    for column in levels:
+def _finest_index(spec: RangeSpec, finest: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """The ids ``f`` of ``finest`` and the order that sorts them (checked: no level null,
+    no id twice)."""
+    for column in spec.levels:
         if finest[column].null_count:
             raise HelsestatError(
                 "aggregate.null_level",
@@ -310,7 +300,14 @@ def build_ranges(spec: RangeSpec, facts: RangeFacts, threads: int = 1) -> RangeT
             f"range cube {spec.name!r}: a finest combination is listed twice",
             hint="list each combination of the finest levels once",
         )
-    # nodes: per grouping set (coarsest first), its distinct level values in their order
+    return finest_ids, sorter
+
+
+def _nodes(spec: RangeSpec, finest: pa.Table) -> tuple[list[np.ndarray], pa.Table]:
+    """Per grouping set (coarsest first) the node of each row of ``finest``, and the nodes
+    table: per grouping set, its distinct level values in their order (so a node's id
+    depends only on the set of finest combinations, not on their order)."""
+    levels = spec.levels
     rank = {c: finest[c] for c in levels}
     node_maps: list[np.ndarray] = []
     node_columns: dict[str, list[pa.Array]] = {c: [] for c in levels}
@@ -333,14 +330,30 @@ def build_ranges(spec: RangeSpec, facts: RangeFacts, threads: int = 1) -> RangeT
                 if c in kept
                 else pa.nulls(count, column.type)
             )
-    node_count = base
     nodes = pa.table(
         {
-            NODE: pa.array(np.arange(node_count, dtype=np.int32)),
+            NODE: pa.array(np.arange(base, dtype=np.int32)),
             GROUP_ID: pa.array(np.concatenate(group_ids) if group_ids else [], pa.int32()),
             **{c: pa.concat_arrays(node_columns[c]) for c in levels},
         }
     )
+    return node_maps, nodes
+
+
+def build_ranges(spec: RangeSpec, facts: RangeFacts, threads: int = 1) -> RangeTables:
+    """The nodes, cumulative flows and distinct points of ``spec`` (see the module text),
+    from coded facts (:class:`RangeFacts`; :func:`code_levels` codes facts given by their
+    level values).
+
+    Everything is on integers, with numpy: a map takes each finest combination to its node
+    in every grouping set; flows are summed per (combination, month) once and then per
+    (node, month); the appearances of a measure are sorted once by month and then, per
+    grouping set, stably by (split, entity, node), so each appearance meets the one before
+    it of the same entity at the same node. ``threads`` measures are worked on at once.
+    """
+    finest = facts.finest
+    finest_ids, sorter = _finest_index(spec, finest)
+    node_maps, nodes = _nodes(spec, finest)
     months = [t[MONTH] for t in (facts.flows, *facts.appearances.values()) if t.num_rows]
     lows = [pc.min(m).as_py() for m in months]
     highs = [pc.max(m).as_py() for m in months]
@@ -447,6 +460,285 @@ def build_ranges(spec: RangeSpec, facts: RangeFacts, threads: int = 1) -> RangeT
         {name: b[0] for name, b in built.items()},
         {name: b[1] for name, b in built.items()},
     )
+
+
+@dataclass(frozen=True)
+class RangeState:
+    """What a built range cube carries to the next month (:func:`extend_ranges`): its
+    finest combinations (``f`` and the level columns) and, per distinct measure, the last
+    month each (``f``, split values, entity) appeared (columns ``f``, ``entity``, the
+    measure's split columns, ``month``)."""
+
+    finest: pa.Table
+    last_seen: Mapping[str, pa.Table]
+
+
+def range_state(spec: RangeSpec, facts: RangeFacts) -> RangeState:
+    """The :class:`RangeState` of the cube :func:`build_ranges` builds from ``facts``.
+
+    >>> spec = RangeSpec("demo", (("lan",),), ("n",), (Distinct("persons"),))
+    >>> seen = pa.table({"f": [1, 1], "month": [5, 7], "entity": [9, 9]})
+    >>> state = range_state(spec, RangeFacts(pa.table({"f": [1], "lan": ["01"]}),
+    ...     pa.table({"f": [1], "month": [5], "n": [1]}), {"persons": seen}))
+    >>> state.last_seen["persons"].to_pylist()
+    [{'f': 1, 'entity': 9, 'month': 7}]
+    """
+    last: dict[str, pa.Table] = {}
+    for measure in spec.distinct:
+        keys = [FINEST, ENTITY, *measure.splits]
+        table = facts.appearances[measure.name].select([*keys, MONTH])
+        grouped = table.group_by(keys, use_threads=False).aggregate([(MONTH, "max")])
+        last[measure.name] = grouped.rename_columns([*keys, MONTH])
+    return RangeState(facts.finest, last)
+
+
+def _union_finest(spec: RangeSpec, old: pa.Table, new: pa.Table) -> pa.Table:
+    """The finest combinations of ``old`` and ``new`` (in the order of ``f``); an id of
+    both must name the same levels."""
+    old_ids = old[FINEST].to_numpy()
+    order = np.argsort(old_ids, kind="stable")
+    new_ids = new[FINEST].to_numpy()
+    at = np.minimum(np.searchsorted(old_ids[order], new_ids), max(len(old_ids) - 1, 0))
+    known = (old_ids[order][at] == new_ids) if len(old_ids) else np.zeros(len(new_ids), dtype=bool)
+    if known.any():
+        rows = pa.array(np.flatnonzero(known))
+        same = old.take(pa.array(order[at[known]])).select(spec.levels)
+        if not same.equals(new.take(rows).select(spec.levels)):
+            raise HelsestatError(
+                "aggregate.hash_collision",
+                f"range cube {spec.name!r}: two combinations of levels share a hash",
+                hint="report this: the cube cannot be built from these level values",
+            )
+    added = new.take(pa.array(np.flatnonzero(~known))).select(old.column_names)
+    union = pa.concat_tables([old, added.cast(old.schema)]).combine_chunks()
+    return union.take(pc.sort_indices(union[FINEST]))
+
+
+def _group_last(key: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``key`` values (sorted) and, per key, the largest ``value``."""
+    order = np.lexsort((value, key))
+    key, value = key[order], value[order]
+    ends = np.flatnonzero(np.r_[key[1:] != key[:-1], True]) if len(key) else key
+    return key[ends], value[ends]
+
+
+def _insert(column: pa.ChunkedArray, at: np.ndarray, values: np.ndarray) -> pa.Array:
+    """``column`` with ``values`` inserted before the rows ``at`` (kept narrow)."""
+    old = column.to_numpy().astype(np.int64)
+    return pa.array(_narrow(np.insert(old, at, values.astype(np.int64))))
+
+
+def extend_ranges(
+    spec: RangeSpec,
+    tables: RangeTables,
+    state: RangeState,
+    facts: RangeFacts,
+    month: int,
+) -> tuple[RangeTables, RangeState]:
+    """The range cube of ``tables`` (built by :func:`build_ranges`, carrying ``state``)
+    with one more month: ``facts`` hold that month's flows and appearances only (their
+    ``finest`` the month's combinations), and ``month`` is after every month of the cube.
+    The result equals :func:`build_ranges` over all the facts, table for table.
+
+    Nothing built is recomputed: node ids are renumbered (a new combination's nodes take
+    their place in the order of the level values; old nodes keep their order, so their
+    rows stay sorted), the month's cumulative flows continue each node's last, and each
+    entity's point at a node takes as ``prev`` the last month it appeared under that node
+    (the largest last month of its finest combinations under it in ``state``) — the points
+    of earlier months are unchanged, so distinct counts over any range stay exact. Costs
+    the month's facts, the state of the entities in them, and copying the tables.
+
+    >>> spec = RangeSpec("demo", (("lan",),), ("n",), (Distinct("persons"),))
+    >>> finest = pa.table({"f": [1], "lan": ["01"]})
+    >>> def facts(month: int, entity: int) -> RangeFacts:
+    ...     return RangeFacts(finest, pa.table({"f": [1], "month": [month], "n": [1]}),
+    ...         {"persons": pa.table({"f": [1], "month": [month], "entity": [entity]})})
+    >>> cube, state = build_ranges(spec, facts(5, 9)), range_state(spec, facts(5, 9))
+    >>> cube, state = extend_ranges(spec, cube, state, facts(6, 9), 6)
+    >>> cube.points["persons"].to_pylist()[-1]
+    {'node': 1, 'split': 0, 'month': 6, 'prev': 5, 'n': 1}
+    """
+    for table in (facts.flows, *facts.appearances.values()):
+        months = pc.min_max(table[MONTH]).as_py() if table.num_rows else {}
+        if months and not months["min"] == months["max"] == month:
+            raise HelsestatError(
+                "aggregate.not_one_month",
+                f"range cube {spec.name!r}: the facts to add hold months other than {month}",
+                hint="add one month at a time",
+            )
+    built = [tables.flows[MONTH], *(p[MONTH] for p in tables.points.values())]
+    last_built = max((pc.max(m).as_py() for m in built if len(m)), default=None)
+    if last_built is not None and month <= last_built:
+        raise HelsestatError(
+            "aggregate.month_not_after",
+            f"range cube {spec.name!r}: month {month} is not after the cube's last month",
+            hint="build the cube again from every month (a correction of an earlier month)",
+        )
+    union = _union_finest(spec, state.finest, facts.finest)
+    union_ids, sorter = _finest_index(spec, union)
+    node_maps, nodes = _nodes(spec, union)
+    old_maps, old_nodes = _nodes(spec, state.finest)
+    if old_nodes.num_rows != tables.nodes.num_rows:
+        raise HelsestatError(
+            "aggregate.state_mismatch",
+            f"range cube {spec.name!r}: the carried state does not describe the cube",
+            hint="build the cube again from every month",
+        )
+    # old node → new node: monotonic (each grouping set keeps its order), so rows stay sorted
+    renumber = np.zeros(old_nodes.num_rows, np.int64)
+    old_at = _positions(union_ids, sorter, state.finest, "state")
+    for old_map, new_map in zip(old_maps, node_maps, strict=True):
+        renumber[old_map] = new_map[old_at]
+
+    # flows: per node, the month's sums on top of its last cumulative row
+    flows = tables.flows
+    flow_node = renumber[flows[NODE].to_numpy().astype(np.int64)]
+    at = _positions(union_ids, sorter, facts.flows, "flows")
+    add_node_parts, add_sum_parts = [], []
+    for node_map in node_maps:
+        keys, group = np.unique(node_map[at], return_inverse=True)
+        add_node_parts.append(keys)
+        add_sum_parts.append(
+            np.stack([_sum_by(group, len(keys), facts.flows[f]) for f in spec.flows], axis=1)
+            if spec.flows
+            else np.zeros((len(keys), 0), np.int64)
+        )
+    add_node = np.concatenate(add_node_parts) if add_node_parts else np.zeros(0, np.int64)
+    add_sum = (
+        np.concatenate(add_sum_parts) if add_sum_parts else np.zeros((0, len(spec.flows)), np.int64)
+    )
+    before = np.searchsorted(flow_node, add_node, "right")
+    prior = before - 1
+    has_prior = (prior >= 0) & (flow_node[np.maximum(prior, 0)] == add_node)
+    new_flows: dict[str, pa.Array] = {
+        NODE: pa.array(np.insert(flow_node, before, add_node).astype(np.int32)),
+        MONTH: pa.array(
+            np.insert(flows[MONTH].to_numpy(), before, np.full(len(add_node), month)).astype(
+                np.int32
+            )
+        ),
+    }
+    for i, f in enumerate(spec.flows):
+        old = flows[f].to_numpy().astype(np.int64)
+        carried = np.where(has_prior, old[np.maximum(prior, 0)] if len(old) else 0, 0)
+        new_flows[f] = _insert(flows[f], before, add_sum[:, i] + carried)
+
+    points: dict[str, pa.Table] = {}
+    splits: dict[str, pa.Table] = {}
+    last_seen: dict[str, pa.Table] = {}
+    for measure in spec.distinct:
+        points[measure.name], splits[measure.name], last_seen[measure.name] = _extend_measure(
+            measure,
+            tables,
+            state.last_seen[measure.name],
+            facts.appearances[measure.name],
+            month,
+            renumber,
+            node_maps,
+            (union_ids, sorter),
+        )
+    return (
+        RangeTables(nodes, pa.table(new_flows), points, splits),
+        RangeState(union, last_seen),
+    )
+
+
+def _extend_measure(
+    measure: Distinct,
+    tables: RangeTables,
+    last: pa.Table,
+    seen: pa.Table,
+    month: int,
+    renumber: np.ndarray,
+    node_maps: Sequence[np.ndarray],
+    finest: tuple[np.ndarray, np.ndarray],
+) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """One distinct measure of :func:`extend_ranges`: its points and splits with the month's
+    appended, and its last-seen state."""
+    union_ids, sorter = finest
+    old_splits = tables.splits[measure.name]
+    entity_seen = seen[ENTITY].to_numpy()
+    entity_last = last[ENTITY].to_numpy()
+    mine = np.isin(entity_last, entity_seen)  # the state of the month's entities only
+    rows = pa.array(np.flatnonzero(mine))
+    last_sub = last.take(rows)
+    if measure.splits:  # split ids of the union, in the order of their values
+        names = list(measure.splits)
+        stacked = pa.concat_tables(
+            [
+                old_splits.select(names),
+                seen.select(names).cast(old_splits.select(names).schema),
+                last_sub.select(names).cast(old_splits.select(names).schema),
+            ]
+        )
+        ids, first_rows = _dense([stacked[c] for c in names])
+        k, a = old_splits.num_rows, seen.num_rows
+        split_old, split_seen, split_last = ids[:k], ids[k : k + a], ids[k + a :]
+        new_splits = pa.table(
+            {"split": pa.array(np.arange(len(first_rows), dtype=np.int32))}
+            | {c: stacked[c].take(pa.array(first_rows)).combine_chunks() for c in names}
+        )
+    else:
+        split_old = np.zeros(1, np.int64)
+        split_seen = np.zeros(seen.num_rows, np.int64)
+        split_last = np.zeros(last_sub.num_rows, np.int64)
+        new_splits = old_splits
+    width = max(1, new_splits.num_rows)
+    codes = np.unique(np.r_[entity_seen, entity_last[mine]], return_inverse=True)[1].reshape(-1)
+    code_seen, code_last = codes[: len(entity_seen)], codes[len(entity_seen) :]
+    entities = int(codes.max()) + 1 if len(codes) else 1
+    at_seen = _positions(union_ids, sorter, seen, measure.name)
+    at_last = _positions(union_ids, sorter, last_sub, measure.name)
+    month_last = last_sub[MONTH].to_numpy().astype(np.int64)
+    new_key: list[np.ndarray] = []
+    new_prev: list[np.ndarray] = []
+    new_n: list[np.ndarray] = []
+    for node_map in node_maps:
+        key_seen = np.unique((node_map[at_seen] * width + split_seen) * entities + code_seen)
+        key_last, prev_last = _group_last(
+            (node_map[at_last] * width + split_last) * entities + code_last, month_last
+        )
+        found = np.minimum(np.searchsorted(key_last, key_seen), max(len(key_last) - 1, 0))
+        hit = (key_last[found] == key_seen) if len(key_last) else np.zeros(len(key_seen), bool)
+        prev = np.where(hit, prev_last[found] if len(key_last) else -1, -1)
+        cell = key_seen // entities
+        # counted per (node, split, prev), in that order: prev + 1 is 0 … month
+        point, count = np.unique(cell * (month + 2) + prev + 1, return_counts=True)
+        new_key.append(point // (month + 2))
+        new_prev.append(point % (month + 2) - 1)
+        new_n.append(count)
+    cell_new = np.concatenate(new_key) if new_key else np.zeros(0, np.int64)
+    prev_new = np.concatenate(new_prev) if new_prev else np.zeros(0, np.int64)
+    n_new = np.concatenate(new_n) if new_n else np.zeros(0, np.int64)
+    old = tables.points[measure.name]
+    node_old = renumber[old[NODE].to_numpy().astype(np.int64)]
+    split_ids = split_old[old["split"].to_numpy().astype(np.int64)]
+    cell_old = node_old * width + split_ids
+    before = np.searchsorted(cell_old, cell_new, "right")
+    points = pa.table(
+        {
+            NODE: pa.array(np.insert(node_old, before, cell_new // width).astype(np.int32)),
+            "split": pa.array(np.insert(split_ids, before, cell_new % width).astype(np.int32)),
+            MONTH: pa.array(
+                np.insert(old[MONTH].to_numpy(), before, np.full(len(cell_new), month)).astype(
+                    np.int32
+                )
+            ),
+            "prev": pa.array(np.insert(old["prev"].to_numpy(), before, prev_new).astype(np.int32)),
+            "n": pa.array(np.insert(old["n"].to_numpy(), before, n_new).astype(np.int32)),
+        }
+    )
+    # the state: the month's appearances replace what they update
+    seen_key = np.unique((at_seen * width + split_seen) * entities + code_seen)
+    replaced = np.isin((at_last * width + split_last) * entities + code_last, seen_key)
+    keep = np.ones(last.num_rows, dtype=bool)
+    keep[np.flatnonzero(mine)[replaced]] = False
+    columns = [FINEST, ENTITY, *measure.splits]
+    fresh = seen.select(columns).group_by(columns, use_threads=False).aggregate([])
+    fresh = fresh.append_column(MONTH, pa.array(np.full(fresh.num_rows, month), last[MONTH].type))
+    kept = last.filter(pa.array(keep))
+    state = pa.concat_tables([kept, fresh.select(kept.column_names).cast(kept.schema)])
+    return points, new_splits, state.combine_chunks()
 
 
 def _running(count: np.ndarray) -> np.ndarray:
@@ -731,9 +1023,12 @@ __all__ = [
     "RangeCube",
     "RangeFacts",
     "RangeSpec",
+    "RangeState",
     "RangeTables",
     "build_ranges",
     "code_levels",
+    "extend_ranges",
     "month_index",
     "month_text",
+    "range_state",
 ]

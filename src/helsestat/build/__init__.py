@@ -27,14 +27,16 @@ files).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from helsestat.aggregate import (
     DuckDBEngine,
@@ -56,6 +58,7 @@ from helsestat.model import Batch, CleanExtract, Cube, PartedTable, ProtectedTab
 from helsestat.protect import TableToProtect, protect_tables
 from helsestat.reference.snapshot import Reference
 from helsestat.statistics import STATISTICS, Statistic, catchment, sob
+from helsestat.statistics.serving import CARRIED
 from helsestat.store.lake import Lake, ReleaseWriter
 from helsestat.store.lake.cache import ComputedCache
 from helsestat.store.lake.extracts import (
@@ -277,12 +280,16 @@ def _build_computed(
     lake: Lake,
     *,
     cache: bool = True,
+    progress: Progress | None = None,
 ) -> None:
     """A statistic computed per query: its data stored with the release and its tables
     listed (nothing without stored extracts). The data are kept in the lake's cache under a
     key of the committed files (named by their checksums; the lake never rewrites one) and
     of what the builder reads besides (:data:`_COMPUTED_INPUTS`): a build whose inputs did
-    not change links the files of the last one instead of computing them again."""
+    not change links the files of the last one instead of computing them again, and one
+    whose files only gained new months extends the last one's data month by month when the
+    statistic declares how (:attr:`~helsestat.statistics.serving.Ranged.extend`,
+    :func:`_extended`). Data named with the ``CARRIED`` prefix are cached, not published."""
     ranged = statistic.serving.ranged
     assert ranged is not None
     if not files:
@@ -290,28 +297,115 @@ def _build_computed(
     inputs = _COMPUTED_INPUTS.get(ranged.build) if cache else None
     key = found = None
     if inputs is not None:
-        digest = hashlib.sha256(inputs(reference).encode())
-        for name in sorted(f"{f.parent.name}/{f.name}" for f in files):
+        given = inputs(reference)
+        digest = hashlib.sha256(given.encode())
+        names = sorted(f"{f.parent.name}/{f.name}" for f in files)
+        for name in names:
             digest.update(f"{name}\0".encode())
         key = digest.hexdigest()[:32]
-        found = ComputedCache(lake, statistic.name).files(key)
-    if found is None:
-        if isinstance(engine, DuckDBEngine):
-            data = ranged.build(files, reference, engine)
-        else:  # the build of a computed statistic is DuckDB SQL
-            with DuckDBEngine() as own:
-                data = ranged.build(files, reference, own)
-        if key is None:
-            for name, table in data.items():
+        store = ComputedCache(lake, statistic.name)
+        found = store.files(key)
+        if found is None:
+            with _own_duckdb(engine) as duck:
+                data = _extended(statistic, files, given, reference, duck, lake, progress)
+                if data is None:
+                    data = dict(ranged.build(files, reference, duck))
+            data[_FILES] = pa.table(
+                {"file": pa.array(names, pa.string()), "inputs": pa.array([given] * len(names))}
+            )
+            found = store.put(key, data)
+    else:
+        with _own_duckdb(engine) as duck:
+            data = dict(ranged.build(files, reference, duck))
+        for name, table in data.items():
+            if not name.startswith(CARRIED):
                 release.add_data(f"{statistic.name}/{name}", table)
-        else:
-            found = ComputedCache(lake, statistic.name).put(key, data)
     for name, (path, rows) in (found or {}).items():
-        release.link_data(f"{statistic.name}/{name}", path, rows)
+        if not name.startswith(CARRIED):
+            release.link_data(f"{statistic.name}/{name}", path, rows)
     for tdef in statistic.tables:
         release.register_computed(
             tdef.name, tdef.title, statistic.dimensions(tdef), statistic.measures
         )
+
+
+#: The cached data's list of the files it was computed from, and the inputs digest.
+_FILES = f"{CARRIED}files"
+
+
+@contextmanager
+def _own_duckdb(engine: Engine) -> Iterator[DuckDBEngine]:
+    """``engine`` when it is DuckDB, else one of its own: the build of a computed statistic
+    is DuckDB SQL."""
+    if isinstance(engine, DuckDBEngine):
+        yield engine
+    else:
+        with DuckDBEngine() as own:
+            yield own
+
+
+def _extended(
+    statistic: Statistic,
+    files: Sequence[Path],
+    inputs: str,
+    reference: Reference,
+    engine: DuckDBEngine,
+    lake: Lake,
+    progress: Progress | None,
+) -> dict[str, pa.Table] | None:
+    """The data of ``statistic`` over ``files`` made by extending the cached data of fewer
+    files, one new partition (month) at a time — or None, to build from every file: no
+    ``extend`` declared, no cached data, other inputs (reference data, code), a file gone,
+    a file added to a partition the cached data read (a correction, a month delivered
+    again) or before its last, or ``extend`` declining a month (it says why in its docs)."""
+    ranged = statistic.serving.ranged
+    assert ranged is not None
+    if ranged.extend is None:
+        return None
+    store = ComputedCache(lake, statistic.name)
+    entries = sorted(store.root.iterdir()) if store.root.is_dir() else []
+    previous = None
+    for entry in entries:
+        held = store.files(entry.name)
+        if held is not None and _FILES in held:
+            previous = held
+    if previous is None:
+        return None
+    listed = pq.read_table(previous[_FILES][0])
+    if listed.num_rows == 0 or listed["inputs"][0].as_py() != inputs:
+        return _fall_back(statistic, "the reference data or the code changed", progress)
+    by_name = {f"{f.parent.name}/{f.name}": f for f in files}
+    before = set(listed["file"].to_pylist())
+    if not before <= set(by_name):
+        return _fall_back(statistic, "an extract file is gone", progress)
+    partitions = {name.split("/")[0] for name in before}
+    added: dict[str, list[Path]] = {}
+    for name, path in sorted(by_name.items()):
+        if name not in before:
+            added.setdefault(path.parent.name, []).append(path)
+    if any(p in partitions or p < max(partitions) for p in added):
+        return _fall_back(statistic, "an earlier month's events changed", progress)
+    data: dict[str, pa.Table] | None = {
+        name: pq.read_table(path) for name, (path, _) in previous.items() if name != _FILES
+    }
+    for partition, paths in sorted(added.items()):
+        assert data is not None
+        extended = ranged.extend(data, paths, reference, engine)
+        if extended is None:
+            return _fall_back(statistic, f"{partition} cannot be added to the months", progress)
+        data = dict(extended)
+        if progress:
+            progress(f"{statistic.name}: {partition} added to the data of the months before")
+    return data
+
+
+def _fall_back(
+    statistic: Statistic, why: str, progress: Progress | None
+) -> dict[str, pa.Table] | None:
+    """Say why the data are built from every file (None: what :func:`_extended` returns)."""
+    if progress:
+        progress(f"{statistic.name}: built from every month ({why})")
+    return None
 
 
 def build(
@@ -357,7 +451,16 @@ def build(
                 progress(f"building {statistic.name}")
             files = committed_files(lake, statistic.source_kind)
             if statistic.serving.ranged is not None:
-                _build_computed(statistic, files, reference, engine, release, lake, cache=cache)
+                _build_computed(
+                    statistic,
+                    files,
+                    reference,
+                    engine,
+                    release,
+                    lake,
+                    cache=cache,
+                    progress=progress,
+                )
                 continue
             done = (
                 phase1_by_partition(statistic, lake, engine, files, progress=progress)

@@ -254,6 +254,11 @@ class RangeQuery:
     filters: Mapping[str, str] = field(default_factory=dict)
 
 
+#: The prefix of the data a ranged statistic's build carries to its next build
+#: (:attr:`Ranged.extend`): cached with its data, never linked into a release.
+CARRIED = "carried_"
+
+
 @dataclass(frozen=True)
 class Ranged:
     """A statistic whose tables are computed for any month range per request, from data its
@@ -270,7 +275,13 @@ class Ranged:
     the other ``filters`` (the dashboard's lists; None: none to offer until a filter it
     depends on is chosen). Without it, the dashboard asks for the values as text. With
     ``options_complete`` they list every value the data hold over all months (not only the
-    dashboard's choices), so the API refuses a value outside them (``query.unknown_code``)."""
+    dashboard's choices), so the API refuses a value outside them (``query.unknown_code``).
+
+    ``extend(previous, files, reference, engine)`` (optional): the data of ``build`` over
+    the files ``previous`` (its data) was built from and the added ``files`` (a new month),
+    from those alone — or None when it cannot (the build then runs ``build`` over every
+    file). Data named with the :data:`CARRIED` prefix are what ``build`` and ``extend``
+    carry to the next ``extend``: kept with the data, never published."""
 
     build: Callable[[Sequence[Path], Reference, DuckDBEngine], Mapping[str, pa.Table]]
     load: Callable[[Mapping[str, pa.Table]], Any]
@@ -282,6 +293,13 @@ class Ranged:
     earliest: int = 0
     options: Callable[[Any, str, Mapping[str, str]], Sequence[tuple[str, str]] | None] | None = None
     options_complete: bool = False
+    extend: (
+        Callable[
+            [Mapping[str, pa.Table], Sequence[Path], Reference, DuckDBEngine],
+            Mapping[str, pa.Table] | None,
+        ]
+        | None
+    ) = None
 
 
 def stored_order(table: str) -> Key:
@@ -318,6 +336,7 @@ class Serving:
 
 
 __all__ = [
+    "CARRIED",
     "Chart",
     "Choice",
     "CodeLists",

@@ -21,16 +21,25 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from helsestat.aggregate.duckdb_engine import DuckDBEngine
-from helsestat.aggregate.ranges import MONTH, RangeCube, RangeTables, build_ranges, month_index
+from helsestat.aggregate.ranges import (
+    MONTH,
+    RangeCube,
+    RangeState,
+    RangeTables,
+    build_ranges,
+    extend_ranges,
+    month_index,
+    range_state,
+)
 from helsestat.model import ProtectedTable
 from helsestat.model.cube import CubeSpec
 from helsestat.reference.preflight import Needs
 from helsestat.reference.snapshot import Reference
 from helsestat.reference.sweden import SWEDISH_REGIONS
 from helsestat.statistics.base import Statistic, TableDef
-from helsestat.statistics.serving import Ranged, RangeQuery, Serving
+from helsestat.statistics.serving import CARRIED, Ranged, RangeQuery, Serving
 from helsestat.statistics.sob.answers import BY_NAME, FILTERS, TABLES, SobData, answer
-from helsestat.statistics.sob.cases import UNKNOWN_LAN, range_facts
+from helsestat.statistics.sob.cases import UNKNOWN_LAN, SobFacts, range_facts
 from helsestat.statistics.sob.dashboard import DASHBOARD, filter_options
 from helsestat.statistics.sob.measures import DISTINCT, spec_for
 
@@ -52,16 +61,98 @@ def unit_directory(reference: Reference) -> pa.Table:
     return pa.table({"hsaid": empty, "current_hsaid": empty, "lan": empty})
 
 
+#: The names of the data a build carries to the next month's (:func:`extend_data`), beside
+#: the release's: cached with them, never published (:data:`~helsestat.statistics.serving.
+#: CARRIED`).
+_CASES: Final = f"{CARRIED}arenden"
+_FINEST: Final = f"{CARRIED}finest"
+_LAST: Final = f"{CARRIED}month"
+
+
 def build_data(
     files: Sequence[Path], reference: Reference, engine: DuckDBEngine
 ) -> dict[str, pa.Table]:
     """The release's data of the statistic, from the stored ``sob`` events: the range cube
     (nodes, flows, the points and splits of each distinct measure), the avslutningsorsaker,
-    the names of units and län, and the population per län and year."""
+    the names of units and län, and the population per län and year; and what the next
+    month's build carries forward (:func:`extend_data`)."""
     units = unit_directory(reference)
     facts = range_facts(files, units, engine)
     spec = spec_for(len(facts.reasons))
     built = build_ranges(spec, facts.facts, threads=engine.threads or os.cpu_count() or 1)
+    state = range_state(spec, facts.facts)
+    return _data(built, state, facts, facts.reasons, reference, units)
+
+
+def extend_data(
+    previous: Mapping[str, pa.Table],
+    files: Sequence[Path],
+    reference: Reference,
+    engine: DuckDBEngine,
+) -> dict[str, pa.Table] | None:
+    """The data of :func:`build_data` over the events it was built from and one more month
+    of events (``files``), computed from the month and what ``previous`` (its data) carried:
+    the ärenden open at the last month's end (and every ärende's treaters so far) and, per
+    distinct measure, the last month each person or treater was seen per finest cell. The
+    result equals :func:`build_data` over every file.
+
+    None when the month cannot simply be added, and the caller builds from every file: the
+    files hold more than one month, or a month not after every earlier one (a correction or
+    a month delivered again), or a new avslutningsorsak (the flows are numbered by them),
+    or an ärende started before the month gained a treater in it (the treaters counted in
+    its start month change)."""
+    if _CASES not in previous:
+        return None
+    units = unit_directory(reference)
+    reasons = tuple(str(r) for r in previous["reasons"]["reason"].to_pylist())
+    last = previous[_LAST]["month"][0].as_py()
+    months = _event_months(files, engine)
+    if len(months) != 1 or (last is not None and months[0] <= last):
+        return None
+    month = months[0]
+    facts = range_facts(
+        files, units, engine, carried=previous[_CASES], month=month, reasons=reasons
+    )
+    if facts.grown or not set(facts.reasons) <= set(reasons):
+        return None
+    spec = spec_for(len(reasons))
+    tables = RangeTables(
+        previous["nodes"],
+        previous["flows"],
+        {m.name: previous[f"points_{m.name}"] for m in DISTINCT},
+        {m.name: previous[f"splits_{m.name}"] for m in DISTINCT},
+    )
+    state = RangeState(
+        previous[_FINEST], {m.name: previous[f"{CARRIED}seen_{m.name}"] for m in DISTINCT}
+    )
+    built, state = extend_ranges(spec, tables, state, facts.facts, month)
+    return _data(built, state, facts, reasons, reference, units)
+
+
+def _event_months(files: Sequence[Path], engine: DuckDBEngine) -> list[int]:
+    """The months (:func:`month_index`) of the ``Process`` events in ``files``."""
+    paths = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
+    cursor = engine._cursor()
+    try:
+        rows = cursor.execute(
+            f"""SELECT DISTINCT year(tidpunkt) * 12 + month(tidpunkt) - 1
+                FROM read_parquet([{paths}], union_by_name = true)
+                WHERE arendetyp = 'Process' ORDER BY 1"""
+        ).fetchall()
+    finally:
+        cursor.close()
+    return [int(r[0]) for r in rows]
+
+
+def _data(
+    built: RangeTables,
+    state: RangeState,
+    facts: SobFacts,
+    reasons: Sequence[str],
+    reference: Reference,
+    units: pa.Table,
+) -> dict[str, pa.Table]:
+    """The data :func:`build_data` stores, from the built cube and what it carries."""
     names: dict[str, str] = {UNKNOWN_LAN: "Okänt län"}
     lan = reference.lan()
     names |= lan.names
@@ -80,7 +171,7 @@ def build_data(
     data = {
         "nodes": built.nodes,
         "flows": built.flows,
-        "reasons": pa.table({"reason": pa.array(facts.reasons, pa.string())}),
+        "reasons": pa.table({"reason": pa.array(list(reasons), pa.string())}),
         "names": pa.table(
             {"code": pa.array(list(names), pa.string()), "name": pa.array(list(names.values()))}
         ),
@@ -96,6 +187,12 @@ def build_data(
     for measure in DISTINCT:
         data[f"points_{measure.name}"] = built.points[measure.name]
         data[f"splits_{measure.name}"] = built.splits[measure.name]
+    if facts.carried is not None:
+        data[_CASES] = facts.carried
+        data[_FINEST] = state.finest
+        data[_LAST] = pa.table({"month": pa.array([facts.last_month], pa.int32())})
+        for measure in DISTINCT:
+            data[f"{CARRIED}seen_{measure.name}"] = state.last_seen[measure.name]
     return data
 
 
@@ -193,6 +290,7 @@ SOB = Statistic(
     serving=Serving(
         ranged=Ranged(
             build=build_data,
+            extend=extend_data,
             load=load_data,
             months=_months,
             answer=_answer,
@@ -205,4 +303,4 @@ SOB = Statistic(
     ),
 )
 
-__all__ = ["EARLIEST", "SOB", "build_data", "load_data", "unit_directory"]
+__all__ = ["EARLIEST", "SOB", "build_data", "extend_data", "load_data", "unit_directory"]

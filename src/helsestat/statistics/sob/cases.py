@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -46,6 +47,9 @@ from helsestat.statistics.sob.measures import reason_flow as _reason_flow
 UNKNOWN_LAN = "00"
 _MONTH = "(year(tidpunkt) * 12 + month(tidpunkt) - 1)"
 _DAY = "isodow(tidpunkt)"  # Monday = 1
+#: The status of the event that carries the treaters of an ärende not started yet into the
+#: next month's build (no measure counts it).
+_CARRIED = "~carried"
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,13 @@ class SobFacts:
 
     facts: RangeFacts
     reasons: tuple[str, ...]
+    #: Every ärende with an event so far, as :func:`_prepare` carries it into the next month.
+    carried: pa.Table | None = None
+    #: The last month with an event, or None without events.
+    last_month: int | None = None
+    #: Ärenden started before the month whose treaters the month added to (their start
+    #: month's treater counts change: not a month appended, see :func:`range_facts`).
+    grown: int = 0
 
 
 def _source(events: pa.Table | Sequence[Path]) -> tuple[str, pa.Table | None]:
@@ -92,10 +103,21 @@ _LEVELS = (
 )
 
 
-def _prepare(cursor: object, events: pa.Table | Sequence[Path], units: pa.Table) -> None:
+def _prepare(
+    cursor: object,
+    events: pa.Table | Sequence[Path],
+    units: pa.Table,
+    carried: pa.Table | None = None,
+) -> None:
     """Temp tables ``e`` (the Process events: their finest combination ``f``, month and
     weekday and what the measures read), ``finest`` (``f`` and the level values: the
-    vårdgivare's län, the units' current HSA-ids, process and moment) and ``cases``."""
+    vårdgivare's län, the units' current HSA-ids, process and moment) and ``cases``.
+
+    ``carried`` (:func:`carried_cases` of the months before ``events``): the ärenden of
+    ``events`` that earlier months know are put in ``e`` as they were at the last month's
+    end — their first ``Inprogress`` (with the ärende's treaters so far), their first
+    ``Done`` after it, or for one not started yet a pause carrying its treaters — so that
+    ``cases`` sees each ärende whole."""
     source, table = _source(events)
     run = cursor.execute  # type: ignore[attr-defined]
     if table is not None:
@@ -145,6 +167,27 @@ def _prepare(cursor: object, events: pa.Table | Sequence[Path], units: pa.Table)
          AND l.moment IS NOT DISTINCT FROM ev.moment_namn
         WHERE ev.arendetyp = 'Process'"""
     )
+    if carried is not None:
+        cursor.register("carried_all", carried)  # type: ignore[attr-defined]
+        run(
+            """CREATE OR REPLACE TEMP TABLE carried AS
+            SELECT * FROM carried_all WHERE arende_id IN (SELECT DISTINCT arende_id FROM e)"""
+        )
+        run(
+            f"""INSERT INTO e BY NAME
+            SELECT arende_id, 'Inprogress' AS status, start AS tidpunkt, f,
+                   start_month AS month, start_day AS day, vardtagare AS vardtagare_id,
+                   behandlare AS behandlare_hsaid
+            FROM carried WHERE start IS NOT NULL
+            UNION ALL BY NAME
+            SELECT arende_id, 'Done' AS status, finish AS tidpunkt, f,
+                   finish_month AS month, orsak AS avslutningsorsak
+            FROM carried WHERE finish IS NOT NULL
+            UNION ALL BY NAME
+            SELECT arende_id, '{_CARRIED}' AS status, seen AS tidpunkt, -1 AS month,
+                   behandlare AS behandlare_hsaid
+            FROM carried WHERE start IS NULL"""
+        )
     run(
         f"""CREATE OR REPLACE TEMP TABLE cases AS
         WITH s AS (
@@ -203,14 +246,66 @@ def cases(events: pa.Table | Sequence[Path], units: pa.Table, engine: DuckDBEngi
         cursor.close()
 
 
+def _scalar(cursor: object, sql: str) -> Any:
+    """The one value a query returns."""
+    rows = cursor.execute(sql).fetchall()  # type: ignore[attr-defined]
+    return rows[0][0] if rows else None
+
+
+_CARRIED_SQL = """
+    WITH a AS (SELECT arende_id, max(tidpunkt) AS seen FROM e GROUP BY arende_id),
+    tr AS (
+        SELECT arende_id, string_agg(DISTINCT treater, ';' ORDER BY treater) AS behandlare
+        FROM (SELECT arende_id, unnest(string_split(behandlare_hsaid, ';')) AS treater
+              FROM e WHERE coalesce(behandlare_hsaid, '') <> '')
+        WHERE treater <> '' GROUP BY arende_id)
+    SELECT a.arende_id, a.seen, c.f, CASE WHEN c.finish IS NULL THEN c.vardtagare END
+           AS vardtagare, c.start, c.start_month, c.start_day, c.finish, c.finish_month,
+           c.orsak, tr.behandlare
+    FROM a LEFT JOIN cases c USING (arende_id) LEFT JOIN tr USING (arende_id)"""
+
+
 def range_facts(
-    events: pa.Table | Sequence[Path], units: pa.Table, engine: DuckDBEngine
+    events: pa.Table | Sequence[Path],
+    units: pa.Table,
+    engine: DuckDBEngine,
+    *,
+    carried: pa.Table | None = None,
+    month: int | None = None,
+    reasons: Sequence[str] | None = None,
 ) -> SobFacts:
     """The coded facts of the statistic's range cube (see
-    :mod:`helsestat.statistics.sob.measures`), with the avslutningsorsaker found."""
+    :mod:`helsestat.statistics.sob.measures`), with the avslutningsorsaker found and the
+    ärenden to carry into the next month.
+
+    With ``month`` (one month of events after every earlier one, and what the earlier
+    months ``carried``): the facts of that month only — its started ärenden, those finished
+    in it (started then or before), their treaters, the persons seen in it — counted as a
+    build over every month would count them; ``grown`` says how many ärenden started
+    before it gained a treater in it (the facts of earlier months would change too).
+    ``reasons``: the avslutningsorsaker the flows are numbered by (default: those found);
+    the ones found are :attr:`SobFacts.reasons` either way."""
     cursor = engine._cursor()
     try:
-        _prepare(cursor, events, units)
+        _prepare(cursor, events, units, carried)
+        only = "true" if month is None else f"month = {int(month)}"
+        starts = "true" if month is None else f"start_month = {int(month)}"
+        finishes = "true" if month is None else f"finish_month = {int(month)}"
+        last = _scalar(cursor, "SELECT max(month) FROM e")
+        grown = 0
+        if carried is not None:
+            grown = _scalar(
+                cursor,
+                f"""SELECT count(*) FROM cases c JOIN carried k USING (arende_id)
+                    WHERE c.start_month < {int(month or 0)} AND c.treaters >
+                        coalesce(len(string_split(k.behandlare, ';')), 0)""",
+            )
+        now = cursor.sql(_CARRIED_SQL).to_arrow_table()
+        if carried is not None:
+            before = cursor.sql(
+                "SELECT * FROM carried_all WHERE arende_id NOT IN (SELECT arende_id FROM carried)"
+            ).to_arrow_table()
+            now = pa.concat_tables([before, now.cast(before.schema)])
         _check_hashes(
             cursor,
             "SELECT DISTINCT vardtagare_id AS v FROM e WHERE coalesce(vardtagare_id, '') <> ''",
@@ -222,17 +317,19 @@ def range_facts(
             "WHERE coalesce(behandlare_hsaid, '') <> ''",
             "behandlare",
         )
-        reasons = tuple(
+        found = tuple(
             str(r[0])
             for r in cursor.execute(
-                "SELECT DISTINCT orsak FROM cases WHERE orsak IS NOT NULL ORDER BY 1"
+                f"SELECT DISTINCT orsak FROM cases WHERE orsak IS NOT NULL AND {finishes} "
+                "ORDER BY 1"
             ).fetchall()
         )
+        listed = found if reasons is None else tuple(reasons)
         reason_sql = "".join(
             f", count_if(orsak = '{r.replace(chr(39), chr(39) * 2)}')::INTEGER AS {_reason_flow(i)}"
-            for i, r in enumerate(reasons)
+            for i, r in enumerate(listed)
         )
-        no_reasons = "".join(f", 0 AS {_reason_flow(i)}" for i in range(len(reasons)))
+        no_reasons = "".join(f", 0 AS {_reason_flow(i)}" for i in range(len(listed)))
         days = range(1, 8)
         started_days = "".join(
             f", count_if(start_day = {d})::INTEGER AS startade_dag{d}" for d in days
@@ -245,18 +342,18 @@ def range_facts(
         flows = cursor.sql(
             f"""SELECT f, start_month AS month, count(*)::INTEGER AS startade, 0 AS avslutade
                        {started_days}{zero_finished}{no_reasons}
-                FROM cases GROUP BY ALL
+                FROM cases WHERE {starts} GROUP BY ALL
                 UNION ALL
                 SELECT f, finish_month AS month, 0 AS startade, count(*)::INTEGER AS avslutade
                        {zero_started}{finished_days}{reason_sql}
-                FROM cases WHERE finish_month IS NOT NULL GROUP BY ALL"""
+                FROM cases WHERE finish_month IS NOT NULL AND {finishes} GROUP BY ALL"""
         ).to_arrow_table()
         invanare = cursor.sql(
-            """SELECT DISTINCT f, start_month AS month, hash(vardtagare) AS entity
-               FROM cases WHERE coalesce(vardtagare, '') <> ''"""
+            f"""SELECT DISTINCT f, start_month AS month, hash(vardtagare) AS entity
+               FROM cases WHERE coalesce(vardtagare, '') <> '' AND {starts}"""
         ).to_arrow_table()
         behandlare = cursor.sql(
-            """WITH t AS (
+            f"""WITH t AS (
                     SELECT DISTINCT arende_id,
                            unnest(string_split(behandlare_hsaid, ';')) AS treater
                     FROM e WHERE coalesce(behandlare_hsaid, '') <> '')
@@ -266,12 +363,12 @@ def range_facts(
                     UNION ALL
                     SELECT f, finish_month AS month, hash(treater) AS entity
                     FROM cases JOIN t USING (arende_id)
-                    WHERE treater <> '' AND finish_month IS NOT NULL)"""
+                    WHERE treater <> '' AND finish_month IS NOT NULL) WHERE {only}"""
         ).to_arrow_table()
         seen = cursor.sql(
             f"""SELECT DISTINCT f, month, hash(vardtagare_id) AS entity,
                        coalesce(kon, '') AS kon, {_age_case()} AS aldersgrupp
-                FROM e WHERE coalesce(vardtagare_id, '') <> ''"""
+                FROM e WHERE coalesce(vardtagare_id, '') <> '' AND {only}"""
         ).to_arrow_table()
         finest = cursor.sql(
             f"SELECT f, {', '.join(n for n, _ in _LEVELS)} FROM finest ORDER BY f"
@@ -290,7 +387,10 @@ def range_facts(
                 "vardtagare_alder": seen,
             },
         ),
-        reasons,
+        found,
+        now,
+        None if last is None else int(last),
+        int(grown),
     )
 
 
