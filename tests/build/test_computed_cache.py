@@ -6,12 +6,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from helsestat.aggregate import DuckDBEngine
+from helsestat.build import build
 from helsestat.cli import main
+from helsestat.cli.context import reference_snapshot
+from helsestat.settings import Settings
+from helsestat.statistics.sob import SOB
 from helsestat.store.lake import Lake
 from helsestat.store.lake.extracts import committed_files
+from helsestat.synth.sob import generate_sob
 
 
 @pytest.fixture
@@ -52,3 +60,56 @@ def test_unchanged_events_are_a_cache_hit_and_new_events_are_not(env: Path) -> N
     assert three.keys() == one.keys()
     assert all(three[name][0] != one[name][0] for name in one)  # built again
     assert three["sob__nodes.parquet"][1] != one["sob__nodes.parquet"][1]
+
+
+@pytest.mark.slow
+def test_a_new_month_extends_the_last_data_and_equals_a_build_from_every_month(
+    env: Path,
+) -> None:
+    assert main(["units", "load-demo"]) == 0
+    events = pa.Table.from_batches(list(generate_sob(4000, 5, bad_share=0.0)))
+    month = pc.utf8_slice_codeunits(events["tidpunkt"], 0, 7)
+    last = max(month.to_pylist())
+    earlier, latest = env / "earlier.parquet", env / "latest.parquet"
+    pq.write_table(events.filter(pc.less(month, last)), earlier)
+    pq.write_table(events.filter(pc.equal(month, last)), latest)
+    settings = Settings()
+    reference = reference_snapshot(settings)
+    lake = Lake(env / "var")
+    said: list[str] = []
+
+    def build_sob(release: str, cache: bool = True) -> None:
+        with DuckDBEngine(threads=2) as engine:
+            build(
+                lake,
+                engine,
+                mode="compat",
+                threshold=5,
+                reference=reference,
+                statistics=[SOB],
+                release_id=release,
+                progress=said.append,
+                cache=cache,
+            )
+
+    assert main(["ingest", "sob", str(earlier)]) == 0
+    build_sob("R1")
+    assert main(["ingest", "sob", str(latest)]) == 0
+    build_sob("R2")
+    assert f"sob: period={last.replace('-', '')} added to the data of the months before" in said
+    build_sob("R3", cache=False)
+    added, whole = _data(lake, "R2"), _data(lake, "R3")
+    assert added.keys() == whole.keys() and "sob__nodes.parquet" in added
+    assert not any("carried" in name for name in added)  # carried, never published
+    assert all(added[name][1] == whole[name][1] for name in added)
+    # a correction of an earlier month: built from every month, and says so
+    said.clear()
+    again = env / "again.parquet"
+    first = min(month.to_pylist())
+    pq.write_table(events.filter(pc.equal(month, first)).slice(0, 1), again)
+    table = pq.read_table(again)
+    table = table.set_column(0, "arende_id", pa.array(["correction"] * table.num_rows))
+    pq.write_table(table, again)
+    assert main(["ingest", "sob", str(again)]) == 0
+    build_sob("R4")
+    assert "sob: built from every month (an earlier month's events changed)" in said
