@@ -73,6 +73,10 @@ def _hand_made() -> list[dict[str, Any]]:
         # a Done before any start: counted nowhere, in any month
         _event("orphan", "Done", _at(a, 11), avslutningsorsak="Genomförd"),
         _event("orphan", "Inprogress", _at(b, 11)),
+        # a new cell (process, moment) and a new kön and age group in an added month: the
+        # cube's nodes and splits are renumbered
+        _event("new", "Inprogress", _at(b, 12), process_namn="Ny", moment_namn="Steg 9"),
+        _event("new", "Paused", _at(b, 13), kon="A", alder=130, vardtagare_id="p-x"),
         # started and finished within one added month
         _event("quick", "Inprogress", _at(c, 2), vardtagare_id="p-quick", kon="M"),
         _event("quick", "Done", _at(c, 3), avslutningsorsak="Genomförd"),
@@ -134,6 +138,8 @@ def test_months_added_one_by_one_equal_the_build_over_every_month(
             assert extended is not None, month_text(m)
             data = extended
     assert sorted(data) == sorted(whole)
+    assert "Ny" in whole["nodes"]["process"].to_pylist()
+    assert "A" in whole["splits_vardtagare"]["kon"].to_pylist()
     for name, table in _published(whole).items():
         assert data[name].equals(table), name
     # what is carried on equals too (the next month starts from the same state)

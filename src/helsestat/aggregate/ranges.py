@@ -522,10 +522,31 @@ def _group_last(key: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndar
     return key[ends], value[ends]
 
 
-def _insert(column: pa.ChunkedArray, at: np.ndarray, values: np.ndarray) -> pa.Array:
-    """``column`` with ``values`` inserted before the rows ``at`` (kept narrow)."""
-    old = column.to_numpy().astype(np.int64)
-    return pa.array(_narrow(np.insert(old, at, values.astype(np.int64))))
+def _merged(old: pa.Table, rows: Mapping[str, np.ndarray], before: np.ndarray) -> pa.Table:
+    """``old`` (integer columns) with ``rows`` (its columns) inserted before the rows
+    ``before`` (ascending): a column keeps its type while the new values fit it (as
+    :func:`build_ranges` narrows its columns), else it is widened to int64."""
+    count, added = old.num_rows, len(before)
+    at = before + np.arange(added)  # the new rows' places in the result
+    keep = np.ones(count + added, dtype=bool)
+    keep[at] = False
+    columns = {}
+    for name in old.column_names:
+        stored = old[name].to_numpy()
+        values = rows[name]
+        info = np.iinfo(stored.dtype)
+        fits = not added or (values.min() >= info.min and values.max() <= info.max)
+        out = np.empty(count + added, stored.dtype if fits else np.int64)
+        out[keep] = stored
+        out[at] = values
+        columns[name] = pa.array(out)
+    return pa.table(columns)
+
+
+def _renumbered(ids: pa.ChunkedArray, renumber: np.ndarray | None) -> np.ndarray:
+    """Stored ids (int32) under a renumbering (None: unchanged)."""
+    array: np.ndarray = ids.to_numpy()
+    return array if renumber is None else renumber[array]
 
 
 def extend_ranges(
@@ -585,14 +606,17 @@ def extend_ranges(
             hint="build the cube again from every month",
         )
     # old node → new node: monotonic (each grouping set keeps its order), so rows stay sorted
-    renumber = np.zeros(old_nodes.num_rows, np.int64)
+    numbers = np.zeros(old_nodes.num_rows, np.int32)
     old_at = _positions(union_ids, sorter, state.finest, "state")
     for old_map, new_map in zip(old_maps, node_maps, strict=True):
-        renumber[old_map] = new_map[old_at]
+        numbers[old_map] = new_map[old_at]
+    # most months add no combination: then nothing is renumbered
+    same = np.array_equal(numbers, np.arange(len(numbers)))
+    renumber = None if same else numbers
 
     # flows: per node, the month's sums on top of its last cumulative row
     flows = tables.flows
-    flow_node = renumber[flows[NODE].to_numpy().astype(np.int64)]
+    flow_node = _renumbered(flows[NODE], renumber)
     at = _positions(union_ids, sorter, facts.flows, "flows")
     add_node_parts, add_sum_parts = [], []
     for node_map in node_maps:
@@ -610,18 +634,14 @@ def extend_ranges(
     before = np.searchsorted(flow_node, add_node, "right")
     prior = before - 1
     has_prior = (prior >= 0) & (flow_node[np.maximum(prior, 0)] == add_node)
-    new_flows: dict[str, pa.Array] = {
-        NODE: pa.array(np.insert(flow_node, before, add_node).astype(np.int32)),
-        MONTH: pa.array(
-            np.insert(flows[MONTH].to_numpy(), before, np.full(len(add_node), month)).astype(
-                np.int32
-            )
-        ),
-    }
+    added: dict[str, np.ndarray] = {NODE: add_node, MONTH: np.full(len(add_node), month)}
     for i, f in enumerate(spec.flows):
-        old = flows[f].to_numpy().astype(np.int64)
-        carried = np.where(has_prior, old[np.maximum(prior, 0)] if len(old) else 0, 0)
-        new_flows[f] = _insert(flows[f], before, add_sum[:, i] + carried)
+        old = flows[f].to_numpy()
+        last = old[np.maximum(prior, 0)].astype(np.int64) if len(old) else 0
+        added[f] = add_sum[:, i] + np.where(has_prior, last, 0)
+    if renumber is not None:
+        flows = flows.set_column(0, NODE, pa.array(flow_node.astype(np.int32)))
+    new_flows = _merged(flows, added, before)
 
     points: dict[str, pa.Table] = {}
     splits: dict[str, pa.Table] = {}
@@ -638,7 +658,7 @@ def extend_ranges(
             (union_ids, sorter),
         )
     return (
-        RangeTables(nodes, pa.table(new_flows), points, splits),
+        RangeTables(nodes, new_flows, points, splits),
         RangeState(union, last_seen),
     )
 
@@ -649,7 +669,7 @@ def _extend_measure(
     last: pa.Table,
     seen: pa.Table,
     month: int,
-    renumber: np.ndarray,
+    renumber: np.ndarray | None,
     node_maps: Sequence[np.ndarray],
     finest: tuple[np.ndarray, np.ndarray],
 ) -> tuple[pa.Table, pa.Table, pa.Table]:
@@ -711,23 +731,26 @@ def _extend_measure(
     prev_new = np.concatenate(new_prev) if new_prev else np.zeros(0, np.int64)
     n_new = np.concatenate(new_n) if new_n else np.zeros(0, np.int64)
     old = tables.points[measure.name]
-    node_old = renumber[old[NODE].to_numpy().astype(np.int64)]
-    split_ids = split_old[old["split"].to_numpy().astype(np.int64)]
-    cell_old = node_old * width + split_ids
+    node_old = _renumbered(old[NODE], renumber)
+    split_ids: np.ndarray = old["split"].to_numpy()
+    moved = not np.array_equal(split_old, np.arange(len(split_old)))
+    if moved:
+        split_ids = split_old.astype(np.int32)[split_ids]
+    cell_old = node_old.astype(np.int64) * width + split_ids
     before = np.searchsorted(cell_old, cell_new, "right")
-    points = pa.table(
-        {
-            NODE: pa.array(np.insert(node_old, before, cell_new // width).astype(np.int32)),
-            "split": pa.array(np.insert(split_ids, before, cell_new % width).astype(np.int32)),
-            MONTH: pa.array(
-                np.insert(old[MONTH].to_numpy(), before, np.full(len(cell_new), month)).astype(
-                    np.int32
-                )
-            ),
-            "prev": pa.array(np.insert(old["prev"].to_numpy(), before, prev_new).astype(np.int32)),
-            "n": pa.array(np.insert(old["n"].to_numpy(), before, n_new).astype(np.int32)),
-        }
-    )
+    del cell_old
+    if renumber is not None:
+        old = old.set_column(0, NODE, pa.array(node_old.astype(np.int32)))
+    if moved:
+        old = old.set_column(1, "split", pa.array(split_ids.astype(np.int32)))
+    rows = {
+        NODE: cell_new // width,
+        "split": cell_new % width,
+        MONTH: np.full(len(cell_new), month),
+        "prev": prev_new,
+        "n": n_new,
+    }
+    points = _merged(old, rows, before)
     # the state: the month's appearances replace what they update
     seen_key = np.unique((at_seen * width + split_seen) * entities + code_seen)
     replaced = np.isin((at_last * width + split_last) * entities + code_last, seen_key)

@@ -11,7 +11,8 @@ A build is incremental (:mod:`helsestat.build.incremental`): phase 1 is computed
 partition and cached until the partition's files change, and in compat mode each published
 table is published as cached per-period pieces, so a new month costs a scan of that month
 and the pieces of its month and year, not the history (the release links the other pieces'
-files).
+files). A statistic computed per query that declares how (``Ranged.extend``, e.g. SOB's
+range cube) adds a new month to its cached data instead of building from every month.
 
 >>> import tempfile
 >>> from pathlib import Path
