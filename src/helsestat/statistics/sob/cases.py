@@ -113,7 +113,7 @@ def _prepare(
     weekday and what the measures read), ``finest`` (``f`` and the level values: the
     vårdgivare's län, the units' current HSA-ids, process and moment) and ``cases``.
 
-    ``carried`` (:func:`carried_cases` of the months before ``events``): the ärenden of
+    ``carried`` (:attr:`SobFacts.carried` of the months before ``events``): the ärenden of
     ``events`` that earlier months know are put in ``e`` as they were at the last month's
     end — their first ``Inprogress`` (with the ärende's treaters so far), their first
     ``Done`` after it, or for one not started yet a pause carrying its treaters — so that
