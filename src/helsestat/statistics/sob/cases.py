@@ -184,10 +184,17 @@ def _prepare(
                    finish_month AS month, orsak AS avslutningsorsak
             FROM carried WHERE finish IS NOT NULL
             UNION ALL BY NAME
-            SELECT arende_id, '{_CARRIED}' AS status, seen AS tidpunkt, -1 AS month,
+            SELECT arende_id, '{_CARRIED}' AS status, -1 AS month,
                    behandlare AS behandlare_hsaid
             FROM carried WHERE start IS NULL"""
         )
+    run(
+        """CREATE OR REPLACE TEMP TABLE pairs AS
+        SELECT DISTINCT arende_id, treater FROM (
+            SELECT arende_id, unnest(string_split(behandlare_hsaid, ';')) AS treater
+            FROM e WHERE coalesce(behandlare_hsaid, '') <> '')
+        WHERE treater <> ''"""
+    )
     run(
         f"""CREATE OR REPLACE TEMP TABLE cases AS
         WITH s AS (
@@ -204,11 +211,7 @@ def _prepare(
                            e.tidpunkt) AS orsak
             FROM e JOIN s USING (arende_id)
             WHERE e.status = 'Done' AND e.tidpunkt >= s.start GROUP BY e.arende_id),
-        t AS (
-            SELECT arende_id, count(DISTINCT treater) AS treaters FROM (
-                SELECT arende_id, unnest(string_split(behandlare_hsaid, ';')) AS treater
-                FROM e WHERE coalesce(behandlare_hsaid, '') <> '')
-            WHERE treater <> '' GROUP BY arende_id)
+        t AS (SELECT arende_id, count(*) AS treaters FROM pairs GROUP BY arende_id)
         SELECT s.*, d.finish, d.finish_month, d.finish_day, d.orsak,
                coalesce(t.treaters, 0) AS treaters
         FROM s LEFT JOIN d USING (arende_id) LEFT JOIN t USING (arende_id)"""
@@ -252,17 +255,17 @@ def _scalar(cursor: object, sql: str) -> Any:
     return rows[0][0] if rows else None
 
 
+#: The ärenden to carry into the next month: every one started (a later event changes
+#: nothing but its treaters) and every one not started yet that has treaters (its other
+#: events count in no measure once their month is built); the person only while open.
 _CARRIED_SQL = """
-    WITH a AS (SELECT arende_id, max(tidpunkt) AS seen FROM e GROUP BY arende_id),
-    tr AS (
-        SELECT arende_id, string_agg(DISTINCT treater, ';' ORDER BY treater) AS behandlare
-        FROM (SELECT arende_id, unnest(string_split(behandlare_hsaid, ';')) AS treater
-              FROM e WHERE coalesce(behandlare_hsaid, '') <> '')
-        WHERE treater <> '' GROUP BY arende_id)
-    SELECT a.arende_id, a.seen, c.f, CASE WHEN c.finish IS NULL THEN c.vardtagare END
-           AS vardtagare, c.start, c.start_month, c.start_day, c.finish, c.finish_month,
-           c.orsak, tr.behandlare
-    FROM a LEFT JOIN cases c USING (arende_id) LEFT JOIN tr USING (arende_id)"""
+    WITH tr AS (
+        SELECT arende_id, string_agg(treater, ';' ORDER BY treater) AS behandlare
+        FROM pairs GROUP BY arende_id)
+    SELECT arende_id, c.f, CASE WHEN c.finish IS NULL THEN c.vardtagare END AS vardtagare,
+           c.start, c.start_month, c.start_day, c.finish, c.finish_month, c.orsak,
+           tr.behandlare
+    FROM cases c FULL JOIN tr USING (arende_id)"""
 
 
 def range_facts(
@@ -353,17 +356,13 @@ def range_facts(
                FROM cases WHERE coalesce(vardtagare, '') <> '' AND {starts}"""
         ).to_arrow_table()
         behandlare = cursor.sql(
-            f"""WITH t AS (
-                    SELECT DISTINCT arende_id,
-                           unnest(string_split(behandlare_hsaid, ';')) AS treater
-                    FROM e WHERE coalesce(behandlare_hsaid, '') <> '')
-                SELECT DISTINCT f, month, entity FROM (
+            f"""SELECT DISTINCT f, month, entity FROM (
                     SELECT f, start_month AS month, hash(treater) AS entity
-                    FROM cases JOIN t USING (arende_id) WHERE treater <> ''
+                    FROM cases JOIN pairs USING (arende_id)
                     UNION ALL
                     SELECT f, finish_month AS month, hash(treater) AS entity
-                    FROM cases JOIN t USING (arende_id)
-                    WHERE treater <> '' AND finish_month IS NOT NULL) WHERE {only}"""
+                    FROM cases JOIN pairs USING (arende_id)
+                    WHERE finish_month IS NOT NULL) WHERE {only}"""
         ).to_arrow_table()
         seen = cursor.sql(
             f"""SELECT DISTINCT f, month, hash(vardtagare_id) AS entity,
