@@ -68,6 +68,10 @@ def test_sob_benchmark_checks_every_cell_against_plain_duckdb(tmp_path: Path) ->
     result = bench_sob.run(20_000, tmp_path, repeat=1, ranges=3, serve=False)
     assert result["cells"] > 100 and result["events"] > 15_000
     assert set(result["cold"]) == {"helsestat", "duckdb"}
+    # the new month: added and built whole, fresh processes, the two checked equal
+    month = result["month"]
+    assert month["extend"]["runs"] == month["full"]["runs"] == 1 and month["tables"] == 15
+    assert "A new month onto the months before" in bench_sob.section(result, "the command")
     # every table of the statistic is checked against plain DuckDB, not a sample of them
     assert set(result["tables"]) == {t.name for t in SOB_TABLES}
     # a wrong plain answer is caught, not averaged away
