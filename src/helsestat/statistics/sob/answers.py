@@ -724,8 +724,10 @@ def answer(data: SobData, table: str, query: SobQuery, release: str = "") -> Pro
     columns: dict[str, pa.Array] = {}
     for name in rows.dimensions:  # empty: the row covers every value of the level
         given = rows.columns.get(name, [])
-        text = given if isinstance(given, pa.Array) else pa.array(given, pa.string())
-        columns[name] = pc.fill_null(text, "") if text.null_count else text
+        if isinstance(given, pa.Array):
+            columns[name] = pc.fill_null(given, "") if given.null_count else given
+        else:  # a short list: filled here (an Arrow kernel call costs more than its rows)
+            columns[name] = pa.array(["" if v is None else v for v in given], pa.string())
     hidden = np.array([s != "published" for s in status], dtype=bool)
     for name in rows.measures:
         kind = pa.float64() if name in ("andel_avslutade", "startade_per_100000") else pa.int64()
