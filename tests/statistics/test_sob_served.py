@@ -216,3 +216,22 @@ def test_a_filter_under_which_there_are_no_data_answers_no_rows(
     response = client.get(f"/api/v1/tables/sob/{table}", params=params)
     assert response.status_code == 200, response.text
     assert all(not r.get("startade") for r in response.json())
+
+
+def test_loaded_data_are_out_of_the_garbage_collector_s_reach(settings: Settings) -> None:
+    """The cube's many long-lived objects are frozen once loaded: a full collection of the
+    cyclic garbage collector (every few hundred answers) no longer walks them all, a pause
+    of tenths of a second in which a worker answered nothing."""
+    import gc
+
+    with TestClient(create_app(settings)) as fresh:
+        gc.unfreeze()
+        assert gc.get_freeze_count() == 0
+        assert fresh.get("/api/v1/tables/sob/lan").status_code == 200
+        service = fresh.app.state.tables  # type: ignore[attr-defined]
+        statistic = service.statistic_of("sob/lan")
+        data = service.computed_data(service.release(None), statistic)
+        frozen = gc.get_freeze_count()
+        assert frozen >= len(data.cube._levels) > 0
+        tracked = {id(o) for o in gc.get_objects()}
+        assert id(data.cube._levels) not in tracked and id(data.cube._node_ids) not in tracked

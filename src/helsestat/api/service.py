@@ -33,6 +33,7 @@ holder's snapshot at most :data:`CODE_LISTS_MAX_AGE` seconds old, which costs a 
 from __future__ import annotations
 
 import functools
+import gc
 import math
 import os
 import time
@@ -280,6 +281,12 @@ class TableService:
             assert ranged is not None
             found = ranged.load(self.lake.read_data(release, statistic.name))
             self._computed[key] = found
+            # The loaded data are hundreds of thousands of long-lived objects (the cube's
+            # node lists and maps): every full collection of the cyclic garbage collector
+            # would walk them all again — tenths of a second in which the worker answers
+            # nothing, every few hundred requests. Kept out of its reach (still freed by
+            # reference counting when the release is dropped).
+            gc.freeze()
             while len(self._computed) > KEEP_RELEASES * max(1, len(self.statistics)):
                 self._computed.pop(next(iter(self._computed)))
         return found

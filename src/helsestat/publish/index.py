@@ -31,6 +31,7 @@ from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -206,13 +207,16 @@ def _encode_short(values: list[str | None]) -> Text:
     >>> text.values.tolist(), text.codes.tolist()
     (['a', 'b', None], [1, 2, 0, 1])
     """
-    distinct: list[str | None] = [*sorted({v for v in values if v is not None})]
-    if None in values:
+    seen = set(values)
+    null = None in seen
+    seen.discard(None)
+    distinct: list[str | None] = [*sorted(cast("set[str]", seen))]
+    if null:
         distinct.append(None)
-    code = {v: i for i, v in enumerate(distinct)}
+    code = dict(zip(distinct, range(len(distinct)), strict=True))
     return Text(
         np.array(distinct, dtype=object),
-        np.fromiter((code[v] for v in values), np.int32, len(values)),
+        np.fromiter(map(code.__getitem__, values), np.int32, len(values)),
     )
 
 
