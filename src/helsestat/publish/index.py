@@ -341,7 +341,14 @@ class TableIndex:
         for name in measures:
             column = view[name]
             integer[name] = pa.types.is_integer(column.type)
-            if column.null_count:
+            if column.null_count and n <= SHORT_TEXT:  # fewer calls in Python
+                listed = column.to_pylist()
+                valid[name] = np.array([v is not None for v in listed], dtype=bool)
+                values[name] = np.array(
+                    [0 if v is None else v for v in listed],
+                    dtype=np.int64 if integer[name] else np.float64,
+                )
+            elif column.null_count:
                 valid[name] = pc.is_valid(column).to_numpy(zero_copy_only=False)
                 values[name] = pc.fill_null(column, 0).to_numpy(zero_copy_only=False)
             else:
@@ -382,7 +389,7 @@ class TableIndex:
             strides=tuple(strides_list),
             cardinality=cardinality,
             rank=rank,
-            sorted_rank=bool(np.all(rank == np.arange(n))),
+            sorted_rank=not order_names or bool(np.all(rank == np.arange(n))),
             unique=unique,
             fragments=fragments or FragmentStore(),
             range_columns=spec_range.columns if has_range and spec_range is not None else (),
