@@ -340,7 +340,7 @@ def _drill(
             children = [m for p in children for m in cube.children(p, 1)]
     nodes = [node, *children]
     flows = cube.flows(nodes, query.first, query.last)
-    ongoing = _ongoing(data, nodes, query.last)
+    ongoing = _ongoing(data, nodes, query.last) if "pagaende" in measures else None
     persons = cube.distinct("invanare", nodes, query.first, query.last)
     treaters = cube.distinct("behandlare", nodes, query.first, query.last)
     levels = cube.level_columns(nodes)
@@ -363,9 +363,9 @@ def _drill(
         moment=levels["moment"],
         startade=flows[:, data.flow("startade")].tolist(),
         avslutade=flows[:, data.flow("avslutade")].tolist(),
-        pagaende=ongoing.tolist(),
         invanare=persons.tolist(),
         behandlare=treaters.tolist(),
+        **({} if ongoing is None else {"pagaende": ongoing.tolist()}),
     )
     return rows, [0], list(range(1, len(nodes)))
 
@@ -545,13 +545,34 @@ def _protect(
     return status, rules
 
 
+def _kon_rows_of(data: SobData, query: SobQuery, rows: _Rows) -> _Rows:
+    """:func:`_vardtagare_kon` of the same query, its kön rows taken from the kön totals of
+    ``vardtagare_kon_alder``'s rows (the same persons, counted alike): only the total is
+    counted again."""
+    labels, groups = rows.columns.get("kon", []), rows.columns.get("aldersgrupp", [])
+    totals = {
+        k: v
+        for k, g, v in zip(labels, groups, rows.columns.get("vardtagare", []), strict=True)
+        if g == TOTAL
+    }
+    if len(totals) != len(KON):  # (no rows: a filter under which the data hold none)
+        return _vardtagare_kon(data, query)
+    out = _Rows(("kon",), ("vardtagare",))
+    node = _node(data, query.filters)
+    assert node is not None
+    for label in KON.values():
+        out.add(kon=label, vardtagare=totals[label])
+    out.add(kon=TOTAL, vardtagare=_persons(data, node, query.first, query.last, None))
+    return out
+
+
 def _align_kon_totals(
     data: SobData, query: SobQuery, rows: _Rows, status: list[str], rules: list[str]
 ) -> None:
     """vardtagare_kon_alder's kön totals are vardtagare_kon's persons per kön: a kön hidden
     there is hidden here as well, and a hidden kön total never has all its age groups shown
     (they would add up to it)."""
-    kon_rows = _vardtagare_kon(data, query)
+    kon_rows = _kon_rows_of(data, query, rows)
     kon_status, _ = _protect("vardtagare_kon", kon_rows, margins=_margins_by(None, "kon"))
     hidden_kon = {
         label
