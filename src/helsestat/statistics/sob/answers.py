@@ -326,10 +326,38 @@ def _drill(
     drill-down passes, coarse → fine); the measures of each. Returns the rows, the row of
     the filter node (a one-element list, or none) and the child rows."""
     rows = _Rows(_HIERARCHY_DIMS, measures)
-    cube = data.cube
-    node = _node(data, query.filters)
-    if node is None:
+    nodes, dimensions = data.memo(
+        ("drill", *order, *sorted(query.filters.items())),
+        lambda: _drill_rows(data, query.filters, order),
+    )
+    if not nodes:
         return rows, [], []
+    cube = data.cube
+    flows = cube.flows(nodes, query.first, query.last)
+    ongoing = _ongoing(data, nodes, query.last) if "pagaende" in measures else None
+    persons = cube.distinct("invanare", nodes, query.first, query.last)
+    treaters = cube.distinct("behandlare", nodes, query.first, query.last)
+    rows.extend(
+        **dimensions,
+        startade=flows[:, data.flow("startade")].tolist(),
+        avslutade=flows[:, data.flow("avslutade")].tolist(),
+        invanare=persons.tolist(),
+        behandlare=treaters.tolist(),
+        **({} if ongoing is None else {"pagaende": ongoing.tolist()}),
+    )
+    return rows, [0], list(range(1, len(nodes)))
+
+
+def _drill_rows(
+    data: SobData, filters: Mapping[str, str], order: Sequence[str]
+) -> tuple[list[int], dict[str, pa.Array]]:
+    """What a drill-down's rows are for the filters, whatever the range: the nodes (the
+    filter node first; none when the data hold nothing under the filters) and the dimension
+    columns as published (an empty level ``""``)."""
+    cube = data.cube
+    node = _node(data, filters)
+    if node is None:
+        return [], {}
     values = cube.values(node)
     nxt = next((level for level in order if values.get(level) is None), None)
     children: list[int] = []
@@ -339,10 +367,6 @@ def _drill(
         if nxt == "moment" and values.get("process") is None:  # moments of every process
             children = [m for p in children for m in cube.children(p, 1)]
     nodes = [node, *children]
-    flows = cube.flows(nodes, query.first, query.last)
-    ongoing = _ongoing(data, nodes, query.last) if "pagaende" in measures else None
-    persons = cube.distinct("invanare", nodes, query.first, query.last)
-    treaters = cube.distinct("behandlare", nodes, query.first, query.last)
     levels = cube.level_columns(nodes)
     niva = []
     for i in range(len(nodes)):
@@ -351,23 +375,17 @@ def _drill(
             if levels[level][i] is not None:
                 deepest = level
         niva.append(deepest)
-    rows.extend(
-        niva=niva,
-        lan=levels["lan"],
-        lan_namn=[_label(data, v) for v in levels["lan"]],
-        vardgivare=levels["vardgivare"],
-        vardgivare_namn=[_label(data, v) for v in levels["vardgivare"]],
-        vardenhet=levels["vardenhet"],
-        vardenhet_namn=[_label(data, v) for v in levels["vardenhet"]],
-        process=levels["process"],
-        moment=levels["moment"],
-        startade=flows[:, data.flow("startade")].tolist(),
-        avslutade=flows[:, data.flow("avslutade")].tolist(),
-        invanare=persons.tolist(),
-        behandlare=treaters.tolist(),
-        **({} if ongoing is None else {"pagaende": ongoing.tolist()}),
-    )
-    return rows, [0], list(range(1, len(nodes)))
+    columns: dict[str, list[str | None]] = {"niva": list(niva)}
+    for level in GEO:
+        columns[level] = levels[level]
+        columns[f"{level}_namn"] = [_label(data, v) for v in levels[level]]
+    for level in SERVICE:
+        columns[level] = levels[level]
+    dimensions = {
+        name: pa.array(["" if v is None else v for v in columns[name]], pa.string())
+        for name in _HIERARCHY_DIMS
+    }
+    return nodes, dimensions
 
 
 def _region(data: SobData, query: SobQuery) -> tuple[_Rows, list[int], list[int]]:
