@@ -119,6 +119,32 @@ def test_many_nodes_at_once_equal_one_at_a_time() -> None:
     ]
 
 
+def test_the_flows_asked_for_are_those_columns_of_all_flows() -> None:
+    """A table reads only the flows it publishes: the same numbers as those columns of
+    every flow, for sums over a range, per month and stocks."""
+    flows, seen, kon = _data(9, 300)
+    with DuckDBEngine(threads=1) as engine:
+        cube = RangeCube(
+            SPEC,
+            build_ranges(SPEC, code_levels(SPEC, flows, {"persons": seen, "by_kon": kon}, engine)),
+        )
+    nodes = [n for n in (cube.node(f) for f in NODES) if n is not None]
+    months = list(range(FIRST - 2, FIRST + 45, 3))
+    width = len(SPEC.flows)
+    for columns in ([0], [width - 1, 0], list(range(width))):
+        for a, b in ((FIRST, FIRST + 40), (FIRST + 5, FIRST + 5), (FIRST - 3, FIRST + 90)):
+            whole = cube.flows(nodes, a, b)
+            assert (cube.flows(nodes, a, b, columns) == whole[:, columns]).all()
+        whole = cube.flows_by_month(nodes, months)
+        assert (cube.flows_by_month(nodes, months, columns) == whole[..., columns]).all()
+        whole = cube.stock_by_month(nodes, months)
+        assert (cube.stock_by_month(nodes, months, columns) == whole[..., columns]).all()
+        assert (
+            cube.stock(nodes, FIRST + 7, columns) == cube.stock(nodes, FIRST + 7)[:, columns]
+        ).all()
+        assert cube.flows([], FIRST, FIRST + 3, columns).shape == (0, len(columns))
+
+
 def test_children_and_contradicting_filters() -> None:
     flows, seen, kon = _data(4, 200)
     with DuckDBEngine(threads=1) as engine:

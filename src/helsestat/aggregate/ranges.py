@@ -920,44 +920,64 @@ class RangeCube:
         return self._children.get((node, path), [])
 
     # -- measures --------------------------------------------------------------------------
-    def _cumulative(self, nodes: np.ndarray, months: np.ndarray | int) -> np.ndarray:
+    def _cumulative(
+        self, nodes: np.ndarray, months: np.ndarray | int, columns: Sequence[int] | None = None
+    ) -> np.ndarray:
         """Per (node, month) pair (broadcast), the flows summed over every month up to the
-        month (inclusive): an array of shape ``(*pairs, flows)``."""
+        month (inclusive): an array of shape ``(*pairs, flows)`` — only the flows numbered
+        ``columns``, in that order, when given (a table that publishes two flows of twenty
+        reads two)."""
         nodes, months = np.broadcast_arrays(
             np.asarray(nodes, np.int64), np.asarray(months, np.int64)
         )
-        width = self._flow_cum.shape[1]
+        width = self._flow_cum.shape[1] if columns is None else len(columns)
         out = np.zeros((*nodes.shape, width), np.int64)
         if not len(self._flow_key) or not nodes.size:
             return out
         offset = np.clip(months - self.first, -1, self.span - 1)
         at = np.searchsorted(self._flow_key, nodes * self.span + offset, "right") - 1
         hit = (at >= 0) & (self._flow_key[np.maximum(at, 0)] >= nodes * self.span)
-        out[hit] = self._flow_cum[at[hit]]
+        if columns is None:
+            out[hit] = self._flow_cum[at[hit]]
+        else:
+            out[hit] = self._flow_cum[at[hit][:, None], np.asarray(columns, np.intp)]
         return out
 
-    def flows(self, nodes: Sequence[int], first: int, last: int) -> np.ndarray:
-        """Per node (rows) and flow (columns): the sum over months ``first…last``."""
+    def flows(
+        self, nodes: Sequence[int], first: int, last: int, columns: Sequence[int] | None = None
+    ) -> np.ndarray:
+        """Per node (rows) and flow (columns; those numbered ``columns`` when given): the
+        sum over months ``first…last``."""
         array = np.asarray(nodes, dtype=np.int64)
-        total: np.ndarray = self._cumulative(array, last) - self._cumulative(array, first - 1)
+        total: np.ndarray = self._cumulative(array, last, columns) - self._cumulative(
+            array, first - 1, columns
+        )
         return total
 
-    def flows_by_month(self, nodes: Sequence[int], months: Sequence[int]) -> np.ndarray:
+    def flows_by_month(
+        self, nodes: Sequence[int], months: Sequence[int], columns: Sequence[int] | None = None
+    ) -> np.ndarray:
         """Per node, month and flow (shape ``(nodes, months, flows)``): the month's flows."""
         grid = np.asarray(nodes, np.int64)[:, None]
         at = np.asarray(months, np.int64)[None, :]
-        total: np.ndarray = self._cumulative(grid, at) - self._cumulative(grid, at - 1)
+        total: np.ndarray = self._cumulative(grid, at, columns) - self._cumulative(
+            grid, at - 1, columns
+        )
         return total
 
-    def stock(self, nodes: Sequence[int], month: int) -> np.ndarray:
+    def stock(
+        self, nodes: Sequence[int], month: int, columns: Sequence[int] | None = None
+    ) -> np.ndarray:
         """Per node and flow: the sum over every month up to ``month`` (a stock at that
         month's end is a difference of two such sums)."""
-        return self._cumulative(np.asarray(nodes, dtype=np.int64), month)
+        return self._cumulative(np.asarray(nodes, dtype=np.int64), month, columns)
 
-    def stock_by_month(self, nodes: Sequence[int], months: Sequence[int]) -> np.ndarray:
+    def stock_by_month(
+        self, nodes: Sequence[int], months: Sequence[int], columns: Sequence[int] | None = None
+    ) -> np.ndarray:
         """:meth:`stock` at the end of each month: shape ``(nodes, months, flows)``."""
         return self._cumulative(
-            np.asarray(nodes, np.int64)[:, None], np.asarray(months, np.int64)[None, :]
+            np.asarray(nodes, np.int64)[:, None], np.asarray(months, np.int64)[None, :], columns
         )
 
     def split_ids(self, name: str, **values: str) -> list[int]:
