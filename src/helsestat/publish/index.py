@@ -190,12 +190,41 @@ def _encode(column: pa.ChunkedArray | pa.Array) -> Text:
     if len(column) <= SHORT_TEXT and pa.types.is_string(column.type):
         return _encode_short(column.to_pylist())
     text = pc.cast(column, pa.string())
+    if isinstance(text, pa.ChunkedArray) and text.num_chunks == 1:
+        text = text.chunk(0)
+    if isinstance(text, pa.Array):  # one pass of hashing, the (few) values sorted here
+        return _encode_dictionary(text.dictionary_encode())
     distinct = pc.unique(text)
     dictionary = pc.take(distinct, pc.array_sort_indices(distinct, null_placement="at_end"))
     codes = pc.index_in(text, value_set=dictionary, skip_nulls=False)
     return Text(
         np.array(dictionary.to_pylist(), dtype=object),
         np.asarray(codes.to_numpy(zero_copy_only=False), dtype=np.int32),
+    )
+
+
+def _encode_dictionary(encoded: pa.DictionaryArray) -> Text:
+    """:func:`_encode` of a dictionary-encoded column (nulls masked): its dictionary sorted
+    by code point (the order of Arrow's sort of UTF-8), a null last, the indices renumbered.
+
+    >>> text = _encode_dictionary(pa.array(["b", None, "a", "b"]).dictionary_encode())
+    >>> text.values.tolist(), text.codes.tolist()
+    (['a', 'b', None], [1, 2, 0, 1])
+    """
+    values: list[str | None] = encoded.dictionary.to_pylist()
+    order = sorted(range(len(values)), key=values.__getitem__)  # type: ignore[arg-type]
+    renumber = np.empty(len(values) + 1, dtype=np.int32)
+    renumber[order] = np.arange(len(values), dtype=np.int32)
+    renumber[len(values)] = len(values)  # a null: after every value
+    indices = encoded.indices
+    if indices.null_count:
+        indices = pc.fill_null(indices, len(values))
+    distinct = [values[i] for i in order]
+    if encoded.null_count:
+        distinct.append(None)
+    return Text(
+        np.array(distinct, dtype=object),
+        renumber[indices.to_numpy(zero_copy_only=False)],
     )
 
 
