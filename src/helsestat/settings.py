@@ -84,7 +84,8 @@ class Settings(BaseSettings):
     """Worker threads for DuckDB; 0 means one per CPU core."""
 
     memory_limit: str = "2GB"
-    """Memory limit for DuckDB during builds, e.g. ``2GB``."""
+    """Memory of a build, e.g. ``2GB``: DuckDB gets half of it and spills to disk past that
+    (``<data_dir>/tmp/duckdb``); the other half is for the process itself."""
 
     host: str = "127.0.0.1"
     """Address ``helsestat serve`` listens on."""

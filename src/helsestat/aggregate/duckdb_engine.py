@@ -31,6 +31,7 @@ lookup.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -168,30 +169,70 @@ def _unpack_sql(c: PackedColumn, key: str) -> str:
     return value
 
 
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?\s*", re.IGNORECASE)
+
+
+def share_of(limit: str, fraction: float) -> str:
+    """``fraction`` of a memory size written as DuckDB reads it (``2GB``: 2·1000³ bytes,
+    ``2GiB``: 2·1024³), in MiB; a size it cannot read is returned unchanged (DuckDB then
+    says what is wrong with it).
+
+    >>> share_of("2GB", 0.5), share_of("1GiB", 0.5), share_of("80%", 0.5)
+    ('953MiB', '512MiB', '80%')
+    """
+    found = _SIZE.fullmatch(limit)
+    if found is None:
+        return limit
+    number, unit, binary = found.groups()
+    base = 1024 if binary else 1000
+    size = float(number) * base ** " kmgt".index(unit.lower() or " ")
+    return f"{max(int(size * fraction) // 2**20, 1)}MiB"
+
+
 class DuckDBEngine:
     """Executes plans with DuckDB. ``threads=0`` uses every core. No I/O until first use;
     each call runs on its own cursor, so one engine can serve several threads.
 
+    DuckDB's own memory (its buffers and hash tables) is limited to ``share`` of
+    ``memory_limit`` (all of it by default; a build gives the rest to the process); past
+    it, DuckDB spills to ``temp_directory`` (default: DuckDB's, ``.tmp`` in the working
+    directory).
+
     >>> DuckDBEngine(threads=2, memory_limit="1GB").name
     'duckdb'
+    >>> DuckDBEngine(memory_limit="2GB", share=0.5).duckdb_limit
+    '953MiB'
     """
 
     name = "duckdb"
 
     def __init__(
-        self, threads: int = 0, memory_limit: str = "2GB", *, pack_keys: bool = False
+        self,
+        threads: int = 0,
+        memory_limit: str = "2GB",
+        *,
+        pack_keys: bool = False,
+        share: float = 1.0,
+        temp_directory: Path | None = None,
     ) -> None:
         self.threads = threads
         self.memory_limit = memory_limit
+        self.share = share
         self.pack_keys = pack_keys
+        self.temp_directory = temp_directory
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
+
+    @property
+    def duckdb_limit(self) -> str:
+        """DuckDB's memory limit: ``share`` of ``memory_limit``."""
+        return self.memory_limit if self.share == 1.0 else share_of(self.memory_limit, self.share)
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         with self._lock:
             if self._connection is None:
                 config: dict[str, str | bool | int | float | list[str]] = {
-                    "memory_limit": self.memory_limit,
+                    "memory_limit": self.duckdb_limit,
                     "preserve_insertion_order": False,
                     # Only built-in features: never download an extension at run time.
                     "autoinstall_known_extensions": False,
@@ -199,6 +240,10 @@ class DuckDBEngine:
                 }
                 if self.threads:
                     config["threads"] = self.threads
+                if self.temp_directory is not None:
+                    # DuckDB makes the directory itself, not its parents
+                    self.temp_directory.parent.mkdir(parents=True, exist_ok=True)
+                    config["temp_directory"] = str(self.temp_directory)
                 self._connection = duckdb.connect(":memory:", config=config)
             return self._connection.cursor()
 
@@ -308,4 +353,4 @@ class DuckDBEngine:
         self.close()
 
 
-__all__ = ["DuckDBEngine"]
+__all__ = ["DuckDBEngine", "share_of"]

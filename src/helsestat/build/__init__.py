@@ -45,6 +45,7 @@ from helsestat.aggregate import (
     aggregate,
     rollup,
 )
+from helsestat.build.distinct import aggregate_by_period
 from helsestat.build.incremental import (
     Phase1,
     Progress,
@@ -178,16 +179,25 @@ def aggregate_statistic(
     """
     files = committed_files(lake, statistic.source_kind)
     done = phase1_by_partition(statistic, lake, engine, files, progress=progress) if cache else None
-    return _cube(statistic, lake, engine, files, done)
+    return _cube(statistic, lake, engine, files, done, cache=cache)
 
 
 def _cube(
-    statistic: Statistic, lake: Lake, engine: Engine, files: Sequence[Path], done: Phase1 | None
+    statistic: Statistic,
+    lake: Lake,
+    engine: Engine,
+    files: Sequence[Path],
+    done: Phase1 | None,
+    *,
+    cache: bool = True,
 ) -> Cube:
-    """The cube from the per-partition phase 1 (``done``), or in one pass when there is none."""
+    """The cube from the per-partition phase 1 (``done``); without one (count-distinct
+    measures), period by period where the tables allow it (:mod:`.distinct`), else in one
+    pass."""
     if done is None:
         spec = stored_spec(statistic.spec, lake, statistic.source_kind, files)
-        return aggregate(files, spec, engine)
+        cube = aggregate_by_period(statistic, lake, engine, files, spec, cache=cache)
+        return cube if cube is not None else aggregate(files, spec, engine)
     return rollup(done.merged(), done.spec)
 
 
@@ -474,7 +484,7 @@ def build(
                     statistic, lake, done, threshold, submit=submit, progress=progress
                 )
             if tables is None:
-                cube = _cube(statistic, lake, engine, files, done)
+                cube = _cube(statistic, lake, engine, files, done, cache=cache)
                 # Full mode protects against what every release still on disk has published.
                 earlier = published_history(lake, statistic) if mode == "full" else []
                 if earlier and progress:
