@@ -1155,7 +1155,8 @@ def run(
             checked = run_tree(command, what="the cell-for-cell check").answer
             say(f"checked: {checked}")
     steady: dict[str, float] = {}
-    for engine in ("duckdb", "spark") if spark and spark_steady else ("duckdb",):
+    engines = ("duckdb", "spark") if spark and spark_steady else ("duckdb",)
+    for engine in engines if steady_repeat > 0 else ():
         command = [*me, "steady", str(home), engine, "--repeat", str(steady_repeat)]
         ran = run_tree(command, what=f"steady state {engine}")
         steady[engine] = statistics.median(ran.answer["seconds"])
@@ -1231,8 +1232,7 @@ def section(r: Mapping[str, Any], command: str) -> list[str]:
             )
     plain = m["plain duckdb"]["seconds"]
     cold = m["helsestat duckdb cold"]
-    out += [
-        "",
+    steady = (
         f"In one long-running process (steady state, cache removed before each build): "
         f"DuckDB {st['duckdb']:.1f} s (peak {st['duckdb peak_gb']:.2f} GB)"
         + (
@@ -1240,14 +1240,25 @@ def section(r: Mapping[str, Any], command: str) -> list[str]:
             if "spark" in st
             else ", Spark not measured in this run"
         )
-        + f"; plain DuckDB's query alone, after imports, {r['plain_inside']:.1f} s.",
+        if "duckdb" in st
+        else "Steady state (one long-running process) not measured in this run"
+    )
+    out += [
+        "",
+        steady + f"; plain DuckDB's query alone, after imports, {r['plain_inside']:.1f} s.",
         "",
         "| ratio (medians of this run) | value |",
         "|---|---:|",
         f"| cold `helsestat build` (DuckDB) / plain DuckDB | {cold['seconds'] / plain:.2f}× |",
-        f"| steady-state build (DuckDB) / plain DuckDB in-process | "
-        f"{st['duckdb'] / r['plain_inside']:.2f}× |",
     ]
+    if "helsestat duckdb warm" in m:
+        warm = m["helsestat duckdb warm"]["seconds"]
+        out.append(f"| warm `helsestat build` (DuckDB) / plain DuckDB | {warm / plain:.2f}× |")
+    if "duckdb" in st:
+        out.append(
+            f"| steady-state build (DuckDB) / plain DuckDB in-process | "
+            f"{st['duckdb'] / r['plain_inside']:.2f}× |"
+        )
     behind = []
     if cold["seconds"] > plain:
         behind.append(f"the cold DuckDB build takes {cold['seconds'] / plain:.2f}× plain DuckDB")
@@ -1284,7 +1295,7 @@ def main() -> None:
     bench = sub.add_parser("run", help="every contender, interleaved; print the section")
     bench.add_argument("--scale", type=int, default=default, help="episodes in ten years")
     bench.add_argument("--repeat", type=int, default=3)
-    bench.add_argument("--steady-repeat", type=int, default=2)
+    bench.add_argument("--steady-repeat", type=int, default=2, help="0: no steady state")
     bench.add_argument("--no-spark", action="store_true")
     bench.add_argument("--spark-rounds", type=int, help="Spark in the first N rounds only")
     bench.add_argument("--no-spark-steady", action="store_true")
@@ -1333,7 +1344,8 @@ def main() -> None:
         )
         command = (
             ".venv/bin/python -m benchmarks.bench_npr run "
-            f"--scale {args.scale} --repeat {args.repeat}"
+            f"--scale {args.scale} --repeat {args.repeat} --steady-repeat {args.steady_repeat}"
+            + (" --no-spark" if args.no_spark else "")
         )
         print("\n".join(section(result, command)))
 

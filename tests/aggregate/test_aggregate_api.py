@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 import sys
 
 import helsestat.aggregate as aggregate_package
@@ -49,3 +50,21 @@ def test_engine_for_settings() -> None:
 def test_importing_the_package_does_not_import_pyspark() -> None:
     code = "import sys, helsestat.aggregate; sys.exit('pyspark' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_duckdb_gets_its_share_of_the_memory_and_spills_under_the_data_dir(
+    tmp_path: Path,
+) -> None:
+    engine = engine_for(Settings(demo_mode=True, data_dir=tmp_path, memory_limit="2GB"))
+    assert isinstance(engine, DuckDBEngine)
+    with engine:
+        cursor = engine._cursor()
+        try:
+            limit, temp = cursor.sql(
+                "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+            ).fetchall()[0]
+        finally:
+            cursor.close()
+    assert limit == "953.0 MiB"  # half of 2·1000³ bytes, in MiB
+    assert temp == str(tmp_path / "tmp" / "duckdb")
+    assert (tmp_path / "tmp").is_dir()
