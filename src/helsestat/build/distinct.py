@@ -132,17 +132,17 @@ def aggregate_by_period(
     distinct: list[pa.Table] = []
     for period, period_files in periods:
         key = FinestCache.key(period_files, fingerprint)
-        found = None
-        if cache:
-            name = names[period]
-            found = (store.get(f"{name}.finest", key), store.get(f"{name}.distinct", key))
-        if found is None or found[0] is None or found[1] is None:
-            found = (engine.finest(period_files, plan), engine.distinct(period_files, plan))
+        name = names[period]
+        cached = store.get(f"{name}.finest", key) if cache else None
+        counted = store.get(f"{name}.distinct", key) if cached is not None else None
+        if cached is None or counted is None:
+            cached = engine.finest(period_files, plan)
+            counted = engine.distinct(period_files, plan)
             if cache:
-                store.put(f"{names[period]}.finest", key, found[0], periods=[period])
-                store.put(f"{names[period]}.distinct", key, found[1], periods=[period])
-        finest.append(found[0].cast(plan.finest_schema))
-        distinct.append(found[1])
+                store.put(f"{name}.finest", key, cached, periods=[period])
+                store.put(f"{name}.distinct", key, counted, periods=[period])
+        finest.append(cached.cast(plan.finest_schema))
+        distinct.append(counted)
     joined = pa.concat_tables(distinct, promote_options="permissive") if distinct else None
     if joined is None or not _disjoint(plan, joined):
         return None
