@@ -33,6 +33,7 @@ from helsestat.api import access_log, admission
 from helsestat.api.auth_limit import FailedAuthLimiter
 from helsestat.api.edge import RequestLimits
 from helsestat.api.fastpath import DataFastPath
+from helsestat.api.front import HelsestatApp
 from helsestat.api.head import HeadAsGet
 from helsestat.api.pages import install_dashboard, institutions_pages, reference_pages, units_pages
 from helsestat.api.problems import install_problem_handlers
@@ -89,7 +90,7 @@ def create_app(settings: Settings, statistics: Sequence[Statistic] = STATISTICS)
     # The dashboard builds on this package (deps, queries, links), so it is imported here
     # rather than at the top: importing helsestat.api.pages or helsestat.api first both work.
 
-    app = FastAPI(
+    app = HelsestatApp(  # data requests go straight to the fast path: api/front.py
         title="helsestat",
         version=_version(),
         description="Open data about health services: published tables in JSON, XML, CSV, "

@@ -80,7 +80,7 @@ class RequestLimits:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            refusal = self._refusal(scope)
+            refusal = self.refusal(scope)
             if refusal is not None:
                 status, body = refusal
                 await send(
@@ -99,7 +99,12 @@ class RequestLimits:
         await self.app(scope, receive, send)
 
     @staticmethod
-    def _refusal(scope: Scope) -> tuple[int, bytes] | None:
+    def refusal(scope: Scope) -> tuple[int, bytes] | None:
+        """(status, body) of the refusal of an over-long request; None for the others.
+
+        >>> RequestLimits.refusal({"path": "/health", "headers": [(b"host", b"x")]}) is None
+        True
+        """
         path: str = scope["path"]
         raw_path: bytes = scope.get("raw_path") or path.encode("utf-8", "replace")
         instance = path if len(raw_path) <= MAX_INSTANCE else ""
