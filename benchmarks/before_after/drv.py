@@ -108,6 +108,52 @@ elif group == "handler-cpu":
         paths = [bench_serve.for_format(x, fmt) for x in q]
         out[fmt] = bench_serve.handler_microseconds(work / "demo", paths, rounds=7)
     out["load_1m"] = round(os.getloadavg()[0], 1)
+elif group == "app-cpu":
+    # the whole ASGI app in-process — every middleware, the fast path, the answer; no HTTP
+    # server — timed by the process's CPU clock, best of ARG rounds of the typical queries:
+    # what the app adds per request, apart from uvicorn (the same in both)
+    import asyncio
+
+    from benchmarks.bench_serve import for_format, typical_queries
+
+    os.environ["HELSESTAT_DATA_DIR"] = str(work / "demo")
+    os.environ["HELSESTAT_DEMO_MODE"] = "1"
+    from helsestat.api import create_app_from_env
+
+    app = create_app_from_env()
+    queries = typical_queries(work / "demo")
+    head = [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"wrk")]
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.start" and message["status"] != 200:
+            raise RuntimeError(f"status {message['status']}")
+
+    async def rounds(requests: list[tuple[str, bytes]], n: int) -> float:
+        best = float("inf")
+        for _ in range(n):
+            t = time.process_time()
+            for path, query in requests:
+                scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                         "method": "GET", "scheme": "http", "path": path,
+                         "raw_path": path.encode(), "root_path": "", "query_string": query,
+                         "headers": head, "client": ("127.0.0.1", 5000),
+                         "server": ("127.0.0.1", 8000), "state": {}}  # fmt: skip
+                await app(scope, receive, send)
+            best = min(best, time.process_time() - t)
+        return round(best / len(requests) * 1e6, 1)
+
+    async def measure() -> None:
+        for fmt in ("json", "xml", "csv", "xlsx", "jsonstat", "parquet"):
+            paths = [for_format(x, fmt).split("?", 1) for x in queries]
+            requests = [(path, query.encode()) for path, query in paths]
+            await rounds(requests, 1)  # load the indexes, render every row once
+            out[fmt] = await rounds(requests, arg or 15)
+
+    asyncio.run(measure())
+    out["load_1m"] = round(os.getloadavg()[0], 1)
 elif group == "serve":
     from benchmarks.bench_serve import run
 
