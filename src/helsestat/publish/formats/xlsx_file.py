@@ -22,6 +22,7 @@ empty cell, a suppressed one as an empty grey cell. Styles: 0 plain, 1 bold, 2 g
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import struct
 import zlib
@@ -135,32 +136,65 @@ _Entry = tuple[tuple[bytes, ...], int, bytes, bytes, bytes]
 
 
 def _entry(name: str, data: bytes) -> _Entry:
-    return _entry_of_parts(name, (data,))
+    """An entry made once and kept (the package's parts): always deflated."""
+    return _entry_of_parts(name, (data,), store=False)
 
 
-def _entry_of_parts(name: str, parts: Iterable[bytes]) -> _Entry:
+#: An entry of at most this many bytes is stored, not deflated: a
+#: deflater costs a few microseconds to set up whatever it is given, more than a small
+#: entry (a short answer's sheet, the notes of a few suppressed cells) saves on the wire.
+STORE_MAX = 4_096
+
+
+def _entry_of_parts(name: str, parts: Iterable[bytes], store: bool = True) -> _Entry:
     """An entry of the concatenated ``parts``, deflated part by part (the same bytes as
-    deflating them joined: zlib's output does not depend on how its input is split)."""
+    deflating them joined: zlib's output does not depend on how its input is split); parts of
+    at most :data:`STORE_MAX` bytes in all are stored as they are, unless ``store`` is false.
+
+    >>> _entry_of_parts("a.xml", [b"<a/>"])[0], _entry_of_parts("a.xml", [b"<a/>"])[1]
+    ((b'<a/>',), 4)
+    """
+    items = iter(parts)
+    head: list[bytes] = []  # the parts read before deciding
+    total = 0
+    for part in items:
+        head.append(part)
+        total += len(part)
+        if total > STORE_MAX:
+            break
+    else:  # all of it within STORE_MAX bytes
+        if store:
+            data = b"".join(head)
+            return _headed(name, (data,), total, zlib.crc32(data), total, 0)
     packer = zlib.compressobj(1, zlib.DEFLATED, -15)
     packed: list[bytes] = []
     crc = raw = 0
-    for part in parts:
+    for part in itertools.chain(head, items):
         crc = zlib.crc32(part, crc)
         raw += len(part)
         out = packer.compress(part)
         if out:
             packed.append(out)
     packed.append(packer.flush())
-    size, encoded = sum(map(len, packed)), name.encode()
+    return _headed(name, tuple(packed), sum(map(len, packed)), crc, raw, 8)
+
+
+def _headed(
+    name: str, packed: tuple[bytes, ...], size: int, crc: int, raw: int, method: int
+) -> _Entry:
+    """The entry of ``packed`` (``size`` bytes; ``raw`` bytes with CRC ``crc`` before
+    compression by ``method``: 8 deflate, 0 stored) with its headers."""
+    encoded = name.encode()
     local = struct.pack(
-        "<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, _DOS_TIME, _DOS_DATE, crc, size, raw, len(encoded), 0
+        "<IHHHHHIIIHH",
+        *(0x04034B50, 20, 0, method, _DOS_TIME, _DOS_DATE, crc, size, raw, len(encoded), 0),
     )
     central = struct.pack(
         "<IHHHHHHIIIHHHHHI",
-        *(0x02014B50, 20, 20, 0, 8, _DOS_TIME, _DOS_DATE, crc, size, raw, len(encoded)),
+        *(0x02014B50, 20, 20, 0, method, _DOS_TIME, _DOS_DATE, crc, size, raw, len(encoded)),
         *(0, 0, 0, 0, 0),
     )
-    return tuple(packed), size, local + encoded, central, encoded
+    return packed, size, local + encoded, central, encoded
 
 
 @functools.lru_cache(maxsize=256)
@@ -250,7 +284,7 @@ def _sheet_entry(i: int, sheet: Sheet, has_notes: bool) -> _Entry:
     key = (id(sheet), i, has_notes)
     found = _CONSTANT.get(key)
     if found is None or found[0] is not sheet:
-        found = (sheet, _entry_of_parts(name, _sheet_parts(sheet, has_notes)))
+        found = (sheet, _entry_of_parts(name, _sheet_parts(sheet, has_notes), store=False))
         if len(_CONSTANT) >= 256:
             _CONSTANT.clear()
         _CONSTANT[key] = found
