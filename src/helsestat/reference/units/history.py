@@ -434,6 +434,24 @@ def latest_versions(session: Session, ids: Sequence[int]) -> dict[int, Version]:
     return out
 
 
+def country_histories(session: Session, country: str) -> dict[int, list[Span]]:
+    """The spans of every unit of ``country`` as the registry holds them now (current
+    knowledge), in time order per unit: one query (what the HSA and RESH readers of the
+    reference snapshot build their as-of tables from)."""
+    histories: dict[int, list[Span]] = defaultdict(list)
+    rows = session.execute(
+        select(*VERSION_COLUMNS)
+        .where(
+            current_rows(),
+            UnitVersionRow.unit_id.in_(select(Unit.id).where(Unit.country == country)),
+        )
+        .order_by(UnitVersionRow.unit_id, UnitVersionRow.valid_from)
+    )
+    for row in rows:
+        histories[row.unit_id].append(version_of(row).span)
+    return dict(histories)
+
+
 def country_generation(session: Session, country: str) -> int:
     """A number that grows with every committed change of a unit of ``country``: the number
     of its units plus the sum of their ``row_version`` (what a reference snapshot of the
@@ -449,6 +467,7 @@ __all__ = [
     "ancestors_for_scope",
     "changes_between",
     "country_generation",
+    "country_histories",
     "current_rows",
     "describe",
     "latest_versions",

@@ -48,15 +48,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helsestat.reference.hsa_units import NO_HSA_UNITS, SCHEMA, HsaUnits
-from helsestat.reference.units.history import (
-    VERSION_COLUMNS,
-    country_generation,
-    current_rows,
-    version_of,
-)
+from helsestat.reference.units.history import country_generation, country_histories
 from helsestat.reference.units.model import Span
 from helsestat.reference.units.placing import OPEN_END, flatten
-from helsestat.store.db.units_schema import Unit, UnitIdentifierRow, UnitVersionRow
+from helsestat.store.db.units_schema import Unit, UnitIdentifierRow
 
 SWEDEN = "SE"
 HSA_SCHEME = "hsa"
@@ -140,15 +135,7 @@ def read_hsa_units(session: Session) -> HsaUnits:
     0
     """
     generation = hsa_generation(session)
-    swedish = select(Unit.id).where(Unit.country == SWEDEN)
-    histories: dict[int, list[Span]] = defaultdict(list)
-    rows = session.execute(
-        select(*VERSION_COLUMNS)
-        .where(current_rows(), UnitVersionRow.unit_id.in_(swedish))
-        .order_by(UnitVersionRow.unit_id, UnitVersionRow.valid_from)
-    )
-    for row in rows:
-        histories[row.unit_id].append(version_of(row).span)
+    histories = country_histories(session, SWEDEN)
     periods: list[HsaPeriod] = [
         (r.unit_id, r.value, r.valid_from, r.valid_to)
         for r in session.execute(
@@ -161,12 +148,12 @@ def read_hsa_units(session: Session) -> HsaUnits:
             .where(
                 UnitIdentifierRow.scheme == HSA_SCHEME,
                 UnitIdentifierRow.superseded_at.is_(None),
-                UnitIdentifierRow.unit_id.in_(swedish),
+                UnitIdentifierRow.unit_id.in_(select(Unit.id).where(Unit.country == SWEDEN)),
             )
             .order_by(UnitIdentifierRow.unit_id, UnitIdentifierRow.valid_from)
         )
     ]
-    return hsa_units(dict(histories), periods, generation)
+    return hsa_units(histories, periods, generation)
 
 
 __all__ = [

@@ -19,23 +19,15 @@ when to read it again.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helsestat.reference.resh_units import FIELDS_SCHEMA, PLACING_SCHEMA, ReshUnits
-from helsestat.reference.units.history import (
-    VERSION_COLUMNS,
-    country_generation,
-    current_rows,
-    version_of,
-)
+from helsestat.reference.units.history import country_generation, country_histories
 from helsestat.reference.units.model import Span
 from helsestat.reference.units.placing import flatten
-from helsestat.store.db.units_schema import Unit, UnitVersionRow
 
 NORWAY = "NO"
 
@@ -78,16 +70,7 @@ def read_resh_units(session: Session) -> ReshUnits:
     0
     """
     generation = resh_generation(session)
-    norwegian = select(Unit.id).where(Unit.country == NORWAY)
-    histories: dict[int, list[Span]] = defaultdict(list)
-    rows = session.execute(
-        select(*VERSION_COLUMNS)
-        .where(current_rows(), UnitVersionRow.unit_id.in_(norwegian))
-        .order_by(UnitVersionRow.unit_id, UnitVersionRow.valid_from)
-    )
-    for row in rows:
-        histories[row.unit_id].append(version_of(row).span)
-    return resh_units(dict(histories), generation)
+    return resh_units(country_histories(session, NORWAY), generation)
 
 
 __all__ = ["NORWAY", "read_resh_units", "resh_generation", "resh_units"]
