@@ -85,6 +85,16 @@ TABLES = (
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Fresh-process runs of one contender: median seconds and CPU, the largest peak."""
+    return {
+        "seconds": statistics.median(r["seconds"] for r in runs),
+        "cpu": statistics.median(r["cpu"] for r in runs),
+        "peak_gb": max(r["peak_gb"] for r in runs),
+        "runs": len(runs),
+    }
+
+
 # -- input -----------------------------------------------------------------------------------
 
 
@@ -695,15 +705,7 @@ def new_month(events: Path, work: Path, repeat: int) -> dict[str, Any]:
         "month_events": pq.ParquetFile(latest).metadata.num_rows,
         "events": pq.ParquetFile(events).metadata.num_rows,
         "tables": len(published),
-    } | {
-        kind: {
-            "seconds": statistics.median(r["seconds"] for r in measured),
-            "cpu": statistics.median(r["cpu"] for r in measured),
-            "peak_gb": max(r["peak_gb"] for r in measured),
-            "runs": len(measured),
-        }
-        for kind, measured in runs.items()
-    }
+    } | {kind: _summary(measured) for kind, measured in runs.items()}
 
 
 def month_section(month: Mapping[str, Any], command: str) -> str:
@@ -777,15 +779,7 @@ def run(
         "breakdown": parts,
         "events": rows,
         "range": (month_text(first), month_text(last)),
-        "cold": {
-            engine: {
-                "seconds": statistics.median(r["seconds"] for r in runs),
-                "cpu": statistics.median(r["cpu"] for r in runs),
-                "peak_gb": max(r["peak_gb"] for r in runs),
-                "runs": len(runs),
-            }
-            for engine, runs in cold.items()
-        },
+        "cold": {engine: _summary(runs) for engine, runs in cold.items()},
         "steady": {engine: statistics.median(times) for engine, times in steady.items()},
         "ranges": ranges,
         "tables": TABLES,
