@@ -122,8 +122,9 @@ def aggregate_by_period(
         return None
     if not isinstance(engine, DuckDBEngine):
         periods = [("", list(files))]
-    plan = compile_plan(spec, read_schema(files, spec))
-    fingerprint = _fingerprint(spec, read_schema(files, spec))
+    schema = read_schema(files, spec)  # one read of every file's footer
+    plan = compile_plan(spec, schema)
+    fingerprint = _fingerprint(spec, schema)
     store = FinestCache(lake, statistic.name + CACHE_SUFFIX)
     names = {period: quote(period or "all", safe="") for period, _ in periods}
     if cache:
