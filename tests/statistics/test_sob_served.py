@@ -235,3 +235,31 @@ def test_loaded_data_are_out_of_the_garbage_collector_s_reach(settings: Settings
         assert frozen >= len(data.cube._levels) > 0
         tracked = {id(o) for o in gc.get_objects()}
         assert id(data.cube._levels) not in tracked and id(data.cube._node_ids) not in tracked
+
+
+def test_a_serving_worker_loads_the_range_cube_as_it_starts(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first dashboard view after a server starts does not wait for the cube: the
+    worker loads the current release's computed data on start-up, and a request then
+    reads nothing more from the release."""
+    from helsestat.api.admission import serving
+
+    app = serving(create_app(settings))
+    with TestClient(app) as started:
+        service = app.state.tables
+        monkeypatch.setattr(
+            service.lake, "read_data", lambda *_: pytest.fail("data read after start-up")
+        )
+        response = started.get("/api/v1/tables/sob/lan", params={"fom": "2019-01"})
+        assert response.status_code == 200, response.text
+    assert service.warm() == ("sob",)  # loaded: warming again reads nothing either
+
+
+def test_warming_before_any_release_loads_nothing(tmp_path: Path) -> None:
+    from helsestat.api.service import TableService
+    from helsestat.reference.seed import packaged_reference
+    from helsestat.statistics import STATISTICS
+
+    service = TableService(Lake(tmp_path), STATISTICS, version="1", reference=packaged_reference)
+    assert service.warm() == ()

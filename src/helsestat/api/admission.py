@@ -264,9 +264,14 @@ def tune_worker() -> None:
 
 
 def serving(app: FastAPI) -> FastAPI:
-    """``app``, tuned as a server worker when it starts, and its registry snapshots kept
+    """``app``, tuned as a server worker when it starts — the current release's data of
+    the statistics computed per query loaded first (``TableService.warm``: the first
+    dashboard view does not wait for them) — and its registry snapshots kept
     out of the collector's sight too (the entry points that serve call this; tests do not,
     and pay no collection per app)."""
+    tables = getattr(app.state, "tables", None)
+    if tables is not None:
+        app.router.on_startup.append(tables.warm)
     app.router.on_startup.append(tune_worker)
     registry = getattr(app.state, "registry", None)
     if registry is not None:

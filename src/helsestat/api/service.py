@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import logging
 import math
 import os
 import time
@@ -45,7 +46,7 @@ from typing import Final
 from helsestat.api.caching import cache_headers, etag_for, if_none_match_matches
 from helsestat.api.parameters import KnownValues, parse_computed, parse_envelope, parse_query
 from helsestat.api.queries import TableSummary, choose_format, parse_filters, table_summary
-from helsestat.errors import NotFoundError
+from helsestat.errors import HelsestatError, NotFoundError
 from helsestat.model import ProtectedTable, ReleaseInfo
 from helsestat.publish.formats import FORMATS, negotiate
 from helsestat.publish.index import (
@@ -61,6 +62,8 @@ from helsestat.reference.snapshot import Reference
 from helsestat.statistics import Statistic
 from helsestat.statistics.serving import CodeLists, CompatibleApi, RangeQuery, Route
 from helsestat.store.lake import Lake
+
+logger = logging.getLogger("helsestat.api")
 
 #: Header naming the number of cells matching the query that were left out as suppressed.
 SUPPRESSED_HEADER: Final = "X-Helsestat-Suppressed"
@@ -290,6 +293,36 @@ class TableService:
             while len(self._computed) > KEEP_RELEASES * max(1, len(self.statistics)):
                 self._computed.pop(next(iter(self._computed)))
         return found
+
+    def warm(self) -> tuple[str, ...]:
+        """Load now the data of the current release of every statistic computed per query
+        (:meth:`computed_data`), so that the first request for one does not wait seconds for
+        it; returns the statistics loaded (none before a release is published). A server
+        worker does this as it starts.
+
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from helsestat.reference.seed import packaged_reference
+        >>> lake = Lake(Path(tempfile.mkdtemp()))
+        >>> TableService(lake, [], version="1", reference=packaged_reference).warm()
+        ()
+        """
+        try:
+            release = self.current_release()
+        except NotFoundError:
+            return ()
+        loaded = []
+        for statistic in self.statistics:
+            if statistic.serving.ranged is not None and any(
+                table.name in release.tables for table in statistic.tables
+            ):
+                try:
+                    self.computed_data(release, statistic)
+                except HelsestatError as exc:  # its requests will say so; serve the rest
+                    logger.warning("%s: not loaded at start-up: %s", statistic.name, exc)
+                    continue
+                loaded.append(statistic.name)
+        return tuple(loaded)
 
     def _prepare_computed(
         self,
