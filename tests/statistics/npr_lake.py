@@ -5,16 +5,20 @@ behandlingssted that moves to another HF mid-year, one unit outside SSB's select
 patients whose area could not be told, and the SYNTHETIC population by grunnkrets the
 rates divide by (ingested as the ``folkemengde`` kind).
 
+:func:`npr_reference` is a reference snapshot whose unit registry names the lake's
+behandlingssteder: one renamed mid-series, one renamed and then closed, one left out.
+
 :func:`expected` recomputes a table's cells from the rows in plain Python, as the tests'
 reference.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,9 @@ import pyarrow.parquet as pq
 
 from helsestat.model import CleanExtract, IngestReport
 from helsestat.reference.seed import packaged_reference
+from helsestat.reference.snapshot import Reference
+from helsestat.reference.units.model import Span, UnitFields
+from helsestat.reference.units.resh import resh_units
 from helsestat.settings import DEMO_PSEUDONYM_KEY
 from helsestat.statistics.catchment.population import area_population
 from helsestat.store.lake import Lake
@@ -38,6 +45,15 @@ GROUPS = (("0-17", 0, 17), ("18-29", 18, 29), ("30-49", 30, 49), ("50-66", 50, 6
 #: The unit that moves from its first HF to another on 1 July 2024, and the fødestue.
 MOVING_UNIT = 1001
 FODESTUE = 1002
+#: The unit renamed on :data:`RENAMED_ON` (from :data:`OLD_NAME` to :data:`NEW_NAME`); the
+#: unit renamed on 1 May 2024 and closed on 1 September 2024 (:data:`CLOSING_NAMES`); the
+#: unit the registry of :func:`npr_reference` does not hold.
+RENAMED_UNIT = 3001
+RENAMED_ON = date(2024, 3, 15)
+OLD_NAME, NEW_NAME = "Sykehuset i Vestby", "Vestby sjukehus"
+CLOSING_UNIT = 3002
+CLOSING_NAMES = ("Klinikk Nord", "Klinikk Nord (avvikles)")
+ABSENT_UNIT = 3012
 
 
 @dataclass(frozen=True)
@@ -156,6 +172,50 @@ def npr_lake(root: Path, rows: int = 4000, seed: int = 15) -> tuple[Lake, pa.Tab
         )
         store_extract(clean, lake, "maned")
     return lake, table
+
+
+def unit_name(unit: int) -> str:
+    """The name :func:`npr_reference` gives a unit that is never renamed."""
+    return f"Behandlingssted {unit}"
+
+
+def npr_reference(
+    table: pa.Table, renamed: Mapping[int, tuple[date, str]] | None = None
+) -> Reference:
+    """The packaged reference with a unit registry holding one RHF, one HF and every
+    behandlingssted of the stored episodes ``table`` but :data:`ABSENT_UNIT`, named by
+    :func:`unit_name`, but :data:`RENAMED_UNIT` and :data:`CLOSING_UNIT` (see above);
+    ``renamed``: further renames (unit → (from the day, new name))."""
+    opened = date(2002, 1, 1)
+    histories: dict[int, list[Span]] = {
+        1: [Span(opened, None, UnitFields("rhf", "Regionen RHF", orgnr="900000001"))],
+        2: [Span(opened, None, UnitFields("hf", "Foretaket HF", parent_id=1, orgnr="900000002"))],
+    }
+
+    def site(name: str) -> UnitFields:
+        return UnitFields("behandlingssted", name, parent_id=2, sector="somatikk")
+
+    for unit in sorted(set(table.column("behandlingssted_id").to_pylist()) - {ABSENT_UNIT}):
+        if unit == RENAMED_UNIT:
+            histories[unit] = [
+                Span(opened, RENAMED_ON, site(OLD_NAME)),
+                Span(RENAMED_ON, None, site(NEW_NAME)),
+            ]
+        elif unit == CLOSING_UNIT:
+            histories[unit] = [
+                Span(opened, date(2024, 5, 1), site(CLOSING_NAMES[0])),
+                Span(date(2024, 5, 1), date(2024, 9, 1), site(CLOSING_NAMES[1])),
+            ]
+        else:
+            histories[unit] = [Span(opened, None, site(unit_name(unit)))]
+    for unit, (day, name) in (renamed or {}).items():
+        *before, last = histories[unit]
+        histories[unit] = [
+            *before,
+            Span(last.valid_from, day, last.fields),
+            Span(day, last.valid_to, last.fields.replace(name=name)),
+        ]
+    return dataclasses.replace(packaged_reference(), resh_as_of=resh_units(histories))
 
 
 Key = tuple[Any, ...]

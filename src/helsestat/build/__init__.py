@@ -31,6 +31,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -222,26 +223,55 @@ def protect_statistic(
         cube = aggregate(files, statistic.spec, engine)
     finished = [(t, statistic.finish(cube.tables[t.grouping], t)) for t in statistic.tables]
     if mode == "full" and statistic.protection is not None:
+        # the cells linked across tables and releases are their codes, not the names of
+        # them (Statistic.name_columns); the names are put back in place after
+        names = statistic.name_columns
         report = protect_tables(
             [
                 TableToProtect(
                     t.name,
                     t.title,
-                    table,
-                    statistic.dimensions(t),
+                    table.drop_columns([c for c in names if c in table.column_names]),
+                    tuple(d for d in statistic.dimensions(t) if d not in names),
                     rules_for(statistic, t, mode, threshold),
                 )
                 for t, table in finished
             ],
             statistic.measures,
             statistic.protection,
-            earlier=earlier,
+            earlier=[[_unnamed(t, names) for t in tables] for tables in earlier],
         )
-        protected = list(report.tables)
+        protected = [
+            _named(out, table, statistic.dimensions(t))
+            for (t, table), out in zip(finished, report.tables, strict=True)
+        ]
     else:
         protected = [protect_alone(statistic, t, table, mode, threshold) for t, table in finished]
     # measures made from the published values only (shares of published totals)
     return statistic.derive(protected) if statistic.derive is not None else protected
+
+
+def _unnamed(table: ProtectedTable, names: Sequence[str]) -> ProtectedTable:
+    """``table`` without its ``names`` columns (a published table of an earlier release)."""
+    gone = [c for c in names if c in table.dimensions]
+    if not gone:
+        return table
+    return replace(
+        table,
+        dimensions=tuple(d for d in table.dimensions if d not in gone),
+        table=table.table.drop_columns(gone),
+    )
+
+
+def _named(protected: ProtectedTable, finished: pa.Table, dims: tuple[str, ...]) -> ProtectedTable:
+    """``protected`` (protected without the name columns) with the dimensions ``dims`` of
+    the ``finished`` table it was protected from, in its order (the rows are the same)."""
+    if protected.dimensions == dims:
+        return protected
+    columns = {d: finished.column(d) for d in dims}
+    rest = [c for c in protected.table.column_names if c not in columns]
+    columns |= {c: protected.table.column(c) for c in rest}
+    return replace(protected, dimensions=dims, table=pa.table(columns))
 
 
 def published_history(lake: Lake, statistic: Statistic) -> list[tuple[ProtectedTable, ...]]:

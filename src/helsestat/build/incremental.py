@@ -304,7 +304,8 @@ def protect_by_period(
 
     A piece's key covers its partitions' keys (their files and the phase-1 fingerprint), the
     statistic's spec and table definition, the rules (a rule that reads reference data
-    names its checksum in its fingerprint), the threshold and the code
+    names its checksum in its fingerprint), the digest of the reference data its finish
+    reads (``Statistic.finish_reads``: a unit renamed), the threshold and the code
     (:func:`_code_digest`). Codebook lookups (integer codes back to text) are not
     in it: codebooks are append-only, so a code read once always meant the same text.
 
@@ -339,7 +340,8 @@ def protect_by_period(
 
     store = PieceCache(lake, statistic.name)
     # pyarrow: the parts of one table, written by different builds, must read back alike
-    base = (_PIECE_VERSION, code, repr(statistic.spec), pa.__version__)
+    # finish_reads: the reference data the published shape reads (names of units)
+    base = (_PIECE_VERSION, code, repr(statistic.spec), pa.__version__, statistic.finish_reads)
     wanted: list[_Piece] = []
     for tdef in statistic.tables:
         rules = [rule_fingerprint(r) for r in rules_for(statistic, tdef, "compat", threshold)]

@@ -1,7 +1,8 @@
 """The value a reference snapshot holds of the Norwegian units by RESH id (the registry's
 unit id) over time: what NPR-like episodes are checked against and placed by at ingest —
 the placing as-of table (:func:`~helsestat.reference.units.placing.flatten`) and each unit's
-own fields over time (kind, organisation number, næringskode, services), which
+own fields over time (kind, organisation number, næringskode, services, and its name, which
+the published tables show beside its id), which
 :mod:`helsestat.reference.units.resh` reads from the database.
 
 It lives apart from the unit registry's modules, which read and write the database, so that
@@ -46,6 +47,7 @@ FIELDS_SCHEMA = pa.schema(
         ("orgnr", pa.string()),
         ("naeringskode", pa.string()),
         ("services", pa.list_(pa.string())),
+        ("name", pa.string()),
     ]
 )
 

@@ -62,13 +62,19 @@ class TableDef:
         return self.compat_rules
 
 
+#: How a statistic turns a cube table of one of its tables into the published shape.
+Finish = Callable[[pa.Table, TableDef], pa.Table]
+
+
 @dataclass(frozen=True)
 class Statistic:
     """A statistic: a cube over one extract kind, and the tables published from it.
 
     ``finish`` turns a cube table into the published shape (column names, units), row by
     row (same rows, same order: a table can be finished in pieces, see
-    ``incremental.protect_by_period``);
+    ``incremental.protect_by_period``); a finish that reads reference data (names from the
+    unit registry) is made by ``reference_finish`` from the snapshot a build passes
+    (:meth:`with_reference`), and until then finishing a table is a ``ProtectionError``;
     ``count_measure`` is the count the frequency rule looks at in full protection mode;
     ``protection`` says how full mode protects the tables together (the measure it works
     on, the interval an attacker must be left with); without it full mode only adds the
@@ -85,7 +91,7 @@ class Statistic:
     #: The published dimension columns of a table (default: its grouping's columns).
     dimensions: Callable[[TableDef], tuple[str, ...]] = None  # type: ignore[assignment]
     #: A cube table in its published shape (default: as aggregated).
-    finish: Callable[[pa.Table, TableDef], pa.Table] = None  # type: ignore[assignment]
+    finish: Finish = None  # type: ignore[assignment]
     protection: Protection | None = None
     #: The code lists a production run of the statistic needs (checked by preflight).
     needs: Needs | None = None
@@ -100,6 +106,18 @@ class Statistic:
     #: of a published total): ``derive(tables)`` returns the protected tables with them
     #: filled in, so they reveal nothing the tables do not.
     derive: Callable[[Sequence[ProtectedTable]], list[ProtectedTable]] | None = None
+    #: Makes ``finish`` from the reference snapshot: ``reference_finish(reference)``
+    #: returns the finish and a digest of the reference data it reads (:meth:`with_reference`).
+    reference_finish: Callable[[Reference], tuple[Finish, str]] | None = None
+    #: The digest of the reference data ``finish`` reads ("" when it reads none): it keys
+    #: the cached pieces of the tables, so a change of those data (a unit renamed) finishes
+    #: them again on the next build.
+    finish_reads: str = ""
+    #: Dimension columns that only name another dimension's code, by reference data that
+    #: may differ from period to period (a behandlingssted renamed: its month rows and its
+    #: year row carry different names). Published, but left out of the cells that full
+    #: protection links across tables and releases: a cell is its codes.
+    name_columns: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         spec = self.spec
@@ -109,7 +127,20 @@ class Statistic:
                 return spec.output_columns(table.grouping)
 
             object.__setattr__(self, "dimensions", dimensions)
-        if self.finish is None:
+        if self.finish is None and self.reference_finish is not None:
+            name = self.name
+
+            def unready(cube_table: pa.Table, table: TableDef) -> pa.Table:
+                raise ProtectionError(
+                    "protect.reference_missing",
+                    f"table {table.name} of {name}: its published shape reads the reference "
+                    "data, and none was given",
+                    hint="build with the reference snapshot (Statistic.with_reference, or "
+                    "helsestat.build.build(..., reference=…))",
+                )
+
+            object.__setattr__(self, "finish", unready)
+        elif self.finish is None:
 
             def finish(cube_table: pa.Table, table: TableDef) -> pa.Table:
                 return cube_table
@@ -130,5 +161,19 @@ class Statistic:
 
     def with_reference(self, reference: Reference) -> Statistic:
         """This statistic with every table's reference rules made from ``reference`` (what
-        a build protects with)."""
-        return replace(self, tables=tuple(t.with_reference(reference) for t in self.tables))
+        a build protects with), and its ``finish`` too when it reads the reference
+        (``reference_finish``): the one way a build hands a statistic reference data.
+
+        >>> from helsestat.reference.seed import packaged_reference
+        >>> from helsestat.statistics.npr import NPR_ACTIVITY
+        >>> ready = NPR_ACTIVITY.with_reference(packaged_reference())
+        >>> ready.reference_finish is None, len(ready.finish_reads)
+        (True, 64)
+        """
+        tables = tuple(t.with_reference(reference) for t in self.tables)
+        if self.reference_finish is None:
+            return replace(self, tables=tables)
+        finish, reads = self.reference_finish(reference)
+        return replace(
+            self, tables=tables, finish=finish, finish_reads=reads, reference_finish=None
+        )

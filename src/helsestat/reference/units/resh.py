@@ -2,8 +2,9 @@
 reference snapshot holds it (:class:`~helsestat.reference.resh_units.ReshUnits`): the
 placing as-of table (:func:`~.placing.flatten`, what NPR-like episodes are placed by, seed
 002: "Med RESH-id plasseres innrapporterte data til riktig foretak og behandlingssted") and
-every unit's own fields over time (kind, orgnr, næringskode, services: an HF's
-organisation number, whether a place is a hospital or a fødestue).
+every unit's own fields over time (kind, orgnr, næringskode, services, name: an HF's
+organisation number, whether a place is a hospital or a fødestue, what a behandlingssted
+was called).
 
 :func:`resh_generation` grows with every committed change of a Norwegian unit (each write
 bumps the unit's ``row_version``; units are never deleted), so a holder of a snapshot knows
@@ -43,6 +44,7 @@ def resh_units(histories: dict[int, list[Span]], generation: int = -1) -> ReshUn
             for name, value in zip(FIELDS_SCHEMA.names, values, strict=False):
                 columns[name].append(value)
             columns["services"].append(list(f.services))
+            columns["name"].append(f.name)
     return ReshUnits(placing, pa.table(columns, schema=FIELDS_SCHEMA), generation)
 
 

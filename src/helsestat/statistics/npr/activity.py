@@ -1,12 +1,13 @@
 """Activity per sector × behandlingssted / HF / RHF / hele landet, per month and year: the
 unit's table has one row per (behandlingssted, HF, RHF) it belonged to in the period (a unit
-that moved keeps its earlier episodes with its earlier HF).
+that moved keeps its earlier episodes with its earlier HF), named as the unit registry of
+the build's reference snapshot named it at the end of the period (:class:`.names.UnitNames`).
 
 >>> from helsestat.statistics.npr.cube import NPR
 >>> [t.name for t in activity(NPR).tables][:2]
 ['npr/behandlingssted/maned', 'npr/behandlingssted/ar']
->>> activity(NPR).dimensions(activity(NPR).tables[0])
-('ar', 'maned', 'sektor', 'rhf_orgnr', 'rhf_navn', 'hf_orgnr', 'hf_navn', 'behandlingssted_id')
+>>> activity(NPR).dimensions(activity(NPR).tables[0])[-4:]
+('hf_orgnr', 'hf_navn', 'behandlingssted_id', 'behandlingssted_navn')
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import pyarrow.compute as pc
 
 from helsestat.protect import Protection, Requirement
 from helsestat.protect.rules import FrequencyRule
-from helsestat.statistics.base import Statistic, TableDef
+from helsestat.reference.snapshot import Reference
+from helsestat.statistics.base import Finish, Statistic, TableDef
 from helsestat.statistics.npr.cube import (
     COUNTS,
     ENHET,
@@ -31,7 +33,7 @@ from helsestat.statistics.npr.cube import (
     Variant,
     spec,
 )
-from helsestat.statistics.npr.names import hf_name, known, named, rhf_name
+from helsestat.statistics.npr.names import UnitNames, hf_name, known, named, rhf_name
 from helsestat.statistics.serving import Dashboard, Serving
 
 #: Level of the table name → the levels of the unit hierarchies (RHF, HF, behandlingssted).
@@ -53,6 +55,12 @@ PERIODS: Final = {"maned": "måned", "ar": "år"}
 MIN_PATIENTS: Final = 4
 RULE: Final = FrequencyRule("pasienter", MIN_PATIENTS)
 RULE_NOTE: Final = "cells with 1-4 distinct patients suppressed (all their figures)"
+#: Which name a behandlingssted is given, in the notes of its tables.
+NAMES_NOTE: Final = (
+    "behandlingssted_navn: the name the unit registry gave the behandlingssted on the last "
+    "day of the period (or on its last day, if it closed before); an id the registry does "
+    "not hold is shown as its own name, an unknown unit as 'Ukjent'"
+)
 
 
 def _tables(variant: Variant) -> tuple[TableDef, ...]:
@@ -66,7 +74,9 @@ def _tables(variant: Variant) -> tuple[TableDef, ...]:
                     f"{LEVEL_LABEL[level]} og {label}",
                     grouping=(period, "sektor", *units),
                     compat_rules=(RULE,),
-                    rules_note=RULE_NOTE,
+                    rules_note=RULE_NOTE
+                    if level != "behandlingssted"
+                    else f"{RULE_NOTE}; {NAMES_NOTE}",
                 )
             )
     return tuple(out)
@@ -74,7 +84,7 @@ def _tables(variant: Variant) -> tuple[TableDef, ...]:
 
 def dimensions(table: TableDef) -> tuple[str, ...]:
     """The published dimension columns of an activity table: period, sector, then the unit
-    path with names beside the HF and RHF codes."""
+    path with names beside the RHF and HF codes and the behandlingssted id."""
     period, _, rhf, hf, unit = table.grouping
     dims = ["ar"] + (["maned"] if period == "maned" else []) + ["sektor"]
     if rhf == "rhf_orgnr":
@@ -82,13 +92,14 @@ def dimensions(table: TableDef) -> tuple[str, ...]:
     if hf == "hf_orgnr":
         dims += ["hf_orgnr", "hf_navn"]
     if unit == "behandlingssted_id":
-        dims += ["behandlingssted_id"]
+        dims += ["behandlingssted_id", "behandlingssted_navn"]
     return tuple(dims)
 
 
-def finish(cube_table: pa.Table, table: TableDef) -> pa.Table:
+def finish(cube_table: pa.Table, table: TableDef, *, names: UnitNames) -> pa.Table:
     """The cube table in its published shape: ``ar`` beside ``maned``, names beside the
-    HF and RHF codes, the counts as int64 (row by row: same rows, same order)."""
+    RHF and HF codes and the behandlingssted id (``names``: the unit registry's, see
+    :func:`reference_finish`), the counts as int64 (row by row: same rows, same order)."""
     cols: dict[str, pa.Array | pa.ChunkedArray] = {}
     if "maned" in cube_table.column_names:
         cols["ar"] = pc.utf8_slice_codeunits(cube_table["maned"], 0, 4)
@@ -104,9 +115,31 @@ def finish(cube_table: pa.Table, table: TableDef) -> pa.Table:
         cols["hf_navn"] = named(cols["hf_orgnr"], hf_name)
     if "behandlingssted_id" in cube_table.column_names:
         cols["behandlingssted_id"] = known(cube_table["behandlingssted_id"])
+        period = cols["maned"] if "maned" in cols else cols["ar"]
+        cols["behandlingssted_navn"] = names.column(cols["behandlingssted_id"], period)
     for m in COUNTS:
         cols[m] = pc.cast(cube_table[m], pa.int64())
     return pa.table(cols)
+
+
+def reference_finish(reference: Reference) -> tuple[Finish, str]:
+    """The finish of the activity tables with the behandlingssted names of ``reference``'s
+    unit registry, and the digest of those names (what the tables' cached pieces are keyed
+    on: a unit renamed in the registry is renamed in the tables on the next build).
+
+    >>> from helsestat.reference.seed import packaged_reference
+    >>> made, digest = reference_finish(packaged_reference())  # no unit registry in it
+    >>> made.__module__, digest == UnitNames.of(packaged_reference().resh_as_of).digest
+    ('helsestat.statistics.npr.activity', True)
+    """
+    names = UnitNames.of(reference.resh_as_of)
+
+    # a function of this module (not a partial): the cached pieces are keyed on the source
+    # of the finish's module
+    def named_finish(cube_table: pa.Table, table: TableDef) -> pa.Table:
+        return finish(cube_table, table, names=names)
+
+    return named_finish, names.digest
 
 
 def activity(variant: Variant, dashboard: Dashboard | None = None) -> Statistic:
@@ -131,7 +164,8 @@ def activity(variant: Variant, dashboard: Dashboard | None = None) -> Statistic:
         dimensions=dimensions,
         measures=COUNTS,
         count_measure="pasienter",
-        finish=finish,
+        reference_finish=reference_finish,
+        name_columns=("behandlingssted_navn",),
         # Full mode: the frequency rule on distinct patients picks the primary cells; the
         # secondary suppression and the audit work on the episodes, the additive count every
         # table is the sum of (distinct patients are not: a patient counts once per cell).
@@ -141,4 +175,13 @@ def activity(variant: Variant, dashboard: Dashboard | None = None) -> Statistic:
     )
 
 
-__all__ = ["MIN_PATIENTS", "RULE", "RULE_NOTE", "activity", "dimensions", "finish"]
+__all__ = [
+    "MIN_PATIENTS",
+    "NAMES_NOTE",
+    "RULE",
+    "RULE_NOTE",
+    "activity",
+    "dimensions",
+    "finish",
+    "reference_finish",
+]
