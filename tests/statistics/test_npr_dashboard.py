@@ -14,6 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from npr_lake import ABSENT_UNIT, NEW_NAME, OLD_NAME, RENAMED_UNIT
 from npr_release import npr_release
 from playwright.sync_api import Page, sync_playwright
 
@@ -140,6 +141,26 @@ def test_map_flow_and_series_in_chromium(
             assert {t["name"] for t in series if t.get("mode") != "markers"} >= {
                 "Somatikk", "Psykisk helsevern for voksne"
             }  # fmt: skip
+
+            # the behandlingssteder by the names the unit registry gave them, in the chart
+            # and in the rows beside their RESH id
+            page.get_by_role("link", name="Behandlingssteder", exact=True).click()
+            page.wait_for_url("**/dashboard/npr/steder**sektor=phv**")
+            places = httpx.get(
+                f"{base}/api/v1/tables/npr/behandlingssted/ar",
+                params={"ar": "2024", "sektor": "phv"},
+            ).json()
+            names = {r["behandlingssted_navn"] for r in places}
+            assert NEW_NAME in names and OLD_NAME not in names
+            (bars,) = [t for t in _chart(page, "#panel-npr-behandlingssted-ar")
+                       if t.get("type") == "bar"]  # fmt: skip
+            assert bars["orientation"] == "h" and set(bars["y"]) == names
+            assert not any(y.isdigit() for y in bars["y"] if y != str(ABSENT_UNIT))
+            rows = page.locator("#panel-npr-behandlingssted-ar table tbody tr")
+            assert rows.count() == len(places)
+            shown = rows.filter(has_text=NEW_NAME)
+            assert shown.count() >= 1
+            assert str(RENAMED_UNIT) in (shown.first.text_content() or "")
             assert errors == []
         finally:
             browser.close()

@@ -14,6 +14,7 @@ import openpyxl
 import orjson
 import pyarrow.parquet as pq
 import pytest
+from npr_lake import ABSENT_UNIT, FODESTUE, NEW_NAME, OLD_NAME, RENAMED_UNIT, unit_name
 from npr_release import npr_release
 
 from helsestat.api import create_app
@@ -119,9 +120,42 @@ def _numbers(row: dict[str, object]) -> set[str]:
 def test_names_stand_beside_codes(http: httpx.Client) -> None:
     rows = http.get("/api/v1/tables/npr/behandlingssted/ar", params={"ar": "2024"}).json()
     assert all(r["hf_navn"].endswith("HF") or "Sykehus" in r["hf_navn"] for r in rows)
+    assert all(r["behandlingssted_navn"] for r in rows)
     assert {r["rhf_navn"] for r in rows} <= {
         "Helse Sør-Øst RHF", "Helse Vest RHF", "Helse Midt-Norge RHF", "Helse Nord RHF"
     }  # fmt: skip
+
+
+@pytest.mark.parametrize("table", ["npr/behandlingssted/maned", "npr/ssb/behandlingssted/ar"])
+def test_the_behandlingssted_is_named_in_every_answer(http: httpx.Client, table: str) -> None:
+    # the registry of npr_reference: one unit renamed on 15 March 2024, one not held
+    params = {"ar": "2024", "behandlingssted_id": f"{RENAMED_UNIT},{ABSENT_UNIT},{FODESTUE}"}
+    if table.endswith("maned"):
+        params["maned"] = "202402,202406"
+    rows = http.get(f"/api/v1/tables/{table}", params=params).json()
+    named = {(r.get("maned", r["ar"]), r["behandlingssted_id"]): r["behandlingssted_navn"]
+             for r in rows}  # fmt: skip
+    if table.endswith("maned"):
+        assert named[("202402", str(RENAMED_UNIT))] == OLD_NAME
+        assert named[("202406", str(RENAMED_UNIT))] == NEW_NAME
+        assert named[("202406", str(FODESTUE))] == unit_name(FODESTUE)
+    else:  # SSB's figure leaves the fødestue out
+        assert named == {("2024", str(RENAMED_UNIT)): NEW_NAME, ("2024", str(ABSENT_UNIT)): "3012"}
+    keys = list(rows[0])
+    assert keys.index("behandlingssted_navn") == keys.index("behandlingssted_id") + 1
+    # CSV: the column beside the id, the same names row by row
+    text = http.get(f"/api/v1/tables/{table}", params={**params, "format": "csv"}).text
+    dialect = csv.Sniffer().sniff(text.lstrip("\ufeff").splitlines()[0])
+    got = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff")), dialect=dialect))
+    assert [r["behandlingssted_navn"] for r in got] == [r["behandlingssted_navn"] for r in rows]
+    header = list(got[0])
+    assert header.index("behandlingssted_navn") == header.index("behandlingssted_id") + 1
+    # JSON-stat: a dimension of its own, its categories labelled by the names
+    response = http.get(f"/api/v1/tables/{table}", params={**params, "format": "jsonstat"})
+    doc = orjson.loads(response.content)
+    assert doc["id"][doc["id"].index("behandlingssted_id") + 1] == "behandlingssted_navn"
+    category = doc["dimension"]["behandlingssted_navn"]["category"]
+    assert set(category["label"].values()) == {r["behandlingssted_navn"] for r in rows}
 
 
 def test_a_bad_parameter_is_a_problem(http: httpx.Client) -> None:

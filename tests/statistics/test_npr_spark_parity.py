@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from npr_lake import npr_lake
+from npr_lake import npr_lake, npr_reference
 
 from helsestat.aggregate import DuckDBEngine, SparkEngine, aggregate
 from helsestat.build import protect_statistic
@@ -22,11 +22,12 @@ pytestmark = [
 
 
 def test_npr_is_identical_on_spark_and_duckdb(tmp_path: Path) -> None:
-    lake, _ = npr_lake(tmp_path, rows=2000)
+    lake, episodes = npr_lake(tmp_path, rows=2000)
     files = committed_files(lake, "npr_episode")
     population = {"folkemengde": committed_files(lake, "folkemengde")}
     assert len(files) > 24  # two batches × 24 months
-    statistics = [s.with_inputs(population) for s in NPR_STATISTICS]
+    reference = npr_reference(episodes)  # names the behandlingssteder
+    statistics = [s.with_reference(reference).with_inputs(population) for s in NPR_STATISTICS]
     with DuckDBEngine(threads=2) as duck:
         expected = [aggregate(files, s.spec, duck) for s in statistics]
     protected_duck = [

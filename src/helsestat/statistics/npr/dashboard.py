@@ -1,11 +1,12 @@
 """The dashboard of the activity statistic, in Norwegian: rates per catchment area on the
 tile-grid map of the catchment areas (:mod:`helsestat.statistics.catchment.tilemap`, each
 area coloured by its rate), the flow between HF areas as a heatmap matrix, and time series
-per sector. One year and one sector are chosen for the map and the matrix; the series show
-every year.
+per sector, and the behandlingssteder by name (the name the unit registry gave each at the
+end of the year). One year and one sector are chosen for the map, the matrix and the
+behandlingssteder; the series show every year.
 
 >>> [page.name for page in DASHBOARD.pages]
-['kart', 'flyt', 'tid']
+['kart', 'flyt', 'tid', 'steder']
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ LABELS: Final[Mapping[str, str]] = {
     "bo_hf_navn": "Pasientens HF-område",
     "hf_orgnr": "Behandlende HF",
     "hf_navn": "Behandlende HF",
+    "rhf_navn": "RHF",
+    "behandlingssted_id": "RESH-id",
+    "behandlingssted_navn": "Behandlingssted",
     "utenfor_eget_hf": "Utenfor eget HF",
     "episoder": "Episoder",
     "opphold": "Døgnopphold",
@@ -156,6 +160,36 @@ TID: Final = Page(
     ),
 )
 
+STEDER: Final = Page(
+    "steder",
+    "Behandlingssteder",
+    (
+        Panel(
+            "npr/behandlingssted/ar",
+            "Pasienter per behandlingssted",
+            "hbar",
+            x="behandlingssted_id",
+            label="behandlingssted_navn",
+            measures=("pasienter",),
+            columns=(
+                "hf_navn",
+                "behandlingssted_id",
+                "behandlingssted_navn",
+                "opphold",
+                "liggedogn",
+                "dagbehandlinger",
+                "polikliniske_kontakter",
+                "pasienter",
+            ),
+            text="Hvert behandlingssted med navnet enhetsregisteret ga det ved årets slutt "
+            "(eller da det ble lagt ned), og RESH-id-en det rapporterer under. Et sted som "
+            "byttet HF i løpet av året har én rad per HF.",
+            wide=True,
+            filters=ONE,
+        ),
+    ),
+)
+
 DASHBOARD: Final = Dashboard(
     title="Aktivitet i spesialisthelsetjenesten",
     link="Explore specialist-care activity (NPR)",
@@ -165,7 +199,7 @@ DASHBOARD: Final = Dashboard(
     choices=(Choice("ar", "År", {}, ""), Choice("sektor", "Sektor", SEKTORER, "somatikk")),
     labels=LABELS,
     lang="nb",
-    pages=(KART, FLYT, TID),
+    pages=(KART, FLYT, TID, STEDER),
 )
 
-__all__ = ["DASHBOARD", "FLYT", "KART", "LABELS", "TID"]
+__all__ = ["DASHBOARD", "FLYT", "KART", "LABELS", "STEDER", "TID"]
