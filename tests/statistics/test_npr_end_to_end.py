@@ -72,3 +72,9 @@ def test_episodes_from_csv_to_http(tmp_path: Path) -> None:
             answer = httpx.get(table, params={"format": fmt}, timeout=60)
             assert answer.status_code == 200, (fmt, answer.text[:200])
             assert answer.headers["content-type"] == FORMATS[fmt].media_type
+        # every behandlingssted by the name the demo registry gives it (the build read the
+        # units from the reference snapshot), never by its bare id
+        places = httpx.get(f"{base}/api/v1/tables/npr/behandlingssted/ar", timeout=60).json()
+        assert places
+        assert all(r["behandlingssted_navn"] != r["behandlingssted_id"] for r in places)
+        assert len({r["behandlingssted_navn"] for r in places}) > 10
