@@ -137,30 +137,56 @@ class UnitNames:
 
     def name(self, code: str | None, period: str) -> str:
         """The name of the unit with RESH id ``code`` in ``period`` (see the class)."""
+        return self._on(code, period_end(period))
+
+    def _on(self, code: str | None, last: date) -> str:
         if code is None or code == UKJENT:
             return "Ukjent"
         uid = int(code) if code.isdigit() else None
-        starts = self.starts.get(uid) if uid is not None else None
-        if uid is None or starts is None:
+        names = self.names.get(uid) if uid is not None else None
+        if uid is None or names is None:
             return code
+        if len(names) == 1:
+            return names[0]
         # the newest version begun by the period's end (the first if none was: a unit
         # placed before it opened cannot be, but still gets a name)
-        at = max(bisect_right(starts, period_end(period)) - 1, 0)
-        return self.names[uid][at]
+        return names[max(bisect_right(self.starts[uid], last) - 1, 0)]
 
     def column(
         self, codes: pa.ChunkedArray | pa.Array, periods: pa.ChunkedArray | pa.Array
     ) -> pa.Array:
-        """The name column of a column of RESH ids, per row's period (one lookup per
-        distinct id and period, not per row).
+        """The name column of a column of RESH ids, per row's period: one lookup per
+        distinct id (per distinct id and period for a unit renamed), not per row.
 
         >>> none = UnitNames({}, {}, "")
-        >>> none.column(pa.array(["5", "ukjent"]), pa.array(["2024", "2024"])).to_pylist()
-        ['5', 'Ukjent']
+        >>> ids, years = pa.array(["5", "ukjent", "5"]), pa.array(["2024", "2024", "2023"])
+        >>> none.column(ids, years).to_pylist()
+        ['5', 'Ukjent', '5']
         """
-        keys = list(zip(codes.to_pylist(), periods.to_pylist(), strict=True))
-        found = {key: self.name(*key) for key in set(keys)}
-        return pa.array([found[key] for key in keys], pa.string())
+        ids = _encoded(pc.fill_null(codes, UKJENT))
+        at = _encoded(periods)
+        ends = [period_end(p) for p in at.dictionary.to_pylist()]
+        # a grid of names, id by period; each row takes its cell
+        grid: list[str] = []
+        for code in ids.dictionary.to_pylist():
+            names = self.names.get(int(code)) if code.isdigit() else None
+            if names is not None and len(names) > 1:
+                grid.extend(self._on(code, end) for end in ends)
+            else:
+                grid.extend([self._on(code, ends[0]) if ends else code] * len(ends))
+        cell = pc.add(
+            pc.multiply(pc.cast(ids.indices, pa.int64()), len(ends)),
+            pc.cast(at.indices, pa.int64()),
+        )
+        return pa.array(grid, pa.string()).take(cell)
+
+
+def _encoded(column: pa.ChunkedArray | pa.Array) -> pa.DictionaryArray:
+    """``column`` dictionary-encoded in one chunk."""
+    encoded = pc.dictionary_encode(column)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.unify_dictionaries().combine_chunks()
+    return encoded
 
 
 __all__ = [
