@@ -1288,7 +1288,7 @@ def section(r: Mapping[str, Any], command: str) -> list[str]:
     ]
     if "helsestat duckdb warm" in m:
         warm = m["helsestat duckdb warm"]["seconds"]
-        out.append(f"| warm `helsestat build` (DuckDB) / plain DuckDB | {warm / plain:.2f}× |")
+        out.append(f"| warm `helsestat build` (DuckDB) / plain DuckDB | {warm / plain:.3f}× |")
     if "duckdb" in st:
         out.append(
             f"| steady-state build (DuckDB) / plain DuckDB in-process | "
