@@ -102,7 +102,11 @@ def _push(
     """Append vector ``k`` to the holders of row list ``key``; returns the (maybe grown)
     pool of lists."""
     if hln[key] == hcp[key]:
-        if hln[key] > 2 * cnt[key] + 4:  # mostly stale: keep the live entries once each
+        # Mostly stale (more than 8 entries per live holder): keep the live entries once
+        # each. Checking an entry costs a binary search in its vector, so a full list that
+        # is not yet this stale grows instead (at 2 entries per holder, compacting took
+        # half of the elimination's time on a table with totals on three dimensions).
+        if hln[key] > 8 * cnt[key] + 4:
             meta[_TICK] += 1
             tick = meta[_TICK]
             s = hst[key]
@@ -115,7 +119,7 @@ def _push(
                     w += 1
             hln[key] = w
         if hln[key] * 2 > hcp[key]:
-            cap = 2 * hcp[key] + 4
+            cap = 4 * hcp[key] + 4
             if meta[_HTOP] + cap > len(hl):
                 grown = np.empty(2 * len(hl) + cap, hl.dtype)
                 grown[: meta[_HTOP]] = hl[: meta[_HTOP]]
@@ -308,6 +312,7 @@ def _kernel(
                     single = r >= n_plain
                     if (single, cnt[r], cnt[m + r]) < (b_single, b_a, b_b):
                         p, b_single, b_a, b_b = r, single, cnt[r], cnt[m + r]
+            ap = rv[_find(ri, sa, la, p)]  # the pivot's coefficient, once per step
             for key in (p, m + p):
                 t = 0
                 while t < hln[key]:  # a reduced vector no longer holds p: no repeats
@@ -328,7 +333,8 @@ def _kernel(
                     ri, rv, hl = _reduce(
                         k,
                         j,
-                        p,
+                        ap,
+                        lo,
                         key >= m,
                         m,
                         ri,
@@ -500,7 +506,8 @@ def _forget_rows(
 def _reduce(
     k: int,
     a: int,
-    p: int,
+    ap: Any,
+    pv: int,
     prim: bool,
     m: int,
     ri: Any,
@@ -526,15 +533,24 @@ def _reduce(
     limit: int,
 ) -> Any:
     """v ← a[p]·v − v[p]·a (scaled by their gcd) for vector ``k``, keeping the row lists and
-    counts current; rows that leave a candidate are added to ``freed``. Returns the pools."""
+    counts current; ``ap`` is a[p] and ``pv`` the position of p in v's slot. Rows that leave
+    a candidate are added to ``freed``. Returns the pools.
+
+    Only the entries the merge computes are checked against ``limit`` (v's others keep their
+    size when a[p]/gcd is ±1, the common case); dividing by a common factor only shrinks
+    them, so a value found too large is looked at again after the division."""
     sv, lv = vst[k], vln[k]
     sa, la = vst[a], vln[a]
-    ap = rv[_find(ri, sa, la, p)]
-    vp = rv[_find(ri, sv, lv, p)]
+    vp = rv[pv]
     g = _gcd(ap, vp)
     fa = ap // g
     fv = vp // g
     off = m if prim else 0
+    # the largest size of an entry the merge computes (all of them unless fa is ±1)
+    top = 0
+    if limit > 0 and fa != 1 and fa != -1:
+        for t in range(lv):
+            top = max(top, abs(fa * rv[sv + t]))
     n = 0
     n_enter = 0
     x = 0
@@ -549,7 +565,9 @@ def _reduce(
             x += 1
         elif ry < rx:
             tmp_i[n] = ry
-            tmp_v[n] = -fv * rv[sa + y]
+            value = -fv * rv[sa + y]
+            top = max(top, abs(value))
+            tmp_v[n] = value
             enter[n_enter] = ry
             n_enter += 1
             n += 1
@@ -557,6 +575,7 @@ def _reduce(
         else:
             value = fa * rv[sv + x] - fv * rv[sa + y]
             if value != 0:
+                top = max(top, abs(value))
                 tmp_i[n] = rx
                 tmp_v[n] = value
                 n += 1
@@ -577,11 +596,14 @@ def _reduce(
         x += 1
     while y < la:
         tmp_i[n] = ri[sa + y]
-        tmp_v[n] = -fv * rv[sa + y]
+        value = -fv * rv[sa + y]
+        top = max(top, abs(value))
+        tmp_v[n] = value
         enter[n_enter] = ri[sa + y]
         n_enter += 1
         n += 1
         y += 1
+    d = 1
     if n and (fa != 1 or fv != 1):
         d = abs(tmp_v[0])
         for t in range(1, n):
@@ -591,10 +613,13 @@ def _reduce(
         if d > 1:
             for t in range(n):
                 tmp_v[t] = tmp_v[t] // d
-    if limit > 0:
-        for t in range(n):
-            if abs(tmp_v[t]) > limit:
-                meta[_OVERFLOW] = 1
+    if limit > 0 and top > limit:
+        if d > 1:
+            for t in range(n):
+                if abs(tmp_v[t]) > limit:
+                    meta[_OVERFLOW] = 1
+        else:
+            meta[_OVERFLOW] = 1
     ri, rv = _store(k, n, ri, rv, vst, vcp, meta)
     s = vst[k]
     for t in range(n):
