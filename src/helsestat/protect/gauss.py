@@ -91,6 +91,16 @@ def duplicate_groups(x: sparse.csc_matrix) -> np.ndarray:
     return rep.astype(np.int64)
 
 
+def _first_seen(values: np.ndarray) -> np.ndarray:
+    """The distinct values in the order of their first appearance.
+
+    >>> _first_seen(np.array([3, 1, 3, 2, 1])).tolist()
+    [3, 1, 2]
+    """
+    _, first = np.unique(values, return_index=True)
+    return values[np.sort(first)]
+
+
 def _as_mask(value: np.ndarray | Sequence[int] | None, n: int) -> np.ndarray:
     out = np.zeros(n, dtype=bool)
     if value is None:
@@ -141,8 +151,8 @@ def gauss_suppress(
     primary_mask = _as_mask(primary, n)
     forced_mask = _as_mask(forced, n)
     hidden_mask = _as_mask(hidden, n) & ~forced_mask
-    cand = [int(c) for c in dict.fromkeys(int(c) for c in np.asarray(candidates).tolist())]
-    cand = [c for c in cand if not hidden_mask[c]]
+    cand = _first_seen(np.asarray(candidates, dtype=np.int64).ravel())
+    cand = cand[~hidden_mask[cand]]
     secondary = np.zeros(n, dtype=bool)
     unsafe = np.zeros(n, dtype=bool)
     if not primary_mask.any():
@@ -157,9 +167,10 @@ def gauss_suppress(
     np.logical_or.at(g_forced, rep, forced_mask)
     unsafe_groups = g_primary & g_forced
     g_primary &= ~g_forced
-    forced_order = [int(g) for g in dict.fromkeys(int(rep[c]) for c in np.flatnonzero(forced_mask))]
-    cand_groups = [g for g in dict.fromkeys(int(rep[c]) for c in cand) if not g_primary[g]]
-    cand_groups = forced_order + [g for g in cand_groups if not g_forced[g]]
+    forced_order = _first_seen(rep[np.flatnonzero(forced_mask)])
+    in_order = _first_seen(rep[cand])
+    in_order = in_order[~g_primary[in_order] & ~g_forced[in_order]]
+    cand_groups = np.concatenate([forced_order, in_order])
     n_forced = len(forced_order)
 
     single = np.zeros(m, dtype=bool) if singleton is None else np.asarray(singleton, dtype=bool)
@@ -257,7 +268,7 @@ def gauss_suppress(
     g_unsafe[prim_cols[result.unsafe[: len(prim_cols)]]] = True
 
     # Map back: a candidate is secondary when its group is secondary or primary.
-    cand_idx = np.asarray(cand, dtype=np.int64)
+    cand_idx = cand
     if len(cand_idx):
         cand_idx = cand_idx[~primary_mask[cand_idx] & ~forced_mask[cand_idx]]
         g = rep[cand_idx]
