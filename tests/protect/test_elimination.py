@@ -91,6 +91,43 @@ def test_same_decisions_as_the_reference_loop(
     assert checked > len(SEEDS) // 2  # most cases do need secondary suppression
 
 
+def cube(seed: int, leaves: int) -> tuple[sparse.csc_matrix, np.ndarray]:
+    """A table over three dimensions of ``leaves`` leaves, two groups and a total each, with
+    every margin: one connected block whose row lists grow long, so that they fill up, are
+    compacted and grow many times during the elimination (the stress case's shape)."""
+    rng = np.random.default_rng(seed)
+    levels = [np.arange(leaves), np.arange(leaves) % 2, np.zeros(leaves, dtype=np.int64)]
+    inner = list(itertools.product(range(leaves), repeat=3))
+    columns = []
+    for combo in itertools.product(range(3), repeat=3):
+        keys = [tuple(levels[lv][i[k]] for k, lv in enumerate(combo)) for i in inner]
+        for key in dict.fromkeys(keys):
+            columns.append([int(k == key) for k in keys])
+    x = sparse.csc_matrix(np.array(columns, dtype=np.int64).T)
+    y = rng.poisson(np.exp(rng.normal(0.8, 1.0, len(inner))))
+    return x, y
+
+
+@pytest.mark.parametrize("singletons", [False, True], ids=["plain", "singletons"])
+@pytest.mark.parametrize("sparse_pivot", [False, True], ids=["first-row", "sparse"])
+def test_a_cube_with_every_margin_decides_as_the_reference_loop(
+    singletons: bool, sparse_pivot: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(elimination, "COMPILE_ENTRIES", 0)
+    x, y = cube(3, 8)
+    f = np.asarray(x.T @ y)
+    primary = (f <= 2) & (f > 0)
+    order = candidate_order(x, f)
+    single = (y == 1) if singletons else None
+    new = gauss_suppress(x, order, primary, singleton=single, sparse_pivot=sparse_pivot)
+    old = reference_gauss.gauss_suppress(
+        x, order, primary, singleton=single, sparse_pivot=sparse_pivot
+    )
+    assert new.secondary.tolist() == old.secondary.tolist()
+    assert new.unsafe.tolist() == old.unsafe.tolist()
+    assert new.secondary.sum() > 100
+
+
 def _derivable(published: list[np.ndarray], prims: np.ndarray) -> np.ndarray:
     """Which primary columns (rows of ``prims``) lie in the span of ``published``."""
     if not published:
