@@ -19,20 +19,30 @@ run, so that the compiled elimination is loaded); ``cold_start()`` is what the f
 compiled elimination of a fresh process costs on top (importing numba, loading the cached
 machine code). The anchor's seconds for the same cases are in ``ANCHOR_SECONDS``.
 
-Usage: ``.venv/bin/python -m benchmarks.bench_protect [--repeat 3]``
+Usage: ``.venv/bin/python -m benchmarks.bench_protect [--repeat 3] [--only stress]``.
+``--before REF`` compares this checkout with the protect code of git revision REF instead:
+runs alternate between the two (B A A B …), each a fresh process measuring the cases of
+``--only`` once after a warm-up run, and the table gives medians of CPU seconds, the ratio
+after/before and whether both versions suppressed exactly the same cells.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
 import itertools
+import json
+import os
 import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +135,17 @@ class Row:
     audit: float = 0.0
     rounds: int = 0
     lps: int = 0
+    pattern: str = ""
+
+
+def pattern(report: ProtectionReport) -> str:
+    """A short digest of every cell's status in the report's tables: equal digests, the same
+    cells suppressed for the same reasons."""
+    digest = hashlib.sha256()
+    for table in report.tables:
+        for status in table.table.column("status").to_pylist():
+            digest.update(f"{status}\n".encode())
+    return digest.hexdigest()[:12]
 
 
 @contextmanager
@@ -254,17 +275,24 @@ TAKSTBRUK_SHAPE = "3-D table, takstbruk shape (kommune→fylke→landet × måne
 STRESS = "3-D table, totals on all three dimensions (one block; stress case)"
 
 
-def run(repeat: int = 3) -> list[Row]:
-    """The hierarchical tables (whole, elimination, audit) and the anchor cases.
+CASES = ("takstbruk", "stress", "anchors")
+
+
+def run(repeat: int = 3, only: tuple[str, ...] = CASES) -> list[Row]:
+    """The hierarchical tables (whole, elimination, audit) and the anchor cases; ``only``
+    picks among ``takstbruk``, ``stress`` and ``anchors``.
 
     >>> rows = run(repeat=1)  # doctest: +SKIP
     """
     protection = Protection("n", Requirement(range_min=1))
     results = []
-    for label, tables, cells in (
-        (TAKSTBRUK_SHAPE, *hierarchical_table(takster=26)),
-        (STRESS, *hierarchical_table(fylker=4, kommuner=5, takster=24, takst_totals=True)),
+    for key, label, shape in (
+        ("takstbruk", TAKSTBRUK_SHAPE, {"takster": 26}),
+        ("stress", STRESS, {"fylker": 4, "kommuner": 5, "takster": 24, "takst_totals": True}),
     ):
+        if key not in only:
+            continue
+        tables, cells = hierarchical_table(**shape)  # type: ignore[arg-type]
         whole, cpu, elim, aud, report = protect_timed(tables, protection, repeat)
         results.append(
             Row(
@@ -276,8 +304,11 @@ def run(repeat: int = 3) -> list[Row]:
                 aud,
                 report.rounds,
                 report.lps,
+                pattern(report),
             )
         )
+    if "anchors" not in only:
+        return results
     for label, (job, cells) in _anchor_cases().items():
         job()  # warm-up
         cpu = statistics.median(_cpu_seconds(job) for _ in range(repeat))
@@ -292,11 +323,84 @@ def _cpu_seconds(fn: Callable[[], object]) -> float:
     return time.process_time() - start
 
 
+def before_after(ref: str, only: tuple[str, ...], pairs: int) -> list[str]:
+    """Markdown lines comparing the protect code of git revision ``ref`` (before) with this
+    checkout's (after): ``pairs`` fresh processes each, alternating, medians of CPU seconds.
+    The benchmark itself is this checkout's in both; only ``helsestat.protect`` differs."""
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(
+            ["git", "-C", str(root), "archive", ref, "src/helsestat"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(tmp, filter="data")
+        # the rest of the package from this checkout, the protect stage from ``ref``
+        mixed = Path(tmp) / "mixed" / "helsestat"
+        mixed.parent.mkdir()
+        subprocess.run(["cp", "-r", str(root / "src" / "helsestat"), str(mixed.parent)], check=True)
+        subprocess.run(["rm", "-rf", str(mixed / "protect")], check=True)
+        subprocess.run(
+            ["cp", "-r", str(Path(tmp) / "src" / "helsestat" / "protect"), str(mixed)], check=True
+        )
+        runs: dict[str, list[dict[str, Row]]] = {"before": [], "after": []}
+        for i in range(pairs):
+            order = ("before", "after") if i % 2 == 0 else ("after", "before")
+            for version in order:
+                env = dict(os.environ)
+                if version == "before":
+                    env["PYTHONPATH"] = str(mixed.parent)
+                done = subprocess.run(
+                    [sys.executable, "-m", "benchmarks.bench_protect", "--repeat", "1", "--json"]
+                    + [a for case in only for a in ("--only", case)],
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    cwd=root,
+                    env=env,
+                )
+                if done.returncode:
+                    raise RuntimeError(f"{version} run failed:\n{done.stderr[-3000:]}")
+                out = done.stdout
+                rows = [Row(**json.loads(line)) for line in out.splitlines() if line.strip()]
+                runs[version].append({r.name: r for r in rows})
+    med = statistics.median
+    lines = [
+        f"| case | figure | before ({ref}) | after | after/before |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for name in runs["after"][0]:
+        for figure in ("cpu", "elimination", "audit"):
+            b = med(getattr(r[name], figure) for r in runs["before"])
+            a = med(getattr(r[name], figure) for r in runs["after"])
+            if b:
+                lines.append(f"| {name} | {figure} CPU s | {b:.3f} | {a:.3f} | {a / b:.2f} |")
+        patterns = {r[name].pattern for v in runs.values() for r in v}
+        if patterns != {""}:
+            same = "the same cells" if len(patterns) == 1 else "DIFFERENT cells"
+            lines.append(f"| {name} | suppressed | | | {same} |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", action="append", choices=CASES, help="repeatable")
+    parser.add_argument("--json", action="store_true", help="one JSON object per case")
+    parser.add_argument("--before", metavar="REF", help="compare with git revision REF")
     args = parser.parse_args()
-    for row in run(args.repeat):
+    only = tuple(args.only or CASES)
+    if args.before:
+        print(f"load average at the start: {os.getloadavg()[0]:.1f}")
+        print("\n".join(before_after(args.before, only, args.repeat)))
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+        return
+    if args.json:
+        for row in run(args.repeat, only):
+            print(json.dumps(asdict(row)))
+        return
+    for row in run(args.repeat, only):
         anchor = next((v for k, v in ANCHOR_SECONDS.items() if f"case {k} " in row.name), None)
         versus = f"(GaussSuppression: {anchor:.3f} s)" if anchor else ""
         parts = (
@@ -306,6 +410,8 @@ def main() -> None:
             else ""
         )
         print(f"{row.name:80s} {row.cells:>8,} {row.seconds:8.3f} s {parts} {versus}")
+    if "anchors" not in only:
+        return
     print(f"cold start of the compiled elimination: {cold_start():.2f} s")
 
 
