@@ -221,6 +221,40 @@ def _x_text(panel: Panel, row: Mapping[str, Any], words: Words) -> str:
     return words.value(column, str(row.get(column) or row.get(panel.x) or ""))
 
 
+def _x_texts(
+    panel: Panel, answer: Answer, rows: Sequence[Mapping[str, Any]], words: Words
+) -> list[str]:
+    """The category of each row on the chart's axis: its ``x`` text, and where several rows
+    of one series share it (a behandlingssted that moved to another HF during the year has a
+    row per HF under one name), the value of the first other dimension they differ in — a
+    name column (``…_navn``) before a code — so that every row gets its own bar (a line
+    chart's axis is time, and keeps its periods).
+
+    >>> rows = [{"id": "1", "navn": "A", "hf": "x", "hf_navn": "X"},
+    ...         {"id": "1", "navn": "A", "hf": "y", "hf_navn": "Y"},
+    ...         {"id": "2", "navn": "B", "hf": "y", "hf_navn": "Y"}]
+    >>> panel = Panel("t", "T", "hbar", x="id", label="navn", measures=("n",))
+    >>> _x_texts(panel, Answer(("hf", "hf_navn", "id", "navn"), ("n",), rows), rows, Words({}))
+    ['A · X', 'A · Y', 'B']
+    """
+    texts = [_x_text(panel, r, words) for r in rows]
+    if panel.kind == "line":  # an axis of time: its categories are the periods
+        return texts
+    shared: dict[tuple[str, str], list[int]] = {}
+    for i, (row, text) in enumerate(zip(rows, texts, strict=True)):
+        shared.setdefault((text, str(row.get(panel.series) or "")), []).append(i)
+    others = [d for d in answer.dimensions if d not in (panel.x, panel.label, panel.series)]
+    others.sort(key=lambda d: not d.endswith("_navn"))
+    for (text, _), group in shared.items():
+        if len(group) < 2:
+            continue
+        differ = next((d for d in others if len({str(rows[i].get(d)) for i in group}) > 1), None)
+        if differ is not None:
+            for i in group:
+                texts[i] = f"{text} · {words.value(differ, str(rows[i].get(differ) or ''))}"
+    return texts
+
+
 def bars_or_lines(panel: Panel, answer: Answer, words: Words) -> dict[str, Any] | None:
     """The figure of a ``bar``, ``hbar`` or ``line`` panel: one trace per measure, or per
     value of ``series`` (of the first measure)."""
@@ -228,12 +262,12 @@ def bars_or_lines(panel: Panel, answer: Answer, words: Words) -> dict[str, Any] 
     if not rows:
         return None
     measures = _measures(panel, answer)
-    xs = list(dict.fromkeys(_x_text(panel, r, words) for r in rows))
+    texts = _x_texts(panel, answer, rows, words)
+    xs = list(dict.fromkeys(texts))
     gaps: list[tuple[Any, Any, str]] = []
     groups: dict[str, dict[str, Any]] = {}
     for measure in measures[:1] if panel.series else measures:
-        for row in rows:
-            x = _x_text(panel, row, words)
+        for row, x in zip(rows, texts, strict=True):
             name = (
                 words.value(panel.series, str(row.get(panel.series) or ""))
                 if panel.series
