@@ -154,7 +154,10 @@ def test_map_flow_and_series_in_chromium(
             assert NEW_NAME in names and OLD_NAME not in names
             (bars,) = [t for t in _chart(page, "#panel-npr-behandlingssted-ar")
                        if t.get("type") == "bar"]  # fmt: skip
-            assert bars["orientation"] == "h" and set(bars["y"]) == names
+            # a place that moved to another HF during the year: a bar per HF, by its name
+            assert bars["orientation"] == "h" and {y.split(" · ")[0] for y in bars["y"]} == names
+            assert len(bars["y"]) == len(places) == len(set(bars["y"]))
+            assert all(" · " not in y or y.split(" · ")[1].endswith(" HF") for y in bars["y"])
             assert not any(y.isdigit() for y in bars["y"] if y != str(ABSENT_UNIT))
             rows = page.locator("#panel-npr-behandlingssted-ar table tbody tr")
             assert rows.count() == len(places)

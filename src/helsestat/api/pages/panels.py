@@ -226,8 +226,8 @@ def _x_texts(
 ) -> list[str]:
     """The category of each row on the chart's axis: its ``x`` text, and where several rows
     of one series share it (a behandlingssted that moved to another HF during the year has a
-    row per HF under one name), the value of the first other dimension they differ in — a
-    name column (``…_navn``) before a code — so that every row gets its own bar (a line
+    row per HF under one name), the value of the finest name column (``…_navn``) they
+    differ in, else of the first other dimension — so that every row gets its own bar (a line
     chart's axis is time, and keeps its periods).
 
     >>> rows = [{"id": "1", "navn": "A", "hf": "x", "hf_navn": "X"},
@@ -244,11 +244,13 @@ def _x_texts(
     for i, (row, text) in enumerate(zip(rows, texts, strict=True)):
         shared.setdefault((text, str(row.get(panel.series) or "")), []).append(i)
     others = [d for d in answer.dimensions if d not in (panel.x, panel.label, panel.series)]
-    others.sort(key=lambda d: not d.endswith("_navn"))
     for (text, _), group in shared.items():
         if len(group) < 2:
             continue
-        differ = next((d for d in others if len({str(rows[i].get(d)) for i in group}) > 1), None)
+        differing = [d for d in others if len({str(rows[i].get(d)) for i in group}) > 1]
+        named = [d for d in differing if d.endswith("_navn")]
+        # the finest name (hierarchies list their levels coarse to fine), else a code
+        differ = named[-1] if named else (differing[0] if differing else None)
         if differ is not None:
             for i in group:
                 texts[i] = f"{text} · {words.value(differ, str(rows[i].get(differ) or ''))}"
