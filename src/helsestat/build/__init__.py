@@ -55,6 +55,7 @@ from helsestat.build.incremental import (
     protect_by_period,
     rules_for,
     stored_spec,
+    whole_key,
 )
 from helsestat.ingest.readers import file_checksum, read_extract
 from helsestat.model import Batch, CleanExtract, Cube, PartedTable, ProtectedTable, ReleaseInfo
@@ -63,7 +64,7 @@ from helsestat.reference.snapshot import Reference
 from helsestat.statistics import STATISTICS, Statistic, catchment, sob
 from helsestat.statistics.serving import CARRIED
 from helsestat.store.lake import Lake, ReleaseWriter
-from helsestat.store.lake.cache import ComputedCache
+from helsestat.store.lake.cache import ComputedCache, WholeCache
 from helsestat.store.lake.extracts import (
     committed_files,
     is_stored,
@@ -249,6 +250,66 @@ def protect_statistic(
         protected = [protect_alone(statistic, t, table, mode, threshold) for t, table in finished]
     # measures made from the published values only (shares of published totals)
     return statistic.derive(protected) if statistic.derive is not None else protected
+
+
+def _without_input(
+    declared: Statistic,
+    lake: Lake,
+    engine: Engine,
+    threshold: int,
+    reference: Reference,
+    release: ReleaseWriter,
+) -> bool:
+    """Put the compat-mode tables of a statistic that has no stored input into ``release``:
+    what its code makes of nothing (usually empty tables), computed once and kept in the
+    lake's cache (:class:`~helsestat.store.lake.cache.WholeCache`) under a key of the code,
+    the definition, the threshold and the reference data, then linked by every build until
+    one of them changes. A statistic whose tables are not empty without input is not kept;
+    False (nothing done) when the key cannot be made. The key is worked out once per
+    process for a statistic, threshold and reference version (:data:`_WHOLE_KEYS`)."""
+    stamp = (
+        type(engine).__name__,
+        reference.version,
+        reference.hsa_as_of.generation,
+        reference.resh_as_of.generation,
+        reference.geography.digest,
+    )
+    held = _WHOLE_KEYS.get((id(declared), threshold, stamp))
+    statistic = None
+    if held is not None and held[0] is declared:
+        key: str | None = held[1]
+    else:
+        statistic = _prepared_without_input(declared, reference)
+        key = whole_key(statistic, threshold, repr(stamp))
+        if len(_WHOLE_KEYS) > 256:
+            _WHOLE_KEYS.clear()
+        _WHOLE_KEYS[(id(declared), threshold, stamp)] = (declared, key)
+    if key is None:
+        return False
+    store = WholeCache(lake, declared.name)
+    found = store.tables(key)
+    if found is None:
+        statistic = statistic or _prepared_without_input(declared, reference)
+        cube = _cube(statistic, lake, engine, (), None)
+        tables = protect_statistic(statistic, (), engine, "compat", threshold, cube=cube)
+        if any(t.table.num_rows for t in tables):
+            for table in tables:
+                release.add(table)
+            return True
+        found = store.put(key, tables)
+    for table, path, rows in found:
+        release.link_written(release.register(table), path, rows)
+    return True
+
+
+#: (id of a declared statistic, threshold, engine and reference stamp) → (the statistic,
+#: which keeps its id from being reused, and its :func:`whole_key`).
+_WHOLE_KEYS: dict[tuple[int, int, tuple[object, ...]], tuple[Statistic, str | None]] = {}
+
+
+def _prepared_without_input(declared: Statistic, reference: Reference) -> Statistic:
+    """``declared`` as a build makes it when none of its inputs has a stored file."""
+    return declared.with_reference(reference).with_inputs({kind: () for kind in declared.inputs})
 
 
 def _unnamed(table: ProtectedTable, names: Sequence[str]) -> ProtectedTable:
@@ -485,12 +546,20 @@ def build(
             writes.append(writer.submit(fn, *args))
 
         for declared in statistics:
-            statistic = declared.with_reference(reference).with_inputs(
-                {kind: committed_files(lake, kind) for kind in declared.inputs}
-            )
             if progress:
-                progress(f"building {statistic.name}")
-            files = committed_files(lake, statistic.source_kind)
+                progress(f"building {declared.name}")
+            inputs = {kind: committed_files(lake, kind) for kind in declared.inputs}
+            files = committed_files(lake, declared.source_kind)
+            if (
+                cache
+                and mode == "compat"
+                and declared.serving.ranged is None
+                and not files
+                and not any(inputs.values())
+                and _without_input(declared, lake, engine, threshold, reference, release)
+            ):
+                continue
+            statistic = declared.with_reference(reference).with_inputs(inputs)
             if statistic.serving.ranged is not None:
                 _build_computed(
                     statistic,

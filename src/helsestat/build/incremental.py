@@ -231,13 +231,22 @@ def _module_digest(*modules: str) -> str | None:
     """The checksum of the modules' source files; None when one has no file to read (code
     typed into a session): its pieces could not be told apart from other code's."""
     digest = hashlib.sha256()
+    for name in modules:
+        source = _source_digest(name)
+        if source is None:
+            return None
+        digest.update(source)
+    return digest.hexdigest()
+
+
+@cache
+def _source_digest(name: str) -> bytes | None:
+    """The checksum of one module's source file (read once per process), or None."""
     try:
-        for name in modules:
-            module = sys.modules.get(name) or importlib.import_module(name)
-            digest.update(Path(inspect.getfile(module)).read_bytes())
+        module = sys.modules.get(name) or importlib.import_module(name)
+        return hashlib.sha256(Path(inspect.getfile(module)).read_bytes()).digest()
     except (TypeError, OSError, ImportError):
         return None
-    return digest.hexdigest()
 
 
 def _code_digest(statistic: Statistic) -> str | None:
@@ -254,6 +263,64 @@ def _code_digest(statistic: Statistic) -> str | None:
         statistic.finish.__module__,
         statistic.dimensions.__module__,
     )
+
+
+def whole_key(statistic: Statistic, threshold: int, inputs: str) -> str | None:
+    """The cache key of a statistic's compat-mode tables built whole
+    (:class:`~helsestat.store.lake.cache.WholeCache`): its spec and table definitions, the
+    rules (with the checksums of the reference data they read), the reference data its
+    finish reads, the threshold, the code that aggregates, finishes and protects, and
+    ``inputs`` (what else the tables are made from, named by the caller). None when the code
+    has no source file to read."""
+    modules = [
+        "helsestat.build",
+        __name__,
+        "helsestat.build.distinct",
+        "helsestat.aggregate.engine",
+        "helsestat.aggregate.duckdb_engine",
+        "helsestat.aggregate.lattice",
+        "helsestat.aggregate.plan",
+        "helsestat.aggregate.codes",
+        "helsestat.protect",
+        "helsestat.protect.rules",
+        "helsestat.statistics.base",
+        statistic.finish.__module__,
+        statistic.dimensions.__module__,
+    ]
+    if statistic.derive is not None:
+        modules.append(statistic.derive.__module__)
+    code = _module_digest(*modules)
+    if code is None:
+        return None
+    tables = [
+        (
+            t.name,
+            t.title,
+            t.grouping,
+            [rule_fingerprint(r) for r in rules_for(statistic, t, "compat", threshold)],
+            t.rules_note,
+            statistic.dimensions(t),
+        )
+        for t in statistic.tables
+    ]
+    ident = (
+        _WHOLE_VERSION,
+        code,
+        statistic.name,
+        repr(statistic.spec),
+        pa.__version__,
+        statistic.finish_reads,
+        statistic.measures,
+        statistic.name_columns,
+        threshold,
+        tables,
+        inputs,
+    )
+    return hashlib.sha256(repr(ident).encode()).hexdigest()[:32]
+
+
+#: Bumped when what :func:`whole_key` covers changes meaning.
+_WHOLE_VERSION = 1
 
 
 def _time_hierarchy(statistic: Statistic, spec: CubeSpec) -> int | None:

@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,10 +38,12 @@ from helsestat.reference.persist import read_reference
 from helsestat.reference.seed import seed_if_new
 from helsestat.reference.snapshot import Reference
 from helsestat.reference.units.directory import hsa_directory
-from helsestat.reference.units.hsa import hsa_generation, read_hsa_units
-from helsestat.reference.units.resh import read_resh_units, resh_generation
+from helsestat.reference.units.hsa import SWEDEN, read_hsa_units
+from helsestat.reference.units.resh import NORWAY, read_resh_units
 from helsestat.settings import Settings
 from helsestat.store.db.database import create_engine_for, migrate, session_factory
+from helsestat.store.db.reference_schema import SINGLE_ROW, ReferenceState
+from helsestat.store.db.units_schema import Unit
 
 
 class ReferenceHolder:
@@ -145,11 +148,26 @@ class ReferenceHolder:
 
 def _current(session: Session, snapshot: Reference) -> bool:
     """Whether the database still holds what ``snapshot`` was read from: the same reference
-    version, and no unit changed since (unit edits do not move the version)."""
-    return (
-        state.version(session) == snapshot.version
-        and hsa_generation(session) == snapshot.hsa_as_of.generation
-        and resh_generation(session) == snapshot.resh_as_of.generation
+    version, and no unit changed since (unit edits do not move the version). One query:
+    the version and both countries' unit generations (as ``hsa_generation`` and
+    ``resh_generation`` count them)."""
+
+    def generation(country: str) -> ScalarSelect[int]:
+        total = func.count() + func.coalesce(func.sum(Unit.row_version), 0)
+        return select(total).where(Unit.country == country).scalar_subquery()
+
+    row = session.execute(
+        select(ReferenceState.version, generation(SWEDEN), generation(NORWAY)).where(
+            ReferenceState.id == SINGLE_ROW
+        )
+    ).one_or_none()
+    if row is None:
+        state.version(session)  # raises: the database is not migrated
+        return False
+    return (int(row[0]), int(row[1]), int(row[2])) == (
+        snapshot.version,
+        snapshot.hsa_as_of.generation,
+        snapshot.resh_as_of.generation,
     )
 
 
@@ -159,7 +177,11 @@ def _read(session: Session, earlier: Reference | None) -> Reference:
     hsa, resh = read_hsa_units(session), read_resh_units(session)
     if earlier is not None and state.version(session) == earlier.version:
         return replace(earlier, hsa_units=hsa_directory(session), hsa_as_of=hsa, resh_as_of=resh)
-    return replace(read_reference(session), hsa_as_of=hsa, resh_as_of=resh)
+    fresh = replace(read_reference(session), hsa_as_of=hsa, resh_as_of=resh)
+    # the geography's checksum is part of reading it, as a kept snapshot carries it
+    # (snapshot_cache.save_cached): every build keys its cached pieces on it
+    _ = fresh.geography.digest
+    return fresh
 
 
 __all__ = ["ReferenceHolder"]

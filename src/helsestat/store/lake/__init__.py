@@ -309,6 +309,25 @@ class ReleaseWriter:
         write_parquet_atomic(table.table, self.path / _table_file(table.name), statistics=False)
         self._done.add(table.name)
 
+    def link_written(self, table: ProtectedTable, source: Path, rows: int) -> None:
+        """Put the file of a registered table that an earlier build wrote as :meth:`write`
+        would write it (a build's cache entry of the same table, complete under its final
+        name, with ``rows`` rows) into the release: a hard link, a copy where the file
+        system cannot link."""
+        if table.name not in self._tables:
+            raise StoreError(
+                "store.not_registered",
+                f"table {table.name!r} is not registered",
+                hint="register the table first: release.link_written(release.register(t), file)",
+            )
+        if table.name in self._done:
+            raise StoreError(
+                "store.duplicate_table", f"table {table.name!r} written twice in one release"
+            )
+        _link_or_copy(source, self.path / _table_file(table.name))
+        self._tables[table.name]["rows"] = rows
+        self._done.add(table.name)
+
     def register_computed(
         self,
         name: str,

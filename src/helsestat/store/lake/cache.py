@@ -30,6 +30,10 @@ a Parquet file because a release hard-links it as one part of a published table
 (:meth:`~helsestat.store.lake.ReleaseWriter.link`): a piece that did not change is never
 read or written again.
 
+A statistic with no stored input publishes what its code makes of nothing (empty tables);
+:class:`WholeCache` keeps them under ``<data_dir>/cache/<statistic>/whole/<key>/``, linked by
+every build until the code, the definition or the reference data change.
+
 Entries are written atomically (a new file renamed into place, never rewritten), so a
 crash leaves a valid cache, and a release that links an entry keeps it as it was when the
 cache drops it.
@@ -56,10 +60,13 @@ import pyarrow as pa
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
+from helsestat.model import ProtectedTable
 from helsestat.store.lake import Lake, write_parquet_atomic, write_text_atomic
 
 #: The directory of the piece cache inside a statistic's cache (never a partition name).
 _TABLES = "tables"
+#: The directory of :class:`WholeCache` inside a statistic's cache (never a partition name).
+_WHOLE = "whole"
 
 
 #: Schema metadata key of a phase-1 entry: the values of its partition's time column.
@@ -95,10 +102,10 @@ def _drop_stale(path: Path) -> None:
             old.unlink(missing_ok=True)
 
 
-def _prune(root: Path, keep: set[str], *, spare: str | None = None) -> None:
+def _prune(root: Path, keep: set[str], *, spare: tuple[str, ...] = ()) -> None:
     if root.exists():
         for directory in root.iterdir():
-            if directory.is_dir() and directory.name not in keep and directory.name != spare:
+            if directory.is_dir() and directory.name not in keep and directory.name not in spare:
                 shutil.rmtree(directory, ignore_errors=True)
 
 
@@ -158,7 +165,7 @@ class FinestCache:
 
     def prune(self, partitions: Iterable[str]) -> None:
         """Remove the entries of partitions that are no longer in the lake."""
-        _prune(self.root, set(partitions), spare=_TABLES)
+        _prune(self.root, set(partitions), spare=(_TABLES, _WHOLE))
 
 
 def _period_dir(period: str | None) -> str:
@@ -262,4 +269,86 @@ class ComputedCache:
         return found
 
 
-__all__ = ["ComputedCache", "FinestCache", "PieceCache"]
+class WholeCache:
+    """The protected tables of one statistic as a build wrote them into a release, kept
+    under ``<data_dir>/cache/<statistic>/whole/<key>/`` for the inputs ``key`` names, so that
+    a build with the same inputs links their files instead of computing them again (see
+    ``build._unchanged_tables``). One entry is kept. Construction does no I/O.
+
+    >>> import tempfile
+    >>> from helsestat.model import ProtectedTable
+    >>> cache = WholeCache(Lake(Path(tempfile.mkdtemp())), "demo")
+    >>> t = ProtectedTable("demo/t", "T", ("k",), ("n",), pa.table({"k": ["a"], "n": [1]}))
+    >>> cache.tables("k1") is None
+    True
+    >>> [(found.name, found.title, path.name, rows) for found, path, rows in cache.put("k1", [t])]
+    [('demo/t', 'T', 'demo%2Ft.parquet', 1)]
+    >>> cache.tables("k1") == cache.put("k1", [t]), cache.tables("k2")
+    (True, None)
+    """
+
+    def __init__(self, lake: Lake, statistic: str) -> None:
+        self.root = lake.root / "cache" / statistic / _WHOLE
+
+    def tables(self, key: str) -> list[tuple[ProtectedTable, Path, int]] | None:
+        """The tables of the entry of ``key``, in their order, each with its file and its
+        number of rows: the table holds the registration (title, dimensions, measures,
+        notes) and no rows (they are in the file); None when there is no complete entry."""
+        directory = self.root / key
+        try:
+            done = json.loads((directory / _DONE).read_text(encoding="utf-8"))
+            found = [
+                (
+                    ProtectedTable(
+                        str(t["name"]),
+                        str(t["title"]),
+                        tuple(t["dimensions"]),
+                        tuple(t["measures"]),
+                        pa.table({}),
+                        notes=tuple(t["notes"]),
+                        guarded=tuple(t["guarded"]),
+                    ),
+                    directory / str(t["file"]),
+                    int(t["rows"]),
+                )
+                for t in done
+            ]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if not all(path.is_file() for _, path, _ in found):
+            return None
+        return found
+
+    def put(
+        self, key: str, tables: Sequence[ProtectedTable]
+    ) -> list[tuple[ProtectedTable, Path, int]]:
+        """Store ``tables`` under ``key`` (each file as a release writes it, then the list of
+        them, which makes the entry complete), remove the other entries and return
+        :meth:`tables`."""
+        directory = self.root / key
+        if directory.exists():  # an entry a killed build did not complete
+            shutil.rmtree(directory)
+        listed = []
+        for table in tables:
+            file = quote(table.name, safe="") + ".parquet"
+            write_parquet_atomic(table.table, directory / file, statistics=False)
+            listed.append(
+                {
+                    "name": table.name,
+                    "title": table.title,
+                    "dimensions": list(table.dimensions),
+                    "measures": list(table.measures),
+                    "notes": list(table.notes),
+                    "guarded": list(table.guarded),
+                    "file": file,
+                    "rows": table.table.num_rows,
+                }
+            )
+        write_text_atomic(json.dumps(listed), directory / _DONE)
+        _prune(self.root, {key})
+        found = self.tables(key)
+        assert found is not None
+        return found
+
+
+__all__ = ["ComputedCache", "FinestCache", "PieceCache", "WholeCache"]
