@@ -126,7 +126,7 @@ def _number(table: ProtectedTable, name: str, column: pa.ChunkedArray) -> pa.Chu
 
 #: Tables up to this many rows are checked in Python (a few Arrow kernel calls cost more).
 _SHORT = 256
-_KNOWN = pa.array(list(STATUS_LEGEND))
+_KNOWN: Final = list(STATUS_LEGEND)
 
 
 def _check_protected(
@@ -146,7 +146,7 @@ def _check_protected(
         hidden = [i for i, s in enumerate(statuses) if s != "published"]
     else:
         # is_in is false for a null status, so nulls count as unknown.
-        unknown = len(status) - (pc.sum(pc.is_in(status, value_set=_KNOWN)).as_py() or 0)
+        unknown = len(status) - (pc.sum(pc.is_in(status, value_set=pa.array(_KNOWN))).as_py() or 0)
     if unknown:
         raise ProtectionError(
             "publish.unknown_status",

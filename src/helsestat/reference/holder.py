@@ -146,21 +146,25 @@ class ReferenceHolder:
             self._engine = self._sessions = None
 
 
+def _generation(country: str) -> ScalarSelect[int]:
+    total = func.count() + func.coalesce(func.sum(Unit.row_version), 0)
+    return select(total).where(Unit.country == country).scalar_subquery()
+
+
+#: The reference version and both countries' unit generations, in one statement (made once:
+#: building it costs more than running it).
+_STAMP = select(ReferenceState.version, _generation(SWEDEN), _generation(NORWAY)).where(
+    ReferenceState.id == SINGLE_ROW
+)
+
+
 def _current(session: Session, snapshot: Reference) -> bool:
     """Whether the database still holds what ``snapshot`` was read from: the same reference
     version, and no unit changed since (unit edits do not move the version). One query:
     the version and both countries' unit generations (as ``hsa_generation`` and
     ``resh_generation`` count them)."""
 
-    def generation(country: str) -> ScalarSelect[int]:
-        total = func.count() + func.coalesce(func.sum(Unit.row_version), 0)
-        return select(total).where(Unit.country == country).scalar_subquery()
-
-    row = session.execute(
-        select(ReferenceState.version, generation(SWEDEN), generation(NORWAY)).where(
-            ReferenceState.id == SINGLE_ROW
-        )
-    ).one_or_none()
+    row = session.execute(_STAMP).one_or_none()
     if row is None:
         state.version(session)  # raises: the database is not migrated
         return False
