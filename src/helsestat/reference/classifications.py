@@ -22,6 +22,7 @@ applies; None means still valid. Ids are the publisher's own (KLASS ids); ids fr
 
 from __future__ import annotations
 
+import pickle
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -261,6 +262,14 @@ def presentation_name(pattern: str | None, code: Code) -> str:
 # -- the registry ----------------------------------------------------------------------------
 
 
+def _registry_of(payload: bytes) -> Registry:
+    """A registry whose content is ``payload`` (see :meth:`Registry.__reduce__`), read at
+    its first use."""
+    registry = Registry.__new__(Registry)
+    object.__setattr__(registry, "_payload", payload)
+    return registry
+
+
 @dataclass(frozen=True, eq=False)
 class Registry:
     """Classifications and correspondences, indexed; answers the KLASS queries."""
@@ -305,6 +314,36 @@ class Registry:
                 t, maps=tuple(sorted(t.maps, key=lambda m: (m.source_code, m.target_code)))
             )
         return cls(by_id, corr, versions)
+
+    # pickling (a kept reference snapshot): the content is unpickled at its first use
+
+    def __reduce__(self) -> tuple[Callable[[bytes], Registry], tuple[bytes]]:
+        """Pickled as the pickle of its content, which :func:`_registry_of` reads only when
+        a classification is first asked for: unpickling the classifications is most of the
+        cost of reading a kept snapshot (0.18 of 0.24 s), and a command such as a build that
+        changed nothing never asks for one.
+
+        >>> import pickle
+        >>> v = Version(10, "A 2024", date(2024, 1, 1), None, (Level(1, "c"),), (Code("x", "X"),))
+        >>> again = pickle.loads(pickle.dumps(Registry.of([Classification(1, "A", (v,))])))
+        >>> "classifications" in vars(again)
+        False
+        >>> again.classification(1).name, again.version(10)[1].name, len(again.correspondences)
+        ('A', 'A 2024', 0)
+        """
+        content = (self.classifications, self.correspondences, self._versions)
+        return _registry_of, (pickle.dumps(content, protocol=pickle.HIGHEST_PROTOCOL),)
+
+    def __getattr__(self, name: str) -> object:
+        # only called for an attribute not set: the content of a registry unpickled lazily
+        payload = self.__dict__.get("_payload")
+        if payload is None or name not in ("classifications", "correspondences", "_versions"):
+            raise AttributeError(name)
+        classifications, correspondences, versions = pickle.loads(payload)
+        object.__setattr__(self, "classifications", classifications)
+        object.__setattr__(self, "correspondences", correspondences)
+        object.__setattr__(self, "_versions", versions)
+        return self.__dict__[name]
 
     # lookups
 

@@ -42,20 +42,8 @@ from sqlalchemy.orm import Session
 from helsestat.errors import NotFoundError, StoreError
 from helsestat.reference.units.history import VERSION_COLUMNS, current_rows, path_at, version_of
 from helsestat.reference.units.model import Span, UnitFields, Version
+from helsestat.reference.units.placement import OPEN_END, PLACEMENT_COLUMNS
 from helsestat.store.db.units_schema import Unit, UnitVersionRow
-
-#: Placement columns added to every placed row, in order.
-PLACEMENT_COLUMNS = (
-    "rhf_id",
-    "hf_id",
-    "behandlingssted_id",
-    "sector",
-    "vardgivare_id",
-    "vardenhet_id",
-    "lan",
-    "kommune",
-)
-OPEN_END = date(9999, 12, 31)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 
 from helsestat.errors import ExtractError, InputError
-from helsestat.reference.units.placing import OPEN_END, PLACEMENT_COLUMNS
+from helsestat.reference.units.placement import OPEN_END, PLACEMENT_COLUMNS
 
 STATUS_COLUMN = "placement"
 #: Row statuses, in the order of their codes (0 = placed).
