@@ -613,18 +613,10 @@ class _Component:
         first = ct.indptr[:-1].clip(max=max(len(ct.data) - 1, 0))
         single = (nnz == 1) & (ct.data[first] == 1) if len(ct.data) else np.zeros(n, bool)
         var_of = ct.indices[first] if len(ct.indices) else np.zeros(n, np.int64)
-        a = self.lp.a
-        classes: dict[tuple[object, ...], list[int]] = {}
-        for i in np.flatnonzero(single).tolist():
-            v = int(var_of[i])
-            key = (
-                a.indices[a.indptr[v] : a.indptr[v + 1]].tobytes(),
-                float(self.lp.lb[v]),
-                float(self.lp.ub[v]),
-            )
-            classes.setdefault(key, []).append(i)
-        for members in classes.values():
-            self.proxy[members] = members[0]
+        cells = np.flatnonzero(single)
+        self.proxy[cells] = _interchangeable(
+            self.lp.a, self.lp.lb, self.lp.ub, cells, var_of[cells]
+        )
         rep = self.proxy == np.arange(n)
         later = np.zeros(n, dtype=bool) if defer is None else np.asarray(defer, dtype=bool)
         self._prove(~later, rep, exact, centre)
@@ -650,6 +642,58 @@ class _Component:
         lo = np.where(done, self.lo, lo)
         up = np.where(done, self.up, up)
         return lo, up, done, self.binding
+
+
+def _interchangeable(
+    a: sparse.csc_matrix, lb: np.ndarray, ub: np.ndarray, cells: np.ndarray, var_of: np.ndarray
+) -> np.ndarray:
+    """Per cell of ``cells`` (ascending), each the sum of one inner cell ``var_of``: the first
+    cell of its class, cells whose inner cells lie in the same constraints (column of ``a``,
+    in the order stored) with the same bounds and so share one interval.
+
+    >>> a = sparse.csc_matrix(np.array([[1, 1, 1], [0, 0, 1]]))
+    >>> _interchangeable(a, np.zeros(3), np.full(3, np.inf), np.arange(4), np.array([0, 1, 2, 0]))
+    array([0, 0, 2, 0])
+    """
+    if not len(cells):
+        return cells
+    uv, inv = np.unique(var_of, return_inverse=True)
+    start, nnz = a.indptr[uv], np.diff(a.indptr)[uv]
+    width = int(nnz.max(initial=0))
+    if len(uv) * (3 + width) > _KEY_CELLS:
+        return _interchangeable_loop(a, lb, ub, cells, var_of)
+    # one row per inner cell: its number of constraints, bounds and constraints (padded)
+    key = np.full((len(uv), 3 + width), -1.0)
+    key[:, 0], key[:, 1], key[:, 2] = nnz, lb[uv] + 0.0, ub[uv] + 0.0  # + 0.0: no -0.0
+    offset = np.cumsum(nnz) - nnz
+    at = np.arange(int(nnz.sum()))
+    owner = np.repeat(np.arange(len(uv)), nnz)
+    key[owner, 3 + at - offset[owner]] = a.indices[np.repeat(start - offset, nnz) + at]
+    order = np.lexsort(key.T[::-1])
+    starts = np.r_[True, (key[order[1:]] != key[order[:-1]]).any(axis=1)]
+    group = np.empty(len(uv), dtype=np.int64)
+    group[order] = np.cumsum(starts) - 1
+    _, first, cls = np.unique(group[inv], return_index=True, return_inverse=True)
+    return np.asarray(cells[first[cls]])
+
+
+#: Above this many entries the padded table of constraints in :func:`_interchangeable`
+#: would take too much memory (160 MB), and the classes are found one cell at a time.
+_KEY_CELLS = 20_000_000
+
+
+def _interchangeable_loop(
+    a: sparse.csc_matrix, lb: np.ndarray, ub: np.ndarray, cells: np.ndarray, var_of: np.ndarray
+) -> np.ndarray:
+    """:func:`_interchangeable`, one cell at a time (memory in proportion to the cells)."""
+    proxy = cells.copy()
+    classes: dict[tuple[object, ...], list[int]] = {}
+    for k, v in enumerate(var_of.tolist()):
+        key = (a.indices[a.indptr[v] : a.indptr[v + 1]].tobytes(), float(lb[v]), float(ub[v]))
+        classes.setdefault(key, []).append(k)
+    for members in classes.values():
+        proxy[members] = cells[members[0]]
+    return proxy
 
 
 class _LP:
