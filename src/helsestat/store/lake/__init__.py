@@ -52,6 +52,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -500,9 +501,10 @@ class Lake:
         marker = self.releases_dir / f"{_COMMITTING}{rid}"
         try:
             yield writer
-            write_text_atomic(
-                json.dumps(writer.manifest(), ensure_ascii=False, indent=1), staging / _MANIFEST
-            )
+            # orjson: the standard library's encoder runs in Python when it indents, and a
+            # release of many tables in parts has a manifest of thousands of entries
+            manifest = orjson.dumps(writer.manifest(), option=orjson.OPT_INDENT_2)
+            write_text_atomic(manifest.decode("utf-8"), staging / _MANIFEST)
             # The commit point is CURRENT naming the release. The marker says the release
             # directory exists but may not be current yet: if the process dies before
             # CURRENT is switched, the next build lock removes that directory.
