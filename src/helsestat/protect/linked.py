@@ -206,6 +206,51 @@ def protect_tables(
     >>> r.tables[0].table.column("status").to_pylist()  # no rule: nothing to hide
     ['published', 'published']
     """
+    # The pattern chosen must not depend on the order the rows come in (ties between equal
+    # candidates are broken by position): each table is protected in the order of its
+    # dimension values, and its rows are given back in the order they came.
+    orders = [_canonical(t.table, t.dimensions) for t in tables]
+    tables = [
+        t if o is None else dataclasses.replace(t, table=t.table.take(o))
+        for t, o in zip(tables, orders, strict=True)
+    ]
+    if inner is not None:
+        dims = [c for c in inner.column_names if any(c in t.dimensions for t in tables)]
+        inner_order = _canonical(inner, tuple(dims))
+        inner = inner if inner_order is None else inner.take(inner_order)
+    report = _protect_in_order(tables, measures, protection, inner, earlier)
+    restored = tuple(
+        t if o is None else dataclasses.replace(t, table=t.table.take(_inverse(o)))
+        for t, o in zip(report.tables, orders, strict=True)
+    )
+    return dataclasses.replace(report, tables=restored)
+
+
+def _canonical(table: pa.Table, dimensions: tuple[str, ...]) -> pa.Array | None:
+    """The row order of ``table`` by its dimension values (None: already in it)."""
+    if not dimensions or table.num_rows < 2:
+        return None
+    order = pc.sort_indices(table, sort_keys=[(d, "ascending") for d in dimensions])
+    if pc.all(pc.equal(order, pa.array(np.arange(table.num_rows)))).as_py():
+        return None
+    return order
+
+
+def _inverse(order: pa.Array) -> pa.Array:
+    """The permutation that puts rows taken in ``order`` back where they were."""
+    positions = np.empty(len(order), dtype=np.int64)
+    positions[order.to_numpy()] = np.arange(len(order))
+    return pa.array(positions)
+
+
+def _protect_in_order(
+    tables: Sequence[TableToProtect],
+    measures: tuple[str, ...],
+    protection: Protection,
+    inner: pa.Table | None,
+    earlier: Sequence[Sequence[ProtectedTable]],
+) -> ProtectionReport:
+    """:func:`protect_tables` on tables whose rows are in the order of their dimensions."""
     inner_table = _finest(tables).table if inner is None else inner
     measure = protection.measure
     linked = link_tables(inner_table, [(t.name, t.table, t.dimensions) for t in tables])
