@@ -29,7 +29,7 @@ import math
 import threading
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -37,8 +37,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from helsestat.errors import HelsestatError, ProtectionError
 from helsestat.model import RULE_COLUMN, STATUS_COLUMN, ProtectedTable
-from helsestat.publish.published import publishable
+from helsestat.publish.published import STATUS_LEGEND, publishable
 
 #: Bytes of rendered row fragments the indexes of one release may keep for reuse.
 FRAGMENT_BUDGET = 64 * 1024 * 1024
@@ -149,6 +150,9 @@ class Text:
     values: np.ndarray  # object array of str (None for a null)
     codes: np.ndarray  # int32, one per row
 
+    def __len__(self) -> int:
+        return len(self.codes)
+
     def code_of(self) -> dict[str | None, int]:
         """Value → code."""
         return {v: i for i, v in enumerate(self.values.tolist())}
@@ -249,6 +253,145 @@ def _encode_short(values: list[str | None]) -> Text:
     )
 
 
+@dataclass(frozen=True)
+class Columns:
+    """A table protected by its statistic, handed over as the index holds it rather than as
+    Arrow columns to be read back (:meth:`TableIndex.of_columns`): every dimension,
+    ``status`` and ``status_rule`` as a :class:`Text` (its distinct values sorted, a code
+    per row), every measure as int64 or float64 values (0 where there is none) with the
+    rows that hold one (``valid``). The other fields are a
+    :class:`~helsestat.model.ProtectedTable`'s."""
+
+    name: str
+    title: str
+    dimensions: tuple[str, ...]
+    measures: tuple[str, ...]
+    texts: Mapping[str, Text]
+    values: Mapping[str, np.ndarray]
+    valid: Mapping[str, np.ndarray]
+    release: str = ""
+    notes: tuple[str, ...] = ()
+    guarded: tuple[str, ...] = ()
+
+
+def _not_made(columns: Columns, problem: str) -> HelsestatError:
+    return HelsestatError(
+        "publish.bad_columns",
+        f"table {columns.name!r}: {problem}",
+        hint="every dimension, status and status_rule a Text, every measure values and valid",
+    )
+
+
+def _within(codes: np.ndarray, size: int) -> bool:
+    """Whether every code is one of ``0 … size - 1`` (in Python for a few codes)."""
+    if len(codes) <= SHORT_TEXT:
+        listed = codes.tolist()
+        return bool(min(listed) >= 0 and max(listed) < size)
+    return bool(codes.min() >= 0 and codes.max() < size)
+
+
+def _checked(columns: Columns) -> tuple[int, np.ndarray]:
+    """The rows of ``columns`` and which are published, after the checks
+    :func:`~helsestat.publish.published.publishable` makes of a table: known statuses, no
+    empty dimension, no value in a suppressed cell of a guarded measure."""
+    texts, values, valid = columns.texts, columns.values, columns.valid
+    names = (*columns.dimensions, STATUS_COLUMN, RULE_COLUMN)
+    if any(name not in texts for name in names) or any(
+        m not in values or m not in valid for m in columns.measures
+    ):
+        raise _not_made(columns, "a column is missing")
+    status = texts[STATUS_COLUMN]
+    n = len(status.codes)
+    for name in names:
+        text = texts[name]
+        if len(text.codes) != n:
+            raise _not_made(columns, f"column {name!r} has another number of rows")
+        if n and not _within(text.codes, len(text.values)):
+            raise _not_made(columns, f"column {name!r} has a code without a value")
+        if None in text.values.tolist():
+            if name in columns.dimensions:
+                raise HelsestatError(
+                    "publish.null_dimension",
+                    f"table {columns.name!r}: dimension {name!r} is empty in some row(s)",
+                    hint="code unknown values explicitly (e.g. '9999') before protect",
+                )
+            raise ProtectionError(
+                "publish.unknown_status",
+                f"table {columns.name!r}: a row has no {name}",
+                hint=f"status is one of: {', '.join(STATUS_LEGEND)}",
+            )
+    statuses = status.values.tolist()
+    if any(s not in STATUS_LEGEND for s in statuses):
+        raise ProtectionError(
+            "publish.unknown_status",
+            f"table {columns.name!r}: some row(s) have no known status",
+            hint=f"status is one of: {', '.join(STATUS_LEGEND)}",
+        )
+    code = statuses.index("published") if "published" in statuses else -1
+    published: np.ndarray = status.codes == code
+    hidden = None if code >= 0 and len(statuses) == 1 else ~published
+    for name in columns.measures:
+        if len(values[name]) != n or len(valid[name]) != n:
+            raise _not_made(columns, f"measure {name!r} has another number of rows")
+        if values[name].dtype not in (np.int64, np.float64) or valid[name].dtype != np.bool_:
+            raise _not_made(columns, f"measure {name!r} is not int64 or float64 with valid")
+        guarded = name in (columns.guarded or columns.measures)
+        if guarded and hidden is not None and n:
+            leaks = int(np.count_nonzero(hidden & valid[name]))
+            if leaks:
+                # Never publish a value that protect marked as suppressed, whatever made it.
+                raise ProtectionError(
+                    "publish.unsuppressed_value",
+                    f"table {columns.name!r}: measure {name!r} has a value in {leaks} "
+                    "suppressed cell(s)",
+                    hint="protect must set every guarded measure of a suppressed cell to null",
+                )
+    return n, published
+
+
+def _protected(columns: Columns) -> ProtectedTable:
+    """The table of checked ``columns`` (:func:`_checked`), as Arrow columns."""
+    arrays: dict[str, pa.Array] = {}
+    for name in columns.dimensions:
+        arrays[name] = _arrow_text(columns.texts[name])
+    for name in columns.measures:
+        shown = columns.valid[name]
+        given = columns.values[name]
+        arrays[name] = pa.array(
+            given,
+            pa.int64() if given.dtype == np.int64 else pa.float64(),
+            mask=None if shown.all() else ~shown,
+        )
+    arrays[STATUS_COLUMN] = _arrow_text(columns.texts[STATUS_COLUMN])
+    arrays[RULE_COLUMN] = _arrow_text(columns.texts[RULE_COLUMN])
+    return ProtectedTable(
+        columns.name,
+        columns.title,
+        columns.dimensions,
+        columns.measures,
+        pa.table(arrays),
+        columns.release,
+        columns.notes,
+        columns.guarded,
+    )
+
+
+def _arrow_text(text: Text) -> pa.Array:
+    if len(text.codes) <= SHORT_TEXT:  # a list in Python costs less than a kernel call
+        return pa.array(text.values[text.codes].tolist(), pa.string())
+    return pa.array(text.values.tolist(), pa.string()).take(pa.array(text.codes))
+
+
+def encode_text(values: Sequence[str]) -> Text:
+    """A text column given as Python strings, encoded as an index holds it (distinct values
+    sorted by code point, a code per row).
+
+    >>> encode_text(["b", "a", "b"]).codes.tolist()
+    [1, 0, 1]
+    """
+    return _encode_short(list(values))
+
+
 def _range_values(data: pa.Table, spec: Range) -> np.ndarray:
     present = [c for c in spec.columns if c in data.column_names]
     total = np.zeros(data.num_rows, dtype=np.int64)
@@ -264,8 +407,9 @@ def _range_values(data: pa.Table, spec: Range) -> np.ndarray:
 class TableIndex:
     """One published table, sorted and encoded for fast selection (see the module text)."""
 
-    source: ProtectedTable  # the table, rows in index order
-    view: pa.Table  # its published columns (publish.published.publishable), index order
+    names: tuple[str, ...]  # the published columns, in order (those of ``view``)
+    _source: ProtectedTable | None  # the table, rows in index order (see ``source``)
+    _view: pa.Table | None  # its published columns (publish.published.publishable)
     key: tuple[str, ...]  # the key columns the table has, in index order
     order: tuple[str, ...]  # the published order, names the table has
     range_name: str | None
@@ -291,12 +435,31 @@ class TableIndex:
     range_columns: tuple[str, ...] = ()
     _code_maps: dict[str, dict[str | None, int]] = field(default_factory=dict)
     _in_order_of: dict[tuple[str, ...], bool] = field(default_factory=dict)
+    #: what an index made by :meth:`of_columns` makes its Arrow table of, when asked
+    _columns: Columns | None = None
+
+    @property
+    def source(self) -> ProtectedTable:
+        """The table, rows in index order. Of an index made by :meth:`of_columns`, made
+        the first time a format asks for it (JSON, CSV and the other row formats read
+        the index alone)."""
+        if self._source is None:
+            assert self._columns is not None
+            self._source = _protected(self._columns)
+        return self._source
+
+    @property
+    def view(self) -> pa.Table:
+        """The published columns (:func:`~helsestat.publish.published.publishable`), in
+        index order."""
+        if self._view is None:
+            self._view = self.source.table
+        return self._view
 
     @property
     def size(self) -> int:
         """Number of rows."""
-        size: int = self.source.table.num_rows
-        return size
+        return len(self.rank)
 
     @classmethod
     def build(
@@ -400,8 +563,9 @@ class TableIndex:
         if unique and composite is not None and n > 1:
             unique = bool(np.all(composite[1:] != composite[:-1]))
         return cls(
-            source=sorted_protected,
-            view=view,
+            names=tuple(view.column_names),
+            _source=sorted_protected,
+            _view=view,
             key=wanted,
             order=order_names,
             range_name=range_name if has_range else None,
@@ -429,6 +593,51 @@ class TableIndex:
         """The index of an answer computed for one query (most are rendered once, so their
         rows are rendered in one go and not kept: :attr:`FragmentStore.keep_rows`)."""
         return cls.build(table, fragments=FragmentStore(keep_rows=False))
+
+    @classmethod
+    def of_columns(cls, columns: Columns) -> TableIndex:
+        """The index of an answer computed for one query and handed over as the index holds
+        it (:class:`Columns`): the same as :meth:`of_answer` of the table the columns make
+        (its ``source``), checked alike, without reading Arrow columns back.
+
+        >>> text = lambda *v: Text(np.array(sorted(set(v)), object),
+        ...     np.array([sorted(set(v)).index(x) for x in v], np.int32))
+        >>> index = TableIndex.of_columns(Columns("t", "T", ("k",), ("n",),
+        ...     {"k": text("a", "b"), "status": text("published", "primary"),
+        ...      "status_rule": text("", "n<=5")},
+        ...     {"n": np.array([7, 0])}, {"n": np.array([True, False])}))
+        >>> index.source.table.column("n").to_pylist(), index.column("status", index.rank)
+        ([7, None], ['published', 'primary'])
+        """
+        n, published = _checked(columns)
+        return cls(
+            names=(*columns.dimensions, *columns.measures, STATUS_COLUMN, RULE_COLUMN),
+            _source=None,
+            _view=None,
+            key=(),
+            order=(),
+            range_name=None,
+            texts={
+                name: columns.texts[name]
+                for name in (*columns.dimensions, STATUS_COLUMN, RULE_COLUMN)
+            },
+            range_values=None,
+            range_dict=None,
+            range_codes=None,
+            measures=columns.measures,
+            values=dict(columns.values),
+            valid=dict(columns.valid),
+            integer={name: columns.values[name].dtype == np.int64 for name in columns.measures},
+            published=published,
+            composite=None,
+            strides=(),
+            cardinality=(),
+            rank=np.arange(n, dtype=np.int64),
+            sorted_rank=True,
+            unique=False,
+            fragments=FragmentStore(keep_rows=False),
+            _columns=columns,
+        )
 
     def one_row_per_cell(self) -> bool:
         """Whether no two rows share their dimension values: known from the key when it
@@ -631,6 +840,7 @@ class IndexCache:
 __all__ = [
     "FRAGMENT_BUDGET",
     "KEEP_RELEASES",
+    "Columns",
     "FragmentStore",
     "IndexCache",
     "Key",
@@ -639,4 +849,5 @@ __all__ = [
     "Selection",
     "TableIndex",
     "Text",
+    "encode_text",
 ]

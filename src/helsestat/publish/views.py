@@ -91,7 +91,7 @@ def field_names(selection: Selection, view: View) -> tuple[str, ...]:
     ('k', 'n', 'status', 'status_rule')
     """
     if view.fields is None:
-        return tuple(selection.index.view.column_names)
+        return tuple(selection.index.names)
     names = tuple(f.name for f in view.fields)
     return (*names, *STATUS_FIELDS) if with_status(selection, view) else names
 
@@ -109,7 +109,7 @@ def _integers(index: TableIndex, column: str) -> list[int | None]:
 def columns(index: TableIndex, rows: np.ndarray, view: View, status: bool) -> list[list[Any]]:
     """The fields of ``rows`` as Python values, column by column."""
     if view.fields is None:
-        return [index.column(name, rows) for name in index.view.column_names]
+        return [index.column(name, rows) for name in index.names]
     n = len(rows)
     out: list[list[Any]] = []
     for f in view.fields:

@@ -85,7 +85,7 @@ def _vectorised(selection: Selection) -> bytes | None:
     measure is not an integer (a float is written as orjson writes it: left to orjson)."""
     index, rows = selection.index, selection.rows
     pieces: list[pa.Array | str] = []
-    for i, name in enumerate(index.view.column_names):
+    for i, name in enumerate(index.names):
         key = ("{" if i == 0 else ",") + orjson.dumps(name).decode() + ":"
         text = index.texts.get(name)
         if text is not None:
@@ -132,7 +132,7 @@ def rows_as_json(table: ProtectedTable, include_status: bool = True) -> bytes:
     everything = Selection.everything(TableIndex.build(table))
     if include_status:
         return render_rows(everything, DEFAULT)
-    names = [c for c in everything.index.view.column_names[:-2]]
+    names = [c for c in everything.index.names[:-2]]
     view = View("published-without-status", tuple(Field(n) for n in names), False)
     return render_rows(Selection(everything.index, everything.rows, 0, False), view)
 

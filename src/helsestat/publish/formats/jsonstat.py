@@ -87,7 +87,7 @@ def _layout(index: TableIndex) -> _CubeLayout:
     if isinstance(found, _CubeLayout):
         return found
     table = index.source
-    names = [n for n in index.view.column_names if n in table.dimensions or n in table.measures]
+    names = [n for n in index.names if n in table.dimensions or n in table.measures]
     dims = tuple(n for n in names if n in table.dimensions)
     measures = tuple(n for n in names if n in table.measures)
     metric = "measure"

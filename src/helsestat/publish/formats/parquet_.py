@@ -54,7 +54,7 @@ def _parquet_layout(index: TableIndex) -> _ParquetLayout:
     if isinstance(found, _ParquetLayout):
         return found
     table = index.source
-    names = tuple(index.view.column_names)
+    names = tuple(index.names)
     text_names = [n for n in names if n not in table.measures]
     plain = []
     for name in text_names:

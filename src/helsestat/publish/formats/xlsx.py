@@ -66,7 +66,7 @@ def _guarded_fields(selection: Selection, view: View) -> list[bool]:
     """Per field of the view: does it hold a measure a suppressed row has no value of?"""
     guarded = set(selection.index.source.suppressible)
     if view.fields is None:
-        return [n in guarded for n in selection.index.view.column_names]
+        return [n in guarded for n in selection.index.names]
     flags = [f.source in guarded for f in view.fields]
     return [*flags, False, False] if with_status(selection, view) else flags
 
