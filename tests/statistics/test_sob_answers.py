@@ -17,7 +17,10 @@ import pytest
 
 from helsestat.aggregate import DuckDBEngine
 from helsestat.aggregate.ranges import RangeCube, build_ranges, month_index
-from helsestat.statistics.sob.answers import SobData, SobQuery, answer
+from helsestat.publish.formats import FORMATS
+from helsestat.publish.index import Selection, TableIndex
+from helsestat.publish.views import DEFAULT
+from helsestat.statistics.sob.answers import TABLES, SobData, SobQuery, answer, answer_columns
 from helsestat.statistics.sob.cases import range_facts, units_table
 from helsestat.statistics.sob.measures import PERSON_THRESHOLD, age_group, spec_for
 
@@ -414,3 +417,24 @@ def test_a_moment_named_alike_in_two_processes_needs_its_process(
         answer(data, "manad", SobQuery(first, first + 3, {"moment": "Steg 1"}))
     alone = answer(data, "manad", SobQuery(first, first + 3, {"moment": "Steg 2"}))
     assert alone.table.num_rows == 4  # Steg 2 is only in Sömn
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=str)
+def test_the_served_columns_are_the_protected_table(
+    data_and_events: tuple[SobData, list[dict[str, Any]]], filters: dict[str, str]
+) -> None:
+    """What the server indexes (the answer's columns) renders as the protected table does,
+    in every format, for every table."""
+    data, _ = data_and_events
+    for first, last in _ranges(11):
+        query = SobQuery(first, last, filters)
+        for spec in TABLES:
+            served = TableIndex.of_columns(answer_columns(data, spec.name, query, "r1"))
+            table = answer(data, spec.name, query, "r1")
+            assert served.source.table.equals(table.table)
+            again = TableIndex.of_answer(table)
+            for fmt in ("json", "csv", "xml", "jsonstat"):
+                render = FORMATS[fmt].render_selection
+                assert render(Selection.everything(served), DEFAULT) == render(
+                    Selection.everything(again), DEFAULT
+                ), (spec.name, fmt)

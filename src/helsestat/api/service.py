@@ -395,8 +395,12 @@ class TableService:
         assert ranged is not None and prepared.computed is not None
         data = self.computed_data(prepared.release, statistic)
         short = prepared.table.removeprefix(statistic.name + "/")
-        table = ranged.answer(data, short, prepared.computed)
-        index = TableIndex.of_answer(replace(table, release=prepared.release.id))
+        if ranged.columns is not None:  # handed as the index holds it
+            made = ranged.columns(data, short, prepared.computed, prepared.release.id)
+            index = TableIndex.of_columns(made)
+        else:
+            table = ranged.answer(data, short, prepared.computed)
+            index = TableIndex.of_answer(replace(table, release=prepared.release.id))
         self._answers[key] = index
         while len(self._answers) > KEEP_ANSWERS:
             self._answers.popitem(last=False)

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from helsestat.aggregate.duckdb_engine import DuckDBEngine
 from helsestat.model import ProtectedTable
-from helsestat.publish.index import Key
+from helsestat.publish.index import Columns, Key
 from helsestat.publish.views import DEFAULT, View
 from helsestat.reference.snapshot import Reference
 
@@ -277,6 +277,11 @@ class Ranged:
     ``options_complete`` they list every value the data hold over all months (not only the
     dashboard's choices), so the API refuses a value outside them (``query.unknown_code``).
 
+    ``columns(data, table, query, release)`` (optional): the same answer as ``answer``,
+    handed as the columns an index holds (:class:`~helsestat.publish.index.Columns`, made
+    into an index by :meth:`~helsestat.publish.index.TableIndex.of_columns`); the server
+    serves it this way when given (nothing is written as Arrow columns to be read back).
+
     ``extend(previous, files, reference, engine)`` (optional): the data of ``build`` over
     the files ``previous`` (its data) was built from and the added ``files`` (a new month),
     from those alone — or None when it cannot (the build then runs ``build`` over every
@@ -293,6 +298,7 @@ class Ranged:
     earliest: int = 0
     options: Callable[[Any, str, Mapping[str, str]], Sequence[tuple[str, str]] | None] | None = None
     options_complete: bool = False
+    columns: Callable[[Any, str, RangeQuery, str], Columns] | None = None
     extend: (
         Callable[
             [Mapping[str, pa.Table], Sequence[Path], Reference, DuckDBEngine],

@@ -33,12 +33,20 @@ from helsestat.aggregate.ranges import (
 )
 from helsestat.model import ProtectedTable
 from helsestat.model.cube import CubeSpec
+from helsestat.publish.index import Columns
 from helsestat.reference.preflight import Needs
 from helsestat.reference.snapshot import Reference
 from helsestat.reference.sweden import SWEDISH_REGIONS
 from helsestat.statistics.base import Statistic, TableDef
 from helsestat.statistics.serving import CARRIED, Ranged, RangeQuery, Serving
-from helsestat.statistics.sob.answers import BY_NAME, FILTERS, TABLES, SobData, answer
+from helsestat.statistics.sob.answers import (
+    BY_NAME,
+    FILTERS,
+    TABLES,
+    SobData,
+    answer,
+    answer_columns,
+)
 from helsestat.statistics.sob.cases import UNKNOWN_LAN, SobFacts, range_facts
 from helsestat.statistics.sob.dashboard import DASHBOARD, filter_options
 from helsestat.statistics.sob.measures import DISTINCT, spec_for
@@ -266,6 +274,11 @@ def _answer(data: Any, table: str, query: RangeQuery) -> ProtectedTable:
     return answer(data, table, query)
 
 
+def _columns(data: Any, table: str, query: RangeQuery, release: str) -> Columns:
+    assert isinstance(data, SobData)
+    return answer_columns(data, table, query, release)
+
+
 TABLE_DEFS: Final = tuple(TableDef(f"{PREFIX}{t.name}", t.title, ()) for t in TABLES)
 
 
@@ -294,6 +307,7 @@ SOB = Statistic(
             load=load_data,
             months=_months,
             answer=_answer,
+            columns=_columns,
             filters=FILTERS,
             earliest=EARLIEST,
             options=filter_options,

@@ -40,12 +40,11 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from helsestat.aggregate.ranges import RangeCube, month_text
 from helsestat.errors import NotFoundError
 from helsestat.model import RULE_COLUMN, STATUS_COLUMN, ProtectedTable
+from helsestat.publish.index import Columns, TableIndex, Text, encode_text
 from helsestat.statistics.serving import RangeQuery
 from helsestat.statistics.sob.measures import (
     AGE_GROUPS,
@@ -117,16 +116,17 @@ class _Rows:
         for name in (*self.dimensions, *self.measures):
             self.columns.setdefault(name, []).append(values.get(name))
 
-    def extend(self, **values: Sequence[Any] | np.ndarray | pa.Array) -> None:
+    def extend(self, **values: Sequence[Any] | np.ndarray | Text) -> None:
         """Whole columns at once, each of the same length (a missing one is empty). Into
-        an empty table, a numpy or Arrow column is kept as it is (no list of Python
-        values)."""
+        an empty table, a numpy column or an encoded text column is kept as it is (no list
+        of Python values)."""
         length = len(next(iter(values.values()))) if values else 0
         for name in (*self.dimensions, *self.measures):
             given = values.get(name, [None] * length)
-            if name not in self.columns and isinstance(given, np.ndarray | pa.Array):
+            if name not in self.columns and isinstance(given, np.ndarray | Text):
                 self.columns[name] = given
             else:
+                assert not isinstance(given, Text)
                 self.columns.setdefault(name, []).extend(given)
 
     def __len__(self) -> int:
@@ -299,16 +299,29 @@ def _pagaende_moment(data: SobData, query: SobQuery) -> _Rows:
     nodes = [n for _, _, n in moments]
     months = _months(query)
     ongoing = _ongoing_by_month(data, nodes, months)  # month by month, every moment in each
-    # whole Arrow columns: this table has a row per moment and month (thousands)
-    each_month = pa.array(np.repeat(np.arange(len(months)), len(nodes)))
-    each_moment = pa.array(np.tile(np.arange(len(nodes)), len(months)))
+    # encoded columns: this table has a row per moment and month (thousands)
+    process, moment = _moment_texts(data, query.filters)
     rows.extend(
-        manad=pa.array([month_text(m) for m in months], pa.string()).take(each_month),
-        process=pa.array([p for p, _, _ in moments], pa.string()).take(each_moment),
-        moment=pa.array([m for _, m, _ in moments], pa.string()).take(each_moment),
+        manad=Text(
+            np.array([month_text(m) for m in months], object),  # in order as text too
+            np.repeat(np.arange(len(months), dtype=np.int32), len(nodes)),
+        ),
+        process=Text(process.values, np.tile(process.codes, len(months))),
+        moment=Text(moment.values, np.tile(moment.codes, len(months))),
         pagaende=ongoing.T.ravel(),
     )
     return rows
+
+
+def _moment_texts(data: SobData, filters: Mapping[str, str]) -> tuple[Text, Text]:
+    """The process and the moment of each of :func:`_moments`, encoded (once per filters)."""
+
+    def make() -> tuple[Text, Text]:
+        moments = _moments(data, filters)
+        return encode_text([p for p, _, _ in moments]), encode_text([m for _, m, _ in moments])
+
+    found: tuple[Text, Text] = data.memo(("moment_texts", *sorted(filters.items())), make)
+    return found
 
 
 _HIERARCHY_DIMS: Final = (
@@ -355,7 +368,7 @@ def _drill(
 
 def _drill_rows(
     data: SobData, filters: Mapping[str, str], order: Sequence[str]
-) -> tuple[list[int], dict[str, pa.Array]]:
+) -> tuple[list[int], dict[str, Text]]:
     """What a drill-down's rows are for the filters, whatever the range: the nodes (the
     filter node first; none when the data hold nothing under the filters) and the dimension
     columns as published (an empty level ``""``)."""
@@ -387,7 +400,7 @@ def _drill_rows(
     for level in SERVICE:
         columns[level] = levels[level]
     dimensions = {
-        name: pa.array(["" if v is None else v for v in columns[name]], pa.string())
+        name: encode_text(["" if v is None else v for v in columns[name]])
         for name in _HIERARCHY_DIMS
     }
     return nodes, dimensions
@@ -439,6 +452,11 @@ def _avslutningsorsak(data: SobData, query: SobQuery) -> _Rows:
 
 
 def _kon_split(data: SobData, kon: str, group: str | None = None) -> int | None:
+    found: int | None = data.memo(("split", kon, group), lambda: _find_split(data, kon, group))
+    return found
+
+
+def _find_split(data: SobData, kon: str, group: str | None) -> int | None:
     measure = "vardtagare" if group is None else "vardtagare_alder"
     values = {"kon": kon} if group is None else {"kon": kon, "aldersgrupp": group}
     found = data.cube.split_ids(measure, **values)
@@ -745,8 +763,10 @@ TABLES: Final = (
 BY_NAME: Final = {t.name: t for t in TABLES}
 
 
-def answer(data: SobData, table: str, query: SobQuery, release: str = "") -> ProtectedTable:
-    """Table ``table`` (one of :data:`TABLES`) for the query, protected."""
+def answer_columns(data: SobData, table: str, query: SobQuery, release: str = "") -> Columns:
+    """Table ``table`` (one of :data:`TABLES`) for the query, protected, as the columns an
+    index holds (:meth:`TableIndex.of_columns`): the rows are never written as Arrow
+    columns to be read back."""
     spec = BY_NAME.get(table)
     if spec is None:
         raise NotFoundError(
@@ -765,33 +785,69 @@ def answer(data: SobData, table: str, query: SobQuery, release: str = "") -> Pro
     if spec.align is not None:
         spec.align(data, query, rows, status, rules)
     guarded = tuple(m for m in rows.measures if m in PERSONS)
-    columns: dict[str, pa.Array] = {}
+    n = len(status)
+    texts: dict[str, Text] = {}
     for name in rows.dimensions:  # empty: the row covers every value of the level
         given = rows.columns.get(name, [])
-        if isinstance(given, pa.Array):
-            columns[name] = pc.fill_null(given, "") if given.null_count else given
-        else:  # a short list: filled here (an Arrow kernel call costs more than its rows)
-            columns[name] = pa.array(["" if v is None else v for v in given], pa.string())
+        texts[name] = given if isinstance(given, Text) else _dimension(data, given)
     hidden = np.array([s != "published" for s in status], dtype=bool)
+    values: dict[str, np.ndarray] = {}
+    valid: dict[str, np.ndarray] = {}
     for name in rows.measures:
-        kind = pa.float64() if name in ("andel_avslutade", "startade_per_100000") else pa.int64()
-        mask = hidden if name in guarded and hidden.any() else None
-        values = rows.columns.get(name, [])
-        if isinstance(values, np.ndarray):
-            values = values.astype(np.int64 if kind == pa.int64() else np.float64)
-        columns[name] = pa.array(values, kind, mask=mask)
-    columns[STATUS_COLUMN] = pa.array(status, pa.string())
-    columns[RULE_COLUMN] = pa.array(rules, pa.string())
-    return ProtectedTable(
+        given = rows.columns.get(name, [])
+        if name in ("andel_avslutade", "startade_per_100000"):  # a share: None without one
+            shown = np.array([v is not None for v in given], dtype=bool)
+            values[name] = np.array([0.0 if v is None else v for v in given], np.float64)
+        else:
+            shown = np.ones(n, dtype=bool)
+            values[name] = np.asarray(given, np.int64).reshape(n)
+        if name in guarded and hidden.any():
+            shown &= ~hidden
+            values[name] = np.where(shown, values[name], 0)
+        valid[name] = shown
+    texts[STATUS_COLUMN] = encode_text(status)
+    texts[RULE_COLUMN] = encode_text(rules)
+    return Columns(
         f"sob/{spec.name}",
         spec.title,
         rows.dimensions,
         rows.measures,
-        pa.table(columns),
+        texts,
+        values,
+        valid,
         release,
         tuple(rows.notes),
         guarded,
     )
 
 
-__all__ = ["BY_NAME", "FILTERS", "PERSONS", "TABLES", "SobData", "SobQuery", "TableSpec", "answer"]
+def _dimension(data: SobData, values: Sequence[str | None]) -> Text:
+    """A dimension column given as a list, encoded (the same list, e.g. the kön of every
+    answer or the months of a range, is encoded once)."""
+    key = ("text", *values)
+    found: Text = data.memo(key, lambda: encode_text(["" if v is None else v for v in values]))
+    return found
+
+
+def answer_index(data: SobData, table: str, query: SobQuery, release: str = "") -> TableIndex:
+    """:func:`answer`, indexed as the server serves it."""
+    return TableIndex.of_columns(answer_columns(data, table, query, release))
+
+
+def answer(data: SobData, table: str, query: SobQuery, release: str = "") -> ProtectedTable:
+    """Table ``table`` (one of :data:`TABLES`) for the query, protected."""
+    return answer_index(data, table, query, release).source
+
+
+__all__ = [
+    "BY_NAME",
+    "FILTERS",
+    "PERSONS",
+    "TABLES",
+    "SobData",
+    "SobQuery",
+    "TableSpec",
+    "answer",
+    "answer_columns",
+    "answer_index",
+]
