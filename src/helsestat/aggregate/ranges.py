@@ -831,11 +831,14 @@ class RangeCube:
         flows = tables.flows
         nodes = flows[NODE].to_numpy().astype(np.int64)
         month = flows[MONTH].to_numpy()
-        self._flow_key = nodes * self.span + (month - self.first)
+        # a first key below every other and a row of zeros: a look-up that finds nothing
+        # of its node reads that row (no test for "found before the first key")
+        self._flow_key = np.concatenate(([-1], nodes * self.span + (month - self.first)))
         columns = [flows[f].to_numpy() for f in spec.flows]  # kept narrow (int32 as stored)
-        self._flow_cum = np.zeros((len(nodes), len(columns)), np.result_type(np.int32, *columns))
+        kind = np.result_type(np.int32, *columns)
+        self._flow_cum = np.zeros((len(nodes) + 1, len(columns)), kind)
         for i, column in enumerate(columns):
-            self._flow_cum[:, i] = column
+            self._flow_cum[1:, i] = column
         for measure in spec.distinct:
             points = tables.points[measure.name]
             width = max(1, tables.splits[measure.name].num_rows)
@@ -926,22 +929,19 @@ class RangeCube:
         """Per (node, month) pair (broadcast), the flows summed over every month up to the
         month (inclusive): an array of shape ``(*pairs, flows)`` — only the flows numbered
         ``columns``, in that order, when given (a table that publishes two flows of twenty
-        reads two)."""
-        nodes, months = np.broadcast_arrays(
-            np.asarray(nodes, np.int64), np.asarray(months, np.int64)
-        )
-        width = self._flow_cum.shape[1] if columns is None else len(columns)
-        out = np.zeros((*nodes.shape, width), np.int64)
-        if not len(self._flow_key) or not nodes.size:
-            return out
-        offset = np.clip(months - self.first, -1, self.span - 1)
-        at = np.searchsorted(self._flow_key, nodes * self.span + offset, "right") - 1
-        hit = (at >= 0) & (self._flow_key[np.maximum(at, 0)] >= nodes * self.span)
-        if columns is None:
-            out[hit] = self._flow_cum[at[hit]]
+        reads two). Kept as stored (32-bit where they fit)."""
+        base = np.asarray(nodes, np.int64) * self.span
+        if isinstance(months, int):
+            offset: np.ndarray | int = min(max(months - self.first, -1), self.span - 1)
         else:
-            out[hit] = self._flow_cum[at[hit][:, None], np.asarray(columns, np.intp)]
-        return out
+            offset = np.clip(np.asarray(months, np.int64) - self.first, -1, self.span - 1)
+        at = self._flow_key.searchsorted(base + offset, "right") - 1
+        at[self._flow_key[at] < base] = 0  # the node has no month up to it: the zero row
+        if columns is None:
+            found: np.ndarray = self._flow_cum[at]
+        else:
+            found = self._flow_cum[at[..., None], np.asarray(columns, np.intp)]
+        return found
 
     def flows(
         self, nodes: Sequence[int], first: int, last: int, columns: Sequence[int] | None = None
@@ -949,9 +949,8 @@ class RangeCube:
         """Per node (rows) and flow (columns; those numbered ``columns`` when given): the
         sum over months ``first…last``."""
         array = np.asarray(nodes, dtype=np.int64)
-        total: np.ndarray = self._cumulative(array, last, columns) - self._cumulative(
-            array, first - 1, columns
-        )
+        ends = self._cumulative(array[None, :], np.array([[last], [first - 1]]), columns)
+        total: np.ndarray = np.subtract(ends[0], ends[1], dtype=np.int64)
         return total
 
     def flows_by_month(
@@ -960,9 +959,8 @@ class RangeCube:
         """Per node, month and flow (shape ``(nodes, months, flows)``): the month's flows."""
         grid = np.asarray(nodes, np.int64)[:, None]
         at = np.asarray(months, np.int64)[None, :]
-        total: np.ndarray = self._cumulative(grid, at, columns) - self._cumulative(
-            grid, at - 1, columns
-        )
+        ends = self._cumulative(grid[None], np.stack((at, at - 1)), columns)
+        total: np.ndarray = np.subtract(ends[0], ends[1], dtype=np.int64)
         return total
 
     def stock(
@@ -970,15 +968,19 @@ class RangeCube:
     ) -> np.ndarray:
         """Per node and flow: the sum over every month up to ``month`` (a stock at that
         month's end is a difference of two such sums)."""
-        return self._cumulative(np.asarray(nodes, dtype=np.int64), month, columns)
+        found: np.ndarray = self._cumulative(
+            np.asarray(nodes, dtype=np.int64), int(month), columns
+        ).astype(np.int64)
+        return found
 
     def stock_by_month(
         self, nodes: Sequence[int], months: Sequence[int], columns: Sequence[int] | None = None
     ) -> np.ndarray:
         """:meth:`stock` at the end of each month: shape ``(nodes, months, flows)``."""
-        return self._cumulative(
+        found: np.ndarray = self._cumulative(
             np.asarray(nodes, np.int64)[:, None], np.asarray(months, np.int64)[None, :], columns
-        )
+        ).astype(np.int64)
+        return found
 
     def split_ids(self, name: str, **values: str) -> list[int]:
         """The split ids of a distinct measure whose split columns take ``values``."""
@@ -1004,19 +1006,20 @@ class RangeCube:
         given split, else the measure must have no splits). ``split`` may be one id per
         node (the two are broadcast)."""
         points = self._points[name]
-        array, splits = np.broadcast_arrays(
-            np.asarray(nodes, dtype=np.int64), np.asarray(split or 0, dtype=np.int64)
-        )
-        array, splits = array.reshape(-1), splits.reshape(-1)
-        if not len(array):
+        base = np.asarray(nodes, dtype=np.int64) * points.width
+        if split is not None:  # one split, or one per node
+            base = base + (split if isinstance(split, int) else np.asarray(split, np.int64))
+        base = (base * self.span).reshape(-1)
+        if not len(base):
             return np.zeros(0, np.int64)
         lo_month = min(max(first - self.first, 0), self.span - 1)
         hi_month = min(max(last - self.first, -1), self.span - 1)
-        base = (array * points.width + splits) * self.span
         if hi_month < lo_month:
-            return np.zeros(len(array), np.int64)
-        los = np.searchsorted(points.key, base + lo_month, "left")
-        his = np.searchsorted(points.key, base + hi_month, "right")
+            return np.zeros(len(base), np.int64)
+        # the first point at lo_month and the first after hi_month, in one search (the keys
+        # are integers: "right of k" is "left of k + 1")
+        found = points.key.searchsorted(np.concatenate((base + lo_month, base + hi_month + 1)))
+        los, his = found[: len(base)], found[len(base) :]
         if lo_month == hi_month:  # one month: every point's prev is before it
             summed: np.ndarray = points.running[his] - points.running[los]
             return summed
@@ -1028,7 +1031,7 @@ class RangeCube:
         lengths = his - los
         ends = np.cumsum(lengths)
         if not ends[-1]:
-            return np.zeros(len(array), np.int64)
+            return np.zeros(len(base), np.int64)
         starts = ends - lengths
         rows = np.arange(ends[-1]) + np.repeat(los - starts, lengths)
         kept = np.where(points.prev[rows] < first, points.count[rows], 0)
@@ -1046,15 +1049,14 @@ class RangeCube:
         """Per node (rows; with its split, broadcast) and month (columns): the entities
         that appear in that month."""
         points = self._points[name]
-        array, splits = np.broadcast_arrays(
-            np.asarray(nodes, dtype=np.int64), np.asarray(split or 0, dtype=np.int64)
-        )
+        base = np.asarray(nodes, dtype=np.int64) * points.width
+        if split is not None:  # one split, or one per node
+            base = base + (split if isinstance(split, int) else np.asarray(split, np.int64))
         at = np.asarray(months, np.int64)[None, :] - self.first
         inside = (at >= 0) & (at < self.span)
-        key = ((array * points.width + splits) * self.span)[:, None] + np.clip(at, 0, self.span - 1)
-        los = np.searchsorted(points.key, key, "left")
-        his = np.searchsorted(points.key, key, "right")
-        found: np.ndarray = np.where(inside, points.running[his] - points.running[los], 0)
+        key = (base * self.span)[:, None] + np.clip(at, 0, self.span - 1)
+        ends = points.key.searchsorted(np.stack((key, key + 1)))  # left and right of each
+        found: np.ndarray = np.where(inside, points.running[ends[1]] - points.running[ends[0]], 0)
         return found
 
 
