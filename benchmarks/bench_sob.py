@@ -23,7 +23,9 @@ answers one range per query. So two comparisons, each checked cell for cell:
 
 Usage: ``.venv/bin/python -m benchmarks.bench_sob [--events 1000000] [--repeat 3]
 [--ranges 40] [--work DIR] [--only-month]`` (``make bench`` runs it with the other groups;
-``--only-month`` measures the new month alone).
+``--only-month`` measures the new month alone). ``--before REF`` measures where a distinct
+served query's CPU goes (:func:`breakdown`) with git revision REF's code against this
+checkout's, alternating fresh processes (``--only-breakdown``: one such process).
 """
 
 from __future__ import annotations
@@ -561,12 +563,15 @@ def _month(text: str) -> int:
 def breakdown(data: SobData, count: int, seed: int) -> dict[str, dict[str, float]]:
     """Per table, the mean CPU milliseconds of one distinct query (random range and
     filters, as served) in this process: computing and protecting the answer, indexing it
-    (``TableIndex.of_answer``, as the server does) and rendering it as JSON — where a served
-    request's time goes."""
+    as the server does (``TableIndex.of_columns`` of the answer's columns; before those
+    existed, ``TableIndex.of_answer`` of the protected table) and rendering it as JSON —
+    where a served request's time goes."""
     from helsestat.publish.formats import FORMATS
     from helsestat.publish.index import Query, TableIndex
     from helsestat.publish.views import DEFAULT
+    from helsestat.statistics.sob import answers
 
+    columns = getattr(answers, "answer_columns", None)  # None: the code before them
     spent: dict[str, list[tuple[float, float, float]]] = {}
     for path in queries(data, count, seed):
         table, _, text = path.removeprefix("/api/v1/tables/sob/").partition("?")
@@ -574,9 +579,14 @@ def breakdown(data: SobData, count: int, seed: int) -> dict[str, dict[str, float
         filters = {k: unquote(v) for k, v in given.items() if k not in ("fom", "tom")}
         query = SobQuery(_month(given["fom"]), _month(given["tom"]), filters)
         start = time.process_time()
-        protected = answer(data, table, query)
-        answered = time.process_time()
-        index = TableIndex.of_answer(protected)
+        if columns is not None:
+            made = columns(data, table, query)
+            answered = time.process_time()
+            index = TableIndex.of_columns(made)
+        else:
+            protected = answer(data, table, query)
+            answered = time.process_time()
+            index = TableIndex.of_answer(protected)
         indexed = time.process_time()
         FORMATS["json"].render_selection(index.select(Query()), DEFAULT)
         rendered = time.process_time()
@@ -591,6 +601,91 @@ def breakdown(data: SobData, count: int, seed: int) -> dict[str, dict[str, float
         | {"queries": len(times)}
         for table, times in sorted(spent.items())
     }
+
+
+def _overall(parts: Mapping[str, Mapping[str, float]]) -> dict[str, float]:
+    """The mean over every query of a :func:`breakdown` (its tables weighed by queries)."""
+    count = sum(p["queries"] for p in parts.values())
+    return {
+        part: sum(p[part] * p["queries"] for p in parts.values()) / count
+        for part in ("answer", "index", "render")
+    } | {"queries": count}
+
+
+def cached_data(events: int, work: Path) -> SobData:
+    """The statistic's data built from ``events`` synthetic events, loaded; built once and
+    kept under ``work`` (as a release stores it), so fresh processes only load it."""
+    folder = work / f"sob_data_{events}"
+    if not folder.exists():
+        with DuckDBEngine() as duck:
+            built = build_data([make_events(work, events)], reference(work), duck)
+        partial = folder.with_suffix(".partial")
+        _write({k: v for k, v in built.items() if not k.startswith(CARRIED)}, partial)
+        partial.rename(folder)
+    return load_data(_read(folder))
+
+
+def before_after(ref: str, events: int, work: Path, repeat: int) -> list[str]:
+    """Markdown lines comparing the serving code of git revision ``ref`` (before) with this
+    checkout's (after): :func:`breakdown` of the same 1,200 distinct queries over the same
+    data, ``repeat`` fresh processes each, alternating, medians of the CPU ms per query.
+    The benchmark is this checkout's in both; the package is ``ref``'s for *before*."""
+    import io
+    import subprocess
+    import tarfile
+    import tempfile
+
+    work.mkdir(parents=True, exist_ok=True)
+    cached_data(events, work)  # built once, by this checkout
+    runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", ref, "src/helsestat"],
+            capture_output=True,
+            check=True,
+        ).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(tmp, filter="data")
+        for i in range(repeat):
+            order = ("before", "after") if i % 2 == 0 else ("after", "before")
+            for version in order:
+                env = dict(os.environ)
+                if version == "before":
+                    env["PYTHONPATH"] = str(Path(tmp) / "src")
+                command = [sys.executable, "-m", "benchmarks.bench_sob", "--events", str(events)]
+                command += ["--work", str(work), "--only-breakdown"]
+                done = subprocess.run(
+                    command, capture_output=True, text=True, check=False, cwd=ROOT, env=env
+                )
+                if done.returncode:
+                    raise RuntimeError(f"{version} run failed:\n{done.stderr[-3000:]}")
+                runs[version].append(json.loads(done.stdout))
+    med = statistics.median
+    lines = [
+        f"| table | queries | before ({ref}) | after | after/before | answer | index | render |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    tables = sorted(runs["after"][0])
+    for table in [*tables, "all"]:
+
+        def total(run: Mapping[str, Any], table: str = table) -> float:
+            part = _overall(run) if table == "all" else run[table]
+            return float(part["answer"] + part["index"] + part["render"])
+
+        def piece(name: str, table: str = table) -> float:
+            return med((_overall(r) if table == "all" else r[table])[name] for r in runs["after"])
+
+        b = med(total(r) for r in runs["before"])
+        a = med(total(r) for r in runs["after"])
+        queries = (_overall(runs["after"][0]) if table == "all" else runs["after"][0][table])[
+            "queries"
+        ]
+        name = "all" if table == "all" else f"`{table}`"
+        lines.append(
+            f"| {name} | {queries:,} | {b:.3f} | {a:.3f} | {a / b:.2f}× | "
+            f"{piece('answer'):.3f} | {piece('index'):.3f} | {piece('render'):.3f} |"
+        )
+    return lines
 
 
 def serving(
@@ -913,7 +1008,25 @@ def main() -> None:
     parser.add_argument("--no-serve", action="store_true", help="skip the served figures")
     parser.add_argument("--month-step", nargs=3, metavar=("KIND", "BEFORE", "LAST"))
     parser.add_argument("--only-month", action="store_true", help="measure the new month only")
+    parser.add_argument(
+        "--only-breakdown",
+        action="store_true",
+        help="where a served query's time goes (JSON: CPU ms per table) and nothing else",
+    )
+    parser.add_argument(
+        "--before",
+        metavar="REF",
+        help="the breakdown of git revision REF's serving code against this checkout's",
+    )
     args = parser.parse_args()
+    if args.only_breakdown:
+        print(json.dumps(breakdown(cached_data(args.events, args.work), 1200, SEED + 2)))
+        return
+    if args.before:
+        print(f"load average at the start: {os.getloadavg()[0]:.1f}")
+        print("\n".join(before_after(args.before, args.events, args.work, args.repeat)))
+        print(f"load average at the end: {os.getloadavg()[0]:.1f}")
+        return
     if args.cold:
         engine, events = args.cold
         print(json.dumps(_cold(engine, Path(events), args.work, *args.range)))
