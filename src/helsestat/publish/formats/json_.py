@@ -85,22 +85,36 @@ def _vectorised(selection: Selection) -> bytes | None:
     measure is not an integer (a float is written as orjson writes it: left to orjson)."""
     index, rows = selection.index, selection.rows
     pieces: list[pa.Array | str] = []
+
+    def add(piece: pa.Array | str) -> None:  # text next to text is one piece (fewer joins)
+        if isinstance(piece, str) and pieces and isinstance(pieces[-1], str):
+            pieces[-1] += piece
+        else:
+            pieces.append(piece)
+
     for i, name in enumerate(index.names):
         key = ("{" if i == 0 else ",") + orjson.dumps(name).decode() + ":"
         text = index.texts.get(name)
         if text is not None:
             encoded = [key + orjson.dumps(v).decode() for v in text.values.tolist()]
-            pieces.append(pa.array(encoded, pa.string()).take(text.codes[rows]))
+            codes = text.codes[rows]
+            if len(encoded) == 1 or not (codes != codes[0]).any():  # one value throughout
+                add(encoded[int(codes[0])])
+            else:
+                add(pa.array(encoded, pa.string()).take(codes))
         elif index.integer.get(name):
             valid = index.valid[name][rows]
             numbers = pa.array(
                 index.values[name][rows], pa.int64(), mask=None if valid.all() else ~valid
             )
             digits = pc.cast(numbers, pa.string())
-            pieces += [key, pc.fill_null(digits, "null") if digits.null_count else digits]
+            add(key)
+            add(pc.fill_null(digits, "null") if digits.null_count else digits)
         else:
             return None
-    pieces.append("},")
+    add("},")
+    if all(isinstance(piece, str) for piece in pieces):  # (no column varies: left to orjson)
+        return None
     joined = pc.binary_join_element_wise(*pieces, "")
     _, offsets, data = joined.buffers()
     at = np.frombuffer(offsets, np.int32)[joined.offset : joined.offset + len(joined) + 1]
