@@ -647,14 +647,14 @@ def _margins_by(
     def margins(rows: _Rows) -> list[tuple[int | None, list[int]]]:
         parts = rows.columns.get(part, [])
         keys = rows.columns.get(group, []) if group else [None] * len(parts)
-        out: dict[object, tuple[int | None, list[int]]] = {}
+        totals: dict[object, int] = {}
+        members: dict[object, list[int]] = {}
         for i, (key, value) in enumerate(zip(keys, parts, strict=True)):
-            total, members = out.get(key, (None, []))
             if value == TOTAL:
-                out[key] = (i, members)
+                totals[key] = i
             else:
-                out[key] = (total, [*members, i])
-        return list(out.values())
+                members.setdefault(key, []).append(i)
+        return [(totals.get(key), members.get(key, [])) for key in dict.fromkeys(keys)]
 
     return margins
 
