@@ -625,6 +625,23 @@ def cached_data(events: int, work: Path) -> SobData:
     return load_data(_read(folder))
 
 
+def answers_digest(data: SobData, count: int, seed: int) -> str:
+    """A digest of the answers to :func:`breakdown`'s queries, each protected table as
+    JSON: two versions of the code that give the same digest answered the same."""
+    import hashlib
+
+    from helsestat.publish import publish
+
+    digest = hashlib.sha256()
+    for path in queries(data, count, seed):
+        table, _, text = path.removeprefix("/api/v1/tables/sob/").partition("?")
+        given = dict(part.split("=", 1) for part in text.split("&"))
+        filters = {k: unquote(v) for k, v in given.items() if k not in ("fom", "tom")}
+        query = SobQuery(_month(given["fom"]), _month(given["tom"]), filters)
+        digest.update(publish(answer(data, table, query), "json"))
+    return digest.hexdigest()
+
+
 def before_after(ref: str, events: int, work: Path, repeat: int) -> list[str]:
     """Markdown lines comparing the serving code of git revision ``ref`` (before) with this
     checkout's (after): :func:`breakdown` of the same 1,200 distinct queries over the same
@@ -660,8 +677,14 @@ def before_after(ref: str, events: int, work: Path, repeat: int) -> list[str]:
                 if done.returncode:
                     raise RuntimeError(f"{version} run failed:\n{done.stderr[-3000:]}")
                 runs[version].append(json.loads(done.stdout))
+    digests = {run["digest"] for version in runs.values() for run in version}
+    if len(digests) != 1:
+        raise RuntimeError(f"the answers differ between {ref} and this checkout")
+    runs = {version: [run["parts"] for run in done] for version, done in runs.items()}
     med = statistics.median
     lines = [
+        f"The same answers ({len(runs['after'][0])} tables, digest {digests.pop()[:12]}).",
+        "",
         f"| table | queries | before ({ref}) | after | after/before | answer | index | render |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -1020,7 +1043,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.only_breakdown:
-        print(json.dumps(breakdown(cached_data(args.events, args.work), 1200, SEED + 2)))
+        data = cached_data(args.events, args.work)
+        parts = breakdown(data, 1200, SEED + 2)
+        print(json.dumps({"parts": parts, "digest": answers_digest(data, 1200, SEED + 2)}))
         return
     if args.before:
         print(f"load average at the start: {os.getloadavg()[0]:.1f}")
