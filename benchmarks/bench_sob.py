@@ -971,8 +971,8 @@ def section(result: Mapping[str, Any], command: str) -> str:
             f"**Where a served query's time goes** (in one process, CPU ms per query, mean "
             f"of {count:,} distinct queries drawn as the served ones): computing and "
             "protecting the answer from the cube, indexing it for the formats "
-            "(`TableIndex.of_answer`) and rendering it as JSON. The last two are the publish seam "
-            "every statistic shares.",
+            "(`TableIndex.of_columns` of the answer's columns, as the server does) and "
+            "rendering it as JSON. The last two are the publish seam every statistic shares.",
             "",
             "| table | queries | answer | index | render | total |",
             "|---|---:|---:|---:|---:|---:|",
