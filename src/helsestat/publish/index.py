@@ -241,6 +241,8 @@ def _encode_short(values: list[str | None]) -> Text:
     (['a', 'b', None], [1, 2, 0, 1])
     """
     seen = set(values)
+    if len(seen) == 1:  # one value throughout (a status, as a rule): no look-up per row
+        return Text(np.array(list(seen), dtype=object), np.zeros(len(values), np.int32))
     null = None in seen
     seen.discard(None)
     distinct: list[str | None] = [*sorted(cast("set[str]", seen))]

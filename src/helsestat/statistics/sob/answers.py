@@ -790,7 +790,11 @@ def answer_columns(data: SobData, table: str, query: SobQuery, release: str = ""
     for name in rows.dimensions:  # empty: the row covers every value of the level
         given = rows.columns.get(name, [])
         texts[name] = given if isinstance(given, Text) else _dimension(data, given)
-    hidden = np.array([s != "published" for s in status], dtype=bool)
+    hidden = (
+        np.zeros(n, dtype=bool)
+        if status.count("published") == n
+        else np.array([s != "published" for s in status], dtype=bool)
+    )
     values: dict[str, np.ndarray] = {}
     valid: dict[str, np.ndarray] = {}
     for name in rows.measures:
