@@ -708,6 +708,12 @@ def before_after(ref: str, events: int, work: Path, repeat: int) -> list[str]:
             f"| {name} | {queries:,} | {b:.3f} | {a:.3f} | {a / b:.2f}× | "
             f"{piece('answer'):.3f} | {piece('index'):.3f} | {piece('render'):.3f} |"
         )
+    before = {k: med(_overall(r)[k] for r in runs["before"]) for k in ("answer", "index", "render")}
+    lines += [
+        "",
+        f"Before, all tables: answer {before['answer']:.3f}, index {before['index']:.3f}, "
+        f"render {before['render']:.3f} ms.",
+    ]
     return lines
 
 
