@@ -85,6 +85,8 @@ class SobData:
     _flow_at: dict[str, int] = field(default_factory=dict)
     #: what depends on the filters only (the rows a table lists), worked out once per filters
     _memo: dict[tuple[object, ...], Any] = field(default_factory=dict)
+    #: dimension columns encoded (:meth:`text`), apart: some depend on the range too
+    _texts: dict[tuple[str | None, ...], Text] = field(default_factory=dict)
 
     def memo(self, key: tuple[object, ...], make: Callable[[], Any]) -> Any:
         """The value kept under ``key``, made by ``make`` the first time (the cube does not
@@ -94,6 +96,18 @@ class SobData:
             if len(self._memo) >= MEMO_SIZE:  # filters come from requests: kept bounded
                 self._memo.pop(next(iter(self._memo)))
             found = self._memo[key] = make()
+        return found
+
+    def text(self, values: Sequence[str | None]) -> Text:
+        """A dimension column given as a list, encoded (an empty level ``""``): the same
+        list (the kön of every answer, the months of a range) is encoded once, at most
+        :data:`MEMO_SIZE` lists kept."""
+        key = tuple(values)
+        found = self._texts.get(key)
+        if found is None:
+            if len(self._texts) >= MEMO_SIZE:  # ranges come from requests: kept bounded
+                self._texts.pop(next(iter(self._texts)))
+            found = self._texts[key] = encode_text(["" if v is None else v for v in values])
         return found
 
     def flow(self, name: str) -> int:
@@ -789,7 +803,7 @@ def answer_columns(data: SobData, table: str, query: SobQuery, release: str = ""
     texts: dict[str, Text] = {}
     for name in rows.dimensions:  # empty: the row covers every value of the level
         given = rows.columns.get(name, [])
-        texts[name] = given if isinstance(given, Text) else _dimension(data, given)
+        texts[name] = given if isinstance(given, Text) else data.text(given)
     hidden = (
         np.zeros(n, dtype=bool)
         if status.count("published") == n
@@ -823,14 +837,6 @@ def answer_columns(data: SobData, table: str, query: SobQuery, release: str = ""
         tuple(rows.notes),
         guarded,
     )
-
-
-def _dimension(data: SobData, values: Sequence[str | None]) -> Text:
-    """A dimension column given as a list, encoded (the same list, e.g. the kön of every
-    answer or the months of a range, is encoded once)."""
-    key = ("text", *values)
-    found: Text = data.memo(key, lambda: encode_text(["" if v is None else v for v in values]))
-    return found
 
 
 def answer_index(data: SobData, table: str, query: SobQuery, release: str = "") -> TableIndex:
