@@ -263,3 +263,33 @@ def test_warming_before_any_release_loads_nothing(tmp_path: Path) -> None:
 
     service = TableService(Lake(tmp_path), STATISTICS, version="1", reference=packaged_reference)
     assert service.warm() == ()
+
+
+@pytest.mark.parametrize("in_parts", [False, True])
+def test_a_large_answer_is_rendered_off_the_loop_and_kept(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, in_parts: bool
+) -> None:
+    import helsestat.api.fastpath as fastpath
+
+    params = {"fom": "2018-01", "tom": "2020-12"}
+    small = client.get("/api/v1/tables/sob/pagaende_moment", params=params)
+    assert small.status_code == 200, small.text
+    rows = len(small.json())
+    # every answer "large", and (in_parts) sent in parts: the same bytes, kept after once
+    monkeypatch.setattr(fastpath, "LARGE", 1)
+    monkeypatch.setattr(fastpath, "IN_PARTS", 1 if in_parts else 10**9)
+    params |= {"format": "csv"}  # a body the small request above did not keep
+    service = client.app.state.tables  # type: ignore[attr-defined]
+    service._bodies.clear()
+    service._body_bytes = 0
+    before = 0
+    first = client.get("/api/v1/tables/sob/pagaende_moment", params=params)
+    assert first.status_code == 200 and len(service._bodies) == before + 1
+    again = client.get("/api/v1/tables/sob/pagaende_moment", params=params)
+    assert again.content == first.content and len(service._bodies) == before + 1
+    monkeypatch.setattr(fastpath, "LARGE", 10**9)
+    service._bodies.clear()
+    service._body_bytes = 0
+    whole = client.get("/api/v1/tables/sob/pagaende_moment", params=params)
+    assert whole.content == first.content
+    assert rows > 100  # months × moments

@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from helsestat.api.parameters import RELEASE_ID
-from helsestat.api.service import LARGE, TABLES_PREFIX, Answer, Prepared, TableService
+from helsestat.api.service import IN_PARTS, LARGE, TABLES_PREFIX, Answer, Prepared, TableService
 from helsestat.errors import HelsestatError
 
 
@@ -150,6 +150,15 @@ class DataFastPath:
         if index is None:
             index = await anyio.to_thread.run_sync(service.index, prepared)
         selection = service.select(prepared, index)
-        if len(selection) > LARGE:
-            return await anyio.to_thread.run_sync(service.respond_in_parts, prepared, selection)
+        if len(selection) > LARGE:  # rendered off the event loop, kept on it
+            kept = service.kept_body(prepared, selection)  # a computed table's answer
+            if kept is not None:
+                return service.respond_with(prepared, selection, kept)
+            if len(selection) <= IN_PARTS:
+                body = await anyio.to_thread.run_sync(service.render, prepared, selection)
+                service.keep_body(prepared, selection, (body,))
+                return service.respond_with(prepared, selection, body)
+            answer = await anyio.to_thread.run_sync(service.respond_in_parts, prepared, selection)
+            service.keep_body(prepared, selection, answer.parts)
+            return answer
         return service.respond(prepared, selection)

@@ -73,6 +73,9 @@ KEEP_ANSWERS: Final = 2_000
 KEEP_BODY_BYTES: Final = 32 * 2**20
 #: Selections larger than this are rendered off the event loop by the fast path.
 LARGE: Final = 5_000
+#: Selections larger than this are rendered and sent in parts (never one body of a hundred
+#: megabytes); smaller ones whole, which for JSON is several times faster (Arrow kernels).
+IN_PARTS: Final = 100_000
 #: Seconds the fast path checks codes against one reference snapshot before the holder asks
 #: the database again (a loaded code list is accepted at most this much later).
 CODE_LISTS_MAX_AGE: Final = 1.0
@@ -486,7 +489,16 @@ class TableService:
         """The rendered answer of a computed table: its rows are rendered in one go and not
         kept (:meth:`TableIndex.of_answer`), so the body is, within
         :data:`KEEP_BODY_BYTES` (least recently used first out)."""
-        key = (
+        found = self.kept_body(prepared, selection)
+        if found is not None:
+            return found
+        body = FORMATS[prepared.fmt].render_selection(selection, prepared.view)
+        self.keep_body(prepared, selection, (body,))
+        return body
+
+    @staticmethod
+    def _body_key(prepared: Prepared, selection: Selection) -> tuple[object, ...]:
+        return (
             prepared.release.id,
             prepared.table,
             prepared.key,
@@ -494,17 +506,40 @@ class TableService:
             prepared.view.name,
             selection.with_suppressed,
         )
+
+    def kept_body(self, prepared: Prepared, selection: Selection) -> bytes | None:
+        """The kept body of a computed table's answer (:meth:`keep_body`), or None."""
+        if prepared.computed is None:
+            return None
+        key = self._body_key(prepared, selection)
         found = self._bodies.get(key)
         if found is not None:
             self._bodies.move_to_end(key)
-            return found
-        body = FORMATS[prepared.fmt].render_selection(selection, prepared.view)
-        if len(body) <= KEEP_BODY_BYTES // 8:
-            self._bodies[key] = body
-            self._body_bytes += len(body)
-            while self._body_bytes > KEEP_BODY_BYTES:
-                self._body_bytes -= len(self._bodies.popitem(last=False)[1])
-        return body
+        return found
+
+    def keep_body(self, prepared: Prepared, selection: Selection, parts: Sequence[bytes]) -> None:
+        """Keep the body of a computed table's answer (rendered whole or in parts) for the
+        next request of the same query and format, when it is at most an eighth of
+        :data:`KEEP_BODY_BYTES` (the least recently used go first)."""
+        size = sum(map(len, parts))
+        if prepared.computed is None or size > KEEP_BODY_BYTES // 8:
+            return
+        key = self._body_key(prepared, selection)
+        if key in self._bodies:
+            return
+        self._bodies[key] = parts[0] if len(parts) == 1 else b"".join(parts)
+        self._body_bytes += size
+        while self._body_bytes > KEEP_BODY_BYTES:
+            self._body_bytes -= len(self._bodies.popitem(last=False)[1])
+
+    @staticmethod
+    def render(prepared: Prepared, selection: Selection) -> bytes:
+        """The rows rendered whole in the chosen format (no headers, nothing kept)."""
+        return FORMATS[prepared.fmt].render_selection(selection, prepared.view)
+
+    def respond_with(self, prepared: Prepared, selection: Selection, body: bytes) -> Answer:
+        """The answer of a body rendered before (:meth:`kept_body`)."""
+        return Answer(200, self._data_headers(prepared, selection), body)
 
     def respond_in_parts(self, prepared: Prepared, selection: Selection) -> Answer:
         """:meth:`respond` with the body in parts (a large selection: the parts are made a
