@@ -5,7 +5,10 @@ that is not the whole table."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from dataclasses import replace
 
 import pyarrow as pa
 import pytest
@@ -13,6 +16,9 @@ from publish_tables import table
 
 from helsestat.model import ProtectedTable
 from helsestat.publish.formats import FORMATS
+from helsestat.publish.formats.csv_ import VECTOR_ROWS as CSV_VECTOR_ROWS
+from helsestat.publish.formats.csv_ import _vectorised as csv_vectorised
+from helsestat.publish.formats.csv_ import render_rows as csv_render
 from helsestat.publish.formats.json_ import VECTOR_ROWS
 from helsestat.publish.index import Query, Selection, TableIndex
 from helsestat.publish.views import DEFAULT, PIECE_ROWS, Field, View
@@ -158,3 +164,41 @@ def test_a_large_answer_of_counts_is_the_same_json_as_rows_rendered_each(rows: i
             "status": "published",
             "status_rule": "",
         }
+
+
+def csv_table(rows: int) -> ProtectedTable:
+    """:func:`counts_table` with text that CSV quotes (the separator, a quote, a line
+    break) and a value that is empty."""
+    source = counts_table(rows)
+    names = ["Migrän, huvudvärk", 'Bo "KBT"', "två\r\nrader", "Ärende ✓", ""]
+    process = [names[i % len(names)] for i in range(rows)]
+    at = source.table.column_names.index("process")
+    return replace(source, table=source.table.set_column(at, "process", pa.array(process)))
+
+
+@pytest.mark.parametrize(
+    "rows", [0, 3, CSV_VECTOR_ROWS - 1, CSV_VECTOR_ROWS, 2 * CSV_VECTOR_ROWS + 5]
+)
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_a_large_answer_of_counts_is_the_same_csv_as_rows_rendered_each(
+    rows: int, sep: str
+) -> None:
+    """A computed answer of integer counts is written by Arrow kernels from
+    :data:`CSV_VECTOR_ROWS` rows on: byte for byte the records written row by row."""
+    source = csv_table(rows)
+    kept, once = TableIndex.build(source), TableIndex.of_answer(source)
+    for query in (Query({}, None, True), Query({}, None, False), Query({"moment": ("m3",)})):
+        whole = csv_render(kept.select(query), DEFAULT, sep)
+        assert csv_render(once.select(query), DEFAULT, sep) == whole
+    if rows:
+        text = csv_render(once.select(Query()), DEFAULT, sep).decode()
+        parsed = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+        assert len(parsed) == rows + 1
+        expected = {
+            (m, p, mo, "" if n is None else str(n), "" if k is None else str(k), st, r)
+            for m, p, mo, n, k, st, r in zip(*source.table.to_pydict().values(), strict=True)
+        }
+        assert {tuple(row) for row in parsed[1:]} == expected
+        assert any(row[1] == "två\r\nrader" for row in parsed[1:])
+    if rows >= CSV_VECTOR_ROWS:  # from the threshold on, the kernels write it (not the rows)
+        assert csv_vectorised(once.select(Query()), DEFAULT, sep) is not None
