@@ -16,12 +16,10 @@ from publish_tables import table
 
 from helsestat.model import ProtectedTable
 from helsestat.publish.formats import FORMATS
-from helsestat.publish.formats.csv_ import VECTOR_ROWS as CSV_VECTOR_ROWS
 from helsestat.publish.formats.csv_ import _vectorised as csv_vectorised
 from helsestat.publish.formats.csv_ import render_rows as csv_render
-from helsestat.publish.formats.json_ import VECTOR_ROWS
 from helsestat.publish.index import Query, Selection, TableIndex
-from helsestat.publish.views import DEFAULT, PIECE_ROWS, Field, View
+from helsestat.publish.views import DEFAULT, PIECE_ROWS, VECTOR_ROWS, Field, View
 
 ROWS = 2 * PIECE_ROWS + 321  # three pieces, the last one short
 
@@ -176,15 +174,13 @@ def csv_table(rows: int) -> ProtectedTable:
     return replace(source, table=source.table.set_column(at, "process", pa.array(process)))
 
 
-@pytest.mark.parametrize(
-    "rows", [0, 3, CSV_VECTOR_ROWS - 1, CSV_VECTOR_ROWS, 2 * CSV_VECTOR_ROWS + 5]
-)
+@pytest.mark.parametrize("rows", [0, 3, VECTOR_ROWS - 1, VECTOR_ROWS, 2 * VECTOR_ROWS + 5])
 @pytest.mark.parametrize("sep", [",", ";"])
 def test_a_large_answer_of_counts_is_the_same_csv_as_rows_rendered_each(
     rows: int, sep: str
 ) -> None:
     """A computed answer of integer counts is written by Arrow kernels from
-    :data:`CSV_VECTOR_ROWS` rows on: byte for byte the records written row by row."""
+    :data:`VECTOR_ROWS` rows on: byte for byte the records written row by row."""
     source = csv_table(rows)
     kept, once = TableIndex.build(source), TableIndex.of_answer(source)
     for query in (Query({}, None, True), Query({}, None, False), Query({"moment": ("m3",)})):
@@ -200,5 +196,5 @@ def test_a_large_answer_of_counts_is_the_same_csv_as_rows_rendered_each(
         }
         assert {tuple(row) for row in parsed[1:]} == expected
         assert any(row[1] == "två\r\nrader" for row in parsed[1:])
-    if rows >= CSV_VECTOR_ROWS:  # from the threshold on, the kernels write it (not the rows)
+    if rows >= VECTOR_ROWS:  # from the threshold on, the kernels write it (not the rows)
         assert csv_vectorised(once.select(Query()), DEFAULT, sep) is not None

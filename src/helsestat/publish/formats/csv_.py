@@ -23,19 +23,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Final
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from helsestat.errors import QueryError
 from helsestat.model import ProtectedTable
 from helsestat.publish.format import Format
 from helsestat.publish.index import Selection, TableIndex
-from helsestat.publish.views import DEFAULT, View, field_names, fragments, per_view, pieces
-
-#: Answers not kept (computed per query) of at least this many rows are written by Arrow
-#: kernels, column by column, as JSON's are (:data:`helsestat.publish.formats.json_.VECTOR_ROWS`).
-VECTOR_ROWS = 1_000
+from helsestat.publish.views import (
+    DEFAULT,
+    VECTOR_ROWS,
+    View,
+    field_names,
+    fragments,
+    joined_rows,
+    per_view,
+    pieces,
+)
 
 MEDIA_TYPE = "text/csv; charset=utf-8"
 SEPARATORS: Final = (",", ";", "\t", "|")
@@ -86,50 +87,19 @@ def render_rows(selection: Selection, view: View, sep: str = ",") -> bytes:
 
 
 def _vectorised(selection: Selection, view: View, sep: str) -> bytes | None:
-    """The records of :func:`render_rows` (no header) by Arrow kernels, as the JSON writer
-    does it: each text column's distinct values written once as fields (quoted where
-    needed) and taken per row, integer measures cast to text (an empty field where
-    suppressed), the pieces of each row joined and the rows' bytes read at once. None when
-    a measure is not an integer (a float is written as Python writes it: left to the rows)
-    or the fields are not the index's columns in order."""
-    index, rows = selection.index, selection.rows
-    if list(index.names) != list(field_names(selection, view)):
+    """The records of :func:`render_rows` (no header) by Arrow kernels
+    (:func:`~helsestat.publish.views.joined_rows`): text fields quoted where needed, an
+    empty field where suppressed. None when the fields are not the index's columns in order
+    or a measure is not an integer."""
+    if list(selection.index.names) != list(field_names(selection, view)):
         return None
-    pieces: list[pa.Array | str] = []
-
-    def add(piece: pa.Array | str) -> None:  # text next to text is one piece (fewer joins)
-        if isinstance(piece, str) and pieces and isinstance(pieces[-1], str):
-            pieces[-1] += piece
-        else:
-            pieces.append(piece)
-
-    for i, name in enumerate(index.names):
-        lead = "" if i == 0 else sep
-        text = index.texts.get(name)
-        if text is not None:
-            encoded = [lead + _field(v, sep, False) for v in text.values.tolist()]
-            codes = text.codes[rows]
-            if len(encoded) == 1 or not (codes != codes[0]).any():  # one value throughout
-                add(encoded[int(codes[0])])
-            else:
-                add(pa.array(encoded, pa.string()).take(codes))
-        elif index.integer.get(name):
-            valid = index.valid[name][rows]
-            numbers = pa.array(
-                index.values[name][rows], pa.int64(), mask=None if valid.all() else ~valid
-            )
-            digits = pc.cast(numbers, pa.string())
-            add(lead)
-            add(pc.fill_null(digits, "") if digits.null_count else digits)
-        else:
-            return None
-    add("\r\n")
-    if all(isinstance(piece, str) for piece in pieces):  # no column varies: left to the rows
-        return None
-    joined = pc.binary_join_element_wise(*pieces, "")
-    _, offsets, data = joined.buffers()
-    at = np.frombuffer(offsets, np.int32)[joined.offset : joined.offset + len(joined) + 1]
-    return memoryview(data)[int(at[0]) : int(at[-1])].tobytes()
+    return joined_rows(
+        selection,
+        lambda i, _: "" if i == 0 else sep,
+        lambda value: _field(value, sep, False),
+        "",
+        "\r\n",
+    )
 
 
 def render_parts(selection: Selection, view: View) -> list[bytes]:

@@ -18,31 +18,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 import orjson
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from helsestat.model import ProtectedTable
 from helsestat.publish.format import Format
 from helsestat.publish.index import Selection, TableIndex
 from helsestat.publish.views import (
     DEFAULT,
+    VECTOR_ROWS,
     Field,
     View,
     columns,
     field_names,
     fragments,
+    joined_rows,
     per_view,
     pieces,
     with_status,
 )
 
 MEDIA_TYPE = "application/json"
-#: Answers not kept (computed per query) of at least this many rows are written by Arrow
-#: kernels, column by column, instead of one Python object per row (fewer rows cost less
-#: in Python than a few kernel calls).
-VECTOR_ROWS = 1_000
 
 
 def _maker(selection: Selection, view: View) -> Callable[[tuple[object, ...]], bytes]:
@@ -78,48 +73,19 @@ def render_rows(selection: Selection, view: View) -> bytes:
 
 
 def _vectorised(selection: Selection) -> bytes | None:
-    """:func:`render_rows` of the published columns by Arrow kernels: each text column's
-    distinct values encoded once by orjson (with the field name before them) and taken per
-    row, integer measures cast to text (``null`` where suppressed), the pieces of each row
-    joined and the rows' bytes read from the joined array's data at once. None when a
-    measure is not an integer (a float is written as orjson writes it: left to orjson)."""
-    index, rows = selection.index, selection.rows
-    pieces: list[pa.Array | str] = []
-
-    def add(piece: pa.Array | str) -> None:  # text next to text is one piece (fewer joins)
-        if isinstance(piece, str) and pieces and isinstance(pieces[-1], str):
-            pieces[-1] += piece
-        else:
-            pieces.append(piece)
-
-    for i, name in enumerate(index.names):
-        key = ("{" if i == 0 else ",") + orjson.dumps(name).decode() + ":"
-        text = index.texts.get(name)
-        if text is not None:
-            encoded = [key + orjson.dumps(v).decode() for v in text.values.tolist()]
-            codes = text.codes[rows]
-            if len(encoded) == 1 or not (codes != codes[0]).any():  # one value throughout
-                add(encoded[int(codes[0])])
-            else:
-                add(pa.array(encoded, pa.string()).take(codes))
-        elif index.integer.get(name):
-            valid = index.valid[name][rows]
-            numbers = pa.array(
-                index.values[name][rows], pa.int64(), mask=None if valid.all() else ~valid
-            )
-            digits = pc.cast(numbers, pa.string())
-            add(key)
-            add(pc.fill_null(digits, "null") if digits.null_count else digits)
-        else:
-            return None
-    add("},")
-    if all(isinstance(piece, str) for piece in pieces):  # (no column varies: left to orjson)
-        return None
-    joined = pc.binary_join_element_wise(*pieces, "")
-    _, offsets, data = joined.buffers()
-    at = np.frombuffer(offsets, np.int32)[joined.offset : joined.offset + len(joined) + 1]
-    body = memoryview(data)[int(at[0]) : int(at[-1]) - 1]  # the last row's comma left out
-    return b"[" + body.tobytes() + b"]"
+    """:func:`render_rows` of the published columns by Arrow kernels
+    (:func:`~helsestat.publish.views.joined_rows`): each field name and text value encoded
+    by orjson, ``null`` where suppressed. None when a measure is not an integer (a float is
+    written as orjson writes it: left to orjson)."""
+    body = joined_rows(
+        selection,
+        lambda i, name: ("{" if i == 0 else ",") + orjson.dumps(name).decode() + ":",
+        lambda value: orjson.dumps(value).decode(),
+        "null",
+        "},",
+        trim=1,  # the last row's comma
+    )
+    return None if body is None else b"[" + body + b"]"
 
 
 def render_parts(selection: Selection, view: View) -> list[bytes]:
