@@ -272,17 +272,7 @@ class ReleaseWriter:
         """Put the files of a registered :class:`PartedTable` into the release, in its order
         of parts: hard links, so a part that an earlier release holds costs no new space.
         Every part's file must be complete (a build waits for its writes first)."""
-        entry = self._tables.get(table.name)
-        if entry is None:
-            raise StoreError(
-                "store.not_registered",
-                f"table {table.name!r} is not registered",
-                hint="register the table first: release.link(release.register(table))",
-            )
-        if table.name in self._done:
-            raise StoreError(
-                "store.duplicate_table", f"table {table.name!r} written twice in one release"
-            )
+        entry = self._unwritten(table.name, "link")
         if not table.parts:
             raise StoreError("store.no_parts", f"table {table.name!r} has no parts")
         directory = self.path / _table_stem(table.name)
@@ -315,19 +305,26 @@ class ReleaseWriter:
         would write it (a build's cache entry of the same table, complete under its final
         name, with ``rows`` rows) into the release: a hard link, a copy where the file
         system cannot link."""
-        if table.name not in self._tables:
+        entry = self._unwritten(table.name, "link_written")
+        _link_or_copy(source, self.path / _table_file(table.name))
+        entry["rows"] = rows
+        self._done.add(table.name)
+
+    def _unwritten(self, name: str, how: str) -> dict[str, object]:
+        """The manifest entry of a registered table not yet written or linked (``how``: the
+        method about to put its files in place, named in the hint)."""
+        entry = self._tables.get(name)
+        if entry is None:
             raise StoreError(
                 "store.not_registered",
-                f"table {table.name!r} is not registered",
-                hint="register the table first: release.link_written(release.register(t), file)",
+                f"table {name!r} is not registered",
+                hint=f"register the table first: release.register(table), then release.{how}(…)",
             )
-        if table.name in self._done:
+        if name in self._done:
             raise StoreError(
-                "store.duplicate_table", f"table {table.name!r} written twice in one release"
+                "store.duplicate_table", f"table {name!r} written twice in one release"
             )
-        _link_or_copy(source, self.path / _table_file(table.name))
-        self._tables[table.name]["rows"] = rows
-        self._done.add(table.name)
+        return entry
 
     def register_computed(
         self,
