@@ -30,14 +30,12 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import itertools
 import json
 import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -48,6 +46,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from benchmarks.revision import package_at
 from helsestat.protect import (
     FrequencyRule,
     Protection,
@@ -331,21 +330,13 @@ def before_after(ref: str, only: tuple[str, ...], pairs: int) -> list[str]:
     The benchmark itself is this checkout's in both; only ``helsestat.protect`` differs."""
     root = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as tmp:
-        archive = subprocess.run(
-            ["git", "-C", str(root), "archive", ref, "src/helsestat"],
-            capture_output=True,
-            check=True,
-        ).stdout
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(tmp, filter="data")
+        before = package_at(ref, Path(tmp))
         # the rest of the package from this checkout, the protect stage from ``ref``
         mixed = Path(tmp) / "mixed" / "helsestat"
         mixed.parent.mkdir()
         subprocess.run(["cp", "-r", str(root / "src" / "helsestat"), str(mixed.parent)], check=True)
         subprocess.run(["rm", "-rf", str(mixed / "protect")], check=True)
-        subprocess.run(
-            ["cp", "-r", str(Path(tmp) / "src" / "helsestat" / "protect"), str(mixed)], check=True
-        )
+        subprocess.run(["cp", "-r", str(before / "helsestat" / "protect"), str(mixed)], check=True)
         runs: dict[str, list[dict[str, Row]]] = {"before": [], "after": []}
         for i in range(pairs):
             order = ("before", "after") if i % 2 == 0 else ("after", "before")

@@ -647,28 +647,22 @@ def before_after(ref: str, events: int, work: Path, repeat: int) -> list[str]:
     checkout's (after): :func:`breakdown` of the same 1,200 distinct queries over the same
     data, ``repeat`` fresh processes each, alternating, medians of the CPU ms per query.
     The benchmark is this checkout's in both; the package is ``ref``'s for *before*."""
-    import io
     import subprocess
-    import tarfile
     import tempfile
+
+    from benchmarks.revision import package_at
 
     work.mkdir(parents=True, exist_ok=True)
     cached_data(events, work)  # built once, by this checkout
     runs: dict[str, list[dict[str, Any]]] = {"before": [], "after": []}
     with tempfile.TemporaryDirectory() as tmp:
-        archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", ref, "src/helsestat"],
-            capture_output=True,
-            check=True,
-        ).stdout
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(tmp, filter="data")
+        before = package_at(ref, Path(tmp))
         for i in range(repeat):
             order = ("before", "after") if i % 2 == 0 else ("after", "before")
             for version in order:
                 env = dict(os.environ)
                 if version == "before":
-                    env["PYTHONPATH"] = str(Path(tmp) / "src")
+                    env["PYTHONPATH"] = str(before)
                 command = [sys.executable, "-m", "benchmarks.bench_sob", "--events", str(events)]
                 command += ["--work", str(work), "--only-breakdown"]
                 done = subprocess.run(
