@@ -330,6 +330,8 @@ class Registry:
         False
         >>> again.classification(1).name, again.version(10)[1].name, len(again.correspondences)
         ('A', 'A 2024', 0)
+        >>> "_payload" in vars(again)
+        False
         """
         content = (self.classifications, self.correspondences, self._versions)
         return _registry_of, (pickle.dumps(content, protocol=pickle.HIGHEST_PROTOCOL),)
@@ -343,6 +345,7 @@ class Registry:
         object.__setattr__(self, "classifications", classifications)
         object.__setattr__(self, "correspondences", correspondences)
         object.__setattr__(self, "_versions", versions)
+        self.__dict__.pop("_payload", None)  # read: its bytes are not kept beside it
         return self.__dict__[name]
 
     # lookups
